@@ -1,1 +1,1 @@
-"""evidence layer."""
+"""Evidence leaving the ledger: single files out of the vault, and evidence packages."""

@@ -1,1 +1,1 @@
-"""verify layer."""
+"""Offline verification of evidence packages and of whole ledgers."""

@@ -1,0 +1,42 @@
+# The two commands of the README: `make demo` and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip --disable-pip-version-check -q
+SHARED ?= $(abspath ../shared)
+
+.PHONY: demo test lint typecheck unit bench install install-dev clean
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: pyproject.toml | $(VENV)/bin/python
+	$(PIP) install -e .
+	touch $@
+
+$(VENV)/.installed-dev: pyproject.toml | $(VENV)/bin/python
+	$(PIP) install -e '.[dev]'
+	touch $@ $(VENV)/.installed
+
+install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
+
+demo: install
+	$(PY) examples/demo/demo.py
+
+lint: install-dev
+	$(VENV)/bin/ruff check core tests bench examples
+	$(VENV)/bin/mypy --strict core/
+
+unit: install-dev
+	AFFIDAVIT_CORPUS=$${AFFIDAVIT_CORPUS:-$(SHARED)/corpus} \
+	AFFIDAVIT_VECTORS=$${AFFIDAVIT_VECTORS:-$(SHARED)/vectors} \
+	$(VENV)/bin/pytest -n 2 -q
+
+test: lint unit
+
+bench: install-dev
+	$(PY) bench/run
+
+clean:
+	rm -rf $(VENV) .affidavit .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,228 @@
+"""Read operations: look keys up in the index, read the entries from the log, fold them.
+
+The index only says where to look. Every entry read is checked against its leaf hash by the
+ledger and against the key it was found under here, so a doctored index is reported, not believed.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from affidavit import canonical
+from affidavit.compliance.verdict import trail_verdict
+from affidavit.errors import IntegrityError, NotFoundError, UsageError
+from affidavit.ledger import index
+
+if TYPE_CHECKING:
+    from affidavit.ledger.base import Ledger
+
+__all__ = [
+    "entries_under",
+    "entry_under",
+    "flow_state",
+    "trail_state",
+    "artifact_state",
+    "attestation_state",
+    "list_flows",
+    "list_trails",
+    "search",
+    "log",
+]
+
+Record = dict[str, Any]
+
+
+def entries_under(ledger: Ledger, key: str) -> list[tuple[int, Record]]:
+    """``(index, entry)`` for every entry filed under ``key``, checked against the key."""
+    return [(position, entry_under(ledger, key, position)) for position in ledger.lookup(key)]
+
+
+def entry_under(ledger: Ledger, key: str, position: int) -> Record:
+    """One entry read through the index; an entry that does not carry ``key`` is refused."""
+    for _, data in ledger.read(position, position + 1):
+        entry: Record = canonical.loads(data)
+        if key not in index.keys(entry):
+            raise IntegrityError(
+                f"the index files entry {position} under {key!r} but the entry says otherwise",
+                remedy="run `affidavit ledger reindex`",
+            )
+        return entry
+    raise NotFoundError(f"no entry {position}")
+
+
+def _fold(records: list[Record], fields: tuple[str, ...]) -> Record:
+    state: Record = {}
+    for record in records:
+        for field in fields:
+            if field in record:
+                state[field] = record[field]
+    return state
+
+
+def flow_state(ledger: Ledger, name: str) -> Record:
+    """A flow's current description and template, when it was created and its trails."""
+    entries = [
+        (i, e) for i, e in entries_under(ledger, index.flow_key(name)) if e["kind"] == "flow"
+    ]
+    if not entries:
+        raise NotFoundError(f"flow {name!r} does not exist")
+    state = _fold([e["record"] for _, e in entries], ("description", "template"))
+    trails = [k.split("/", 1)[1] for k in ledger.keys(f"trail:{name}/")]
+    return {
+        "name": name,
+        "description": state.get("description"),
+        "template": state.get("template"),
+        "created_at": entries[0][1]["time"],
+        "updated_at": entries[-1][1]["time"],
+        "entries": [i for i, _ in entries],
+        "trails": trails,
+    }
+
+
+def trail_state(ledger: Ledger, flow: str, name: str) -> Record:
+    """Everything reported to a trail, and its verdict."""
+    flow_info = flow_state(ledger, flow)
+    entries = entries_under(ledger, index.trail_key(flow, name))
+    if not entries:
+        raise NotFoundError(f"trail {name!r} does not exist in flow {flow!r}")
+    trail_records = [e["record"] for _, e in entries if e["kind"] == "trail"]
+    state = _fold(trail_records, ("description", "template"))
+    template = state.get("template") or flow_info["template"]
+    artifacts = [(i, e["record"]) for i, e in entries if e["kind"] == "artifact"]
+    attestations = [(i, e["record"]) for i, e in entries if e["kind"] == "attestation"]
+    verdict = trail_verdict(template, artifacts, attestations)
+    return {
+        "flow": flow,
+        "name": name,
+        "description": state.get("description"),
+        "template": template,
+        "template_source": "trail" if state.get("template") else (
+            "flow" if template else None),
+        "created_at": entries[0][1]["time"],
+        "updated_at": entries[-1][1]["time"],
+        "status": verdict["status"],
+        "verdict": verdict,
+        "artifacts": [
+            {"entry": i, "time": _time(entries, i), **record} for i, record in artifacts
+        ],
+        "attestations": [
+            {"entry": i, "time": _time(entries, i), **_attestation_summary(record)}
+            for i, record in attestations
+        ],
+        "entries": [i for i, _ in entries],
+    }
+
+
+def _time(entries: list[tuple[int, Record]], position: int) -> str:
+    return next(str(e["time"]) for i, e in entries if i == position)
+
+
+def _attestation_summary(record: Record) -> Record:
+    return {
+        "name": record["name"],
+        "type": record["type"],
+        "compliant": record["compliant"],
+        "target": record["target"],
+        "evidence": record.get("evidence", []),
+        "commit": record.get("commit"),
+        "origin_url": record.get("origin_url"),
+        "annotations": record.get("annotations"),
+    }
+
+
+def artifact_state(ledger: Ledger, fingerprint: str, flow: str | None = None) -> Record:
+    """Where an artifact was reported, what was attested about it, and its trails' verdicts."""
+    entries = entries_under(ledger, index.fingerprint_key(fingerprint))
+    if flow:
+        entries = [(i, e) for i, e in entries if e["record"]["flow"] == flow]
+    reports = [(i, e) for i, e in entries if e["kind"] == "artifact"]
+    if not reports:
+        raise NotFoundError(f"artifact {fingerprint} has not been reported"
+                            + (f" in flow {flow!r}" if flow else ""))
+    trails = []
+    for pair in sorted({(e["record"]["flow"], e["record"]["trail"]) for _, e in reports}):
+        state = trail_state(ledger, *pair)
+        trails.append({"flow": pair[0], "trail": pair[1], "status": state["status"]})
+    return {
+        "fingerprint": fingerprint,
+        "reports": [{"entry": i, "time": e["time"], **e["record"]} for i, e in reports],
+        "attestations": [
+            {"entry": i, "time": e["time"], **_attestation_summary(e["record"])}
+            for i, e in entries if e["kind"] == "attestation"
+        ],
+        "trails": trails,
+        "compliant": all(t["status"] == "COMPLIANT" for t in trails),
+    }
+
+
+def attestation_state(ledger: Ledger, flow: str, trail: str, name: str) -> Record:
+    """The latest report of an attestation name in a trail, and all earlier ones."""
+    entries = entries_under(ledger, index.trail_key(flow, trail))
+    reports = [(i, e) for i, e in entries
+               if e["kind"] == "attestation" and e["record"]["name"] == name]
+    if not reports:
+        raise NotFoundError(f"attestation {name!r} has not been reported in {flow}/{trail}")
+    latest_index, latest = reports[-1]
+    return {
+        "entry": latest_index,
+        "time": latest["time"],
+        "record": latest["record"],
+        "history": [{"entry": i, "time": e["time"], "compliant": e["record"]["compliant"]}
+                    for i, e in reports],
+    }
+
+
+def list_flows(ledger: Ledger) -> list[Record]:
+    """Every flow with its description and number of trails."""
+    out = []
+    for key in ledger.keys("flow:"):
+        state = flow_state(ledger, key.split(":", 1)[1])
+        out.append({"name": state["name"], "description": state["description"],
+                    "trails": len(state["trails"]), "created_at": state["created_at"]})
+    return out
+
+
+def list_trails(ledger: Ledger, flow: str) -> list[Record]:
+    """Every trail of a flow with its verdict and last change."""
+    out = []
+    for name in flow_state(ledger, flow)["trails"]:
+        state = trail_state(ledger, flow, name)
+        out.append({"name": name, "status": state["status"],
+                    "created_at": state["created_at"], "updated_at": state["updated_at"]})
+    return out
+
+
+def search(ledger: Ledger, prefix: str) -> list[Record]:
+    """Artifacts and commits whose SHA starts with ``prefix`` (at least 4 hex characters)."""
+    lowered = prefix.lower()
+    if len(lowered) < 4 or any(c not in "0123456789abcdef" for c in lowered):
+        raise UsageError(f"search {prefix!r}: give at least 4 hex characters of a SHA")
+    out = []
+    for kind, namespace in (("fingerprint", "fp:"), ("commit", "commit:")):
+        for key, position in ledger.lookup_prefix(namespace + lowered):
+            entry = entry_under(ledger, key, position)
+            record = entry["record"]
+            out.append({"match": kind, "sha": key.split(":", 1)[1], "entry": position,
+                        "kind": entry["kind"], "flow": record["flow"],
+                        "trail": record.get("trail", record.get("name")),
+                        "name": record["name"]})
+    return out
+
+
+def log(ledger: Ledger, start: int = 0, limit: int | None = None) -> list[Record]:
+    """Entries in log order with a one-line summary each."""
+    size = ledger.size()
+    end = size if limit is None else min(size, start + limit)
+    out = []
+    for position, data in ledger.read(start, end):
+        entry = canonical.loads(data)
+        record = entry["record"]
+        if entry["kind"] == "flow":
+            subject = record["name"]
+        elif entry["kind"] == "trail":
+            subject = f"{record['flow']}/{record['name']}"
+        else:
+            subject = f"{record['flow']}/{record['trail']}/{record['name']}"
+        out.append({"index": position, "time": entry["time"], "kind": entry["kind"],
+                    "subject": subject})
+    return out

@@ -1,0 +1,166 @@
+"""``fingerprint``, ``evidence``, ``verify``, ``ledger`` and ``schema``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from affidavit.cli import options as opt
+from affidavit.cli.output import emit_json
+
+__all__ = [
+    "fingerprint",
+    "evidence_get",
+    "evidence_package",
+    "verify_package",
+    "verify_ledger",
+    "ledger_public_key",
+    "ledger_reindex",
+    "schema",
+]
+
+
+def fingerprint(p: argparse.ArgumentParser) -> None:
+    """``fingerprint PATH --artifact-type file|dir``."""
+    p.add_argument("path", type=Path)
+    opt.add(p, "--artifact-type", required=True, choices=("file", "dir"), help="file or dir")
+    opt.add(p, "--exclude", nargs="+", metavar="GLOB", help="paths to leave out of a dir")
+    p.set_defaults(handler=_fingerprint)
+
+
+def evidence_get(p: argparse.ArgumentParser) -> None:
+    """``evidence get DIGEST -o FILE``."""
+    p.add_argument("digest")
+    opt.add(p, "-o", "--out", type=Path, required=True, help="file to write")
+    opt.add_ledger(p)
+    p.set_defaults(handler=_evidence_get)
+
+
+def evidence_package(p: argparse.ArgumentParser) -> None:
+    """``evidence package --flow F (--trail T | --fingerprint SHA) -o ZIP``."""
+    opt.add(p, "--flow", required=True, help="flow name")
+    opt.add(p, "--trail", help="trail to package")
+    opt.add(p, "--fingerprint", help="artifact to package (with its trails)")
+    opt.add(p, "-o", "--out", type=Path, required=True, help="zip file to write")
+    opt.add_ledger(p)
+    opt.add_output(p)
+    p.set_defaults(handler=_evidence_package)
+
+
+def verify_package(p: argparse.ArgumentParser) -> None:
+    """``verify package ZIP --public-key KEY``."""
+    p.add_argument("package", type=Path)
+    opt.add(p, "--public-key", required=True, help="the ledger's verifier key")
+    opt.add_output(p)
+    p.set_defaults(handler=_verify_package)
+
+
+def verify_ledger(p: argparse.ArgumentParser) -> None:
+    """``verify ledger``."""
+    opt.add_ledger(p)
+    opt.add_output(p)
+    p.set_defaults(handler=_verify_ledger)
+
+
+def ledger_public_key(p: argparse.ArgumentParser) -> None:
+    """``ledger public-key``."""
+    opt.add_ledger(p)
+    p.set_defaults(handler=_public_key)
+
+
+def ledger_reindex(p: argparse.ArgumentParser) -> None:
+    """``ledger reindex``."""
+    opt.add_ledger(p)
+    p.set_defaults(handler=_reindex)
+
+
+def schema(p: argparse.ArgumentParser) -> None:
+    """``schema TYPE``."""
+    p.add_argument("type", help="entry, flow, trail, artifact, attestation, statement, "
+                   "template or checkpoint")
+    p.set_defaults(handler=_schema)
+
+
+def _ledger(args: argparse.Namespace) -> Any:
+    from affidavit.ledger.registry import open_ledger
+
+    return open_ledger(args.ledger)
+
+
+def _fingerprint(args: argparse.Namespace) -> int:
+    from affidavit.collect.fingerprint import fingerprint
+
+    sys.stdout.write(fingerprint(args.path, args.artifact_type, tuple(args.exclude or ())) + "\n")
+    return 0
+
+
+def _evidence_get(args: argparse.Namespace) -> int:
+    from affidavit.evidence.vault import copy_out
+    from affidavit.models.fields import check_sha256
+
+    digest = check_sha256(opt.required(args.digest, "digest"), "digest")
+    size = copy_out(_ledger(args), digest, args.out)
+    sys.stderr.write(f"wrote {args.out} ({size} bytes)\n")
+    return 0
+
+
+def _evidence_package(args: argparse.Namespace) -> int:
+    from affidavit.evidence.package import build_package
+
+    summary = build_package(_ledger(args), flow=args.flow, trail=args.trail,
+                            fingerprint=args.fingerprint, out=args.out)
+    if args.output == "json":
+        emit_json(summary)
+    else:
+        sys.stdout.write(
+            f"wrote {args.out}: {summary['entries']} entries, {summary['evidence']} evidence "
+            f"files, checkpoint size {summary['tree_size']}\n")
+    return 0
+
+
+def _verify_package(args: argparse.Namespace) -> int:
+    from affidavit.verify.package import verify_package
+
+    result = verify_package(args.package, args.public_key)
+    if args.output == "json":
+        emit_json(result)
+    else:
+        sys.stdout.write(result["summary"] + "\n")
+    return 0
+
+
+def _verify_ledger(args: argparse.Namespace) -> int:
+    from affidavit.verify.ledger import verify_ledger
+
+    result = verify_ledger(_ledger(args))
+    if args.output == "json":
+        emit_json(result)
+    else:
+        sys.stdout.write(result["summary"] + "\n")
+    return 0
+
+
+def _public_key(args: argparse.Namespace) -> int:
+    sys.stdout.write(_ledger(args).verifier_key() + "\n")
+    return 0
+
+
+def _reindex(args: argparse.Namespace) -> int:
+    count = _ledger(args).reindex()
+    sys.stdout.write(f"reindexed {count} entries\n")
+    return 0
+
+
+def _schema(args: argparse.Namespace) -> int:
+    from affidavit.errors import UsageError
+    from affidavit.models.records import SCHEMAS
+
+    model = SCHEMAS.get(args.type)
+    if model is None:
+        raise UsageError(f"schema {args.type!r}: choose one of {', '.join(SCHEMAS)}")
+    schema = model.json_schema(by_alias=True) if hasattr(model, "json_schema") else (
+        model.model_json_schema(by_alias=True))
+    emit_json(schema)
+    return 0

@@ -1,0 +1,53 @@
+"""The command tree as data, so that a call builds only the parser of the command it runs.
+
+``TABLE[verb] = (help, {noun: (module:function, help)})``; a verb without nouns has the single
+noun ``None``. The function adds the command's arguments and its ``handler``.
+"""
+
+from __future__ import annotations
+
+__all__ = ["TABLE"]
+
+Nouns = dict[str | None, tuple[str, str]]
+
+TABLE: dict[str, tuple[str, Nouns]] = {
+    "create": ("create a flow", {
+        "flow": ("write:create_flow", "create a flow, or change its description or template"),
+    }),
+    "begin": ("begin a trail", {
+        "trail": ("write:begin_trail", "begin a trail (idempotent; keeps fields not given)"),
+    }),
+    "attest": ("report an artifact or an attestation to a trail", {
+        "artifact": ("write:attest_artifact", "report an artifact by its fingerprint"),
+        "generic": ("write:attest_generic", "record a yes/no claim with evidence"),
+    }),
+    "get": ("show one flow, trail, artifact or attestation", {
+        "flow": ("read:get_flow", "a flow and its trails"),
+        "trail": ("read:get_trail", "a trail, its artifacts, attestations and verdict"),
+        "artifact": ("read:get_artifact", "an artifact by fingerprint"),
+        "attestation": ("read:get_attestation", "the latest report of an attestation"),
+    }),
+    "list": ("list flows or trails", {
+        "flows": ("read:list_flows", "every flow"),
+        "trails": ("read:list_trails", "every trail of a flow, with its verdict"),
+    }),
+    "search": ("find artifacts and commits by SHA prefix", {None: ("read:search", "")}),
+    "log": ("entries in log order", {
+        "ledger": ("read:log_ledger", "every entry of the ledger"),
+    }),
+    "fingerprint": ("print the SHA-256 fingerprint of an artifact",
+                    {None: ("audit:fingerprint", "")}),
+    "evidence": ("evidence vault and packages", {
+        "get": ("audit:evidence_get", "copy an evidence file out of the vault"),
+        "package": ("audit:evidence_package", "zip a trail's evidence with its proofs"),
+    }),
+    "verify": ("verify a package or a ledger", {
+        "package": ("audit:verify_package", "verify an evidence package offline"),
+        "ledger": ("audit:verify_ledger", "audit the whole ledger and its history"),
+    }),
+    "ledger": ("ledger key and indexes", {
+        "public-key": ("audit:ledger_public_key", "print the checkpoint verifier key"),
+        "reindex": ("audit:ledger_reindex", "rebuild the indexes from the log"),
+    }),
+    "schema": ("print the JSON Schema of a record type", {None: ("audit:schema", "")}),
+}

@@ -1,0 +1,123 @@
+"""``affidavit <verb> <noun>``: parse, call the library, map errors to exit codes.
+
+Exit codes: 0 ok, 1 not compliant, 2 usage or bad input, 3 ledger unreachable or integrity
+failure. Errors print one line on stderr; tracebacks only with ``AFFIDAVIT_DEBUG=1``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from typing import Any, NoReturn
+
+from affidavit import __version__
+from affidavit.errors import AffidavitError, UsageError
+
+__all__ = ["main", "build_parser", "run"]
+
+_DESCRIPTION = (
+    "Record verifiable evidence of how a change reached production, and decide whether it may "
+    "ship. Exit codes: 0 ok, 1 not compliant, 2 usage or bad input, 3 ledger unreachable or "
+    "integrity failure."
+)
+
+
+class _Formatter(argparse.HelpFormatter):
+    """Help text sized to the terminal without importing shutil on every call (2 ms)."""
+
+    def __init__(self, prog: str, indent_increment: int = 2, max_help_position: int = 24,
+                 width: int | None = None) -> None:
+        if width is None:
+            try:
+                width = max(os.get_terminal_size().columns - 2, 40)
+            except OSError:
+                width = 98
+        super().__init__(prog, indent_increment, max_help_position, width)
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports a usage error as one line and exit code 2, like every other error."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", _Formatter)
+        super().__init__(*args, **kwargs)
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{self.prog}: {message}")
+
+
+def _configure(parser: argparse.ArgumentParser, target: str) -> None:
+    import importlib
+
+    module, _, function = target.partition(":")
+    getattr(importlib.import_module(f"affidavit.cli.{module}"), function)(parser)
+
+
+def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
+    """The command tree; only the branch ``argv`` selects, when it selects a known command."""
+    from affidavit.cli.commands import TABLE
+
+    parser = _Parser(prog="affidavit", description=_DESCRIPTION)
+    parser.add_argument("--version", action="version", version=f"affidavit {__version__}")
+    verbs = parser.add_subparsers(dest="verb", metavar="COMMAND", required=True,
+                                  parser_class=_Parser)
+    chosen_verb = argv[0] if argv and argv[0] in TABLE else None
+    for verb, (verb_help, nouns) in TABLE.items():
+        if chosen_verb is not None and verb != chosen_verb:
+            continue
+        if None in nouns:
+            _configure(verbs.add_parser(verb, help=verb_help), nouns[None][0])
+            continue
+        sub = verbs.add_parser(verb, help=verb_help).add_subparsers(
+            dest="noun", metavar="NOUN", required=True, parser_class=_Parser)
+        chosen_noun = argv[1] if chosen_verb and len(argv) > 1 and argv[1] in nouns else None
+        for noun, (target, noun_help) in nouns.items():
+            if chosen_noun is None or noun == chosen_noun:
+                _configure(sub.add_parser(str(noun), help=noun_help), target)
+    return parser
+
+
+def _leaf(parser: argparse.ArgumentParser, args: argparse.Namespace) -> argparse.ArgumentParser:
+    """The parser of the command that was chosen, whose options need env resolution."""
+    current = parser
+    for dest in ("verb", "noun"):
+        name = getattr(args, dest, None)
+        action = next((a for a in current._actions if isinstance(a, argparse._SubParsersAction)),
+                      None)
+        if action is None or name is None:
+            break
+        current = action.choices[name]
+    return current
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; return its exit code."""
+    from affidavit.cli import options
+
+    try:
+        arguments = list(sys.argv[1:] if argv is None else argv)
+        parser = build_parser(arguments)
+        args = parser.parse_args(arguments)
+        options.resolve(_leaf(parser, args), args)
+        return int(args.handler(args))
+    except AffidavitError as exc:
+        if os.environ.get("AFFIDAVIT_DEBUG"):
+            raise
+        sys.stderr.write(f"affidavit: error: {exc.diagnostics()}\n")
+        return exc.exit_code
+    except KeyboardInterrupt:
+        sys.stderr.write("affidavit: interrupted\n")
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+def run() -> NoReturn:
+    """Console-script entry point."""
+    sys.exit(main())
+
+
+if __name__ == "__main__":
+    run()

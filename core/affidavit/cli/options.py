@@ -1,0 +1,124 @@
+"""Shared option definitions: one ``--ledger``, one ``--output``, one way to read env vars.
+
+Every flag may also come from ``AFFIDAVIT_<FLAG>`` (``--origin-url`` -> ``AFFIDAVIT_ORIGIN_URL``);
+the command line wins. An empty value, from either place, is a usage error rather than a silent
+default: an unset CI variable should fail the step, not record an empty trail name.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from typing import Any
+
+from affidavit.errors import UsageError
+
+__all__ = [
+    "env_name",
+    "add",
+    "add_ledger",
+    "add_output",
+    "add_dry_run",
+    "resolve",
+    "required",
+]
+
+_REQUIRED = "_affidavit_required"
+_LIST_SEPARATOR = ","
+
+
+def env_name(flag: str) -> str:
+    """``--origin-url`` -> ``AFFIDAVIT_ORIGIN_URL``."""
+    return "AFFIDAVIT_" + flag.lstrip("-").upper().replace("-", "_")
+
+
+def add(
+    parser: argparse.ArgumentParser,
+    *flags: str,
+    help: str,
+    required: bool = False,
+    **kwargs: Any,
+) -> None:
+    """Add an option whose default comes from the environment; ``required`` is checked after.
+
+    The long flag (the last one) names the environment variable.
+    """
+    suffix = f" [env {env_name(flags[-1])}]"
+    action = parser.add_argument(*flags, default=None, help=help + suffix, **kwargs)
+    if required:
+        setattr(action, _REQUIRED, True)
+
+
+def add_ledger(parser: argparse.ArgumentParser) -> None:
+    """``--ledger URL``: which ledger to use."""
+    add(parser, "--ledger", metavar="URL",
+        help="ledger URL (default: .affidavit/ledger.db at the git repo root)")
+
+
+def add_output(
+    parser: argparse.ArgumentParser, choices: tuple[str, ...] = ("table", "json")
+) -> None:
+    """``--output FORMAT``."""
+    add(parser, "--output", choices=choices, help=f"output format (default {choices[0]})")
+
+
+def add_dry_run(parser: argparse.ArgumentParser) -> None:
+    """``--dry-run``: compute and print, write nothing."""
+    add(parser, "--dry-run", action="store_const", const=True,
+        help="print what would be recorded and write nothing")
+
+
+def _coerce(action: argparse.Action, raw: str, source: str) -> Any:
+    try:
+        return _convert(action, raw, source)
+    except (ValueError, argparse.ArgumentTypeError) as exc:
+        raise UsageError(f"{action.option_strings[-1]}{source}: {exc}") from None
+
+
+def _convert(action: argparse.Action, raw: str, source: str) -> Any:
+    if raw.strip() == "":
+        raise UsageError(f"{action.option_strings[-1]} is empty{source}")
+    if action.const is True and action.nargs == 0:
+        lowered = raw.lower()
+        if lowered in ("1", "true", "yes", "on"):
+            return True
+        if lowered in ("0", "false", "no", "off"):
+            return False
+        flag = action.option_strings[-1]
+        raise UsageError(f"{flag}{source}: expected true or false, not {raw!r}")
+    if action.nargs in ("+", "*"):
+        items = [part.strip() for part in raw.split(_LIST_SEPARATOR)]
+        if any(item == "" for item in items):
+            raise UsageError(f"{action.option_strings[-1]}{source} has an empty item")
+        return [action.type(item) if action.type else item for item in items]  # type: ignore[operator]
+    value = action.type(raw) if action.type else raw  # type: ignore[operator]
+    if action.choices is not None and value not in action.choices:
+        choices = ", ".join(map(str, action.choices))
+        raise UsageError(f"{action.option_strings[-1]}{source}: {raw!r} is not one of {choices}")
+    return value
+
+
+def resolve(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """Fill unset options from the environment, refuse empty values and missing required ones."""
+    for action in parser._actions:
+        if not action.option_strings or action.dest in ("help",):
+            continue
+        value = getattr(args, action.dest, None)
+        flag = action.option_strings[-1]
+        if value is None:
+            raw = os.environ.get(env_name(flag))
+            if raw is not None:
+                setattr(args, action.dest, _coerce(action, raw, f" (from {env_name(flag)})"))
+        elif isinstance(value, str) and value.strip() == "":
+            raise UsageError(f"{flag} is empty")
+        elif isinstance(value, list) and any(str(v).strip() == "" for v in value):
+            raise UsageError(f"{flag} has an empty value")
+        if getattr(args, action.dest, None) is None and getattr(action, _REQUIRED, False):
+            raise UsageError(f"{flag} is required (or set {env_name(flag)})")
+
+
+def required(value: str | None, what: str) -> str:
+    """A positional value that must be non-empty."""
+    if value is None or value.strip() == "":
+        raise UsageError(f"{what} is empty")
+    return value

@@ -1,0 +1,142 @@
+"""``create``, ``begin`` and ``attest``: map flags onto ``affidavit.api.record``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from affidavit.cli import options as opt
+from affidavit.cli.output import emit_json
+
+__all__ = ["create_flow", "begin_trail", "attest_artifact", "attest_generic"]
+
+
+def _bool(value: str) -> bool:
+    lowered = value.lower()
+    if lowered in ("true", "yes", "1"):
+        return True
+    if lowered in ("false", "no", "0"):
+        return False
+    raise argparse.ArgumentTypeError(f"expected true or false, not {value!r}")
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    opt.add_ledger(parser)
+    opt.add_dry_run(parser)
+    opt.add_output(parser)
+
+
+def _trail_flags(parser: argparse.ArgumentParser) -> None:
+    opt.add(parser, "--flow", required=True, help="flow name")
+    opt.add(parser, "--trail", required=True, help="trail name")
+    opt.add(parser, "--name", required=True, help="template name of the attestation or artifact")
+
+
+def _meta_flags(parser: argparse.ArgumentParser) -> None:
+    opt.add(parser, "--commit", help="full git commit SHA the record is about")
+    opt.add(parser, "--origin-url", help="link to where this was produced (CI build URL)")
+    opt.add(parser, "--annotate", nargs="+", metavar="KEY=VALUE", help="annotations")
+
+
+def create_flow(p: argparse.ArgumentParser) -> None:
+    """``create flow NAME``."""
+    p.add_argument("name", help="flow name")
+    opt.add(p, "--description", help="what the flow is for")
+    opt.add(p, "--template-file", help="flow template (YAML, version: 1)")
+    _common(p)
+    p.set_defaults(handler=_create_flow)
+
+
+def begin_trail(p: argparse.ArgumentParser) -> None:
+    """``begin trail NAME --flow F``."""
+    p.add_argument("name", help="trail name (often the commit SHA)")
+    opt.add(p, "--flow", required=True, help="flow name")
+    opt.add(p, "--description", help="what the trail is about")
+    opt.add(p, "--template-file", help="template overriding the flow's")
+    _common(p)
+    p.set_defaults(handler=_begin_trail)
+
+
+def attest_artifact(p: argparse.ArgumentParser) -> None:
+    """``attest artifact PATH``."""
+    p.add_argument("path", nargs="?", help="file or directory to fingerprint")
+    _trail_flags(p)
+    opt.add(p, "--artifact-type", choices=("file", "dir"), help="how to fingerprint PATH")
+    opt.add(p, "--fingerprint", help="SHA-256 of the artifact, instead of PATH")
+    opt.add(p, "--exclude", nargs="+", metavar="GLOB", help="paths to leave out of a dir")
+    _meta_flags(p)
+    _common(p)
+    p.set_defaults(handler=_attest_artifact)
+
+
+def attest_generic(p: argparse.ArgumentParser) -> None:
+    """``attest generic``."""
+    _trail_flags(p)
+    opt.add(p, "--compliant", type=_bool, metavar="true|false", help="the claim (default true)")
+    opt.add(p, "--fingerprint", help="bind to this artifact instead of the trail")
+    opt.add(p, "--attachments", nargs="+", metavar="PATH", help="evidence files/dirs")
+    opt.add(p, "--user-data", metavar="FILE", help="JSON file to record with it")
+    _meta_flags(p)
+    _common(p)
+    p.set_defaults(handler=_attest_generic)
+
+
+def _show(args: argparse.Namespace, recorded: Any) -> int:
+    if args.output == "json":
+        emit_json(recorded.to_json())
+        return 0
+    entry = recorded.entry
+    record = entry["record"]
+    what = f"{entry['kind']} {record['name']!r}"
+    if recorded.dry_run:
+        emit_json(entry)
+        sys.stderr.write(f"dry run: {what} was not recorded\n")
+    else:
+        size = recorded.entry_index + 1
+        sys.stdout.write(f"recorded {what} as entry {recorded.entry_index} (ledger size {size})\n")
+    return 0
+
+
+def _open(args: argparse.Namespace) -> Any:
+    from affidavit.ledger.registry import open_ledger
+
+    return open_ledger(args.ledger)
+
+
+def _create_flow(args: argparse.Namespace) -> int:
+    from affidavit.api import record
+
+    return _show(args, record.create_flow(
+        _open(args), name=opt.required(args.name, "flow name"), description=args.description,
+        template_file=args.template_file, dry_run=bool(args.dry_run)))
+
+
+def _begin_trail(args: argparse.Namespace) -> int:
+    from affidavit.api import record
+
+    return _show(args, record.begin_trail(
+        _open(args), flow=args.flow, name=opt.required(args.name, "trail name"),
+        description=args.description, template_file=args.template_file,
+        dry_run=bool(args.dry_run)))
+
+
+def _attest_artifact(args: argparse.Namespace) -> int:
+    from affidavit.api import record
+
+    return _show(args, record.attest_artifact(
+        _open(args), flow=args.flow, trail=args.trail, name=args.name, path=args.path,
+        artifact_type=args.artifact_type or "file", fingerprint=args.fingerprint,
+        commit=args.commit, origin_url=args.origin_url, annotations=args.annotate,
+        exclude=tuple(args.exclude or ()), dry_run=bool(args.dry_run)))
+
+
+def _attest_generic(args: argparse.Namespace) -> int:
+    from affidavit.api import record
+
+    return _show(args, record.attest_generic(
+        _open(args), flow=args.flow, trail=args.trail, name=args.name,
+        compliant=True if args.compliant is None else args.compliant,
+        fingerprint=args.fingerprint, attachments=args.attachments,
+        user_data_file=args.user_data, annotations=args.annotate, origin_url=args.origin_url,
+        commit=args.commit, dry_run=bool(args.dry_run)))

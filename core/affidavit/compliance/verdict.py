@@ -1,0 +1,100 @@
+"""Trail and artifact verdicts: a pure function of the records in the log.
+
+The same function runs when a command prints a trail, when ``--dry-run`` shows what a report
+would change, and when ``verify package`` recomputes verdicts from a package's entries alone.
+
+Rules: the latest report of a name for a target wins. Without a template a trail is the AND of
+what was reported. With one, every required slot is ``COMPLETE`` or ``MISSING``; anything not
+asked for is ``unexpected`` (reported, still judged). A present, non-compliant attestation makes
+the trail ``NON_COMPLIANT``; otherwise a missing one makes it ``INCOMPLETE``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = ["COMPLIANT", "NON_COMPLIANT", "INCOMPLETE", "trail_verdict", "latest_attestations"]
+
+COMPLIANT = "COMPLIANT"
+NON_COMPLIANT = "NON_COMPLIANT"
+INCOMPLETE = "INCOMPLETE"
+
+Record = dict[str, Any]
+
+
+def _target(record: Record) -> str | None:
+    target = record.get("target", {})
+    return target.get("fingerprint") if target.get("kind") == "artifact" else None
+
+
+Slot = tuple[str | None, str]
+
+
+def latest_attestations(attestations: list[tuple[int, Record]]) -> dict[Slot, tuple[int, Record]]:
+    """``(fingerprint or None, name) -> (entry index, record)`` of the latest report of each."""
+    latest: dict[tuple[str | None, str], tuple[int, Record]] = {}
+    for position, record in sorted(attestations, key=lambda pair: pair[0]):
+        latest[(_target(record), record["name"])] = (position, record)
+    return latest
+
+
+def _type_fits(wanted: str, actual: str) -> bool:
+    return wanted in ("*", actual)
+
+
+def trail_verdict(
+    template: Record | None,
+    artifacts: list[tuple[int, Record]],
+    attestations: list[tuple[int, Record]],
+) -> Record:
+    """The trail's status, each template slot's state, unexpected reports, and the reasons."""
+    latest = latest_attestations(attestations)
+    used: set[tuple[str | None, str]] = set()
+    slots: list[Record] = []
+    reasons: list[str] = []
+
+    def fill(fingerprint: str | None, wanted: Record, where: str) -> None:
+        key = (fingerprint, wanted["name"])
+        found = latest.get(key)
+        slot: Record = {"target": where, "name": wanted["name"], "type": wanted["type"]}
+        if found is not None and _type_fits(wanted["type"], found[1]["type"]):
+            used.add(key)
+            slot.update(state="COMPLETE", compliant=found[1]["compliant"], entry=found[0])
+            if not found[1]["compliant"]:
+                reasons.append(f"{where}: attestation {wanted['name']!r} is not compliant")
+        else:
+            slot.update(state="MISSING", compliant=None, entry=None)
+            why = "has the wrong type" if found is not None else "is missing"
+            reasons.append(f"{where}: attestation {wanted['name']!r} ({wanted['type']}) {why}")
+        slots.append(slot)
+
+    trail_spec = (template or {}).get("trail", {})
+    for wanted in trail_spec.get("attestations", []):
+        fill(None, wanted, "trail")
+    for spec in trail_spec.get("artifacts", []):
+        reported = sorted({r["fingerprint"] for _, r in artifacts if r["name"] == spec["name"]})
+        if not reported:
+            slots.append(
+                {"target": f"artifact {spec['name']}", "name": spec["name"], "type": "artifact",
+                 "state": "MISSING", "compliant": None, "entry": None}
+            )
+            reasons.append(f"artifact {spec['name']!r} has not been reported")
+        for fingerprint in reported:
+            for wanted in spec.get("attestations", []):
+                fill(fingerprint, wanted, f"artifact {spec['name']}@{fingerprint[:12]}")
+
+    unexpected: list[Record] = []
+    for key, (position, record) in sorted(latest.items(), key=lambda kv: kv[1][0]):
+        if key in used:
+            continue
+        if template is not None:
+            unexpected.append({"name": record["name"], "entry": position,
+                               "compliant": record["compliant"]})
+        if not record["compliant"]:
+            where = "trail" if key[0] is None else f"artifact @{key[0][:12]}"
+            reasons.append(f"{where}: attestation {record['name']!r} is not compliant")
+
+    non_compliant = any(not rec["compliant"] for _, rec in latest.values())
+    missing = any(slot["state"] == "MISSING" for slot in slots)
+    status = NON_COMPLIANT if non_compliant else INCOMPLETE if missing else COMPLIANT
+    return {"status": status, "slots": slots, "unexpected": unexpected, "reasons": reasons}

@@ -1,0 +1,23 @@
+"""SHA-256 for small inputs without paying for OpenSSL's start-up.
+
+``hashlib`` loads OpenSSL (about 3 ms), which the CLI's write path would pay on every call just
+to hash a few hundred bytes. CPython's built-in SHA-256 module gives identical digests; large
+inputs (evidence files, fingerprints) still go through ``hashlib`` where OpenSSL is faster.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+__all__ = ["sha256"]
+
+if TYPE_CHECKING:
+    from hashlib import sha256
+else:
+    try:
+        from _sha2 import sha256  # CPython >= 3.12
+    except ImportError:
+        try:
+            from _sha256 import sha256  # CPython 3.11
+        except ImportError:  # other interpreters
+            from hashlib import sha256

@@ -1,0 +1,83 @@
+"""Evidence vault on a local file system: ``<root>/<2 hex>/<62 hex>``, written atomically."""
+
+from __future__ import annotations
+
+import os
+from typing import BinaryIO
+
+from affidavit.errors import IntegrityError, NotFoundError
+
+__all__ = ["FileBlobStore", "hash_file"]
+
+_CHUNK = 1 << 20
+
+
+def hash_file(path: str | os.PathLike[str]) -> tuple[str, int]:
+    """SHA-256 hex digest and size of a file, read in 1 MiB chunks."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    size = 0
+    with open(path, "rb") as fh:
+        while chunk := fh.read(_CHUNK):
+            digest.update(chunk)
+            size += len(chunk)
+    return digest.hexdigest(), size
+
+
+class FileBlobStore:
+    """Content-addressed blobs in a directory; a blob is renamed into place only once complete."""
+
+    def __init__(self, root: str) -> None:
+        self.root = root
+
+    def _path(self, digest: str) -> str:
+        return os.path.join(self.root, digest[:2], digest[2:])
+
+    def has(self, digest: str) -> bool:
+        """Whether the blob is present."""
+        return os.path.isfile(self._path(digest))
+
+    def put_file(self, path: str | os.PathLike[str]) -> tuple[str, int]:
+        """Copy ``path`` into the vault while hashing it; the digest names the stored file."""
+        import hashlib
+        import tempfile
+
+        os.makedirs(self.root, exist_ok=True)
+        digest = hashlib.sha256()
+        size = 0
+        fd, tmp = tempfile.mkstemp(dir=self.root, prefix=".incoming-")
+        try:
+            with os.fdopen(fd, "wb") as out, open(path, "rb") as src:
+                while chunk := src.read(_CHUNK):
+                    digest.update(chunk)
+                    size += len(chunk)
+                    out.write(chunk)
+                out.flush()
+                os.fsync(out.fileno())
+            hexdigest = digest.hexdigest()
+            final = self._path(hexdigest)
+            os.makedirs(os.path.dirname(final), exist_ok=True)
+            os.replace(tmp, final)
+        except BaseException:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+            raise
+        return hexdigest, size
+
+    def open(self, digest: str) -> BinaryIO:
+        """Open a blob for reading."""
+        try:
+            return open(self._path(digest), "rb")
+        except FileNotFoundError:
+            raise NotFoundError(f"evidence {digest} is not in the vault at {self.root}") from None
+
+    def read_verified(self, digest: str) -> bytes:
+        """The blob's bytes, refused when they no longer hash to their name."""
+        import hashlib
+
+        with self.open(digest) as fh:
+            data = fh.read()
+        if hashlib.sha256(data).hexdigest() != digest:
+            raise IntegrityError(f"evidence {digest} in {self.root} does not match its digest")
+        return data

@@ -1,0 +1,36 @@
+"""RFC 6962 / RFC 9162 Merkle tree hashing with SHA-256.
+
+Leaves and interior nodes are hashed with different one-byte prefixes (0x00 and 0x01) so that a
+leaf can never be passed off as an interior node (second-preimage resistance, RFC 9162 §2.1.1).
+Every other ledger module builds on these three definitions and nothing else.
+"""
+
+from __future__ import annotations
+
+from affidavit.digest import sha256
+
+__all__ = ["HASH_SIZE", "EMPTY_ROOT", "leaf_hash", "node_hash"]
+
+HASH_SIZE = 32
+"""Length in bytes of every hash in the tree (SHA-256)."""
+
+EMPTY_ROOT = sha256(b"").digest()
+"""The root of the empty tree: SHA-256 of the empty string (RFC 9162 §2.1.1, ``MTH({})``)."""
+
+_LEAF_PREFIX = b"\x00"
+_NODE_PREFIX = b"\x01"
+
+
+def leaf_hash(data: bytes) -> bytes:
+    """Hash one entry as a leaf: ``SHA-256(0x00 || data)``."""
+    return sha256(_LEAF_PREFIX + data).digest()
+
+
+def node_hash(left: bytes, right: bytes) -> bytes:
+    """Hash two children into their parent: ``SHA-256(0x01 || left || right)``.
+
+    The caller passes hashes of adjacent subtrees, ``left`` covering the leaves just before those
+    of ``right``; the function itself does not check lengths, so that verification code can hash
+    whatever a (possibly malformed) proof contains and fail on the root comparison.
+    """
+    return sha256(_NODE_PREFIX + left + right).digest()

@@ -1,0 +1,323 @@
+"""The embedded ledger: log, Merkle tree nodes, indexes and checkpoints in one SQLite file.
+
+Writers serialise on ``BEGIN IMMEDIATE`` (WAL mode, busy timeout), so several CI processes can
+append to one ledger; ``synchronous=FULL`` makes a commit durable before ``append`` returns. Only
+perfect-subtree hashes are stored (one node per leaf on average), so an append writes O(1) rows
+and any proof reads O(log n) of them in one query. The signing key lives beside the database,
+mode 0600, and is created by whichever process first initialises the ledger.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from affidavit import canonical
+from affidavit.errors import IntegrityError, LedgerUnavailable, NotFoundError
+from affidavit.ledger import checkpoint as ckpt
+from affidavit.ledger import index, proof, rfc6962
+from affidavit.ledger.base import Appended
+from affidavit.ledger.blobs import FileBlobStore
+from affidavit.ledger.compact import CompactRange
+
+__all__ = ["SQLiteLedger"]
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS entries (idx INTEGER PRIMARY KEY, data BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS nodes (
+    level INTEGER NOT NULL, idx INTEGER NOT NULL, hash BLOB NOT NULL,
+    PRIMARY KEY (level, idx)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS checkpoints (size INTEGER PRIMARY KEY, note TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS idx (
+    key TEXT NOT NULL, entry INTEGER NOT NULL, PRIMARY KEY (key, entry)) WITHOUT ROWID;
+"""
+
+
+def _path_from_url(url: str) -> str:
+    """``sqlite:///rel/path.db`` (relative) or ``sqlite:////abs/path.db``, as SQLAlchemy reads
+    them; a URL without a scheme is a plain file path."""
+    if url.startswith("sqlite://"):
+        rest = url[len("sqlite://") :]
+        if not rest.startswith("/") or rest == "/":
+            raise LedgerUnavailable(
+                f"ledger URL {url!r} has no path", remedy="use sqlite:///path/to/ledger.db"
+            )
+        return rest[1:]
+    return url
+
+
+def _read(path: str) -> str:
+    with open(path, encoding="utf-8") as fh:
+        return fh.read().strip()
+
+
+class SQLiteLedger:
+    """A ledger in one SQLite database, with its evidence vault and key beside it."""
+
+    def __init__(self, url: str, *, create: bool = True) -> None:
+        self.url = url
+        self.path = _path_from_url(url)
+        stem = os.path.splitext(self.path)[0]
+        self.key_path = stem + ".key"
+        self.blobs = FileBlobStore(stem + ".blobs")
+        if not os.path.exists(self.path) and not create:
+            raise LedgerUnavailable(f"no ledger at {self.path}")
+        try:
+            os.makedirs(os.path.dirname(os.path.abspath(self.path)), exist_ok=True)
+            self._db = sqlite3.connect(self.path, timeout=60, isolation_level=None)
+            self._db.execute("PRAGMA busy_timeout = 60000")
+            self._db.execute("PRAGMA journal_mode = WAL")
+            self._db.execute("PRAGMA synchronous = FULL")
+        except (OSError, sqlite3.Error) as exc:
+            raise LedgerUnavailable(f"cannot open ledger {self.path}: {exc}") from None
+        self._signer: Any = None
+        self._meta: dict[str, str] | None = None
+
+    # -- setup -----------------------------------------------------------------------------
+
+    def _init(self) -> dict[str, str]:
+        """Create tables and the signing key once; later calls read the cached meta rows."""
+        if self._meta is not None:
+            return self._meta
+        try:
+            meta = dict(self._db.execute("SELECT key, value FROM meta").fetchall())
+        except sqlite3.OperationalError:
+            meta = {}
+        if "origin" not in meta:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                for statement in _SCHEMA.split(";"):
+                    if statement.strip():
+                        self._db.execute(statement)
+                meta = dict(self._db.execute("SELECT key, value FROM meta").fetchall())
+                if "origin" not in meta:
+                    meta = self._create_identity()
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+        self._meta = meta
+        return meta
+
+    def _create_identity(self) -> dict[str, str]:
+        import secrets
+
+        from affidavit.ledger import note
+
+        if os.path.exists(self.key_path):
+            signer_key = _read(self.key_path)
+        else:
+            signer_key = note.generate_signer_key(f"affidavit/{secrets.token_hex(8)}")
+            folder, name = os.path.split(self.key_path)
+            tmp = os.path.join(folder, f".{name}.{os.getpid()}")
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as fh:
+                fh.write(signer_key + "\n")
+            try:
+                os.link(tmp, self.key_path)
+            except FileExistsError:
+                signer_key = _read(self.key_path)
+            finally:
+                os.unlink(tmp)
+        signer = note.Signer.from_key(signer_key)
+        meta = {"origin": signer.name, "verifier_key": signer.verifier_key, "format": "1"}
+        self._db.executemany("INSERT INTO meta VALUES (?, ?)", meta.items())
+        self._signer = signer
+        return meta
+
+    def _sign(self, text: str) -> str:
+        if self._signer is None:
+            from affidavit.ledger import note
+
+            try:
+                key = _read(self.key_path)
+            except OSError as exc:
+                raise LedgerUnavailable(
+                    f"cannot read the ledger key {self.key_path}: {exc}"
+                ) from None
+            self._signer = note.Signer.from_key(key)
+        return str(self._signer.sign(text))
+
+    # -- writing ---------------------------------------------------------------------------
+
+    def append(self, entries: Sequence[bytes]) -> Appended:
+        """Append ``entries`` in one transaction and sign a checkpoint for the new size."""
+        meta = self._init()
+        db = self._db
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            size = self._size()
+            rng = CompactRange.from_hashes(size, self._fetch(proof.root_nodes(size)))
+            nodes: list[tuple[int, int, bytes]] = []
+
+            def visit(level: int, idx: int, digest: bytes) -> None:
+                nodes.append((level, idx, digest))
+
+            rows = []
+            index_rows = []
+            for offset, data in enumerate(entries):
+                position = size + offset
+                rows.append((position, data))
+                rng.append(rfc6962.leaf_hash(data), visit)
+                for key in index.keys(canonical.loads(data)):
+                    index_rows.append((key, position))
+            db.executemany("INSERT INTO entries (idx, data) VALUES (?, ?)", rows)
+            db.executemany("INSERT INTO nodes (level, idx, hash) VALUES (?, ?, ?)", nodes)
+            db.executemany("INSERT OR IGNORE INTO idx (key, entry) VALUES (?, ?)", index_rows)
+            new_size = size + len(entries)
+            text = ckpt.Checkpoint(meta["origin"], new_size, rng.root()).to_text()
+            signed = self._sign(text)
+            db.execute("INSERT INTO checkpoints (size, note) VALUES (?, ?)", (new_size, signed))
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        return Appended(first=size, size=new_size, checkpoint=signed)
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def _size(self) -> int:
+        row = self._db.execute("SELECT max(idx) FROM entries").fetchone()
+        return 0 if row[0] is None else int(row[0]) + 1
+
+    def size(self) -> int:
+        """Number of entries in the log."""
+        self._init()
+        return self._size()
+
+    def _fetch(self, ids: Sequence[tuple[int, int]]) -> list[bytes]:
+        """Hashes of the perfect subtrees ``ids``, in the order asked, in one query."""
+        if not ids:
+            return []
+        where = " OR ".join(["(level = ? AND idx = ?)"] * len(ids))
+        params = [n for pair in ids for n in pair]
+        found = {
+            (level, idx): digest
+            for level, idx, digest in self._db.execute(
+                f"SELECT level, idx, hash FROM nodes WHERE {where}", params
+            )
+        }
+        try:
+            return [found[i] for i in ids]
+        except KeyError as exc:
+            raise IntegrityError(f"ledger {self.path} is missing tree node {exc.args[0]}") from None
+
+    def read(self, start: int, end: int) -> Iterator[tuple[int, bytes]]:
+        """Entries ``[start, end)``, each checked against its stored leaf hash."""
+        self._init()
+        cursor = self._db.execute(
+            "SELECT e.idx, e.data, n.hash FROM entries e LEFT JOIN nodes n "
+            "ON n.level = 0 AND n.idx = e.idx WHERE e.idx >= ? AND e.idx < ? ORDER BY e.idx",
+            (start, end),
+        )
+        expected = start
+        for idx, data, leaf in cursor:
+            if idx != expected:
+                raise IntegrityError(f"ledger {self.path} has no entry {expected}")
+            if leaf is None or rfc6962.leaf_hash(data) != leaf:
+                raise IntegrityError(
+                    f"ledger {self.path}: entry {idx} does not match its leaf hash",
+                    remedy="the log was modified outside affidavit; run `affidavit verify ledger`",
+                )
+            expected += 1
+            yield idx, bytes(data)
+        if expected < end:
+            raise NotFoundError(f"ledger {self.path} has no entry {expected}")
+
+    def lookup(self, key: str) -> list[int]:
+        """Entries filed under ``key``."""
+        self._init()
+        rows = self._db.execute("SELECT entry FROM idx WHERE key = ? ORDER BY entry", (key,))
+        return [r[0] for r in rows]
+
+    def lookup_prefix(self, prefix: str) -> list[tuple[str, int]]:
+        """``(key, entry)`` pairs for every key starting with ``prefix``."""
+        self._init()
+        rows = self._db.execute(
+            "SELECT key, entry FROM idx WHERE key >= ? AND key < ? ORDER BY key, entry",
+            (prefix, prefix + "\U0010ffff"),
+        )
+        return [(k, e) for k, e in rows]
+
+    def keys(self, prefix: str) -> list[str]:
+        """Distinct keys starting with ``prefix``."""
+        self._init()
+        rows = self._db.execute(
+            "SELECT DISTINCT key FROM idx WHERE key >= ? AND key < ? ORDER BY key",
+            (prefix, prefix + "\U0010ffff"),
+        )
+        return [r[0] for r in rows]
+
+    def checkpoint(self) -> str | None:
+        """The latest signed checkpoint."""
+        self._init()
+        row = self._db.execute(
+            "SELECT note FROM checkpoints ORDER BY size DESC LIMIT 1"
+        ).fetchone()
+        return None if row is None else str(row[0])
+
+    def checkpoints(self) -> Iterator[str]:
+        """All signed checkpoints by size."""
+        self._init()
+        for (text,) in self._db.execute("SELECT note FROM checkpoints ORDER BY size"):
+            yield str(text)
+
+    def _check_size(self, size: int) -> None:
+        current = self._size()
+        if size > current:
+            raise NotFoundError(f"ledger {self.path} has {current} entries, not {size}")
+
+    def root(self, size: int) -> bytes:
+        """Merkle root of the first ``size`` entries."""
+        self._init()
+        self._check_size(size)
+        return proof.root_from(self._fetch(proof.root_nodes(size)))
+
+    def inclusion_proof(self, index_: int, size: int) -> list[bytes]:
+        """Audit path of entry ``index_`` in the tree of ``size``."""
+        self._init()
+        self._check_size(size)
+        nodes = proof.inclusion_nodes(index_, size)
+        return nodes.rehash(self._fetch(nodes.ids))
+
+    def consistency_proof(self, size1: int, size2: int) -> list[bytes]:
+        """Proof that ``size1`` is a prefix of ``size2``."""
+        self._init()
+        self._check_size(size2)
+        nodes = proof.consistency_nodes(size1, size2)
+        return nodes.rehash(self._fetch(nodes.ids))
+
+    def verifier_key(self) -> str:
+        """Signed-note verifier key for this ledger's checkpoints."""
+        return self._init()["verifier_key"]
+
+    def origin(self) -> str:
+        """The checkpoint origin line."""
+        return self._init()["origin"]
+
+    # -- maintenance -----------------------------------------------------------------------
+
+    def reindex(self) -> int:
+        """Drop the index and rebuild it from the log, checking every leaf on the way."""
+        self._init()
+        db = self._db
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            db.execute("DELETE FROM idx")
+            count = 0
+            for position, data in self.read(0, self._size()):
+                rows = [(key, position) for key in index.keys(canonical.loads(data))]
+                db.executemany("INSERT OR IGNORE INTO idx (key, entry) VALUES (?, ?)", rows)
+                count += 1
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        return count
+
+    def close(self) -> None:
+        """Close the database connection."""
+        self._db.close()

@@ -1,0 +1,239 @@
+"""Pydantic models of every record in the ledger; ``affidavit schema`` prints their JSON Schema.
+
+Frozen and strict about unknown keys: anything read back from a ledger, a package or the network
+is validated here before it is trusted.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+
+from affidavit.models.fields import COMMIT_PATTERN, NAME_PATTERN, SHA256_PATTERN
+
+__all__ = [
+    "Name",
+    "Sha256",
+    "Model",
+    "TemplateAttestation",
+    "TemplateArtifact",
+    "TemplateTrail",
+    "Template",
+    "CommitInfo",
+    "Flow",
+    "Trail",
+    "Artifact",
+    "Subject",
+    "Statement",
+    "Target",
+    "EvidenceRef",
+    "Attestation",
+    "FlowEntry",
+    "TrailEntry",
+    "ArtifactEntry",
+    "AttestationEntry",
+    "Entry",
+    "ENTRY",
+    "Checkpoint",
+    "SCHEMAS",
+]
+
+Name = Annotated[str, Field(pattern=NAME_PATTERN)]
+Sha256 = Annotated[str, Field(pattern=SHA256_PATTERN)]
+
+
+class Model(BaseModel):
+    """Frozen, keyword-only, unknown keys refused."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+    def canonical(self) -> dict[str, Any]:
+        """The record as the ledger stores it (aliases, absent fields left out)."""
+        return self.model_dump(mode="json", by_alias=True, exclude_none=True)
+
+
+class TemplateAttestation(Model):
+    """One required attestation in a template (Kosli template v1 shape)."""
+
+    name: Name
+    type: str = Field(pattern=r"^(generic|artifact|junit|sarif|snyk|pull_request|approval|"
+                      r"decision|custom:[A-Za-z0-9][A-Za-z0-9._-]*|\*)$")
+
+
+class TemplateArtifact(Model):
+    """An artifact the trail must report, and what must be attested about it."""
+
+    name: Name
+    attestations: list[TemplateAttestation] = []
+
+
+class TemplateTrail(Model):
+    """What a trail of this flow must hold."""
+
+    attestations: list[TemplateAttestation] = []
+    artifacts: list[TemplateArtifact] = []
+
+
+class Template(Model):
+    """A flow or trail template, ``version: 1`` as in Kosli."""
+
+    version: Literal[1]
+    trail: TemplateTrail = TemplateTrail()
+
+
+class CommitInfo(Model):
+    """The git commit a record is about; everything but ``sha`` may be redacted."""
+
+    sha: str = Field(pattern=COMMIT_PATTERN)
+    parents: list[str] | None = None
+    author: str | None = None
+    committer: str | None = None
+    timestamp: str | None = None
+    message: str | None = None
+    branch: str | None = None
+    repo_url: str | None = None
+    url: str | None = None
+
+
+class Flow(Model):
+    """A flow was created or changed."""
+
+    name: Name
+    description: str | None = None
+    template: Template | None = None
+
+
+class Trail(Model):
+    """A trail was begun or changed."""
+
+    flow: Name
+    name: Name
+    description: str | None = None
+    template: Template | None = None
+
+
+class Artifact(Model):
+    """An artifact reported to a trail."""
+
+    flow: Name
+    trail: Name
+    name: Name
+    fingerprint: Sha256
+    artifact_type: Literal["file", "dir", "oci", "docker"]
+    filename: str | None = None
+    commit: CommitInfo | None = None
+    origin_url: str | None = None
+    annotations: dict[str, str] | None = None
+
+
+class Subject(Model):
+    """An in-toto resource descriptor, reduced to what affidavit writes."""
+
+    name: str
+    digest: dict[str, str]
+
+
+class Statement(Model):
+    """in-toto Statement v1."""
+
+    type_: Literal["https://in-toto.io/Statement/v1"] = Field(
+        default="https://in-toto.io/Statement/v1", alias="_type"
+    )
+    subject: list[Subject] = Field(min_length=1)
+    predicateType: str
+    predicate: dict[str, Any]
+
+
+class Target(Model):
+    """What an attestation is bound to: the trail, or one artifact of it."""
+
+    kind: Literal["trail", "artifact"]
+    fingerprint: Sha256 | None = None
+
+
+class EvidenceRef(Model):
+    """A file in the evidence vault, as an attestation records it."""
+
+    name: str = Field(min_length=1)
+    sha256: Sha256
+    size: int = Field(ge=0)
+
+
+class Attestation(Model):
+    """A typed claim about a trail or an artifact, with the statement at its core."""
+
+    flow: Name
+    trail: Name
+    name: Name
+    type: str
+    compliant: bool
+    target: Target
+    statement: Statement
+    origin_url: str | None = None
+    commit: CommitInfo | None = None
+    user_data: Any = None
+    annotations: dict[str, str] | None = None
+    evidence: list[EvidenceRef] | None = None
+
+
+class _EntryBase(Model):
+    v: Literal[1]
+    time: str = Field(pattern=r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$")
+
+
+class FlowEntry(_EntryBase):
+    """Log entry holding a :class:`Flow`."""
+
+    kind: Literal["flow"]
+    record: Flow
+
+
+class TrailEntry(_EntryBase):
+    """Log entry holding a :class:`Trail`."""
+
+    kind: Literal["trail"]
+    record: Trail
+
+
+class ArtifactEntry(_EntryBase):
+    """Log entry holding an :class:`Artifact`."""
+
+    kind: Literal["artifact"]
+    record: Artifact
+
+
+class AttestationEntry(_EntryBase):
+    """Log entry holding an :class:`Attestation`."""
+
+    kind: Literal["attestation"]
+    record: Attestation
+
+
+Entry = Annotated[
+    FlowEntry | TrailEntry | ArtifactEntry | AttestationEntry, Field(discriminator="kind")
+]
+#: Validates any log entry: ``ENTRY.validate_python(obj)``.
+ENTRY: TypeAdapter[FlowEntry | TrailEntry | ArtifactEntry | AttestationEntry] = TypeAdapter(Entry)
+
+
+class Checkpoint(Model):
+    """A signed checkpoint as ``--output json`` shows it."""
+
+    origin: str
+    size: int = Field(ge=0)
+    root: str
+    note: str
+
+
+#: What ``affidavit schema NAME`` can print.
+SCHEMAS: dict[str, Any] = {
+    "entry": ENTRY,
+    "flow": Flow,
+    "trail": Trail,
+    "artifact": Artifact,
+    "attestation": Attestation,
+    "statement": Statement,
+    "template": Template,
+    "checkpoint": Checkpoint,
+}
