@@ -52,7 +52,7 @@ class Recorded(NamedTuple):
 def _append(ledger: Ledger, entry: dict[str, Any], dry_run: bool) -> Recorded:
     if dry_run:
         return Recorded(entry=entry, entry_index=None, checkpoint=None, dry_run=True)
-    appended = ledger.append([canonical.dumps(entry)])
+    appended = ledger.append([canonical.dumps(entry)], [entry])
     return Recorded(
         entry=entry, entry_index=appended.first, checkpoint=appended.checkpoint, dry_run=False
     )

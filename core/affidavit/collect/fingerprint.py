@@ -411,8 +411,9 @@ def _hash_forked(files: list[bytes], procs: int) -> list[bytes]:
     finally:
         for pid, read_fd in children:
             with contextlib.suppress(OSError):
-                os.close(read_fd)
-            os.waitpid(pid, 0)
+                os.close(read_fd)  # a child still writing gets EPIPE and exits
+            with contextlib.suppress(ChildProcessError):  # SIGCHLD ignored: already reaped
+                os.waitpid(pid, 0)
     out: list[bytes] = [b""] * len(files)
     for k, digests in enumerate(results):
         out[k::procs] = digests

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator, Sequence
-from typing import BinaryIO, NamedTuple, Protocol
+from typing import Any, BinaryIO, NamedTuple, Protocol
 
 __all__ = ["Appended", "Ledger", "BlobStore"]
 
@@ -49,8 +49,11 @@ class Ledger(Protocol):
     url: str
     blobs: BlobStore
 
-    def append(self, entries: Sequence[bytes]) -> Appended:
-        """Append a batch atomically and durably; see the module contract."""
+    def append(
+        self, entries: Sequence[bytes], decoded: Sequence[dict[str, Any]] | None = None
+    ) -> Appended:
+        """Append a batch atomically and durably; see the module contract. ``decoded``, when
+        given, MUST be the JSON decoding of ``entries`` (it spares the backend a parse)."""
         ...
 
     def size(self) -> int:

@@ -13,7 +13,7 @@ __all__ = ["keys", "flow_key", "trail_key", "fingerprint_key", "commit_key"]
 
 
 def flow_key(flow: str) -> str:
-    """Entries of a flow (its own changes and everything in its trails)."""
+    """A flow's own entries (its creation and changes); its trails are under ``trail_key``."""
     return f"flow:{flow}"
 
 
@@ -42,7 +42,6 @@ def keys(entry: dict[str, Any]) -> list[str]:
     elif kind in ("trail", "artifact", "attestation"):
         flow = record["flow"]
         trail = record["name"] if kind == "trail" else record["trail"]
-        out.append(flow_key(flow))
         out.append(trail_key(flow, trail))
         fingerprint = record.get("fingerprint") or record.get("target", {}).get("fingerprint")
         if fingerprint:

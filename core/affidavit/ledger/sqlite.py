@@ -1,10 +1,15 @@
 """The embedded ledger: log, Merkle tree nodes, indexes and checkpoints in one SQLite file.
 
 Writers serialise on ``BEGIN IMMEDIATE`` (WAL mode, busy timeout), so several CI processes can
-append to one ledger; ``synchronous=FULL`` makes a commit durable before ``append`` returns. Only
-perfect-subtree hashes are stored (one node per leaf on average), so an append writes O(1) rows
-and any proof reads O(log n) of them in one query. The signing key lives beside the database,
-mode 0600, and is created by whichever process first initialises the ledger.
+append to one ledger; ``synchronous=FULL`` makes a commit durable before ``append`` returns.
+
+Tree storage: each entry row carries its leaf hash, and ``nodes`` keeps the perfect subtrees of
+every fourth level only (4, 8, 12, ...), about one row per 16 entries. A node between stored
+levels is rehashed from at most 8 stored nodes below it, so a proof still reads O(log n) rows in
+one query, while an append writes barely more than the entries themselves.
+
+The signing key lives beside the database, mode 0600, and is created by whichever process first
+initialises the ledger.
 """
 
 from __future__ import annotations
@@ -22,11 +27,15 @@ from affidavit.ledger.base import Appended
 from affidavit.ledger.blobs import FileBlobStore
 from affidavit.ledger.compact import CompactRange
 
-__all__ = ["SQLiteLedger"]
+__all__ = ["SQLiteLedger", "STRIDE"]
+
+#: Levels whose perfect-subtree hashes are stored: multiples of STRIDE (level 0 in ``entries``).
+STRIDE = 4
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS entries (idx INTEGER PRIMARY KEY, data BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS entries (
+    idx INTEGER PRIMARY KEY, leaf BLOB NOT NULL, data BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS nodes (
     level INTEGER NOT NULL, idx INTEGER NOT NULL, hash BLOB NOT NULL,
     PRIMARY KEY (level, idx)) WITHOUT ROWID;
@@ -143,9 +152,18 @@ class SQLiteLedger:
 
     # -- writing ---------------------------------------------------------------------------
 
-    def append(self, entries: Sequence[bytes]) -> Appended:
-        """Append ``entries`` in one transaction and sign a checkpoint for the new size."""
+    def append(
+        self, entries: Sequence[bytes], decoded: Sequence[dict[str, Any]] | None = None
+    ) -> Appended:
+        """Append ``entries`` in one transaction and sign a checkpoint for the new size.
+
+        ``decoded``, when given, MUST be ``[canonical.loads(e) for e in entries]``: callers that
+        built the entries have them at hand and spare the parse.
+        """
         meta = self._init()
+        if decoded is None:
+            decoded = [canonical.loads(data) for data in entries]
+        leaves = rfc6962.leaf_hashes(entries)
         db = self._db
         db.execute("BEGIN IMMEDIATE")
         try:
@@ -154,17 +172,18 @@ class SQLiteLedger:
             nodes: list[tuple[int, int, bytes]] = []
 
             def visit(level: int, idx: int, digest: bytes) -> None:
-                nodes.append((level, idx, digest))
+                if level and not level % STRIDE:
+                    nodes.append((level, idx, digest))
 
-            rows = []
             index_rows = []
-            for offset, data in enumerate(entries):
-                position = size + offset
-                rows.append((position, data))
-                rng.append(rfc6962.leaf_hash(data), visit)
-                for key in index.keys(canonical.loads(data)):
+            for position, (leaf, entry) in enumerate(zip(leaves, decoded, strict=True), size):
+                rng.append(leaf, visit)
+                for key in index.keys(entry):
                     index_rows.append((key, position))
-            db.executemany("INSERT INTO entries (idx, data) VALUES (?, ?)", rows)
+            db.executemany(
+                "INSERT INTO entries (idx, leaf, data) VALUES (?, ?, ?)",
+                zip(range(size, size + len(entries)), leaves, entries, strict=True),
+            )
             db.executemany("INSERT INTO nodes (level, idx, hash) VALUES (?, ?, ?)", nodes)
             db.executemany("INSERT OR IGNORE INTO idx (key, entry) VALUES (?, ?)", index_rows)
             new_size = size + len(entries)
@@ -189,35 +208,64 @@ class SQLiteLedger:
         return self._size()
 
     def _fetch(self, ids: Sequence[tuple[int, int]]) -> list[bytes]:
-        """Hashes of the perfect subtrees ``ids``, in the order asked, in one query."""
-        if not ids:
-            return []
-        where = " OR ".join(["(level = ? AND idx = ?)"] * len(ids))
-        params = [n for pair in ids for n in pair]
-        found = {
-            (level, idx): digest
+        """Hashes of the perfect subtrees ``ids``, in the order asked.
+
+        Each id maps to the ``2**r`` stored nodes ``r = level % STRIDE`` levels below it; all of
+        them are read with one query on ``entries`` and one on ``nodes``, then folded up.
+        """
+        plans = []
+        leaves: set[int] = set()
+        stored: set[tuple[int, int]] = set()
+        for level, idx in ids:
+            up = level % STRIDE
+            base, first = level - up, idx << up
+            span = range(first, first + (1 << up))
+            plans.append((base, span))
+            if base == 0:
+                leaves.update(span)
+            else:
+                stored.update((base, i) for i in span)
+        found: dict[tuple[int, int], bytes] = {}
+        if leaves:
+            marks = ",".join("?" * len(leaves))
+            for idx, digest in self._db.execute(
+                f"SELECT idx, leaf FROM entries WHERE idx IN ({marks})", sorted(leaves)
+            ):
+                found[(0, idx)] = digest
+        if stored:
+            # An OR of primary-key equalities is searched through the key; a row-value IN over
+            # VALUES would scan the table.
+            where = " OR ".join(["(level = ? AND idx = ?)"] * len(stored))
+            params = [n for pair in sorted(stored) for n in pair]
             for level, idx, digest in self._db.execute(
                 f"SELECT level, idx, hash FROM nodes WHERE {where}", params
-            )
-        }
-        try:
-            return [found[i] for i in ids]
-        except KeyError as exc:
-            raise IntegrityError(f"ledger {self.path} is missing tree node {exc.args[0]}") from None
+            ):
+                found[(level, idx)] = digest
+        out = []
+        for base, span in plans:
+            try:
+                row = [found[(base, i)] for i in span]
+            except KeyError as exc:
+                raise IntegrityError(
+                    f"ledger {self.path} is missing tree node {exc.args[0]}"
+                ) from None
+            while len(row) > 1:
+                row = [rfc6962.node_hash(row[i], row[i + 1]) for i in range(0, len(row), 2)]
+            out.append(row[0])
+        return out
 
     def read(self, start: int, end: int) -> Iterator[tuple[int, bytes]]:
         """Entries ``[start, end)``, each checked against its stored leaf hash."""
         self._init()
         cursor = self._db.execute(
-            "SELECT e.idx, e.data, n.hash FROM entries e LEFT JOIN nodes n "
-            "ON n.level = 0 AND n.idx = e.idx WHERE e.idx >= ? AND e.idx < ? ORDER BY e.idx",
+            "SELECT idx, data, leaf FROM entries WHERE idx >= ? AND idx < ? ORDER BY idx",
             (start, end),
         )
         expected = start
         for idx, data, leaf in cursor:
             if idx != expected:
                 raise IntegrityError(f"ledger {self.path} has no entry {expected}")
-            if leaf is None or rfc6962.leaf_hash(data) != leaf:
+            if rfc6962.leaf_hash(data) != leaf:
                 raise IntegrityError(
                     f"ledger {self.path}: entry {idx} does not match its leaf hash",
                     remedy="the log was modified outside affidavit; run `affidavit verify ledger`",

@@ -62,6 +62,8 @@ def verify_ledger(ledger: Ledger) -> dict[str, Any]:
             f"({seen.get('verifier_key')} -> {key})")
 
     size = ledger.size()
+    if size > 64:
+        rfc6962.use_openssl()
     rng = CompactRange.from_hashes(0, [])
     roots: dict[int, bytes] = {}
     wanted = set(stored) | ({int(seen["size"])} if seen else set())

@@ -1,0 +1,86 @@
+"""Fixtures shared by every test: an isolated environment, the CLI in-process, a small ledger.
+
+Every test gets its own ledger location (``AFFIDAVIT_LEDGER``) and its own client cache
+(``AFFIDAVIT_CACHE_DIR``, where ``verify ledger`` remembers the last checkpoint it saw), both in
+fresh temporary directories outside ``tmp_path``, so tests can run in parallel, never see each
+other's state, and never depend on the working directory being a git checkout.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.helpers import Home, Result
+
+#: Variables the test run itself is configured with; every other AFFIDAVIT_* is cleared.
+_KEEP = {"AFFIDAVIT_VECTORS", "AFFIDAVIT_CORPUS"}
+
+FLOW = "demo"
+TRAIL = "t1"
+
+
+@pytest.fixture(autouse=True)
+def home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Home:
+    """This test's ledger location and client cache, exported to the environment."""
+    for name in list(os.environ):
+        if name.startswith("AFFIDAVIT_") and name not in _KEEP:
+            monkeypatch.delenv(name)
+    here = Home(dir=tmp_path_factory.mktemp("ledger"), cache=tmp_path_factory.mktemp("cache"))
+    monkeypatch.setenv("AFFIDAVIT_CACHE_DIR", str(here.cache))
+    monkeypatch.setenv("AFFIDAVIT_LEDGER", here.url)
+    return here
+
+
+@pytest.fixture
+def cli(capsys: pytest.CaptureFixture[str]) -> Callable[..., Result]:
+    """Run ``affidavit ARGS`` in-process; return its exit code and what it printed."""
+    from affidavit.cli.main import main
+
+    def run(*args: Any) -> Result:
+        capsys.readouterr()
+        code = main([str(a) for a in args])
+        captured = capsys.readouterr()
+        return Result(code, captured.out, captured.err)
+
+    return run
+
+
+@pytest.fixture
+def ledger(home: Home) -> Iterator[Any]:
+    """The library's handle on this test's ledger."""
+    from affidavit.ledger.sqlite import SQLiteLedger
+
+    handle = SQLiteLedger(home.url)
+    yield handle
+    handle.close()
+
+
+@pytest.fixture
+def trail(ledger: Any) -> tuple[str, str]:
+    """Flow ``demo`` with trail ``t1`` begun, recorded through the library."""
+    from affidavit.api import record
+
+    record.create_flow(ledger, name=FLOW, description="the demo flow")
+    record.begin_trail(ledger, flow=FLOW, name=TRAIL, description="first trail")
+    return FLOW, TRAIL
+
+
+@pytest.fixture
+def files(tmp_path: Path) -> Callable[..., Path]:
+    """``files("a/b.txt", b"...")`` writes a file under tmp_path and returns its path."""
+
+    def write(name: str, data: bytes | str = b"") -> Path:
+        path = tmp_path / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(data, str):
+            path.write_text(data, encoding="utf-8")
+        else:
+            path.write_bytes(data)
+        return path
+
+    return write

@@ -1,0 +1,146 @@
+"""Plain helpers shared by the CLI, ledger and package tests (fixtures live in conftest.py)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+import zipfile
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+__all__ = [
+    "Home",
+    "Result",
+    "State",
+    "assert_error",
+    "rewrite_zip",
+    "run_subprocess",
+    "sha256_hex",
+    "state",
+]
+
+
+@dataclass(frozen=True)
+class Home:
+    """Where one test's ledger, its key, its evidence vault and its client cache live."""
+
+    dir: Path
+    cache: Path
+
+    @property
+    def db(self) -> Path:
+        return self.dir / "l.db"
+
+    @property
+    def url(self) -> str:
+        return f"sqlite:///{self.db}"
+
+    @property
+    def key(self) -> Path:
+        return self.dir / "l.key"
+
+    @property
+    def blobs(self) -> Path:
+        return self.dir / "l.blobs"
+
+
+@dataclass(frozen=True)
+class Result:
+    """Exit code and output of one CLI call."""
+
+    code: int
+    out: str
+    err: str
+
+    def json(self) -> Any:
+        return json.loads(self.out)
+
+    def __str__(self) -> str:  # shown by pytest when an assertion about a result fails
+        return f"exit {self.code}\n--- stdout\n{self.out}--- stderr\n{self.err}"
+
+
+@dataclass(frozen=True)
+class State:
+    """What a command may change: log entries, checkpoints, index rows and vault files."""
+
+    entries: int
+    checkpoints: int
+    index_rows: int
+    blobs: tuple[str, ...]
+
+
+def _count(db: sqlite3.Connection, table: str) -> int:
+    try:
+        return int(db.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
+    except sqlite3.OperationalError:  # the table was never created
+        return 0
+
+
+def state(home: Home) -> State:
+    """Read the ledger's files without going through affidavit (and without creating them)."""
+    blobs = tuple(sorted(
+        str(p.relative_to(home.blobs)) for p in home.blobs.rglob("*") if p.is_file()
+    )) if home.blobs.exists() else ()
+    if not home.db.exists():
+        return State(0, 0, 0, blobs)
+    db = sqlite3.connect(f"file:{home.db}?mode=ro", uri=True)
+    try:
+        return State(_count(db, "entries"), _count(db, "checkpoints"), _count(db, "idx"), blobs)
+    finally:
+        db.close()
+
+
+def assert_error(result: Result, code: int, *needles: str) -> str:
+    """One line on stderr, ``affidavit: error: ...`` naming every needle; nothing on stdout."""
+    assert result.code == code, str(result)
+    assert "Traceback" not in result.err, str(result)
+    lines = result.err.splitlines()
+    assert len(lines) == 1, str(result)
+    assert lines[0].startswith("affidavit: error: "), str(result)
+    for needle in needles:
+        assert needle in lines[0], f"{needle!r} not in {lines[0]!r}"
+    assert result.out == "", str(result)
+    return lines[0]
+
+
+def run_subprocess(
+    *args: str | os.PathLike[str], env: Mapping[str, str] | None = None, timeout: float = 60
+) -> Result:
+    """``python -m affidavit ARGS`` in a real process, with this test's environment."""
+    full_env = dict(os.environ)
+    full_env.update(env or {})
+    proc = subprocess.run(
+        [sys.executable, "-m", "affidavit", *map(str, args)],
+        capture_output=True, text=True, env=full_env, timeout=timeout, check=False,
+    )
+    return Result(proc.returncode, proc.stdout, proc.stderr)
+
+
+def sha256_hex(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def rewrite_zip(
+    source: Path,
+    target: Path,
+    *,
+    replace: Mapping[str, bytes] | None = None,
+    drop: tuple[str, ...] = (),
+    add: Mapping[str, bytes] | None = None,
+) -> Path:
+    """Copy a zip member by member, replacing, dropping or adding members by name."""
+    replace = dict(replace or {})
+    with zipfile.ZipFile(source) as src, zipfile.ZipFile(target, "w") as dst:
+        for info in src.infolist():
+            if info.filename in drop:
+                continue
+            dst.writestr(info, replace.pop(info.filename, src.read(info.filename)))
+        for name, data in {**replace, **(add or {})}.items():
+            dst.writestr(name, data)
+    return target
