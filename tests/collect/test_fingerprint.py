@@ -1,4 +1,5 @@
-"""Tests of affidavit.collect.fingerprint.
+"""Tests of affidavit.collect.fingerprint and the modules it builds on (goglob, hashing,
+kosli_ignore).
 
 Expected digests come from three independent places:
 
@@ -24,6 +25,7 @@ from pathlib import Path
 import pytest
 
 import affidavit.collect.fingerprint as fp
+from affidavit.collect import goglob, hashing, kosli_ignore
 from affidavit.collect.fingerprint import (
     ArtifactType,
     fingerprint,
@@ -442,15 +444,15 @@ def test_exclude_must_be_a_sequence_of_patterns(tmp_path: Path) -> None:
 def test_ignore_file_parsing(tmp_path: Path, text: str, want: list[bytes]) -> None:
     path = tmp_path / ".kosli_ignore"
     path.write_bytes(text.encode())
-    assert fp._read_ignore_rules(os.fsencode(path)) == want
+    assert kosli_ignore.read_ignore_rules(os.fsencode(path)) == want
 
 
 def test_ignore_file_overlong_line_ends_the_rules(tmp_path: Path) -> None:
     path = tmp_path / ".kosli_ignore"
     path.write_bytes(b"a\n" + b"x" * 65536 + b"\nb\n")
-    assert fp._read_ignore_rules(os.fsencode(path)) == [b"a"]
+    assert kosli_ignore.read_ignore_rules(os.fsencode(path)) == [b"a"]
     path.write_bytes(b"a\n" + b"x" * 65535 + b"\nb\n")
-    assert fp._read_ignore_rules(os.fsencode(path)) == [b"a", b"x" * 65535, b"b"]
+    assert kosli_ignore.read_ignore_rules(os.fsencode(path)) == [b"a", b"x" * 65535, b"b"]
 
 
 BASELINE = {"app/index.js": "console.log(1)", "app/lib/util.js": "exports.x = 1"}
@@ -518,13 +520,13 @@ def test_case_variant_alone_is_not_an_ignore_file(tmp_path: Path) -> None:
 
 
 def test_equal_fold_matches_go() -> None:
-    assert fp._equal_fold_ignore_name(b".kosli_ignore")
-    assert fp._equal_fold_ignore_name(b".KoSlI_IgNoRe")
-    assert fp._equal_fold_ignore_name(".\u212aosli_ignore".encode())  # KELVIN SIGN
-    assert fp._equal_fold_ignore_name(".ko\u017fli_ignore".encode())  # LONG S
-    assert not fp._equal_fold_ignore_name(".kosl\u0131_ignore".encode())  # dotless i
-    assert not fp._equal_fold_ignore_name(b".kosli_ignore2")
-    assert not fp._equal_fold_ignore_name(b".kosli_ignor\xff")
+    assert kosli_ignore.equal_fold_ignore_name(b".kosli_ignore")
+    assert kosli_ignore.equal_fold_ignore_name(b".KoSlI_IgNoRe")
+    assert kosli_ignore.equal_fold_ignore_name(".\u212aosli_ignore".encode())  # KELVIN SIGN
+    assert kosli_ignore.equal_fold_ignore_name(".ko\u017fli_ignore".encode())  # LONG S
+    assert not kosli_ignore.equal_fold_ignore_name(".kosl\u0131_ignore".encode())  # dotless i
+    assert not kosli_ignore.equal_fold_ignore_name(b".kosli_ignore2")
+    assert not kosli_ignore.equal_fold_ignore_name(b".kosli_ignor\xff")
 
 
 @pytest.mark.parametrize("kind", ["hardlink", "symlink"])
@@ -628,75 +630,75 @@ def random_tree(tmp_path: Path) -> Path:
         parts = [f"d{rng.randrange(3)}" for _ in range(depth)]
         size = rng.choice([0, 1, 100, 2047, 2048, 5000, 70_000])
         tree["/".join([*parts, f"f{i}.bin"])] = rng.randbytes(size)
-    tree["big.bin"] = rng.randbytes(fp._BUF_SIZE * 2 + 123)  # several reads
-    tree["edge.bin"] = rng.randbytes(fp._BUF_SIZE)  # exactly one buffer
+    tree["big.bin"] = rng.randbytes(hashing.BUF_SIZE * 2 + 123)  # several reads
+    tree["edge.bin"] = rng.randbytes(hashing.BUF_SIZE)  # exactly one buffer
     tree["emptydir"] = None
     return make_tree(root, tree)
 
 
 @pytest.fixture
 def workers(monkeypatch: pytest.MonkeyPatch) -> Iterator[pytest.MonkeyPatch]:
-    monkeypatch.setattr(fp, "_workers", lambda: 3)
+    monkeypatch.setattr(hashing, "_workers", lambda: 3)
     yield monkeypatch
 
 
 def test_inline_hashing(random_tree: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(fp, "_workers", lambda: 1)
+    monkeypatch.setattr(hashing, "_workers", lambda: 1)
     assert fingerprint_dir(random_tree) == reference_digest(random_tree)
 
 
 def test_threaded_hashing(random_tree: Path, workers: pytest.MonkeyPatch) -> None:
-    workers.setattr(fp, "_can_fork", lambda: False)
+    workers.setattr(hashing, "_can_fork", lambda: False)
     assert fingerprint_dir(random_tree) == reference_digest(random_tree)
 
 
-@pytest.mark.skipif(not fp._can_fork(), reason="forked hashing needs Linux and one thread")
+@pytest.mark.skipif(not hashing._can_fork(), reason="forked hashing needs Linux and one thread")
 def test_forked_hashing(random_tree: Path, workers: pytest.MonkeyPatch) -> None:
-    workers.setattr(fp, "_FORK_MIN_FILES", 2)
+    workers.setattr(hashing, "_FORK_MIN_FILES", 2)
     calls: list[int] = []
-    real = fp._hash_forked
+    real = hashing._hash_forked
 
     def spy(files: list[bytes], procs: int) -> list[bytes]:
         calls.append(procs)
         return real(files, procs)
 
-    workers.setattr(fp, "_hash_forked", spy)
+    workers.setattr(hashing, "_hash_forked", spy)
     assert fingerprint_dir(random_tree) == reference_digest(random_tree)
     assert calls == [2]
 
 
-@pytest.mark.skipif(not fp._can_fork(), reason="forked hashing needs Linux and one thread")
+@pytest.mark.skipif(not hashing._can_fork(), reason="forked hashing needs Linux and one thread")
 def test_forked_hashing_three_processes(tmp_path: Path) -> None:
     paths = []
     for i in range(10):
         path = tmp_path / f"f{i}"
         path.write_bytes(bytes([i]) * (i * 1000))
         paths.append(os.fsencode(path))
-    assert fp._hash_forked(paths, 3) == [hx(bytes([i]) * (i * 1000)) for i in range(10)]
+    assert hashing._hash_forked(paths, 3) == [hx(bytes([i]) * (i * 1000)) for i in range(10)]
 
 
-@pytest.mark.skipif(not fp._can_fork(), reason="forked hashing needs Linux and one thread")
+@pytest.mark.skipif(not hashing._can_fork(), reason="forked hashing needs Linux and one thread")
 def test_forked_hashing_reports_a_child_error(tmp_path: Path) -> None:
     good = tmp_path / "good"
     good.write_bytes(b"x")
     missing = os.fsencode(tmp_path / "vanished")
     # share 0 (the parent's) is files[0::2]; the missing file lands in the child's share
     with pytest.raises(InputError, match="vanished.*no such file"):
-        fp._hash_forked([os.fsencode(good), missing, os.fsencode(good), os.fsencode(good)], 2)
+        hashing._hash_forked([os.fsencode(good), missing, os.fsencode(good), os.fsencode(good)], 2)
 
 
 def test_fork_failure_falls_back_to_threads(random_tree: Path, workers: pytest.MonkeyPatch) -> None:
     def no_fork() -> int:
         raise BlockingIOError(11, "Resource temporarily unavailable")
 
-    workers.setattr(fp, "_FORK_MIN_FILES", 2)
-    workers.setattr(fp, "_can_fork", lambda: True)
+    workers.setattr(hashing, "_FORK_MIN_FILES", 2)
+    workers.setattr(hashing, "_can_fork", lambda: True)
     workers.setattr(os, "fork", no_fork)
     assert fingerprint_dir(random_tree) == reference_digest(random_tree)
 
 
 def test_large_file_artifact(tmp_path: Path) -> None:
-    data = random.Random(3).randbytes(fp._BUF_SIZE * 3 + 17)
+    data = random.Random(3).randbytes(hashing.BUF_SIZE * 3 + 17)
     path = tmp_path / "big"
     path.write_bytes(data)
     assert fingerprint_file(path) == hashlib.sha256(data).hexdigest()
@@ -770,13 +772,13 @@ GO_BAD = [
 
 @pytest.mark.parametrize(("pattern", "name", "want"), GO_MATCH)
 def test_go_match(pattern: str, name: str, want: bool) -> None:
-    assert fp._go_match(pattern.encode(), name.encode()) is want
+    assert goglob.go_match(pattern.encode(), name.encode()) is want
 
 
 @pytest.mark.parametrize(("pattern", "name"), GO_BAD)
 def test_go_match_bad_pattern(pattern: str, name: str) -> None:
-    with pytest.raises(fp._BadPattern):
-        fp._go_match(pattern.encode(), name.encode())
+    with pytest.raises(goglob.BadPattern):
+        goglob.go_match(pattern.encode(), name.encode())
 
 
 @pytest.mark.parametrize(
@@ -811,10 +813,10 @@ def test_go_match_bad_pattern(pattern: str, name: str) -> None:
     ],
 )
 def test_go_clean(path: str, want: str) -> None:
-    assert fp._go_clean(path.encode()) == want.encode()
+    assert goglob.go_clean(path.encode()) == want.encode()
 
 
 def test_go_glob_depth_limit() -> None:
     # Go's TestCVE202230632
-    with pytest.raises((fp._BadPattern, RecursionError)):
-        fp._go_glob(b"/*" + b"/" * 10001)
+    with pytest.raises((goglob.BadPattern, RecursionError)):
+        goglob.go_glob(b"/*" + b"/" * 10001)

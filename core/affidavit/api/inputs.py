@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, Union
 if TYPE_CHECKING:
     from pathlib import Path
 
+from affidavit import canonical
 from affidavit.errors import InputError, UsageError
 
 __all__ = [
@@ -34,11 +35,20 @@ def read_json_file(path: PathArg, what: str) -> Any:
     except UnicodeDecodeError as exc:
         raise InputError(f"{what} file {path}: not UTF-8 ({exc.reason})") from None
     try:
-        return json.loads(text)
+        value = json.loads(text)
     except json.JSONDecodeError as exc:
         raise InputError(
             f"{what} file {path}: invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"
         ) from None
+    except RecursionError:
+        raise InputError(f"{what} file {path}: JSON nested too deeply") from None
+    try:
+        canonical.dumps(value)  # what the ledger will hash: refuses NaN and Infinity
+    except ValueError:
+        raise InputError(
+            f"{what} file {path}: NaN and Infinity are not JSON numbers"
+        ) from None
+    return value
 
 
 def read_template_file(path: PathArg) -> dict[str, Any]:
@@ -62,6 +72,8 @@ def read_template_file(path: PathArg) -> dict[str, Any]:
         where = f" at line {mark.line + 1}" if mark is not None else ""
         problem = getattr(exc, "problem", None) or "invalid YAML"
         raise InputError(f"template file {path}: {problem}{where}") from None
+    except RecursionError:
+        raise InputError(f"template file {path}: YAML nested too deeply") from None
     if not isinstance(data, dict):
         raise InputError(f"template file {path}: expected a mapping with 'version: 1'")
     try:

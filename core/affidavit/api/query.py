@@ -211,6 +211,9 @@ def search(ledger: Ledger, prefix: str) -> list[Record]:
 
 def log(ledger: Ledger, start: int = 0, limit: int | None = None) -> list[Record]:
     """Entries in log order with a one-line summary each."""
+    if start < 0 or (limit is not None and limit < 0):
+        flag = "--start" if start < 0 else "--limit"
+        raise UsageError(f"{flag} must not be negative")
     size = ledger.size()
     end = size if limit is None else min(size, start + limit)
     out = []

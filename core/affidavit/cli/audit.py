@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 from typing import Any
 
 from affidavit.cli import options as opt
@@ -24,7 +23,7 @@ __all__ = [
 
 def fingerprint(p: argparse.ArgumentParser) -> None:
     """``fingerprint PATH --artifact-type file|dir``."""
-    p.add_argument("path", type=Path)
+    p.add_argument("path", type=opt.path)
     opt.add(p, "--artifact-type", required=True, choices=("file", "dir"), help="file or dir")
     opt.add(p, "--exclude", nargs="+", metavar="GLOB", help="paths to leave out of a dir")
     p.set_defaults(handler=_fingerprint)
@@ -33,7 +32,7 @@ def fingerprint(p: argparse.ArgumentParser) -> None:
 def evidence_get(p: argparse.ArgumentParser) -> None:
     """``evidence get DIGEST -o FILE``."""
     p.add_argument("digest")
-    opt.add(p, "-o", "--out", type=Path, required=True, help="file to write")
+    opt.add(p, "-o", "--out", type=opt.path, required=True, help="file to write")
     opt.add_ledger(p)
     p.set_defaults(handler=_evidence_get)
 
@@ -43,7 +42,7 @@ def evidence_package(p: argparse.ArgumentParser) -> None:
     opt.add(p, "--flow", required=True, help="flow name")
     opt.add(p, "--trail", help="trail to package")
     opt.add(p, "--fingerprint", help="artifact to package (with its trails)")
-    opt.add(p, "-o", "--out", type=Path, required=True, help="zip file to write")
+    opt.add(p, "-o", "--out", type=opt.path, required=True, help="zip file to write")
     opt.add_ledger(p)
     opt.add_output(p)
     p.set_defaults(handler=_evidence_package)
@@ -51,7 +50,7 @@ def evidence_package(p: argparse.ArgumentParser) -> None:
 
 def verify_package(p: argparse.ArgumentParser) -> None:
     """``verify package ZIP --public-key KEY``."""
-    p.add_argument("package", type=Path)
+    p.add_argument("package", type=opt.path)
     opt.add(p, "--public-key", required=True, help="the ledger's verifier key")
     opt.add_output(p)
     p.set_defaults(handler=_verify_package)
@@ -92,7 +91,8 @@ def _ledger(args: argparse.Namespace) -> Any:
 def _fingerprint(args: argparse.Namespace) -> int:
     from affidavit.collect.fingerprint import fingerprint
 
-    sys.stdout.write(fingerprint(args.path, args.artifact_type, tuple(args.exclude or ())) + "\n")
+    digest = fingerprint(args.path, args.artifact_type, opt.comma_list(args.exclude))
+    sys.stdout.write(digest + "\n")
     return 0
 
 

@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import argparse
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 from affidavit.errors import UsageError
 
@@ -21,6 +24,7 @@ __all__ = [
     "add_dry_run",
     "resolve",
     "required",
+    "comma_list",
 ]
 
 _REQUIRED = "_affidavit_required"
@@ -117,8 +121,23 @@ def resolve(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
             raise UsageError(f"{flag} is required (or set {env_name(flag)})")
 
 
+def comma_list(values: list[str] | None) -> tuple[str, ...]:
+    """Values given as ``--exclude a,b c``: each may hold several, comma-separated (Kosli's
+    form), so a command line copied from Kosli means the same thing here."""
+    return tuple(part for value in values or () for part in value.split(",") if part)
+
+
 def required(value: str | None, what: str) -> str:
     """A positional value that must be non-empty."""
     if value is None or value.strip() == "":
         raise UsageError(f"{what} is empty")
     return value
+
+
+def path(value: str) -> Path:
+    """argparse ``type`` for file arguments: empty is an error, not the current directory."""
+    if value.strip() == "":
+        raise argparse.ArgumentTypeError("is empty")
+    from pathlib import Path
+
+    return Path(value)

@@ -125,10 +125,11 @@ def _attest_artifact(args: argparse.Namespace) -> int:
     from affidavit.api import record
 
     return _show(args, record.attest_artifact(
-        _open(args), flow=args.flow, trail=args.trail, name=args.name, path=args.path,
+        _open(args), flow=args.flow, trail=args.trail, name=args.name,
+        path=None if args.path is None else opt.required(args.path, "PATH"),
         artifact_type=args.artifact_type or "file", fingerprint=args.fingerprint,
         commit=args.commit, origin_url=args.origin_url, annotations=args.annotate,
-        exclude=tuple(args.exclude or ()), dry_run=bool(args.dry_run)))
+        exclude=opt.comma_list(args.exclude), dry_run=bool(args.dry_run)))
 
 
 def _attest_generic(args: argparse.Namespace) -> int:

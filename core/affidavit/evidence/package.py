@@ -8,6 +8,7 @@ name>/<file name>``, ``manifest.json`` and a ``README.md``. Nothing else.
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import os
 import zipfile
@@ -16,7 +17,7 @@ from typing import Any
 
 from affidavit import canonical
 from affidavit.api import query
-from affidavit.errors import InputError, NotFoundError, UsageError
+from affidavit.errors import InputError, IntegrityError, NotFoundError, UsageError
 from affidavit.ledger import index
 from affidavit.ledger.base import Ledger
 from affidavit.ledger.checkpoint import Checkpoint
@@ -71,6 +72,8 @@ def _select(ledger: Ledger, flow: str, trail: str | None, fingerprint: str | Non
 def build_package(ledger: Ledger, *, flow: str, trail: str | None = None,
                   fingerprint: str | None = None, out: Path) -> dict[str, Any]:
     """Write the package for a trail (or an artifact's trails) to ``out``; return a summary."""
+    if fingerprint:
+        fingerprint = check_sha256(fingerprint, "--fingerprint")
     entries, trails = _select(ledger, flow, trail, fingerprint)
     note = ledger.checkpoint()
     assert note is not None  # a ledger holding a flow has a checkpoint
@@ -113,7 +116,11 @@ def build_package(ledger: Ledger, *, flow: str, trail: str | None = None,
                 if item["path"] not in written:
                     written.add(item["path"])
                     with ledger.blobs.open(item["sha256"]) as fh:
-                        put(item["path"], fh.read())
+                        data = fh.read()
+                    if hashlib.sha256(data).hexdigest() != item["sha256"]:
+                        raise IntegrityError(
+                            f"evidence {item['sha256']} in the vault does not match its digest")
+                    put(item["path"], data)
             put("manifest.json", json.dumps(manifest, indent=2, sort_keys=True).encode())
             put("README.md", _readme(manifest, entries, statuses).encode())
         os.replace(tmp, out)

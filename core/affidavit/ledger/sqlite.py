@@ -29,6 +29,8 @@ from affidavit.ledger.compact import CompactRange
 
 __all__ = ["SQLiteLedger", "STRIDE"]
 
+#: Storage layout version, in ``meta``; a ledger of another layout is refused, not misread.
+FORMAT = "2"
 #: Levels whose perfect-subtree hashes are stored: multiples of STRIDE (level 0 in ``entries``).
 STRIDE = 4
 
@@ -95,6 +97,13 @@ class SQLiteLedger:
             meta = dict(self._db.execute("SELECT key, value FROM meta").fetchall())
         except sqlite3.OperationalError:
             meta = {}
+        except sqlite3.DatabaseError as exc:
+            raise LedgerUnavailable(f"{self.path} is not a ledger database ({exc})") from None
+        if meta and meta.get("format") != FORMAT:
+            raise LedgerUnavailable(
+                f"ledger {self.path} has format {meta.get('format')!r}; this version reads "
+                f"format {FORMAT!r}"
+            )
         if "origin" not in meta:
             self._db.execute("BEGIN IMMEDIATE")
             try:
@@ -132,7 +141,7 @@ class SQLiteLedger:
             finally:
                 os.unlink(tmp)
         signer = note.Signer.from_key(signer_key)
-        meta = {"origin": signer.name, "verifier_key": signer.verifier_key, "format": "1"}
+        meta = {"origin": signer.name, "verifier_key": signer.verifier_key, "format": FORMAT}
         self._db.executemany("INSERT INTO meta VALUES (?, ?)", meta.items())
         self._signer = signer
         return meta

@@ -20,6 +20,7 @@ import hashlib
 import json
 import re
 import zipfile
+import zlib
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -76,7 +77,7 @@ def verify_package(path: Path, public_key: str) -> dict[str, Any]:
     with zf:
         try:
             return _verify(zf, path, verifier)
-        except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError) as exc:
+        except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, zlib.error) as exc:
             raise IntegrityError(f"package {path}: corrupt member ({exc})") from None
 
 
@@ -87,8 +88,11 @@ def _verify(zf: zipfile.ZipFile, where: Path, verifier: Any) -> dict[str, Any]:
     from affidavit.models.records import ENTRY
 
     names = _names(zf, where)
-    text = note.open_note(zf.read("checkpoint"), [verifier])
-    checkpoint = Checkpoint.parse(text)
+    try:
+        checkpoint = Checkpoint.parse(note.open_note(zf.read("checkpoint"), [verifier]))
+    except IntegrityError as exc:
+        raise IntegrityError(f"package {where}: checkpoint: {exc.message}",
+                             remedy=exc.remedy) from None
 
     entries: dict[int, dict[str, Any]] = {}
     for name in sorted(n for n in names if n.startswith("entries/")):

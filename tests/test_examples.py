@@ -1,0 +1,42 @@
+"""The README's promises: `make demo`'s script runs end to end, and the benchmarks still run.
+
+No timing is asserted here (speed is reported by bench/run, not tested); only that each
+benchmark prints its one line in the agreed shape.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_demo_runs_end_to_end(tmp_path: Path) -> None:
+    env = {**os.environ, "TMPDIR": str(tmp_path)}
+    env.pop("AFFIDAVIT_LEDGER", None)
+    result = subprocess.run([sys.executable, str(ROOT / "examples/demo/demo.py")], env=env,
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Traceback" not in result.stderr
+    assert re.search(r"^Status:\s+COMPLIANT$", result.stdout, re.MULTILINE)
+    assert re.search(r"^verified evidence\.zip: 5 entries and 2 evidence files", result.stdout,
+                     re.MULTILINE)
+
+
+def test_bench_run_quick_prints_one_line_per_benchmark(tmp_path: Path) -> None:
+    env = {**os.environ, "TMPDIR": str(tmp_path)}
+    result = subprocess.run([sys.executable, str(ROOT / "bench/run"), "--quick"], env=env,
+                            capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.strip().splitlines()
+    names = [line.split(":", 1)[0] for line in lines]
+    assert names == ["coldstart-attest-generic", "fingerprint-dir", "append-10k",
+                     "inclusion-proof-20k"]
+    shape = re.compile(r"^[a-z0-9-]+: ours [0-9.e+-]+(ms|s), anchor [0-9.e+-]+(ms|s), "
+                       r"ratio [0-9.]+( \(.*\))?$")
+    for line in lines:
+        assert shape.match(line), line
