@@ -200,8 +200,10 @@ def test_key_file_is_private_and_signs_the_checkpoints(ledger: SQLiteLedger, hom
 def test_open_ledger_by_url() -> None:
     with pytest.raises(LedgerUnavailable):
         SQLiteLedger("sqlite://")
-    with pytest.raises(LedgerUnavailable):
-        SQLiteLedger("sqlite:////definitely/not/here.db", create=False)
+    missing = SQLiteLedger("sqlite:////definitely/not/here.db", create=False)
+    with pytest.raises(LedgerUnavailable, match="no ledger at"):
+        missing.size()
+    assert not Path("/definitely/not/here.db").exists()
     with pytest.raises(UsageError):
         open_ledger("nosuchscheme://x")
 
@@ -427,10 +429,12 @@ def test_truncation_without_memory_needs_the_checkpoints(
     assert_error(cli("verify", "ledger"), 3, "truncated")
 
 
-def test_verify_empty_ledger(cli: Cli) -> None:
+def test_verify_missing_ledger_is_an_error_not_an_empty_success(cli: Cli, home: Home) -> None:
     result = cli("verify", "ledger")
-    assert result.code == 0, str(result)
-    assert "0 entries" in result.out
+    assert result.code == 3, str(result)
+    assert result.err.startswith("affidavit: error: no ledger at ")
+    assert len(result.err.splitlines()) == 1
+    assert not home.db.exists()
 
 
 # -- library contract ---------------------------------------------------------------------------

@@ -85,7 +85,7 @@ def schema(p: argparse.ArgumentParser) -> None:
 def _ledger(args: argparse.Namespace) -> Any:
     from affidavit.ledger.registry import open_ledger
 
-    return open_ledger(args.ledger)
+    return open_ledger(args.ledger, create=False)
 
 
 def _fingerprint(args: argparse.Namespace) -> int:

@@ -89,7 +89,7 @@ def log_ledger(p: argparse.ArgumentParser) -> None:
 def _ledger(args: argparse.Namespace) -> Any:
     from affidavit.ledger.registry import open_ledger
 
-    return open_ledger(args.ledger)
+    return open_ledger(args.ledger, create=False)
 
 
 def _print(text: str) -> int:

@@ -101,7 +101,7 @@ def _show(args: argparse.Namespace, recorded: Any) -> int:
 def _open(args: argparse.Namespace) -> Any:
     from affidavit.ledger.registry import open_ledger
 
-    return open_ledger(args.ledger)
+    return open_ledger(args.ledger, create=not args.dry_run)
 
 
 def _create_flow(args: argparse.Namespace) -> int:

@@ -69,23 +69,39 @@ class SQLiteLedger:
     """A ledger in one SQLite database, with its evidence vault and key beside it."""
 
     def __init__(self, url: str, *, create: bool = True) -> None:
+        """Nothing is opened until first use, so a dry run that never reads leaves no file;
+        with ``create=False`` a missing ledger is an error instead of a new empty one."""
         self.url = url
         self.path = _path_from_url(url)
         stem = os.path.splitext(self.path)[0]
         self.key_path = stem + ".key"
         self.blobs = FileBlobStore(stem + ".blobs")
-        if not os.path.exists(self.path) and not create:
-            raise LedgerUnavailable(f"no ledger at {self.path}")
-        try:
-            os.makedirs(os.path.dirname(os.path.abspath(self.path)), exist_ok=True)
-            self._db = sqlite3.connect(self.path, timeout=60, isolation_level=None)
-            self._db.execute("PRAGMA busy_timeout = 60000")
-            self._db.execute("PRAGMA journal_mode = WAL")
-            self._db.execute("PRAGMA synchronous = FULL")
-        except (OSError, sqlite3.Error) as exc:
-            raise LedgerUnavailable(f"cannot open ledger {self.path}: {exc}") from None
+        self.create = create
+        self._connection: sqlite3.Connection | None = None
         self._signer: Any = None
         self._meta: dict[str, str] | None = None
+
+    @property
+    def _db(self) -> sqlite3.Connection:
+        if self._connection is None:
+            self._connection = self._connect()
+        return self._connection
+
+    def _connect(self) -> sqlite3.Connection:
+        if not self.create and not os.path.exists(self.path):
+            raise LedgerUnavailable(
+                f"no ledger at {self.path}",
+                remedy="nothing was recorded there yet; check --ledger / AFFIDAVIT_LEDGER",
+            )
+        try:
+            os.makedirs(os.path.dirname(os.path.abspath(self.path)), exist_ok=True)
+            db = sqlite3.connect(self.path, timeout=60, isolation_level=None)
+            db.execute("PRAGMA busy_timeout = 60000")
+            db.execute("PRAGMA journal_mode = WAL")
+            db.execute("PRAGMA synchronous = FULL")
+        except (OSError, sqlite3.Error) as exc:
+            raise LedgerUnavailable(f"cannot open ledger {self.path}: {exc}") from None
+        return db
 
     # -- setup -----------------------------------------------------------------------------
 
@@ -104,6 +120,8 @@ class SQLiteLedger:
                 f"ledger {self.path} has format {meta.get('format')!r}; this version reads "
                 f"format {FORMAT!r}"
             )
+        if "origin" not in meta and not self.create:
+            raise LedgerUnavailable(f"{self.path} is not an affidavit ledger")
         if "origin" not in meta:
             self._db.execute("BEGIN IMMEDIATE")
             try:
@@ -377,4 +395,6 @@ class SQLiteLedger:
 
     def close(self) -> None:
         """Close the database connection."""
-        self._db.close()
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
