@@ -324,6 +324,10 @@ def _tamper_cases(package: Path, at: dict[str, int]) -> dict[str, dict[str, Any]
         "manifest-row-moved": {"replace": {"manifest.json": manifest_with(move_row)},
                                "needle": "scan.sarif"},
         "manifest-missing": {"drop": ("manifest.json",), "needle": "manifest.json"},
+        "entry-dropped": {"drop": ("entries/0.json", "proofs/0.json"), "needle": "other entries"},
+        "manifest-checkpoint": {"replace": {"manifest.json": manifest_with(
+            lambda doc: doc["checkpoint"].update(size=doc["checkpoint"]["size"] + 1))},
+            "needle": "another checkpoint"},
         "evidence-missing": {"drop": ("evidence/unit/report-2.txt",),
                              "needle": "report-2.txt"},
         "dotdot-member": {"add": {"../evil": b"boo"}, "needle": "../evil"},
@@ -340,7 +344,8 @@ CASE_NAMES = [
     "proof-short", "proof-index", "proof-size", "proof-not-json", "proof-missing",
     "checkpoint-signature", "checkpoint-size", "checkpoint-unsigned", "checkpoint-missing",
     "manifest-status", "manifest-digest", "manifest-row-dropped", "manifest-row-moved",
-    "manifest-missing", "evidence-missing", "dotdot-member", "nested-dotdot-member",
+    "manifest-missing", "entry-dropped", "manifest-checkpoint", "evidence-missing",
+    "dotdot-member", "nested-dotdot-member",
     "absolute-member", "backslash-member", "duplicate-member",
 ]
 

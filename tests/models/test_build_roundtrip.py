@@ -195,3 +195,18 @@ def test_round_trip_property(
         flow=flow, trail=trail, name=name, type="generic", compliant=compliant,
         predicate={"compliant": compliant, "extra": user_data}, fingerprint=fingerprint,
         user_data=user_data, annotations=annotations))
+
+
+def test_models_do_not_coerce_types() -> None:
+    """A record read back must say what it means: "yes" is not a boolean, "1" not a version."""
+    from pydantic import ValidationError
+
+    from affidavit.models.records import ENTRY, Template
+
+    record = build.attestation(flow="f", trail="t", name="n", type="generic", compliant=True,
+                               predicate={"compliant": True})
+    entry = build.entry("attestation", {**record, "compliant": "yes"})
+    with pytest.raises(ValidationError):
+        ENTRY.validate_python(entry)
+    with pytest.raises(ValidationError):
+        Template.model_validate({"version": "1"})

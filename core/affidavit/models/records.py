@@ -44,9 +44,9 @@ Sha256 = Annotated[str, Field(pattern=SHA256_PATTERN)]
 
 
 class Model(BaseModel):
-    """Frozen, keyword-only, unknown keys refused."""
+    """Frozen, keyword-only, unknown keys refused, no type coercion ("yes" is not true)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True, strict=True)
 
     def canonical(self) -> dict[str, Any]:
         """The record as the ledger stores it (aliases, absent fields left out)."""

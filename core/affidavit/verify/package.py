@@ -7,8 +7,10 @@ Steps, in order; the first failure ends verification with ``IntegrityError`` (ex
    ``evidence/``).
 2. ``checkpoint`` is a signed note whose signature checks with the given key.
 3. Every entry has an inclusion proof against that checkpoint, and the proof checks.
-4. Every entry is a valid record; every evidence file hashes to its manifest digest, the manifest
-   row's entry records that digest, and every digest an entry records is in the package.
+4. Every entry is a valid record; the manifest names the signed checkpoint and exactly the
+   packaged entries (an entry dropped from the zip is noticed); every evidence file hashes to its
+   manifest digest, the manifest row's entry records that digest, and every digest an entry
+   records is in the package.
 5. The verdict of each trail, recomputed from the package's entries, equals the manifest's.
 """
 
@@ -128,6 +130,13 @@ def _verify(zf: zipfile.ZipFile, where: Path, verifier: Any) -> dict[str, Any]:
         raise IntegrityError(f"package {where}: proof without entry {sorted(orphans)[0]}")
 
     manifest = _json(zf, "manifest.json", where)
+    claimed = manifest.get("checkpoint", {})
+    root_text = base64.b64encode(checkpoint.root).decode()
+    if claimed.get("size") != checkpoint.size or claimed.get("root") != root_text:
+        raise IntegrityError(f"package {where}: manifest.json names another checkpoint")
+    if sorted(manifest.get("entries", [])) != sorted(entries):
+        raise IntegrityError(f"package {where}: manifest.json lists other entries than the "
+                             "package holds")
     listed: set[str] = set()
     covered: set[tuple[int, str]] = set()
     for row in manifest.get("evidence", []):
