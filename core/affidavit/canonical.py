@@ -7,7 +7,10 @@ that agree on a value agree on these bytes, which is what makes a leaf hash repr
 from __future__ import annotations
 
 import json
-from typing import Any
+
+TYPE_CHECKING = False  # typing costs 3 ms to import; the CLI's write path avoids it
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["dumps", "loads"]
 

@@ -9,11 +9,14 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Sequence
-from typing import Any, NoReturn
 
 from affidavit import __version__
 from affidavit.errors import AffidavitError, UsageError
+
+TYPE_CHECKING = False  # typing costs 3 ms to import; the CLI's write path avoids it
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from typing import Any, NoReturn
 
 __all__ = ["main", "build_parser", "run"]
 

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import argparse
 import os
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from pathlib import Path
 
 from affidavit.errors import UsageError
+
+TYPE_CHECKING = False  # typing costs 3 ms to import; the CLI's write path avoids it
+if TYPE_CHECKING:
+    from pathlib import Path
+    from typing import Any
 
 __all__ = [
     "env_name",

@@ -14,17 +14,11 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator, Sequence
-from typing import Any, BinaryIO, NamedTuple, Protocol
+from typing import Any, BinaryIO, Protocol
+
+from affidavit.ledger import Appended
 
 __all__ = ["Appended", "Ledger", "BlobStore"]
-
-
-class Appended(NamedTuple):
-    """What an append acknowledged: entries ``[first, size)`` and the checkpoint signing them."""
-
-    first: int
-    size: int
-    checkpoint: str
 
 
 class BlobStore(Protocol):

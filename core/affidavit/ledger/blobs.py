@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import os
-from typing import BinaryIO
 
 from affidavit.errors import IntegrityError, NotFoundError
+
+TYPE_CHECKING = False  # typing costs 3 ms to import; the CLI's write path avoids it
+if TYPE_CHECKING:
+    from typing import BinaryIO
 
 __all__ = ["FileBlobStore", "hash_file"]
 

@@ -8,10 +8,15 @@ ledger hashes. ``tests/models`` proves every builder's output round-trips throug
 from __future__ import annotations
 
 import time as _time
-from typing import Any
 
 from affidavit.digest import sha256
 from affidavit.models import predicates
+
+TYPE_CHECKING = False  # typing costs 3 ms to import; the CLI's write path avoids it
+if TYPE_CHECKING:
+    from typing import Any
+
+    Record = dict[str, Any]
 
 __all__ = [
     "entry",
@@ -23,7 +28,6 @@ __all__ = [
     "now",
 ]
 
-Record = dict[str, Any]
 
 
 def now() -> str:
