@@ -27,7 +27,7 @@ __all__ = [
     "Subject",
     "Statement",
     "Target",
-    "EvidenceRef",
+    "Evidence",
     "Attestation",
     "FlowEntry",
     "TrailEntry",
@@ -152,7 +152,7 @@ class Target(Model):
     fingerprint: Sha256 | None = None
 
 
-class EvidenceRef(Model):
+class Evidence(Model):
     """A file in the evidence vault, as an attestation records it."""
 
     name: str = Field(min_length=1)
@@ -174,7 +174,7 @@ class Attestation(Model):
     commit: CommitInfo | None = None
     user_data: Any = None
     annotations: dict[str, str] | None = None
-    evidence: list[EvidenceRef] | None = None
+    evidence: list[Evidence] | None = None
 
 
 class _EntryBase(Model):
@@ -233,6 +233,7 @@ SCHEMAS: dict[str, Any] = {
     "trail": Trail,
     "artifact": Artifact,
     "attestation": Attestation,
+    "evidence": Evidence,
     "statement": Statement,
     "template": Template,
     "checkpoint": Checkpoint,
