@@ -19,6 +19,11 @@ from tests.helpers import Home, Result
 
 #: Variables the test run itself is configured with; every other AFFIDAVIT_* is cleared.
 _KEEP = {"AFFIDAVIT_VECTORS", "AFFIDAVIT_CORPUS"}
+#: A CI's own variables would change the CLI's defaults (trail, commit, origin URL): tests that
+#: want a CI set its variables themselves.
+_CI_PREFIXES = ("GITHUB_", "GITLAB_", "CI_", "BITBUCKET_", "TF_BUILD", "SYSTEM_", "BUILD_",
+                "CIRCLE", "CODEBUILD_", "TEAMCITY_", "JENKINS_", "GIT_COMMIT", "GIT_URL",
+                "GIT_BRANCH", "CHANGE_")
 
 FLOW = "demo"
 TRAIL = "t1"
@@ -28,7 +33,8 @@ TRAIL = "t1"
 def home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Home:
     """This test's ledger location and client cache, exported to the environment."""
     for name in list(os.environ):
-        if name.startswith("AFFIDAVIT_") and name not in _KEEP:
+        if (name.startswith("AFFIDAVIT_") and name not in _KEEP) or name.startswith(
+                _CI_PREFIXES):
             monkeypatch.delenv(name)
     here = Home(dir=tmp_path_factory.mktemp("ledger"), cache=tmp_path_factory.mktemp("cache"))
     monkeypatch.setenv("AFFIDAVIT_CACHE_DIR", str(here.cache))

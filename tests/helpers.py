@@ -144,3 +144,10 @@ def rewrite_zip(
         for name, data in {**replace, **(add or {})}.items():
             dst.writestr(name, data)
     return target
+
+
+def attest_generic(ledger: Any, *, compliant: bool = True, **claim: Any) -> Any:
+    """``record.attest_generic`` with the claim's fields as keywords, for brevity in tests."""
+    from affidavit.api import record
+
+    return record.attest_generic(ledger, record.Claim(**claim), compliant=compliant)

@@ -14,10 +14,9 @@ from typing import Any
 
 import pytest
 
-from affidavit.api import record
 from affidavit.evidence.package import build_package
 from tests.conftest import FLOW, TRAIL
-from tests.helpers import Home, Result, assert_error, run_subprocess, state
+from tests.helpers import Home, Result, assert_error, attest_generic, run_subprocess, state
 
 Cli = Callable[..., Result]
 
@@ -36,7 +35,7 @@ def paths(tmp_path: Path, ledger: Any, trail: tuple[str, str]) -> dict[str, str]
         return str(path)
 
     good = write("good.txt", b"good evidence\n")
-    recorded = record.attest_generic(ledger, flow=FLOW, trail=TRAIL, name="unit",
+    recorded = attest_generic(ledger, flow=FLOW, trail=TRAIL, name="unit",
                                      attachments=[good])
     digest = recorded.entry["record"]["evidence"][0]["sha256"]
     package = tmp_path / "in" / "package.zip"

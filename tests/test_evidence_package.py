@@ -23,7 +23,15 @@ from affidavit.ledger.checkpoint import Checkpoint
 from affidavit.ledger.rfc6962 import leaf_hash
 from affidavit.verify.package import verify_package
 from tests.conftest import FLOW, TRAIL
-from tests.helpers import Home, Result, assert_error, rewrite_zip, sha256_hex, state
+from tests.helpers import (
+    Home,
+    Result,
+    assert_error,
+    attest_generic,
+    rewrite_zip,
+    sha256_hex,
+    state,
+)
 
 Cli = Callable[..., Result]
 
@@ -53,20 +61,20 @@ def world(ledger: Any, tmp_path: Path) -> dict[str, Any]:
     at["t1"] = record.begin_trail(ledger, flow=FLOW, name=TRAIL).entry_index
     at["app"] = record.attest_artifact(ledger, flow=FLOW, trail=TRAIL, name="app",
                                        fingerprint=FP).entry_index
-    at["unit"] = record.attest_generic(ledger, flow=FLOW, trail=TRAIL, name="unit",
+    at["unit"] = attest_generic(ledger, flow=FLOW, trail=TRAIL, name="unit",
                                        attachments=[report_a, report_b, log]).entry_index
     at["other"] = record.create_flow(ledger, name="other").entry_index
     at["o1"] = record.begin_trail(ledger, flow="other", name="o1").entry_index
     at["o1-app"] = record.attest_artifact(ledger, flow="other", trail="o1", name="app",
                                           fingerprint=FP).entry_index
-    at["unit-again"] = record.attest_generic(ledger, flow=FLOW, trail=TRAIL, name="unit",
+    at["unit-again"] = attest_generic(ledger, flow=FLOW, trail=TRAIL, name="unit",
                                              attachments=[log]).entry_index
-    at["scan"] = record.attest_generic(ledger, flow=FLOW, trail=TRAIL, name="scan",
+    at["scan"] = attest_generic(ledger, flow=FLOW, trail=TRAIL, name="scan",
                                        fingerprint=FP, attachments=[sarif]).entry_index
     at["t2"] = record.begin_trail(ledger, flow=FLOW, name="t2").entry_index
     at["t2-app"] = record.attest_artifact(ledger, flow=FLOW, trail="t2", name="app",
                                           fingerprint=FP).entry_index
-    at["t2-unit"] = record.attest_generic(ledger, flow=FLOW, trail="t2", name="unit",
+    at["t2-unit"] = attest_generic(ledger, flow=FLOW, trail="t2", name="unit",
                                           compliant=False).entry_index
     return {"at": at, "key": ledger.verifier_key(), "size": ledger.size(), "ledger": ledger}
 

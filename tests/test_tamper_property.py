@@ -16,7 +16,7 @@ from affidavit.errors import IntegrityError
 from affidavit.evidence.package import build_package
 from affidavit.ledger.sqlite import SQLiteLedger
 from affidavit.verify.package import verify_package
-from tests.helpers import rewrite_zip
+from tests.helpers import attest_generic, rewrite_zip
 
 FLOW = "prop"
 
@@ -51,7 +51,7 @@ def _build(root: Path, trails: int, reports: list[Any]) -> tuple[Path, str]:
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_bytes(data)
             paths.append(path)
-        record.attest_generic(ledger, flow=FLOW, trail=f"t{trail}", name=name,
+        attest_generic(ledger, flow=FLOW, trail=f"t{trail}", name=name,
                               compliant=compliant, attachments=paths,
                               fingerprint=fingerprints[trail] if bound else None)
     out = root / "t0.zip"

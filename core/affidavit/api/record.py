@@ -14,10 +14,11 @@ from affidavit.errors import NotFoundError, UsageError
 from affidavit.ledger import index
 from affidavit.ledger.blobs import hash_file
 from affidavit.models import build
-from affidavit.models.fields import COMMIT_PATTERN, check_name, check_sha256
+from affidavit.models.fields import check_name, check_sha256
 
 TYPE_CHECKING = False  # typing costs 3 ms to import; the CLI's write path avoids it
 if TYPE_CHECKING:
+    from collections.abc import Collection
     from typing import Any
 
     from affidavit.api.inputs import PathArg
@@ -29,14 +30,17 @@ __all__ = [
     "begin_trail",
     "attest_artifact",
     "attest_generic",
+    "attest",
+    "Claim",
     "require_trail",
+    "store_evidence",
 ]
 
 
 class Recorded:
     """An entry that was appended (``entry_index`` set) or would have been (``dry_run``)."""
 
-    __slots__ = ("entry", "entry_index", "checkpoint", "dry_run")
+    __slots__ = ("entry", "entry_index", "checkpoint", "dry_run", "reasons")
 
     def __init__(self, *, entry: dict[str, Any], entry_index: int | None,
                  checkpoint: str | None, dry_run: bool) -> None:
@@ -44,6 +48,8 @@ class Recorded:
         self.entry_index = entry_index
         self.checkpoint = checkpoint
         self.dry_run = dry_run
+        #: Why the attestation is not compliant, one line each (empty when it is).
+        self.reasons: list[str] = []
 
     def to_json(self) -> dict[str, Any]:
         """The stable ``--output json`` shape of a write command."""
@@ -52,6 +58,7 @@ class Recorded:
             "index": self.entry_index,
             "entry": self.entry,
             "checkpoint": self.checkpoint,
+            "reasons": self.reasons,
         }
 
 
@@ -78,17 +85,6 @@ def require_trail(ledger: Ledger, flow: str, trail: str) -> None:
             f"trail {trail!r} does not exist in flow {flow!r}",
             remedy="run `affidavit begin trail` first",
         )
-
-
-def _commit(sha: str | None) -> dict[str, Any] | None:
-    if sha is None:
-        return None
-    import re
-
-    lowered = sha.lower()
-    if not re.match(COMMIT_PATTERN, lowered):
-        raise UsageError(f"--commit {sha!r} is not a full git commit SHA (40 or 64 hex characters)")
-    return {"sha": lowered}
 
 
 def create_flow(
@@ -134,12 +130,16 @@ def attest_artifact(
     artifact_type: str = "file",
     fingerprint: str | None = None,
     commit: str | None = None,
+    commit_url: str | None = None,
+    redact: Collection[str] = (),
     origin_url: str | None = None,
     annotations: list[str] | None = None,
     exclude: tuple[str, ...] = (),
     dry_run: bool = False,
 ) -> Recorded:
     """Report an artifact by its fingerprint, computed from ``path`` unless given."""
+    from affidavit.api.commits import commit_record
+
     check_name(flow, "flow")
     check_name(trail, "trail")
     check_name(name, "artifact name")
@@ -162,7 +162,7 @@ def attest_artifact(
         fingerprint=digest,
         artifact_type=artifact_type,
         filename=os.path.basename(path) if path is not None else None,
-        commit=_commit(commit),
+        commit=commit_record(commit, url=commit_url, redact=redact),
         origin_url=origin_url,
         annotations=inputs.parse_annotations(annotations),
     )
@@ -180,43 +180,83 @@ def store_evidence(
     return refs
 
 
-def attest_generic(
+class Claim:
+    """What every attest command shares, checked before anything is collected or stored."""
+
+    __slots__ = ("flow", "trail", "name", "fingerprint", "attachments", "user_data",
+                 "annotations", "origin_url", "commit", "dry_run")
+
+    def __init__(
+        self,
+        *,
+        flow: str,
+        trail: str,
+        name: str,
+        fingerprint: str | None = None,
+        attachments: list[PathArg] | None = None,
+        user_data_file: PathArg | None = None,
+        annotations: list[str] | None = None,
+        origin_url: str | None = None,
+        commit: str | None = None,
+        commit_url: str | None = None,
+        redact: Collection[str] = (),
+        dry_run: bool = False,
+    ) -> None:
+        from affidavit.api.commits import commit_record
+
+        self.flow = check_name(flow, "flow")
+        self.trail = check_name(trail, "trail")
+        self.name = check_name(name, "attestation name")
+        self.fingerprint = check_sha256(fingerprint, "--fingerprint") if fingerprint else None
+        self.user_data = (
+            inputs.read_json_file(user_data_file, "user data") if user_data_file else None
+        )
+        self.annotations = inputs.parse_annotations(annotations)
+        inputs.expand_attachments(attachments)  # refuse missing files before anything is stored
+        self.attachments = list(attachments or [])
+        self.origin_url = origin_url
+        self.commit = commit_record(commit, url=commit_url, redact=redact)
+        self.dry_run = dry_run
+
+
+def attest(
     ledger: Ledger,
+    claim: Claim,
     *,
-    flow: str,
-    trail: str,
-    name: str,
-    compliant: bool = True,
-    fingerprint: str | None = None,
-    attachments: list[PathArg] | None = None,
-    user_data_file: PathArg | None = None,
-    annotations: list[str] | None = None,
-    origin_url: str | None = None,
-    commit: str | None = None,
-    dry_run: bool = False,
+    type: str,
+    compliant: bool,
+    predicate: dict[str, Any],
+    predicate_type: str | None = None,
+    reasons: list[str] | None = None,
+    raw_files: list[PathArg] | None = None,
 ) -> Recorded:
-    """Record a yes/no claim about a trail or one of its artifacts, with evidence files."""
-    check_name(flow, "flow")
-    check_name(trail, "trail")
-    check_name(name, "attestation name")
-    digest = check_sha256(fingerprint, "--fingerprint") if fingerprint else None
-    user_data = inputs.read_json_file(user_data_file, "user data") if user_data_file else None
-    notes = inputs.parse_annotations(annotations)
-    commit_info = _commit(commit)
-    inputs.expand_attachments(attachments)  # refuse missing files before anything is stored
-    require_trail(ledger, flow, trail)
+    """Record a typed attestation: the claim's fields, the predicate a collector produced, and
+    as evidence the user's attachments plus ``raw_files`` (the reports the predicate came from).
+    """
+    require_trail(ledger, claim.flow, claim.trail)
+    evidence = store_evidence(ledger, [*claim.attachments, *(raw_files or [])], claim.dry_run)
     record = build.attestation(
-        flow=flow,
-        trail=trail,
-        name=name,
-        type="generic",
+        flow=claim.flow,
+        trail=claim.trail,
+        name=claim.name,
+        type=type,
         compliant=compliant,
-        predicate={"compliant": compliant},
-        fingerprint=digest,
-        origin_url=origin_url,
-        commit=commit_info,
-        user_data=user_data,
-        annotations=notes,
-        evidence=store_evidence(ledger, attachments, dry_run),
+        predicate=predicate,
+        predicate_type=predicate_type,
+        fingerprint=claim.fingerprint,
+        origin_url=claim.origin_url,
+        commit=claim.commit,
+        user_data=claim.user_data,
+        annotations=claim.annotations,
+        evidence=evidence,
     )
-    return _append(ledger, build.entry("attestation", record), dry_run)
+    recorded = _append(ledger, build.entry("attestation", record), claim.dry_run)
+    recorded.reasons = list(reasons or [])
+    return recorded
+
+
+def attest_generic(ledger: Ledger, claim: Claim, *, compliant: bool = True) -> Recorded:
+    """Record a yes/no claim about a trail or one of its artifacts, with evidence files."""
+    reasons = [] if compliant else [f"attestation {claim.name!r} is reported not compliant"]
+    return attest(ledger, claim, type="generic", compliant=compliant,
+                  predicate={"compliant": compliant}, reasons=reasons)

@@ -50,4 +50,7 @@ TABLE: dict[str, tuple[str, Nouns]] = {
         "reindex": ("audit:ledger_reindex", "rebuild the indexes from the log"),
     }),
     "schema": ("print the JSON Schema of a record type", {None: ("audit:schema", "")}),
+    "ci": ("what the CI detection sees", {
+        "env": ("ci:ci_env", "the provider, commit, build URL... detected from the environment"),
+    }),
 }

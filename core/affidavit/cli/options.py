@@ -118,6 +118,10 @@ def resolve(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
             raise UsageError(f"{flag} is empty")
         elif isinstance(value, list) and any(str(v).strip() == "" for v in value):
             raise UsageError(f"{flag} has an empty value")
+    if getattr(args, "ci_defaults", False):
+        _ci_defaults(args)
+    for action in parser._actions:
+        flag = action.option_strings[-1] if action.option_strings else ""
         if getattr(args, action.dest, None) is None and getattr(action, _REQUIRED, False):
             raise UsageError(f"{flag} is required (or set {env_name(flag)})")
 
@@ -126,6 +130,23 @@ def comma_list(values: list[str] | None) -> tuple[str, ...]:
     """Values given as ``--exclude a,b c``: each may hold several, comma-separated (Kosli's
     form), so a command line copied from Kosli means the same thing here."""
     return tuple(part for value in values or () for part in value.split(",") if part)
+
+
+def _ci_defaults(args: argparse.Namespace) -> None:
+    """In a CI build, the commit, build URL and (as trail name) the commit default from the CI's
+    own variables; anything given on the command line or in AFFIDAVIT_* wins."""
+    from affidavit.collect.ci import detect
+
+    found = detect(os.environ)
+    if not found or not found.get("commit"):
+        return
+    if getattr(args, "commit", None) is None:
+        args.commit = found["commit"]
+        args.commit_url = found.get("commit_url")
+    if getattr(args, "origin_url", None) is None:
+        args.origin_url = found.get("build_url")
+    if hasattr(args, "trail") and args.trail is None:
+        args.trail = found["commit"]
 
 
 def required(value: str | None, what: str) -> str:

@@ -3,16 +3,27 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from affidavit.cli import options as opt
 from affidavit.cli.output import emit_json
+from affidavit.errors import UsageError
 
 TYPE_CHECKING = False  # typing costs 3 ms to import; the CLI's write path avoids it
 if TYPE_CHECKING:
     from typing import Any
 
-__all__ = ["create_flow", "begin_trail", "attest_artifact", "attest_generic"]
+__all__ = [
+    "create_flow",
+    "begin_trail",
+    "attest_artifact",
+    "attest_generic",
+    "attest_flags",
+    "claim",
+    "show",
+    "open_for_write",
+]
 
 
 def _bool(value: str) -> bool:
@@ -24,22 +35,50 @@ def _bool(value: str) -> bool:
     raise argparse.ArgumentTypeError(f"expected true or false, not {value!r}")
 
 
-def _common(parser: argparse.ArgumentParser) -> None:
+def _common(parser: argparse.ArgumentParser,
+            outputs: tuple[str, ...] = ("table", "json")) -> None:
     opt.add_ledger(parser)
     opt.add_dry_run(parser)
-    opt.add_output(parser)
+    opt.add_output(parser, outputs)
 
 
 def _trail_flags(parser: argparse.ArgumentParser) -> None:
     opt.add(parser, "--flow", required=True, help="flow name")
-    opt.add(parser, "--trail", required=True, help="trail name")
+    opt.add(parser, "--trail", required=True, help="trail name (default in CI: the commit)")
     opt.add(parser, "--name", required=True, help="template name of the attestation or artifact")
 
 
 def _meta_flags(parser: argparse.ArgumentParser) -> None:
-    opt.add(parser, "--commit", help="full git commit SHA the record is about")
-    opt.add(parser, "--origin-url", help="link to where this was produced (CI build URL)")
+    opt.add(parser, "--commit", help="full git commit SHA the record is about (default in CI: "
+            "the build's commit); its details are read from the local checkout")
+    opt.add(parser, "--redact-commit-info", nargs="+", metavar="FIELD",
+            help="leave out of the commit: author, committer, message, branch")
+    opt.add(parser, "--origin-url", help="link to where this was produced (default in CI: the "
+            "build URL)")
     opt.add(parser, "--annotate", nargs="+", metavar="KEY=VALUE", help="annotations")
+    parser.set_defaults(ci_defaults=True)
+
+
+def attest_flags(parser: argparse.ArgumentParser) -> None:
+    """The flags every ``attest <type>`` command shares."""
+    _trail_flags(parser)
+    opt.add(parser, "--fingerprint", help="bind to this artifact instead of the trail")
+    opt.add(parser, "--attachments", nargs="+", metavar="PATH", help="evidence files/dirs")
+    opt.add(parser, "--user-data", metavar="FILE", help="JSON file to record with it")
+    _meta_flags(parser)
+    _common(parser, ("table", "json", "markdown"))
+
+
+def claim(args: argparse.Namespace) -> Any:
+    """The shared part of an attestation, from the flags :func:`attest_flags` added."""
+    from affidavit.api.record import Claim
+
+    return Claim(
+        flow=args.flow, trail=args.trail, name=args.name, fingerprint=args.fingerprint,
+        attachments=args.attachments, user_data_file=args.user_data,
+        annotations=args.annotate, origin_url=args.origin_url, commit=args.commit,
+        commit_url=getattr(args, "commit_url", None), redact=args.redact_commit_info or (),
+        dry_run=bool(args.dry_run))
 
 
 def create_flow(p: argparse.ArgumentParser) -> None:
@@ -53,7 +92,7 @@ def create_flow(p: argparse.ArgumentParser) -> None:
 
 def begin_trail(p: argparse.ArgumentParser) -> None:
     """``begin trail NAME --flow F``."""
-    p.add_argument("name", help="trail name (often the commit SHA)")
+    p.add_argument("name", nargs="?", help="trail name (default in CI: the commit)")
     opt.add(p, "--flow", required=True, help="flow name")
     opt.add(p, "--description", help="what the trail is about")
     opt.add(p, "--template-file", help="template overriding the flow's")
@@ -69,39 +108,46 @@ def attest_artifact(p: argparse.ArgumentParser) -> None:
     opt.add(p, "--fingerprint", help="SHA-256 of the artifact, instead of PATH")
     opt.add(p, "--exclude", nargs="+", metavar="GLOB", help="paths to leave out of a dir")
     _meta_flags(p)
-    _common(p)
+    _common(p, ("table", "json", "markdown"))
     p.set_defaults(handler=_attest_artifact)
 
 
 def attest_generic(p: argparse.ArgumentParser) -> None:
     """``attest generic``."""
-    _trail_flags(p)
+    attest_flags(p)
     opt.add(p, "--compliant", type=_bool, metavar="true|false", help="the claim (default true)")
-    opt.add(p, "--fingerprint", help="bind to this artifact instead of the trail")
-    opt.add(p, "--attachments", nargs="+", metavar="PATH", help="evidence files/dirs")
-    opt.add(p, "--user-data", metavar="FILE", help="JSON file to record with it")
-    _meta_flags(p)
-    _common(p)
     p.set_defaults(handler=_attest_generic)
 
 
-def _show(args: argparse.Namespace, recorded: Any) -> int:
+def show(args: argparse.Namespace, recorded: Any) -> int:
+    """Print what a write command recorded (or would have, on a dry run)."""
     if args.output == "json":
         emit_json(recorded.to_json())
+        return 0
+    if args.output == "markdown":
+        from affidavit.cli.markdown import render
+
+        sys.stdout.write(render(recorded))
         return 0
     entry = recorded.entry
     record = entry["record"]
     what = f"{entry['kind']} {record['name']!r}"
+    verdict = ""
+    if "compliant" in record:
+        verdict = ": compliant" if record["compliant"] else ": NOT compliant"
     if recorded.dry_run:
         emit_json(entry)
-        sys.stderr.write(f"dry run: {what} was not recorded\n")
+        sys.stderr.write(f"dry run: {what} was not recorded{verdict}\n")
     else:
         size = recorded.entry_index + 1
-        sys.stdout.write(f"recorded {what} as entry {recorded.entry_index} (ledger size {size})\n")
+        sys.stdout.write(
+            f"recorded {what} as entry {recorded.entry_index} (ledger size {size}){verdict}\n")
+    for reason in recorded.reasons:
+        sys.stdout.write(f"  - {reason}\n")
     return 0
 
 
-def _open(args: argparse.Namespace) -> Any:
+def open_for_write(args: argparse.Namespace) -> Any:
     from affidavit.ledger.registry import open_ledger
 
     return open_ledger(args.ledger, create=not args.dry_run)
@@ -110,16 +156,23 @@ def _open(args: argparse.Namespace) -> Any:
 def _create_flow(args: argparse.Namespace) -> int:
     from affidavit.api import record
 
-    return _show(args, record.create_flow(
-        _open(args), name=opt.required(args.name, "flow name"), description=args.description,
+    return show(args, record.create_flow(
+        open_for_write(args), name=opt.required(args.name, "flow name"), description=args.description,
         template_file=args.template_file, dry_run=bool(args.dry_run)))
 
 
 def _begin_trail(args: argparse.Namespace) -> int:
     from affidavit.api import record
 
-    return _show(args, record.begin_trail(
-        _open(args), flow=args.flow, name=opt.required(args.name, "trail name"),
+    name = args.name
+    if name is None:
+        from affidavit.collect.ci import detect
+
+        name = (detect(os.environ) or {}).get("commit")
+        if name is None:
+            raise UsageError("begin trail needs a trail NAME (outside CI there is no default)")
+    return show(args, record.begin_trail(
+        open_for_write(args), flow=args.flow, name=opt.required(name, "trail name"),
         description=args.description, template_file=args.template_file,
         dry_run=bool(args.dry_run)))
 
@@ -127,20 +180,19 @@ def _begin_trail(args: argparse.Namespace) -> int:
 def _attest_artifact(args: argparse.Namespace) -> int:
     from affidavit.api import record
 
-    return _show(args, record.attest_artifact(
-        _open(args), flow=args.flow, trail=args.trail, name=args.name,
+    return show(args, record.attest_artifact(
+        open_for_write(args), flow=args.flow, trail=args.trail, name=args.name,
         path=None if args.path is None else opt.required(args.path, "PATH"),
         artifact_type=args.artifact_type or "file", fingerprint=args.fingerprint,
-        commit=args.commit, origin_url=args.origin_url, annotations=args.annotate,
-        exclude=opt.comma_list(args.exclude), dry_run=bool(args.dry_run)))
+        commit=args.commit, commit_url=getattr(args, "commit_url", None),
+        redact=args.redact_commit_info or (), origin_url=args.origin_url,
+        annotations=args.annotate, exclude=opt.comma_list(args.exclude),
+        dry_run=bool(args.dry_run)))
 
 
 def _attest_generic(args: argparse.Namespace) -> int:
     from affidavit.api import record
 
-    return _show(args, record.attest_generic(
-        _open(args), flow=args.flow, trail=args.trail, name=args.name,
-        compliant=True if args.compliant is None else args.compliant,
-        fingerprint=args.fingerprint, attachments=args.attachments,
-        user_data_file=args.user_data, annotations=args.annotate, origin_url=args.origin_url,
-        commit=args.commit, dry_run=bool(args.dry_run)))
+    return show(args, record.attest_generic(
+        open_for_write(args), claim(args),
+        compliant=True if args.compliant is None else args.compliant))

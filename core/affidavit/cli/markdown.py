@@ -1,0 +1,106 @@
+"""``--output markdown``: the short summary a CI job shows on its summary page.
+
+One heading with the verdict, the counts that matter for the type, the first failing tests or
+findings, and where the record went. The GitHub action, GitLab component and Jenkins step all
+publish this same text.
+"""
+
+from __future__ import annotations
+
+TYPE_CHECKING = False  # typing costs 3 ms to import; the CLI's write path avoids it
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any
+
+    Record = dict[str, Any]
+
+__all__ = ["render", "table"]
+
+_SHOWN = 10
+
+
+def _cell(value: object) -> str:
+    text = "-" if value is None else str(value)
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def table(headers: list[str], rows: list[list[object]]) -> str:
+    """A GitHub-flavoured markdown table."""
+    lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
+    lines += ["| " + " | ".join(_cell(v) for v in row) + " |" for row in rows]
+    return "\n".join(lines) + "\n"
+
+
+def _junit(predicate: Record) -> str:
+    summary = predicate.get("summary", {})
+    keys = ["tests", "passed", "failures", "errors", "skipped", "flaky"]
+    out = table([k.capitalize() for k in keys], [[summary.get(k) for k in keys]])
+    failed = predicate.get("failed_cases", [])[:_SHOWN]
+    if failed:
+        out += "\n**First failing tests**\n\n" + table(
+            ["Suite", "Test", "Kind", "Message"],
+            [[c.get("suite"), f"{c.get('classname') or ''}.{c.get('name')}".lstrip("."),
+              c.get("kind"), (c.get("message") or "")[:120]] for c in failed])
+    return out
+
+
+def _scan(predicate: Record) -> str:
+    summary = predicate.get("summary") or predicate.get("totals") or {}
+    by_severity = summary.get("by_severity", {})
+    keys = ["critical", "high", "medium", "low", "none"]
+    out = table([k.capitalize() for k in keys], [[by_severity.get(k, 0) for k in keys]])
+    findings = predicate.get("findings", [])[:_SHOWN]
+    if findings:
+        out += "\n**First findings**\n\n" + table(
+            ["Severity", "Rule", "Message", "Location"],
+            [[f.get("severity"), f.get("rule_id") or f.get("id"),
+              (f.get("message") or f.get("title") or "")[:120], _location(f)]
+             for f in findings])
+    return out
+
+
+def _location(finding: Record) -> str:
+    locations = finding.get("locations") or []
+    if not locations:
+        return str(finding.get("path") or "-")
+    first = locations[0]
+    line = first.get("start_line")
+    return f"{first.get('uri')}:{line}" if line else str(first.get("uri"))
+
+
+_BODIES: dict[str, Callable[[Record], str]] = {
+    "junit": _junit,
+    "sarif": _scan,
+    "snyk": _scan,
+}
+
+
+def render(recorded: Any) -> str:
+    """The markdown summary of a write command's result."""
+    entry = recorded.entry
+    record = entry["record"]
+    kind = entry["kind"]
+    if kind == "attestation":
+        mark = "✅" if record["compliant"] else "❌"
+        verdict = "compliant" if record["compliant"] else "not compliant"
+        title = f"### {mark} {record['name']} ({record['type']}): {verdict}\n\n"
+    else:
+        title = f"### {kind.capitalize()} {record['name']}\n\n"
+    body = ""
+    if kind == "attestation":
+        renderer = _BODIES.get(record["type"])
+        if renderer is not None:
+            body = renderer(record["statement"]["predicate"]) + "\n"
+    if recorded.reasons:
+        body += "".join(f"- {reason}\n" for reason in recorded.reasons) + "\n"
+    target = record.get("target", {})
+    facts = [
+        ["Flow", record.get("flow", record["name"])],
+        ["Trail", record.get("trail", record["name"] if kind == "trail" else None)],
+        ["Subject", target.get("fingerprint") or ("trail" if target else record.get(
+            "fingerprint"))],
+        ["Commit", (record.get("commit") or {}).get("sha")],
+        ["Evidence", ", ".join(e["name"] for e in record.get("evidence", [])) or None],
+        ["Ledger entry", "dry run: not recorded" if recorded.dry_run else recorded.entry_index],
+    ]
+    return title + body + table(["", ""], [row for row in facts if row[1] is not None])
