@@ -18,7 +18,7 @@ from affidavit.models.fields import check_name, check_sha256
 
 TYPE_CHECKING = False  # typing costs 3 ms to import; the CLI's write path avoids it
 if TYPE_CHECKING:
-    from collections.abc import Collection
+    from collections.abc import Collection, Sequence
     from typing import Any
 
     from affidavit.api.inputs import PathArg
@@ -170,11 +170,15 @@ def attest_artifact(
 
 
 def store_evidence(
-    ledger: Ledger, attachments: list[PathArg] | None, dry_run: bool
+    ledger: Ledger,
+    attachments: list[PathArg] | None,
+    dry_run: bool,
+    named: Sequence[tuple[str, PathArg]] = (),
 ) -> list[dict[str, Any]]:
-    """Put attachments into the vault (only hash them on a dry run); return evidence refs."""
+    """Put attachments (and files already ``named``) into the vault, or only hash them on a dry
+    run; return the evidence refs."""
     refs = []
-    for name, file in inputs.expand_attachments(attachments):
+    for name, file in [*inputs.expand_attachments(attachments), *named]:
         digest, size = hash_file(file) if dry_run else ledger.blobs.put_file(file)
         refs.append({"name": name, "sha256": digest, "size": size})
     return refs
@@ -228,13 +232,14 @@ def attest(
     predicate: dict[str, Any],
     predicate_type: str | None = None,
     reasons: list[str] | None = None,
-    raw_files: list[PathArg] | None = None,
+    raw_files: Sequence[tuple[str, PathArg]] | None = None,
 ) -> Recorded:
     """Record a typed attestation: the claim's fields, the predicate a collector produced, and
-    as evidence the user's attachments plus ``raw_files`` (the reports the predicate came from).
+    as evidence the user's attachments plus ``raw_files`` (``(name, path)`` of the reports the
+    predicate came from).
     """
     require_trail(ledger, claim.flow, claim.trail)
-    evidence = store_evidence(ledger, [*claim.attachments, *(raw_files or [])], claim.dry_run)
+    evidence = store_evidence(ledger, claim.attachments, claim.dry_run, raw_files or ())
     record = build.attestation(
         flow=claim.flow,
         trail=claim.trail,

@@ -20,6 +20,9 @@ TABLE: dict[str, tuple[str, Nouns]] = {
     "attest": ("report an artifact or an attestation to a trail", {
         "artifact": ("write:attest_artifact", "report an artifact by its fingerprint"),
         "generic": ("write:attest_generic", "record a yes/no claim with evidence"),
+        "junit": ("scans:attest_junit", "record JUnit XML test results"),
+        "sarif": ("scans:attest_sarif", "record SARIF scan results from any scanner"),
+        "snyk": ("scans:attest_snyk", "record Snyk scan results (JSON or Snyk Code SARIF)"),
     }),
     "get": ("show one flow, trail, artifact or attestation", {
         "flow": ("read:get_flow", "a flow and its trails"),

@@ -83,7 +83,8 @@ def _coerce(action: argparse.Action, raw: str, source: str) -> Any:
 def _convert(action: argparse.Action, raw: str, source: str) -> Any:
     if raw.strip() == "":
         raise UsageError(f"{action.option_strings[-1]} is empty{source}")
-    if action.const is True and action.nargs == 0:
+    if (action.const is True and action.nargs == 0) or isinstance(
+            action, argparse.BooleanOptionalAction):
         lowered = raw.lower()
         if lowered in ("1", "true", "yes", "on"):
             return True

@@ -157,8 +157,9 @@ def _create_flow(args: argparse.Namespace) -> int:
     from affidavit.api import record
 
     return show(args, record.create_flow(
-        open_for_write(args), name=opt.required(args.name, "flow name"), description=args.description,
-        template_file=args.template_file, dry_run=bool(args.dry_run)))
+        open_for_write(args), name=opt.required(args.name, "flow name"),
+        description=args.description, template_file=args.template_file,
+        dry_run=bool(args.dry_run)))
 
 
 def _begin_trail(args: argparse.Namespace) -> int:

@@ -9,6 +9,9 @@ __all__ = [
     "STATEMENT_TYPE",
     "GENERIC",
     "ARTIFACT",
+    "JUNIT",
+    "SARIF",
+    "SNYK",
     "PREDICATE_TYPES",
 ]
 
@@ -20,8 +23,20 @@ GENERIC = "https://affidavit.dev/predicate/generic/v1"
 #: An artifact reported to a trail (`attest artifact`): predicate ``{"artifact_type", "filename"}``.
 ARTIFACT = "https://affidavit.dev/predicate/artifact/v1"
 
+#: JUnit XML test results (`attest junit`): counts, failing cases, files; see docs/predicates.md.
+#: in-toto's test-result/v0.1 predicate has no room for counts or declared totals, hence ours.
+JUNIT = "https://affidavit.dev/predicate/junit/v1"
+#: SARIF scan results from any producer (`attest sarif`): counts by level and severity, findings.
+#: in-toto's vulns/v0.1 describes package vulnerabilities only, not code-scanning results.
+SARIF = "https://affidavit.dev/predicate/sarif/v1"
+#: Snyk results (`attest snyk`): per project path entries and unique issues, findings.
+SNYK = "https://affidavit.dev/predicate/snyk/v1"
+
 #: Attestation type name -> predicate type URI.
 PREDICATE_TYPES: dict[str, str] = {
     "generic": GENERIC,
     "artifact": ARTIFACT,
+    "junit": JUNIT,
+    "sarif": SARIF,
+    "snyk": SNYK,
 }

@@ -1,0 +1,323 @@
+"""One JSON document read in chunks, one value at a time, its bytes hashed as they pass.
+
+Scan reports reach hundreds of megabytes and ``json.load`` holds a whole document as Python
+objects, several times the file's size. The collectors need only the outer structure, so they
+step through objects and arrays here and decode the values they keep -- one SARIF result, one
+rule table -- with the C scanner behind ``json`` (``json.scanner.make_scanner``). Memory is then
+bounded by the largest single value plus one read buffer, and the SHA-256 recorded with the
+predicate costs no second read.
+
+A value cut by the end of the buffer cannot be told from a malformed one by the decoder, so a
+failure or a value ending exactly at the buffer's end near its tail is retried after reading
+more (each refill at least doubles what is buffered, so a huge value is decoded O(1) times on
+average); a failure well inside the buffer, or at the end of the file, is the file's fault and
+becomes an :class:`InputError` naming the file, the problem, and its line and column.
+"""
+
+from __future__ import annotations
+
+import codecs
+import hashlib
+import json
+import json.scanner
+import os
+import re
+import stat
+
+from affidavit.errors import InputError
+
+TYPE_CHECKING = False  # typing costs 3 ms to import; the CLI's write path avoids it
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
+    from typing import Any, BinaryIO, TypeVar
+
+    T = TypeVar("T")
+
+__all__ = ["JsonStream", "CHUNK", "read_document"]
+
+CHUNK = 1 << 20
+_WS = re.compile(r"[ \t\n\r]*")
+_KEY = re.compile(r'\{[ \t\n\r]*"((?:[^"\\]|\\.)*)"')
+_TAIL = 8  # a decode error this close to the buffer's end may be a value cut by the buffer
+_O_READ = os.O_RDONLY | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NONBLOCK", 0)
+_BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
+         (codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"),
+         (codecs.BOM_UTF16_BE, "utf-16"))
+
+
+class JsonStream:
+    """A cursor over one JSON document; ``shown`` is the path as the user wrote it."""
+
+    def __init__(self, source: BinaryIO, shown: str, *, chunk: int = CHUNK) -> None:
+        self.shown = shown
+        self._source = source
+        self._chunk = chunk
+        self._sha = hashlib.sha256()
+        self._decoder: codecs.IncrementalDecoder | None = None
+        self._scan = json.scanner.make_scanner(json.JSONDecoder())  # type: ignore[arg-type]
+        self._buf = ""
+        self._pos = 0
+        self._eof = False
+        self._bytes = 0
+        self._dropped = 0  # characters already dropped from the front of the buffer
+        self._lines = 0  # newlines in the text already dropped from the buffer
+        self._column = 0  # characters after the last dropped newline
+
+    # ------------------------------------------------------------------ buffer
+
+    def _fill(self) -> None:
+        """Drop what was consumed and read at least as much again as is left."""
+        if self._pos:
+            gone = self._buf[: self._pos]
+            newlines = gone.count("\n")
+            if newlines:
+                self._lines += newlines
+                self._column = len(gone) - gone.rfind("\n") - 1
+            else:
+                self._column += len(gone)
+            self._buf = self._buf[self._pos:]
+            self._dropped += self._pos
+            self._pos = 0
+        data = self._source.read(max(self._chunk, len(self._buf)))
+        self._sha.update(data)
+        if self._decoder is None:
+            encoding = next((name for bom, name in _BOMS if data.startswith(bom)), "utf-8")
+            self._decoder = codecs.getincrementaldecoder(encoding)("strict")
+        try:
+            text = self._decoder.decode(data, final=not data)
+        except UnicodeDecodeError as exc:
+            raise InputError(f"{self.shown}: not UTF-8 text (byte {self._bytes + exc.start})",
+                             remedy="JSON reports must be UTF-8") from None
+        self._bytes += len(data)
+        self._buf += text
+        if not data:
+            self._eof = True
+
+    def _where(self, offset: int) -> str:
+        pos = max(0, offset - self._dropped)
+        line = self._lines + self._buf.count("\n", 0, pos) + 1
+        last = self._buf.rfind("\n", 0, pos)
+        column = pos - last if last >= 0 else self._column + pos + 1
+        return f"line {line} column {column}"
+
+    def position(self) -> int:
+        """The offset of the next value in the document, for an :meth:`error` about it after
+        it has been consumed."""
+        self.peek()
+        return self._dropped + self._pos
+
+    def error(self, problem: str, offset: int | None = None, *,
+              remedy: str | None = None) -> InputError:
+        """``problem`` at ``offset`` (from :meth:`position`; default: the cursor) as a
+        one-line InputError with its line and column."""
+        where = self._where(self._dropped + self._pos if offset is None else offset)
+        return InputError(f"{self.shown}: {problem} at {where}", remedy=remedy)
+
+    # ------------------------------------------------------------------ reading
+
+    def peek(self) -> str:
+        """The next character that is not white space, '' at the end of the document."""
+        while True:
+            self._pos = _WS.match(self._buf, self._pos).end()  # type: ignore[union-attr]
+            if self._pos < len(self._buf):
+                return self._buf[self._pos]
+            if self._eof:
+                return ""
+            self._fill()
+
+    def peek_key(self) -> str | None:
+        """The first key of the object at the cursor, without consuming anything.
+
+        Only looks at the buffer, so it answers ``None`` when the cursor is not on an object or
+        the key does not fit in what has been read (callers then take the general path).
+        """
+        if self.peek() != "{":
+            return None
+        match = _KEY.match(self._buf, self._pos)
+        if match is None:
+            return None
+        try:
+            key = json.loads(f'"{match.group(1)}"')
+        except ValueError:
+            return None
+        return key if isinstance(key, str) else None
+
+    def value(self) -> Any:
+        """Decode the next value whole."""
+        self.peek()
+        return self._decode()
+
+    def _decode(self) -> Any:
+        """Decode the value at the cursor (white space already skipped).
+
+        Only the message and position of a decoding error are kept: an exception object held in
+        a local would tie this frame, and so the old buffer, into a reference cycle.
+        """
+        while True:
+            size = len(self._buf)
+            try:
+                obj, end = self._scan(self._buf, self._pos)
+            except StopIteration as stop:
+                msg, pos = "Expecting value", int(stop.value)
+            except json.JSONDecodeError as exc:
+                msg, pos = exc.msg, exc.pos
+            except RecursionError:
+                raise self.error("JSON nested too deeply") from None
+            else:
+                if end < size or self._eof:
+                    self._pos = end
+                    return obj
+                self._fill()  # a number or literal may continue in the next chunk
+                continue
+            unterminated = msg.startswith("Unterminated")
+            if not self._eof and (unterminated or pos >= size - _TAIL):
+                self._fill()  # the value may only be cut by the end of the buffer
+                continue
+            at = self._dropped + pos
+            if unterminated or pos >= len(self._buf.rstrip()):
+                raise self.error(f"the document ends early (truncated?): {msg}", at)
+            raise self.error(f"invalid JSON: {msg}", at)
+
+    def refuse(self, expected: str) -> InputError:
+        """The error for a document that is not ``expected`` (not JSON, or a bare value)."""
+        where = self.position()
+        try:
+            found = self.value()
+        except InputError:
+            return self.error(f"not JSON: expected {expected}", where)
+        kind = {str: "a string", bool: "a boolean", type(None): "null"}.get(type(found),
+                                                                             "a number")
+        return self.error(f"not {expected}: the document is {kind}", where)
+
+    def expect(self, char: str, what: str) -> None:
+        """Consume ``char`` or fail saying ``what`` was expected."""
+        found = self.peek()
+        if found != char:
+            if not found:
+                raise self.error(f"the document ends early (truncated?), expected {what}")
+            raise self.error(f"expected {what}, found {found!r}")
+        self._pos += 1
+
+    def iter_array(self) -> Iterator[int]:
+        """Consume ``[``; yield the index of each element, which the caller must consume."""
+        self.expect("[", "an array")
+        if self.peek() == "]":
+            self._pos += 1
+            return
+        index = 0
+        while True:
+            self.peek()  # the cursor on the element, for errors about it
+            yield index
+            index += 1
+            found = self.peek()
+            if found == ",":
+                self._pos += 1
+            elif found == "]":
+                self._pos += 1
+                return
+            elif not found:
+                raise self.error("the document ends early (truncated?) inside an array")
+            else:
+                raise self.error(f"invalid JSON: expected ',' or ']', found {found!r}")
+
+    def iter_values(self) -> Iterator[tuple[int, Any]]:
+        """Consume an array; yield ``(offset, element)`` for each element, decoded whole.
+
+        The fast path for long arrays of results or vulnerabilities: one look for the separator
+        and one for the next element, the offset serving errors about the element.
+        """
+        self.expect("[", "an array")
+        if self.peek() == "]":
+            self._pos += 1
+            return
+        while True:
+            yield self._dropped + self._pos, self._decode()
+            found = self.peek()
+            if found == ",":
+                self._pos += 1
+                self.peek()
+            elif found == "]":
+                self._pos += 1
+                return
+            elif not found:
+                raise self.error("the document ends early (truncated?) inside an array")
+            else:
+                raise self.error(f"invalid JSON: expected ',' or ']', found {found!r}")
+
+    def iter_object(self) -> Iterator[str]:
+        """Consume ``{``; yield each key, whose value the caller must consume."""
+        self.expect("{", "an object")
+        if self.peek() == "}":
+            self._pos += 1
+            return
+        while True:
+            if self.peek() != '"':
+                self.expect('"', "a property name in double quotes")
+            key = self.value()
+            self.expect(":", "':'")
+            yield key
+            found = self.peek()
+            if found == ",":
+                self._pos += 1
+            elif found == "}":
+                self._pos += 1
+                return
+            elif not found:
+                raise self.error("the document ends early (truncated?) inside an object")
+            else:
+                raise self.error(f"invalid JSON: expected ',' or '}}', found {found!r}")
+
+    def skip(self) -> None:
+        """Consume the next value, decoding big containers one element at a time."""
+        found = self.peek()
+        if found == "[":
+            for _ in self.iter_values():
+                pass
+        elif found == "{":
+            for _ in self.iter_object():
+                self.value()
+        else:
+            self.value()
+
+    def finish(self) -> None:
+        """Check nothing but white space follows the document (and so hash every byte)."""
+        found = self.peek()
+        if found:
+            raise self.error(f"invalid JSON: extra data after the document ({found!r})")
+
+    def hexdigest(self) -> str:
+        """SHA-256 of the bytes read so far (all of them after :meth:`finish`)."""
+        return self._sha.hexdigest()
+
+
+def _os_error(shown: str, exc: OSError) -> InputError:
+    if isinstance(exc, FileNotFoundError):
+        return InputError(f"{shown}: no such file")
+    return InputError(f"{shown}: {(exc.strerror or str(exc)).lower()}")
+
+
+def read_document(path: str | os.PathLike[str], reader: Callable[[JsonStream], T]) -> tuple[T, str]:
+    """``reader`` applied to a stream over the file, and the file's hex SHA-256.
+
+    The file is opened non-blocking so that a FIFO cannot hang the run, and must be a regular
+    file; the reader must consume the whole document (``JsonStream.finish``).
+    """
+    shown = os.fspath(path)
+    try:
+        fd = os.open(shown, _O_READ)
+    except OSError as exc:
+        raise _os_error(shown, exc) from None
+    try:
+        regular = stat.S_ISREG(os.fstat(fd).st_mode)
+    except OSError as exc:
+        os.close(fd)
+        raise _os_error(shown, exc) from None
+    if not regular:
+        os.close(fd)
+        raise InputError(f"{shown}: not a regular file")
+    with os.fdopen(fd, "rb", buffering=0) as source:
+        try:
+            stream = JsonStream(source, shown)
+            return reader(stream), stream.hexdigest()
+        except OSError as exc:
+            raise _os_error(shown, exc) from None
