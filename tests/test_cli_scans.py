@@ -1,0 +1,201 @@
+"""`attest junit|sarif|snyk` end to end: collector, verdict, evidence, outputs and bad input.
+
+The collectors' own counting rules are tested in tests/collect; here the CLI's mapping is.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import FLOW, TRAIL
+from tests.helpers import Home, Result, assert_error, state
+
+Cli = Callable[..., Result]
+
+JUNIT = """<?xml version="1.0" encoding="UTF-8"?>
+<testsuite name="calc" tests="3" failures="1" errors="0" skipped="1">
+  <testcase classname="calc.Add" name="test_one"/>
+  <testcase classname="calc.Add" name="test_two"><failure message="2 != 3">trace</failure>
+  </testcase>
+  <testcase classname="calc.Add" name="test_three"><skipped/></testcase>
+</testsuite>
+"""
+
+
+def _sarif(*results: tuple[str, str]) -> str:
+    """A SARIF 2.1.0 log with one result per (rule, level)."""
+    rules = sorted({rule for rule, _ in results})
+    return json.dumps({"version": "2.1.0", "runs": [{
+        "tool": {"driver": {"name": "scanner", "version": "1.2",
+                            "rules": [{"id": r} for r in rules]}},
+        "results": [{"ruleId": rule, "level": level, "message": {"text": f"{rule} found"},
+                     "locations": [{"physicalLocation": {"artifactLocation": {"uri": "a.py"},
+                                                         "region": {"startLine": 3}}}]}
+                    for rule, level in results]}]})
+
+
+SNYK = json.dumps({"projectName": "shop", "packageManager": "npm", "displayTargetFile":
+                   "package-lock.json", "ok": False, "vulnerabilities": [
+                       {"id": "SNYK-JS-1", "title": "Prototype pollution", "severity": "high",
+                        "packageName": "lodash", "version": "4.17.0",
+                        "from": ["shop@1.0.0", "lodash@4.17.0"]},
+                       {"id": "SNYK-JS-1", "title": "Prototype pollution", "severity": "high",
+                        "packageName": "lodash", "version": "4.17.0",
+                        "from": ["shop@1.0.0", "a@1", "lodash@4.17.0"]},
+                       {"id": "SNYK-JS-2", "title": "ReDoS", "severity": "low",
+                        "packageName": "ms", "version": "0.7.0",
+                        "from": ["shop@1.0.0", "ms@0.7.0"]}]})
+
+
+def _json(result: Result) -> dict[str, Any]:
+    assert result.code == 0, str(result)
+    out: dict[str, Any] = json.loads(result.out)
+    return out
+
+
+def _trail_args(name: str) -> tuple[str, ...]:
+    return ("--flow", FLOW, "--trail", TRAIL, "--name", name)
+
+
+def test_junit_counts_verdict_and_raw_files_as_evidence(cli: Cli, trail: Any, files: Any) -> None:
+    report = files("results/sub/TEST-calc.xml", JUNIT)
+    out = _json(cli("attest", "junit", *_trail_args("unit"), "--results-dir",
+                    report.parent.parent, "--output", "json"))
+    record = out["entry"]["record"]
+    summary = record["statement"]["predicate"]["summary"]
+    assert (summary["tests"], summary["passed"], summary["failures"], summary["skipped"]) == (
+        3, 1, 1, 1)
+    assert record["compliant"] is False
+    assert out["reasons"] == ["1 test case failed, more than --max-failures 0"]
+    assert [e["name"] for e in record["evidence"]] == ["sub/TEST-calc.xml"]
+    assert record["statement"]["predicateType"] == "https://affidavit.dev/predicate/junit/v1"
+    allowed = _json(cli("attest", "junit", *_trail_args("unit"), "--results", str(report),
+                        "--max-failures", "1", "--no-attach", "--output", "json"))
+    assert allowed["entry"]["record"]["compliant"] is True
+    assert "evidence" not in allowed["entry"]["record"]
+
+
+def test_junit_markdown_summary(cli: Cli, trail: Any, files: Any) -> None:
+    report = files("TEST-calc.xml", JUNIT)
+    result = cli("attest", "junit", *_trail_args("unit"), "--results", report,
+                 "--output", "markdown")
+    assert result.code == 0
+    assert result.out.startswith("### ❌ unit (junit): not compliant\n")
+    assert "| 3 | 1 | 1 | 0 | 1 | 0 |" in result.out
+    assert "| calc | calc.Add.test_two | failure | 2 != 3 |" in result.out
+
+
+def test_junit_needs_an_explicit_location(cli: Cli, trail: Any, home: Home) -> None:
+    before = state(home)
+    result = cli("attest", "junit", *_trail_args("unit"))
+    assert_error(result, 2, "--results-dir")
+    assert state(home) == before
+
+
+def test_junit_bad_file_is_exit_2_naming_it(cli: Cli, trail: Any, files: Any,
+                                             home: Home) -> None:
+    bad = files("TEST-bad.xml", "<testsuite><testcase name='x'>")
+    before = state(home)
+    assert_error(cli("attest", "junit", *_trail_args("unit"), "--results", bad), 2, str(bad))
+    assert state(home) == before
+
+
+def test_sarif_thresholds(cli: Cli, trail: Any, files: Any,
+                          monkeypatch: pytest.MonkeyPatch) -> None:
+    log = files("scan.sarif", _sarif(("R1", "error"), ("R2", "note")))
+    failed = _json(cli("attest", "sarif", *_trail_args("sast"), "--scan-results", log,
+                       "--output", "json"))
+    predicate = failed["entry"]["record"]["statement"]["predicate"]
+    assert predicate["summary"]["by_severity"]["high"] == 1
+    assert predicate["summary"]["by_severity"]["low"] == 1
+    assert failed["entry"]["record"]["compliant"] is False
+    assert failed["reasons"]
+    monkeypatch.setenv("AFFIDAVIT_FAIL_ON", "critical")
+    passed = _json(cli("attest", "sarif", *_trail_args("sast"), "--scan-results", log,
+                       "--output", "json"))
+    assert passed["entry"]["record"]["compliant"] is True
+    assert passed["entry"]["record"]["statement"]["predicate"]["policy"]["fail_on"] == "critical"
+    capped = _json(cli("attest", "sarif", *_trail_args("sast"), "--scan-results", log,
+                       "--max-findings", "1", "--output", "json"))
+    assert capped["entry"]["record"]["compliant"] is False
+
+
+def test_sarif_markdown_lists_findings(cli: Cli, trail: Any, files: Any) -> None:
+    log = files("scan.sarif", _sarif(("R1", "error")))
+    result = cli("attest", "sarif", *_trail_args("sast"), "--scan-results", log,
+                 "--output", "markdown")
+    assert result.code == 0
+    assert "| high | R1 | R1 found | a.py:3 |" in result.out
+
+
+def test_snyk_json(cli: Cli, trail: Any, files: Any) -> None:
+    report = files("snyk.json", SNYK)
+    out = _json(cli("attest", "snyk", *_trail_args("deps"), "--scan-results", report,
+                    "--fail-on", "critical", "--output", "json"))
+    predicate = out["entry"]["record"]["statement"]["predicate"]
+    assert predicate["totals"]["path_entries"] == 3
+    assert predicate["totals"]["unique_issues"] == 2
+    assert out["entry"]["record"]["compliant"] is True
+    failing = _json(cli("attest", "snyk", *_trail_args("deps"), "--scan-results", report,
+                        "--output", "json"))
+    assert failing["entry"]["record"]["compliant"] is False
+
+
+@pytest.mark.parametrize("command", ["sarif", "snyk"])
+def test_scan_bad_input_is_exit_2_and_writes_nothing(cli: Cli, trail: Any, files: Any,
+                                                     home: Home, command: str) -> None:
+    truncated = files("cut.json", '{"version": "2.1.0", "runs": [')
+    before = state(home)
+    assert_error(cli("attest", command, *_trail_args("scan"), "--scan-results", truncated), 2,
+                 str(truncated))
+    assert_error(cli("attest", command, *_trail_args("scan"), "--scan-results",
+                     str(truncated) + ".missing"), 2, "missing")
+    assert_error(cli("attest", command, *_trail_args("scan"), "--scan-results", truncated,
+                     "--fail-on", "severe"), 2, "--fail-on")
+    assert state(home) == before
+
+
+# -- every corpus file through the CLI: good ones record, bad ones are exit 2 in one line ---
+
+def _corpus_rows() -> list[dict[str, str]]:
+    root = os.environ.get("AFFIDAVIT_CORPUS")
+    if not root:
+        return []
+    with open(Path(root) / "MANIFEST.tsv", newline="") as fh:
+        return list(csv.DictReader(fh, delimiter="\t"))
+
+
+_COMMANDS = {"junit": ("junit", "--results"), "sarif": ("sarif", "--scan-results"),
+             "snyk-code-sarif": ("snyk", "--scan-results"),
+             "snyk-json": ("snyk", "--scan-results")}
+
+
+@pytest.mark.skipif(not os.environ.get("AFFIDAVIT_CORPUS"),
+                    reason="AFFIDAVIT_CORPUS is not set (make test sets it to ../shared/corpus)")
+@pytest.mark.parametrize("row", _corpus_rows(), ids=lambda row: row["local_path"])
+def test_corpus_file_through_the_cli(cli: Cli, trail: Any, row: dict[str, str]) -> None:
+    from affidavit.collect import junit, sarif, snyk
+    from affidavit.errors import InputError
+
+    path = str(Path(os.environ["AFFIDAVIT_CORPUS"]) / row["local_path"])
+    command, flag = _COMMANDS[row["format"]]
+    collector: Any = {"junit": junit, "sarif": sarif, "snyk": snyk}[command]
+    try:
+        collector.parse_file(path)
+        expected_bad = False
+    except InputError:
+        expected_bad = True
+    result = cli("attest", command, *_trail_args("corpus"), flag, path, "--dry-run",
+                 "--output", "json")
+    if expected_bad:
+        assert_error(result, 2, row["local_path"].rsplit("/", 1)[-1])
+    else:
+        assert result.code == 0, str(result)
+        assert json.loads(result.out)["dry_run"] is True
