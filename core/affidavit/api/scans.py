@@ -45,7 +45,7 @@ def attest_junit(
     from affidavit.models.junit import JUNIT
 
     paths = junit.find_results(results_dir, results)
-    predicate = junit.summarize([junit.parse_file(path) for path in paths])
+    predicate = junit.summarize(junit.parse_files(paths))
     predicate["policy"] = {"max_failures": max_failures, "max_errors": max_errors}
     compliant, reasons = junit.verdict(predicate, max_failures=max_failures,
                                        max_errors=max_errors)

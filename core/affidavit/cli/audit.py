@@ -78,7 +78,7 @@ def ledger_reindex(p: argparse.ArgumentParser) -> None:
 def schema(p: argparse.ArgumentParser) -> None:
     """``schema TYPE``."""
     p.add_argument("type", help="entry, flow, trail, artifact, attestation, statement, "
-                   "template or checkpoint")
+                   "template, checkpoint, evidence, or a predicate: junit, sarif, snyk")
     p.set_defaults(handler=_schema)
 
 
@@ -155,11 +155,11 @@ def _reindex(args: argparse.Namespace) -> int:
 
 def _schema(args: argparse.Namespace) -> int:
     from affidavit.errors import UsageError
-    from affidavit.models.records import SCHEMAS
+    from affidavit.models.records import SCHEMA_NAMES, schema_model
 
-    model = SCHEMAS.get(args.type)
+    model = schema_model(args.type)
     if model is None:
-        raise UsageError(f"schema {args.type!r}: choose one of {', '.join(SCHEMAS)}")
+        raise UsageError(f"schema {args.type!r}: choose one of {', '.join(SCHEMA_NAMES)}")
     schema = model.json_schema(by_alias=True) if hasattr(model, "json_schema") else (
         model.model_json_schema(by_alias=True))
     emit_json(schema)

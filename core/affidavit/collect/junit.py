@@ -1,0 +1,242 @@
+"""JUnit XML results: find the files, count their test cases, decide compliance.
+
+A pure collector: paths or byte streams in, plain dicts out (the predicate of
+:data:`affidavit.models.junit.JUNIT`, validated by :class:`affidavit.models.junit.JUnitPredicate`).
+
+Counting rules (the same for every producer; the corpus tests state how each other tool's
+numbers map onto these):
+
+- **Every ``<testcase>`` element counts once**, wherever it is: under ``<testsuites>`` or a
+  bare ``<testsuite>`` root, in suites nested at any depth, or directly under the root. A test
+  written twice (a rerun as a second element) is two cases; ``by_test`` in the per-file dict
+  shows the same file with such repeats merged, for comparison only.
+- **One outcome per case**, by priority: ``<error>`` > ``<failure>`` > ``<skipped>`` >
+  passed, however many result elements a case holds. Surefire's ``<rerunError>`` /
+  ``<rerunFailure>`` without a primary result still mean error / failure (every rerun
+  failed); ``<flakyError>`` / ``<flakyFailure>`` alone mean the case passed on a rerun: it is
+  *passed* and also counted in ``flaky``. A case without result elements whose ``status`` is
+  ``disabled``, ``skipped``, ``ignored``, ``pending`` or ``notrun`` is skipped. Result elements
+  outside any ``<testcase>`` are not cases and are not counted.
+- **Declared totals** are recorded, never trusted: ``declared`` sums the ``tests``,
+  ``failures``, ``errors`` and ``skipped`` attributes of the *top-level* ``<testsuite>``
+  elements (the root itself when it is a ``<testsuite>``; ``<testsuites>``' own attributes are
+  an aggregate and are ignored). ``skipped`` falls back to ``skips`` and adds ``disabled``. A
+  key is null when no top-level suite declares it.
+- **Lenient numbers**: a count or time that is missing, negative or not a number
+  (``time="<<computed>>"``) is absent / 0, never an error.
+- ``suites`` lists the suites that hold test cases directly, plus leaf suites without any
+  (an empty suite is worth seeing), each with the counts of its *direct* cases, so the suites'
+  counts add up to the summary. ``failed_cases`` lists failed and errored cases in document
+  order, at most ``failed_cases_cap``, with the message of the first ``<error>``/``<failure>``
+  (its ``message`` attribute, else its text, at most 1000 characters).
+
+Input handling (:mod:`~affidavit.collect.junit_xml`, :mod:`~affidavit.collect.junit_repair`):
+streamed through expat in chunks, never a tree; DTDs and entities refused (defusedxml's rules,
+``forbid_dtd`` included); nesting over 256 levels refused; BOMs and declared encodings honoured
+(ISO-8859-x, windows-125x, Shift_JIS, UTF-16/32 are decoded, not refused); an empty file, a
+file that is not XML or not JUnit, and a truncated file are errors naming the file.
+
+Lenient reading, decided here: a file that is *almost* XML -- a raw ``<`` or ``&`` in an
+attribute value (mikepenz's ``time="<<computed>>"``), an undefined entity such as ``&nbsp;``,
+control characters, bytes that do not decode -- is read a second time through a repairing
+tokenizer that escapes exactly those characters and cannot add, move or remove an element;
+the per-file dict then says ``repaired: true`` (and its SHA-256 is still of the raw bytes). A
+raw ``<`` inside a quoted attribute value is invalid XML, but escaping it is the only reading
+anyone gives it and it cannot change what is counted, so it is accepted; a ``<`` that leaves a
+tag unclosed, a missing quote, or mismatched tags are not guessed at and stay errors.
+
+Speed (:mod:`~affidavit.collect.junit_parallel`): many files, or one file of several MiB, are
+spread over the CPU cores in forked processes; results are identical to a sequential read.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import os
+
+from affidavit.collect import junit_parallel
+from affidavit.collect.junit_cases import CaseCounter
+from affidavit.collect.junit_files import find_results
+from affidavit.collect.junit_xml import HEAD, NotWellFormed, read_xml, repair_codec, sniff_encoding
+from affidavit.errors import InputError, UsageError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from typing import Any, BinaryIO
+
+__all__ = ["find_results", "parse_file", "parse_files", "parse_stream", "summarize", "verdict"]
+
+_COUNTS = ("tests", "passed", "failures", "errors", "skipped", "flaky")
+_DECLARED = ("tests", "failures", "errors", "skipped")
+
+
+def parse_files(paths: Sequence[str | os.PathLike[str]], *, failed_cases_cap: int = 50,
+                details: bool = False, jobs: int | None = None) -> list[dict[str, Any]]:
+    """:func:`parse_file` for each path, in order, spread over ``jobs`` processes (default: the
+    usable CPUs); the error of the first bad file, in order, is raised."""
+    workers = junit_parallel.jobs() if jobs is None else jobs
+    names = [os.fspath(p) for p in paths]
+    if workers < 2 or not _worth_forking(names):
+        return [parse_file(name, failed_cases_cap=failed_cases_cap, details=details,
+                           jobs=workers) for name in names]
+    count = min(workers, len(names))
+
+    def share(first: int) -> tuple[list[dict[str, Any]], tuple[int, InputError] | None]:
+        done: list[dict[str, Any]] = []
+        for index in range(first, len(names), count):  # round robin: no sizes needed
+            try:
+                done.append(parse_file(names[index], failed_cases_cap=failed_cases_cap,
+                                       details=details, jobs=1))
+            except InputError as exc:
+                return done, (index, exc)
+        return done, None
+
+    shares = junit_parallel.fork_map([functools.partial(share, first)
+                                      for first in range(count)])
+    errors = [error for _done, error in shares if error is not None]
+    if errors:
+        raise min(errors, key=lambda error: error[0])[1]
+    results: list[dict[str, Any]] = [{}] * len(names)
+    for first, (done, _error) in enumerate(shares):
+        results[first::count] = done
+    return results
+
+
+def _worth_forking(names: list[str]) -> bool:
+    """A fork costs about what reading 30 small files does."""
+    if len(names) >= 32:
+        return True
+    return len(names) > 1 and sum(map(_size, names)) >= junit_parallel.SPLIT_MIN // 4
+
+
+def _size(name: str) -> int:
+    try:
+        return os.stat(name).st_size
+    except OSError:
+        return 0  # parse_file reports it
+
+
+def parse_file(path: str | os.PathLike[str], *, failed_cases_cap: int = 50,
+               details: bool = False, jobs: int | None = None) -> dict[str, Any]:
+    """Count the test cases of one results file; see :func:`parse_stream`.
+
+    A file of more than a few MiB is read in parts by up to ``jobs`` processes (default: the
+    usable CPUs) when it can be cut between top-level suites; the result is the same.
+    """
+    shown = os.fspath(path)
+    workers = junit_parallel.jobs() if jobs is None else jobs
+    if workers > 1 and not details and (size := _size(shown)) >= junit_parallel.SPLIT_MIN:
+        parsed = junit_parallel.parse_parts(shown, size, workers, failed_cases_cap)
+        if parsed is not None:
+            counter, sha256 = parsed
+            return counter.result(shown, sha256)
+    try:
+        stream = open(shown, "rb")  # noqa: SIM115 - closed below, errors mapped separately
+    except OSError as exc:
+        raise _os_error(shown, exc) from None
+    with stream:
+        try:
+            return parse_stream(stream, shown, failed_cases_cap=failed_cases_cap,
+                                details=details)
+        except OSError as exc:
+            raise _os_error(shown, exc) from None
+
+
+def parse_stream(stream: BinaryIO, path: str, *, failed_cases_cap: int = 50,
+                 details: bool = False) -> dict[str, Any]:
+    """Count the test cases of the results file ``path`` read from ``stream``.
+
+    Returns ``{path, sha256, repaired, summary, declared, suites, failed_cases,
+    failed_cases_total}`` -- the per-file parts of the predicate, shaped like it. ``details``
+    adds, for comparisons with other tools: ``by_test`` (the summary counts with repeated
+    elements of one test -- same suite, classname, name and file -- merged: passed if any run
+    passed, flaky if another run failed), ``unnamed`` (cases with neither name nor
+    classname), ``failed_but_skipped`` (failed or errored cases also marked skipped or
+    ``status="disabled|ignored"``, which some tools count as skipped), ``skipped_by_status``
+    (cases skipped only by their ``status``, per status, which some tools count as passed)
+    and ``top_suites`` (each
+    top-level suite's declared attributes, its counted cases and its raw number of
+    ``<failure>``/``<error>``/``<skipped>`` elements); it costs memory per distinct test.
+    The lenient second reading needs a seekable stream; otherwise the first error stands.
+    """
+    start = stream.tell() if stream.seekable() else None
+    head = stream.read(HEAD)
+    if not head:
+        raise InputError(f"{path}: file is empty")
+    expat_encoding, codec = sniff_encoding(head, path)
+    counter = CaseCounter(path, failed_cases_cap, details)
+    try:
+        sha256 = read_xml(stream, path, counter, head=head, codec=codec,
+                          expat_encoding=expat_encoding)
+        return counter.result(path, sha256)
+    except NotWellFormed as first:
+        if start is None:
+            raise InputError(f"{path}: {first.message}") from None
+        from affidavit.collect.junit_repair import Repairer  # only for almost-XML files
+
+        stream.seek(start)
+        head = stream.read(HEAD)
+        counter = CaseCounter(path, failed_cases_cap, details)
+        try:
+            sha256 = read_xml(stream, path, counter, head=head, codec=repair_codec(head, path),
+                              errors="replace", repair=Repairer())
+        except NotWellFormed:
+            raise InputError(f"{path}: {first.message}") from None
+        return {**counter.result(path, sha256), "repaired": True}
+
+
+def summarize(files: Sequence[dict[str, Any]], *, failed_cases_cap: int = 50) -> dict[str, Any]:
+    """The JUnit predicate for the per-file results ``files`` (in the order given).
+
+    ``failed_cases`` keeps the first ``failed_cases_cap`` failed cases over all files (give
+    :func:`parse_file` the same cap); ``failed_cases_total`` says how many there were.
+    """
+    summary: dict[str, Any] = {key: sum(f["summary"][key] for f in files) for key in _COUNTS}
+    summary["duration_s"] = round(math.fsum(f["summary"]["duration_s"] for f in files), 6)
+    declared: dict[str, int | None] = {}
+    for key in _DECLARED:
+        values = [f["declared"][key] for f in files if f["declared"][key] is not None]
+        declared[key] = sum(values) if values else None
+    failed: list[dict[str, Any]] = []
+    for f in files:
+        failed += f["failed_cases"][:failed_cases_cap - len(failed)]
+    return {
+        "summary": summary,
+        "declared": declared,
+        "suites": [suite for f in files for suite in f["suites"]],
+        "failed_cases": failed,
+        "failed_cases_total": sum(f["failed_cases_total"] for f in files),
+        "failed_cases_cap": failed_cases_cap,
+        "files": [{"path": f["path"], "sha256": f["sha256"]} for f in files],
+    }
+
+
+def verdict(predicate: dict[str, Any], *, max_failures: int = 0,
+            max_errors: int = 0) -> tuple[bool, list[str]]:
+    """Compliant iff failures <= ``max_failures`` and errors <= ``max_errors``; the reasons
+    it is not, one line each (none when compliant)."""
+    if max_failures < 0 or max_errors < 0:
+        raise UsageError("--max-failures and --max-errors must be 0 or more")
+    summary = predicate["summary"]
+    reasons = []
+    if summary["failures"] > max_failures:
+        reasons.append(f"{_cases(summary['failures'])} failed, more than --max-failures "
+                       f"{max_failures}")
+    if summary["errors"] > max_errors:
+        reasons.append(f"{_cases(summary['errors'])} had an error, more than --max-errors "
+                       f"{max_errors}")
+    return not reasons, reasons
+
+
+def _cases(n: int) -> str:
+    return f"{n} test case" if n == 1 else f"{n} test cases"
+
+
+def _os_error(shown: str, exc: OSError) -> InputError:
+    if isinstance(exc, FileNotFoundError):
+        return InputError(f"{shown}: no such file")
+    if isinstance(exc, IsADirectoryError):
+        return InputError(f"{shown}: is a directory, not a results file")
+    return InputError(f"{shown}: {(exc.strerror or str(exc)).lower()}")
