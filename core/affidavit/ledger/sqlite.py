@@ -62,6 +62,22 @@ def _path_from_url(url: str) -> str:
     return url
 
 
+def _enter_wal(db: sqlite3.Connection) -> None:
+    """Switch a new database to WAL. Two processes creating the ledger at once can both hold a
+    read lock while asking for the write lock this needs; SQLite then answers BUSY at once
+    instead of waiting (it would deadlock), so the switch is retried for a while."""
+    import time
+
+    for attempt in range(200):
+        try:
+            db.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or attempt == 199:
+                raise
+            time.sleep(0.01 + 0.001 * (os.getpid() % 10))
+
+
 def _read(path: str) -> str:
     with open(path, encoding="utf-8") as fh:
         return fh.read().strip()
@@ -99,7 +115,7 @@ class SQLiteLedger:
             os.makedirs(os.path.dirname(os.path.abspath(self.path)), exist_ok=True)
             db = sqlite3.connect(self.path, timeout=60, isolation_level=None)
             db.execute("PRAGMA busy_timeout = 60000")
-            db.execute("PRAGMA journal_mode = WAL")
+            _enter_wal(db)
             db.execute("PRAGMA synchronous = FULL")
         except (OSError, sqlite3.Error) as exc:
             raise LedgerUnavailable(f"cannot open ledger {self.path}: {exc}") from None
