@@ -2,7 +2,7 @@
 
 It builds a throwaway git repository with a tiny "build", then drives the real `affidavit` CLI
 the way a pipeline would: create a flow with a template, begin a trail for the commit, report the
-artifact, attest unit tests and a security review with evidence files, package the trail's
+artifact, attest its JUnit results and a security review with evidence files, package the trail's
 evidence, verify the package offline with only the public key, audit the ledger, and print the
 trail. Every command and its output is shown.
 """
@@ -26,7 +26,7 @@ trail:
     - name: app
       attestations:
         - name: unit-tests
-          type: generic
+          type: junit
 """
 
 JUNIT = """\
@@ -87,9 +87,9 @@ def main() -> None:
         fingerprint = run(cli, "fingerprint", "dist", "--artifact-type", "dir", cwd=repo, env=env)
         run(cli, "attest", "artifact", "dist", "--artifact-type", "dir", "--flow", "demo-app",
             "--trail", trail, "--name", "app", "--commit", commit, cwd=repo, env=env)
-        run(cli, "attest", "generic", "--flow", "demo-app", "--trail", trail, "--name",
-            "unit-tests", "--fingerprint", fingerprint, "--attachments", "TEST-app.xml",
-            "--annotate", "runner=demo", cwd=repo, env=env)
+        run(cli, "attest", "junit", "--flow", "demo-app", "--trail", trail, "--name",
+            "unit-tests", "--fingerprint", fingerprint, "--results", "TEST-app.xml",
+            "--annotate", "runner=demo", "--output", "markdown", cwd=repo, env=env)
         run(cli, "attest", "generic", "--flow", "demo-app", "--trail", trail, "--name",
             "security-review", "--attachments", "review.md", "--commit", commit,
             cwd=repo, env=env)
