@@ -220,11 +220,12 @@ class SQLiteLedger:
                 if level and not level % STRIDE:
                     nodes.append((level, idx, digest))
 
-            index_rows = []
-            for position, (leaf, entry) in enumerate(zip(leaves, decoded, strict=True), size):
-                rng.append(leaf, visit)
-                for key in index.keys(entry):
-                    index_rows.append((key, position))
+            if len(decoded) != len(entries):
+                raise ValueError("decoded must hold one item per entry")
+            rng.extend(leaves, visit)
+            keys_of = index.keys
+            index_rows = [(key, position) for position, entry in enumerate(decoded, size)
+                          for key in keys_of(entry)]
             db.executemany(
                 "INSERT INTO entries (idx, leaf, data) VALUES (?, ?, ?)",
                 zip(range(size, size + len(entries)), leaves, entries, strict=True),
