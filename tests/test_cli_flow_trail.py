@@ -264,7 +264,8 @@ def test_attest_artifact_by_fingerprint(cli: Cli) -> None:
     assert artifact["fingerprint"] == FP
     assert [(r["entry"], r["flow"], r["trail"], r["name"]) for r in artifact["reports"]] == [
         (2, FLOW, TRAIL, "image")]
-    assert artifact["trails"] == [{"flow": FLOW, "trail": TRAIL, "status": "COMPLIANT"}]
+    assert [(t["flow"], t["trail"], t["status"], t["trail_status"], t["reasons"])
+            for t in artifact["trails"]] == [(FLOW, TRAIL, "COMPLIANT", "COMPLIANT", [])]
     assert artifact["compliant"] is True
 
     table = cli("get", "artifact", FP)
@@ -464,7 +465,8 @@ def test_list_flows_and_trails(cli: Cli) -> None:
     assert all(set(t) >= {"name", "status", "created_at", "updated_at"} for t in trails)
 
     table = cli("list", "flows").out.splitlines()
-    assert table[0].split() == ["NAME", "TRAILS", "CREATED", "DESCRIPTION"]
+    assert table[0].split() == ["NAME", "TRAILS", "LAST", "TRAIL", "STATUS", "UPDATED",
+                                "DESCRIPTION"]
     assert table[2].split()[:2] == [FLOW, "2"]
     trails_table = cli("list", "trails", "--flow", FLOW).out.splitlines()
     assert trails_table[0].split() == ["NAME", "STATUS", "UPDATED"]

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from affidavit import canonical
-from affidavit.compliance.verdict import trail_verdict
+from affidavit.compliance.verdict import artifact_verdict, trail_verdict
 from affidavit.errors import IntegrityError, NotFoundError, UsageError
 from affidavit.ledger import index
 
@@ -25,6 +25,7 @@ __all__ = [
     "attestation_state",
     "list_flows",
     "list_trails",
+    "trail_log",
     "search",
     "log",
 ]
@@ -79,10 +80,12 @@ def flow_state(ledger: Ledger, name: str) -> Record:
     }
 
 
-def trail_state(ledger: Ledger, flow: str, name: str) -> Record:
-    """Everything reported to a trail, and its verdict."""
+def trail_state(ledger: Ledger, flow: str, name: str,
+                extra: list[tuple[int, Record]] | None = None) -> Record:
+    """Everything reported to a trail, and its verdict; ``extra`` entries (not in the log)
+    are counted as if appended, which is how a dry run shows the verdict it would cause."""
     flow_info = flow_state(ledger, flow)
-    entries = entries_under(ledger, index.trail_key(flow, name))
+    entries = entries_under(ledger, index.trail_key(flow, name)) + (extra or [])
     if not entries:
         raise NotFoundError(f"trail {name!r} does not exist in flow {flow!r}")
     trail_records = [e["record"] for _, e in entries if e["kind"] == "trail"]
@@ -142,7 +145,9 @@ def artifact_state(ledger: Ledger, fingerprint: str, flow: str | None = None) ->
     trails = []
     for pair in sorted({(e["record"]["flow"], e["record"]["trail"]) for _, e in reports}):
         state = trail_state(ledger, *pair)
-        trails.append({"flow": pair[0], "trail": pair[1], "status": state["status"]})
+        mine = artifact_verdict(state["verdict"], fingerprint)
+        trails.append({"flow": pair[0], "trail": pair[1], "status": mine["status"],
+                       "trail_status": state["status"], "reasons": mine["reasons"]})
     return {
         "fingerprint": fingerprint,
         "reports": [{"entry": i, "time": e["time"], **e["record"]} for i, e in reports],
@@ -172,24 +177,78 @@ def attestation_state(ledger: Ledger, flow: str, trail: str, name: str) -> Recor
     }
 
 
-def list_flows(ledger: Ledger) -> list[Record]:
-    """Every flow with its description and number of trails."""
+def list_flows(ledger: Ledger, *, without_type: str | None = None) -> list[Record]:
+    """Every flow with its description, number of trails, and its latest trail's verdict;
+    ``without_type`` keeps only flows none of whose trails holds an attestation of that type
+    (which pipelines have no SARIF scanning?)."""
     out = []
     for key in ledger.keys("flow:"):
         state = flow_state(ledger, key.split(":", 1)[1])
+        trails = [trail_state(ledger, state["name"], name) for name in state["trails"]]
+        if without_type and any(a["type"] == without_type for t in trails
+                                for a in t["attestations"]):
+            continue
+        last = max(trails, key=lambda t: t["updated_at"], default=None)
         out.append({"name": state["name"], "description": state["description"],
-                    "trails": len(state["trails"]), "created_at": state["created_at"]})
+                    "trails": len(state["trails"]), "created_at": state["created_at"],
+                    "last_trail": None if last is None else {
+                        "name": last["name"], "status": last["status"],
+                        "updated_at": last["updated_at"]}})
     return out
 
 
-def list_trails(ledger: Ledger, flow: str) -> list[Record]:
-    """Every trail of a flow with its verdict and last change."""
+def list_trails(ledger: Ledger, flow: str, *, status: str | None = None,
+                since: str | None = None) -> list[Record]:
+    """Every trail of a flow with its verdict and last change; ``status`` and ``since`` (an
+    RFC 3339 time: trails changed at or after it) filter them."""
     out = []
     for name in flow_state(ledger, flow)["trails"]:
         state = trail_state(ledger, flow, name)
+        if status and state["status"] != status:
+            continue
+        if since and state["updated_at"] < since:
+            continue
         out.append({"name": name, "status": state["status"],
                     "created_at": state["created_at"], "updated_at": state["updated_at"]})
     return out
+
+
+def trail_log(ledger: Ledger, flow: str, name: str) -> list[Record]:
+    """A trail's history in log order: begun or changed, artifacts reported, attestations
+    recorded, template changes, and every change of its verdict."""
+    flow_info = flow_state(ledger, flow)
+    entries = entries_under(ledger, index.trail_key(flow, name))
+    if not entries:
+        raise NotFoundError(f"trail {name!r} does not exist in flow {flow!r}")
+    events: list[Record] = []
+    template: Record | None = None
+    artifacts: list[tuple[int, Record]] = []
+    attestations: list[tuple[int, Record]] = []
+    status: str | None = None
+    for position, entry in entries:
+        record = entry["record"]
+        kind = entry["kind"]
+        if kind == "trail":
+            what = "trail begun" if not events else "trail changed"
+            if "template" in record:
+                template = record["template"]
+                what += ", template changed"
+            detail = record.get("description")
+        elif kind == "artifact":
+            artifacts.append((position, record))
+            what, detail = "artifact reported", f"{record['name']} {record['fingerprint']}"
+        else:
+            attestations.append((position, record))
+            verdict = "compliant" if record["compliant"] else "not compliant"
+            what, detail = "attested", f"{record['name']} ({record['type']}): {verdict}"
+        events.append({"entry": position, "time": entry["time"], "event": what,
+                       "detail": detail})
+        now = trail_verdict(template or flow_info["template"], artifacts, attestations)["status"]
+        if now != status:
+            events.append({"entry": position, "time": entry["time"],
+                           "event": "verdict changed", "detail": f"{status or '-'} -> {now}"})
+            status = now
+    return events
 
 
 def search(ledger: Ledger, prefix: str) -> list[Record]:

@@ -40,7 +40,7 @@ __all__ = [
 class Recorded:
     """An entry that was appended (``entry_index`` set) or would have been (``dry_run``)."""
 
-    __slots__ = ("entry", "entry_index", "checkpoint", "dry_run", "reasons")
+    __slots__ = ("entry", "entry_index", "checkpoint", "dry_run", "reasons", "trail_status")
 
     def __init__(self, *, entry: dict[str, Any], entry_index: int | None,
                  checkpoint: str | None, dry_run: bool) -> None:
@@ -50,6 +50,8 @@ class Recorded:
         self.dry_run = dry_run
         #: Why the attestation is not compliant, one line each (empty when it is).
         self.reasons: list[str] = []
+        #: On a dry run of an attestation: the verdict its trail would have.
+        self.trail_status: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         """The stable ``--output json`` shape of a write command."""
@@ -59,6 +61,7 @@ class Recorded:
             "entry": self.entry,
             "checkpoint": self.checkpoint,
             "reasons": self.reasons,
+            "trail_status": self.trail_status,
         }
 
 
@@ -255,8 +258,14 @@ def attest(
         annotations=claim.annotations,
         evidence=evidence,
     )
-    recorded = _append(ledger, build.entry("attestation", record), claim.dry_run)
+    entry = build.entry("attestation", record)
+    recorded = _append(ledger, entry, claim.dry_run)
     recorded.reasons = list(reasons or [])
+    if claim.dry_run:
+        from affidavit.api import query
+
+        recorded.trail_status = query.trail_state(
+            ledger, claim.flow, claim.trail, extra=[(ledger.size(), entry)])["status"]
     return recorded
 
 

@@ -37,6 +37,12 @@ TABLE: dict[str, tuple[str, Nouns]] = {
     "search": ("find artifacts and commits by SHA prefix", {None: ("read:search", "")}),
     "log": ("entries in log order", {
         "ledger": ("read:log_ledger", "every entry of the ledger"),
+        "trail": ("read:log_trail", "a trail's history, with every change of its verdict"),
+    }),
+    "assert": ("exit 0 when compliant, 1 when not, with the reasons", {
+        "trail": ("gate:assert_trail", "is the trail compliant?"),
+        "artifact": ("gate:assert_artifact", "is the artifact compliant in its trails?"),
+        "attestation": ("gate:assert_attestation", "is the latest report compliant?"),
     }),
     "fingerprint": ("print the SHA-256 fingerprint of an artifact",
                     {None: ("audit:fingerprint", "")}),

@@ -18,6 +18,7 @@ __all__ = [
     "list_trails",
     "search",
     "log_ledger",
+    "log_trail",
 ]
 
 
@@ -59,16 +60,48 @@ def get_attestation(p: argparse.ArgumentParser) -> None:
 
 
 def list_flows(p: argparse.ArgumentParser) -> None:
-    """``list flows``."""
+    """``list flows [--without-type TYPE]``."""
+    opt.add(p, "--without-type", metavar="TYPE",
+            help="only flows with no attestation of this type (e.g. sarif, snyk)")
     _common(p)
     p.set_defaults(handler=_list_flows)
 
 
 def list_trails(p: argparse.ArgumentParser) -> None:
-    """``list trails --flow F``."""
+    """``list trails --flow F [--status S] [--since 7d]``."""
     opt.add(p, "--flow", required=True, help="flow name")
+    opt.add(p, "--status", choices=("COMPLIANT", "NON_COMPLIANT", "INCOMPLETE"),
+            help="only trails with this verdict")
+    opt.add(p, "--since", metavar="AGE_OR_TIME",
+            help="only trails changed since: 30m, 12h, 7d, or an RFC 3339 UTC time")
     _common(p)
     p.set_defaults(handler=_list_trails)
+
+
+def log_trail(p: argparse.ArgumentParser) -> None:
+    """``log trail NAME --flow F``."""
+    p.add_argument("name")
+    opt.add(p, "--flow", required=True, help="flow name")
+    _common(p)
+    p.set_defaults(handler=_log_trail)
+
+
+def _since(value: str) -> str:
+    """``7d`` / ``12h`` / ``30m`` ago, or an RFC 3339 UTC time, as the records spell times."""
+    import re
+    import time
+
+    match = re.fullmatch(r"(\d+)([mhdw])", value)
+    if match:
+        seconds = int(match.group(1)) * {"m": 60, "h": 3600, "d": 86400, "w": 604800}[
+            match.group(2)]
+        return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(time.time() - seconds)) + ".000000Z"
+    if re.fullmatch(r"\d{4}-\d\d-\d\d(T\d\d:\d\d(:\d\d(\.\d+)?)?Z?)?", value):
+        return value.rstrip("Z")
+    from affidavit.errors import UsageError
+
+    raise UsageError(f"--since {value!r}: give an age like 7d, 12h, 30m or a UTC time like "
+                     "2026-01-31T10:00Z")
 
 
 def search(p: argparse.ArgumentParser) -> None:
@@ -189,19 +222,24 @@ def _get_attestation(args: argparse.Namespace) -> int:
 def _list_flows(args: argparse.Namespace) -> int:
     from affidavit.api import query
 
-    flows = query.list_flows(_ledger(args))
+    flows = query.list_flows(_ledger(args), without_type=args.without_type)
     if args.output == "json":
         emit_json(flows)
         return 0
-    return _print(table(["name", "trails", "created", "description"],
-                        [[f["name"], f["trails"], f["created_at"], f["description"]]
-                         for f in flows]))
+    rows = []
+    for f in flows:
+        last = f["last_trail"] or {}
+        rows.append([f["name"], f["trails"], last.get("name"), last.get("status"),
+                     last.get("updated_at"), f["description"]])
+    return _print(table(["name", "trails", "last trail", "status", "updated", "description"],
+                        rows))
 
 
 def _list_trails(args: argparse.Namespace) -> int:
     from affidavit.api import query
 
-    trails = query.list_trails(_ledger(args), args.flow)
+    trails = query.list_trails(_ledger(args), args.flow, status=args.status,
+                               since=_since(args.since) if args.since else None)
     if args.output == "json":
         emit_json(trails)
         return 0
@@ -219,6 +257,17 @@ def _search(args: argparse.Namespace) -> int:
     return _print(table(["match", "sha", "kind", "flow", "trail", "name", "entry"],
                         [[f["match"], f["sha"], f["kind"], f["flow"], f["trail"], f["name"],
                           f["entry"]] for f in found]))
+
+
+def _log_trail(args: argparse.Namespace) -> int:
+    from affidavit.api import query
+
+    events = query.trail_log(_ledger(args), args.flow, opt.required(args.name, "trail name"))
+    if args.output == "json":
+        emit_json(events)
+        return 0
+    return _print(table(["entry", "time", "event", "detail"],
+                        [[e["entry"], e["time"], e["event"], e["detail"]] for e in events]))
 
 
 def _log_ledger(args: argparse.Namespace) -> int:

@@ -67,6 +67,8 @@ def attest_flags(parser: argparse.ArgumentParser) -> None:
     opt.add(parser, "--user-data", metavar="FILE", help="JSON file to record with it")
     _meta_flags(parser)
     _common(parser, ("table", "json", "markdown"))
+    opt.add(parser, "--assert", dest="assert_gate", action="store_const", const=True,
+            help="exit 1 (after recording) when the attestation is not compliant")
 
 
 def claim(args: argparse.Namespace) -> Any:
@@ -120,15 +122,18 @@ def attest_generic(p: argparse.ArgumentParser) -> None:
 
 
 def show(args: argparse.Namespace, recorded: Any) -> int:
-    """Print what a write command recorded (or would have, on a dry run)."""
+    """Print what a write command recorded (or would have, on a dry run); with ``--assert``,
+    exit 1 when the attestation is not compliant."""
+    record = recorded.entry["record"]
+    code = 1 if getattr(args, "assert_gate", None) and record.get("compliant") is False else 0
     if args.output == "json":
         emit_json(recorded.to_json())
-        return 0
+        return code
     if args.output == "markdown":
         from affidavit.cli.markdown import render
 
         sys.stdout.write(render(recorded))
-        return 0
+        return code
     entry = recorded.entry
     record = entry["record"]
     what = f"{entry['kind']} {record['name']!r}"
@@ -138,13 +143,16 @@ def show(args: argparse.Namespace, recorded: Any) -> int:
     if recorded.dry_run:
         emit_json(entry)
         sys.stderr.write(f"dry run: {what} was not recorded{verdict}\n")
+        if recorded.trail_status:
+            sys.stderr.write(f"dry run: trail {record['flow']}/{record['trail']} would be "
+                             f"{recorded.trail_status}\n")
     else:
         size = recorded.entry_index + 1
         sys.stdout.write(
             f"recorded {what} as entry {recorded.entry_index} (ledger size {size}){verdict}\n")
     for reason in recorded.reasons:
         sys.stdout.write(f"  - {reason}\n")
-    return 0
+    return code
 
 
 def open_for_write(args: argparse.Namespace) -> Any:

@@ -13,7 +13,14 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["COMPLIANT", "NON_COMPLIANT", "INCOMPLETE", "trail_verdict", "latest_attestations"]
+__all__ = [
+    "COMPLIANT",
+    "NON_COMPLIANT",
+    "INCOMPLETE",
+    "trail_verdict",
+    "artifact_verdict",
+    "latest_attestations",
+]
 
 COMPLIANT = "COMPLIANT"
 NON_COMPLIANT = "NON_COMPLIANT"
@@ -51,21 +58,30 @@ def trail_verdict(
     latest = latest_attestations(attestations)
     used: set[tuple[str | None, str]] = set()
     slots: list[Record] = []
-    reasons: list[str] = []
+    issues: list[Record] = []
+
+    def issue(scope: str, fingerprint: str | None, reason: str, *, missing: bool) -> None:
+        issues.append({"scope": scope, "fingerprint": fingerprint, "reason": reason,
+                       "kind": "missing" if missing else "not_compliant"})
 
     def fill(fingerprint: str | None, wanted: Record, where: str) -> None:
         key = (fingerprint, wanted["name"])
         found = latest.get(key)
-        slot: Record = {"target": where, "name": wanted["name"], "type": wanted["type"]}
+        slot: Record = {"target": where, "fingerprint": fingerprint, "name": wanted["name"],
+                        "type": wanted["type"]}
+        scope = "trail" if fingerprint is None else "artifact"
         if found is not None and _type_fits(wanted["type"], found[1]["type"]):
             used.add(key)
             slot.update(state="COMPLETE", compliant=found[1]["compliant"], entry=found[0])
             if not found[1]["compliant"]:
-                reasons.append(f"{where}: attestation {wanted['name']!r} is not compliant")
+                issue(scope, fingerprint,
+                      f"{where}: attestation {wanted['name']!r} is not compliant", missing=False)
         else:
             slot.update(state="MISSING", compliant=None, entry=None)
             why = "has the wrong type" if found is not None else "is missing"
-            reasons.append(f"{where}: attestation {wanted['name']!r} ({wanted['type']}) {why}")
+            issue(scope, fingerprint,
+                  f"{where}: attestation {wanted['name']!r} ({wanted['type']}) {why}",
+                  missing=True)
         slots.append(slot)
 
     trail_spec = (template or {}).get("trail", {})
@@ -75,10 +91,11 @@ def trail_verdict(
         reported = sorted({r["fingerprint"] for _, r in artifacts if r["name"] == spec["name"]})
         if not reported:
             slots.append(
-                {"target": f"artifact {spec['name']}", "name": spec["name"], "type": "artifact",
-                 "state": "MISSING", "compliant": None, "entry": None}
+                {"target": f"artifact {spec['name']}", "fingerprint": None, "name": spec["name"],
+                 "type": "artifact", "state": "MISSING", "compliant": None, "entry": None}
             )
-            reasons.append(f"artifact {spec['name']!r} has not been reported")
+            issue("unreported", None, f"artifact {spec['name']!r} has not been reported",
+                  missing=True)
         for fingerprint in reported:
             for wanted in spec.get("attestations", []):
                 fill(fingerprint, wanted, f"artifact {spec['name']}@{fingerprint[:12]}")
@@ -92,9 +109,22 @@ def trail_verdict(
                                "compliant": record["compliant"]})
         if not record["compliant"]:
             where = "trail" if key[0] is None else f"artifact @{key[0][:12]}"
-            reasons.append(f"{where}: attestation {record['name']!r} is not compliant")
+            issue("trail" if key[0] is None else "artifact", key[0],
+                  f"{where}: attestation {record['name']!r} is not compliant", missing=False)
 
     non_compliant = any(not rec["compliant"] for _, rec in latest.values())
     missing = any(slot["state"] == "MISSING" for slot in slots)
     status = NON_COMPLIANT if non_compliant else INCOMPLETE if missing else COMPLIANT
-    return {"status": status, "slots": slots, "unexpected": unexpected, "reasons": reasons}
+    return {"status": status, "slots": slots, "unexpected": unexpected,
+            "reasons": [i["reason"] for i in issues], "issues": issues}
+
+
+def artifact_verdict(verdict: Record, fingerprint: str) -> Record:
+    """One artifact's share of a trail verdict: compliant iff its own and the trail's required
+    attestations are present and compliant (other artifacts of the trail do not count)."""
+    mine = [i for i in verdict["issues"] if i["scope"] == "trail" or (
+        i["scope"] == "artifact" and i["fingerprint"] == fingerprint)]
+    non_compliant = any(i["kind"] == "not_compliant" for i in mine)
+    missing = any(i["kind"] == "missing" for i in mine)
+    status = NON_COMPLIANT if non_compliant else INCOMPLETE if missing else COMPLIANT
+    return {"status": status, "reasons": [i["reason"] for i in mine]}
