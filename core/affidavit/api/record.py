@@ -190,8 +190,8 @@ def store_evidence(
 class Claim:
     """What every attest command shares, checked before anything is collected or stored."""
 
-    __slots__ = ("flow", "trail", "name", "fingerprint", "attachments", "user_data",
-                 "annotations", "origin_url", "commit", "dry_run")
+    __slots__ = ("flow", "trail", "name", "artifact", "fingerprint", "attachments",
+                 "user_data", "annotations", "origin_url", "commit", "dry_run")
 
     def __init__(
         self,
@@ -213,8 +213,14 @@ class Claim:
 
         self.flow = check_name(flow, "flow")
         self.trail = check_name(trail, "trail")
-        self.name = check_name(name, "attestation name")
         self.fingerprint = check_sha256(fingerprint, "--fingerprint") if fingerprint else None
+        # ``--name app.unit`` without a fingerprint: attestation ``unit`` of every artifact the
+        # trail reports as ``app`` for the commit, before or after this report (Kosli's form).
+        self.artifact: str | None = None
+        if "." in name and self.fingerprint is None:
+            artifact, _, name = name.partition(".")
+            self.artifact = check_name(artifact, "artifact name")
+        self.name = check_name(name, "attestation name")
         self.user_data = (
             inputs.read_json_file(user_data_file, "user data") if user_data_file else None
         )
@@ -223,6 +229,11 @@ class Claim:
         self.attachments = list(attachments or [])
         self.origin_url = origin_url
         self.commit = commit_record(commit, url=commit_url, redact=redact)
+        if self.artifact is not None and self.commit is None:
+            raise UsageError(
+                f"--name {self.artifact}.{self.name} binds to artifact {self.artifact!r} by "
+                "commit: give --commit (or run in CI)",
+                remedy="or bind to one artifact with --fingerprint")
         self.dry_run = dry_run
 
 
@@ -252,6 +263,7 @@ def attest(
         predicate=predicate,
         predicate_type=predicate_type,
         fingerprint=claim.fingerprint,
+        artifact=claim.artifact,
         origin_url=claim.origin_url,
         commit=claim.commit,
         user_data=claim.user_data,

@@ -35,9 +35,11 @@ def get_flow(p: argparse.ArgumentParser) -> None:
 
 
 def get_trail(p: argparse.ArgumentParser) -> None:
-    """``get trail NAME --flow F``."""
+    """``get trail NAME --flow F [--explain]``."""
     p.add_argument("name")
     opt.add(p, "--flow", required=True, help="flow name")
+    opt.add(p, "--explain", action="store_const", const=True,
+            help="for every template slot, the entry that filled it or why none did")
     _common(p)
     p.set_defaults(handler=_get_trail)
 
@@ -147,9 +149,16 @@ def _get_flow(args: argparse.Namespace) -> int:
 def _get_trail(args: argparse.Namespace) -> int:
     from affidavit.api import query
 
-    state = query.trail_state(_ledger(args), args.flow, opt.required(args.name, "trail name"))
+    ledger = _ledger(args)
+    name = opt.required(args.name, "trail name")
+    state = query.trail_state(ledger, args.flow, name)
+    explained = None
+    if args.explain:
+        from affidavit.api.explain import explain_trail
+
+        explained = explain_trail(ledger, args.flow, name)
     if args.output == "json":
-        emit_json(state)
+        emit_json({**state, "explain": explained} if explained is not None else state)
         return 0
     parts = [key_values([
         ("Flow", state["flow"]), ("Trail", state["name"]), ("Description", state["description"]),
@@ -168,6 +177,11 @@ def _get_trail(args: argparse.Namespace) -> int:
               a["target"].get("fingerprint", "trail")[:12], len(a["evidence"])]
              for a in state["attestations"]]))
     slots = state["verdict"]["slots"]
+    if explained is not None:
+        parts.append("\nTemplate slots:\n" + table(
+            ["target", "name", "type", "state", "why"],
+            [[r["target"], r["name"], r["type"], r["state"], r["why"]] for r in explained]))
+        slots = []
     if slots:
         parts.append("\nTemplate:\n" + table(
             ["target", "name", "type", "state", "compliant", "entry"],

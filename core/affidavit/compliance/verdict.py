@@ -30,8 +30,17 @@ Record = dict[str, Any]
 
 
 def _target(record: Record) -> str | None:
+    """The fingerprint an attestation is bound to, ``@<artifact>@<commit>`` when it is bound by
+    template name and commit, or None for the trail."""
     target = record.get("target", {})
-    return target.get("fingerprint") if target.get("kind") == "artifact" else None
+    if target.get("kind") != "artifact":
+        return None
+    return target.get("fingerprint") or f"@{target['artifact']}@{target['commit']}"
+
+
+def name_binding(artifact: str, commit: str) -> str:
+    """The key of attestations bound to artifact ``artifact`` of commit ``commit`` by name."""
+    return f"@{artifact}@{commit}"
 
 
 Slot = tuple[str | None, str]
@@ -64,14 +73,18 @@ def trail_verdict(
         issues.append({"scope": scope, "fingerprint": fingerprint, "reason": reason,
                        "kind": "missing" if missing else "not_compliant"})
 
-    def fill(fingerprint: str | None, wanted: Record, where: str) -> None:
-        key = (fingerprint, wanted["name"])
-        found = latest.get(key)
+    def fill(fingerprint: str | None, wanted: Record, where: str,
+             aliases: tuple[str, ...] = ()) -> None:
+        # An artifact's slot is filled by a report bound to its fingerprint or, whichever came
+        # later, one bound to its template name and the commit it was reported for.
+        keys = [(fingerprint, wanted["name"]), *((alias, wanted["name"]) for alias in aliases)]
+        candidates = [(latest[k], k) for k in keys if k in latest]
+        found, key = max(candidates, key=lambda c: c[0][0]) if candidates else (None, keys[0])
         slot: Record = {"target": where, "fingerprint": fingerprint, "name": wanted["name"],
                         "type": wanted["type"]}
         scope = "trail" if fingerprint is None else "artifact"
         if found is not None and _type_fits(wanted["type"], found[1]["type"]):
-            used.add(key)
+            used.update(k for k in keys if k in latest)
             slot.update(state="COMPLETE", compliant=found[1]["compliant"], entry=found[0])
             if not found[1]["compliant"]:
                 issue(scope, fingerprint,
@@ -97,8 +110,11 @@ def trail_verdict(
             issue("unreported", None, f"artifact {spec['name']!r} has not been reported",
                   missing=True)
         for fingerprint in reported:
+            commits = sorted({(r.get("commit") or {}).get("sha", "") for _, r in artifacts
+                              if r["name"] == spec["name"] and r["fingerprint"] == fingerprint})
+            aliases = tuple(name_binding(spec["name"], c) for c in commits if c)
             for wanted in spec.get("attestations", []):
-                fill(fingerprint, wanted, f"artifact {spec['name']}@{fingerprint[:12]}")
+                fill(fingerprint, wanted, f"artifact {spec['name']}@{fingerprint[:12]}", aliases)
 
     unexpected: list[Record] = []
     for key, (position, record) in sorted(latest.items(), key=lambda kv: kv[1][0]):
@@ -108,7 +124,7 @@ def trail_verdict(
             unexpected.append({"name": record["name"], "entry": position,
                                "compliant": record["compliant"]})
         if not record["compliant"]:
-            where = "trail" if key[0] is None else f"artifact @{key[0][:12]}"
+            where = "trail" if key[0] is None else f"artifact {key[0][:12]}"
             issue("trail" if key[0] is None else "artifact", key[0],
                   f"{where}: attestation {record['name']!r} is not compliant", missing=False)
 

@@ -111,13 +111,15 @@ def attestation(
     predicate: Record,
     predicate_type: str | None = None,
     fingerprint: str | None = None,
+    artifact: str | None = None,
     origin_url: str | None = None,
     commit: Record | None = None,
     user_data: Any = None,
     annotations: dict[str, str] | None = None,
     evidence: list[Record] | None = None,
 ) -> Record:
-    """A typed claim about a trail, or about the artifact ``fingerprint`` when one is given.
+    """A typed claim about a trail, about the artifact ``fingerprint`` when one is given, or about
+    every artifact reported as ``artifact`` for ``commit`` (whenever that report arrives).
 
     The claim itself is an in-toto Statement v1; the fields around it are what affidavit needs to
     file and judge it without parsing every predicate type.
@@ -125,6 +127,12 @@ def attestation(
     if fingerprint:
         subject: Record = {"name": name, "digest": {"sha256": fingerprint}}
         target: Record = {"kind": "artifact", "fingerprint": fingerprint}
+    elif artifact and commit:
+        # Bound by template name and commit: the fingerprint may not be reported yet, so the
+        # subject names the binding itself.
+        label = f"artifact:{flow}/{trail}/{artifact}@{commit['sha']}"
+        subject = {"name": label, "digest": {"sha256": sha256(label.encode()).hexdigest()}}
+        target = {"kind": "artifact", "artifact": artifact, "commit": commit["sha"]}
     else:
         subject = trail_subject(flow, trail)
         target = {"kind": "trail"}

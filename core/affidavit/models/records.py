@@ -146,10 +146,13 @@ class Statement(Model):
 
 
 class Target(Model):
-    """What an attestation is bound to: the trail, or one artifact of it."""
+    """What an attestation is bound to: the trail, one artifact by fingerprint, or every
+    artifact the trail reports under a template name for a commit (``--name app.unit``)."""
 
     kind: Literal["trail", "artifact"]
     fingerprint: Sha256 | None = None
+    artifact: Name | None = None
+    commit: str | None = Field(default=None, pattern=COMMIT_PATTERN)
 
 
 class Evidence(Model):
