@@ -79,8 +79,47 @@ def read_template_file(path: PathArg) -> dict[str, Any]:
         return Template.model_validate(data).canonical()
     except ValidationError as exc:
         first = exc.errors()[0]
-        loc = ".".join(str(p) for p in first["loc"]) or "(top level)"
-        raise InputError(f"template file {path}: {loc}: {first['msg']}") from None
+        loc = [str(p) for p in first["loc"]]
+        if first["type"] == "extra_forbidden":
+            problem = f"unknown key {loc[-1]!r}"
+        elif first["type"] == "string_pattern_mismatch" and loc[-1] == "type":
+            problem = (f"unknown attestation type {first['input']!r} (generic, artifact, junit, "
+                       "sarif, snyk, pull_request, approval, decision, custom:NAME or *)")
+        else:
+            problem = f"{'.'.join(loc) or '(top level)'}: {first['msg']}"
+        line = _line_of(text, first["loc"])
+        where = f" line {line}:" if line else ""
+        raise InputError(f"template file {path}:{where} {problem}") from None
+
+
+def _line_of(text: str, loc: tuple[int | str, ...]) -> int | None:
+    """The 1-based line of the YAML node at ``loc`` (a pydantic error location), or of the
+    deepest node that exists on the way there."""
+    import yaml
+
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError:
+        return None
+    line = None
+    for part in loc:
+        if node is None:
+            break
+        line = node.start_mark.line + 1
+        if isinstance(node, yaml.MappingNode):
+            match = [(k, v) for k, v in node.value if k.value == part]
+            if not match:
+                break
+            key, node = match[0]
+            line = key.start_mark.line + 1
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
+            if part >= len(node.value):
+                break
+            node = node.value[part]
+            line = node.start_mark.line + 1
+        else:
+            break
+    return line
 
 
 def parse_annotations(pairs: list[str] | None) -> dict[str, str] | None:

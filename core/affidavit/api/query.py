@@ -68,11 +68,13 @@ def flow_state(ledger: Ledger, name: str) -> Record:
     if not entries:
         raise NotFoundError(f"flow {name!r} does not exist")
     state = _fold([e["record"] for _, e in entries], ("description", "template"))
+    template_entry = max((i for i, e in entries if "template" in e["record"]), default=None)
     trails = [k.split("/", 1)[1] for k in ledger.keys(f"trail:{name}/")]
     return {
         "name": name,
         "description": state.get("description"),
         "template": state.get("template"),
+        "template_entry": template_entry,
         "created_at": entries[0][1]["time"],
         "updated_at": entries[-1][1]["time"],
         "entries": [i for i, _ in entries],
@@ -91,9 +93,14 @@ def trail_state(ledger: Ledger, flow: str, name: str,
     trail_records = [e["record"] for _, e in entries if e["kind"] == "trail"]
     state = _fold(trail_records, ("description", "template"))
     template = state.get("template") or flow_info["template"]
+    trail_template_entry = max((i for i, e in entries if e["kind"] == "trail"
+                                and "template" in e["record"]), default=None)
+    template_entry = (trail_template_entry if state.get("template")
+                      else flow_info["template_entry"])
     artifacts = [(i, e["record"]) for i, e in entries if e["kind"] == "artifact"]
     attestations = [(i, e["record"]) for i, e in entries if e["kind"] == "attestation"]
     verdict = trail_verdict(template, artifacts, attestations)
+    verdict["template_entry"] = template_entry
     return {
         "flow": flow,
         "name": name,
@@ -101,6 +108,7 @@ def trail_state(ledger: Ledger, flow: str, name: str,
         "template": template,
         "template_source": "trail" if state.get("template") else (
             "flow" if template else None),
+        "template_entry": template_entry,
         "created_at": entries[0][1]["time"],
         "updated_at": entries[-1][1]["time"],
         "status": verdict["status"],
