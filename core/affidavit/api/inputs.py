@@ -80,13 +80,14 @@ def read_template_file(path: PathArg) -> dict[str, Any]:
     except ValidationError as exc:
         first = exc.errors()[0]
         loc = [str(p) for p in first["loc"]]
+        key = ".".join(loc) or "(top level)"
         if first["type"] == "extra_forbidden":
-            problem = f"unknown key {loc[-1]!r}"
+            problem = f"{key}: unknown key {loc[-1]!r}"
         elif first["type"] == "string_pattern_mismatch" and loc[-1] == "type":
-            problem = (f"unknown attestation type {first['input']!r} (generic, artifact, junit, "
-                       "sarif, snyk, pull_request, approval, decision, custom:NAME or *)")
+            problem = (f"{key}: unknown attestation type {first['input']!r} (generic, artifact, "
+                       "junit, sarif, snyk, pull_request, approval, decision, custom:NAME or *)")
         else:
-            problem = f"{'.'.join(loc) or '(top level)'}: {first['msg']}"
+            problem = f"{key}: {first['msg']}"
         line = _line_of(text, first["loc"])
         where = f" line {line}:" if line else ""
         raise InputError(f"template file {path}:{where} {problem}") from None
