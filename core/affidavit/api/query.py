@@ -287,7 +287,7 @@ def log(ledger: Ledger, start: int = 0, limit: int | None = None) -> list[Record
     for position, data in ledger.read(start, end):
         entry = canonical.loads(data)
         record = entry["record"]
-        if entry["kind"] == "flow":
+        if entry["kind"] in ("flow", "attestation_type"):
             subject = record["name"]
         elif entry["kind"] == "trail":
             subject = f"{record['flow']}/{record['name']}"

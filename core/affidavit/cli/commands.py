@@ -11,8 +11,10 @@ __all__ = ["TABLE"]
 Nouns = dict[str | None, tuple[str, str]]
 
 TABLE: dict[str, tuple[str, Nouns]] = {
-    "create": ("create a flow", {
+    "create": ("create a flow or an attestation type", {
         "flow": ("write:create_flow", "create a flow, or change its description or template"),
+        "attestation-type": ("custom:create_attestation_type",
+                             "a custom type: JSON Schema of its data and compliance rules"),
     }),
     "begin": ("begin a trail", {
         "trail": ("write:begin_trail", "begin a trail (idempotent; keeps fields not given)"),
@@ -23,6 +25,7 @@ TABLE: dict[str, tuple[str, Nouns]] = {
         "junit": ("scans:attest_junit", "record JUnit XML test results"),
         "sarif": ("scans:attest_sarif", "record SARIF scan results from any scanner"),
         "snyk": ("scans:attest_snyk", "record Snyk scan results (JSON or Snyk Code SARIF)"),
+        "custom": ("custom:attest_custom", "record data of a custom type, judged by its rules"),
     }),
     "get": ("show one flow, trail, artifact or attestation", {
         "flow": ("read:get_flow", "a flow and its trails"),

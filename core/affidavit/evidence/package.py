@@ -66,6 +66,14 @@ def _select(ledger: Ledger, flow: str, trail: str | None, fingerprint: str | Non
         if not found:
             raise NotFoundError(f"trail {pair[1]!r} does not exist in flow {flow!r}")
         chosen.update(found)
+    # The version of each custom type that judged a packaged attestation travels with it, so an
+    # auditor can re-run the type's rules on the recorded data.
+    for _position, entry in list(chosen.items()):
+        record = entry["record"]
+        if entry["kind"] == "attestation" and record["type"].startswith("custom:"):
+            version = record["statement"]["predicate"]["type_entry"]
+            for _, data in ledger.read(version, version + 1):
+                chosen[version] = canonical.loads(data)
     return sorted(chosen.items()), trails
 
 

@@ -11,7 +11,7 @@ TYPE_CHECKING = False  # typing costs 3 ms to import; the CLI's write path avoid
 if TYPE_CHECKING:
     from typing import Any
 
-__all__ = ["keys", "flow_key", "trail_key", "fingerprint_key", "commit_key"]
+__all__ = ["keys", "flow_key", "trail_key", "fingerprint_key", "commit_key", "type_key"]
 
 
 def flow_key(flow: str) -> str:
@@ -29,6 +29,11 @@ def fingerprint_key(fingerprint: str) -> str:
     return f"fp:{fingerprint}"
 
 
+def type_key(name: str) -> str:
+    """Versions of a custom attestation type."""
+    return f"type:{name}"
+
+
 def commit_key(sha: str) -> str:
     """Records that name this git commit."""
     return f"commit:{sha}"
@@ -41,6 +46,8 @@ def keys(entry: dict[str, Any]) -> list[str]:
     out: list[str] = []
     if kind == "flow":
         out.append(flow_key(record["name"]))
+    elif kind == "attestation_type":
+        out.append(type_key(record["name"]))
     elif kind in ("trail", "artifact", "attestation"):
         flow = record["flow"]
         trail = record["name"] if kind == "trail" else record["trail"]

@@ -24,6 +24,7 @@ __all__ = [
     "trail",
     "artifact",
     "attestation",
+    "attestation_type",
     "trail_subject",
     "now",
 ]
@@ -93,6 +94,15 @@ def artifact(
             "annotations": annotations,
         }
     )
+
+
+def attestation_type(
+    *, name: str, schema: Record, rules: list[str], description: str | None = None
+) -> Record:
+    """A custom attestation type was created or changed: the JSON Schema its data must match
+    and the rules that decide compliance. Each change is a new version (its entry index)."""
+    return _pruned({"name": name, "description": description, "schema": schema,
+                    "rules": rules})
 
 
 def trail_subject(flow: str, trail: str) -> Record:

@@ -12,6 +12,7 @@ __all__ = [
     "JUNIT",
     "SARIF",
     "SNYK",
+    "CUSTOM",
     "PREDICATE_TYPES",
 ]
 
@@ -31,6 +32,10 @@ JUNIT = "https://affidavit.dev/predicate/junit/v1"
 SARIF = "https://affidavit.dev/predicate/sarif/v1"
 #: Snyk results (`attest snyk`): per project path entries and unique issues, findings.
 SNYK = "https://affidavit.dev/predicate/snyk/v1"
+
+#: Data of a user-defined type (`attest custom --type NAME`): the data, the type version it was
+#: checked against, and each rule's outcome.
+CUSTOM = "https://affidavit.dev/predicate/custom/v1"
 
 #: Attestation type name -> predicate type URI.
 PREDICATE_TYPES: dict[str, str] = {

@@ -33,6 +33,8 @@ __all__ = [
     "TrailEntry",
     "ArtifactEntry",
     "AttestationEntry",
+    "AttestationType",
+    "AttestationTypeEntry",
     "Entry",
     "ENTRY",
     "Checkpoint",
@@ -180,6 +182,15 @@ class Attestation(Model):
     evidence: list[Evidence] | None = None
 
 
+class AttestationType(Model):
+    """A user-defined attestation type: JSON Schema for its data, and compliance rules."""
+
+    name: Name
+    description: str | None = None
+    schema_: dict[str, Any] = Field(alias="schema")
+    rules: list[str] | None = None
+
+
 class _EntryBase(Model):
     v: Literal[1]
     time: str = Field(pattern=r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$")
@@ -213,11 +224,17 @@ class AttestationEntry(_EntryBase):
     record: Attestation
 
 
-Entry = Annotated[
-    FlowEntry | TrailEntry | ArtifactEntry | AttestationEntry, Field(discriminator="kind")
-]
+class AttestationTypeEntry(_EntryBase):
+    """Log entry holding an :class:`AttestationType`."""
+
+    kind: Literal["attestation_type"]
+    record: AttestationType
+
+
+AnyEntry = FlowEntry | TrailEntry | ArtifactEntry | AttestationEntry | AttestationTypeEntry
+Entry = Annotated[AnyEntry, Field(discriminator="kind")]
 #: Validates any log entry: ``ENTRY.validate_python(obj)``.
-ENTRY: TypeAdapter[FlowEntry | TrailEntry | ArtifactEntry | AttestationEntry] = TypeAdapter(Entry)
+ENTRY: TypeAdapter[AnyEntry] = TypeAdapter(Entry)
 
 
 class Checkpoint(Model):
@@ -237,6 +254,7 @@ SCHEMAS: dict[str, Any] = {
     "artifact": Artifact,
     "attestation": Attestation,
     "evidence": Evidence,
+    "attestation-type": AttestationType,
     "statement": Statement,
     "template": Template,
     "checkpoint": Checkpoint,

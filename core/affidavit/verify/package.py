@@ -161,6 +161,23 @@ def _verify(zf: zipfile.ZipFile, where: Path, verifier: Any) -> dict[str, Any]:
                 raise IntegrityError(
                     f"package {where}: evidence {ref['name']} of entry {position} is missing")
 
+    from affidavit.compliance.recheck import recompute
+
+    types = {i: e["record"] for i, e in entries.items() if e["kind"] == "attestation_type"}
+    for position, entry in sorted(entries.items()):
+        if entry["kind"] != "attestation":
+            continue
+        record = entry["record"]
+        if record["type"].startswith("custom:") and (
+                record["statement"]["predicate"].get("type_entry") not in types):
+            raise IntegrityError(f"package {where}: entry {position} was judged by a version of "
+                                 f"{record['type']} the package does not hold")
+        again = recompute(record, types)
+        if again is not None and again != record["compliant"]:
+            raise IntegrityError(
+                f"package {where}: entry {position} says compliant={record['compliant']} but "
+                f"its predicate yields {again}")
+
     for claimed in manifest.get("trails", []):
         records = [(i, e) for i, e in sorted(entries.items())]
         flow_tpl = None
