@@ -208,6 +208,7 @@ class Claim:
         commit_url: str | None = None,
         redact: Collection[str] = (),
         dry_run: bool = False,
+        split_artifact: bool = True,
     ) -> None:
         from affidavit.api.commits import commit_record
 
@@ -217,7 +218,7 @@ class Claim:
         # ``--name app.unit`` without a fingerprint: attestation ``unit`` of every artifact the
         # trail reports as ``app`` for the commit, before or after this report (Kosli's form).
         self.artifact: str | None = None
-        if "." in name and self.fingerprint is None:
+        if split_artifact and "." in name and self.fingerprint is None:
             artifact, _, name = name.partition(".")
             self.artifact = check_name(artifact, "artifact name")
         self.name = check_name(name, "attestation name")

@@ -26,6 +26,8 @@ TABLE: dict[str, tuple[str, Nouns]] = {
         "sarif": ("scans:attest_sarif", "record SARIF scan results from any scanner"),
         "snyk": ("scans:attest_snyk", "record Snyk scan results (JSON or Snyk Code SARIF)"),
         "custom": ("custom:attest_custom", "record data of a custom type, judged by its rules"),
+        "approval": ("approvals:attest_approval", "a person approves (or --deny) the trail"),
+        "decision": ("approvals:attest_decision", "a person's decision on a control, with why"),
     }),
     "get": ("show one flow, trail, artifact or attestation", {
         "flow": ("read:get_flow", "a flow and its trails"),
@@ -46,6 +48,10 @@ TABLE: dict[str, tuple[str, Nouns]] = {
         "trail": ("gate:assert_trail", "is the trail compliant?"),
         "artifact": ("gate:assert_artifact", "is the artifact compliant in its trails?"),
         "attestation": ("gate:assert_attestation", "is the latest report compliant?"),
+        "approval": ("approvals:assert_approval", "approved? --wait blocks until decided"),
+    }),
+    "request": ("ask for something from inside a pipeline", {
+        "approval": ("approvals:request_approval", "ask named people to approve the trail"),
     }),
     "fingerprint": ("print the SHA-256 fingerprint of an artifact",
                     {None: ("audit:fingerprint", "")}),

@@ -42,10 +42,11 @@ def _common(parser: argparse.ArgumentParser,
     opt.add_output(parser, outputs)
 
 
-def _trail_flags(parser: argparse.ArgumentParser) -> None:
+def _trail_flags(parser: argparse.ArgumentParser, name_required: bool = True) -> None:
     opt.add(parser, "--flow", required=True, help="flow name")
     opt.add(parser, "--trail", required=True, help="trail name (default in CI: the commit)")
-    opt.add(parser, "--name", required=True, help="template name of the attestation or artifact")
+    opt.add(parser, "--name", required=name_required,
+            help="template name of the attestation or artifact")
 
 
 def _meta_flags(parser: argparse.ArgumentParser) -> None:
@@ -59,9 +60,9 @@ def _meta_flags(parser: argparse.ArgumentParser) -> None:
     parser.set_defaults(ci_defaults=True)
 
 
-def attest_flags(parser: argparse.ArgumentParser) -> None:
+def attest_flags(parser: argparse.ArgumentParser, name_required: bool = True) -> None:
     """The flags every ``attest <type>`` command shares."""
-    _trail_flags(parser)
+    _trail_flags(parser, name_required)
     opt.add(parser, "--fingerprint", help="bind to this artifact instead of the trail")
     opt.add(parser, "--attachments", nargs="+", metavar="PATH", help="evidence files/dirs")
     opt.add(parser, "--user-data", metavar="FILE", help="JSON file to record with it")
@@ -80,7 +81,7 @@ def claim(args: argparse.Namespace) -> Any:
         attachments=args.attachments, user_data_file=args.user_data,
         annotations=args.annotate, origin_url=args.origin_url, commit=args.commit,
         commit_url=getattr(args, "commit_url", None), redact=args.redact_commit_info or (),
-        dry_run=bool(args.dry_run))
+        dry_run=bool(args.dry_run), split_artifact=getattr(args, "split_artifact", True))
 
 
 def create_flow(p: argparse.ArgumentParser) -> None:

@@ -16,8 +16,12 @@ def recompute(record: Mapping[str, Any], types: Mapping[int, Mapping[str, Any]])
     (a type this version does not know, or a custom type whose version is not at hand)."""
     kind = record["type"]
     predicate = record["statement"]["predicate"]
-    if kind == "generic":
+    if kind in ("generic", "decision"):
         return bool(predicate.get("compliant"))
+    if kind == "approval":
+        return bool(predicate.get("approved"))
+    if kind == "approval-request":
+        return True
     if kind == "junit":
         from affidavit.collect import junit
 

@@ -19,6 +19,8 @@ __all__ = [
     "INCOMPLETE",
     "trail_verdict",
     "artifact_verdict",
+    "approval_state",
+    "commit_authors",
     "latest_attestations",
 ]
 
@@ -50,6 +52,8 @@ def latest_attestations(attestations: list[tuple[int, Record]]) -> dict[Slot, tu
     """``(fingerprint or None, name) -> (entry index, record)`` of the latest report of each."""
     latest: dict[tuple[str | None, str], tuple[int, Record]] = {}
     for position, record in sorted(attestations, key=lambda pair: pair[0]):
+        if record["type"] == "approval-request":
+            continue  # a request asks for a claim; it does not make one
         latest[(_target(record), record["name"])] = (position, record)
     return latest
 
@@ -73,8 +77,13 @@ def trail_verdict(
         issues.append({"scope": scope, "fingerprint": fingerprint, "reason": reason,
                        "kind": "missing" if missing else "not_compliant"})
 
+    authors = commit_authors(artifacts, attestations)
+
     def fill(fingerprint: str | None, wanted: Record, where: str,
              aliases: tuple[str, ...] = ()) -> None:
+        if wanted["type"] == "approval" and fingerprint is None:
+            fill_approval(wanted)
+            return
         # An artifact's slot is filled by a report bound to its fingerprint or, whichever came
         # later, one bound to its template name and the commit it was reported for.
         keys = [(fingerprint, wanted["name"]), *((alias, wanted["name"]) for alias in aliases)]
@@ -94,6 +103,23 @@ def trail_verdict(
             why = "has the wrong type" if found is not None else "is missing"
             issue(scope, fingerprint,
                   f"{where}: attestation {wanted['name']!r} ({wanted['type']}) {why}",
+                  missing=True)
+        slots.append(slot)
+
+    def fill_approval(wanted: Record) -> None:
+        slot: Record = {"target": "trail", "fingerprint": None, "name": wanted["name"],
+                        "type": "approval"}
+        state = approval_state(attestations, wanted, authors)
+        used.add((None, wanted["name"]))
+        if state["denied"]:
+            slot.update(state="COMPLETE", compliant=False, entry=state["entry"])
+            issue("trail", None, f"trail: approval {wanted['name']!r} was denied by "
+                  f"{', '.join(state['denied'])}", missing=False)
+        elif state["enough"]:
+            slot.update(state="COMPLETE", compliant=True, entry=state["entry"])
+        else:
+            slot.update(state="MISSING", compliant=None, entry=None)
+            issue("trail", None, f"trail: approval {wanted['name']!r} {state['why']}",
                   missing=True)
         slots.append(slot)
 
@@ -133,6 +159,51 @@ def trail_verdict(
     status = NON_COMPLIANT if non_compliant else INCOMPLETE if missing else COMPLIANT
     return {"status": status, "slots": slots, "unexpected": unexpected,
             "reasons": [i["reason"] for i in issues], "issues": issues}
+
+
+def commit_authors(artifacts: list[tuple[int, Record]],
+             attestations: list[tuple[int, Record]]) -> set[str]:
+    """Every author (name and email, lower-cased) of a commit the trail's records name."""
+    out: set[str] = set()
+    for _, record in [*artifacts, *attestations]:
+        author = (record.get("commit") or {}).get("author")
+        if author and author != "REDACTED":
+            name, _, email = author.partition(" <")
+            out.update(part.strip().lower() for part in (name, email.rstrip(">")) if part)
+    return out
+
+
+def approval_state(attestations: list[tuple[int, Record]], wanted: Record,
+                   authors: set[str]) -> Record:
+    """Who approved or denied approval slot ``wanted`` (each approver's latest word counts) and
+    whether that meets ``min_approvers`` and, when asked, four eyes."""
+    latest: dict[str, tuple[int, Record]] = {}
+    for position, record in sorted(attestations, key=lambda pair: pair[0]):
+        if record["type"] == "approval" and record["name"] == wanted["name"] and (
+                record.get("target", {}).get("kind") == "trail"):
+            approver = str(record["statement"]["predicate"]["approver"])
+            latest[approver.lower()] = (position, record)
+    need = wanted.get("min_approvers") or 1
+    approved, denied, authors_hit = [], [], []
+    for key, (_, record) in sorted(latest.items()):
+        approver = record["statement"]["predicate"]["approver"]
+        if not record["statement"]["predicate"]["approved"]:
+            denied.append(approver)
+        elif wanted.get("distinct_from_author") and key in authors:
+            authors_hit.append(approver)
+        else:
+            approved.append(approver)
+    why = f"needs {need} approver{'s' if need > 1 else ''}"
+    if wanted.get("distinct_from_author"):
+        why += " other than the commit author"
+    why += f", has {len(approved)}"
+    if approved:
+        why += f" ({', '.join(approved)})"
+    if authors_hit:
+        why += f"; {', '.join(authors_hit)} authored the commit"
+    entry = max((p for p, _ in latest.values()), default=None)
+    return {"approved": approved, "denied": denied, "enough": len(approved) >= need,
+            "why": why, "entry": entry}
 
 
 def artifact_verdict(verdict: Record, fingerprint: str) -> Record:

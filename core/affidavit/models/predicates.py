@@ -13,6 +13,9 @@ __all__ = [
     "SARIF",
     "SNYK",
     "CUSTOM",
+    "APPROVAL",
+    "DECISION",
+    "APPROVAL_REQUEST",
     "PREDICATE_TYPES",
 ]
 
@@ -37,6 +40,13 @@ SNYK = "https://affidavit.dev/predicate/snyk/v1"
 #: checked against, and each rule's outcome.
 CUSTOM = "https://affidavit.dev/predicate/custom/v1"
 
+#: A person's sign-off or refusal (`attest approval`): ``{approver, approved, reason?}``.
+APPROVAL = "https://affidavit.dev/predicate/approval/v1"
+#: A control's manual decision (`attest decision`): ``{control, compliant, reason}``.
+DECISION = "https://affidavit.dev/predicate/decision/v1"
+#: A pending request for approval (`request approval`): ``{approvers, reason?}``.
+APPROVAL_REQUEST = "https://affidavit.dev/predicate/approval-request/v1"
+
 #: Attestation type name -> predicate type URI.
 PREDICATE_TYPES: dict[str, str] = {
     "generic": GENERIC,
@@ -44,4 +54,7 @@ PREDICATE_TYPES: dict[str, str] = {
     "junit": JUNIT,
     "sarif": SARIF,
     "snyk": SNYK,
+    "approval": APPROVAL,
+    "decision": DECISION,
+    "approval-request": APPROVAL_REQUEST,
 }

@@ -61,6 +61,10 @@ class TemplateAttestation(Model):
     name: Name
     type: str = Field(pattern=r"^(generic|artifact|junit|sarif|snyk|pull_request|approval|"
                       r"decision|custom:[A-Za-z0-9][A-Za-z0-9._-]*|\*)$")
+    #: For ``approval``: how many distinct approvers sign off (default 1).
+    min_approvers: int | None = Field(default=None, ge=1)
+    #: For ``approval``: four eyes — approvers must not be the commit's author.
+    distinct_from_author: bool | None = None
 
 
 class TemplateArtifact(Model):
