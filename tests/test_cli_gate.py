@@ -149,3 +149,20 @@ def test_questions_across_flows(cli: Cli, flow: dict[str, str], tmp_path: Path) 
     assert future == []
     bad = cli("list", "trails", "--flow", "shop", "--since", "last tuesday")
     assert bad.code == 2 and "--since" in bad.err
+
+
+def test_get_trail_shows_the_latest_report_and_history_on_request(cli: Cli,
+                                                                  flow: dict[str, str]) -> None:
+    assert _attest(cli, "review", False).code == 0
+    assert _attest(cli, "review", True).code == 0
+    latest = cli("get", "trail", "c1", "--flow", "shop").out
+    assert [line.split()[:4] for line in latest.splitlines()
+            if " review " in line and line[0].isdigit()] == [
+        ["4", "review", "generic", "yes"]]
+    history = cli("get", "trail", "c1", "--flow", "shop", "--history").out
+    assert [line.split()[:4] for line in history.splitlines()
+            if " review " in line and line[0].isdigit()] == [
+        ["3", "review", "generic", "no"], ["4", "review", "generic", "yes"]]
+    doc = json.loads(cli("get", "trail", "c1", "--flow", "shop", "--output", "json").out)
+    assert [(a["entry"], a["superseded"]) for a in doc["attestations"]] == [(3, True),
+                                                                           (4, False)]

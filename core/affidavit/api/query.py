@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from affidavit import canonical
-from affidavit.compliance.verdict import artifact_verdict, trail_verdict
+from affidavit.compliance.verdict import artifact_verdict, latest_attestations, trail_verdict
 from affidavit.errors import IntegrityError, NotFoundError, UsageError
 from affidavit.ledger import index
 
@@ -101,6 +101,11 @@ def trail_state(ledger: Ledger, flow: str, name: str,
     attestations = [(i, e["record"]) for i, e in entries if e["kind"] == "attestation"]
     verdict = trail_verdict(template, artifacts, attestations)
     verdict["template_entry"] = template_entry
+    current = {i for i, _ in latest_attestations(attestations).values()}
+    # Each approver's latest word counts towards an approval, not just the latest approver's.
+    by_approver = {(r["name"], r["statement"]["predicate"]["approver"]): i
+                   for i, r in attestations if r["type"] == "approval"}
+    current.update(by_approver.values())
     return {
         "flow": flow,
         "name": name,
@@ -117,7 +122,8 @@ def trail_state(ledger: Ledger, flow: str, name: str,
             {"entry": i, "time": _time(entries, i), **record} for i, record in artifacts
         ],
         "attestations": [
-            {"entry": i, "time": _time(entries, i), **_attestation_summary(record)}
+            {"entry": i, "time": _time(entries, i), **_attestation_summary(record),
+             "superseded": i not in current}
             for i, record in attestations
         ],
         "entries": [i for i, _ in entries],

@@ -40,6 +40,8 @@ def get_trail(p: argparse.ArgumentParser) -> None:
     opt.add(p, "--flow", required=True, help="flow name")
     opt.add(p, "--explain", action="store_const", const=True,
             help="for every template slot, the entry that filled it or why none did")
+    opt.add(p, "--history", action="store_const", const=True,
+            help="also list reports a later one of the same name superseded")
     _common(p)
     p.set_defaults(handler=_get_trail)
 
@@ -170,12 +172,14 @@ def _get_trail(args: argparse.Namespace) -> int:
             ["entry", "name", "fingerprint", "type", "file"],
             [[a["entry"], a["name"], a["fingerprint"], a["artifact_type"], a.get("filename")]
              for a in state["artifacts"]]))
-    if state["attestations"]:
+    shown = [a for a in state["attestations"] if args.history or not a["superseded"]]
+    if shown:
         parts.append("\nAttestations:\n" + table(
-            ["entry", "name", "type", "compliant", "target", "evidence"],
-            [[a["entry"], a["name"], a["type"], a["compliant"],
-              a["target"].get("fingerprint", "trail")[:12], len(a["evidence"])]
-             for a in state["attestations"]]))
+            ["entry", "name", "type", "compliant", "target", "evidence"]
+            + (["superseded"] if args.history else []),
+            [[a["entry"], a["name"], a["type"], a["compliant"], _target_label(a["target"]),
+              len(a["evidence"])] + ([a["superseded"]] if args.history else [])
+             for a in shown]))
     slots = state["verdict"]["slots"]
     if explained is not None:
         parts.append("\nTemplate slots:\n" + table(
@@ -190,6 +194,14 @@ def _get_trail(args: argparse.Namespace) -> int:
     if state["verdict"]["reasons"]:
         parts.append("\nReasons:\n" + "\n".join(f"- {r}" for r in state["verdict"]["reasons"]))
     return _print("\n".join(parts))
+
+
+def _target_label(target: dict[str, Any]) -> str:
+    if target.get("fingerprint"):
+        return str(target["fingerprint"])[:12]
+    if target.get("artifact"):
+        return f"{target['artifact']}@{str(target['commit'])[:12]}"
+    return "trail"
 
 
 def _get_artifact(args: argparse.Namespace) -> int:
