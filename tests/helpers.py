@@ -151,3 +151,16 @@ def attest_generic(ledger: Any, *, compliant: bool = True, **claim: Any) -> Any:
     from affidavit.api import record
 
     return record.attest_generic(ledger, record.Claim(**claim), compliant=compliant)
+
+
+#: A flow needing a trail-level review and, for artifact ``app``, a unit attestation.
+SHOP_TEMPLATE = """\
+version: 1
+trail:
+  attestations:
+    - {name: review, type: generic}
+  artifacts:
+    - name: app
+      attestations:
+        - {name: unit, type: generic}
+"""

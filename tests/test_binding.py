@@ -12,6 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.helpers import SHOP_TEMPLATE as TEMPLATE
 from tests.helpers import Result
 
 Cli = Callable[..., Result]
@@ -19,16 +20,6 @@ Cli = Callable[..., Result]
 C1, C2 = "1" * 40, "2" * 40
 FP1, FP2 = "a" * 64, "b" * 64
 
-TEMPLATE = """\
-version: 1
-trail:
-  attestations:
-    - {name: review, type: generic}
-  artifacts:
-    - name: app
-      attestations:
-        - {name: unit, type: generic}
-"""
 
 
 @pytest.fixture

@@ -10,20 +10,11 @@ from typing import Any
 
 import pytest
 
+from tests.helpers import SHOP_TEMPLATE as TEMPLATE
 from tests.helpers import Home, Result, state
 
 Cli = Callable[..., Result]
 
-TEMPLATE = """\
-version: 1
-trail:
-  attestations:
-    - {name: review, type: generic}
-  artifacts:
-    - name: app
-      attestations:
-        - {name: unit, type: generic}
-"""
 
 
 @pytest.fixture

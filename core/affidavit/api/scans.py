@@ -54,6 +54,26 @@ def attest_junit(
                   raw_files=_named(paths, results_dir) if attach else None)
 
 
+def _attest_scan(ledger: Ledger, claim: Claim, *, type: str, scan_results: Sequence[str],
+                 fail_on: str, max_findings: int | None, new_only: bool,
+                 attach: bool) -> Recorded:
+    """Scans share a shape: collector -> predicate with its policy -> severity verdict."""
+    from pathlib import Path
+
+    from affidavit.collect import sarif, severity, snyk
+    from affidavit.models.predicates import PREDICATE_TYPES
+
+    collector = sarif if type == "sarif" else snyk
+    paths = [Path(p) for p in scan_results]
+    predicate = collector.summarize([collector.parse_file(path) for path in paths],
+                                    fail_on=fail_on, max_findings=max_findings,
+                                    new_only=new_only)
+    compliant, reasons = severity.verdict(predicate)
+    return attest(ledger, claim, type=type, compliant=compliant, predicate=predicate,
+                  predicate_type=PREDICATE_TYPES[type], reasons=reasons,
+                  raw_files=_named(paths, None) if attach else None)
+
+
 def attest_sarif(
     ledger: Ledger,
     claim: Claim,
@@ -65,18 +85,9 @@ def attest_sarif(
     attach: bool = True,
 ) -> Recorded:
     """Record SARIF scan results from any producer, judged by severity threshold."""
-    from pathlib import Path
-
-    from affidavit.collect import sarif, severity
-    from affidavit.models.scans import SARIF
-
-    paths = [Path(p) for p in scan_results]
-    predicate = sarif.summarize([sarif.parse_file(path) for path in paths], fail_on=fail_on,
-                                max_findings=max_findings, new_only=new_only)
-    compliant, reasons = severity.verdict(predicate)
-    return attest(ledger, claim, type="sarif", compliant=compliant, predicate=predicate,
-                  predicate_type=SARIF, reasons=reasons,
-                  raw_files=_named(paths, None) if attach else None)
+    return _attest_scan(ledger, claim, type="sarif", scan_results=scan_results,
+                        fail_on=fail_on, max_findings=max_findings, new_only=new_only,
+                        attach=attach)
 
 
 def attest_snyk(
@@ -89,15 +100,6 @@ def attest_snyk(
     attach: bool = True,
 ) -> Recorded:
     """Record Snyk results (JSON from open source, container or IaC scans, or Snyk Code SARIF)."""
-    from pathlib import Path
-
-    from affidavit.collect import severity, snyk
-    from affidavit.models.scans import SNYK
-
-    paths = [Path(p) for p in scan_results]
-    predicate = snyk.summarize([snyk.parse_file(path) for path in paths], fail_on=fail_on,
-                               max_findings=max_findings)
-    compliant, reasons = severity.verdict(predicate)
-    return attest(ledger, claim, type="snyk", compliant=compliant, predicate=predicate,
-                  predicate_type=SNYK, reasons=reasons,
-                  raw_files=_named(paths, None) if attach else None)
+    return _attest_scan(ledger, claim, type="snyk", scan_results=scan_results,
+                        fail_on=fail_on, max_findings=max_findings, new_only=False,
+                        attach=attach)

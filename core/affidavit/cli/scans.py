@@ -42,12 +42,15 @@ def attest_junit(p: argparse.ArgumentParser) -> None:
     p.set_defaults(handler=_attest_junit)
 
 
+def _scan(p: argparse.ArgumentParser, formats: str) -> None:
+    attest_flags(p)
+    opt.add(p, "--scan-results", nargs="+", required=True, metavar="FILE", help=formats)
+    _thresholds(p)
+
+
 def attest_sarif(p: argparse.ArgumentParser) -> None:
     """``attest sarif --scan-results FILE...``."""
-    attest_flags(p)
-    opt.add(p, "--scan-results", nargs="+", required=True, metavar="FILE",
-            help="SARIF 1.0, 2.0 or 2.1.0 files from any scanner")
-    _thresholds(p)
+    _scan(p, "SARIF 1.0, 2.0 or 2.1.0 files from any scanner")
     opt.add(p, "--new-only", action="store_const", const=True,
             help="only results new against the baseline (baselineState) can fail")
     _attach(p)
@@ -56,10 +59,7 @@ def attest_sarif(p: argparse.ArgumentParser) -> None:
 
 def attest_snyk(p: argparse.ArgumentParser) -> None:
     """``attest snyk --scan-results FILE...``."""
-    attest_flags(p)
-    opt.add(p, "--scan-results", nargs="+", required=True, metavar="FILE",
-            help="Snyk JSON (open source, container, IaC) or Snyk Code SARIF")
-    _thresholds(p)
+    _scan(p, "Snyk JSON (open source, container, IaC) or Snyk Code SARIF")
     _attach(p)
     p.set_defaults(handler=_attest_snyk)
 

@@ -209,16 +209,8 @@ class JsonStream:
             self.peek()  # the cursor on the element, for errors about it
             yield index
             index += 1
-            found = self.peek()
-            if found == ",":
-                self._pos += 1
-            elif found == "]":
-                self._pos += 1
+            if self._closes("]", "an array"):
                 return
-            elif not found:
-                raise self.error("the document ends early (truncated?) inside an array")
-            else:
-                raise self.error(f"invalid JSON: expected ',' or ']', found {found!r}")
 
     def iter_values(self) -> Iterator[tuple[int, Any]]:
         """Consume an array; yield ``(offset, element)`` for each element, decoded whole.
@@ -232,17 +224,22 @@ class JsonStream:
             return
         while True:
             yield self._dropped + self._pos, self._decode()
-            found = self.peek()
-            if found == ",":
-                self._pos += 1
-                self.peek()
-            elif found == "]":
-                self._pos += 1
+            if self._closes("]", "an array"):
                 return
-            elif not found:
-                raise self.error("the document ends early (truncated?) inside an array")
-            else:
-                raise self.error(f"invalid JSON: expected ',' or ']', found {found!r}")
+            self.peek()
+
+    def _closes(self, close: str, inside: str) -> bool:
+        """Consume the ``,`` after an item (False) or the closing bracket (True)."""
+        found = self.peek()
+        if found == ",":
+            self._pos += 1
+            return False
+        if found == close:
+            self._pos += 1
+            return True
+        if not found:
+            raise self.error(f"the document ends early (truncated?) inside {inside}")
+        raise self.error(f"invalid JSON: expected ',' or '{close}', found {found!r}")
 
     def iter_object(self) -> Iterator[str]:
         """Consume ``{``; yield each key, whose value the caller must consume."""
@@ -256,16 +253,8 @@ class JsonStream:
             key = self.value()
             self.expect(":", "':'")
             yield key
-            found = self.peek()
-            if found == ",":
-                self._pos += 1
-            elif found == "}":
-                self._pos += 1
+            if self._closes("}", "an object"):
                 return
-            elif not found:
-                raise self.error("the document ends early (truncated?) inside an object")
-            else:
-                raise self.error(f"invalid JSON: expected ',' or '}}', found {found!r}")
 
     def skip(self) -> None:
         """Consume the next value, decoding big containers one element at a time."""
