@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PIP := $(PY) -m pip --disable-pip-version-check -q
 SHARED ?= $(abspath ../shared)
 
-.PHONY: demo test lint typecheck unit bench install install-dev clean
+.PHONY: demo test lint typecheck unit bench install install-dev wrapper-deps clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -28,7 +28,11 @@ lint: install-dev
 	$(VENV)/bin/ruff check core tests bench examples
 	$(VENV)/bin/mypy --strict core/
 
-unit: install-dev
+# The tools the wrapper tests drive (groovy, act, gitlab-ci-local), installed when missing.
+wrapper-deps: install-dev
+	@for script in tests/wrappers/install-*.sh; do sh "$$script" || exit 1; done
+
+unit: install-dev wrapper-deps
 	AFFIDAVIT_CORPUS=$${AFFIDAVIT_CORPUS:-$(SHARED)/corpus} \
 	AFFIDAVIT_VECTORS=$${AFFIDAVIT_VECTORS:-$(SHARED)/vectors} \
 	$(VENV)/bin/pytest -n 2 -q

@@ -1,0 +1,63 @@
+import affidavit.jenkins.StepArgs
+
+// affidavitAttest(type: 'junit', name: 'unit', results: 'build/test-results')
+// Records one attestation with `affidavit attest <type>` and archives its markdown summary.
+// Argument mapping only: options reach the CLI through its own AFFIDAVIT_* variables (withEnv),
+// never through shell text. Trail, commit and build URL default from GIT_COMMIT, BUILD_URL, ...
+// in the core. Help: affidavitAttest.txt.
+def call(Map args = [:]) {
+    Map defaults = [
+        type: null,          // required: the `affidavit attest` noun (junit, sarif, snyk, generic, artifact, ...)
+        flow: null,          // --flow (AFFIDAVIT_FLOW)
+        trail: null,         // --trail; the core defaults it to the commit
+        name: null,          // --name: the attestation's (or artifact's) template name
+        results: null,       // junit: a directory, every *.xml below it (--results-dir)
+        resultFiles: null,   // junit: files or globs, a List or a String (--results)
+        scanResults: null,   // sarif/snyk: report files, a List or a String (--scan-results)
+        failOn: null,        // sarif/snyk: critical|high|medium|low|any|none (--fail-on)
+        attachments: null,   // evidence files or directories, a List or a String (--attachments)
+        artifact: null,      // type 'artifact': the file or directory to fingerprint (PATH)
+        fingerprint: null,   // bind to this SHA-256 instead of the trail (--fingerprint)
+        assert: null,        // true: fail the step when the attestation is not compliant (--assert)
+        dryRun: null,        // true: show what would be recorded, record nothing (--dry-run)
+        ledger: null,        // --ledger URL; default .affidavit/ledger.db at the repo root
+        credentialsId: null, // secret-text credential, exposed to the CLI as AFFIDAVIT_API_TOKEN
+        summary: null,       // markdown summary file; default affidavit-attest-<type>[-<name>].md
+        extraArgs: [],       // more CLI arguments: a List of strings, each one argv element
+    ]
+    Map a = StepArgs.merge(this, 'affidavitAttest', defaults, args)
+    if (a.type == null) {
+        error("affidavitAttest: 'type' is required (junit, sarif, snyk, generic, artifact, custom, approval, decision)")
+    }
+    if (!(a.type ==~ /[a-z][a-z0-9-]*/)) {
+        error("affidavitAttest: 'type' must be an attest noun such as junit, not '${a.type}'")
+    }
+    if (a.artifact != null && a.type != 'artifact') {
+        error("affidavitAttest: 'artifact' is the path for type 'artifact'; use 'fingerprint' to bind a ${a.type} attestation to an artifact")
+    }
+    if (a.results != null && a.resultFiles != null) {
+        error("affidavitAttest: give 'results' (a directory) or 'resultFiles' (files or globs), not both")
+    }
+
+    List<String> entries = ['AFFIDAVIT_OUTPUT=markdown']
+    entries += StepArgs.option('AFFIDAVIT_FLOW', a.flow)
+    entries += StepArgs.option('AFFIDAVIT_TRAIL', a.trail)
+    entries += StepArgs.option('AFFIDAVIT_NAME', a.name)
+    entries += StepArgs.option('AFFIDAVIT_RESULTS_DIR', a.results)
+    entries += StepArgs.list(this, 'affidavitAttest', 'resultFiles', 'AFFIDAVIT_RESULTS', a.resultFiles)
+    entries += StepArgs.list(this, 'affidavitAttest', 'scanResults', 'AFFIDAVIT_SCAN_RESULTS', a.scanResults)
+    entries += StepArgs.option('AFFIDAVIT_FAIL_ON', a.failOn)
+    entries += StepArgs.list(this, 'affidavitAttest', 'attachments', 'AFFIDAVIT_ATTACHMENTS', a.attachments)
+    entries += StepArgs.option('AFFIDAVIT_FINGERPRINT', a.fingerprint)
+    entries += StepArgs.flag(this, 'affidavitAttest', 'assert', 'AFFIDAVIT_ASSERT', a['assert'])
+    entries += StepArgs.flag(this, 'affidavitAttest', 'dryRun', 'AFFIDAVIT_DRY_RUN', a.dryRun)
+    entries += StepArgs.option('AFFIDAVIT_LEDGER', a.ledger)
+    List words = ['attest', a.type]
+    if (a.artifact != null) {
+        words.add(a.artifact)
+    }
+    entries += StepArgs.argv(this, 'affidavitAttest', words, a.extraArgs)
+
+    String summary = a.summary ?: "affidavit-attest-${a.type}${a.name == null ? '' : '-' + StepArgs.fileSafe(a.name)}.md"
+    StepArgs.run(this, "affidavit attest ${a.type}", entries, a.credentialsId, summary)
+}

@@ -1,0 +1,439 @@
+"""Jenkins shared library (``jenkins/vars/affidavit*.groovy``): argument mapping, quoting, errors.
+
+One ``groovy`` run (``tests/wrappers/jenkins/harness.groovy``) executes every scenario below
+against recording stand-ins for ``sh``, ``withEnv``, ``withCredentials``, ``string``,
+``archiveArtifacts``, ``error`` and ``env``; the tests assert on what was recorded. The recorded
+``sh`` scripts are then run for real (bash and dash) with the recorded environment: against a stub
+CLI that dumps its argv, to prove hostile values arrive as literal argv/env text, and against the
+real CLI, to prove a begin-trail / attest-junit / assert pipeline lands in the ledger.
+
+Needs Debian ``groovy`` (``tests/wrappers/install-jenkins.sh``); every test but the help-page
+check is skipped without it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+LIBRARY = ROOT / "jenkins"
+HARNESS = Path(__file__).parent / "jenkins" / "harness.groovy"
+FIXTURES = Path(__file__).parent / "jenkins" / "fixtures"
+VENV_BIN = Path(sys.executable).parent
+STEPS = ("affidavitSetup", "affidavitAttest", "affidavitBeginTrail", "affidavitAssert")
+#: Pipelines run whole against the stand-ins: ours, and the example one once it exists.
+JENKINSFILES = {"fixture": FIXTURES / "Jenkinsfile",
+                "example": ROOT / "examples" / "jenkins" / "Jenkinsfile"}
+
+GROOVY = shutil.which("groovy")
+NO_GROOVY = "groovy is not installed (tests/wrappers/install-jenkins.sh: apt-get install groovy)"
+
+#: Values a shell would execute if they were ever pasted into a script.
+HOSTILE = {
+    "flow": "demo\"; touch PWNED_FLOW; echo \"",
+    "trail": "t1 $(touch PWNED_TRAIL) `touch PWNED_TICK`",
+    "name": "unit'; touch PWNED_NAME; '\nsecond line $HOME",
+}
+HOSTILE_ARGS = ["--annotate", "owner=$(touch PWNED_ARG) ${HOME} `id` 'q' \"dq\" \\ *"]
+#: What a run would leave behind if any of the above reached a shell as code.
+PWNED = ("PWNED_FLOW", "PWNED_TRAIL", "PWNED_TICK", "PWNED_NAME", "PWNED_ARG")
+
+# id -> (step, args, env, sh fails)
+SCENARIOS: dict[str, tuple[str, dict[str, Any], dict[str, str], bool]] = {
+    "attest-junit": ("affidavitAttest", {
+        "type": "junit", "name": "unit", "results": "build/test-results"}, {}, False),
+    "attest-junit-e2e": ("affidavitAttest", {
+        "type": "junit", "flow": "demo", "name": "unit",
+        "results": str(FIXTURES / "test-results"), "assert": True}, {}, False),
+    "attest-sarif-all": ("affidavitAttest", {
+        "type": "sarif", "flow": "demo", "trail": "t1", "name": "scan",
+        "scanResults": ["a.sarif", "b dir/c.sarif"], "failOn": "medium",
+        "attachments": "report.html", "fingerprint": "ab" * 32, "assert": False, "dryRun": True,
+        "ledger": "https://ledger.example/x", "credentialsId": "affidavit-token",
+        "summary": "out/scan.md", "extraArgs": ["--max-findings", "3", "--new-only"]}, {}, False),
+    "attest-junit-files": ("affidavitAttest", {
+        "type": "junit", "name": "unit", "resultFiles": ["a.xml", "reports/*.xml"]}, {}, False),
+    "attest-artifact": ("affidavitAttest", {
+        "type": "artifact", "name": "app", "artifact": "dist/app 1.tar.gz"}, {}, False),
+    "attest-hostile": ("affidavitAttest", {
+        "type": "generic", **HOSTILE, "extraArgs": HOSTILE_ARGS}, {}, False),
+    "attest-fails": ("affidavitAttest", {
+        "type": "junit", "name": "unit", "results": "r", "assert": True}, {}, True),
+    "begin": ("affidavitBeginTrail", {"flow": "demo"}, {}, False),
+    "begin-e2e": ("affidavitBeginTrail", {
+        "flow": "demo", "description": "build 7", "credentialsId": "tok"}, {}, False),
+    "assert-trail": ("affidavitAssert", {"flow": "demo"}, {}, False),
+    "begin-named": ("affidavitBeginTrail", {"flow": "demo", "trail": "t 1"}, {}, False),
+    "assert-artifact": ("affidavitAssert", {
+        "what": "artifact", "artifact": "dist/app.tar.gz"}, {}, False),
+    "assert-attestation": ("affidavitAssert", {
+        "what": "attestation", "name": "unit", "trail": "t1", "flow": "demo"}, {}, False),
+    "assert-fails": ("affidavitAssert", {}, {}, True),
+    "setup": ("affidavitSetup", {"version": "0.1.0"}, {"WORKSPACE": "/ws"}, False),
+    "setup-source": ("affidavitSetup", {
+        "source": "/src/affidavit-0.1.0-py3-none-any.whl", "venv": "/opt/aff",
+        "python": "python3.12"}, {}, False),
+}
+
+#: id -> (step, args, the exact error message)
+ERRORS: dict[str, tuple[str, dict[str, Any], str]] = {
+    "no-type": ("affidavitAttest", {"name": "unit"},
+                "affidavitAttest: 'type' is required (junit, sarif, snyk, generic, artifact, "
+                "custom, approval, decision)"),
+    "bad-type": ("affidavitAttest", {"type": "junit; rm -rf /"},
+                 "affidavitAttest: 'type' must be an attest noun such as junit, not "
+                 "'junit; rm -rf /'"),
+    "unknown-key": ("affidavitAttest", {"type": "junit", "result": "x"},
+                    "affidavitAttest: unknown argument 'result' (known: type, flow, trail, name, "
+                    "results, resultFiles, scanResults, failOn, attachments, artifact, "
+                    "fingerprint, assert, dryRun, ledger, credentialsId, summary, extraArgs)"),
+    "empty-flow": ("affidavitAttest", {"type": "junit", "flow": " "},
+                   "affidavitAttest: 'flow' is empty"),
+    "artifact-wrong-type": ("affidavitAttest", {"type": "junit", "artifact": "a"},
+                            "affidavitAttest: 'artifact' is the path for type 'artifact'; use "
+                            "'fingerprint' to bind a junit attestation to an artifact"),
+    "results-twice": ("affidavitAttest", {"type": "junit", "results": "d", "resultFiles": "f"},
+                      "affidavitAttest: give 'results' (a directory) or 'resultFiles' (files or "
+                      "globs), not both"),
+    "assert-string": ("affidavitAttest", {"type": "junit", "assert": "yes"},
+                      "affidavitAttest: 'assert' must be true or false, not 'yes'"),
+    "extra-string": ("affidavitAttest", {"type": "junit", "extraArgs": "--new-only --x"},
+                     "affidavitAttest: 'extraArgs' must be a List of strings, one per argument"),
+    "extra-number": ("affidavitAttest", {"type": "junit", "extraArgs": ["--max-failures", 2]},
+                     "affidavitAttest: 'extraArgs' must hold strings, not 2"),
+    "comma-item": ("affidavitAttest", {"type": "sarif", "scanResults": ["a,b.sarif"]},
+                   "affidavitAttest: 'scanResults' item 'a,b.sarif' contains a comma; pass it "
+                   "through extraArgs"),
+    "empty-list": ("affidavitAttest", {"type": "sarif", "attachments": []},
+                   "affidavitAttest: 'attachments' is an empty list"),
+    "begin-unknown": ("affidavitBeginTrail", {"name": "t1"},
+                      "affidavitBeginTrail: unknown argument 'name' (known: flow, trail, "
+                      "description, templateFile, dryRun, ledger, credentialsId, extraArgs)"),
+    "assert-what": ("affidavitAssert", {"what": "flow"},
+                    "affidavitAssert: 'what' must be trail, artifact or attestation, not 'flow'"),
+    "assert-no-artifact": ("affidavitAssert", {"what": "artifact"},
+                           "affidavitAssert: 'artifact' is required with what: 'artifact'"),
+    "assert-no-name": ("affidavitAssert", {"what": "attestation"},
+                       "affidavitAssert: 'name' is required with what: 'attestation'"),
+    "assert-stray-name": ("affidavitAssert", {"name": "unit"},
+                          "affidavitAssert: 'name' only goes with what: 'attestation'"),
+    "setup-both": ("affidavitSetup", {"version": "0.1.0", "source": "."},
+                   "affidavitSetup: give 'version' or 'source', not both"),
+    "setup-version": ("affidavitSetup", {"version": "1.0 --index-url http://evil"},
+                      "affidavitSetup: 'version' must be a version number such as 0.1.0, not "
+                      "'1.0 --index-url http://evil'"),
+    "setup-unknown": ("affidavitSetup", {"pip": "x"},
+                      "affidavitSetup: unknown argument 'pip' (known: version, source, venv, "
+                      "python)"),
+}
+
+
+@pytest.fixture(scope="module")
+def recorded(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """Every scenario (and error case) through one groovy run: id -> calls, error, result, env."""
+    if GROOVY is None:
+        pytest.skip(NO_GROOVY)
+    cases = [{"id": key, "step": step, "args": args, "env": env, "shFails": fails}
+             for key, (step, args, env, fails) in SCENARIOS.items()]
+    cases += [{"id": key, "step": step, "args": args, "env": {}, "shFails": False}
+              for key, (step, args, _) in ERRORS.items()]
+    cases += [{"id": f"jenkinsfile-{key}", "jenkinsfile": str(path), "shFails": False,
+               "env": {"WORKSPACE": "/ws", "BUILD_NUMBER": "7", "GIT_COMMIT": "c0ffee" * 6 + "abcd",
+                       "BUILD_URL": "https://jenkins.example/job/app/7/"}}
+              for key, path in JENKINSFILES.items() if path.is_file()]
+    path = tmp_path_factory.mktemp("jenkins") / "scenarios.json"
+    path.write_text(json.dumps(cases), encoding="utf-8")
+    env = dict(os.environ)
+    if not env.get("JAVA_HOME"):
+        java = shutil.which("java")
+        if java:
+            env["JAVA_HOME"] = str(Path(os.path.realpath(java)).parents[1])
+    proc = subprocess.run([GROOVY, str(HARNESS), str(LIBRARY), str(path)], env=env,
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert proc.returncode == 0, proc.stderr
+    out: dict[str, Any] = json.loads(proc.stdout)
+    return out
+
+
+def _calls(recorded: dict[str, Any], key: str, step: str | None = None) -> list[dict[str, Any]]:
+    assert recorded[key]["error"] is None or SCENARIOS[key][3], recorded[key]["error"]
+    return [c for c in recorded[key]["calls"] if step is None or c["step"] == step]
+
+
+def _sh(recorded: dict[str, Any], key: str) -> dict[str, Any]:
+    (sh,) = _calls(recorded, key, "sh")
+    return sh
+
+
+def _argv(count: int, *words: str) -> list[str]:
+    assert len(words) == count
+    return [f"AFFIDAVIT_JENKINS_ARGC={count}"] + [
+        f"AFFIDAVIT_JENKINS_ARG_{i}={w}" for i, w in enumerate(words)]
+
+
+# --- mapping --------------------------------------------------------------------------------------
+
+
+def test_attest_junit_maps_to_env_and_archives_the_summary(recorded: dict[str, Any]) -> None:
+    assert [c["step"] for c in _calls(recorded, "attest-junit")] == [
+        "withEnv", "sh", "archiveArtifacts"]
+    sh = _sh(recorded, "attest-junit")
+    assert sh["env"] == [
+        "AFFIDAVIT_OUTPUT=markdown",
+        "AFFIDAVIT_NAME=unit",
+        "AFFIDAVIT_RESULTS_DIR=build/test-results",
+        *_argv(2, "attest", "junit"),
+        "AFFIDAVIT_JENKINS_SUMMARY=affidavit-attest-junit-unit.md",
+    ]
+    assert sh["label"] == "affidavit attest junit"
+    assert sh["credentials"] == []
+    assert _calls(recorded, "attest-junit", "archiveArtifacts") == [
+        {"step": "archiveArtifacts", "artifacts": "affidavit-attest-junit-unit.md",
+         "allowEmptyArchive": True}]
+
+
+def test_attest_maps_every_option(recorded: dict[str, Any]) -> None:
+    sh = _sh(recorded, "attest-sarif-all")
+    assert sh["env"] == [
+        "AFFIDAVIT_OUTPUT=markdown",
+        "AFFIDAVIT_FLOW=demo",
+        "AFFIDAVIT_TRAIL=t1",
+        "AFFIDAVIT_NAME=scan",
+        "AFFIDAVIT_SCAN_RESULTS=a.sarif,b dir/c.sarif",
+        "AFFIDAVIT_FAIL_ON=medium",
+        "AFFIDAVIT_ATTACHMENTS=report.html",
+        "AFFIDAVIT_FINGERPRINT=" + "ab" * 32,
+        "AFFIDAVIT_ASSERT=false",
+        "AFFIDAVIT_DRY_RUN=true",
+        "AFFIDAVIT_LEDGER=https://ledger.example/x",
+        *_argv(5, "attest", "sarif", "--max-findings", "3", "--new-only"),
+        "AFFIDAVIT_JENKINS_SUMMARY=out/scan.md",
+    ]
+    assert _calls(recorded, "attest-sarif-all", "archiveArtifacts")[0]["artifacts"] == "out/scan.md"
+
+
+def test_attest_result_files_and_artifact_path(recorded: dict[str, Any]) -> None:
+    assert "AFFIDAVIT_RESULTS=a.xml,reports/*.xml" in _sh(recorded, "attest-junit-files")["env"]
+    env = _sh(recorded, "attest-artifact")["env"]
+    assert env[-5:] == [*_argv(3, "attest", "artifact", "dist/app 1.tar.gz"),
+                        "AFFIDAVIT_JENKINS_SUMMARY=affidavit-attest-artifact-app.md"]
+
+
+def test_credentials_wrap_the_command(recorded: dict[str, Any]) -> None:
+    binding = {"type": "string", "credentialsId": "affidavit-token",
+               "variable": "AFFIDAVIT_API_TOKEN"}
+    calls = _calls(recorded, "attest-sarif-all")
+    assert [c["step"] for c in calls] == ["withCredentials", "withEnv", "sh", "archiveArtifacts"]
+    assert calls[0]["bindings"] == [binding]
+    assert calls[2]["credentials"] == [binding]
+    assert _sh(recorded, "begin-e2e")["credentials"][0]["credentialsId"] == "tok"
+    assert not any("API_TOKEN" in e for e in _sh(recorded, "attest-sarif-all")["env"])
+
+
+def test_every_step_runs_one_fixed_script(recorded: dict[str, Any]) -> None:
+    scripts = {_sh(recorded, key)["script"] for key, (step, *_) in SCENARIOS.items()
+               if step != "affidavitSetup"}
+    assert len(scripts) == 1
+    (script,) = scripts
+    # Only variables are referenced; the loop counter is the one thing eval ever expands.
+    assert 'eval "set -- \\"\\$@\\" \\"\\$AFFIDAVIT_JENKINS_ARG_$i\\""' in script
+    assert "demo" not in script and "junit" not in script
+
+
+def test_begin_trail(recorded: dict[str, Any]) -> None:
+    assert _sh(recorded, "begin")["env"] == ["AFFIDAVIT_FLOW=demo", *_argv(2, "begin", "trail")]
+    assert _sh(recorded, "begin-e2e")["env"] == [
+        "AFFIDAVIT_FLOW=demo", "AFFIDAVIT_DESCRIPTION=build 7", *_argv(2, "begin", "trail")]
+    assert _sh(recorded, "begin-named")["env"] == [
+        "AFFIDAVIT_FLOW=demo", *_argv(3, "begin", "trail", "t 1")]
+    assert _calls(recorded, "begin", "archiveArtifacts") == []
+
+
+def test_assert_nouns(recorded: dict[str, Any]) -> None:
+    assert _sh(recorded, "assert-trail")["env"] == [
+        "AFFIDAVIT_OUTPUT=markdown", "AFFIDAVIT_FLOW=demo", *_argv(2, "assert", "trail"),
+        "AFFIDAVIT_JENKINS_SUMMARY=affidavit-assert-trail.md"]
+    assert _sh(recorded, "assert-artifact")["env"] == [
+        "AFFIDAVIT_OUTPUT=markdown", *_argv(3, "assert", "artifact", "dist/app.tar.gz"),
+        "AFFIDAVIT_JENKINS_SUMMARY=affidavit-assert-artifact.md"]
+    assert _sh(recorded, "assert-attestation")["env"] == [
+        "AFFIDAVIT_OUTPUT=markdown", "AFFIDAVIT_FLOW=demo", "AFFIDAVIT_TRAIL=t1",
+        *_argv(3, "assert", "attestation", "unit"),
+        "AFFIDAVIT_JENKINS_SUMMARY=affidavit-assert-attestation.md"]
+
+
+@pytest.mark.parametrize("key", ["attest-fails", "assert-fails"])
+def test_a_failing_command_fails_the_step_and_still_archives(
+        recorded: dict[str, Any], key: str) -> None:
+    assert recorded[key]["error"] == "script returned exit code 1"
+    assert [c["step"] for c in recorded[key]["calls"]][-2:] == ["sh", "archiveArtifacts"]
+
+
+def test_setup(recorded: dict[str, Any]) -> None:
+    sh = _sh(recorded, "setup")
+    assert sh["env"] == ["AFFIDAVIT_JENKINS_PYTHON=python3",
+                         "AFFIDAVIT_JENKINS_VENV=/ws/.affidavit-venv",
+                         "AFFIDAVIT_JENKINS_REQUIREMENT=affidavit==0.1.0"]
+    assert recorded["setup"]["result"] == "/ws/.affidavit-venv/bin/affidavit"
+    assert recorded["setup"]["env"]["AFFIDAVIT_JENKINS_BIN"] == "/ws/.affidavit-venv/bin/affidavit"
+    assert _sh(recorded, "setup-source")["env"] == [
+        "AFFIDAVIT_JENKINS_PYTHON=python3.12", "AFFIDAVIT_JENKINS_VENV=/opt/aff",
+        "AFFIDAVIT_JENKINS_REQUIREMENT=/src/affidavit-0.1.0-py3-none-any.whl"]
+    assert "$AFFIDAVIT_JENKINS_REQUIREMENT" in sh["script"] and "0.1.0" not in sh["script"]
+
+
+@pytest.mark.parametrize("key", sorted(ERRORS))
+def test_argument_errors(recorded: dict[str, Any], key: str) -> None:
+    assert recorded[key]["error"] == ERRORS[key][2]
+    steps = [c["step"] for c in recorded[key]["calls"]]
+    assert steps == ["error"], "guard clauses come before any step runs"
+
+
+# --- hostile values -------------------------------------------------------------------------------
+
+
+def test_hostile_values_are_literal_env_entries(recorded: dict[str, Any]) -> None:
+    sh = _sh(recorded, "attest-hostile")
+    env = sh["env"]
+    assert f"AFFIDAVIT_FLOW={HOSTILE['flow']}" in env
+    assert f"AFFIDAVIT_TRAIL={HOSTILE['trail']}" in env
+    assert f"AFFIDAVIT_NAME={HOSTILE['name']}" in env
+    assert env[-6:-1] == _argv(4, "attest", "generic", *HOSTILE_ARGS)
+    assert not any(part in sh["script"] for part in PWNED)
+    # The summary file name is derived from the name but keeps only file-name-safe characters.
+    assert env[-1] == "AFFIDAVIT_JENKINS_SUMMARY=affidavit-attest-generic-" + re.sub(
+        r"[^A-Za-z0-9._-]", "_", HOSTILE["name"]) + ".md"
+
+
+def _run_sh(call: dict[str, Any], shell: str, cwd: Path, extra: dict[str, str]
+            ) -> subprocess.CompletedProcess[str]:
+    """Run a recorded sh step the way Jenkins does: the script in a file, `sh -xe file`."""
+    script = cwd / "jenkins-step.sh"
+    script.write_text(call["script"], encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AFFIDAVIT_JENKINS_")}
+    env["PATH"] = f"{VENV_BIN}{os.pathsep}{env.get('PATH', '')}"
+    env.update(extra)
+    for entry in call["env"]:
+        name, _, value = entry.partition("=")
+        env[name] = value
+    return subprocess.run([shell, "-xe", str(script)], cwd=cwd, env=env, capture_output=True,
+                          text=True, timeout=60, check=False)
+
+
+SHELLS = [s for s in ("bash", "dash") if shutil.which(s)]
+
+STUB = """\
+import json, os, sys
+with open(os.environ["STUB_OUT"], "w") as out:
+    json.dump({"argv": sys.argv[1:], "env": {k: v for k, v in os.environ.items()
+                                              if k.startswith("AFFIDAVIT_")}}, out)
+print("### stub summary")
+"""
+
+
+@pytest.mark.parametrize("shell", SHELLS)
+def test_hostile_values_reach_the_cli_verbatim(
+        recorded: dict[str, Any], tmp_path: Path, shell: str) -> None:
+    stub = tmp_path / "affidavit-stub"
+    stub.write_text(f"#!{sys.executable}\n{STUB}", encoding="utf-8")
+    stub.chmod(0o755)
+    result = _run_sh(_sh(recorded, "attest-hostile"), shell, tmp_path, {
+        "AFFIDAVIT_JENKINS_BIN": str(stub), "STUB_OUT": str(tmp_path / "seen.json")})
+    assert result.returncode == 0, result.stderr
+    seen = json.loads((tmp_path / "seen.json").read_text(encoding="utf-8"))
+    assert seen["argv"] == ["attest", "generic", *HOSTILE_ARGS]
+    assert seen["env"]["AFFIDAVIT_FLOW"] == HOSTILE["flow"]
+    assert seen["env"]["AFFIDAVIT_TRAIL"] == HOSTILE["trail"]
+    assert seen["env"]["AFFIDAVIT_NAME"] == HOSTILE["name"]
+    assert not [p for p in PWNED if (tmp_path / p).exists()]
+    assert "### stub summary" in result.stdout
+    summary = seen["env"]["AFFIDAVIT_JENKINS_SUMMARY"]
+    assert (tmp_path / summary).read_text(encoding="utf-8") == "### stub summary\n"
+
+
+# --- end to end with the real CLI -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("shell", SHELLS)
+def test_pipeline_records_into_the_ledger(
+        recorded: dict[str, Any], tmp_path: Path, shell: str) -> None:
+    """begin trail, attest junit, assert trail, as a Jenkins build of a git checkout runs them:
+    the steps pass no trail, commit or build URL; the CLI takes them from Jenkins' variables."""
+    cli = str(VENV_BIN / "affidavit")
+    git = ["git", "-c", "user.name=Jenkins", "-c", "user.email=jenkins@example.com"]
+    subprocess.run([*git, "init", "-q", "."], cwd=tmp_path, check=True)
+    subprocess.run([*git, "commit", "-q", "--allow-empty", "-m", "build me"], cwd=tmp_path,
+                   check=True)
+    commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=tmp_path, check=True,
+                            capture_output=True, text=True).stdout.strip()
+    jenkins = {"JENKINS_URL": "https://jenkins.example/", "GIT_COMMIT": commit,
+               "BUILD_URL": "https://jenkins.example/job/app/7/", "AFFIDAVIT_API_TOKEN": "secret"}
+    subprocess.run([cli, "create", "flow", "demo"], check=True, capture_output=True)
+    for key in ("begin-e2e", "attest-junit-e2e", "assert-trail"):
+        result = _run_sh(_sh(recorded, key), shell, tmp_path, jenkins)
+        assert result.returncode == 0, (key, result.stdout, result.stderr)
+    summary = (tmp_path / "affidavit-attest-junit-unit.md").read_text(encoding="utf-8")
+    assert summary.startswith("### ✅ unit (junit): compliant\n")
+    assert f"| Trail | {commit} |" in summary
+    verdict = (tmp_path / "affidavit-assert-trail.md").read_text(encoding="utf-8")
+    assert verdict.startswith(f"### ✅ trail demo/{commit}: COMPLIANT")
+    trail = json.loads(subprocess.run(
+        [cli, "get", "trail", commit, "--flow", "demo", "--output", "json"],
+        check=True, capture_output=True, text=True).stdout)
+    assert trail["description"] == "build 7"
+    assert [(a["name"], a["type"], a["compliant"]) for a in trail["attestations"]] == [
+        ("unit", "junit", True)]
+    assert json.dumps(trail).count("https://jenkins.example/job/app/7/") >= 1
+    assert subprocess.run([cli, "verify", "ledger"], capture_output=True).returncode == 0
+
+
+# --- whole pipelines ------------------------------------------------------------------------------
+
+
+def test_fixture_jenkinsfile_runs_every_step(recorded: dict[str, Any]) -> None:
+    run = recorded["jenkinsfile-fixture"]
+    assert run["error"] is None
+    calls = run["calls"]
+    assert [(c["step"], c["args"].get("type")) for c in calls if c["step"].startswith("affidavit")
+            ] == [("affidavitSetup", None), ("affidavitBeginTrail", None),
+                  ("affidavitAttest", "artifact"), ("affidavitAttest", "junit"),
+                  ("affidavitAttest", "sarif"), ("affidavitAssert", None)]
+    assert [c["label"] for c in calls if c["step"] == "sh" and c["label"]] == [
+        "install affidavit", "affidavit begin trail", "affidavit attest artifact",
+        "affidavit attest junit", "affidavit attest sarif", "affidavit assert trail"]
+    begin = next(c for c in calls if c.get("label") == "affidavit begin trail")
+    assert "AFFIDAVIT_DESCRIPTION=build 7" in begin["env"]
+    assert [c["artifacts"] for c in calls if c["step"] == "archiveArtifacts"] == [
+        "affidavit-attest-artifact-app.md", "affidavit-attest-junit-unit.md",
+        "affidavit-attest-sarif-scan.md", "affidavit-assert-trail.md"]
+
+
+@pytest.mark.skipif(not JENKINSFILES["example"].is_file(),
+                    reason="examples/jenkins/Jenkinsfile does not exist yet")
+def test_example_jenkinsfile_attests_and_asserts(recorded: dict[str, Any]) -> None:
+    run = recorded["jenkinsfile-example"]
+    assert run["error"] is None
+    steps = [c["step"] for c in run["calls"]]
+    assert "affidavitAttest" in steps and "affidavitAssert" in steps
+    assert steps.index("affidavitAssert") > steps.index("affidavitAttest")
+
+
+# --- help pages -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("step", STEPS)
+def test_every_argument_is_documented(step: str) -> None:
+    source = (LIBRARY / "vars" / f"{step}.groovy").read_text(encoding="utf-8")
+    keys = re.findall(r"^ {8}(\w+): [^\n]*//", source, flags=re.MULTILINE)
+    assert keys, "the defaults map is commented, one key a line"
+    help_page = (LIBRARY / "vars" / f"{step}.txt").read_text(encoding="utf-8")
+    assert [k for k in keys if not re.search(rf"\b{k}\b", help_page)] == []
