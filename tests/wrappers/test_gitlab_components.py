@@ -1,0 +1,304 @@
+"""GitLab CI/CD components (``gitlab/templates/*.yml``): inputs, jobs, ledger and summaries.
+
+Each consumer pipeline under ``tests/wrappers/gitlab/pipelines/`` includes the components the way
+a project would, ``component: $CI_SERVER_FQDN/$CI_PROJECT_PATH/<name>@$CI_COMMIT_SHA``, and runs
+under ``gitlab-ci-local`` in a throwaway git repository (with an ``origin`` remote) that holds a
+copy of the component tree at ``templates/``. gitlab-ci-local reads such an include from the
+working tree when its project path and SHA are the repository's own (as GitLab does for a
+project's self-test). Jobs run with the shell executor (``--shell-executor-no-image
+--force-shell-executor``; ``--shell-isolation`` gives each job its own build dir) and
+``install: false`` with the core on PATH, except ``install.gitlab-ci.yml``, which pip installs the
+core from this checkout into a venv as the ``package`` input allows. GitLab itself is simulated
+only through its documented variables: gitlab-ci-local sets ``GITLAB_CI=false``, so the tests set
+it to ``true``; the ledger is ``AFFIDAVIT_LEDGER``, passed through as a pipeline variable.
+
+Every document of every component is also checked against the ``vendor.gitlab-ci`` schema.
+
+Needs gitlab-ci-local and rsync (``tests/wrappers/install-gitlab.sh``); skipped without them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from tests.helpers import Home, Result
+
+ROOT = Path(__file__).resolve().parents[2]
+TEMPLATES = ROOT / "gitlab" / "templates"
+FIXTURES = Path(__file__).parent / "gitlab"
+COMPONENTS = ("attest", "begin-trail", "assert")
+VENV_BIN = Path(sys.executable).parent
+ORIGIN = "git@gitlab.example.com:affidavit/affidavit.git"
+
+GCL = shutil.which("gitlab-ci-local", path=str(ROOT / ".tools" / "node" / "bin")) or shutil.which(
+    "gitlab-ci-local")
+CHECK_JSONSCHEMA = shutil.which("check-jsonschema", path=str(VENV_BIN)) or shutil.which(
+    "check-jsonschema")
+needs_gcl = pytest.mark.skipif(
+    GCL is None or shutil.which("rsync") is None,
+    reason="gitlab-ci-local or rsync is not installed (run tests/wrappers/install-gitlab.sh)",
+)
+
+
+@dataclass(frozen=True)
+class Pipeline:
+    """One gitlab-ci-local run: its exit code, output, each job's verdict, and its repo."""
+
+    code: int
+    output: str
+    jobs: dict[str, str]
+    repo: Path
+    sha: str
+
+    def artifact(self, job: str, path: str) -> str:
+        """A file a job kept as an artifact (gitlab-ci-local encodes some characters of the
+        job's name in its folder name, so a name with spaces is found by the file it kept)."""
+        artifacts = self.repo / ".gitlab-ci-local" / "artifacts"
+        found = [artifacts / job] if (artifacts / job).is_dir() else [
+            folder for folder in artifacts.iterdir() if (folder / path).is_file()]
+        assert len(found) == 1, (job, path, sorted(p.name for p in artifacts.iterdir()))
+        return (found[0] / path).read_text()
+
+    def build(self, job: str) -> Path:
+        return self.repo / ".gitlab-ci-local" / "builds" / job
+
+
+def _git(repo: Path, *args: str) -> str:
+    return subprocess.run(
+        ["git", "-c", "user.name=CI", "-c", "user.email=ci@example.com", *args],
+        cwd=repo, check=True, capture_output=True, text=True).stdout.strip()
+
+
+@pytest.fixture
+def pipeline(tmp_path: Path, home: Home, cli: Callable[..., Result]) -> Callable[..., Pipeline]:
+    """Run ``pipelines/<name>.gitlab-ci.yml`` against flow ``demo`` (template: ``flow.yml``)."""
+    assert cli("create", "flow", "demo", "--template-file", FIXTURES / "flow.yml").code == 0
+
+    def run(name: str, *variables: str) -> Pipeline:
+        repo = tmp_path / "repo"
+        shutil.copytree(TEMPLATES, repo / "templates")
+        shutil.copytree(FIXTURES / "reports", repo / "reports")
+        shutil.copy(FIXTURES / "pipelines" / f"{name}.gitlab-ci.yml", repo / ".gitlab-ci.yml")
+        _git(repo, "init", "-q", "-b", "main")
+        _git(repo, "remote", "add", "origin", ORIGIN)
+        _git(repo, "add", "-A")
+        _git(repo, "commit", "-q", "-m", f"pipeline {name}")
+        env = {k: v for k, v in os.environ.items() if not k.startswith("AFFIDAVIT_")}
+        env.update(PATH=f"{VENV_BIN}{os.pathsep}{env['PATH']}", NO_COLOR="1", FORCE_COLOR="0")
+        passed = [f"AFFIDAVIT_LEDGER={home.url}", f"AFFIDAVIT_CACHE_DIR={home.cache}",
+                  "GITLAB_CI=true", *variables]
+        done = subprocess.run(
+            [GCL, "--home", str(tmp_path / "gcl-home"),
+             "--shell-executor-no-image", "--force-shell-executor", "--shell-isolation",
+             "--ignore-predefined-vars", "GITLAB_CI", "--no-timestamps",
+             *[arg for v in passed for arg in ("--variable", v)]],
+            cwd=repo, env=env, capture_output=True, text=True, timeout=120)
+        output = re.sub(r"\x1b\[[0-9;]*m", "", done.stdout + done.stderr)
+        # the closing lines: " PASS  <job>", " WARN  <job>  <failed step>", " FAIL  <job>"
+        jobs = {re.split(r"\s{2,}", m[2].strip())[0]: m[1] for m in re.finditer(
+            r"^ (PASS|FAIL|WARN) +(.+)$", output, re.MULTILINE)}
+        return Pipeline(done.returncode, output, jobs, repo, _git(repo, "rev-parse", "HEAD"))
+
+    return run
+
+
+def _attestation(cli: Callable[..., Result], trail: str, name: str) -> dict[str, Any]:
+    got = cli("get", "attestation", name, "--flow", "demo", "--trail", trail, "--output", "json")
+    assert got.code == 0, got.err
+    record: dict[str, Any] = json.loads(got.out)["record"]
+    return record
+
+
+@needs_gcl
+def test_defaults(pipeline: Callable[..., Pipeline], cli: Callable[..., Result]) -> None:
+    """Only required inputs: trail = the commit, origin = the job URL, default names, stages,
+    summary files, and the JUnit copy under artifacts:reports:junit."""
+    run = pipeline("defaults")
+    assert run.jobs == {"affidavit-begin-trail": "PASS", "affidavit-attest": "PASS",
+                        "affidavit-assert": "PASS"}, run.output
+    assert run.code == 0
+
+    record = _attestation(cli, run.sha, "unit")
+    assert record["compliant"] is True
+    assert record["commit"]["sha"] == run.sha
+    assert record["commit"]["repo_url"] == "https://gitlab.example.com/affidavit/affidavit"
+    assert re.fullmatch(r"https://gitlab\.example\.com/affidavit/affidavit/-/jobs/\d+",
+                        record["origin_url"])
+    assert cli("assert", "trail", run.sha, "--flow", "demo").code == 0
+    assert cli("verify", "ledger").code == 0
+
+    trail = json.loads(run.artifact("affidavit-begin-trail", "affidavit-trail.json"))
+    assert run.sha in json.dumps(trail)
+    summary = run.artifact("affidavit-attest", "affidavit-summary.md")
+    assert "unit (junit): compliant" in summary and f"| Trail | {run.sha} |" in summary
+    assert "COMPLIANT" in run.artifact("affidavit-assert", "affidavit-assert.md")
+
+    expanded = yaml.safe_load((run.repo / ".gitlab-ci-local" / "expanded-gitlab-ci.yml")
+                              .read_text())
+    assert [expanded[job]["stage"] for job in run.jobs] == [".pre", "test", "deploy"]
+    assert expanded["affidavit-attest"]["artifacts"] == {
+        "when": "always", "paths": ["affidavit-summary.md"],
+        "reports": {"junit": ".affidavit-junit/*.xml"}}
+    copied = sorted(p.name for p in (run.build("affidavit-attest") / ".affidavit-junit").iterdir())
+    assert copied == ["1-passing.xml"]
+
+
+@needs_gcl
+def test_inputs_are_interpolated(pipeline: Callable[..., Pipeline],
+                                 cli: Callable[..., Result]) -> None:
+    """Job names, stages, rules, a named trail from a CI variable, results-dir, annotations,
+    free arguments and the summary path all reach the job and the CLI."""
+    run = pipeline("interpolation")
+    assert run.jobs == {"open trail": "PASS", "unit tests": "PASS", "gate": "PASS"}, run.output
+    assert "never runs" not in run.output
+
+    record = _attestation(cli, "release-42", "unit")
+    assert record["compliant"] is True  # one failure, allowed by --max-failures 1
+    assert record["statement"]["predicate"]["policy"]["max_failures"] == 1
+    assert record["statement"]["predicate"]["files"][0]["path"] == "reports/flaky/unit.xml"
+    assert "team" in json.dumps(record) and "OPS-1" in json.dumps(record)
+    begun = cli("get", "trail", "release-42", "--flow", "demo", "--output", "json")
+    # inputs reach the CLI through variables, never through the script's text: quotes and
+    # shell syntax stay literal, only $VAR is expanded (by the runner, as in any variable)
+    assert begun.code == 0, begun.err
+    assert """it's \\"the 42nd\\" release; $(touch pwned) `touch pwned` * release-42""" in begun.out
+    assert not list(run.repo.rglob("pwned"))
+
+    assert "unit (junit): compliant" in run.artifact("unit-tests", "out/unit.md")
+    assert run.artifact("gate", "out/gate.md").strip()
+    expanded = yaml.safe_load((run.repo / ".gitlab-ci-local" / "expanded-gitlab-ci.yml")
+                              .read_text())
+    assert expanded["unit tests"]["stage"] == "verify"
+    assert expanded["unit tests"]["rules"] == [{"if": '$CI_COMMIT_BRANCH == "main"'}]
+    assert expanded["never runs"]["rules"] == [{"when": "never"}]
+    assert expanded["unit tests"]["variables"]["AFFIDAVIT_COMPONENT_ARGS"] == "--max-failures 1"
+
+
+@needs_gcl
+def test_missing_required_input(pipeline: Callable[..., Pipeline],
+                                cli: Callable[..., Result]) -> None:
+    """attest without ``name``: the pipeline does not start, and says which input is missing."""
+    run = pipeline("missing-input")
+    assert run.code != 0
+    assert run.jobs == {}
+    assert re.search(r"`name` input: required value has not been provided", run.output), run.output
+    assert json.loads(cli("log", "ledger", "--output", "json").out)[-1]["kind"] == "flow"
+
+
+@needs_gcl
+def test_failing_assert_fails_the_job(pipeline: Callable[..., Pipeline],
+                                      cli: Callable[..., Result]) -> None:
+    """assert: true records the non-compliant attestation, then fails its job; the assert
+    component fails on the trail; both summaries are kept."""
+    run = pipeline("failing-assert")
+    assert run.jobs == {"affidavit-begin-trail": "PASS", "affidavit-attest": "WARN",
+                        "affidavit-assert": "FAIL"}, run.output
+    assert run.code != 0
+
+    record = _attestation(cli, run.sha, "unit")
+    assert record["compliant"] is False
+    assert "unit (junit): not compliant" in run.artifact(
+        "affidavit-attest", "affidavit-summary.md").lower().replace("**", "")
+    assert "NOT COMPLIANT" in run.artifact("affidavit-assert", "affidavit-assert.md").upper()
+    assert cli("assert", "trail", run.sha, "--flow", "demo").code == 1
+
+
+@needs_gcl
+def test_install_from_a_path(pipeline: Callable[..., Pipeline],
+                             cli: Callable[..., Result]) -> None:
+    """install: true pip installs ``package`` (here this checkout) into a fresh venv."""
+    run = pipeline("install", f"AFFIDAVIT_TEST_CORE={ROOT}")
+    assert run.jobs == {"affidavit-begin-trail": "PASS", "affidavit-attest": "PASS"}, run.output
+    assert re.search(r"affidavit-attest +> affidavit \d+\.\d+", run.output)
+    assert "review" in run.artifact("affidavit-attest", "affidavit-summary.md")
+    assert _attestation(cli, run.sha, "review")["compliant"] is True
+
+
+# --- schema -------------------------------------------------------------------------------------
+
+
+def _check_jsonschema(*paths: str) -> None:
+    """``check-jsonschema --builtin-schema vendor.gitlab-ci`` (installed with gitlab-ci-local by
+    ``tests/wrappers/install-gitlab.sh``, so these tests skip with the pipelines, never alone)."""
+    assert CHECK_JSONSCHEMA, "check-jsonschema is missing: run tests/wrappers/install-gitlab.sh"
+    done = subprocess.run([CHECK_JSONSCHEMA, "--builtin-schema", "vendor.gitlab-ci", *paths],
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def _documents(component: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    header, jobs = yaml.safe_load_all((TEMPLATES / f"{component}.yml").read_text())
+    return header, jobs
+
+
+def _render(component: str) -> dict[str, Any]:
+    """The jobs document as GitLab would see it with every input at its default (required ones
+    get a placeholder, or their first option): `$[[ ... ]]` only becomes YAML GitLab accepts
+    after interpolation (``rules: $[[ inputs.rules ]]`` is a list only then)."""
+    header, _ = _documents(component)
+    text = (TEMPLATES / f"{component}.yml").read_text().split("\n---\n", 1)[1]
+    inputs = header["spec"]["inputs"]
+
+    def value(match: re.Match[str]) -> str:
+        kind, key = match[1], match[2]
+        if kind == "component":
+            return "1.0.0"
+        spec = inputs[key]
+        got = spec.get("default", spec.get("options", [f"x-{key}"])[0])
+        if isinstance(got, bool):
+            return str(got).lower()
+        return got if isinstance(got, str) else json.dumps(got)
+
+    rendered = re.sub(r"\$\[\[\s*(inputs|component)\.([\w-]+)\s*\]\]", value, text)
+    jobs: dict[str, Any] = yaml.safe_load(rendered)
+    return jobs
+
+
+@needs_gcl
+@pytest.mark.parametrize("component", COMPONENTS)
+def test_component_documents_match_the_gitlab_ci_schema(component: str, tmp_path: Path) -> None:
+    """The header (``spec:``) is a valid document on its own (the schema has ``spec``); the jobs
+    document is validated after interpolating the defaults, as GitLab does before validating."""
+    header, jobs = _documents(component)
+    assert set(header) == {"spec"}
+    assert all("description" in spec for spec in header["spec"]["inputs"].values())
+    rendered = _render(component)
+    assert list(rendered) == [f"affidavit-{component}"]
+    paths = []
+    for part, doc in (("header", header), ("jobs", rendered)):
+        path = tmp_path / f"{component}.{part}.json"
+        path.write_text(json.dumps(doc))
+        paths.append(str(path))
+    _check_jsonschema(*paths)
+    assert jobs  # the raw jobs document parses too
+
+
+def test_inputs_map_to_one_cli_flag_each() -> None:
+    """Every input is used in the jobs document (no dead inputs), and the closed sets carry
+    ``options:``."""
+    for component in COMPONENTS:
+        header, _ = _documents(component)
+        body = (TEMPLATES / f"{component}.yml").read_text().split("\n---\n", 1)[1]
+        for key in header["spec"]["inputs"]:
+            assert re.search(rf"\$\[\[ inputs\.{re.escape(key)} \]\]", body), (component, key)
+    assert "options" in _documents("attest")[0]["spec"]["inputs"]["type"]
+    assert "options" in _documents("attest")[0]["spec"]["inputs"]["fail-on"]
+    assert "options" in _documents("assert")[0]["spec"]["inputs"]["subject"]
+
+
+@needs_gcl
+def test_consumer_pipelines_match_the_gitlab_ci_schema() -> None:
+    """The consumer pipelines (the way a project includes the components) are valid too."""
+    _check_jsonschema(*sorted(str(p) for p in (FIXTURES / "pipelines").glob("*.gitlab-ci.yml")))
