@@ -86,11 +86,12 @@ def pipeline(tmp_path: Path, home: Home, cli: Callable[..., Result]) -> Callable
     """Run ``pipelines/<name>.gitlab-ci.yml`` against flow ``demo`` (template: ``flow.yml``)."""
     assert cli("create", "flow", "demo", "--template-file", FIXTURES / "flow.yml").code == 0
 
-    def run(name: str, *variables: str) -> Pipeline:
+    def run(name: str, *variables: str, source: Path | None = None) -> Pipeline:
         repo = tmp_path / "repo"
         shutil.copytree(TEMPLATES, repo / "templates")
         shutil.copytree(FIXTURES / "reports", repo / "reports")
-        shutil.copy(FIXTURES / "pipelines" / f"{name}.gitlab-ci.yml", repo / ".gitlab-ci.yml")
+        shutil.copy(source or FIXTURES / "pipelines" / f"{name}.gitlab-ci.yml",
+                    repo / ".gitlab-ci.yml")
         _git(repo, "init", "-q", "-b", "main")
         _git(repo, "remote", "add", "origin", ORIGIN)
         _git(repo, "add", "-A")
@@ -301,4 +302,21 @@ def test_inputs_map_to_one_cli_flag_each() -> None:
 @needs_gcl
 def test_consumer_pipelines_match_the_gitlab_ci_schema() -> None:
     """The consumer pipelines (the way a project includes the components) are valid too."""
-    _check_jsonschema(*sorted(str(p) for p in (FIXTURES / "pipelines").glob("*.gitlab-ci.yml")))
+    example = Path(__file__).resolve().parents[2] / "examples" / "gitlab" / ".gitlab-ci.yml"
+    _check_jsonschema(*sorted(str(p) for p in (FIXTURES / "pipelines").glob("*.gitlab-ci.yml")),
+                      str(example))
+
+
+@needs_gcl
+def test_example_pipeline_runs_green(pipeline: Callable[..., Pipeline],
+                                     cli: Callable[..., Result]) -> None:
+    """examples/gitlab/.gitlab-ci.yml: build, attest artifact + JUnit + SARIF, gate, deploy."""
+    example = Path(__file__).resolve().parents[2] / "examples" / "gitlab" / ".gitlab-ci.yml"
+    run = pipeline("example", source=example)
+    assert run.code == 0, run.output
+    assert run.jobs.get("deploy") == "PASS", run.output
+    assert cli("assert", "trail", run.sha, "--flow", "shop").code == 0
+    assert cli("verify", "ledger").code == 0
+    kinds = json.loads(cli("get", "trail", run.sha, "--flow", "shop", "--output", "json").out)
+    assert sorted(a["name"] for a in kinds["attestations"]) == ["sast", "unit-tests"]
+    assert [a["name"] for a in kinds["artifacts"]] == ["shop"]
