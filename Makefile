@@ -25,7 +25,7 @@ demo: install
 	$(PY) examples/demo/demo.py
 
 lint: install-dev
-	$(VENV)/bin/ruff check core tests bench examples
+	$(VENV)/bin/ruff check core tests bench examples actions
 	$(VENV)/bin/mypy --strict core/
 
 # The tools the wrapper tests drive (groovy, act, gitlab-ci-local), installed when missing.

@@ -164,3 +164,16 @@ trail:
       attestations:
         - {name: unit, type: generic}
 """
+
+
+def copy_of_sources(dest: Path) -> Path:
+    """This checkout's sources without caches and venvs, for tests that pip-build the core:
+    setuptools writes build/ and *.egg-info into the tree it builds, and parallel workers
+    building the checkout itself would trip over each other."""
+    import shutil
+
+    root = Path(__file__).resolve().parent.parent
+    shutil.copytree(root, dest, ignore=shutil.ignore_patterns(
+        ".venv", ".git", ".tools", "build", "*.egg-info", "__pycache__", ".affidavit",
+        ".pytest_cache", ".mypy_cache", ".ruff_cache", ".hypothesis"))
+    return dest

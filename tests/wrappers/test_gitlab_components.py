@@ -33,7 +33,7 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.helpers import Home, Result
+from tests.helpers import Home, Result, copy_of_sources
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATES = ROOT / "gitlab" / "templates"
@@ -217,10 +217,11 @@ def test_failing_assert_fails_the_job(pipeline: Callable[..., Pipeline],
 
 
 @needs_gcl
-def test_install_from_a_path(pipeline: Callable[..., Pipeline],
-                             cli: Callable[..., Result]) -> None:
+def test_install_from_a_path(pipeline: Callable[..., Pipeline], cli: Callable[..., Result],
+                             tmp_path_factory: pytest.TempPathFactory) -> None:
     """install: true pip installs ``package`` (here this checkout) into a fresh venv."""
-    run = pipeline("install", f"AFFIDAVIT_TEST_CORE={ROOT}")
+    core = copy_of_sources(tmp_path_factory.mktemp("core") / "affidavit")
+    run = pipeline("install", f"AFFIDAVIT_TEST_CORE={core}")
     assert run.jobs == {"affidavit-begin-trail": "PASS", "affidavit-attest": "PASS"}, run.output
     assert re.search(r"affidavit-attest +> affidavit \d+\.\d+", run.output)
     assert "review" in run.artifact("affidavit-attest", "affidavit-summary.md")
