@@ -76,13 +76,14 @@ def _pip_cache_dir() -> str:
     return found.stdout.strip() or str(Path.home() / ".cache/pip")
 
 
-def run_workflow(name: str, base: Path, wheel: Path, action_repo: Path) -> tuple[
-        subprocess.CompletedProcess[str], Path]:
-    """Run tests/wrappers/github/workflows/NAME under act in a fresh consumer repository."""
+def run_workflow(name: str, base: Path, wheel: Path, action_repo: Path,
+                 source: Path | None = None) -> tuple[subprocess.CompletedProcess[str], Path]:
+    """Run tests/wrappers/github/workflows/NAME (or ``source``) under act in a fresh consumer
+    repository."""
     consumer, out = base / "consumer", base / "out"
     (consumer / ".github/workflows").mkdir(parents=True)
     out.mkdir()
-    shutil.copy(WORKFLOWS / name, consumer / ".github/workflows" / name)
+    shutil.copy(source or WORKFLOWS / name, consumer / ".github/workflows" / name)
     shutil.copytree(FIXTURES, consumer / "fixtures")
     git = ["git", "-c", "user.name=Test", "-c", "user.email=test@example.com"]
     subprocess.run(["git", "init", "-q", "-b", "main"], cwd=consumer, check=True)
@@ -96,6 +97,7 @@ def run_workflow(name: str, base: Path, wheel: Path, action_repo: Path) -> tuple
          "--local-repository", f"{OWNER_REPO}={action_repo}", "--no-cache-server",
          "--env", f"AFFIDAVIT_LEDGER={out / 'ledger.db'}",
          "--env", f"AFFIDAVIT_TEST_CORE={wheel}",
+         "--env", f"AFFIDAVIT_CORE_PATH={wheel}",
          "--env", f"AFFIDAVIT_TEST_OUT={out}",
          "--env", f"AFFIDAVIT_TEST_PIP_CACHE={_pip_cache_dir()}"],
         cwd=consumer, env=env, capture_output=True, text=True, timeout=300)
@@ -290,3 +292,12 @@ def test_no_expressions_inside_run_scripts() -> None:
     for path in ACTIONS.glob("*/action.yml"):
         for step in yaml.safe_load(path.read_text())["runs"]["steps"]:
             assert "${{" not in step.get("run", ""), path
+
+
+def test_example_workflow_runs_green(tmp_path_factory: pytest.TempPathFactory, core_wheel: Path,
+                                     action_repo: Path) -> None:
+    """examples/github/workflow.yml: build, attest artifact + JUnit + SARIF, assert, deploy."""
+    result, out = run_workflow("workflow.yml", tmp_path_factory.mktemp("example"), core_wheel,
+                               action_repo, source=ROOT / "examples/github/workflow.yml")
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
+    assert "deploying shop" in result.stdout
