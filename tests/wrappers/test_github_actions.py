@@ -41,6 +41,8 @@ def _tool(name: str) -> str | None:
 
 
 ACT = _tool("act")
+VENV_AFFIDAVIT = Path(sys.executable).parent / "affidavit"
+
 pytestmark = pytest.mark.skipif(
     ACT is None, reason="act is not installed (run tests/wrappers/install-github.sh)")
 
@@ -301,3 +303,13 @@ def test_example_workflow_runs_green(tmp_path_factory: pytest.TempPathFactory, c
                                action_repo, source=ROOT / "examples/github/workflow.yml")
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
     assert "deploying shop" in result.stdout
+    ledger = out / "ledger.db"  # act's --env wins over the workflow's env
+    assert ledger.is_file(), sorted(p.name for p in out.iterdir())
+    env = {**os.environ, "AFFIDAVIT_LEDGER": str(ledger),
+           "AFFIDAVIT_CACHE_DIR": str(out / "client-cache")}
+    flows = subprocess.run([str(VENV_AFFIDAVIT), "list", "trails", "--flow", "shop", "--output",
+                            "json"], env=env, capture_output=True, text=True, check=True)
+    assert [t["status"] for t in json.loads(flows.stdout)] == ["COMPLIANT"]
+    verified = subprocess.run([str(VENV_AFFIDAVIT), "verify", "ledger"], env=env,
+                              capture_output=True, text=True)
+    assert verified.returncode == 0, verified.stderr
