@@ -396,6 +396,39 @@ def test_pipeline_records_into_the_ledger(
     assert subprocess.run([cli, "verify", "ledger"], capture_output=True).returncode == 0
 
 
+@pytest.mark.skipif(not SHELLS, reason="no POSIX shell")
+def test_example_jenkinsfile_runs_green_and_leaves_a_verified_ledger(
+        recorded: dict[str, Any], tmp_path: Path) -> None:
+    """Every `sh` of examples/jenkins/Jenkinsfile (the user's and the steps'), replayed in order
+    in a Jenkins-like checkout with the real CLI: the trail ends COMPLIANT and verifies."""
+    cli = str(VENV_BIN / "affidavit")
+    git = ["git", "-c", "user.name=Jenkins", "-c", "user.email=jenkins@example.com"]
+    subprocess.run([*git, "init", "-q", "."], cwd=tmp_path, check=True)
+    subprocess.run([*git, "commit", "-q", "--allow-empty", "-m", "build me"], cwd=tmp_path,
+                   check=True)
+    commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=tmp_path, check=True,
+                            capture_output=True, text=True).stdout.strip()
+    jenkins = {"JENKINS_URL": "https://jenkins.example/", "GIT_COMMIT": commit,
+               "BUILD_URL": "https://jenkins.example/job/shop/7/"}
+    run = recorded["jenkinsfile-example"]
+    assert run["error"] is None
+    for call in run["calls"]:
+        if call["step"] != "sh" or call.get("label") == "install affidavit":
+            continue
+        result = _run_sh({"script": call["script"], "env": call.get("env", [])}, SHELLS[0],
+                         tmp_path, jenkins)
+        assert result.returncode == 0, (call.get("label"), result.stdout, result.stderr)
+    assert "deploying shop" in result.stdout
+    ledger = dict(os.environ)  # the test's own ledger (AFFIDAVIT_LEDGER), as the steps saw it
+    trail = json.loads(subprocess.run(
+        [cli, "get", "trail", commit, "--flow", "shop", "--output", "json"], env=ledger,
+        check=True, capture_output=True, text=True).stdout)
+    assert trail["status"] == "COMPLIANT"
+    assert sorted(a["name"] for a in trail["attestations"]) == ["sast", "unit-tests"]
+    assert subprocess.run([cli, "verify", "ledger"], env=ledger,
+                          capture_output=True).returncode == 0
+
+
 # --- whole pipelines ------------------------------------------------------------------------------
 
 
