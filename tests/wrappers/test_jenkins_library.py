@@ -360,6 +360,18 @@ def test_hostile_values_reach_the_cli_verbatim(
     assert (tmp_path / summary).read_text(encoding="utf-8") == "### stub summary\n"
 
 
+def _jenkins_checkout(folder: Path, build_url: str) -> tuple[str, dict[str, str]]:
+    """A git checkout with one commit, and the variables Jenkins would set for its build."""
+    git = ["git", "-c", "user.name=Jenkins", "-c", "user.email=jenkins@example.com"]
+    subprocess.run([*git, "init", "-q", "."], cwd=folder, check=True)
+    subprocess.run([*git, "commit", "-q", "--allow-empty", "-m", "build me"], cwd=folder,
+                   check=True)
+    commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=folder, check=True,
+                            capture_output=True, text=True).stdout.strip()
+    return commit, {"JENKINS_URL": "https://jenkins.example/", "GIT_COMMIT": commit,
+                    "BUILD_URL": build_url}
+
+
 # --- end to end with the real CLI -----------------------------------------------------------------
 
 
@@ -369,14 +381,8 @@ def test_pipeline_records_into_the_ledger(
     """begin trail, attest junit, assert trail, as a Jenkins build of a git checkout runs them:
     the steps pass no trail, commit or build URL; the CLI takes them from Jenkins' variables."""
     cli = str(VENV_BIN / "affidavit")
-    git = ["git", "-c", "user.name=Jenkins", "-c", "user.email=jenkins@example.com"]
-    subprocess.run([*git, "init", "-q", "."], cwd=tmp_path, check=True)
-    subprocess.run([*git, "commit", "-q", "--allow-empty", "-m", "build me"], cwd=tmp_path,
-                   check=True)
-    commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=tmp_path, check=True,
-                            capture_output=True, text=True).stdout.strip()
-    jenkins = {"JENKINS_URL": "https://jenkins.example/", "GIT_COMMIT": commit,
-               "BUILD_URL": "https://jenkins.example/job/app/7/", "AFFIDAVIT_API_TOKEN": "secret"}
+    commit, jenkins = _jenkins_checkout(tmp_path, "https://jenkins.example/job/app/7/")
+    jenkins["AFFIDAVIT_API_TOKEN"] = "secret"
     subprocess.run([cli, "create", "flow", "demo"], check=True, capture_output=True)
     for key in ("begin-e2e", "attest-junit-e2e", "assert-trail"):
         result = _run_sh(_sh(recorded, key), shell, tmp_path, jenkins)
@@ -402,14 +408,7 @@ def test_example_jenkinsfile_runs_green_and_leaves_a_verified_ledger(
     """Every `sh` of examples/jenkins/Jenkinsfile (the user's and the steps'), replayed in order
     in a Jenkins-like checkout with the real CLI: the trail ends COMPLIANT and verifies."""
     cli = str(VENV_BIN / "affidavit")
-    git = ["git", "-c", "user.name=Jenkins", "-c", "user.email=jenkins@example.com"]
-    subprocess.run([*git, "init", "-q", "."], cwd=tmp_path, check=True)
-    subprocess.run([*git, "commit", "-q", "--allow-empty", "-m", "build me"], cwd=tmp_path,
-                   check=True)
-    commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=tmp_path, check=True,
-                            capture_output=True, text=True).stdout.strip()
-    jenkins = {"JENKINS_URL": "https://jenkins.example/", "GIT_COMMIT": commit,
-               "BUILD_URL": "https://jenkins.example/job/shop/7/"}
+    commit, jenkins = _jenkins_checkout(tmp_path, "https://jenkins.example/job/shop/7/")
     run = recorded["jenkinsfile-example"]
     assert run["error"] is None
     for call in run["calls"]:
