@@ -1,6 +1,6 @@
 # Shared by the composite actions' run steps (sourced, not executed). Only plumbing: drop empty
-# inputs, mask the token, split the free `args` input, run the CLI once with --output json, turn its
-# result into step outputs and its markdown rendering into the job summary.
+# inputs, mask the token, split the free `args` input, run the CLI once with --output json (the
+# core writes the markdown job summary) and turn its result into step outputs.
 
 affidavit_prepare() {
   local name
@@ -21,11 +21,15 @@ sys.stdout.write("".join(a + "\0" for a in shlex.split(sys.argv[1])))' "$AFFIDAV
   unset AFFIDAVIT_ACTION_ARGS
 }
 
-# affidavit_run ARGS...: `affidavit ARGS... --output json`, exit status kept.
+# affidavit_run ARGS...: `affidavit ARGS... --output json`, the core appending its markdown
+# summary to the job summary itself (--summary-file); exit status kept.
 affidavit_run() {
-  local result status=0
+  local result status=0 summary=()
   result="$(mktemp)"
-  affidavit "$@" --output json > "$result" || status=$?
+  if [[ -n "${GITHUB_STEP_SUMMARY:-}" ]]; then
+    summary=(--summary-file "$GITHUB_STEP_SUMMARY")
+  fi
+  affidavit "$@" --output json "${summary[@]}" > "$result" || status=$?
   cat "$result"
   if [[ -s "$result" ]]; then
     "$(affidavit_python)" "$GITHUB_ACTION_PATH/../outputs.py" "$result"

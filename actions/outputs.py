@@ -1,13 +1,12 @@
-"""Turn the JSON result of one `affidavit … --output json` call into step outputs and a summary.
+"""Turn the JSON result of one `affidavit … --output json` call into step outputs.
 
 Usage: python outputs.py RESULT.json — appends `entry-index`, `compliant` and `fingerprint` to
-$GITHUB_OUTPUT and the core's own markdown rendering of the same result to $GITHUB_STEP_SUMMARY.
+$GITHUB_OUTPUT. (The job summary is written by the core itself, `--summary-file`.)
 """
 
 import json
 import os
 import sys
-from types import SimpleNamespace
 
 
 def main(path: str) -> None:
@@ -23,19 +22,6 @@ def main(path: str) -> None:
     }
     with open(os.environ["GITHUB_OUTPUT"], "a", encoding="utf-8") as out:
         out.writelines(f"{key}={value}\n" for key, value in outputs.items())
-
-    from affidavit.cli.markdown import render
-
-    recorded = SimpleNamespace(
-        entry=result["entry"],
-        reasons=result.get("reasons") or [],
-        dry_run=bool(result.get("dry_run")),
-        entry_index=result.get("index"),
-    )
-    summary = os.environ.get("GITHUB_STEP_SUMMARY")
-    if summary:
-        with open(summary, "a", encoding="utf-8") as out:
-            out.write(render(recorded) + "\n\n")
 
 
 if __name__ == "__main__":

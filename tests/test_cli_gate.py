@@ -157,3 +157,19 @@ def test_get_trail_shows_the_latest_report_and_history_on_request(cli: Cli,
     doc = json.loads(cli("get", "trail", "c1", "--flow", "shop", "--output", "json").out)
     assert [(a["entry"], a["superseded"]) for a in doc["attestations"]] == [(3, True),
                                                                            (4, False)]
+
+
+def test_summary_file_gets_the_markdown_whatever_the_output(
+        cli: Cli, flow: dict[str, str], tmp_path: Path, home: Home) -> None:
+    summary = tmp_path / "summary.md"
+    out = _attest(cli, "review", False, "--output", "json", "--summary-file", summary)
+    assert json.loads(out.out)["entry"]["record"]["name"] == "review"
+    gate = cli("assert", "trail", "c1", "--flow", "shop", "--summary-file", summary)
+    assert gate.code == 1 and gate.out.startswith("NON_COMPLIANT: ")
+    text = summary.read_text()
+    assert text.startswith("### ❌ review (generic): not compliant\n")
+    assert "### ❌ trail shop/c1: NON_COMPLIANT" in text
+    before = state(home)
+    bad = _attest(cli, "review", True, "--summary-file", tmp_path / "missing-dir" / "s.md")
+    assert bad.code == 2 and "--summary-file" in bad.err
+    assert state(home) == before

@@ -51,6 +51,7 @@ def assert_approval(p: argparse.ArgumentParser) -> None:
     opt.add(p, "--poll", metavar="DURATION", help="with --wait: how often to look (default 5s)")
     opt.add_ledger(p)
     opt.add_output(p, ("table", "json", "markdown"))
+    opt.add_summary_file(p)
     p.set_defaults(handler=_assert_approval)
 
 
@@ -107,4 +108,4 @@ def _assert_approval(args: argparse.Namespace) -> int:
         ledger = open_ledger(args.ledger, create=False)
         result = approvals.approval_status(ledger, args.flow, args.trail, args.name)
     result["status"] = result["status"].upper().replace(" ", "_")
-    return report(args.output, result)
+    return report(args.output, result, args.summary_file)

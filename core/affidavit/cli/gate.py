@@ -20,6 +20,7 @@ _OUTPUTS = ("table", "json", "markdown")
 def _common(p: argparse.ArgumentParser) -> None:
     opt.add_ledger(p)
     opt.add_output(p, _OUTPUTS)
+    opt.add_summary_file(p)
 
 
 def assert_trail(p: argparse.ArgumentParser) -> None:
@@ -48,15 +49,21 @@ def assert_attestation(p: argparse.ArgumentParser) -> None:
     p.set_defaults(handler=_assert_attestation)
 
 
-def report(output: str | None, result: dict[str, Any]) -> int:
-    """Print a gate's result; 0 when compliant, 1 when not."""
+def _markdown(result: dict[str, Any]) -> str:
+    mark = "✅" if result["compliant"] else "❌"
+    lines = [f"### {mark} {result['subject']}: {result['status']}", ""]
+    lines += [f"- {reason}" for reason in result["reasons"]]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def report(output: str | None, result: dict[str, Any], summary_file: str | None = None) -> int:
+    """Print a gate's result (and append its markdown to ``summary_file``); 0 when compliant,
+    1 when not."""
+    opt.append_summary(summary_file, _markdown(result))
     if output == "json":
         emit_json(result)
     elif output == "markdown":
-        mark = "✅" if result["compliant"] else "❌"
-        lines = [f"### {mark} {result['subject']}: {result['status']}", ""]
-        lines += [f"- {reason}" for reason in result["reasons"]]
-        sys.stdout.write("\n".join(lines).rstrip() + "\n")
+        sys.stdout.write(_markdown(result))
     else:
         sys.stdout.write(f"{result['status']}: {result['subject']}\n")
         sys.stdout.write("".join(f"  - {reason}\n" for reason in result["reasons"]))
@@ -82,8 +89,8 @@ def _assert_trail(args: argparse.Namespace) -> int:
         name = (detect(os.environ) or {}).get("commit")
         if name is None:
             raise UsageError("assert trail needs a trail NAME (outside CI there is no default)")
-    return report(args.output, gate.assert_trail(_ledger(args), args.flow,
-                                                 opt.required(name, "trail name")))
+    result = gate.assert_trail(_ledger(args), args.flow, opt.required(name, "trail name"))
+    return report(args.output, result, args.summary_file)
 
 
 def _assert_artifact(args: argparse.Namespace) -> int:
@@ -91,11 +98,13 @@ def _assert_artifact(args: argparse.Namespace) -> int:
 
     fingerprint = gate.resolve_fingerprint(opt.required(args.artifact, "artifact"),
                                            args.artifact_type)
-    return report(args.output, gate.assert_artifact(_ledger(args), fingerprint, args.flow))
+    result = gate.assert_artifact(_ledger(args), fingerprint, args.flow)
+    return report(args.output, result, args.summary_file)
 
 
 def _assert_attestation(args: argparse.Namespace) -> int:
     from affidavit.api import gate
 
-    return report(args.output, gate.assert_attestation(
-        _ledger(args), args.flow, args.trail, opt.required(args.name, "attestation name")))
+    result = gate.assert_attestation(_ledger(args), args.flow, args.trail,
+                                     opt.required(args.name, "attestation name"))
+    return report(args.output, result, args.summary_file)

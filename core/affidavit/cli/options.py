@@ -23,6 +23,8 @@ __all__ = [
     "add_ledger",
     "add_output",
     "add_dry_run",
+    "add_summary_file",
+    "append_summary",
     "resolve",
     "required",
     "comma_list",
@@ -65,6 +67,24 @@ def add_output(
 ) -> None:
     """``--output FORMAT``."""
     add(parser, "--output", choices=choices, help=f"output format (default {choices[0]})")
+
+
+def add_summary_file(parser: argparse.ArgumentParser) -> None:
+    """``--summary-file PATH``: also append the markdown summary there (a CI job summary),
+    whatever ``--output`` prints, so one call gives a wrapper both JSON and the summary."""
+    add(parser, "--summary-file", metavar="PATH",
+        help="also append the markdown summary to this file (e.g. $GITHUB_STEP_SUMMARY)")
+
+
+def append_summary(path: str | None, text: str) -> None:
+    """Append ``text`` to the ``--summary-file``, naming the file when it cannot be written."""
+    if not path:
+        return
+    try:
+        with open(path, "a", encoding="utf-8") as out:
+            out.write(text.rstrip("\n") + "\n\n")
+    except OSError as exc:
+        raise UsageError(f"--summary-file {path}: {exc.strerror}") from None
 
 
 def add_dry_run(parser: argparse.ArgumentParser) -> None:

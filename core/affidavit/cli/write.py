@@ -40,6 +40,7 @@ def _common(parser: argparse.ArgumentParser,
     opt.add_ledger(parser)
     opt.add_dry_run(parser)
     opt.add_output(parser, outputs)
+    opt.add_summary_file(parser)
 
 
 def _trail_flags(parser: argparse.ArgumentParser, name_required: bool = True) -> None:
@@ -127,6 +128,10 @@ def show(args: argparse.Namespace, recorded: Any) -> int:
     exit 1 when the attestation is not compliant."""
     record = recorded.entry["record"]
     code = 1 if getattr(args, "assert_gate", None) and record.get("compliant") is False else 0
+    if getattr(args, "summary_file", None):
+        from affidavit.cli.markdown import render
+
+        opt.append_summary(args.summary_file, render(recorded))
     if args.output == "json":
         emit_json(recorded.to_json())
         return code
@@ -159,6 +164,10 @@ def show(args: argparse.Namespace, recorded: Any) -> int:
 def open_for_write(args: argparse.Namespace) -> Any:
     from affidavit.ledger.registry import open_ledger
 
+    summary = getattr(args, "summary_file", None)
+    if summary and not os.path.isdir(os.path.dirname(os.path.abspath(summary))):
+        # refused before anything is recorded, not after
+        raise UsageError(f"--summary-file {summary}: its directory does not exist")
     return open_ledger(args.ledger, create=not args.dry_run)
 
 
