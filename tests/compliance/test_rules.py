@@ -1,4 +1,4 @@
-"""Tests of the custom-type rule language (compliance/rules.py, rules_parser.py): what every
+"""The rule language (compliance/rules.py and its lexer, parser, AST, values and evaluator):
 operator means, the reason a failing rule gives, the position a malformed rule is refused at,
 hostile texts and data, and properties over arbitrary text and arbitrary JSON."""
 
