@@ -9,7 +9,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from affidavit import canonical
-from affidavit.compliance.verdict import artifact_verdict, latest_attestations, trail_verdict
+from affidavit.compliance.verdict import (
+    artifact_verdict,
+    judge_trail,
+    latest_attestations,
+    trail_verdict,
+)
 from affidavit.errors import IntegrityError, NotFoundError, UsageError
 from affidavit.ledger import index
 
@@ -60,13 +65,18 @@ def _fold(records: list[Record], fields: tuple[str, ...]) -> Record:
     return state
 
 
-def flow_state(ledger: Ledger, name: str) -> Record:
-    """A flow's current description and template, when it was created and its trails."""
+def _flow_entries(ledger: Ledger, name: str) -> list[tuple[int, Record]]:
     entries = [
         (i, e) for i, e in entries_under(ledger, index.flow_key(name)) if e["kind"] == "flow"
     ]
     if not entries:
         raise NotFoundError(f"flow {name!r} does not exist")
+    return entries
+
+
+def flow_state(ledger: Ledger, name: str) -> Record:
+    """A flow's current description and template, when it was created and its trails."""
+    entries = _flow_entries(ledger, name)
     state = _fold([e["record"] for _, e in entries], ("description", "template"))
     template_entry = max((i for i, e in entries if "template" in e["record"]), default=None)
     trails = [k.split("/", 1)[1] for k in ledger.keys(f"trail:{name}/")]
@@ -86,21 +96,16 @@ def trail_state(ledger: Ledger, flow: str, name: str,
                 extra: list[tuple[int, Record]] | None = None) -> Record:
     """Everything reported to a trail, and its verdict; ``extra`` entries (not in the log)
     are counted as if appended, which is how a dry run shows the verdict it would cause."""
-    flow_info = flow_state(ledger, flow)
+    flow_entries = _flow_entries(ledger, flow)
     entries = entries_under(ledger, index.trail_key(flow, name)) + (extra or [])
     if not entries:
         raise NotFoundError(f"trail {name!r} does not exist in flow {flow!r}")
     trail_records = [e["record"] for _, e in entries if e["kind"] == "trail"]
     state = _fold(trail_records, ("description", "template"))
-    template = state.get("template") or flow_info["template"]
-    trail_template_entry = max((i for i, e in entries if e["kind"] == "trail"
-                                and "template" in e["record"]), default=None)
-    template_entry = (trail_template_entry if state.get("template")
-                      else flow_info["template_entry"])
+    template, verdict = judge_trail(flow_entries, entries)
+    template_entry = verdict["template_entry"]
     artifacts = [(i, e["record"]) for i, e in entries if e["kind"] == "artifact"]
     attestations = [(i, e["record"]) for i, e in entries if e["kind"] == "attestation"]
-    verdict = trail_verdict(template, artifacts, attestations)
-    verdict["template_entry"] = template_entry
     current = {i for i, _ in latest_attestations(attestations).values()}
     # Each approver's latest word counts towards an approval, not just the latest approver's.
     by_approver = {(r["name"], r["statement"]["predicate"]["approver"]): i

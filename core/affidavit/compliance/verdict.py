@@ -18,6 +18,7 @@ __all__ = [
     "NON_COMPLIANT",
     "INCOMPLETE",
     "trail_verdict",
+    "judge_trail",
     "artifact_verdict",
     "approval_state",
     "commit_authors",
@@ -215,3 +216,21 @@ def artifact_verdict(verdict: Record, fingerprint: str) -> Record:
     missing = any(i["kind"] == "missing" for i in mine)
     status = NON_COMPLIANT if non_compliant else INCOMPLETE if missing else COMPLIANT
     return {"status": status, "reasons": [i["reason"] for i in mine]}
+
+
+def judge_trail(flow_entries: list[tuple[int, Record]],
+                trail_entries: list[tuple[int, Record]]) -> tuple[Record | None, Record]:
+    """The template in force and the verdict of a trail, from its log entries and its flow's,
+    as the ledger and ``verify package`` both compute them: the latest trail template if any,
+    else the latest flow template; the verdict's ``template_entry`` names its entry."""
+    def latest_template(entries: list[tuple[int, Record]], kind: str) -> tuple[int, Record] | None:
+        found = [(i, e["record"]["template"]) for i, e in entries
+                 if e["kind"] == kind and "template" in e["record"]]
+        return max(found, key=lambda pair: pair[0]) if found else None
+
+    chosen = latest_template(trail_entries, "trail") or latest_template(flow_entries, "flow")
+    artifacts = [(i, e["record"]) for i, e in trail_entries if e["kind"] == "artifact"]
+    attestations = [(i, e["record"]) for i, e in trail_entries if e["kind"] == "attestation"]
+    verdict = trail_verdict(chosen[1] if chosen else None, artifacts, attestations)
+    verdict["template_entry"] = chosen[0] if chosen else None
+    return (chosen[1] if chosen else None), verdict

@@ -86,7 +86,6 @@ def verify_package(path: Path, public_key: str) -> dict[str, Any]:
 def _verify(zf: zipfile.ZipFile, where: Path, verifier: Any) -> dict[str, Any]:
     from pydantic import ValidationError
 
-    from affidavit.compliance.verdict import trail_verdict
     from affidavit.models.records import ENTRY
 
     names = _names(zf, where)
@@ -178,27 +177,17 @@ def _verify(zf: zipfile.ZipFile, where: Path, verifier: Any) -> dict[str, Any]:
                 f"package {where}: entry {position} says compliant={record['compliant']} but "
                 f"its predicate yields {again}")
 
+    from affidavit.compliance.verdict import judge_trail
+
     for claimed in manifest.get("trails", []):
-        records = [(i, e) for i, e in sorted(entries.items())]
-        flow_tpl = None
-        trail_tpl = None
-        artifacts, attestations = [], []
-        for i, e in records:
-            r = e["record"]
-            if e["kind"] == "flow" and r["name"] == claimed["flow"] and "template" in r:
-                flow_tpl = r["template"]
-            if r.get("flow") != claimed["flow"]:
-                continue
-            trail_name = r["name"] if e["kind"] == "trail" else r.get("trail")
-            if trail_name != claimed["trail"]:
-                continue
-            if e["kind"] == "trail" and "template" in r:
-                trail_tpl = r["template"]
-            elif e["kind"] == "artifact":
-                artifacts.append((i, r))
-            elif e["kind"] == "attestation":
-                attestations.append((i, r))
-        status = trail_verdict(trail_tpl or flow_tpl, artifacts, attestations)["status"]
+        ordered = sorted(entries.items())
+        flow_entries = [(i, e) for i, e in ordered
+                        if e["kind"] == "flow" and e["record"]["name"] == claimed["flow"]]
+        trail_entries = [(i, e) for i, e in ordered if e["kind"] != "flow"
+                         and e["record"].get("flow") == claimed["flow"]
+                         and (e["record"]["name"] if e["kind"] == "trail"
+                              else e["record"].get("trail")) == claimed["trail"]]
+        status = judge_trail(flow_entries, trail_entries)[1]["status"]
         if status != claimed.get("status"):
             raise IntegrityError(
                 f"package {where}: trail {claimed['flow']}/{claimed['trail']} recomputes as "
