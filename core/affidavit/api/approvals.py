@@ -68,19 +68,24 @@ def approval_status(ledger: Ledger, flow: str, trail: str, name: str) -> dict[st
     approval slot of that name when there is one; else one approval from whoever the latest
     request named (anyone, without a request)."""
     from affidavit.api import query
-    from affidavit.compliance.verdict import approval_state, commit_authors
+    from affidavit.compliance.verdict import approval_state, commit_authors, judge_trail
+    from affidavit.errors import NotFoundError
+    from affidavit.ledger import index
 
-    state = query.trail_state(ledger, flow, trail)
+    entries = query.entries_under(ledger, index.trail_key(flow, trail))
+    if not entries:
+        raise NotFoundError(f"trail {trail!r} does not exist in flow {flow!r}")
+    template, _ = judge_trail(query.flow_entries(ledger, flow), entries)
     wanted: dict[str, Any] = {"name": name, "type": "approval"}
-    slots = (state["template"] or {}).get("trail", {}).get("attestations", [])
+    slots = (template or {}).get("trail", {}).get("attestations", [])
     wanted.update(next((s for s in slots if s["name"] == name and s["type"] == "approval"), {}))
-    records = [(a["entry"], a) for a in _full_attestations(ledger, flow, trail)]
+    records = [(i, e["record"]) for i, e in entries if e["kind"] == "attestation"]
     requests = [r for _, r in records if r["type"] == "approval-request" and r["name"] == name]
     allowed = set(requests[-1]["statement"]["predicate"]["approvers"]) if requests else None
     if allowed is not None:
         records = [(i, r) for i, r in records if r["type"] != "approval" or
                    r["statement"]["predicate"]["approver"] in allowed]
-    artifacts = [(a["entry"], a) for a in state["artifacts"]]
+    artifacts = [(i, e["record"]) for i, e in entries if e["kind"] == "artifact"]
     result = approval_state(records, wanted, commit_authors(artifacts, records))
     status = "denied" if result["denied"] else "approved" if result["enough"] else "pending"
     reasons = ([f"denied by {', '.join(result['denied'])}"] if result["denied"] else
@@ -89,15 +94,6 @@ def approval_status(ledger: Ledger, flow: str, trail: str, name: str) -> dict[st
             "compliant": status == "approved", "approved_by": result["approved"],
             "denied_by": result["denied"], "requested": sorted(allowed or []),
             "reasons": reasons}
-
-
-def _full_attestations(ledger: Ledger, flow: str, trail: str) -> list[dict[str, Any]]:
-    from affidavit.api import query
-    from affidavit.ledger import index
-
-    return [{"entry": i, **e["record"]} for i, e in
-            query.entries_under(ledger, index.trail_key(flow, trail))
-            if e["kind"] == "attestation"]
 
 
 def wait_for_approval(open_ledger: Callable[[], Ledger], flow: str, trail: str, name: str, *,

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 __all__ = [
     "entries_under",
     "entry_under",
+    "flow_entries",
     "flow_state",
     "trail_state",
     "artifact_state",
@@ -65,7 +66,8 @@ def _fold(records: list[Record], fields: tuple[str, ...]) -> Record:
     return state
 
 
-def _flow_entries(ledger: Ledger, name: str) -> list[tuple[int, Record]]:
+def flow_entries(ledger: Ledger, name: str) -> list[tuple[int, Record]]:
+    """A flow's own entries (creation and changes), in log order."""
     entries = [
         (i, e) for i, e in entries_under(ledger, index.flow_key(name)) if e["kind"] == "flow"
     ]
@@ -76,7 +78,7 @@ def _flow_entries(ledger: Ledger, name: str) -> list[tuple[int, Record]]:
 
 def flow_state(ledger: Ledger, name: str) -> Record:
     """A flow's current description and template, when it was created and its trails."""
-    entries = _flow_entries(ledger, name)
+    entries = flow_entries(ledger, name)
     state = _fold([e["record"] for _, e in entries], ("description", "template"))
     template_entry = max((i for i, e in entries if "template" in e["record"]), default=None)
     trails = [k.split("/", 1)[1] for k in ledger.keys(f"trail:{name}/")]
@@ -96,13 +98,13 @@ def trail_state(ledger: Ledger, flow: str, name: str,
                 extra: list[tuple[int, Record]] | None = None) -> Record:
     """Everything reported to a trail, and its verdict; ``extra`` entries (not in the log)
     are counted as if appended, which is how a dry run shows the verdict it would cause."""
-    flow_entries = _flow_entries(ledger, flow)
+    own = flow_entries(ledger, flow)
     entries = entries_under(ledger, index.trail_key(flow, name)) + (extra or [])
     if not entries:
         raise NotFoundError(f"trail {name!r} does not exist in flow {flow!r}")
     trail_records = [e["record"] for _, e in entries if e["kind"] == "trail"]
     state = _fold(trail_records, ("description", "template"))
-    template, verdict = judge_trail(flow_entries, entries)
+    template, verdict = judge_trail(own, entries)
     template_entry = verdict["template_entry"]
     artifacts = [(i, e["record"]) for i, e in entries if e["kind"] == "artifact"]
     attestations = [(i, e["record"]) for i, e in entries if e["kind"] == "attestation"]
