@@ -106,7 +106,7 @@ def test_trail_package_layout(
     at = world["at"]
     entries = sorted(at[k] for k in ("flow", "t1", "app", "unit", "unit-again", "scan"))
     assert _names(package) == {
-        "checkpoint", "manifest.json", "README.md",
+        "checkpoint", "manifest.json", "README.md", "proofs/map.json",
         *(f"entries/{i}.json" for i in entries), *(f"proofs/{i}.json" for i in entries),
         "evidence/unit/report.txt", "evidence/unit/report-2.txt", "evidence/unit/log.txt",
         "evidence/scan/scan.sarif",
@@ -132,10 +132,12 @@ def test_trail_package_layout(
         proof.verify_inclusion(leaf_hash(data), i, checkpoint.size, hashes, checkpoint.root)
 
     manifest = json.loads(_read(package, "manifest.json"))
-    assert manifest["format"] == "affidavit-evidence-package/v1"
+    assert manifest["format"] == "affidavit-evidence-package/v2"
     assert manifest["ledger"]["verifier_key"] == world["key"]
     assert manifest["checkpoint"] == {"size": checkpoint.size,
-                                      "root": base64.b64encode(checkpoint.root).decode()}
+                                      "root": base64.b64encode(checkpoint.root).decode(),
+                                      "map": checkpoint.extensions[0].split(" ")[1]}
+    assert manifest["keys"] == [f"flowdef:{FLOW}", f"trail:{FLOW}/{TRAIL}"]
     assert manifest["trails"] == [{"flow": FLOW, "trail": TRAIL, "status": "COMPLIANT"}]
     assert manifest["entries"] == entries
     assert sorted((e["path"], e["sha256"], e["entry"]) for e in manifest["evidence"]) == sorted([
@@ -147,7 +149,7 @@ def test_trail_package_layout(
     ])
 
     readme = _read(package, "README.md").decode()
-    assert readme.startswith(f"# Evidence package: {FLOW}\n")
+    assert readme.startswith(f"# Evidence package: trail {FLOW}/{TRAIL}\n")
     assert world["key"] in readme
     assert f"## Trail {FLOW}/{TRAIL}: COMPLIANT" in readme
     assert "evidence/unit/report-2.txt" in readme
@@ -173,23 +175,34 @@ def test_artifact_package_holds_every_trail_of_the_flow(
     result = cli("evidence", "package", "--flow", FLOW, "--fingerprint", FP.upper(), "-o", out)
     assert result.code == 0, str(result)
     at = world["at"]
+    # Every entry carrying the fingerprint (the other flow's report too: the map proves the
+    # artifact's entries complete), and the trails of the flow asked for, whole.
     entries = sorted(at[k] for k in ("flow", "t1", "app", "unit", "unit-again", "scan", "t2",
-                                     "t2-app", "t2-unit"))
+                                     "t2-app", "t2-unit", "o1-app"))
     names = _names(out)
     assert {n for n in names if n.startswith("entries/")} == {
         f"entries/{i}.json" for i in entries}
-    assert f"entries/{at['o1-app']}.json" not in names  # the other flow stays out
+    assert f"entries/{at['o1']}.json" not in names  # the other flow's trail stays out
     manifest = json.loads(_read(out, "manifest.json"))
     assert manifest["scope"] == {"flow": FLOW, "trail": None, "fingerprint": FP}
+    assert manifest["keys"] == [f"artifact:{FP}", f"flowdef:{FLOW}", f"trail:{FLOW}/{TRAIL}",
+                                f"trail:{FLOW}/t2"]
     assert manifest["trails"] == [
         {"flow": FLOW, "trail": TRAIL, "status": "COMPLIANT"},
         {"flow": FLOW, "trail": "t2", "status": "NON_COMPLIANT"}]
     verified = cli("verify", "package", out, "--public-key", world["key"])
     assert verified.code == 0, str(verified)
 
+    everywhere = tmp_path / "everywhere.zip"
+    assert cli("evidence", "package", "--fingerprint", FP, "-o", everywhere).code == 0
+    manifest = json.loads(_read(everywhere, "manifest.json"))
+    assert [(t["flow"], t["trail"]) for t in manifest["trails"]] == [
+        (FLOW, TRAIL), (FLOW, "t2"), ("other", "o1")]
+    assert cli("verify", "package", everywhere, "--public-key", world["key"]).code == 0
+
 
 def test_name_clash_disambiguation_keeps_extension() -> None:
-    from affidavit.evidence.package import evidence_path
+    from affidavit.evidence.layout import evidence_path
 
     taken: dict[str, str] = {}
     assert evidence_path("unit", "r.xml", taken, "1" * 64) == "evidence/unit/r.xml"
@@ -220,10 +233,11 @@ def test_verify_package_ok(cli: Cli, world: dict[str, Any], package: Path) -> No
     result = cli("verify", "package", package, "--public-key", world["key"])
     assert result.code == 0, str(result)
     assert result.err == ""
-    assert result.out.count("\n") == 1
     origin = world["key"].split("+")[0]
-    assert result.out == (f"verified {package.name}: 6 entries and 4 evidence files included "
-                          f"in checkpoint {origin} @ {world['size']}\n")
+    assert result.out == (f"verified {package.name}: 6 entries and 4 evidence files, complete "
+                          f"for flowdef:{FLOW}, trail:{FLOW}/{TRAIL}, included in checkpoint "
+                          f"{origin} @ {world['size']}\n"
+                          f"COMPLIANT: trail {FLOW}/{TRAIL} (recomputed from the package)\n")
     as_json = cli("verify", "package", package, "--public-key", world["key"],
                   "--output", "json").json()
     assert as_json["verified"] is True
@@ -332,7 +346,7 @@ def _tamper_cases(package: Path, at: dict[str, int]) -> dict[str, dict[str, Any]
         "manifest-row-moved": {"replace": {"manifest.json": manifest_with(move_row)},
                                "needle": "scan.sarif"},
         "manifest-missing": {"drop": ("manifest.json",), "needle": "manifest.json"},
-        "entry-dropped": {"drop": ("entries/0.json", "proofs/0.json"), "needle": "other entries"},
+        "entry-dropped": {"drop": ("entries/0.json", "proofs/0.json"), "needle": "incomplete"},
         "manifest-checkpoint": {"replace": {"manifest.json": manifest_with(
             lambda doc: doc["checkpoint"].update(size=doc["checkpoint"]["size"] + 1))},
             "needle": "another checkpoint"},

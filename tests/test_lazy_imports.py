@@ -42,9 +42,11 @@ def test_attest_generic_loads_no_heavy_module(tmp_path: Path) -> None:
     assert loaded == [], f"the write path imported {loaded}"
 
 
-def test_dry_run_does_not_load_the_signing_library(tmp_path: Path) -> None:
+def test_gating_reads_load_no_heavy_module(tmp_path: Path) -> None:
+    """Reads verify the checkpoint's signature, through the same lean binding as signing."""
     codes, modules = _modules_after(
-        [["attest", "generic", "--flow", "f", "--trail", "t", "--name", "unit", "--dry-run"]],
-        tmp_path)
-    assert codes == [0]
-    assert not any(name.startswith("cryptography") for name in modules)
+        [["attest", "generic", "--flow", "f", "--trail", "t", "--name", "unit", "--dry-run"],
+         ["assert", "trail", "t", "--flow", "f"]], tmp_path)
+    assert codes == [0, 0]
+    loaded = [name for name in HEAVY if name in modules]
+    assert loaded == [], f"a gating read imported {loaded}"

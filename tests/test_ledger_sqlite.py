@@ -105,7 +105,10 @@ def populated(cli: Cli) -> dict[str, int]:
 
 def test_append_read_lookup(ledger: SQLiteLedger) -> None:
     assert ledger.size() == 0
-    assert ledger.checkpoint() is None
+    empty = ledger.checkpoint()  # a new ledger signs its empty log at once
+    assert empty is not None
+    head = Checkpoint.parse(note.open_note(empty, [note.Verifier.from_key(ledger.verifier_key())]))
+    assert (head.size, head.origin) == (0, ledger.origin())
     flow = canonical.dumps({"v": 1, "kind": "flow", "time": "2026-01-01T00:00:00Z",
                             "record": {"name": FLOW}})
     trail = canonical.dumps({"v": 1, "kind": "trail", "time": "2026-01-01T00:00:01Z",
@@ -123,8 +126,10 @@ def test_append_read_lookup(ledger: SQLiteLedger) -> None:
     with pytest.raises(NotFoundError):
         list(ledger.read(2, 4))
 
-    assert ledger.lookup(index.flow_key(FLOW)) == [0]
+    assert ledger.lookup(index.flow_key(FLOW)) == [0, 1]  # every entry of the flow
+    assert ledger.lookup(index.flowdef_key(FLOW)) == [0]
     assert ledger.lookup(index.trail_key(FLOW, TRAIL)) == [1]
+    assert ledger.lookup(index.trails_key(FLOW)) == [1]
     assert ledger.lookup("flow:nope") == []
     assert ledger.keys("trail:") == [index.trail_key(FLOW, TRAIL)]
     assert ledger.lookup_prefix("trail:de") == [(index.trail_key(FLOW, TRAIL), 1)]
@@ -140,13 +145,14 @@ def test_checkpoints_are_signed_and_match_the_tree(ledger: SQLiteLedger) -> None
     entries = _fill(ledger)
     verifier = note.Verifier.from_key(ledger.verifier_key())
     sizes = []
-    for signed in ledger.checkpoints():
+    for stored_size, signed in ledger.checkpoints():
         checkpoint = Checkpoint.parse(note.open_note(signed, [verifier]))
+        assert checkpoint.size == stored_size
         assert checkpoint.origin == ledger.origin()
         assert checkpoint.root == naive_tree.mth(entries[: checkpoint.size])
         assert checkpoint.root == ledger.root(checkpoint.size)
         sizes.append(checkpoint.size)
-    expected = [sum(BATCHES[: i + 1]) for i in range(len(BATCHES))]
+    expected = [0] + [sum(BATCHES[: i + 1]) for i in range(len(BATCHES))]
     assert sizes == expected
     latest = ledger.checkpoint()
     assert latest is not None and Checkpoint.parse(
@@ -238,8 +244,8 @@ def test_reindex_rebuilds_the_same_index(cli: Cli, home: Home, populated: dict[s
     ("trail:demo/t1", "t2-unit", ("get", "trail", TRAIL, "--flow", FLOW)),
     ("trail:demo/t1", "t2-unit", ("get", "attestation", "unit", "--flow", FLOW,
                                   "--trail", TRAIL)),
-    ("flow:demo", "other", ("get", "flow", FLOW)),
-    ("fp:" + "ab" * 32, "unit", ("get", "artifact", "ab" * 32)),
+    ("flowdef:demo", "other", ("get", "flow", FLOW)),
+    ("artifact:" + "ab" * 32, "unit", ("get", "artifact", "ab" * 32)),
     ("commit:" + "12" * 20, "unit", ("search", "1212")),
     ("trail:demo/t1", "t2-unit", ("evidence", "package", "--flow", FLOW, "--trail", TRAIL,
                                   "-o", "{tmp}/p.zip")),
@@ -350,38 +356,65 @@ def _rebuild(home: Home, entries: list[bytes]) -> None:
     handle.close()
 
 
+def _forge(home: Home, origin: str, entries: list[bytes]) -> None:
+    """What an insider holding the key can do: a new database under the old origin, every
+    checkpoint validly signed, holding a different history."""
+    from affidavit.ledger import keymap, rfc6962
+
+    handle = SQLiteLedger(home.url)
+    handle.init(reuse_key=True)
+    handle.close()
+    signer = note.Signer.from_key(home.key.read_text())
+    db = _db(home)
+    db.execute("UPDATE meta SET value = ? WHERE key = 'origin'", (origin,))
+    empty = Checkpoint(origin, 0, rfc6962.EMPTY_ROOT, (keymap.encode_root(keymap.EMPTY),))
+    db.execute("UPDATE checkpoints SET note = ? WHERE size = 0", (signer.sign(empty.to_text()),))
+    db.close()
+    _rebuild(home, entries)
+
+
+def _seen_files(home: Home) -> list[Path]:
+    return sorted((home.cache / "seen").glob("*.json"))
+
+
+def _seen_size(path: Path) -> int:
+    signed = json.loads(path.read_text())["checkpoint"]
+    return Checkpoint.parse(signed.split("\n\n", 1)[0] + "\n").size
+
+
 def test_verify_ledger_remembers_what_it_saw(cli: Cli, home: Home) -> None:
     _rebuild(home, [_note_entry(i) for i in range(5)])
     first = cli("verify", "ledger", "--output", "json")
     assert first.code == 0, str(first)
     summary = first.json()
     assert set(summary) >= {"verified", "size", "checkpoints", "root", "seen_before", "summary"}
-    assert (summary["verified"], summary["size"], summary["checkpoints"]) == (True, 5, 5)
+    assert (summary["verified"], summary["size"], summary["checkpoints"]) == (True, 5, 6)
     assert summary["seen_before"] is None
-    seen = list((home.cache / "seen").iterdir())
+    seen = _seen_files(home)
     assert len(seen) == 1
-    assert json.loads(seen[0].read_text())["size"] == 5
+    assert _seen_size(seen[0]) == 5
 
     _rebuild(home, [_note_entry(i) for i in range(5, 9)])
     second = cli("verify", "ledger")
     assert second.code == 0
-    assert second.out == (f"verified ledger {home.url}: 9 entries, 9 signed checkpoints, "
-                          "consistent with size 5 seen before\n")
-    assert json.loads(seen[0].read_text())["size"] == 9
+    assert second.out == (f"verified ledger {home.url}: 9 entries, 10 signed checkpoints, "
+                          "0 keys, 0 evidence files, consistent with size 5 seen before\n")
+    assert _seen_size(seen[0]) == 9
 
 
 @pytest.mark.parametrize("new_size", [3, 5, 8])
 def test_rewritten_history_is_caught(
     cli: Cli, home: Home, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, new_size: int
 ) -> None:
-    """The same key signs a different history at the same location (the strongest rewrite: every
-    entry, node and checkpoint consistent, only the client's memory can tell)."""
+    """The same key signs a different history under the same origin (the strongest rewrite:
+    every entry, node and checkpoint consistent, only the client's memory can tell)."""
     _rebuild(home, [_note_entry(i, "original") for i in range(5)])
     assert cli("verify", "ledger").code == 0
     key_before = home.key.read_text()
+    origin = SQLiteLedger(home.url).origin()
 
     _remove_database(home)
-    _rebuild(home, [_note_entry(i, "rewritten") for i in range(new_size)])
+    _forge(home, origin, [_note_entry(i, "rewritten") for i in range(new_size)])
     assert home.key.read_text() == key_before
 
     # To a client that never saw the ledger, the rewrite is a perfectly valid ledger...
@@ -395,12 +428,14 @@ def test_rewritten_history_is_caught(
     assert_error(cli("verify", "ledger"), 3, needle)
 
 
-def test_replaced_key_is_caught(cli: Cli, home: Home) -> None:
+def test_replaced_key_is_caught_by_the_pinned_key(cli: Cli, home: Home) -> None:
     _rebuild(home, [_note_entry(i) for i in range(3)])
-    assert cli("verify", "ledger").code == 0
+    pinned = SQLiteLedger(home.url).verifier_key()
+    assert cli("verify", "ledger", "--public-key", pinned).code == 0
     _remove_database(home, key=True)
     _rebuild(home, [_note_entry(i) for i in range(3)])
-    assert_error(cli("verify", "ledger"), 3, "key changed")
+    # A new key is a new ledger (a fresh origin): only a pinned key tells it is not the old one.
+    assert_error(cli("verify", "ledger", "--public-key", pinned), 3, "pinned key")
 
 
 @pytest.mark.parametrize("consistent", [True, False])

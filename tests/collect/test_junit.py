@@ -26,7 +26,6 @@ from affidavit.collect.junit import (
     parse_files,
     parse_stream,
     summarize,
-    verdict,
 )
 from affidavit.errors import InputError, UsageError
 from affidavit.models.junit import JUNIT, JUnitPredicate
@@ -469,6 +468,15 @@ def test_failed_cases_are_capped_and_the_cap_stated() -> None:
     JUnitPredicate.model_validate(predicate)
 
 
+def verdict(predicate: dict[str, Any], *, max_failures: int = 0,
+            max_errors: int = 0) -> tuple[bool, list[str]]:
+    """The judge's verdict of ``predicate`` recorded with these limits."""
+    from affidavit.compliance.judge import junit_verdict
+
+    return junit_verdict({**predicate, "policy": {"max_failures": max_failures,
+                                                  "max_errors": max_errors}})
+
+
 def test_verdict_thresholds() -> None:
     predicate = predicate_of("testsuites-root.xml")  # 1 failure, 1 error
     assert verdict(predicate) == (False, [
@@ -481,7 +489,7 @@ def test_verdict_thresholds() -> None:
     flaky = predicate_of("surefire-flaky.xml")
     assert verdict(flaky, max_failures=1, max_errors=5)[1] == [
         "2 test cases failed, more than --max-failures 1"]
-    with pytest.raises(UsageError):
+    with pytest.raises(InputError):
         verdict(predicate, max_failures=-1)
 
 

@@ -16,7 +16,7 @@ import pytest
 from affidavit.collect import sarif
 from affidavit.collect.jsonstream import JsonStream
 from affidavit.collect.sarif_stream import read_log
-from affidavit.collect.severity import verdict
+from affidavit.compliance.judge import scan_verdict as verdict
 from affidavit.errors import InputError
 from affidavit.models.scans import SarifPredicate
 

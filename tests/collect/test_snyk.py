@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from affidavit.collect import sarif, snyk
-from affidavit.collect.severity import verdict
+from affidavit.compliance.judge import scan_verdict as verdict
 from affidavit.errors import InputError
 from affidavit.models.scans import SnykPredicate
 

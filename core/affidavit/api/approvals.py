@@ -12,6 +12,7 @@ if TYPE_CHECKING:
     from typing import Any
 
     from affidavit.ledger.base import Ledger
+    from affidavit.verify.proven import Proven
 
 __all__ = ["attest_approval", "attest_decision", "request_approval", "approval_status",
            "wait_for_approval"]
@@ -31,9 +32,8 @@ def attest_approval(ledger: Ledger, claim: Claim, *, approver: str, approved: bo
     predicate: dict[str, Any] = {"approver": _text(approver, "--approver"), "approved": approved}
     if _text(reason, "--reason"):
         predicate["reason"] = reason
-    reasons = [] if approved else [f"{approver} denied {claim.name!r}"]
-    return attest(ledger, claim, type="approval", compliant=approved, predicate=predicate,
-                  predicate_type=APPROVAL, reasons=reasons)
+    return attest(ledger, claim, type="approval", predicate=predicate,
+                  predicate_type=APPROVAL)
 
 
 def attest_decision(ledger: Ledger, claim: Claim, *, control: str, compliant: bool,
@@ -43,9 +43,8 @@ def attest_decision(ledger: Ledger, claim: Claim, *, control: str, compliant: bo
 
     predicate = {"control": _text(control, "--control"), "compliant": compliant,
                  "reason": _text(reason, "--reason")}
-    reasons = [] if compliant else [f"control {control!r} decided not compliant: {reason}"]
-    return attest(ledger, claim, type="decision", compliant=compliant, predicate=predicate,
-                  predicate_type=DECISION, reasons=reasons)
+    return attest(ledger, claim, type="decision", predicate=predicate,
+                  predicate_type=DECISION)
 
 
 def request_approval(ledger: Ledger, claim: Claim, *, approvers: Sequence[str],
@@ -59,40 +58,35 @@ def request_approval(ledger: Ledger, claim: Claim, *, approvers: Sequence[str],
     predicate: dict[str, Any] = {"approvers": names}
     if _text(reason, "--reason"):
         predicate["reason"] = reason
-    return attest(ledger, claim, type="approval-request", compliant=True, predicate=predicate,
+    return attest(ledger, claim, type="approval-request", predicate=predicate,
                   predicate_type=APPROVAL_REQUEST)
 
 
-def approval_status(ledger: Ledger, flow: str, trail: str, name: str) -> dict[str, Any]:
-    """``approved``, ``denied`` or ``pending``, with who and why. The rule is the template's
-    approval slot of that name when there is one; else one approval from whoever the latest
-    request named (anyone, without a request)."""
+def approval_status(source: Ledger | Proven, flow: str, trail: str,
+                    name: str) -> dict[str, Any]:
+    """``approved``, ``denied`` or ``pending``, with who and why, decided by the one approval
+    rule (``compliance.approval``) with the template's approval slot of that name when there is
+    one: the same answer the trail's verdict gives."""
     from affidavit.api import query
-    from affidavit.compliance.verdict import approval_state, commit_authors, judge_trail
-    from affidavit.errors import NotFoundError
-    from affidavit.ledger import index
+    from affidavit.compliance.approval import APPROVED, DENIED, approval_state, commit_authors
+    from affidavit.compliance.verdict import judge_trail
+    from affidavit.verify.proven import proven
 
-    entries = query.entries_under(ledger, index.trail_key(flow, trail))
-    if not entries:
-        raise NotFoundError(f"trail {trail!r} does not exist in flow {flow!r}")
-    template, _ = judge_trail(query.flow_entries(ledger, flow), entries)
+    with proven(source) as view:
+        entries = query.trail_entries(view, flow, trail)
+        template, _ = judge_trail(query.flow_entries(view, flow), entries)
     wanted: dict[str, Any] = {"name": name, "type": "approval"}
     slots = (template or {}).get("trail", {}).get("attestations", [])
     wanted.update(next((s for s in slots if s["name"] == name and s["type"] == "approval"), {}))
     records = [(i, e["record"]) for i, e in entries if e["kind"] == "attestation"]
-    requests = [r for _, r in records if r["type"] == "approval-request" and r["name"] == name]
-    allowed = set(requests[-1]["statement"]["predicate"]["approvers"]) if requests else None
-    if allowed is not None:
-        records = [(i, r) for i, r in records if r["type"] != "approval" or
-                   r["statement"]["predicate"]["approver"] in allowed]
     artifacts = [(i, e["record"]) for i, e in entries if e["kind"] == "artifact"]
     result = approval_state(records, wanted, commit_authors(artifacts, records))
-    status = "denied" if result["denied"] else "approved" if result["enough"] else "pending"
-    reasons = ([f"denied by {', '.join(result['denied'])}"] if result["denied"] else
-               [] if result["enough"] else [result["why"]])
+    status = result["status"]
+    reasons = ([f"denied by {', '.join(result['denied'])}"] if status == DENIED else
+               [] if status == APPROVED else [result["why"]])
     return {"subject": f"approval {flow}/{trail}/{name}", "status": status,
-            "compliant": status == "approved", "approved_by": result["approved"],
-            "denied_by": result["denied"], "requested": sorted(allowed or []),
+            "compliant": status == APPROVED, "approved_by": result["approved"],
+            "denied_by": result["denied"], "requested": sorted(result["requested"] or []),
             "reasons": reasons}
 
 

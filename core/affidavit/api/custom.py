@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 
     from affidavit.api.inputs import PathArg
     from affidavit.ledger.base import Ledger
+    from affidavit.verify.proven import Proven
 
 __all__ = ["create_attestation_type", "latest_type", "attest_custom"]
 
@@ -56,11 +57,12 @@ def create_attestation_type(
     return _append(ledger, build.entry("attestation_type", record), dry_run)
 
 
-def latest_type(ledger: Ledger, name: str) -> tuple[int, dict[str, Any]]:
-    """The entry index and record of the current version of type ``name``."""
-    from affidavit.api.query import entries_under
+def latest_type(source: Ledger | Proven, name: str) -> tuple[int, dict[str, Any]]:
+    """The entry index and record of the current version of type ``name``, proven."""
+    from affidavit.verify.proven import proven
 
-    versions = entries_under(ledger, index.type_key(name))
+    with proven(source) as view:
+        versions = view.under(index.type_key(name))
     if not versions:
         raise NotFoundError(f"attestation type {name!r} does not exist",
                             remedy="run `affidavit create attestation-type`")
@@ -88,12 +90,9 @@ def attest_custom(
         raise InputError(f"attestation data {data_file}: does not match type {type_name!r} "
                          f"(version {version}) at {where}: {error.message}")
     outcomes = []
-    reasons = []
     for text in kind.get("rules", []):
         holds, reason = parse(text).evaluate(data)
         outcomes.append({"rule": text, "holds": holds, "reason": reason})
-        if not holds:
-            reasons.append(f"rule {text!r} does not hold: {reason}")
     predicate = {"type": type_name, "type_entry": version, "data": data, "rules": outcomes}
-    return attest(ledger, claim, type=f"custom:{type_name}", compliant=not reasons,
-                  predicate=predicate, predicate_type=CUSTOM, reasons=reasons)
+    return attest(ledger, claim, type=f"custom:{type_name}", predicate=predicate,
+                  predicate_type=CUSTOM, type_version=kind)

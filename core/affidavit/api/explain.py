@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from typing import Any
 
     from affidavit.ledger.base import Ledger
+    from affidavit.verify.proven import Proven
 
     Record = dict[str, Any]
 
@@ -50,17 +51,24 @@ def _why_missing(slot: Record, reports: list[Record], commits: dict[str, set[str
     return f"nothing named {slot['name']!r} was reported"
 
 
-def explain_trail(ledger: Ledger, flow: str, trail: str) -> list[Record]:
+def explain_trail(source: Ledger | Proven, flow: str, trail: str) -> list[Record]:
     """One row per template slot: target, name, type, state, entry, and ``why``."""
-    state = query.trail_state(ledger, flow, trail)
+    from affidavit.verify.proven import proven
+
+    with proven(source) as view:
+        state = query.trail_state(view, flow, trail)
+        others = [name for name in query.trail_names(view, flow) if name != trail]
+        rows = _rows(view, flow, state, others)
+    return rows
+
+
+def _rows(view: Proven, flow: str, state: Record, others: list[str]) -> list[Record]:
     reports = state["attestations"]
     commits: dict[str, set[str]] = {}
     for artifact in state["artifacts"]:
         sha = (artifact.get("commit") or {}).get("sha")
         if sha:
             commits.setdefault(artifact["fingerprint"], set()).add(sha)
-    others = [key.split("/", 1)[1] for key in ledger.keys(f"trail:{flow}/")
-              if key.split("/", 1)[1] != trail]
     rows = []
     for slot in state["verdict"]["slots"]:
         row = {k: slot[k] for k in ("target", "name", "type", "state", "compliant", "entry")}
@@ -71,7 +79,7 @@ def explain_trail(ledger: Ledger, flow: str, trail: str) -> list[Record]:
         else:
             elsewhere = [other for other in others if any(
                 e["kind"] == "attestation" and e["record"]["name"] == slot["name"]
-                for _, e in query.entries_under(ledger, index.trail_key(flow, other)))]
+                for _, e in view.under(index.trail_key(flow, other)))]
             row["why"] = _why_missing(slot, reports, commits, elsewhere)
         rows.append(row)
     return rows

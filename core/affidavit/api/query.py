@@ -1,60 +1,46 @@
-"""Read operations: look keys up in the index, read the entries from the log, fold them.
+"""Read operations: every answer proven by the log (``verify.proven``), then folded.
 
-The index only says where to look. Every entry read is checked against its leaf hash by the
-ledger and against the key it was found under here, so a doctored index is reported, not believed.
+Each function takes a ledger or an open :class:`~affidavit.verify.proven.Proven` view; given a
+ledger it opens a view for the call, so one command reads one snapshot at one signed
+checkpoint, and a doctored index, a rolled-back log or a record that disagrees with the judge
+is an integrity failure (exit 3), never a different answer.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
-from affidavit import canonical
 from affidavit.compliance.verdict import (
     artifact_verdict,
     judge_trail,
     latest_attestations,
     trail_verdict,
 )
-from affidavit.errors import IntegrityError, NotFoundError, UsageError
+from affidavit.errors import NotFoundError, UsageError
 from affidavit.ledger import index
+from affidavit.verify.proven import Proven, proven
 
+TYPE_CHECKING = False  # typing costs 3 ms to import; every gating read comes through here
 if TYPE_CHECKING:
+    from typing import Any
+
     from affidavit.ledger.base import Ledger
 
+    Record = dict[str, Any]
+
 __all__ = [
-    "entries_under",
-    "entry_under",
     "flow_entries",
     "flow_state",
+    "trail_entries",
     "trail_state",
     "artifact_state",
     "attestation_state",
     "list_flows",
     "list_trails",
+    "trail_names",
     "trail_log",
     "search",
     "log",
 ]
 
-Record = dict[str, Any]
-
-
-def entries_under(ledger: Ledger, key: str) -> list[tuple[int, Record]]:
-    """``(index, entry)`` for every entry filed under ``key``, checked against the key."""
-    return [(position, entry_under(ledger, key, position)) for position in ledger.lookup(key)]
-
-
-def entry_under(ledger: Ledger, key: str, position: int) -> Record:
-    """One entry read through the index; an entry that does not carry ``key`` is refused."""
-    for _, data in ledger.read(position, position + 1):
-        entry: Record = canonical.loads(data)
-        if key not in index.keys(entry):
-            raise IntegrityError(
-                f"the index files entry {position} under {key!r} but the entry says otherwise",
-                remedy="run `affidavit ledger reindex`",
-            )
-        return entry
-    raise NotFoundError(f"no entry {position}")
 
 
 def _fold(records: list[Record], fields: tuple[str, ...]) -> Record:
@@ -66,22 +52,29 @@ def _fold(records: list[Record], fields: tuple[str, ...]) -> Record:
     return state
 
 
-def flow_entries(ledger: Ledger, name: str) -> list[tuple[int, Record]]:
-    """A flow's own entries (creation and changes), in log order."""
-    entries = [
-        (i, e) for i, e in entries_under(ledger, index.flow_key(name)) if e["kind"] == "flow"
-    ]
+def flow_entries(source: Ledger | Proven, name: str) -> list[tuple[int, Record]]:
+    """A flow's own entries (creation and changes), in log order; proven complete."""
+    with proven(source) as view:
+        entries = [(i, e) for i, e in view.under(index.flowdef_key(name)) if e["kind"] == "flow"]
     if not entries:
         raise NotFoundError(f"flow {name!r} does not exist")
     return entries
 
 
-def flow_state(ledger: Ledger, name: str) -> Record:
+def trail_names(source: Ledger | Proven, flow: str) -> list[str]:
+    """The trails of a flow, in the order they were begun; proven complete."""
+    with proven(source) as view:
+        names = {e["record"]["name"]: None for _, e in view.under(index.trails_key(flow))}
+    return list(names)
+
+
+def flow_state(source: Ledger | Proven, name: str) -> Record:
     """A flow's current description and template, when it was created and its trails."""
-    entries = flow_entries(ledger, name)
+    with proven(source) as view:
+        entries = flow_entries(view, name)
+        trails = trail_names(view, name)
     state = _fold([e["record"] for _, e in entries], ("description", "template"))
     template_entry = max((i for i, e in entries if "template" in e["record"]), default=None)
-    trails = [k.split("/", 1)[1] for k in ledger.keys(f"trail:{name}/")]
     return {
         "name": name,
         "description": state.get("description"),
@@ -94,12 +87,22 @@ def flow_state(ledger: Ledger, name: str) -> Record:
     }
 
 
-def trail_state(ledger: Ledger, flow: str, name: str,
+def trail_entries(source: Ledger | Proven, flow: str, name: str) -> list[tuple[int, Record]]:
+    """Everything filed under the trail, proven complete; NotFound when it was never begun."""
+    with proven(source) as view:
+        entries = view.under(index.trail_key(flow, name))
+    if not entries:
+        raise NotFoundError(f"trail {name!r} does not exist in flow {flow!r}")
+    return entries
+
+
+def trail_state(source: Ledger | Proven, flow: str, name: str,
                 extra: list[tuple[int, Record]] | None = None) -> Record:
     """Everything reported to a trail, and its verdict; ``extra`` entries (not in the log)
     are counted as if appended, which is how a dry run shows the verdict it would cause."""
-    own = flow_entries(ledger, flow)
-    entries = entries_under(ledger, index.trail_key(flow, name)) + (extra or [])
+    with proven(source) as view:
+        own = flow_entries(view, flow)
+        entries = list(view.under(index.trail_key(flow, name))) + (extra or [])
     if not entries:
         raise NotFoundError(f"trail {name!r} does not exist in flow {flow!r}")
     trail_records = [e["record"] for _, e in entries if e["kind"] == "trail"]
@@ -113,6 +116,8 @@ def trail_state(ledger: Ledger, flow: str, name: str,
     by_approver = {(r["name"], r["statement"]["predicate"]["approver"]): i
                    for i, r in attestations if r["type"] == "approval"}
     current.update(by_approver.values())
+    current.update(i for i, r in attestations if r["type"] == "approval-request")
+    times = {i: str(e["time"]) for i, e in entries}
     return {
         "flow": flow,
         "name": name,
@@ -126,19 +131,15 @@ def trail_state(ledger: Ledger, flow: str, name: str,
         "status": verdict["status"],
         "verdict": verdict,
         "artifacts": [
-            {"entry": i, "time": _time(entries, i), **record} for i, record in artifacts
+            {"entry": i, "time": times[i], **record} for i, record in artifacts
         ],
         "attestations": [
-            {"entry": i, "time": _time(entries, i), **_attestation_summary(record),
+            {"entry": i, "time": times[i], **_attestation_summary(record),
              "superseded": i not in current}
             for i, record in attestations
         ],
         "entries": [i for i, _ in entries],
     }
-
-
-def _time(entries: list[tuple[int, Record]], position: int) -> str:
-    return next(str(e["time"]) for i, e in entries if i == position)
 
 
 def _attestation_summary(record: Record) -> Record:
@@ -154,21 +155,23 @@ def _attestation_summary(record: Record) -> Record:
     }
 
 
-def artifact_state(ledger: Ledger, fingerprint: str, flow: str | None = None) -> Record:
+def artifact_state(source: Ledger | Proven, fingerprint: str,
+                   flow: str | None = None) -> Record:
     """Where an artifact was reported, what was attested about it, and its trails' verdicts."""
-    entries = entries_under(ledger, index.fingerprint_key(fingerprint))
-    if flow:
-        entries = [(i, e) for i, e in entries if e["record"]["flow"] == flow]
-    reports = [(i, e) for i, e in entries if e["kind"] == "artifact"]
-    if not reports:
-        raise NotFoundError(f"artifact {fingerprint} has not been reported"
-                            + (f" in flow {flow!r}" if flow else ""))
-    trails = []
-    for pair in sorted({(e["record"]["flow"], e["record"]["trail"]) for _, e in reports}):
-        state = trail_state(ledger, *pair)
-        mine = artifact_verdict(state["verdict"], fingerprint)
-        trails.append({"flow": pair[0], "trail": pair[1], "status": mine["status"],
-                       "trail_status": state["status"], "reasons": mine["reasons"]})
+    with proven(source) as view:
+        entries = view.under(index.artifact_key(fingerprint))
+        if flow:
+            entries = [(i, e) for i, e in entries if e["record"]["flow"] == flow]
+        reports = [(i, e) for i, e in entries if e["kind"] == "artifact"]
+        if not reports:
+            raise NotFoundError(f"artifact {fingerprint} has not been reported"
+                                + (f" in flow {flow!r}" if flow else ""))
+        trails = []
+        for pair in sorted({(e["record"]["flow"], e["record"]["trail"]) for _, e in reports}):
+            state = trail_state(view, *pair)
+            mine = artifact_verdict(state["verdict"], fingerprint)
+            trails.append({"flow": pair[0], "trail": pair[1], "status": mine["status"],
+                           "trail_status": state["status"], "reasons": mine["reasons"]})
     return {
         "fingerprint": fingerprint,
         "reports": [{"entry": i, "time": e["time"], **e["record"]} for i, e in reports],
@@ -181,9 +184,9 @@ def artifact_state(ledger: Ledger, fingerprint: str, flow: str | None = None) ->
     }
 
 
-def attestation_state(ledger: Ledger, flow: str, trail: str, name: str) -> Record:
+def attestation_state(source: Ledger | Proven, flow: str, trail: str, name: str) -> Record:
     """The latest report of an attestation name in a trail, and all earlier ones."""
-    entries = entries_under(ledger, index.trail_key(flow, trail))
+    entries = trail_entries(source, flow, trail)
     reports = [(i, e) for i, e in entries
                if e["kind"] == "attestation" and e["record"]["name"] == name]
     if not reports:
@@ -198,49 +201,51 @@ def attestation_state(ledger: Ledger, flow: str, trail: str, name: str) -> Recor
     }
 
 
-def list_flows(ledger: Ledger, *, without_type: str | None = None) -> list[Record]:
+def list_flows(source: Ledger | Proven, *, without_type: str | None = None) -> list[Record]:
     """Every flow with its description, number of trails, and its latest trail's verdict;
     ``without_type`` keeps only flows none of whose trails holds an attestation of that type
     (which pipelines have no SARIF scanning?)."""
     out = []
-    for key in ledger.keys("flow:"):
-        state = flow_state(ledger, key.split(":", 1)[1])
-        trails = [trail_state(ledger, state["name"], name) for name in state["trails"]]
-        if without_type and any(a["type"] == without_type for t in trails
-                                for a in t["attestations"]):
-            continue
-        last = max(trails, key=lambda t: t["updated_at"], default=None)
-        out.append({"name": state["name"], "description": state["description"],
-                    "trails": len(state["trails"]), "created_at": state["created_at"],
-                    "last_trail": None if last is None else {
-                        "name": last["name"], "status": last["status"],
-                        "updated_at": last["updated_at"]}})
+    with proven(source) as view:
+        names = list({e["record"]["name"]: None for _, e in view.under(index.FLOWS_KEY)})
+        for name in sorted(names):
+            state = flow_state(view, name)
+            trails = [trail_state(view, name, trail) for trail in state["trails"]]
+            if without_type and any(a["type"] == without_type for t in trails
+                                    for a in t["attestations"]):
+                continue
+            last = max(trails, key=lambda t: t["updated_at"], default=None)
+            out.append({"name": name, "description": state["description"],
+                        "trails": len(state["trails"]), "created_at": state["created_at"],
+                        "last_trail": None if last is None else {
+                            "name": last["name"], "status": last["status"],
+                            "updated_at": last["updated_at"]}})
     return out
 
 
-def list_trails(ledger: Ledger, flow: str, *, status: str | None = None,
+def list_trails(source: Ledger | Proven, flow: str, *, status: str | None = None,
                 since: str | None = None) -> list[Record]:
     """Every trail of a flow with its verdict and last change; ``status`` and ``since`` (an
     RFC 3339 time: trails changed at or after it) filter them."""
     out = []
-    for name in flow_state(ledger, flow)["trails"]:
-        state = trail_state(ledger, flow, name)
-        if status and state["status"] != status:
-            continue
-        if since and state["updated_at"] < since:
-            continue
-        out.append({"name": name, "status": state["status"],
-                    "created_at": state["created_at"], "updated_at": state["updated_at"]})
+    with proven(source) as view:
+        for name in flow_state(view, flow)["trails"]:
+            state = trail_state(view, flow, name)
+            if status and state["status"] != status:
+                continue
+            if since and state["updated_at"] < since:
+                continue
+            out.append({"name": name, "status": state["status"],
+                        "created_at": state["created_at"], "updated_at": state["updated_at"]})
     return out
 
 
-def trail_log(ledger: Ledger, flow: str, name: str) -> list[Record]:
+def trail_log(source: Ledger | Proven, flow: str, name: str) -> list[Record]:
     """A trail's history in log order: begun or changed, artifacts reported, attestations
     recorded, template changes, and every change of its verdict."""
-    flow_info = flow_state(ledger, flow)
-    entries = entries_under(ledger, index.trail_key(flow, name))
-    if not entries:
-        raise NotFoundError(f"trail {name!r} does not exist in flow {flow!r}")
+    with proven(source) as view:
+        flow_info = flow_state(view, flow)
+        entries = trail_entries(view, flow, name)
     events: list[Record] = []
     template: Record | None = None
     artifacts: list[tuple[int, Record]] = []
@@ -272,40 +277,54 @@ def trail_log(ledger: Ledger, flow: str, name: str) -> list[Record]:
     return events
 
 
-def search(ledger: Ledger, prefix: str) -> list[Record]:
-    """Artifacts and commits whose SHA starts with ``prefix`` (at least 4 hex characters)."""
+#: What ``search`` looks in, and the SHA length at which a miss is proven absent.
+_SEARCHED = (("fingerprint", "artifact:", 64), ("commit", "commit:", 40))
+
+
+def search(source: Ledger | Proven, prefix: str) -> list[Record]:
+    """Artifacts and commits whose SHA starts with ``prefix`` (at least 4 hex characters).
+
+    Every hit is proven (its key's count against the map, its entry against the log); a full
+    SHA that finds nothing is proven absent. Whether a shorter prefix misses a key cannot be
+    proven: the map is keyed by hashes, which have no order to search by.
+    """
     lowered = prefix.lower()
     if len(lowered) < 4 or any(c not in "0123456789abcdef" for c in lowered):
         raise UsageError(f"search {prefix!r}: give at least 4 hex characters of a SHA")
     out = []
-    for kind, namespace in (("fingerprint", "fp:"), ("commit", "commit:")):
-        for key, position in ledger.lookup_prefix(namespace + lowered):
-            entry = entry_under(ledger, key, position)
-            record = entry["record"]
-            out.append({"match": kind, "sha": key.split(":", 1)[1], "entry": position,
-                        "kind": entry["kind"], "flow": record["flow"],
-                        "trail": record.get("trail", record.get("name")),
-                        "name": record["name"]})
+    with proven(source) as view:
+        for kind, namespace, full in _SEARCHED:
+            keys = view.keys(namespace + lowered)
+            if len(lowered) == full and namespace + lowered not in keys:
+                view.under(namespace + lowered)  # proves the miss: the map must agree
+            for key in keys:
+                for position, entry in view.under(key):
+                    record = entry["record"]
+                    out.append({"match": kind, "sha": key.split(":", 1)[1], "entry": position,
+                                "kind": entry["kind"], "flow": record["flow"],
+                                "trail": record.get("trail", record.get("name")),
+                                "name": record["name"]})
     return out
 
 
 def log(ledger: Ledger, start: int = 0, limit: int | None = None) -> list[Record]:
-    """Entries in log order with a one-line summary each."""
+    """Entries in log order with a one-line summary each, each proven included."""
     if start < 0 or (limit is not None and limit < 0):
         flag = "--start" if start < 0 else "--limit"
         raise UsageError(f"{flag} must not be negative")
-    size = ledger.size()
-    end = size if limit is None else min(size, start + limit)
     out = []
-    for position, data in ledger.read(start, end):
-        entry = canonical.loads(data)
-        record = entry["record"]
-        if entry["kind"] in ("flow", "attestation_type"):
-            subject = record["name"]
-        elif entry["kind"] == "trail":
-            subject = f"{record['flow']}/{record['name']}"
-        else:
-            subject = f"{record['flow']}/{record['trail']}/{record['name']}"
-        out.append({"index": position, "time": entry["time"], "kind": entry["kind"],
-                    "subject": subject})
+    with proven(ledger) as view:
+        end = view.size if limit is None else min(view.size, start + limit)
+        for position, entry in view.entries(range(start, end)):
+            record = entry["record"]
+            if entry["kind"] in ("flow", "attestation_type"):
+                subject = record.get("name")
+            elif entry["kind"] == "trail":
+                subject = f"{record['flow']}/{record['name']}"
+            elif "flow" in record:
+                subject = f"{record['flow']}/{record['trail']}/{record['name']}"
+            else:
+                subject = None
+            out.append({"index": position, "time": entry["time"], "kind": entry["kind"],
+                        "subject": subject})
     return out

@@ -1,5 +1,11 @@
 """Write operations: each builds its entry, checks it against the ledger, and appends it.
 
+Before anything is written, the ledger's head is proven (its signed checkpoint extends the one
+this client remembers) and its key file must be the one its history is signed with; the
+checkpoint the append returns must extend that head, and is remembered. An attestation's
+``compliant`` is what the one judge (``compliance.judge``) says of its predicate: a caller that
+claims otherwise is refused (exit 2).
+
 With ``dry_run`` the same entry is built and checked (files are hashed, the trail must exist)
 but nothing is written: not the entry, not the evidence.
 """
@@ -23,6 +29,7 @@ if TYPE_CHECKING:
 
     from affidavit.api.inputs import PathArg
     from affidavit.ledger.base import Ledger
+    from affidavit.verify.proven import Proven
 
 __all__ = [
     "Recorded",
@@ -65,29 +72,53 @@ class Recorded:
         }
 
 
-def _append(ledger: Ledger, entry: dict[str, Any], dry_run: bool) -> Recorded:
+def _append(ledger: Ledger, entry: dict[str, Any], dry_run: bool,
+            head: Proven | None = None) -> Recorded:
+    """Append ``entry`` after proving the ledger's head (``head``, a view already opened and
+    closed by the caller, or a new one), and check and remember the checkpoint it returns."""
     if dry_run:
         return Recorded(entry=entry, entry_index=None, checkpoint=None, dry_run=True)
+    if head is None:
+        with _head(ledger) as head:
+            ledger.check_writable()
     appended = ledger.append([canonical.dumps(entry)], [entry])
+    head.after_append(appended)
     return Recorded(
         entry=entry, entry_index=appended.first, checkpoint=appended.checkpoint, dry_run=False
     )
 
 
-def require_flow(ledger: Ledger, flow: str) -> None:
+def _head(ledger: Ledger) -> Proven:
+    """A proven view of the ledger's head, to open around a write's checks: inside it the
+    write reads what it needs and, unless a dry run, checks the ledger's key
+    (``check_writable``) before storing anything; its checkpoint is the one the append
+    must extend."""
+    from affidavit.verify.proven import Proven
+
+    return Proven(ledger)
+
+
+def require_flow(source: Ledger | Proven, flow: str) -> None:
     """Refuse to write into a flow that was never created (a typo, usually)."""
-    if not ledger.lookup(index.flow_key(flow)):
-        raise NotFoundError(f"flow {flow!r} does not exist", remedy="run `affidavit create flow`")
+    from affidavit.verify.proven import proven
+
+    with proven(source) as view:
+        if not view.under(index.flowdef_key(flow)):
+            raise NotFoundError(f"flow {flow!r} does not exist",
+                                remedy="run `affidavit create flow`")
 
 
-def require_trail(ledger: Ledger, flow: str, trail: str) -> None:
+def require_trail(source: Ledger | Proven, flow: str, trail: str) -> None:
     """Refuse to attest to a trail that was never begun."""
-    require_flow(ledger, flow)
-    if not ledger.lookup(index.trail_key(flow, trail)):
-        raise NotFoundError(
-            f"trail {trail!r} does not exist in flow {flow!r}",
-            remedy="run `affidavit begin trail` first",
-        )
+    from affidavit.verify.proven import proven
+
+    with proven(source) as view:
+        require_flow(view, flow)
+        if not view.under(index.trail_key(flow, trail)):
+            raise NotFoundError(
+                f"trail {trail!r} does not exist in flow {flow!r}",
+                remedy="run `affidavit begin trail` first",
+            )
 
 
 def create_flow(
@@ -118,9 +149,12 @@ def begin_trail(
     check_name(flow, "flow")
     check_name(name, "trail")
     template = inputs.read_template_file(template_file) if template_file else None
-    require_flow(ledger, flow)
+    with _head(ledger) as head:
+        require_flow(head, flow)
+        if not dry_run:
+            ledger.check_writable()
     record = build.trail(flow=flow, name=name, description=description, template=template)
-    return _append(ledger, build.entry("trail", record), dry_run)
+    return _append(ledger, build.entry("trail", record), dry_run, head)
 
 
 def attest_artifact(
@@ -157,7 +191,10 @@ def attest_artifact(
         digest = compute(path, artifact_type, exclude)  # type: ignore[arg-type]
     else:
         raise UsageError("attest artifact needs a PATH or --fingerprint")
-    require_trail(ledger, flow, trail)
+    with _head(ledger) as head:
+        require_trail(head, flow, trail)
+        if not dry_run:
+            ledger.check_writable()
     record = build.artifact(
         flow=flow,
         trail=trail,
@@ -169,7 +206,7 @@ def attest_artifact(
         origin_url=origin_url,
         annotations=inputs.parse_annotations(annotations),
     )
-    return _append(ledger, build.entry("artifact", record), dry_run)
+    return _append(ledger, build.entry("artifact", record), dry_run, head)
 
 
 def store_evidence(
@@ -243,24 +280,36 @@ def attest(
     claim: Claim,
     *,
     type: str,
-    compliant: bool,
     predicate: dict[str, Any],
+    compliant: bool | None = None,
     predicate_type: str | None = None,
-    reasons: list[str] | None = None,
+    type_version: dict[str, Any] | None = None,
     raw_files: Sequence[tuple[str, PathArg]] | None = None,
 ) -> Recorded:
     """Record a typed attestation: the claim's fields, the predicate a collector produced, and
     as evidence the user's attachments plus ``raw_files`` (``(name, path)`` of the reports the
-    predicate came from).
+    predicate came from). Its verdict is the judge's; ``compliant``, when given, must agree.
+    ``type_version`` is the custom type's version record for ``custom:<name>`` types.
     """
-    require_trail(ledger, claim.flow, claim.trail)
+    from affidavit.compliance.judge import judge
+    from affidavit.errors import InputError
+
+    judged, reasons = judge(type, claim.name, predicate, type_version)
+    if compliant is not None and compliant != judged:
+        raise InputError(
+            f"attestation {claim.name!r} ({type}) claims compliant={compliant} but its "
+            f"predicate yields {judged}", remedy="the verdict is the judge's, not the caller's")
+    with _head(ledger) as head:
+        require_trail(head, claim.flow, claim.trail)
+        if not claim.dry_run:
+            ledger.check_writable()
     evidence = store_evidence(ledger, claim.attachments, claim.dry_run, raw_files or ())
     record = build.attestation(
         flow=claim.flow,
         trail=claim.trail,
         name=claim.name,
         type=type,
-        compliant=compliant,
+        compliant=judged,
         predicate=predicate,
         predicate_type=predicate_type,
         fingerprint=claim.fingerprint,
@@ -272,18 +321,17 @@ def attest(
         evidence=evidence,
     )
     entry = build.entry("attestation", record)
-    recorded = _append(ledger, entry, claim.dry_run)
-    recorded.reasons = list(reasons or [])
+    recorded = _append(ledger, entry, claim.dry_run, head)
+    recorded.reasons = list(reasons)
     if claim.dry_run:
         from affidavit.api import query
 
-        recorded.trail_status = query.trail_state(
-            ledger, claim.flow, claim.trail, extra=[(ledger.size(), entry)])["status"]
+        with _head(ledger) as view:
+            recorded.trail_status = query.trail_state(
+                view, claim.flow, claim.trail, extra=[(view.size, entry)])["status"]
     return recorded
 
 
 def attest_generic(ledger: Ledger, claim: Claim, *, compliant: bool = True) -> Recorded:
     """Record a yes/no claim about a trail or one of its artifacts, with evidence files."""
-    reasons = [] if compliant else [f"attestation {claim.name!r} is reported not compliant"]
-    return attest(ledger, claim, type="generic", compliant=compliant,
-                  predicate={"compliant": compliant}, reasons=reasons)
+    return attest(ledger, claim, type="generic", predicate={"compliant": compliant})

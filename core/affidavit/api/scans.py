@@ -42,25 +42,25 @@ def attest_junit(
 ) -> Recorded:
     """Record JUnit XML results: counts, failing cases, and the verdict against the limits."""
     from affidavit.collect import junit
+    from affidavit.errors import UsageError
     from affidavit.models.junit import JUNIT
 
+    if max_failures < 0 or max_errors < 0:
+        raise UsageError("--max-failures and --max-errors must be 0 or more")
     paths = junit.find_results(results_dir, results)
     predicate = junit.summarize(junit.parse_files(paths))
     predicate["policy"] = {"max_failures": max_failures, "max_errors": max_errors}
-    compliant, reasons = junit.verdict(predicate, max_failures=max_failures,
-                                       max_errors=max_errors)
-    return attest(ledger, claim, type="junit", compliant=compliant, predicate=predicate,
-                  predicate_type=JUNIT, reasons=reasons,
+    return attest(ledger, claim, type="junit", predicate=predicate, predicate_type=JUNIT,
                   raw_files=_named(paths, results_dir) if attach else None)
 
 
 def _attest_scan(ledger: Ledger, claim: Claim, *, type: str, scan_results: Sequence[str],
                  fail_on: str, max_findings: int | None, new_only: bool,
                  attach: bool) -> Recorded:
-    """Scans share a shape: collector -> predicate with its policy -> severity verdict."""
+    """Scans share a shape: collector -> predicate with its policy -> the judge's verdict."""
     from pathlib import Path
 
-    from affidavit.collect import sarif, severity, snyk
+    from affidavit.collect import sarif, snyk
     from affidavit.models.predicates import PREDICATE_TYPES
 
     collector = sarif if type == "sarif" else snyk
@@ -68,9 +68,8 @@ def _attest_scan(ledger: Ledger, claim: Claim, *, type: str, scan_results: Seque
     predicate = collector.summarize([collector.parse_file(path) for path in paths],
                                     fail_on=fail_on, max_findings=max_findings,
                                     new_only=new_only)
-    compliant, reasons = severity.verdict(predicate)
-    return attest(ledger, claim, type=type, compliant=compliant, predicate=predicate,
-                  predicate_type=PREDICATE_TYPES[type], reasons=reasons,
+    return attest(ledger, claim, type=type, predicate=predicate,
+                  predicate_type=PREDICATE_TYPES[type],
                   raw_files=_named(paths, None) if attach else None)
 
 

@@ -15,6 +15,7 @@ __all__ = [
     "evidence_package",
     "verify_package",
     "verify_ledger",
+    "ledger_init",
     "ledger_public_key",
     "ledger_reindex",
     "schema",
@@ -38,8 +39,8 @@ def evidence_get(p: argparse.ArgumentParser) -> None:
 
 
 def evidence_package(p: argparse.ArgumentParser) -> None:
-    """``evidence package --flow F (--trail T | --fingerprint SHA) -o ZIP``."""
-    opt.add(p, "--flow", required=True, help="flow name")
+    """``evidence package (--flow F --trail T | --fingerprint SHA [--flow F]) -o ZIP``."""
+    opt.add(p, "--flow", help="flow of the trail; with --fingerprint, only its trails in it")
     opt.add(p, "--trail", help="trail to package")
     opt.add(p, "--fingerprint", help="artifact to package (with its trails)")
     opt.add(p, "-o", "--out", type=opt.path, required=True, help="zip file to write")
@@ -57,10 +58,22 @@ def verify_package(p: argparse.ArgumentParser) -> None:
 
 
 def verify_ledger(p: argparse.ArgumentParser) -> None:
-    """``verify ledger``."""
+    """``verify ledger [--public-key KEY] [--deep]``."""
+    opt.add(p, "--public-key", help="the verifier key the ledger must be signed with (pins it "
+            "for an auditor on a fresh machine)")
+    opt.add(p, "--deep", action="store_const", const=True,
+            help="also rehash every evidence file in the vault")
     opt.add_ledger(p)
     opt.add_output(p)
     p.set_defaults(handler=_verify_ledger)
+
+
+def ledger_init(p: argparse.ArgumentParser) -> None:
+    """``ledger init [--reuse-key]``."""
+    opt.add(p, "--reuse-key", action="store_const", const=True,
+            help="start a new history (fresh origin) signed by the key file already there")
+    opt.add_ledger(p)
+    p.set_defaults(handler=_init)
 
 
 def ledger_public_key(p: argparse.ArgumentParser) -> None:
@@ -127,18 +140,33 @@ def _verify_package(args: argparse.Namespace) -> int:
     if args.output == "json":
         emit_json(result)
     else:
-        sys.stdout.write(result["summary"] + "\n")
+        lines = [result["summary"]]
+        for trail in result["trails"]:
+            lines.append(f"{trail['status']}: trail {trail['flow']}/{trail['trail']} "
+                         "(recomputed from the package)")
+            lines += [f"  - {reason}" for reason in trail["reasons"]]
+        sys.stdout.write("\n".join(lines) + "\n")
     return 0
 
 
 def _verify_ledger(args: argparse.Namespace) -> int:
     from affidavit.verify.ledger import verify_ledger
 
-    result = verify_ledger(_ledger(args))
+    result = verify_ledger(_ledger(args), public_key=args.public_key, deep=bool(args.deep))
     if args.output == "json":
         emit_json(result)
     else:
         sys.stdout.write(result["summary"] + "\n")
+    return 0
+
+
+def _init(args: argparse.Namespace) -> int:
+    from affidavit.ledger.registry import open_ledger
+
+    ledger = open_ledger(args.ledger, create=True)
+    origin = ledger.init(reuse_key=bool(args.reuse_key))
+    sys.stdout.write(f"ledger {ledger.url}: origin {origin}\n"
+                     f"verifier key {ledger.verifier_key()}\n")
     return 0
 
 

@@ -64,6 +64,7 @@ TABLE: dict[str, tuple[str, Nouns]] = {
         "ledger": ("audit:verify_ledger", "audit the whole ledger and its history"),
     }),
     "ledger": ("ledger key and indexes", {
+        "init": ("audit:ledger_init", "create the ledger (a fresh origin; --reuse-key)"),
         "public-key": ("audit:ledger_public_key", "print the checkpoint verifier key"),
         "reindex": ("audit:ledger_reindex", "rebuild the indexes from the log"),
     }),

@@ -59,14 +59,14 @@ from affidavit.collect import junit_parallel
 from affidavit.collect.junit_cases import CaseCounter
 from affidavit.collect.junit_files import find_results
 from affidavit.collect.junit_xml import HEAD, NotWellFormed, read_xml, repair_codec, sniff_encoding
-from affidavit.errors import InputError, UsageError
+from affidavit.errors import InputError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Sequence
     from typing import Any, BinaryIO
 
-__all__ = ["find_results", "parse_file", "parse_files", "parse_stream", "summarize", "verdict"]
+__all__ = ["find_results", "parse_file", "parse_files", "parse_stream", "summarize"]
 
 _COUNTS = ("tests", "passed", "failures", "errors", "skipped", "flaky")
 _DECLARED = ("tests", "failures", "errors", "skipped")
@@ -211,27 +211,6 @@ def summarize(files: Sequence[dict[str, Any]], *, failed_cases_cap: int = 50) ->
         "failed_cases_cap": failed_cases_cap,
         "files": [{"path": f["path"], "sha256": f["sha256"]} for f in files],
     }
-
-
-def verdict(predicate: dict[str, Any], *, max_failures: int = 0,
-            max_errors: int = 0) -> tuple[bool, list[str]]:
-    """Compliant iff failures <= ``max_failures`` and errors <= ``max_errors``; the reasons
-    it is not, one line each (none when compliant)."""
-    if max_failures < 0 or max_errors < 0:
-        raise UsageError("--max-failures and --max-errors must be 0 or more")
-    summary = predicate["summary"]
-    reasons = []
-    if summary["failures"] > max_failures:
-        reasons.append(f"{_cases(summary['failures'])} failed, more than --max-failures "
-                       f"{max_failures}")
-    if summary["errors"] > max_errors:
-        reasons.append(f"{_cases(summary['errors'])} had an error, more than --max-errors "
-                       f"{max_errors}")
-    return not reasons, reasons
-
-
-def _cases(n: int) -> str:
-    return f"{n} test case" if n == 1 else f"{n} test cases"
 
 
 def _os_error(shown: str, exc: OSError) -> InputError:

@@ -1,7 +1,7 @@
-"""Severities, the ``--fail-on`` / ``--max-findings`` policy, and the verdict of a scan predicate.
+"""Severities and the ``--fail-on`` / ``--max-findings`` policy a scan predicate records.
 
 Shared by the SARIF and Snyk collectors so that one threshold means the same thing for every
-scanner, and so that ``verify`` can recompute a recorded verdict from the predicate alone: a
+scanner, and so that the judge (``compliance.judge``) can decide from the predicate alone: a
 scan predicate carries the ``policy`` it was judged by and ``actionable``, the counts per
 severity of the findings that may fail it (not suppressed, not outside the baseline when
 ``new_only``, and saying they are a problem). Nothing else is read.
@@ -23,10 +23,10 @@ Policy, as documented for users:
 from __future__ import annotations
 
 from affidavit.errors import UsageError
+from affidavit.models.severities import DEFAULT_FAIL_ON, FAIL_ON, LEVELS, RANK, SEVERITIES
 
 TYPE_CHECKING = False  # typing costs 3 ms to import; the CLI's write path avoids it
 if TYPE_CHECKING:
-    from collections.abc import Mapping
     from typing import Any
 
 __all__ = [
@@ -41,17 +41,7 @@ __all__ = [
     "from_name",
     "check_policy",
     "policy",
-    "verdict",
 ]
-
-#: Most severe first.
-SEVERITIES = ("critical", "high", "medium", "low", "none")
-#: SARIF levels, most severe first.
-LEVELS = ("error", "warning", "note", "none")
-FAIL_ON = ("critical", "high", "medium", "low", "any", "none")
-DEFAULT_FAIL_ON = "high"
-#: Severity -> rank, higher is more severe.
-RANK = {"critical": 4, "high": 3, "medium": 2, "low": 1, "none": 0}
 
 _FROM_LEVEL = {"error": "high", "warning": "medium", "note": "low", "none": "none"}
 _NAMES = {"critical": "critical", "high": "high", "medium": "medium", "moderate": "medium",
@@ -112,39 +102,3 @@ def policy(fail_on: str, max_findings: int | None, new_only: bool) -> dict[str, 
     """The ``policy`` a predicate records, after checking it."""
     check_policy(fail_on, max_findings)
     return {"fail_on": fail_on, "max_findings": max_findings, "new_only": bool(new_only)}
-
-
-def _breakdown(counts: Mapping[str, int], severities: tuple[str, ...]) -> str:
-    return ", ".join(f"{counts[s]} {s}" for s in severities if counts.get(s))
-
-
-def verdict(predicate: Mapping[str, Any]) -> tuple[bool, list[str]]:
-    """Compliant or not, and one line per reason it is not (empty when compliant).
-
-    Reads only ``predicate["policy"]`` and ``predicate["actionable"]``, so the verdict of a
-    recorded SARIF or Snyk attestation can be recomputed offline.
-    """
-    rules = predicate["policy"]
-    counts: Mapping[str, int] = predicate["actionable"]
-    fail_on: str = rules["fail_on"]
-    max_findings: int | None = rules.get("max_findings")
-    check_policy(fail_on, max_findings)
-    noun = "issue" if "projects" in predicate else "finding"
-    new = "new " if rules.get("new_only") else ""
-    reasons: list[str] = []
-    if fail_on != "none":
-        floor = 0 if fail_on == "any" else RANK[fail_on]
-        hit = tuple(s for s in SEVERITIES if RANK[s] >= floor)
-        total = sum(counts.get(s, 0) for s in hit)
-        if total:
-            where = "of any severity" if fail_on == "any" else f"at or above {fail_on}"
-            plural = "" if total == 1 else "s"
-            reasons.append(f"{total} {new}{noun}{plural} {where} ({_breakdown(counts, hit)}), "
-                           f"--fail-on {fail_on}")
-    if max_findings is not None:
-        total = sum(counts.get(s, 0) for s in SEVERITIES)
-        if total > max_findings:
-            plural = "" if total == 1 else "s"
-            reasons.append(f"{total} {new}{noun}{plural} ({_breakdown(counts, SEVERITIES)}), "
-                           f"more than --max-findings {max_findings}")
-    return not reasons, reasons

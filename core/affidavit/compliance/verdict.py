@@ -6,12 +6,23 @@ would change, and when ``verify package`` recomputes verdicts from a package's e
 Rules: the latest report of a name for a target wins. Without a template a trail is the AND of
 what was reported. With one, every required slot is ``COMPLETE`` or ``MISSING``; anything not
 asked for is ``unexpected`` (reported, still judged). A present, non-compliant attestation makes
-the trail ``NON_COMPLIANT``; otherwise a missing one makes it ``INCOMPLETE``.
+the trail ``NON_COMPLIANT``; otherwise a missing one makes it ``INCOMPLETE``. Approvals of the
+trail are decided by the one approval rule (``compliance.approval``) whether or not the template
+asks for them: a denied one is not compliant, a requested one not yet given is missing.
+
+The records' ``compliant`` flags are trusted here only because every reader has checked each
+against the one judge (``compliance.judge``) before handing the records over.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from affidavit.compliance.approval import (
+    APPROVED,
+    DENIED,
+    approval_names,
+    approval_state,
+    commit_authors,
+)
 
 __all__ = [
     "COMPLIANT",
@@ -20,8 +31,6 @@ __all__ = [
     "trail_verdict",
     "judge_trail",
     "artifact_verdict",
-    "approval_state",
-    "commit_authors",
     "latest_attestations",
 ]
 
@@ -29,7 +38,11 @@ COMPLIANT = "COMPLIANT"
 NON_COMPLIANT = "NON_COMPLIANT"
 INCOMPLETE = "INCOMPLETE"
 
-Record = dict[str, Any]
+TYPE_CHECKING = False  # typing costs 3 ms to import; every gating read comes through here
+if TYPE_CHECKING:
+    from typing import Any
+
+    Record = dict[str, Any]
 
 
 def _target(record: Record) -> str | None:
@@ -46,7 +59,8 @@ def name_binding(artifact: str, commit: str) -> str:
     return f"@{artifact}@{commit}"
 
 
-Slot = tuple[str | None, str]
+if TYPE_CHECKING:
+    Slot = tuple[str | None, str]
 
 
 def latest_attestations(attestations: list[tuple[int, Record]]) -> dict[Slot, tuple[int, Record]]:
@@ -55,6 +69,8 @@ def latest_attestations(attestations: list[tuple[int, Record]]) -> dict[Slot, tu
     for position, record in sorted(attestations, key=lambda pair: pair[0]):
         if record["type"] == "approval-request":
             continue  # a request asks for a claim; it does not make one
+        if record["type"] == "approval" and _target(record) is None:
+            continue  # trail approvals are decided by the approval rule, not the latest word
         latest[(_target(record), record["name"])] = (position, record)
     return latest
 
@@ -71,8 +87,10 @@ def trail_verdict(
     """The trail's status, each template slot's state, unexpected reports, and the reasons."""
     latest = latest_attestations(attestations)
     used: set[tuple[str | None, str]] = set()
+    decided: set[str] = set()
     slots: list[Record] = []
     issues: list[Record] = []
+    unexpected: list[Record] = []
 
     def issue(scope: str, fingerprint: str | None, reason: str, *, missing: bool) -> None:
         issues.append({"scope": scope, "fingerprint": fingerprint, "reason": reason,
@@ -82,7 +100,8 @@ def trail_verdict(
 
     def fill(fingerprint: str | None, wanted: Record, where: str,
              aliases: tuple[str, ...] = ()) -> None:
-        if wanted["type"] == "approval" and fingerprint is None:
+        if fingerprint is None and (wanted["type"] == "approval" or (
+                wanted["type"] == "*" and wanted["name"] in approval_names(attestations))):
             fill_approval(wanted)
             return
         # An artifact's slot is filled by a report bound to its fingerprint or, whichever came
@@ -107,21 +126,28 @@ def trail_verdict(
                   missing=True)
         slots.append(slot)
 
-    def fill_approval(wanted: Record) -> None:
-        slot: Record = {"target": "trail", "fingerprint": None, "name": wanted["name"],
-                        "type": "approval"}
+    def fill_approval(wanted: Record, *, required: bool = True) -> None:
         state = approval_state(attestations, wanted, authors)
-        used.add((None, wanted["name"]))
-        if state["denied"]:
-            slot.update(state="COMPLETE", compliant=False, entry=state["entry"])
-            issue("trail", None, f"trail: approval {wanted['name']!r} was denied by "
-                  f"{', '.join(state['denied'])}", missing=False)
-        elif state["enough"]:
-            slot.update(state="COMPLETE", compliant=True, entry=state["entry"])
-        else:
-            slot.update(state="MISSING", compliant=None, entry=None)
+        decided.add(wanted["name"])
+        if state["status"] == DENIED:
+            issue("trail", None, f"trail: approval {wanted['name']!r} {state['why']}",
+                  missing=False)
+        elif state["status"] != APPROVED:
             issue("trail", None, f"trail: approval {wanted['name']!r} {state['why']}",
                   missing=True)
+        compliant = None if state["status"] not in (APPROVED, DENIED) else (
+            state["status"] == APPROVED)
+        if not required:
+            if template is not None:
+                unexpected.append({"name": wanted["name"], "entry": state["entry"],
+                                   "compliant": compliant})
+            return
+        slot: Record = {"target": "trail", "fingerprint": None, "name": wanted["name"],
+                        "type": "approval"}
+        if compliant is None:
+            slot.update(state="MISSING", compliant=None, entry=None)
+        else:
+            slot.update(state="COMPLETE", compliant=compliant, entry=state["entry"])
         slots.append(slot)
 
     trail_spec = (template or {}).get("trail", {})
@@ -143,7 +169,9 @@ def trail_verdict(
             for wanted in spec.get("attestations", []):
                 fill(fingerprint, wanted, f"artifact {spec['name']}@{fingerprint[:12]}", aliases)
 
-    unexpected: list[Record] = []
+    for name in approval_names(attestations):  # approvals no template slot asked for
+        if name not in decided:
+            fill_approval({"name": name, "type": "approval"}, required=False)
     for key, (position, record) in sorted(latest.items(), key=lambda kv: kv[1][0]):
         if key in used:
             continue
@@ -155,56 +183,11 @@ def trail_verdict(
             issue("trail" if key[0] is None else "artifact", key[0],
                   f"{where}: attestation {record['name']!r} is not compliant", missing=False)
 
-    non_compliant = any(not rec["compliant"] for _, rec in latest.values())
-    missing = any(slot["state"] == "MISSING" for slot in slots)
+    non_compliant = any(i["kind"] == "not_compliant" for i in issues)
+    missing = any(i["kind"] == "missing" for i in issues)
     status = NON_COMPLIANT if non_compliant else INCOMPLETE if missing else COMPLIANT
     return {"status": status, "slots": slots, "unexpected": unexpected,
             "reasons": [i["reason"] for i in issues], "issues": issues}
-
-
-def commit_authors(artifacts: list[tuple[int, Record]],
-             attestations: list[tuple[int, Record]]) -> set[str]:
-    """Every author (name and email, lower-cased) of a commit the trail's records name."""
-    out: set[str] = set()
-    for _, record in [*artifacts, *attestations]:
-        author = (record.get("commit") or {}).get("author")
-        if author and author != "REDACTED":
-            name, _, email = author.partition(" <")
-            out.update(part.strip().lower() for part in (name, email.rstrip(">")) if part)
-    return out
-
-
-def approval_state(attestations: list[tuple[int, Record]], wanted: Record,
-                   authors: set[str]) -> Record:
-    """Who approved or denied approval slot ``wanted`` (each approver's latest word counts) and
-    whether that meets ``min_approvers`` and, when asked, four eyes."""
-    latest: dict[str, tuple[int, Record]] = {}
-    for position, record in sorted(attestations, key=lambda pair: pair[0]):
-        if record["type"] == "approval" and record["name"] == wanted["name"] and (
-                record.get("target", {}).get("kind") == "trail"):
-            approver = str(record["statement"]["predicate"]["approver"])
-            latest[approver.lower()] = (position, record)
-    need = wanted.get("min_approvers") or 1
-    approved, denied, authors_hit = [], [], []
-    for key, (_, record) in sorted(latest.items()):
-        approver = record["statement"]["predicate"]["approver"]
-        if not record["statement"]["predicate"]["approved"]:
-            denied.append(approver)
-        elif wanted.get("distinct_from_author") and key in authors:
-            authors_hit.append(approver)
-        else:
-            approved.append(approver)
-    why = f"needs {need} approver{'s' if need > 1 else ''}"
-    if wanted.get("distinct_from_author"):
-        why += " other than the commit author"
-    why += f", has {len(approved)}"
-    if approved:
-        why += f" ({', '.join(approved)})"
-    if authors_hit:
-        why += f"; {', '.join(authors_hit)} authored the commit"
-    entry = max((p for p, _ in latest.values()), default=None)
-    return {"approved": approved, "denied": denied, "enough": len(approved) >= need,
-            "why": why, "entry": entry}
 
 
 def artifact_verdict(verdict: Record, fingerprint: str) -> Record:

@@ -1,8 +1,10 @@
-"""Evidence packages: one zip an auditor can browse and anyone can verify offline.
+"""Evidence packages: one zip an auditor can browse and anyone can verify offline, complete.
 
-Layout (docs/evidence-package.md): ``checkpoint`` (signed note), ``entries/<i>.json`` (the exact
-leaf bytes), ``proofs/<i>.json`` (inclusion proofs against that checkpoint), ``evidence/<attestation
-name>/<file name>``, ``manifest.json`` and a ``README.md``. Nothing else.
+A package holds every entry filed under its scope's keys (``evidence.layout.scope_keys``) with
+their inclusion proofs, the key map proofs that show nothing is left out, the custom type
+versions its attestations were judged by, the evidence files, the signed checkpoint, a manifest
+and a README. Everything is read through a proven view and every proof is checked against the
+signed roots before the zip is written; nothing is written on any error.
 """
 
 from __future__ import annotations
@@ -11,115 +13,136 @@ import base64
 import hashlib
 import json
 import os
+import stat
 import zipfile
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any
 
 from affidavit import canonical
 from affidavit.api import query
 from affidavit.errors import InputError, IntegrityError, NotFoundError, UsageError
-from affidavit.ledger import index
+from affidavit.evidence import layout
+from affidavit.ledger import index, keymap
 from affidavit.ledger.base import Ledger
-from affidavit.ledger.checkpoint import Checkpoint
 from affidavit.models.fields import check_sha256
+from affidavit.verify.proven import Proven
 
-__all__ = ["FORMAT", "build_package", "evidence_path"]
+__all__ = ["build_package", "check_output_path"]
 
-FORMAT = "affidavit-evidence-package/v1"
 _STAMP = (1980, 1, 1, 0, 0, 0)
 
-
-def evidence_path(attestation: str, name: str, taken: dict[str, str], digest: str) -> str:
-    """``evidence/<attestation>/<name>``; a clash with other bytes gets ``-2``, ``-3``… before
-    the extension, while the same bytes under the same name share one file."""
-    safe = PurePosixPath(*[p for p in PurePosixPath(name).parts if p not in ("..", "/", ".")])
-    base = PurePosixPath("evidence", attestation, safe)
-    candidate, n = str(base), 1
-    while taken.get(candidate, digest) != digest:
-        n += 1
-        candidate = str(base.with_name(f"{base.stem}-{n}{base.suffix}"))
-    taken[candidate] = digest
-    return candidate
+Record = dict[str, Any]
 
 
-def _select(ledger: Ledger, flow: str, trail: str | None, fingerprint: str | None) -> tuple[
-        list[tuple[int, dict[str, Any]]], list[tuple[str, str]]]:
+def check_output_path(ledger: Ledger, out: Path) -> None:
+    """Refuse to write ``out`` over the ledger's own files (database, journal, key, vault) or
+    over anything but a regular file (a symlink, a device, a directory, a FIFO)."""
+    try:
+        st = os.lstat(out)
+    except FileNotFoundError:
+        st = None
+    except OSError as exc:
+        raise InputError(f"-o {out}: {(exc.strerror or str(exc)).lower()}") from None
+    if st is not None and not stat.S_ISREG(st.st_mode):
+        what = ("a directory" if stat.S_ISDIR(st.st_mode) else
+                "a symbolic link" if stat.S_ISLNK(st.st_mode) else "not a regular file")
+        raise InputError(f"-o {out}: is {what}; refusing to replace it")
+    target = os.path.realpath(out)
+    for own in ledger.local_files():
+        mine = os.path.realpath(own)
+        if target == mine or target.startswith(mine.rstrip(os.sep) + os.sep):
+            raise InputError(f"-o {out}: is the ledger's own {own}; refusing to overwrite it")
+
+
+def _scope(view: Proven, flow: str | None, trail: str | None,
+           fingerprint: str | None) -> list[tuple[str, str]]:
+    """The trails a package covers."""
     if bool(trail) == bool(fingerprint):
         raise UsageError("evidence package needs exactly one of --trail or --fingerprint")
-    if fingerprint:
-        fingerprint = check_sha256(fingerprint, "--fingerprint")
-        hits = query.entries_under(ledger, index.fingerprint_key(fingerprint))
-        trails = sorted({(e["record"]["flow"], e["record"]["trail"]) for _, e in hits
-                         if e["record"]["flow"] == flow})
-        if not trails:
-            raise NotFoundError(f"artifact {fingerprint} has not been reported in flow {flow!r}")
-    else:
-        assert trail is not None
-        trails = [(flow, trail)]
-    flow_entries = [(i, e) for i, e in query.entries_under(ledger, index.flow_key(flow))
-                    if e["kind"] == "flow"]
-    if not flow_entries:
-        raise NotFoundError(f"flow {flow!r} does not exist")
-    chosen = dict(flow_entries)
-    for pair in trails:
-        found = query.entries_under(ledger, index.trail_key(*pair))
-        if not found:
-            raise NotFoundError(f"trail {pair[1]!r} does not exist in flow {flow!r}")
-        chosen.update(found)
+    if trail:
+        if not flow:
+            raise UsageError("evidence package --trail needs --flow")
+        query.trail_entries(view, flow, trail)
+        return [(flow, trail)]
+    assert fingerprint is not None
+    reports = [e for _, e in view.under(index.artifact_key(fingerprint))
+               if e["kind"] == "artifact" and (flow is None or e["record"]["flow"] == flow)]
+    if not reports:
+        raise NotFoundError(f"artifact {fingerprint} has not been reported"
+                            + (f" in flow {flow!r}" if flow else ""))
+    return sorted({(e["record"]["flow"], e["record"]["trail"]) for e in reports})
+
+
+def _collect(view: Proven, keys: list[str]) -> dict[int, Record]:
+    chosen: dict[int, Record] = {}
+    for key in keys:
+        chosen.update(view.under(key))
     # The version of each custom type that judged a packaged attestation travels with it, so an
     # auditor can re-run the type's rules on the recorded data.
-    for _position, entry in list(chosen.items()):
+    for position, entry in list(chosen.items()):
         record = entry["record"]
         if entry["kind"] == "attestation" and record["type"].startswith("custom:"):
             version = record["statement"]["predicate"]["type_entry"]
-            for _, data in ledger.read(version, version + 1):
-                chosen[version] = canonical.loads(data)
-    return sorted(chosen.items()), trails
+            view.type_version(position, record, record["statement"]["predicate"])
+            chosen[version] = view.entry(version)
+    return chosen
 
 
-def build_package(ledger: Ledger, *, flow: str, trail: str | None = None,
+def build_package(ledger: Ledger, *, flow: str | None = None, trail: str | None = None,
                   fingerprint: str | None = None, out: Path) -> dict[str, Any]:
     """Write the package for a trail (or an artifact's trails) to ``out``; return a summary."""
     if fingerprint:
         fingerprint = check_sha256(fingerprint, "--fingerprint")
-    entries, trails = _select(ledger, flow, trail, fingerprint)
-    note = ledger.checkpoint()
-    assert note is not None  # a ledger holding a flow has a checkpoint
-    checkpoint = Checkpoint.parse(note.split("\n\n", 1)[0] + "\n")
-    size = checkpoint.size
-    taken: dict[str, str] = {}
-    evidence: list[dict[str, Any]] = []
-    for position, entry in entries:
-        record = entry["record"]
-        for ref in record.get("evidence", []):
-            path = evidence_path(record["name"], ref["name"], taken, ref["sha256"])
-            evidence.append({"path": path, "sha256": ref["sha256"], "entry": position})
-    statuses = [(f, t, query.trail_state(ledger, f, t)) for f, t in trails]
-    manifest = {
-        "format": FORMAT,
-        "ledger": {"origin": checkpoint.origin, "verifier_key": ledger.verifier_key()},
-        "checkpoint": {"size": size, "root": base64.b64encode(checkpoint.root).decode()},
-        "scope": {"flow": flow, "trail": trail, "fingerprint": fingerprint},
-        "trails": [{"flow": f, "trail": t, "status": s["status"]} for f, t, s in statuses],
-        "entries": [position for position, _ in entries],
-        "evidence": evidence,
-    }
-    if out.is_dir():
-        raise InputError(f"-o {out}: is a directory")
+    check_output_path(ledger, out)
+    with Proven(ledger) as view:
+        trails = _scope(view, flow, trail, fingerprint)
+        keys = layout.scope_keys(fingerprint, trails)
+        entries = sorted(_collect(view, keys).items())
+        proofs = [view.proof(key) for key in keys]
+        inclusion = view.inclusion([p for p, _ in entries])
+        for item in proofs:  # what the zip will claim, checked against what it holds
+            held = [p for p, e in entries if item.key in index.keys(e)]
+            if len(held) != item.count or (held[-1] if held else None) != item.last:
+                raise IntegrityError(f"evidence package: {item.key!r} holds {len(held)} "
+                                     f"entries, the signed key map {item.count}")
+        assert view.checkpoint is not None and view.note is not None
+        checkpoint, note = view.checkpoint, view.note
+        verifier_key = ledger.verifier_key()
+        verdicts = layout.verdicts(entries, trails)
+        states = {(f, t): query.trail_state(view, f, t)["status"] for f, t in trails}
+    for (f, t, verdict) in verdicts:
+        if verdict["status"] != states[(f, t)]:
+            raise IntegrityError(f"evidence package: trail {f}/{t} judges {verdict['status']} "
+                                 f"from the packaged entries but {states[(f, t)]} in the ledger")
+    manifest = layout.manifest(
+        origin=checkpoint.origin, verifier_key=verifier_key, size=checkpoint.size,
+        root=base64.b64encode(checkpoint.root).decode(),
+        map_root=base64.b64encode(view.map_root).decode(),
+        scope={"flow": flow, "trail": trail, "fingerprint": fingerprint}, keys=keys,
+        judged=verdicts, entries=entries)
+    evidence = manifest["evidence"]
+    map_doc = {"tree_size": checkpoint.size,
+               "keys": [keymap.MapProof.to_json(item) for item in proofs]}
     tmp = out.with_name(f".{out.name}.partial")
+    written: set[str] = set()
     try:
-        with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        if os.path.lexists(tmp):
+            os.unlink(tmp)  # a stale partial file, or a link planted there: never written through
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0),
+                     0o644)
+        with os.fdopen(fd, "wb") as raw, zipfile.ZipFile(
+                raw, "w", compression=zipfile.ZIP_DEFLATED) as zf:
             def put(name: str, data: bytes) -> None:
                 zf.writestr(zipfile.ZipInfo(name, _STAMP), data, zipfile.ZIP_DEFLATED)
 
             put("checkpoint", note.encode())
             for position, entry in entries:
                 put(f"entries/{position}.json", canonical.dumps(entry))
-                hashes = ledger.inclusion_proof(position, size)
                 put(f"proofs/{position}.json", json.dumps({
-                    "index": position, "tree_size": size,
-                    "hashes": [base64.b64encode(h).decode() for h in hashes]}).encode())
-            written: set[str] = set()
+                    "index": position, "tree_size": checkpoint.size,
+                    "hashes": [base64.b64encode(h).decode() for h in inclusion[position]]
+                }).encode())
+            put(layout.MAP_PROOFS, json.dumps(map_doc, indent=2).encode())
             for item in evidence:
                 if item["path"] not in written:
                     written.add(item["path"])
@@ -129,52 +152,13 @@ def build_package(ledger: Ledger, *, flow: str, trail: str | None = None,
                         raise IntegrityError(
                             f"evidence {item['sha256']} in the vault does not match its digest")
                     put(item["path"], data)
-            put("manifest.json", json.dumps(manifest, indent=2, sort_keys=True).encode())
-            put("README.md", _readme(manifest, entries, statuses).encode())
+            put("manifest.json", layout.manifest_bytes(manifest))
+            put("README.md", layout.readme(manifest, entries, verdicts).encode())
+        check_output_path(ledger, out)
         os.replace(tmp, out)
     except OSError as exc:
-        raise InputError(f"-o {out}: {exc.strerror}") from None
+        raise InputError(f"-o {out}: {(exc.strerror or str(exc)).lower()}") from None
     finally:
         tmp.unlink(missing_ok=True)
-    return {"path": str(out), "entries": len(entries), "evidence": len(taken),
-            "tree_size": size, "trails": manifest["trails"]}
-
-
-def _readme(manifest: dict[str, Any], entries: list[tuple[int, dict[str, Any]]],
-            statuses: list[tuple[str, str, dict[str, Any]]]) -> str:
-    lines = [
-        f"# Evidence package: {manifest['scope']['flow']}",
-        "",
-        "Produced by affidavit. Every record in `entries/` is a leaf of the ledger's Merkle log;",
-        "`proofs/` proves each one is included in the signed `checkpoint`.",
-        "",
-        f"- Ledger: `{manifest['ledger']['origin']}`",
-        f"- Verifier key: `{manifest['ledger']['verifier_key']}`",
-        f"- Checkpoint: size {manifest['checkpoint']['size']}, "
-        f"root `{manifest['checkpoint']['root']}`",
-        "",
-        "Check it, with nothing but this file and the key above:",
-        "",
-        "```",
-        "affidavit verify package <this zip> --public-key '"
-        f"{manifest['ledger']['verifier_key']}'",
-        "```",
-        "",
-    ]
-    for flow, trail, state in statuses:
-        lines += [f"## Trail {flow}/{trail}: {state['status']}", ""]
-        lines += ["| entry | time | kind | name | compliant |", "|---|---|---|---|---|"]
-        for position, entry in entries:
-            record = entry["record"]
-            if entry["kind"] == "flow" or record.get("trail", record.get("name")) != trail:
-                continue
-            compliant = record.get("compliant")
-            mark = "-" if compliant is None else ("yes" if compliant else "no")
-            lines.append(f"| {position} | {entry['time']} | {entry['kind']} | "
-                         f"{record['name']} | {mark} |")
-        lines += [""] + [f"- {reason}" for reason in state["verdict"]["reasons"]] + [""]
-    if manifest["evidence"]:
-        lines += ["## Evidence files", "", "| file | sha256 | entry |", "|---|---|---|"]
-        lines += [f"| `{e['path']}` | `{e['sha256']}` | {e['entry']} |"
-                  for e in manifest["evidence"]]
-    return "\n".join(lines) + "\n"
+    return {"path": str(out), "entries": len(entries), "evidence": len(written),
+            "tree_size": checkpoint.size, "keys": keys, "trails": manifest["trails"]}

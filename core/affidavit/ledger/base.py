@@ -2,21 +2,35 @@
 
 Contract, for implementers:
 
-- ``append`` MUST be atomic: either every entry of the batch is in the log, its tree nodes and
-  index rows are stored and a checkpoint covering it is signed, or none of that happened. It MUST
-  NOT return before the batch is durable: what it acknowledges survives a crash of the writer.
-- Entries MUST NOT change once appended; indexes MUST be derivable from the entries alone.
+- ``append`` MUST be atomic: either every entry of the batch is in the log, its tree nodes,
+  index rows and key-map leaves and nodes are stored and a checkpoint covering it is signed
+  over both roots (the tree root, and the key map's as its ``map`` extension line, DESIGN
+  §3.1), or none of that happened. It MUST NOT return before the batch is durable: what it
+  acknowledges survives a crash of the writer. It MUST refuse to extend a log whose latest
+  checkpoint does not cover exactly its entries, and to sign with a key other than the one the
+  ledger's history is signed with.
+- Entries MUST NOT change once appended; index rows and the key map MUST be derivable from the
+  entries alone (``affidavit.ledger.index.keys``).
+- Every ledger has a signed checkpoint from its creation on (the empty log's, size 0), under
+  an origin chosen at random when it was created.
 - ``read`` MUST check each entry against its stored leaf hash and raise ``IntegrityError`` on a
-  mismatch; ``lookup`` MUST NOT return entries whose content contradicts the key asked for.
+  mismatch or a gap.
+- Reads inside ``with ledger.snapshot():`` MUST all see one state of the ledger; appending
+  inside a snapshot is not allowed.
+
+Nothing a backend returns is believed by the readers: ``affidavit.verify.proven`` checks every
+answer against the signed checkpoint, so a backend that lies is caught, not trusted.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager
 from typing import Any, BinaryIO, Protocol
 
 from affidavit.ledger import Appended
+from affidavit.ledger.keymap import MapProof
 
 __all__ = ["Appended", "Ledger", "BlobStore"]
 
@@ -43,11 +57,25 @@ class Ledger(Protocol):
     url: str
     blobs: BlobStore
 
+    def init(self, *, reuse_key: bool = False) -> str:
+        """Create the ledger now if it does not exist; return its origin. ``reuse_key`` lets an
+        existing signing key start a new history (under a fresh origin)."""
+        ...
+
+    def check_writable(self) -> None:
+        """Raise before anything is written unless an append could be signed by this ledger's
+        own key."""
+        ...
+
     def append(
         self, entries: Sequence[bytes], decoded: Sequence[dict[str, Any]] | None = None
     ) -> Appended:
         """Append a batch atomically and durably; see the module contract. ``decoded``, when
         given, MUST be the JSON decoding of ``entries`` (it spares the backend a parse)."""
+        ...
+
+    def snapshot(self) -> AbstractContextManager[None]:
+        """A read snapshot: every read inside the ``with`` sees one state of the ledger."""
         ...
 
     def size(self) -> int:
@@ -70,16 +98,34 @@ class Ledger(Protocol):
         """Distinct index keys starting with ``prefix``, sorted."""
         ...
 
-    def checkpoint(self) -> str | None:
-        """The latest signed checkpoint note, or None for an empty ledger."""
+    def index_rows(self) -> Iterator[tuple[str, int]]:
+        """Every index row ``(key, entry)``, ordered by entry then key (for audits)."""
         ...
 
-    def checkpoints(self) -> Iterator[str]:
-        """Every signed checkpoint note, in order of size."""
+    def map_proof(self, key: str) -> MapProof:
+        """The key map's inclusion or absence proof for ``key`` against the latest map root."""
+        ...
+
+    def map_rows(self) -> tuple[list[tuple[bytes, str, int, int]],
+                                list[tuple[int, bytes, bytes]]]:
+        """Every stored key-map leaf ``(key hash, key, count, last)`` and node ``(depth, prefix,
+        hash)``, for an audit that compares them with the map rebuilt from the log."""
+        ...
+
+    def checkpoint(self) -> str | None:
+        """The latest signed checkpoint note (None only for a ledger not yet created)."""
+        ...
+
+    def checkpoints(self) -> Iterator[tuple[int, str]]:
+        """Every signed checkpoint note with the size it is stored under, in order of size."""
         ...
 
     def inclusion_proof(self, index: int, size: int) -> list[bytes]:
         """Audit path for entry ``index`` in the tree of ``size`` entries."""
+        ...
+
+    def inclusion_proofs(self, positions: Sequence[int], size: int) -> dict[int, list[bytes]]:
+        """Audit paths of several entries in the tree of ``size`` entries."""
         ...
 
     def consistency_proof(self, size1: int, size2: int) -> list[bytes]:
@@ -90,12 +136,23 @@ class Ledger(Protocol):
         """The Merkle root of the first ``size`` entries."""
         ...
 
+    def origin(self) -> str:
+        """The origin line of this ledger's checkpoints."""
+        ...
+
     def verifier_key(self) -> str:
         """The signed-note verifier key of this ledger's checkpoints."""
         ...
 
+    def local_files(self) -> list[str]:
+        """Paths this ledger keeps on the local disk (database, journals, key, evidence vault),
+        which no command's output may overwrite; empty for a remote ledger."""
+        ...
+
     def reindex(self) -> int:
-        """Rebuild every index from the log; return the number of entries replayed."""
+        """Rebuild every index and the key map from the log; refuse (``IntegrityError``) when
+        the log or the rebuilt map does not match the latest signed checkpoint. Returns the
+        number of entries replayed."""
         ...
 
     def close(self) -> None:

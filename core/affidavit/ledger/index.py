@@ -1,8 +1,22 @@
-"""Index keys derived from an entry: the only thing any backend's indexes may hold.
+"""Index keys: a pure function of one log entry, the same on write, in reads and in ``verify``.
 
-A key is ``<namespace>:<value>``. Queries look a key up, read the entries from the log and call
-:func:`keys` again on what they read: an index row whose entry does not produce its key is a
-contradiction, reported as an integrity failure instead of being believed.
+A key is ``<namespace>:<value>``; every key an entry is filed under is a key of the key map
+(DESIGN §3.1), which proves for each key how many entries it holds and the last of them:
+
+==========================  ====================================================================
+``flow:<flow>``             every entry of the flow: its own, its trails', artifacts', attestations'
+``trail:<flow>/<trail>``    the trail's begin/change entries and everything reported to it
+``artifact:<sha256 hex>``   artifacts reported with that fingerprint, attestations bound to it
+``flowdef:<flow>``          the flow's own entries (creation, description and template changes)
+``trails:<flow>``           the begin/change entries of every trail of the flow (lists them)
+``kind:flow``               every flow entry of the ledger (lists the flows)
+``type:<name>``             the versions of a custom attestation type
+``commit:<sha>``            artifacts and attestations that name this git commit
+==========================  ====================================================================
+
+Queries look a key up, prove its count and last against the signed map root, read the entries
+from the log and call :func:`keys` again on what they read: an index row whose entry does not
+produce its key is a contradiction, reported as an integrity failure instead of being believed.
 """
 
 from __future__ import annotations
@@ -11,22 +25,45 @@ TYPE_CHECKING = False  # typing costs 3 ms to import; the CLI's write path avoid
 if TYPE_CHECKING:
     from typing import Any
 
-__all__ = ["keys", "flow_key", "trail_key", "fingerprint_key", "commit_key", "type_key"]
+__all__ = [
+    "keys",
+    "flow_key",
+    "trail_key",
+    "artifact_key",
+    "flowdef_key",
+    "trails_key",
+    "FLOWS_KEY",
+    "commit_key",
+    "type_key",
+]
+
+FLOWS_KEY = "kind:flow"
+"""Every flow entry: the set of flows is the set of names these entries carry."""
 
 
 def flow_key(flow: str) -> str:
-    """A flow's own entries (its creation and changes); its trails are under ``trail_key``."""
+    """Every entry of a flow (DESIGN §3.1)."""
     return f"flow:{flow}"
 
 
 def trail_key(flow: str, trail: str) -> str:
-    """Entries of one trail."""
+    """The trail and everything reported to it (DESIGN §3.1)."""
     return f"trail:{flow}/{trail}"
 
 
-def fingerprint_key(fingerprint: str) -> str:
-    """Artifacts reported, and attestations bound, by this SHA-256."""
-    return f"fp:{fingerprint}"
+def artifact_key(fingerprint: str) -> str:
+    """Entries that carry this SHA-256 fingerprint (DESIGN §3.1)."""
+    return f"artifact:{fingerprint}"
+
+
+def flowdef_key(flow: str) -> str:
+    """A flow's own entries: reading its template never means reading its trails."""
+    return f"flowdef:{flow}"
+
+
+def trails_key(flow: str) -> str:
+    """The begin/change entries of a flow's trails: the set of its trails, provably whole."""
+    return f"trails:{flow}"
 
 
 def type_key(name: str) -> str:
@@ -40,22 +77,25 @@ def commit_key(sha: str) -> str:
 
 
 def keys(entry: dict[str, Any]) -> list[str]:
-    """Every index key under which ``entry`` (a decoded log entry) is filed."""
+    """Every index key under which ``entry`` (a decoded log entry) is filed, each once."""
     record = entry.get("record", {})
     kind = entry.get("kind")
     out: list[str] = []
     if kind == "flow":
-        out.append(flow_key(record["name"]))
+        name = record["name"]
+        out += [flow_key(name), flowdef_key(name), FLOWS_KEY]
     elif kind == "attestation_type":
         out.append(type_key(record["name"]))
     elif kind in ("trail", "artifact", "attestation"):
         flow = record["flow"]
         trail = record["name"] if kind == "trail" else record["trail"]
-        out.append(trail_key(flow, trail))
+        out += [flow_key(flow), trail_key(flow, trail)]
+        if kind == "trail":
+            out.append(trails_key(flow))
         fingerprint = record.get("fingerprint") or record.get("target", {}).get("fingerprint")
         if fingerprint:
-            out.append(fingerprint_key(fingerprint))
+            out.append(artifact_key(fingerprint))
         commit = record.get("commit")
         if commit:
             out.append(commit_key(commit["sha"]))
-    return out
+    return list(dict.fromkeys(out))

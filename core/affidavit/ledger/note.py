@@ -27,6 +27,8 @@ from affidavit.errors import InputError, IntegrityError
 
 TYPE_CHECKING = False  # typing costs 3 ms to import; the CLI's write path avoids it
 if TYPE_CHECKING:
+    from typing import Any
+
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 __all__ = [
@@ -141,14 +143,26 @@ class Verifier:
 
     def verify(self, message: bytes, signature: bytes) -> bool:
         """Whether ``signature`` is this key's Ed25519 signature of ``message``."""
-        from cryptography.exceptions import InvalidSignature
-        from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-
         try:
-            Ed25519PublicKey.from_public_bytes(self.public_key).verify(signature, message)
-        except (InvalidSignature, ValueError):
+            _public_key(self.public_key).verify(signature, message)
+        except Exception:  # noqa: BLE001 - InvalidSignature, or a malformed key or signature
             return False
         return True
+
+
+def _public_key(public: bytes) -> Any:
+    """The Ed25519 public key object, from cryptography's Rust binding for the same reason as
+    :func:`_private_key`: every read verifies a checkpoint, and ``cryptography.exceptions``
+    (which the public API imports) pulls in ``typing``. Failures raise whatever the binding
+    raises; :meth:`Verifier.verify` treats any of them as a bad signature."""
+    try:
+        from cryptography.hazmat.bindings._rust import openssl
+
+        return openssl.ed25519.from_public_bytes(public)
+    except (ImportError, AttributeError):
+        from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+        return Ed25519PublicKey.from_public_bytes(public)
 
 
 def _private_key(seed: bytes) -> Ed25519PrivateKey:

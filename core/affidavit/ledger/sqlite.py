@@ -1,15 +1,19 @@
-"""The embedded ledger: log, Merkle tree nodes, indexes and checkpoints in one SQLite file.
+"""The embedded ledger: log, Merkle tree nodes, indexes, key map and checkpoints in one SQLite file.
 
 Writers serialise on ``BEGIN IMMEDIATE`` (WAL mode, busy timeout), so several CI processes can
 append to one ledger; ``synchronous=FULL`` makes a commit durable before ``append`` returns.
+Readers take one snapshot with :meth:`SQLiteLedger.snapshot`, so what they read together (the
+latest checkpoint, index rows, map proofs) belongs to one tree size however many writers run.
 
 Tree storage: each entry row carries its leaf hash, and ``nodes`` keeps the perfect subtrees of
 every fourth level only (4, 8, 12, ...), about one row per 16 entries. A node between stored
 levels is rehashed from at most 8 stored nodes below it, so a proof still reads O(log n) rows in
-one query, while an append writes barely more than the entries themselves.
+one query, while an append writes barely more than the entries themselves. The key map lives in
+``map_leaves`` and ``map_nodes`` (``ledger.sqlite_map``).
 
-The signing key lives beside the database, mode 0600, and is created by whichever process first
-initialises the ledger.
+The signing key lives beside the database, mode 0600. A new ledger gets a fresh random origin
+and, unless told to reuse one, a fresh key; a key file whose database is missing or empty is
+refused, so that a lost or emptied database cannot silently restart history under an old key.
 """
 
 from __future__ import annotations
@@ -23,16 +27,20 @@ from affidavit.ledger import Appended, index, proof, rfc6962
 from affidavit.ledger import checkpoint as ckpt
 from affidavit.ledger.blobs import FileBlobStore
 from affidavit.ledger.compact import CompactRange
+from affidavit.ledger.sqlite_map import SCHEMA as MAP_SCHEMA
+from affidavit.ledger.sqlite_map import SQLiteMap
 
 TYPE_CHECKING = False  # typing costs 3 ms to import; the CLI's write path avoids it
 if TYPE_CHECKING:
     from collections.abc import Iterator, Sequence
     from typing import Any
 
-__all__ = ["SQLiteLedger", "STRIDE"]
+    from affidavit.ledger.keymap import MapProof
+
+__all__ = ["SQLiteLedger", "STRIDE", "FORMAT"]
 
 #: Storage layout version, in ``meta``; a ledger of another layout is refused, not misread.
-FORMAT = "2"
+FORMAT = "3"
 #: Levels whose perfect-subtree hashes are stored: multiples of STRIDE (level 0 in ``entries``).
 STRIDE = 4
 
@@ -46,7 +54,7 @@ CREATE TABLE IF NOT EXISTS nodes (
 CREATE TABLE IF NOT EXISTS checkpoints (size INTEGER PRIMARY KEY, note TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS idx (
     key TEXT NOT NULL, entry INTEGER NOT NULL, PRIMARY KEY (key, entry)) WITHOUT ROWID;
-"""
+""" + MAP_SCHEMA
 
 
 def _path_from_url(url: str) -> str:
@@ -83,6 +91,36 @@ def _read(path: str) -> str:
         return fh.read().strip()
 
 
+def _key_reuse_refused(key_path: str, db_path: str) -> IntegrityError:
+    return IntegrityError(
+        f"ledger key {key_path} exists but its database {db_path} is missing or empty",
+        remedy="restore the database, or start a new history under this key with "
+               "`affidavit ledger init --reuse-key`")
+
+
+class _Snapshot:
+    """One read transaction, re-entrant: the outermost ``with`` begins and ends it."""
+
+    __slots__ = ("_ledger",)
+
+    def __init__(self, ledger: SQLiteLedger) -> None:
+        self._ledger = ledger
+
+    def __enter__(self) -> None:
+        owner = self._ledger
+        owner._init()
+        if owner._snapshots == 0:
+            owner._db.execute("BEGIN")
+            owner._db.execute("SELECT count(*) FROM meta").fetchone()  # takes the snapshot
+        owner._snapshots += 1
+
+    def __exit__(self, *exc: object) -> None:
+        owner = self._ledger
+        owner._snapshots -= 1
+        if owner._snapshots == 0 and owner._connection is not None:
+            owner._db.execute("COMMIT")
+
+
 class SQLiteLedger:
     """A ledger in one SQLite database, with its evidence vault and key beside it."""
 
@@ -98,6 +136,8 @@ class SQLiteLedger:
         self._connection: sqlite3.Connection | None = None
         self._signer: Any = None
         self._meta: dict[str, str] | None = None
+        self._snapshots = 0
+        self._reuse = False
 
     @property
     def _db(self) -> sqlite3.Connection:
@@ -106,11 +146,14 @@ class SQLiteLedger:
         return self._connection
 
     def _connect(self) -> sqlite3.Connection:
-        if not self.create and not os.path.exists(self.path):
+        exists = os.path.exists(self.path)
+        if not self.create and not exists:
             raise LedgerUnavailable(
                 f"no ledger at {self.path}",
                 remedy="nothing was recorded there yet; check --ledger / AFFIDAVIT_LEDGER",
             )
+        if not exists and os.path.exists(self.key_path) and not self._reuse:
+            raise _key_reuse_refused(self.key_path, self.path)
         try:
             os.makedirs(os.path.dirname(os.path.abspath(self.path)), exist_ok=True)
             db = sqlite3.connect(self.path, timeout=60, isolation_level=None)
@@ -121,10 +164,21 @@ class SQLiteLedger:
             raise LedgerUnavailable(f"cannot open ledger {self.path}: {exc}") from None
         return db
 
+    @property
+    def _map(self) -> SQLiteMap:
+        return SQLiteMap(self._db, self.path)
+
     # -- setup -----------------------------------------------------------------------------
 
+    def init(self, *, reuse_key: bool = False) -> str:
+        """Create the ledger now (normally its first write does); return its origin. With
+        ``reuse_key`` an existing key file signs the new history, under a fresh origin."""
+        self._reuse = reuse_key
+        return self._init()["origin"]
+
     def _init(self) -> dict[str, str]:
-        """Create tables and the signing key once; later calls read the cached meta rows."""
+        """Create tables, identity and the empty checkpoint once; later calls read the cached
+        meta rows."""
         if self._meta is not None:
             return self._meta
         try:
@@ -153,18 +207,26 @@ class SQLiteLedger:
             except BaseException:
                 self._db.execute("ROLLBACK")
                 raise
+        for required in ("origin", "verifier_key"):
+            if not meta.get(required):
+                raise IntegrityError(f"ledger {self.path} has no {required} in its meta table")
         self._meta = meta
         return meta
 
     def _create_identity(self) -> dict[str, str]:
+        """Inside the creating transaction: a fresh origin, the key (new, or reused when
+        asked), and the signed checkpoint of the empty log."""
         import secrets
 
-        from affidavit.ledger import note
+        from affidavit.ledger import keymap, note
 
+        if os.path.exists(self.key_path) and not self._reuse:
+            raise _key_reuse_refused(self.key_path, self.path)
+        origin = f"affidavit/{secrets.token_hex(16)}"
         if os.path.exists(self.key_path):
             signer_key = _read(self.key_path)
         else:
-            signer_key = note.generate_signer_key(f"affidavit/{secrets.token_hex(8)}")
+            signer_key = note.generate_signer_key(origin)
             folder, name = os.path.split(self.key_path)
             tmp = os.path.join(folder, f".{name}.{os.getpid()}")
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -173,16 +235,25 @@ class SQLiteLedger:
             try:
                 os.link(tmp, self.key_path)
             except FileExistsError:
-                signer_key = _read(self.key_path)
+                raise _key_reuse_refused(self.key_path, self.path) from None
             finally:
                 os.unlink(tmp)
-        signer = note.Signer.from_key(signer_key)
-        meta = {"origin": signer.name, "verifier_key": signer.verifier_key, "format": FORMAT}
+        try:
+            signer = note.Signer.from_key(signer_key)
+        except Exception as exc:  # noqa: BLE001 - any unreadable key is the same failure
+            raise LedgerUnavailable(f"ledger key {self.key_path} is not a signer key "
+                                    f"({exc})") from None
+        meta = {"origin": origin, "verifier_key": signer.verifier_key, "format": FORMAT}
         self._db.executemany("INSERT INTO meta VALUES (?, ?)", meta.items())
         self._signer = signer
+        empty = ckpt.Checkpoint(origin, 0, rfc6962.EMPTY_ROOT,
+                                (keymap.encode_root(keymap.EMPTY),)).to_text()
+        self._db.execute("INSERT INTO checkpoints (size, note) VALUES (0, ?)",
+                         (signer.sign(empty),))
         return meta
 
-    def _sign(self, text: str) -> str:
+    def _writer(self) -> Any:
+        """The signer, refused unless it is the key this ledger's checkpoints are signed by."""
         if self._signer is None:
             from affidavit.ledger import note
 
@@ -190,29 +261,52 @@ class SQLiteLedger:
                 key = _read(self.key_path)
             except OSError as exc:
                 raise LedgerUnavailable(
-                    f"cannot read the ledger key {self.key_path}: {exc}"
+                    f"cannot read the ledger key {self.key_path}: {exc.strerror or exc}"
                 ) from None
-            self._signer = note.Signer.from_key(key)
-        return str(self._signer.sign(text))
+            try:
+                signer = note.Signer.from_key(key)
+            except Exception as exc:  # noqa: BLE001 - any unreadable key is the same failure
+                raise IntegrityError(f"ledger key {self.key_path} is not a signer key "
+                                     f"({exc})") from None
+            if signer.verifier_key != self._init()["verifier_key"]:
+                raise IntegrityError(
+                    f"ledger key {self.key_path} does not match the verifier key recorded in "
+                    f"{self.path}", remedy="the key file or the database was swapped")
+            self._signer = signer
+        return self._signer
+
+    def check_writable(self) -> None:
+        """Raise unless an append could be signed: the ledger exists or may be created, and
+        its key file matches the key its history is signed with. Writers call this before
+        they store evidence, so a refused write leaves nothing behind."""
+        self._init()
+        self._writer()
 
     # -- writing ---------------------------------------------------------------------------
 
     def append(
         self, entries: Sequence[bytes], decoded: Sequence[dict[str, Any]] | None = None
     ) -> Appended:
-        """Append ``entries`` in one transaction and sign a checkpoint for the new size.
+        """Append ``entries`` in one transaction: tree nodes, index rows, key map, and a
+        checkpoint for the new size signed over both roots.
 
         ``decoded``, when given, MUST be ``[canonical.loads(e) for e in entries]``: callers that
         built the entries have them at hand and spare the parse.
         """
+        from affidavit.ledger import keymap
+
         meta = self._init()
+        signer = self._writer()
         if decoded is None:
             decoded = [canonical.loads(data) for data in entries]
+        if len(decoded) != len(entries):
+            raise ValueError("decoded must hold one item per entry")
         leaves = rfc6962.leaf_hashes(entries)
         db = self._db
         db.execute("BEGIN IMMEDIATE")
         try:
             size = self._size()
+            self._check_head(size)
             rng = CompactRange.from_hashes(size, self._fetch(proof.root_nodes(size)))
             nodes: list[tuple[int, int, bytes]] = []
 
@@ -220,22 +314,26 @@ class SQLiteLedger:
                 if level and not level % STRIDE:
                     nodes.append((level, idx, digest))
 
-            if len(decoded) != len(entries):
-                raise ValueError("decoded must hold one item per entry")
             rng.extend(leaves, visit)
             keys_of = index.keys
             index_rows = [(key, position) for position, entry in enumerate(decoded, size)
                           for key in keys_of(entry)]
+            filed: dict[str, tuple[int, int]] = {}
+            for key, position in index_rows:
+                count, _ = filed.get(key, (0, 0))
+                filed[key] = (count + 1, position)
             db.executemany(
                 "INSERT INTO entries (idx, leaf, data) VALUES (?, ?, ?)",
                 zip(range(size, size + len(entries)), leaves, entries, strict=True),
             )
             db.executemany("INSERT INTO nodes (level, idx, hash) VALUES (?, ?, ?)", nodes)
             index_rows.sort()  # B-tree inserts in key order touch each page once
-            db.executemany("INSERT OR IGNORE INTO idx (key, entry) VALUES (?, ?)", index_rows)
+            db.executemany("INSERT INTO idx (key, entry) VALUES (?, ?)", index_rows)
+            map_root = self._map.add(filed)
             new_size = size + len(entries)
-            text = ckpt.Checkpoint(meta["origin"], new_size, rng.root()).to_text()
-            signed = self._sign(text)
+            text = ckpt.Checkpoint(meta["origin"], new_size, rng.root(),
+                                   (keymap.encode_root(map_root),)).to_text()
+            signed = str(signer.sign(text))
             db.execute("INSERT INTO checkpoints (size, note) VALUES (?, ?)", (new_size, signed))
             db.execute("COMMIT")
         except BaseException:
@@ -243,7 +341,23 @@ class SQLiteLedger:
             raise
         return Appended(first=size, size=new_size, checkpoint=signed)
 
+    def _check_head(self, size: int) -> None:
+        """Refuse to extend a log whose latest checkpoint does not cover exactly its entries:
+        appending would sign over a truncated or padded history."""
+        row = self._db.execute("SELECT max(size) FROM checkpoints").fetchone()
+        latest = -1 if row[0] is None else int(row[0])
+        if latest != size:
+            raise IntegrityError(
+                f"ledger {self.path} holds {size} entries but its latest checkpoint is for "
+                f"{latest if latest >= 0 else 'none'}",
+                remedy="the log was truncated or extended outside affidavit; run "
+                       "`affidavit verify ledger`")
+
     # -- reading ---------------------------------------------------------------------------
+
+    def snapshot(self) -> _Snapshot:
+        """``with ledger.snapshot():`` every read inside sees one state of the ledger."""
+        return _Snapshot(self)
 
     def _size(self) -> int:
         row = self._db.execute("SELECT max(idx) FROM entries").fetchone()
@@ -273,17 +387,21 @@ class SQLiteLedger:
             else:
                 stored.update((base, i) for i in span)
         found: dict[tuple[int, int], bytes] = {}
-        if leaves:
-            marks = ",".join("?" * len(leaves))
+        ordered = sorted(leaves)
+        for start in range(0, len(ordered), 900):
+            chunk = ordered[start:start + 900]
+            marks = ",".join("?" * len(chunk))
             for idx, digest in self._db.execute(
-                f"SELECT idx, leaf FROM entries WHERE idx IN ({marks})", sorted(leaves)
+                f"SELECT idx, leaf FROM entries WHERE idx IN ({marks})", chunk
             ):
                 found[(0, idx)] = digest
-        if stored:
+        pairs = sorted(stored)
+        for start in range(0, len(pairs), 450):
+            some = pairs[start:start + 450]
             # An OR of primary-key equalities is searched through the key; a row-value IN over
             # VALUES would scan the table.
-            where = " OR ".join(["(level = ? AND idx = ?)"] * len(stored))
-            params = [n for pair in sorted(stored) for n in pair]
+            where = " OR ".join(["(level = ? AND idx = ?)"] * len(some))
+            params = [n for pair in some for n in pair]
             for level, idx, digest in self._db.execute(
                 f"SELECT level, idx, hash FROM nodes WHERE {where}", params
             ):
@@ -311,7 +429,8 @@ class SQLiteLedger:
         expected = start
         for idx, data, leaf in cursor:
             if idx != expected:
-                raise IntegrityError(f"ledger {self.path} has no entry {expected}")
+                raise IntegrityError(f"ledger {self.path} has no entry {expected}",
+                                     remedy="entries were deleted outside affidavit")
             if rfc6962.leaf_hash(data) != leaf:
                 raise IntegrityError(
                     f"ledger {self.path}: entry {idx} does not match its leaf hash",
@@ -320,7 +439,23 @@ class SQLiteLedger:
             expected += 1
             yield idx, bytes(data)
         if expected < end:
+            if expected < self._size():
+                raise IntegrityError(f"ledger {self.path} has no entry {expected}",
+                                     remedy="entries were deleted outside affidavit")
             raise NotFoundError(f"ledger {self.path} has no entry {expected}")
+
+    def leaves(self, positions: Sequence[int]) -> dict[int, bytes]:
+        """The stored leaf hashes of ``positions`` (those present)."""
+        self._init()
+        out: dict[int, bytes] = {}
+        ordered = sorted(set(positions))
+        for start in range(0, len(ordered), 900):
+            chunk = ordered[start:start + 900]
+            marks = ",".join("?" * len(chunk))
+            for idx, leaf in self._db.execute(
+                    f"SELECT idx, leaf FROM entries WHERE idx IN ({marks})", chunk):
+                out[int(idx)] = bytes(leaf)
+        return out
 
     def lookup(self, key: str) -> list[int]:
         """Entries filed under ``key``."""
@@ -346,6 +481,23 @@ class SQLiteLedger:
         )
         return [r[0] for r in rows]
 
+    def index_rows(self) -> Iterator[tuple[str, int]]:
+        """Every index row ``(key, entry)``, ordered by entry then key."""
+        self._init()
+        for key, entry in self._db.execute("SELECT key, entry FROM idx ORDER BY entry, key"):
+            yield str(key), int(entry)
+
+    def map_proof(self, key: str) -> MapProof:
+        """The key map's proof for ``key`` (present or absent) against the latest map root."""
+        self._init()
+        return self._map.prove(key)
+
+    def map_rows(self) -> tuple[list[tuple[bytes, str, int, int]], list[tuple[int, bytes, bytes]]]:
+        """Every stored map leaf and node, for an audit that compares them with the log."""
+        self._init()
+        store = self._map
+        return list(store.leaves()), list(store.nodes())
+
     def checkpoint(self) -> str | None:
         """The latest signed checkpoint."""
         self._init()
@@ -354,11 +506,11 @@ class SQLiteLedger:
         ).fetchone()
         return None if row is None else str(row[0])
 
-    def checkpoints(self) -> Iterator[str]:
-        """All signed checkpoints by size."""
+    def checkpoints(self) -> Iterator[tuple[int, str]]:
+        """All signed checkpoints by size, as ``(size, note)``."""
         self._init()
-        for (text,) in self._db.execute("SELECT note FROM checkpoints ORDER BY size"):
-            yield str(text)
+        for size, text in self._db.execute("SELECT size, note FROM checkpoints ORDER BY size"):
+            yield int(size), str(text)
 
     def _check_size(self, size: int) -> None:
         current = self._size()
@@ -373,10 +525,16 @@ class SQLiteLedger:
 
     def inclusion_proof(self, index_: int, size: int) -> list[bytes]:
         """Audit path of entry ``index_`` in the tree of ``size``."""
+        return self.inclusion_proofs([index_], size)[index_]
+
+    def inclusion_proofs(self, positions: Sequence[int], size: int) -> dict[int, list[bytes]]:
+        """Audit paths of several entries in the tree of ``size``, read in one pass."""
         self._init()
         self._check_size(size)
-        nodes = proof.inclusion_nodes(index_, size)
-        return nodes.rehash(self._fetch(nodes.ids))
+        plans = {i: proof.inclusion_nodes(i, size) for i in set(positions)}
+        ids = sorted({node for plan in plans.values() for node in plan.ids})
+        hashes = dict(zip(ids, self._fetch(ids), strict=True))
+        return {i: plan.rehash([hashes[node] for node in plan.ids]) for i, plan in plans.items()}
 
     def consistency_proof(self, size1: int, size2: int) -> list[bytes]:
         """Proof that ``size1`` is a prefix of ``size2``."""
@@ -384,6 +542,11 @@ class SQLiteLedger:
         self._check_size(size2)
         nodes = proof.consistency_nodes(size1, size2)
         return nodes.rehash(self._fetch(nodes.ids))
+
+    def local_files(self) -> list[str]:
+        """The database, its journals, the key and the vault: what no output may overwrite."""
+        return [self.path, self.path + "-wal", self.path + "-shm", self.key_path,
+                self.blobs.root]
 
     def verifier_key(self) -> str:
         """Signed-note verifier key for this ledger's checkpoints."""
@@ -396,17 +559,42 @@ class SQLiteLedger:
     # -- maintenance -----------------------------------------------------------------------
 
     def reindex(self) -> int:
-        """Drop the index and rebuild it from the log, checking every leaf on the way."""
+        """Rebuild the index and the key map from the log, checking every leaf on the way;
+        refused (and rolled back) unless the log still hashes to the latest signed tree root
+        and the rebuilt map to its signed map root."""
+        from affidavit.ledger import keymap, note
+
         self._init()
         db = self._db
         db.execute("BEGIN IMMEDIATE")
         try:
+            size = self._size()
+            signed = self.checkpoint()
+            if signed is None:
+                raise IntegrityError(f"ledger {self.path} has no signed checkpoint")
+            verifier = note.Verifier.from_key(self.verifier_key())
+            head = ckpt.Checkpoint.parse(note.open_note(signed, [verifier]))
+            if head.size != size:
+                raise IntegrityError(f"ledger {self.path} holds {size} entries but its latest "
+                                     f"checkpoint is for {head.size}")
             db.execute("DELETE FROM idx")
+            memory = keymap.MemoryMap()
+            rng = CompactRange()
             count = 0
-            for position, data in self.read(0, self._size()):
+            for position, data in self.read(0, size):
+                rng.append(rfc6962.leaf_hash(data))
                 rows = [(key, position) for key in index.keys(canonical.loads(data))]
-                db.executemany("INSERT OR IGNORE INTO idx (key, entry) VALUES (?, ?)", rows)
+                db.executemany("INSERT INTO idx (key, entry) VALUES (?, ?)", rows)
+                for key, _ in rows:
+                    memory.add(key, position)
                 count += 1
+            if rng.root() != head.root:
+                raise IntegrityError(f"ledger {self.path}: the entries do not hash to the signed "
+                                     "tree root", remedy="run `affidavit verify ledger`")
+            if self._map.replace(memory) != keymap.decode_root(head.extensions):
+                raise IntegrityError(
+                    f"ledger {self.path}: the key map rebuilt from the log differs from the "
+                    "signed map root", remedy="run `affidavit verify ledger`")
             db.execute("COMMIT")
         except BaseException:
             db.execute("ROLLBACK")

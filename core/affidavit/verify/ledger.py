@@ -1,39 +1,33 @@
-"""Full audit of a ledger, and detection of rewritten history across runs.
+"""Full audit of a ledger, in one read snapshot (concurrent writers never make it fail falsely).
 
-1. Recompute every leaf hash and the root at every stored checkpoint size from the entries
-   alone, and check each checkpoint's signature with the ledger's key.
-2. Check the stored tree agrees: its root at the latest size equals the recomputed one.
-3. Compare with the last checkpoint this client saw for this ledger (kept under the user cache
-   dir): same key, not larger than now, and the history up to it unchanged — both by the
-   recomputed root at that size and by a consistency proof from the store.
-4. Remember the latest checkpoint for next time.
+1. Every stored checkpoint's signature checks with the ledger's key (or the pinned one), it is
+   of the ledger's origin and stored under its own size, and the newest covers the whole log.
+2. Replay the log: recompute every leaf and, at every checkpoint's size, the tree root and the
+   key map root rebuilt from the entries; each must equal the signed ones.
+3. Compare every index row with the keys the entries produce (one merge pass, in entry order),
+   and every stored key-map leaf and node with the rebuilt map.
+4. The stored tree agrees: its root at the latest size equals the recomputed one.
+5. Every evidence blob an entry names is in the vault (``deep``: and hashes to its name).
+6. The latest checkpoint extends the one this client remembers for this origin and key (also
+   checked against the replayed root at that size), and is remembered.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
-import os
 import sys
-from pathlib import Path
 from typing import Any
 
+from affidavit import canonical
 from affidavit.errors import IntegrityError
-from affidavit.ledger import note, proof, rfc6962
+from affidavit.ledger import index, keymap, note, rfc6962
 from affidavit.ledger.base import Ledger
 from affidavit.ledger.checkpoint import Checkpoint
 from affidavit.ledger.compact import CompactRange
-from affidavit.ledger.registry import cache_dir
+from affidavit.verify.proven import verifier_for
+from affidavit.verify.seen import Seen
 
-__all__ = ["verify_ledger", "seen_path"]
-
-
-def seen_path(ledger: Ledger) -> Path:
-    """Where the last verified checkpoint of this ledger location is remembered."""
-    url = ledger.url
-    location = str(Path(url).resolve()) if "://" not in url else url
-    name = hashlib.sha256(location.encode()).hexdigest()[:32]
-    return Path(cache_dir()) / "seen" / f"{name}.json"
+__all__ = ["verify_ledger"]
 
 
 def _progress(done: int, total: int) -> None:
@@ -42,82 +36,168 @@ def _progress(done: int, total: int) -> None:
         sys.stderr.flush()
 
 
-def verify_ledger(ledger: Ledger) -> dict[str, Any]:
-    """Run the audit; raise ``IntegrityError`` (exit 3) on the first failure."""
-    key = ledger.verifier_key()
-    verifier = note.Verifier.from_key(key)
+def _checkpoints(ledger: Ledger, verifier: note.Verifier, origin: str) -> dict[int, Checkpoint]:
+    where = f"ledger {ledger.url}"
     stored: dict[int, Checkpoint] = {}
-    for signed in ledger.checkpoints():
-        checkpoint = Checkpoint.parse(note.open_note(signed, [verifier]))
-        stored[checkpoint.size] = checkpoint
-    seen_file = seen_path(ledger)
-    seen: dict[str, Any] | None = None
-    try:
-        seen = json.loads(seen_file.read_text())
-    except (OSError, ValueError):
-        seen = None
-    if seen is not None and seen.get("verifier_key") != key:
-        raise IntegrityError(
-            f"ledger {ledger.url}: its signing key changed since this client last saw it "
-            f"({seen.get('verifier_key')} -> {key})")
+    for size, signed in ledger.checkpoints():
+        try:
+            checkpoint = Checkpoint.parse(note.open_note(signed, [verifier]))
+            keymap.decode_root(checkpoint.extensions)
+        except IntegrityError as exc:
+            raise IntegrityError(f"{where}: checkpoint stored for size {size}: {exc.message}",
+                                 remedy=exc.remedy) from None
+        if checkpoint.size != size or checkpoint.origin != origin:
+            raise IntegrityError(f"{where}: the checkpoint stored for size {size} is for size "
+                                 f"{checkpoint.size} of origin {checkpoint.origin!r}")
+        stored[size] = checkpoint
+    return stored
 
-    size = ledger.size()
+
+def _index_mismatch(where: str, position: int, stored: set[str], derived: set[str]) -> None:
+    if stored != derived:
+        extra = sorted(stored - derived)
+        lost = sorted(derived - stored)
+        what = (f"files entry {position} under {extra[0]!r}, which the entry does not carry"
+                if extra else f"lacks entry {position} under {lost[0]!r}")
+        raise IntegrityError(f"{where}: the index {what}", remedy="run `affidavit ledger reindex`")
+
+
+def _replay(ledger: Ledger, size: int, stored: dict[int, Checkpoint],
+            wanted: set[int]) -> tuple[dict[int, bytes], keymap.MemoryMap, list[str]]:
+    """Steps 2 and 3 for the index; returns the tree root at each size in ``wanted``, the
+    rebuilt map and every evidence digest named."""
+    where = f"ledger {ledger.url}"
     if size > 64:
         rfc6962.use_openssl()
-    rng = CompactRange.from_hashes(0, [])
-    roots: dict[int, bytes] = {}
-    wanted = set(stored) | ({int(seen["size"])} if seen else set())
-    if 0 in wanted:
-        roots[0] = rng.root()
+    rng = CompactRange()
+    memory = keymap.MemoryMap()
+    roots: dict[int, bytes] = {0: rng.root()} if 0 in wanted else {}
+    digests: list[str] = []
+    rows = iter(ledger.index_rows())
+    pending = next(rows, None)
     for position, data in ledger.read(0, size):
-        rng.append(rfc6962.leaf_hash(data), None)
-        if position + 1 in wanted:
-            roots[position + 1] = rng.root()
-        _progress(position + 1, size)
-    for checkpoint_size, checkpoint in sorted(stored.items()):
-        if checkpoint_size > size:
-            raise IntegrityError(
-                f"ledger {ledger.url}: checkpoint for size {checkpoint_size} but only {size} "
-                "entries (the log was truncated)")
-        if roots[checkpoint_size] != checkpoint.root:
-            raise IntegrityError(
-                f"ledger {ledger.url}: entries do not hash to the checkpoint at size "
-                f"{checkpoint_size} (history was rewritten)")
-    latest_root = rng.root()
-    if size and ledger.root(size) != latest_root:
-        raise IntegrityError(f"ledger {ledger.url}: stored tree nodes disagree with the entries")
-    if size and size not in stored:
-        raise IntegrityError(f"ledger {ledger.url}: no signed checkpoint for size {size}")
+        rng.append(rfc6962.leaf_hash(data))
+        try:
+            entry = canonical.loads(data)
+            derived = set(index.keys(entry))
+            refs = entry.get("record", {}).get("evidence", []) if isinstance(entry, dict) else []
+            digests += [str(ref["sha256"]) for ref in refs]
+        except (ValueError, KeyError, TypeError, AttributeError):
+            raise IntegrityError(f"{where}: entry {position} is not a valid record") from None
+        if pending is not None and pending[1] < position:
+            raise IntegrityError(f"{where}: the index files entry {pending[1]} under "
+                                 f"{pending[0]!r}, which is not in the log",
+                                 remedy="run `affidavit ledger reindex`")
+        filed: set[str] = set()
+        while pending is not None and pending[1] == position:
+            filed.add(pending[0])
+            pending = next(rows, None)
+        _index_mismatch(where, position, filed, derived)
+        for key in derived:
+            memory.add(key, position)
+        done = position + 1
+        if done in wanted:
+            roots[done] = rng.root()
+        if done in stored and memory.root() != keymap.decode_root(stored[done].extensions):
+            raise IntegrityError(f"{where}: the key map rebuilt from the log differs from the "
+                                 f"one signed at size {done}")
+        _progress(done, size)
+    if pending is not None:
+        raise IntegrityError(f"{where}: the index files entry {pending[1]} under "
+                             f"{pending[0]!r}, which is not in the log",
+                             remedy="run `affidavit ledger reindex`")
+    if 0 in stored and keymap.decode_root(stored[0].extensions) != keymap.EMPTY:
+        raise IntegrityError(f"{where}: the checkpoint of the empty log has a non-empty map")
+    return roots, memory, digests
 
-    if seen is not None:
-        seen_size = int(seen["size"])
-        seen_root = bytes.fromhex(seen["root"])
-        if seen_size > size:
-            raise IntegrityError(
-                f"ledger {ledger.url} has {size} entries but this client saw {seen_size} "
-                "(history was truncated)")
-        if roots.get(seen_size) != seen_root:
-            raise IntegrityError(
-                f"ledger {ledger.url}: the first {seen_size} entries changed since this client "
-                "last verified them (history was rewritten)")
-        if 0 < seen_size < size:
-            hashes = ledger.consistency_proof(seen_size, size)
-            proof.verify_consistency(seen_size, size, hashes, seen_root, latest_root)
 
-    seen_file.parent.mkdir(parents=True, exist_ok=True)
-    tmp = seen_file.with_name(f".{seen_file.name}.{os.getpid()}")
-    tmp.write_text(json.dumps({"url": ledger.url, "verifier_key": key, "size": size,
-                               "root": latest_root.hex()}))
-    os.replace(tmp, seen_file)
+def _compare_map(ledger: Ledger, memory: keymap.MemoryMap) -> None:
+    where = f"ledger {ledger.url}"
+    leaves, nodes = ledger.map_rows()
+    items = memory.items()
+    rebuilt = sorted((keymap.key_hash(k), k, c, last) for k, (c, last) in items.items())
+    if leaves != rebuilt:
+        stored = {row[1]: row for row in leaves}
+        wrong = next((row[1] for row in rebuilt if stored.get(row[1]) != row),
+                     next((row[1] for row in leaves if row[1] not in items), "?"))
+        raise IntegrityError(f"{where}: the stored key map disagrees with the log at key "
+                             f"{wrong!r}", remedy="run `affidavit ledger reindex`")
+    if nodes != sorted(memory.nodes()):
+        raise IntegrityError(f"{where}: the stored key map nodes disagree with the log",
+                             remedy="run `affidavit ledger reindex`")
+
+
+def _blobs(ledger: Ledger, digests: list[str], deep: bool) -> int:
+    checked = 0
+    for digest in dict.fromkeys(digests):
+        if not ledger.blobs.has(digest):
+            raise IntegrityError(f"ledger {ledger.url}: evidence {digest} named in the log is "
+                                 "not in the vault")
+        if deep:
+            hasher = hashlib.sha256()
+            with ledger.blobs.open(digest) as fh:
+                while chunk := fh.read(1 << 20):
+                    hasher.update(chunk)
+            if hasher.hexdigest() != digest:
+                raise IntegrityError(f"ledger {ledger.url}: evidence {digest} in the vault does "
+                                     "not match its digest")
+        checked += 1
+    return checked
+
+
+def verify_ledger(ledger: Ledger, *, public_key: str | None = None,
+                  deep: bool = False) -> dict[str, Any]:
+    """Run the audit; raise ``IntegrityError`` (exit 3) on the first failure."""
+    where = f"ledger {ledger.url}"
+    verifier = verifier_for(ledger, public_key)
+    origin = ledger.origin()
+    seen = Seen(origin, verifier)
+    remembered = seen.load()  # before the snapshot: never newer than what it will show
+    with ledger.snapshot():
+        stored = _checkpoints(ledger, verifier, origin)
+        size = ledger.size()
+        if not stored or max(stored) != size:
+            latest = max(stored, default=None)
+            if latest is not None and latest > size:
+                raise IntegrityError(f"{where}: checkpoint for size {latest} but only {size} "
+                                     "entries (the log was truncated)")
+            raise IntegrityError(f"{where}: no signed checkpoint for size {size}")
+        wanted = set(stored) | ({remembered[0].size} if remembered else set())
+        roots, memory, digests = _replay(ledger, size, stored, wanted)
+        for checkpoint_size, checkpoint in sorted(stored.items()):
+            if roots[checkpoint_size] != checkpoint.root:
+                raise IntegrityError(
+                    f"{where}: entries do not hash to the checkpoint at size "
+                    f"{checkpoint_size} (history was rewritten)")
+        latest_root = roots[size]
+        if size and ledger.root(size) != latest_root:
+            raise IntegrityError(f"{where}: stored tree nodes disagree with the entries")
+        _compare_map(ledger, memory)
+        blobs = _blobs(ledger, digests, deep)
+        head = stored[size]
+        before = None
+        if remembered is not None:
+            before = remembered[0]
+            if before.size <= size and roots.get(before.size) != before.root:
+                raise IntegrityError(
+                    f"{where}: the first {before.size} entries changed since this client "
+                    "last saw them (history was rewritten)", remedy=f"compare with {seen.path}")
+            seen.check(head, ledger.consistency_proof, remembered)
+        seen.remember(head, ledger.checkpoint() or "")
     if sys.stderr.isatty() and size > 10000:
         sys.stderr.write("\n")
-    previous = f", consistent with size {seen['size']} seen before" if seen else ""
+    previous = f", consistent with size {before.size} seen before" if before else ""
     return {
         "verified": True,
         "size": size,
         "checkpoints": len(stored),
         "root": latest_root.hex(),
-        "seen_before": None if seen is None else int(seen["size"]),
+        "map_root": memory.root().hex(),
+        "keys": len(memory),
+        "evidence": blobs,
+        "deep": deep,
+        "seen_before": None if before is None else before.size,
         "summary": f"verified ledger {ledger.url}: {size} entries, {len(stored)} signed "
-                   f"checkpoints{previous}",
+                   f"checkpoints, {len(memory)} keys, {blobs} evidence files"
+                   f"{' rehashed' if deep else ''}{previous}",
     }

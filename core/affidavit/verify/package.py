@@ -2,16 +2,20 @@
 
 Steps, in order; the first failure ends verification with ``IntegrityError`` (exit 3):
 
-1. The zip is readable and every member name is a plain relative path; only the layout's files
-   are present (``checkpoint``, ``manifest.json``, ``README.md``, ``entries/``, ``proofs/``,
-   ``evidence/``).
-2. ``checkpoint`` is a signed note whose signature checks with the given key.
-3. Every entry has an inclusion proof against that checkpoint, and the proof checks.
-4. Every entry is a valid record; the manifest names the signed checkpoint and exactly the
-   packaged entries (an entry dropped from the zip is noticed); every evidence file hashes to its
-   manifest digest, the manifest row's entry records that digest, and every digest an entry
-   records is in the package.
-5. The verdict of each trail, recomputed from the package's entries, equals the manifest's.
+1. The zip is readable, every member name is a plain relative path, and only the layout's
+   files are present (``evidence.layout``); members are read within fixed size bounds.
+2. ``checkpoint`` is a signed note whose signature checks with the given key; it carries the
+   key map root as its one extension line.
+3. Every entry has an inclusion proof against that checkpoint, and the proof checks; every
+   entry is a valid record, and every attestation's ``compliant`` is what the one judge derives
+   from its predicate (custom types by the packaged version they name).
+4. Completeness: ``proofs/map.json`` holds one proof per key of the package's scope (the scope's
+   trails as the entries show them), each checks against the map root, and the package holds
+   exactly ``count`` entries filed under each key, the last being ``last``; it holds no entry
+   outside those keys but the type versions its attestations name.
+5. ``manifest.json`` and ``README.md`` are exactly what the entries, the checkpoint and the
+   scope make of them (trail verdicts recomputed, evidence folder names derived), and every
+   evidence file is present once and hashes to its digest.
 """
 
 from __future__ import annotations
@@ -26,46 +30,78 @@ import zlib
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from affidavit.errors import InputError, IntegrityError
-from affidavit.ledger import note, proof, rfc6962
+from affidavit.errors import AffidavitError, InputError, IntegrityError
+from affidavit.evidence import layout
+from affidavit.ledger import index, keymap, note, proof, rfc6962
 from affidavit.ledger.checkpoint import Checkpoint
 
 __all__ = ["verify_package"]
 
-_ENTRY = re.compile(r"^(entries|proofs)/(0|[1-9][0-9]*)\.json$")
-_FIXED = {"checkpoint", "manifest.json", "README.md"}
+_ENTRY = re.compile(r"^(entries|proofs)/(0|[1-9][0-9]{0,18})\.json$")
+_FIXED = {"checkpoint", "manifest.json", "README.md", layout.MAP_PROOFS}
+#: Largest member this reads into memory, by kind (evidence files are hashed in chunks).
+_LIMITS = {"checkpoint": 1 << 16, "entries": 1 << 24, "proofs": 1 << 20,
+           "manifest.json": 1 << 26, "README.md": 1 << 26, layout.MAP_PROOFS: 1 << 24}
+
+Record = dict[str, Any]
 
 
-def _names(zf: zipfile.ZipFile, where: Path) -> set[str]:
-    names: set[str] = set()
-    for info in zf.infolist():
-        name = info.filename
-        parts = PurePosixPath(name).parts
-        if (name.startswith("/") or "\\" in name or ".." in parts or "." in parts
-                or not parts or info.is_dir() or ":" in parts[0]):
-            raise IntegrityError(f"package {where}: unsafe member name {name!r}")
-        if (info.external_attr >> 16) & 0o170000 == 0o120000:
-            raise IntegrityError(f"package {where}: member {name!r} is a symbolic link")
-        if name in names:
-            raise IntegrityError(f"package {where}: member {name!r} appears twice")
-        if name not in _FIXED and not _ENTRY.match(name) and parts[0] != "evidence":
-            raise IntegrityError(f"package {where}: unexpected member {name!r}")
-        names.add(name)
-    missing = _FIXED - names
-    if missing:
-        raise IntegrityError(f"package {where}: missing {', '.join(sorted(missing))}")
-    return names
+class _Package:
+    """The zip, read member by member within bounds."""
 
+    def __init__(self, zf: zipfile.ZipFile, where: Path) -> None:
+        self.zf = zf
+        self.where = where
+        self.names = self._names()
 
-def _json(zf: zipfile.ZipFile, name: str, where: Path) -> Any:
-    try:
-        return json.loads(zf.read(name))
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise IntegrityError(f"package {where}: {name} is not valid JSON ({exc})") from None
+    def fail(self, message: str) -> IntegrityError:
+        return IntegrityError(f"package {self.where}: {message}")
+
+    def _names(self) -> set[str]:
+        names: set[str] = set()
+        for info in self.zf.infolist():
+            name = info.filename
+            parts = PurePosixPath(name).parts
+            if (name.startswith("/") or "\\" in name or ".." in parts or "." in parts
+                    or not parts or info.is_dir() or ":" in parts[0]):
+                raise self.fail(f"unsafe member name {name!r}")
+            if (info.external_attr >> 16) & 0o170000 == 0o120000:
+                raise self.fail(f"member {name!r} is a symbolic link")
+            if name in names:
+                raise self.fail(f"member {name!r} appears twice")
+            if name not in _FIXED and not _ENTRY.match(name) and parts[0] != "evidence":
+                raise self.fail(f"unexpected member {name!r}")
+            names.add(name)
+        missing = _FIXED - names
+        if missing:
+            raise self.fail(f"missing {', '.join(sorted(missing))}")
+        return names
+
+    def read(self, name: str) -> bytes:
+        limit = _LIMITS.get(name) or _LIMITS[name.split("/", 1)[0]]
+        info = self.zf.getinfo(name)
+        if info.file_size > limit:
+            raise self.fail(f"{name} is {info.file_size} bytes, more than a package member of "
+                            f"its kind may be ({limit})")
+        with self.zf.open(info) as fh:
+            return fh.read(limit + 1)
+
+    def json(self, name: str) -> Any:
+        try:
+            return json.loads(self.read(name))
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise self.fail(f"{name} is not valid JSON ({exc})") from None
+
+    def digest(self, name: str) -> str:
+        hasher = hashlib.sha256()
+        with self.zf.open(name) as fh:
+            while chunk := fh.read(1 << 20):
+                hasher.update(chunk)
+        return hasher.hexdigest()
 
 
 def verify_package(path: Path, public_key: str) -> dict[str, Any]:
-    """Run every step above; return a summary on success."""
+    """Run every step above; return a summary with each trail's recomputed verdict."""
     try:
         verifier = note.Verifier.from_key(public_key)
     except InputError as exc:
@@ -78,127 +114,225 @@ def verify_package(path: Path, public_key: str) -> dict[str, Any]:
         raise InputError(f"package {path}: not a zip file ({exc})") from None
     with zf:
         try:
-            return _verify(zf, path, verifier)
-        except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, zlib.error) as exc:
+            return _verify(_Package(zf, path), verifier)
+        except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, zlib.error,
+                NotImplementedError) as exc:
             raise IntegrityError(f"package {path}: corrupt member ({exc})") from None
 
 
-def _verify(zf: zipfile.ZipFile, where: Path, verifier: Any) -> dict[str, Any]:
+def _checkpoint(package: _Package, verifier: note.Verifier) -> tuple[Checkpoint, bytes]:
+    try:
+        checkpoint = Checkpoint.parse(note.open_note(package.read("checkpoint"), [verifier]))
+        return checkpoint, keymap.decode_root(checkpoint.extensions)
+    except IntegrityError as exc:
+        raise IntegrityError(f"package {package.where}: checkpoint: {exc.message}",
+                             remedy=exc.remedy) from None
+
+
+def _entries(package: _Package, checkpoint: Checkpoint) -> dict[int, Record]:
     from pydantic import ValidationError
 
     from affidavit.models.records import ENTRY
 
-    names = _names(zf, where)
-    try:
-        checkpoint = Checkpoint.parse(note.open_note(zf.read("checkpoint"), [verifier]))
-    except IntegrityError as exc:
-        raise IntegrityError(f"package {where}: checkpoint: {exc.message}",
-                             remedy=exc.remedy) from None
-
-    entries: dict[int, dict[str, Any]] = {}
-    for name in sorted(n for n in names if n.startswith("entries/")):
+    entries: dict[int, Record] = {}
+    for name in sorted(n for n in package.names if n.startswith("entries/")):
         position = int(name.split("/")[1].split(".")[0])
-        data = zf.read(name)
+        data = package.read(name)
         proof_name = f"proofs/{position}.json"
-        if proof_name not in names:
-            raise IntegrityError(f"package {where}: entry {position} has no inclusion proof")
-        doc = _json(zf, proof_name, where)
+        if proof_name not in package.names:
+            raise package.fail(f"entry {position} has no inclusion proof")
+        doc = package.json(proof_name)
         try:
             hashes = [base64.b64decode(h, validate=True) for h in doc["hashes"]]
-            index, size = int(doc["index"]), int(doc["tree_size"])
+            claimed, size = doc["index"], doc["tree_size"]
+            if not all(isinstance(v, int) and not isinstance(v, bool) for v in (claimed, size)):
+                raise TypeError
         except (KeyError, TypeError, ValueError, binascii.Error):
-            raise IntegrityError(f"package {where}: {proof_name} is malformed") from None
-        if index != position or size != checkpoint.size:
-            raise IntegrityError(
-                f"package {where}: {proof_name} is for entry {index} of size {size}, "
-                f"not entry {position} of the checkpoint's size {checkpoint.size}")
+            raise package.fail(f"{proof_name} is malformed") from None
+        if claimed != position or size != checkpoint.size:
+            raise package.fail(
+                f"{proof_name} is for entry {claimed} of size {size}, not entry {position} of "
+                f"the checkpoint's size {checkpoint.size}")
         try:
-            proof.verify_inclusion(rfc6962.leaf_hash(data), index, size, hashes, checkpoint.root)
+            proof.verify_inclusion(rfc6962.leaf_hash(data), position, size, hashes,
+                                   checkpoint.root)
         except IntegrityError as exc:
-            raise IntegrityError(
-                f"package {where}: entry {position} is not in the checkpoint ({exc.message})"
-            ) from None
+            raise package.fail(f"entry {position} is not in the checkpoint ({exc.message})"
+                               ) from None
         try:
             entries[position] = ENTRY.validate_json(data).canonical()
         except ValidationError as exc:
-            raise IntegrityError(f"package {where}: entry {position} is not a valid record "
-                                 f"({exc.errors()[0]['msg']})") from None
-    orphans = {n for n in names if n.startswith("proofs/")} - {
+            raise package.fail(f"entry {position} is not a valid record "
+                               f"({exc.errors()[0]['msg']})") from None
+    orphans = {n for n in package.names if _ENTRY.match(n) and n.startswith("proofs/")} - {
         f"proofs/{i}.json" for i in entries}
     if orphans:
-        raise IntegrityError(f"package {where}: proof without entry {sorted(orphans)[0]}")
+        raise package.fail(f"proof without entry {sorted(orphans)[0]}")
+    return entries
 
-    manifest = _json(zf, "manifest.json", where)
-    claimed = manifest.get("checkpoint", {})
-    root_text = base64.b64encode(checkpoint.root).decode()
-    if claimed.get("size") != checkpoint.size or claimed.get("root") != root_text:
-        raise IntegrityError(f"package {where}: manifest.json names another checkpoint")
-    if sorted(manifest.get("entries", [])) != sorted(entries):
-        raise IntegrityError(f"package {where}: manifest.json lists other entries than the "
-                             "package holds")
-    listed: set[str] = set()
-    covered: set[tuple[int, str]] = set()
-    for row in manifest.get("evidence", []):
-        member, digest, position = row.get("path"), row.get("sha256"), row.get("entry")
-        if member not in names or not str(member).startswith("evidence/"):
-            raise IntegrityError(f"package {where}: evidence {member!r} is missing")
-        if hashlib.sha256(zf.read(member)).hexdigest() != digest:
-            raise IntegrityError(f"package {where}: {member} does not match its digest")
-        recorded = {e["sha256"] for e in entries.get(position, {}).get("record", {}).get(
-            "evidence", [])}
-        if digest not in recorded:
-            raise IntegrityError(
-                f"package {where}: {member} is not recorded by entry {position}")
-        listed.add(member)
-        covered.add((position, digest))
-    extra = {n for n in names if n.startswith("evidence/")} - listed
-    if extra:
-        raise IntegrityError(f"package {where}: unlisted evidence file {sorted(extra)[0]}")
-    for position, entry in entries.items():
-        for ref in entry["record"].get("evidence", []):
-            if (position, ref["sha256"]) not in covered:
-                raise IntegrityError(
-                    f"package {where}: evidence {ref['name']} of entry {position} is missing")
 
-    from affidavit.compliance.recheck import recompute
+def _judge(package: _Package, entries: dict[int, Record]) -> None:
+    """Every attestation's flag is the one judge's verdict of its predicate."""
+    from affidavit.compliance.judge import judge
 
-    types = {i: e["record"] for i, e in entries.items() if e["kind"] == "attestation_type"}
     for position, entry in sorted(entries.items()):
         if entry["kind"] != "attestation":
             continue
         record = entry["record"]
-        if record["type"].startswith("custom:") and (
-                record["statement"]["predicate"].get("type_entry") not in types):
-            raise IntegrityError(f"package {where}: entry {position} was judged by a version of "
-                                 f"{record['type']} the package does not hold")
-        again = recompute(record, types)
-        if again is not None and again != record["compliant"]:
-            raise IntegrityError(
-                f"package {where}: entry {position} says compliant={record['compliant']} but "
-                f"its predicate yields {again}")
+        predicate = record["statement"]["predicate"]
+        version = None
+        if record["type"].startswith("custom:"):
+            found = entries.get(predicate.get("type_entry", -1))
+            if (found is None or found["kind"] != "attestation_type"
+                    or f"custom:{found['record']['name']}" != record["type"]):
+                raise package.fail(f"entry {position} was judged by a version of "
+                                   f"{record['type']} the package does not hold")
+            version = found["record"]
+        try:
+            compliant, _ = judge(record["type"], record["name"], predicate, version)
+        except AffidavitError as exc:
+            raise package.fail(f"entry {position}: {exc.message}") from None
+        if compliant != record["compliant"]:
+            raise package.fail(f"entry {position} says compliant={record['compliant']} but its "
+                               f"predicate yields {compliant}")
 
-    from affidavit.compliance.verdict import judge_trail
 
-    for claimed in manifest.get("trails", []):
-        ordered = sorted(entries.items())
-        flow_entries = [(i, e) for i, e in ordered
-                        if e["kind"] == "flow" and e["record"]["name"] == claimed["flow"]]
-        trail_entries = [(i, e) for i, e in ordered if e["kind"] != "flow"
-                         and e["record"].get("flow") == claimed["flow"]
-                         and (e["record"]["name"] if e["kind"] == "trail"
-                              else e["record"].get("trail")) == claimed["trail"]]
-        status = judge_trail(flow_entries, trail_entries)[1]["status"]
-        if status != claimed.get("status"):
-            raise IntegrityError(
-                f"package {where}: trail {claimed['flow']}/{claimed['trail']} recomputes as "
-                f"{status}, the manifest says {claimed.get('status')}")
-    files = len(listed)
+def _scope(package: _Package, manifest: Any,
+           entries: dict[int, Record]) -> tuple[Record, list[tuple[str, str]]]:
+    """The scope the manifest claims and the trails it covers, as the entries show them."""
+    scope = manifest.get("scope") if isinstance(manifest, dict) else None
+    if not isinstance(scope, dict) or set(scope) != {"flow", "trail", "fingerprint"} or not all(
+            v is None or isinstance(v, str) for v in scope.values()):
+        raise package.fail("manifest.json has no valid scope")
+    flow, trail, fingerprint = scope["flow"], scope["trail"], scope["fingerprint"]
+    if trail is not None and flow is not None and fingerprint is None:
+        return scope, [(flow, trail)]
+    if fingerprint is not None and trail is None:
+        trails = sorted({(e["record"]["flow"], e["record"]["trail"]) for e in entries.values()
+                         if e["kind"] == "artifact" and e["record"]["fingerprint"] == fingerprint
+                         and (flow is None or e["record"]["flow"] == flow)})
+        if not trails:
+            raise package.fail(f"it holds no report of artifact {fingerprint}")
+        return scope, trails
+    raise package.fail("manifest.json scope names neither a trail nor an artifact")
+
+
+def _complete(package: _Package, checkpoint: Checkpoint, map_root: bytes, keys: list[str],
+              entries: dict[int, Record]) -> None:
+    """Step 4: the map proofs of the scope's keys, and exactly their entries."""
+    doc = package.json(layout.MAP_PROOFS)
+    items = doc.get("keys") if isinstance(doc, dict) else None
+    if not isinstance(items, list) or doc.get("tree_size") != checkpoint.size:
+        raise package.fail(f"{layout.MAP_PROOFS} is not for the checkpoint's size "
+                           f"{checkpoint.size}")
+    proved = [item.get("key") if isinstance(item, dict) else None for item in items]
+    if proved != keys:
+        raise package.fail(f"{layout.MAP_PROOFS} proves keys {proved}, the package's scope "
+                           f"needs {keys}")
+    filed: dict[str, list[int]] = {key: [] for key in keys}
+    for position, entry in sorted(entries.items()):
+        for key in index.keys(entry):
+            if key in filed:
+                filed[key].append(position)
+    for item in items:
+        try:
+            siblings = [base64.b64decode(s, validate=True) for s in item["siblings"]]
+            count, last = item["count"], item["last"]
+            if not all(isinstance(v, int) and not isinstance(v, bool) for v in (count, last)):
+                raise TypeError
+            claim = keymap.MapProof(item["key"], count, last, siblings)
+            keymap.verify_proof(map_root, claim)
+        except (KeyError, TypeError, ValueError, binascii.Error):
+            raise package.fail(f"{layout.MAP_PROOFS}: the item of {item.get('key')!r} is "
+                               "malformed") from None
+        except IntegrityError as exc:
+            raise package.fail(f"{layout.MAP_PROOFS}: {exc.message}") from None
+        held = filed[item["key"]]
+        if len(held) != count or (held[-1] if held else None) != last:
+            raise package.fail(
+                f"it holds {len(held)} entries filed under {item['key']!r}, the signed key map "
+                f"says {count} (the last being entry {last}): the package is incomplete or "
+                "padded")
+    wanted = {p for held in filed.values() for p in held}
+    wanted |= {e["record"]["statement"]["predicate"].get("type_entry") for e in
+               (entries[p] for p in list(wanted))
+               if e["kind"] == "attestation" and e["record"]["type"].startswith("custom:")}
+    extra = sorted(set(entries) - wanted)
+    if extra:
+        raise package.fail(f"entry {extra[0]} is outside the package's scope")
+
+
+def _evidence(package: _Package, rows: list[Record]) -> int:
+    """Every evidence file present once, where the layout puts it, with its digest."""
+    listed = set()
+    for row in rows:
+        member = row["path"]
+        if member not in package.names:
+            raise package.fail(f"evidence {member} is missing")
+        if member not in listed and package.digest(member) != row["sha256"]:
+            raise package.fail(f"{member} does not match its digest")
+        listed.add(member)
+    extra = {n for n in package.names if n.startswith("evidence/")} - listed
+    if extra:
+        raise package.fail(f"unlisted evidence file {sorted(extra)[0]}")
+    return len(listed)
+
+
+def _same_manifest(package: _Package, manifest: Record, expected: Record) -> None:
+    """The manifest must be exactly the one the entries make; say what differs first."""
+    if manifest == expected:
+        return
+    if manifest.get("checkpoint") != expected["checkpoint"] or (
+            manifest.get("ledger") != expected["ledger"]):
+        raise package.fail("manifest.json names another checkpoint or ledger")
+    if manifest.get("entries") != expected["entries"]:
+        raise package.fail("manifest.json lists other entries than the package holds")
+    claimed = manifest.get("trails")
+    for i, trail in enumerate(expected["trails"]):
+        said = claimed[i] if isinstance(claimed, list) and i < len(claimed) else None
+        if said != trail:
+            status = said.get("status") if isinstance(said, dict) else None
+            raise package.fail(f"trail {trail['flow']}/{trail['trail']} recomputes as "
+                               f"{trail['status']}, manifest.json says {status}")
+    rows = manifest.get("evidence")
+    for i, row in enumerate(expected["evidence"]):
+        said = rows[i] if isinstance(rows, list) and i < len(rows) else None
+        if said != row:
+            raise package.fail(f"manifest.json: evidence row {i} should be {row['path']} of "
+                               f"entry {row['entry']} ({row['sha256']})")
+    wrong = sorted(k for k in set(expected) | set(manifest) if manifest.get(k) != expected.get(k))
+    raise package.fail(f"manifest.json disagrees with the entries ({', '.join(wrong)})")
+
+
+def _verify(package: _Package, verifier: note.Verifier) -> dict[str, Any]:
+    checkpoint, map_root = _checkpoint(package, verifier)
+    entries = _entries(package, checkpoint)
+    _judge(package, entries)
+    manifest = package.json("manifest.json")
+    scope, trails = _scope(package, manifest, entries)
+    keys = layout.scope_keys(scope["fingerprint"], trails)
+    _complete(package, checkpoint, map_root, keys, entries)
+    ordered = sorted(entries.items())
+    judged = layout.verdicts(ordered, trails)
+    expected = layout.manifest(
+        origin=checkpoint.origin, verifier_key=verifier.key, size=checkpoint.size,
+        root=base64.b64encode(checkpoint.root).decode(),
+        map_root=base64.b64encode(map_root).decode(), scope=scope, keys=keys, judged=judged,
+        entries=ordered)
+    _same_manifest(package, manifest, expected)
+    if package.read("README.md") != layout.readme(expected, ordered, judged).encode():
+        raise package.fail("README.md disagrees with the entries")
+    files = _evidence(package, expected["evidence"])
+    where = package.where
     return {
         "verified": True,
         "entries": len(entries),
         "evidence": files,
         "checkpoint": {"origin": checkpoint.origin, "size": checkpoint.size},
-        "trails": manifest.get("trails", []),
-        "summary": f"verified {where.name}: {len(entries)} entries and {files} evidence files "
-                   f"included in checkpoint {checkpoint.origin} @ {checkpoint.size}",
+        "keys": keys,
+        "trails": [{"flow": f, "trail": t, "status": v["status"], "reasons": v["reasons"]}
+                   for f, t, v in judged],
+        "summary": f"verified {where.name}: {len(entries)} entries and {files} evidence files, "
+                   f"complete for {', '.join(keys)}, included in checkpoint "
+                   f"{checkpoint.origin} @ {checkpoint.size}",
     }

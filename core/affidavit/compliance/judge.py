@@ -1,0 +1,170 @@
+"""The one judge: an attestation's verdict as a function of its type and predicate alone.
+
+Every place that needs to know whether an attestation is compliant asks this function: the
+write path (a record whose ``compliant`` disagrees is refused), every read (a stored flag that
+disagrees is an integrity failure), ``verify package`` offline, and later the server. The
+recorded flag is a cache of this answer, never a second opinion.
+
+Per type:
+
+- ``generic``, ``decision``: the claim's own ``compliant``;
+- ``approval``: ``approved`` (a denial is not compliant); ``approval-request``: always
+  compliant, it asks for a claim and makes none (the trail's approval rule is in
+  ``compliance.approval``);
+- ``junit``: failures and errors within the recorded ``policy`` limits (default 0 and 0);
+- ``sarif``, ``snyk``: the recorded ``policy`` (``fail_on``, ``max_findings``) applied to the
+  ``actionable`` counts per severity;
+- ``custom:<name>``: every rule of the type version the predicate names holds on its data.
+
+A predicate this function cannot read, or a type it does not know, is an :class:`InputError`:
+there is no verdict to give, and no caller may fall back to the stored flag.
+"""
+
+from __future__ import annotations
+
+from affidavit.errors import InputError
+from affidavit.models.severities import FAIL_ON, RANK, SEVERITIES
+
+TYPE_CHECKING = False  # typing costs 3 ms to import; the CLI's write path avoids it
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from typing import Any
+
+__all__ = ["judge", "junit_verdict", "scan_verdict", "custom_verdict", "KNOWN_TYPES"]
+
+KNOWN_TYPES = ("generic", "decision", "approval", "approval-request", "junit", "sarif", "snyk")
+"""Types judged here, besides ``custom:<name>``."""
+
+
+class _Malformed(InputError):
+    """A predicate lacks what its type's verdict reads."""
+
+
+def _bool(predicate: Mapping[str, Any], field: str) -> bool:
+    value = predicate.get(field)
+    if not isinstance(value, bool):
+        raise _Malformed(f"{field} is not true or false")
+    return value
+
+
+def _count(value: Any, field: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise _Malformed(f"{field} is not a whole number >= 0")
+    return value
+
+
+def _cases(n: int) -> str:
+    return f"{n} test case" if n == 1 else f"{n} test cases"
+
+
+def junit_verdict(predicate: Mapping[str, Any]) -> tuple[bool, list[str]]:
+    """Compliant iff failures and errors are within the predicate's ``policy`` limits."""
+    policy = predicate.get("policy") or {"max_failures": 0, "max_errors": 0}
+    if not isinstance(policy, dict) or not isinstance(predicate.get("summary"), dict):
+        raise _Malformed("policy or summary is not an object")
+    max_failures = _count(policy.get("max_failures"), "policy.max_failures")
+    max_errors = _count(policy.get("max_errors"), "policy.max_errors")
+    summary = predicate["summary"]
+    failures = _count(summary.get("failures"), "summary.failures")
+    errors = _count(summary.get("errors"), "summary.errors")
+    reasons = []
+    if failures > max_failures:
+        reasons.append(f"{_cases(failures)} failed, more than --max-failures {max_failures}")
+    if errors > max_errors:
+        reasons.append(f"{_cases(errors)} had an error, more than --max-errors {max_errors}")
+    return not reasons, reasons
+
+
+def _breakdown(counts: Mapping[str, int], severities: tuple[str, ...]) -> str:
+    return ", ".join(f"{counts[s]} {s}" for s in severities if counts.get(s))
+
+
+def scan_verdict(predicate: Mapping[str, Any]) -> tuple[bool, list[str]]:
+    """The recorded ``policy`` applied to the ``actionable`` counts of a SARIF or Snyk
+    predicate; one reason per threshold crossed."""
+    rules = predicate.get("policy")
+    counts = predicate.get("actionable")
+    if not isinstance(rules, dict) or not isinstance(counts, dict):
+        raise _Malformed("policy or actionable is not an object")
+    fail_on = rules.get("fail_on")
+    if fail_on not in FAIL_ON:
+        raise _Malformed(f"policy.fail_on {fail_on!r} is not one of {', '.join(FAIL_ON)}")
+    max_findings = rules.get("max_findings")
+    if max_findings is not None:
+        _count(max_findings, "policy.max_findings")
+    for severity, value in counts.items():
+        if severity not in RANK:
+            raise _Malformed(f"actionable has an unknown severity {severity!r}")
+        _count(value, f"actionable.{severity}")
+    noun = "issue" if "projects" in predicate else "finding"
+    new = "new " if rules.get("new_only") else ""
+    reasons: list[str] = []
+    if fail_on != "none":
+        floor = 0 if fail_on == "any" else RANK[fail_on]
+        hit = tuple(s for s in SEVERITIES if RANK[s] >= floor)
+        total = sum(counts.get(s, 0) for s in hit)
+        if total:
+            where = "of any severity" if fail_on == "any" else f"at or above {fail_on}"
+            plural = "" if total == 1 else "s"
+            reasons.append(f"{total} {new}{noun}{plural} {where} ({_breakdown(counts, hit)}), "
+                           f"--fail-on {fail_on}")
+    if max_findings is not None:
+        total = sum(counts.get(s, 0) for s in SEVERITIES)
+        if total > max_findings:
+            plural = "" if total == 1 else "s"
+            reasons.append(f"{total} {new}{noun}{plural} ({_breakdown(counts, SEVERITIES)}), "
+                           f"more than --max-findings {max_findings}")
+    return not reasons, reasons
+
+
+def custom_verdict(predicate: Mapping[str, Any],
+                   type_version: Mapping[str, Any]) -> tuple[bool, list[str]]:
+    """Every rule of the type version holds on the predicate's data."""
+    from affidavit.compliance.rules import parse
+
+    rules = type_version.get("rules", [])
+    if not isinstance(rules, list) or not all(isinstance(r, str) for r in rules):
+        raise _Malformed("the type version's rules are not a list of texts")
+    if "data" not in predicate:
+        raise _Malformed("data is missing")
+    reasons = []
+    for text in rules:
+        holds, reason = parse(text).evaluate(predicate["data"])
+        if not holds:
+            reasons.append(f"rule {text!r} does not hold: {reason}")
+    return not reasons, reasons
+
+
+def judge(kind: str, name: str, predicate: Mapping[str, Any],
+          type_version: Mapping[str, Any] | None = None) -> tuple[bool, list[str]]:
+    """Compliant or not, and one line per reason it is not, for an attestation of type
+    ``kind`` named ``name``; ``type_version`` is the custom type's version record for
+    ``custom:<name>`` types (the one ``predicate["type_entry"]`` points at)."""
+    if not isinstance(predicate, dict):
+        raise InputError(f"attestation {name!r}: its predicate is not an object")
+    try:
+        if kind == "generic":
+            ok = _bool(predicate, "compliant")
+            return ok, [] if ok else [f"attestation {name!r} is reported not compliant"]
+        if kind == "decision":
+            ok = _bool(predicate, "compliant")
+            return ok, [] if ok else [f"control {predicate.get('control')!r} decided not "
+                                      f"compliant: {predicate.get('reason')}"]
+        if kind == "approval":
+            ok = _bool(predicate, "approved")
+            return ok, [] if ok else [f"{predicate.get('approver')} denied {name!r}"]
+        if kind == "approval-request":
+            return True, []
+        if kind == "junit":
+            return junit_verdict(predicate)
+        if kind in ("sarif", "snyk"):
+            return scan_verdict(predicate)
+        if kind.startswith("custom:"):
+            if type_version is None:
+                raise _Malformed("the version of its type is not at hand")
+            return custom_verdict(predicate, type_version)
+    except _Malformed as exc:
+        raise InputError(f"attestation {name!r} ({kind}): cannot judge its predicate: "
+                         f"{exc.message}") from None
+    raise InputError(f"attestation {name!r} has type {kind!r}, which this version of "
+                     "affidavit cannot judge", remedy="upgrade affidavit")

@@ -1,0 +1,331 @@
+"""Reads proven by the log: what an index says is checked against the latest signed checkpoint.
+
+Every read that can gate a deploy goes through :class:`Proven`. Opening one, inside one read
+snapshot of the ledger:
+
+1. the latest checkpoint's signature checks with the ledger's key (or the pinned one), its
+   origin is the ledger's, and it covers exactly the entries the log holds;
+2. it extends the checkpoint this client remembers for that origin and key (a consistency
+   proof), and becomes the remembered one (``verify.seen``);
+
+then, for every key a read relies on, :meth:`Proven.under` checks the index's answer against
+the key map's proof under the checkpoint's map root (how many entries, the last one) and every
+entry it returns against the log (its leaf, its inclusion under the checkpoint's tree root,
+that it carries the key); every attestation's stored ``compliant`` flag must be what the one
+judge (``compliance.judge``) derives from its predicate. Any mismatch is an
+:class:`IntegrityError` (exit 3) naming the key or entry: never an answer.
+"""
+
+from __future__ import annotations
+
+from affidavit import canonical
+from affidavit.errors import AffidavitError, InputError, IntegrityError
+from affidavit.ledger import index, keymap, note, proof, rfc6962
+from affidavit.ledger.checkpoint import Checkpoint
+
+TYPE_CHECKING = False  # typing costs 3 ms to import; the CLI's write path avoids it
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Sequence
+    from typing import Any
+
+    from affidavit.ledger import Appended
+    from affidavit.ledger.base import Ledger
+    from affidavit.ledger.keymap import MapProof
+
+    Record = dict[str, Any]
+
+__all__ = ["Proven", "proven", "verifier_for"]
+
+#: Fields each kind of entry must carry for the readers to use it.
+_SHAPES = {
+    "flow": ("name",),
+    "trail": ("flow", "name"),
+    "artifact": ("flow", "trail", "name", "fingerprint"),
+    "attestation": ("flow", "trail", "name", "type", "compliant", "target", "statement"),
+    "attestation_type": ("name",),
+}
+
+
+def verifier_for(ledger: Ledger, public_key: str | None) -> note.Verifier:
+    """The key checkpoints must verify with: the pinned one, which must be the ledger's, or
+    the one the ledger records."""
+    recorded = ledger.verifier_key()
+    if public_key is not None:
+        try:
+            pinned = note.Verifier.from_key(public_key)
+        except InputError as exc:
+            raise InputError(f"--public-key: {exc.message}") from None
+        if pinned.key != recorded.strip():
+            raise IntegrityError(
+                f"ledger {ledger.url} is signed by {recorded}, not the pinned key {pinned.key}",
+                remedy="the ledger or its key was replaced")
+        return pinned
+    try:
+        return note.Verifier.from_key(recorded)
+    except InputError as exc:
+        raise IntegrityError(f"ledger {ledger.url}: its recorded verifier key is unusable "
+                             f"({exc.message})") from None
+
+
+class Proven:
+    """One ledger at its latest signed checkpoint; use as ``with Proven(ledger) as view:``."""
+
+    def __init__(self, ledger: Ledger, *, public_key: str | None = None) -> None:
+        self.ledger = ledger
+        self.public_key = public_key
+        self.checkpoint: Checkpoint | None = None
+        self.note: str | None = None
+        self.map_root = keymap.EMPTY
+        self.size = 0
+        self.seen_before: Checkpoint | None = None
+        self._snapshot: Any = None
+        self._entries: dict[int, Record] = {}
+        self._under: dict[str, list[tuple[int, Record]]] = {}
+        self._proofs: dict[str, MapProof] = {}
+
+    @property
+    def where(self) -> str:
+        """The ledger, as error messages name it."""
+        return f"ledger {self.ledger.url}"
+
+    def __enter__(self) -> Proven:
+        from affidavit.verify.seen import Seen
+
+        ledger = self.ledger
+        verifier = verifier_for(ledger, self.public_key)
+        origin = ledger.origin()
+        seen = Seen(origin, verifier)
+        remembered = seen.load()  # before the snapshot: never newer than what it will show
+        self._snapshot = ledger.snapshot()
+        self._snapshot.__enter__()
+        try:
+            signed = ledger.checkpoint()
+            if signed is None:
+                raise IntegrityError(f"{self.where} has no signed checkpoint")
+            try:
+                checkpoint = Checkpoint.parse(note.open_note(signed, [verifier]))
+                self.map_root = keymap.decode_root(checkpoint.extensions)
+            except IntegrityError as exc:
+                raise IntegrityError(f"{self.where}: latest checkpoint: {exc.message}",
+                                     remedy=exc.remedy) from None
+            if checkpoint.origin != origin:
+                raise IntegrityError(f"{self.where}: its latest checkpoint is of origin "
+                                     f"{checkpoint.origin!r}, the ledger's is {origin!r}")
+            size = ledger.size()
+            if size != checkpoint.size:
+                raise IntegrityError(
+                    f"{self.where} holds {size} entries but its latest signed checkpoint is "
+                    f"for {checkpoint.size}",
+                    remedy="the log was truncated or extended outside affidavit")
+            self.checkpoint, self.note, self.size = checkpoint, signed, size
+            self.seen_before = seen.check(checkpoint, ledger.consistency_proof, remembered)
+            seen.remember(checkpoint, signed)
+        except BaseException:
+            self.__exit__()
+            raise
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._snapshot is not None:
+            snapshot, self._snapshot = self._snapshot, None
+            snapshot.__exit__(None, None, None)
+
+    # -- keys ------------------------------------------------------------------------------
+
+    def proof(self, key: str) -> MapProof:
+        """The key map's proof for ``key``, checked against the signed map root."""
+        found = self._proofs.get(key)
+        if found is None:
+            found = self.ledger.map_proof(key)
+            if found.key != key:
+                raise IntegrityError(f"{self.where}: asked for the key map proof of {key!r}, "
+                                     f"got one for {found.key!r}")
+            try:
+                keymap.verify_proof(self.map_root, found)
+            except IntegrityError as exc:
+                raise IntegrityError(f"{self.where}: {exc.message}", remedy=exc.remedy) from None
+            if found.count and not 0 <= (found.last or 0) < self.size:
+                raise IntegrityError(f"{self.where}: the key map says the last entry under "
+                                     f"{key!r} is {found.last}, beyond size {self.size}")
+            self._proofs[key] = found
+        return found
+
+    def under(self, key: str) -> list[tuple[int, Record]]:
+        """Every entry filed under ``key``, proven complete: ``(index, entry)`` in log order."""
+        cached = self._under.get(key)
+        if cached is not None:
+            return cached
+        positions = self.ledger.lookup(key)
+        if any(not 0 <= p < self.size for p in positions) or positions != sorted(set(positions)):
+            raise IntegrityError(f"{self.where}: the index files entries under {key!r} that "
+                                 "are not in the log", remedy="run `affidavit ledger reindex`")
+        found = self.entries(positions)
+        for position, entry in found:
+            if key not in index.keys(entry):
+                raise IntegrityError(
+                    f"{self.where}: the index files entry {position} under {key!r} but the "
+                    "entry says otherwise", remedy="run `affidavit ledger reindex`")
+        filed = self.proof(key)
+        if len(positions) != filed.count or (positions and positions[-1] != filed.last):
+            raise IntegrityError(
+                f"{self.where}: the index lists {len(positions)} entries under {key!r}, the "
+                f"signed key map {filed.count}"
+                + (f" (the last being entry {filed.last})" if filed.count else ""),
+                remedy="run `affidavit ledger reindex`; it refuses if the log itself changed")
+        self._under[key] = found
+        return found
+
+    def keys(self, prefix: str) -> list[str]:
+        """Index keys starting with ``prefix``. A listing, not a proof: the map cannot show a
+        key set is whole, so each key must still be read with :meth:`under`."""
+        return list(self.ledger.keys(prefix))
+
+    # -- entries ---------------------------------------------------------------------------
+
+    def entry(self, position: int) -> Record:
+        """Entry ``position``, proven included under the checkpoint."""
+        return self.entries([position])[0][1]
+
+    def entries(self, positions: Iterable[int]) -> list[tuple[int, Record]]:
+        """``(index, entry)`` for each of ``positions``, each proven included and judged."""
+        wanted = list(positions)
+        todo = sorted({p for p in wanted if p not in self._entries})
+        if todo:
+            self._load(todo)
+        return [(p, self._entries[p]) for p in wanted]
+
+    def _load(self, positions: Sequence[int]) -> None:
+        assert self.checkpoint is not None, "use Proven as a context manager"
+        for p in positions:
+            if not 0 <= p < self.size:
+                raise IntegrityError(f"{self.where}: entry {p} is not below the checkpoint "
+                                     f"size {self.size}")
+        data: dict[int, bytes] = {}
+        for p in positions:
+            for position, raw in self.ledger.read(p, p + 1):
+                data[position] = raw
+        proofs = self.ledger.inclusion_proofs(positions, self.size)
+        for p in positions:
+            try:
+                proof.verify_inclusion(rfc6962.leaf_hash(data[p]), p, self.size, proofs[p],
+                                       self.checkpoint.root)
+            except (IntegrityError, KeyError) as exc:
+                why = exc.message if isinstance(exc, IntegrityError) else "no proof"
+                raise IntegrityError(f"{self.where}: entry {p} is not included in the signed "
+                                     f"tree ({why})",
+                                     remedy="run `affidavit verify ledger`") from None
+            try:
+                entry = canonical.loads(data[p])
+            except ValueError:
+                raise IntegrityError(f"{self.where}: entry {p} is not JSON") from None
+            self._entries[p] = _shaped(entry, p, self.where)
+        for p in positions:
+            entry = self._entries[p]
+            if entry["kind"] == "attestation":
+                self._judge(p, entry["record"])
+
+    def _judge(self, position: int, record: Record) -> None:
+        from affidavit.compliance.judge import judge
+
+        predicate = record["statement"].get("predicate")
+        version = None
+        if str(record["type"]).startswith("custom:") and isinstance(predicate, dict):
+            version = self.type_version(position, record, predicate)
+        try:
+            compliant, _ = judge(record["type"], record["name"], predicate, version)
+        except AffidavitError as exc:
+            raise IntegrityError(f"{self.where}: entry {position}: {exc.message}") from None
+        if compliant != record["compliant"]:
+            raise IntegrityError(
+                f"{self.where}: entry {position} records compliant={record['compliant']} but "
+                f"its predicate yields {compliant}",
+                remedy="the record was written around affidavit's judge; it is not believed")
+
+    def type_version(self, position: int, record: Record, predicate: Record) -> Record:
+        """The custom type version an attestation at ``position`` was judged by."""
+        version = predicate.get("type_entry")
+        name = str(record["type"]).removeprefix("custom:")
+        if isinstance(version, bool) or not isinstance(version, int):
+            raise IntegrityError(f"{self.where}: entry {position} names no type version")
+        found = self.entry(version)
+        if found["kind"] != "attestation_type" or found["record"]["name"] != name:
+            raise IntegrityError(f"{self.where}: entry {position} names entry {version} as a "
+                                 f"version of type {name!r}, which it is not")
+        return dict(found["record"])
+
+    # -- what packages carry ---------------------------------------------------------------
+
+    def inclusion(self, positions: Sequence[int]) -> dict[int, list[bytes]]:
+        """Inclusion proofs of ``positions`` under the checkpoint, each checked."""
+        assert self.checkpoint is not None, "use Proven as a context manager"
+        proofs = self.ledger.inclusion_proofs(positions, self.size)
+        for p in positions:
+            data = next(iter(self.ledger.read(p, p + 1)))[1]
+            proof.verify_inclusion(rfc6962.leaf_hash(data), p, self.size, proofs[p],
+                                   self.checkpoint.root)
+        return proofs
+
+    def after_append(self, appended: Appended) -> Checkpoint:
+        """Check the checkpoint an append returned (outside this view's snapshot): signed by
+        the ledger's key, of its origin, larger than and consistent with this view's, and
+        remember it."""
+        from affidavit.verify.seen import Seen
+
+        assert self.checkpoint is not None, "use Proven as a context manager"
+        verifier = verifier_for(self.ledger, self.public_key)
+        new = Checkpoint.parse(note.open_note(appended.checkpoint, [verifier]))
+        if new.origin != self.checkpoint.origin or new.size != appended.size or (
+                new.size <= self.checkpoint.size):
+            raise IntegrityError(f"{self.where}: the append returned checkpoint size {new.size}"
+                                 f" after size {self.checkpoint.size}")
+        if self.checkpoint.size:
+            try:
+                proof.verify_consistency(
+                    self.checkpoint.size, new.size,
+                    self.ledger.consistency_proof(self.checkpoint.size, new.size),
+                    self.checkpoint.root, new.root)
+            except IntegrityError as exc:
+                raise IntegrityError(f"{self.where}: the append's checkpoint does not extend "
+                                     f"the one before it ({exc.message})") from None
+        Seen(self.checkpoint.origin, verifier).remember(new, appended.checkpoint)
+        return new
+
+
+def _shaped(entry: Any, position: int, where: str) -> Record:
+    """``entry`` when it has what readers use of its kind, else an :class:`IntegrityError`."""
+    record = entry.get("record") if isinstance(entry, dict) else None
+    kind = entry.get("kind") if isinstance(entry, dict) else None
+    fields = _SHAPES.get(kind) if isinstance(kind, str) else None
+    if not isinstance(record, dict) or not isinstance(entry.get("time"), str) or (
+            fields is not None and any(f not in record for f in fields)):
+        raise IntegrityError(f"{where}: entry {position} is not a valid record")
+    if kind == "attestation" and (not isinstance(record["compliant"], bool)
+                                  or not isinstance(record["statement"], dict)
+                                  or not isinstance(record["target"], dict)):
+        raise IntegrityError(f"{where}: entry {position} is not a valid attestation")
+    try:
+        index.keys(entry)
+    except (KeyError, TypeError, AttributeError):
+        raise IntegrityError(f"{where}: entry {position} is not a valid record") from None
+    return dict(entry)
+
+
+class _Reuse:
+    """A view already open, lent to a nested read without closing it."""
+
+    __slots__ = ("view",)
+
+    def __init__(self, view: Proven) -> None:
+        self.view = view
+
+    def __enter__(self) -> Proven:
+        return self.view
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
+def proven(source: Ledger | Proven) -> Proven | _Reuse:
+    """``with proven(x) as view:``: a new proven view of ledger ``x``, or ``x`` itself when it
+    is one already (so library functions compose within one snapshot)."""
+    return _Reuse(source) if isinstance(source, Proven) else Proven(source)
