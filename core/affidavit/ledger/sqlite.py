@@ -117,8 +117,9 @@ class _Snapshot:
     def __exit__(self, *exc: object) -> None:
         owner = self._ledger
         owner._snapshots -= 1
-        if owner._snapshots == 0 and owner._connection is not None:
-            owner._db.execute("COMMIT")
+        db = owner._connection
+        if owner._snapshots == 0 and db is not None and db.in_transaction:
+            db.execute("COMMIT")
 
 
 class SQLiteLedger:
@@ -606,3 +607,39 @@ class SQLiteLedger:
         if self._connection is not None:
             self._connection.close()
             self._connection = None
+
+
+def _guard(method: Any) -> Any:
+    """Report a database the SQLite library cannot use (unreadable, corrupt, locked for good,
+    a disk error) as the ledger being unavailable: exit 3 with the file named, no traceback."""
+    import functools
+
+    @functools.wraps(method)
+    def guarded(self: SQLiteLedger, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(self, *args, **kwargs)
+        except sqlite3.Error as exc:
+            raise LedgerUnavailable(f"ledger {self.path}: {exc}") from None
+
+    return guarded
+
+
+def _guard_generator(method: Any) -> Any:
+    import functools
+
+    @functools.wraps(method)
+    def guarded(self: SQLiteLedger, *args: Any, **kwargs: Any) -> Any:
+        try:
+            yield from method(self, *args, **kwargs)
+        except sqlite3.Error as exc:
+            raise LedgerUnavailable(f"ledger {self.path}: {exc}") from None
+
+    return guarded
+
+
+for _name in ("init", "check_writable", "append", "size", "leaves", "lookup", "lookup_prefix",
+              "keys", "map_proof", "map_rows", "checkpoint", "root", "inclusion_proof",
+              "inclusion_proofs", "consistency_proof", "verifier_key", "origin", "reindex"):
+    setattr(SQLiteLedger, _name, _guard(getattr(SQLiteLedger, _name)))
+for _name in ("read", "index_rows", "checkpoints"):
+    setattr(SQLiteLedger, _name, _guard_generator(getattr(SQLiteLedger, _name)))

@@ -61,8 +61,11 @@ class Seen:
                 raw = fh.read(1 << 16)
         except FileNotFoundError:
             return None
-        except OSError as exc:
-            raise _corrupt(self.path, exc.strerror or str(exc)) from None
+        except OSError as exc:  # unreadable is not "never seen": refuse rather than forget
+            raise InputError(
+                f"cannot read the seen memory {self.path}: {(exc.strerror or str(exc)).lower()}",
+                remedy="set AFFIDAVIT_CACHE_DIR to a folder this user can read and write"
+            ) from None
         try:
             doc = json.loads(raw)
             signed = doc["checkpoint"]

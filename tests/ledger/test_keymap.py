@@ -1,0 +1,199 @@
+"""The key map (DESIGN §3.1): the shared vectors, a naive reference, the SQLite store, and
+proofs that must fail.
+
+Three implementations are held to one another: the shared vectors (generated from the DESIGN
+text by another reference), ``tests/ledger/naive_map.py`` (written from the text here), and
+the library's in-memory map and SQLite store, at random sizes and after random updates.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import random
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from affidavit.errors import IntegrityError
+from affidavit.ledger import keymap
+from affidavit.ledger.keymap import MapProof, MemoryMap
+from affidavit.ledger.sqlite_map import SCHEMA, SQLiteMap
+from tests.ledger import naive_map
+
+VECTORS = os.environ.get("AFFIDAVIT_VECTORS")
+SKIP = "AFFIDAVIT_VECTORS is not set (point it at the shared vectors folder)"
+
+
+def _cases() -> list[dict[str, Any]]:
+    if not VECTORS:
+        return []
+    return list(json.loads((Path(VECTORS) / "keymap" / "vectors.json").read_text())["cases"])
+
+
+def _b64(raw: bytes) -> str:
+    return base64.b64encode(raw).decode()
+
+
+def _store() -> SQLiteMap:
+    db = sqlite3.connect(":memory:", isolation_level=None)
+    db.executescript(SCHEMA)
+    return SQLiteMap(db, ":memory:")
+
+
+def _stored(items: dict[str, tuple[int, int]]) -> SQLiteMap:
+    """A store that reached ``items`` through several updates, in a random order."""
+    store = _store()
+    keys = list(items)
+    random.Random(len(keys)).shuffle(keys)
+    for start in range(0, len(keys), 3):
+        store.add({key: items[key] for key in keys[start:start + 3]})
+    return store
+
+
+@pytest.mark.skipif(not VECTORS, reason=SKIP)
+@pytest.mark.parametrize("case", range(7))
+def test_shared_vectors(case: int) -> None:
+    vector = _cases()[case]
+    items = {k: (v["count"], v["last"]) for k, v in vector["items"].items()}
+    memory = keymap.build((k, c, last) for k, (c, last) in items.items())
+    store = _stored(items)
+    for name, implementation in (("memory", memory), ("sqlite", store)):
+        assert _b64(implementation.root()) == vector["root"], name
+        for expected in vector["proofs"]:
+            got = implementation.prove(expected["key"])
+            assert (got.count, got.last) == (expected["count"], expected["last"]), name
+            assert [_b64(s) for s in got.siblings] == expected["siblings"], name
+            keymap.verify_proof(implementation.root(), got)
+        for expected in vector["absent"]:
+            got = implementation.prove(expected["key"])
+            assert got.count == 0 and [_b64(s) for s in got.siblings] == expected["siblings"]
+            other = expected["other"]
+            assert got.other == (None if other is None else (
+                bytes.fromhex(other["key_hash"]), other["count"], other["last"]))
+            keymap.verify_proof(implementation.root(), got)
+    assert _b64(naive_map.root(items)) == vector["root"]
+
+
+def test_empty_map() -> None:
+    assert MemoryMap().root() == keymap.EMPTY == _store().root() == naive_map.root({})
+    proof = _store().prove("trail:a/b")
+    assert (proof.count, proof.siblings, proof.other) == (0, [], None)
+    keymap.verify_proof(keymap.EMPTY, proof)
+
+
+#: SQLite integers are signed 64-bit, so the store holds counts and indexes below 2**63 (a log
+#: that long is not a concern); the hashing itself takes any u64 (see the vectors).
+_U63 = 2**63 - 1
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.dictionaries(st.text(min_size=1, max_size=12),
+                       st.tuples(st.integers(1, _U63), st.integers(0, _U63)),
+                       max_size=40),
+       st.text(min_size=1, max_size=12))
+def test_memory_and_store_equal_the_naive_reference(items: dict[str, tuple[int, int]],
+                                                    probe: str) -> None:
+    root = naive_map.root(items)
+    memory = keymap.build((k, c, last) for k, (c, last) in items.items())
+    store = _stored(items)
+    assert memory.root() == store.root() == root
+    assert sorted(memory.nodes()) == sorted(store.nodes())
+    for key in [*list(items)[:5], probe, probe + "!"]:
+        siblings, end = naive_map.prove(items, key)
+        for proof in (memory.prove(key), store.prove(key)):
+            assert proof.siblings == siblings
+            if key in items:
+                assert (proof.count, proof.last) == items[key]
+            else:
+                assert proof.count == 0
+                assert proof.other == end
+            keymap.verify_proof(root, proof)
+
+
+def test_incremental_updates_match_fresh_rebuilds() -> None:
+    rng = random.Random(11)
+    memory, store = MemoryMap(), _store()
+    items: dict[str, tuple[int, int]] = {}
+    for step in range(400):
+        batch: dict[str, tuple[int, int]] = {}
+        for _ in range(rng.choice([1, 1, 2, 7])):
+            key = f"trail:f/{rng.randrange(120)}"
+            memory.add(key, step)
+            count, _ = items.get(key, (0, 0))
+            added, _ = batch.get(key, (0, 0))
+            items[key] = (count + 1, step)
+            batch[key] = (added + 1, step)
+        assert store.add(batch) == memory.root()
+        if step % 50 == 0:
+            assert memory.root() == naive_map.root(items)
+            assert sorted(store.nodes()) == sorted(memory.nodes())
+    assert {k: (c, last) for _, k, c, last in store.leaves()} == items
+
+
+def _present(items: dict[str, tuple[int, int]], key: str) -> tuple[bytes, MapProof]:
+    memory = keymap.build((k, c, last) for k, (c, last) in items.items())
+    return memory.root(), memory.prove(key)
+
+
+ITEMS = {f"trail:f/{n}": (n + 1, 100 + n) for n in range(50)}
+
+
+@pytest.mark.parametrize("change", ["count", "last", "sibling", "drop-sibling", "add-sibling",
+                                    "other-key", "claim-absent"])
+def test_doctored_proofs_fail(change: str) -> None:
+    root, proof = _present(ITEMS, "trail:f/7")
+    keymap.verify_proof(root, proof)
+    doctored = MapProof(proof.key, proof.count, proof.last, proof.siblings, proof.other)
+    if change == "count":
+        doctored.count += 1
+    elif change == "last":
+        doctored.last = (doctored.last or 0) - 1
+    elif change == "sibling":
+        doctored.siblings[0] = bytes(32)
+    elif change == "drop-sibling":
+        doctored.siblings = doctored.siblings[1:]
+    elif change == "add-sibling":
+        doctored.siblings = [keymap.EMPTY, *doctored.siblings]
+    elif change == "other-key":
+        doctored.key = "trail:f/8"
+    else:
+        doctored.count, doctored.last = 0, None
+    with pytest.raises(IntegrityError):
+        keymap.verify_proof(root, doctored)
+
+
+def test_absence_proofs_cannot_hide_a_present_key() -> None:
+    root, _ = _present(ITEMS, "trail:f/7")
+    _, absent = _present(ITEMS, "trail:f/none")
+    keymap.verify_proof(root, absent)
+    # The absent walk of one key, relabelled as the walk of a present key, does not verify;
+    # nor does an absence proof naming the key itself as the leaf it ends at.
+    with pytest.raises(IntegrityError):
+        keymap.verify_proof(root, MapProof("trail:f/7", 0, None, absent.siblings, absent.other))
+    k = keymap.key_hash("trail:f/7")
+    with pytest.raises(IntegrityError, match="off the key's path"):
+        keymap.verify_proof(root, MapProof("trail:f/7", 0, None, [], (k, 8, 107)))
+
+
+def test_checkpoint_extension_line() -> None:
+    root = bytes(range(32))
+    line = keymap.encode_root(root)
+    assert line == "map " + base64.b64encode(root).decode()
+    assert keymap.decode_root((line,)) == root
+    for bad in ((), (line, line), ("map",), ("map " + base64.b64encode(b"short").decode(),),
+                ("MAP " + line[4:],), (line + "=",)):
+        with pytest.raises(IntegrityError):
+            keymap.decode_root(bad)
+
+
+def test_store_without_a_node_over_two_keys_is_refused() -> None:
+    store = _stored(dict(list(ITEMS.items())[:10]))
+    store.db.execute("DELETE FROM map_nodes WHERE depth = 0")
+    with pytest.raises(IntegrityError, match="lacks"):
+        store.root()

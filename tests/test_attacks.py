@@ -1,0 +1,267 @@
+"""The four attacks that broke "every answer proven", replayed as an attacker would run them.
+
+Each starts from a ledger the CLI wrote, changes it below affidavit (``sqlite3`` on the file, a
+copy of an older database, a record appended around the judge, a forged package) and checks
+that the gating reads answer exit 3 (or the honest answer), never the attacker's answer.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import shutil
+import sqlite3
+import zipfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from affidavit import canonical
+from affidavit.api import record
+from affidavit.errors import InputError
+from affidavit.evidence import layout
+from affidavit.ledger.sqlite import SQLiteLedger
+from affidavit.models import build
+from tests.helpers import SHOP_TEMPLATE, Home, Result, assert_error, rewrite_zip, state
+
+Cli = Callable[..., Result]
+FLOW, TRAIL = "shop", "t1"
+
+
+def _ok(result: Result) -> Result:
+    assert result.code == 0, str(result)
+    return result
+
+
+@pytest.fixture
+def compliant(cli: Cli, tmp_path: Path) -> dict[str, Any]:
+    """Flow shop (review on the trail, unit on artifact app), trail t1 COMPLIANT."""
+    template = tmp_path / "template.yml"
+    template.write_text(SHOP_TEMPLATE)
+    fp = "a1" * 32
+    _ok(cli("create", "flow", FLOW, "--template-file", template))
+    _ok(cli("begin", "trail", TRAIL, "--flow", FLOW))
+    _ok(cli("attest", "artifact", "--fingerprint", fp, "--flow", FLOW, "--trail", TRAIL,
+            "--name", "app"))
+    _ok(cli("attest", "generic", "--flow", FLOW, "--trail", TRAIL, "--name", "unit",
+            "--fingerprint", fp))
+    _ok(cli("attest", "generic", "--flow", FLOW, "--trail", TRAIL, "--name", "review"))
+    assert cli("assert", "trail", TRAIL, "--flow", FLOW).code == 0
+    return {"fp": fp}
+
+
+def _db(home: Home) -> sqlite3.Connection:
+    return sqlite3.connect(home.db, isolation_level=None)
+
+
+# -- 1. deleting one index row flips a gate ------------------------------------------------------
+
+
+def test_deleting_the_index_rows_of_a_failing_review_is_exit_3(
+    cli: Cli, home: Home, tmp_path: Path, compliant: dict[str, Any]
+) -> None:
+    failing = _ok(cli("attest", "generic", "--flow", FLOW, "--trail", TRAIL, "--name", "review",
+                      "--compliant", "false", "--output", "json")).json()["index"]
+    assert cli("assert", "trail", TRAIL, "--flow", FLOW).code == 1
+    db = _db(home)
+    db.execute("DELETE FROM idx WHERE entry = ?", (failing,))
+    db.close()
+    assert_error(cli("assert", "trail", TRAIL, "--flow", FLOW), 3, "key map")
+    assert_error(cli("assert", "artifact", compliant["fp"]), 3)
+    assert_error(cli("get", "trail", TRAIL, "--flow", FLOW), 3)
+    assert_error(cli("verify", "ledger"), 3, f"entry {failing}")
+    out = tmp_path / "p.zip"
+    assert_error(cli("evidence", "package", "--flow", FLOW, "--trail", TRAIL, "-o", out), 3)
+    assert not out.exists()
+    # The log itself is intact: rebuilding the index restores the honest answer.
+    _ok(cli("ledger", "reindex"))
+    assert cli("assert", "trail", TRAIL, "--flow", FLOW).code == 1
+
+
+def test_deleting_a_trails_only_index_rows_does_not_make_it_vanish(
+    cli: Cli, home: Home, compliant: dict[str, Any]
+) -> None:
+    db = _db(home)
+    db.execute("DELETE FROM idx WHERE key = ?", (f"trail:{FLOW}/{TRAIL}",))
+    db.close()
+    assert_error(cli("assert", "trail", TRAIL, "--flow", FLOW), 3, f"trail:{FLOW}/{TRAIL}")
+    assert_error(cli("list", "trails", "--flow", FLOW), 3)
+
+
+# -- 2. a package that cannot prove it is complete ---------------------------------------------
+
+
+def test_forged_package_without_the_failing_entry_is_exit_3(
+    cli: Cli, tmp_path: Path, compliant: dict[str, Any]
+) -> None:
+    failing = _ok(cli("attest", "generic", "--flow", FLOW, "--trail", TRAIL, "--name", "review",
+                      "--compliant", "false", "--output", "json")).json()["index"]
+    package = tmp_path / "p.zip"
+    _ok(cli("evidence", "package", "--flow", FLOW, "--trail", TRAIL, "-o", package))
+    key = _ok(cli("ledger", "public-key")).out.strip()
+    assert _ok(cli("verify", "package", package, "--public-key", key)).out.count(
+        "NON_COMPLIANT: trail") == 1
+
+    # The attacker drops the entry and its proof, and rewrites manifest and README exactly as
+    # affidavit would have written them for the remaining entries: only the map can tell.
+    with zipfile.ZipFile(package) as zf:
+        manifest = json.loads(zf.read("manifest.json"))
+        kept = [(i, json.loads(zf.read(f"entries/{i}.json"))) for i in manifest["entries"]
+                if i != failing]
+    trails = [(FLOW, TRAIL)]
+    judged = layout.verdicts(kept, trails)
+    assert judged[0][2]["status"] == "COMPLIANT"  # what the forgery would claim
+    forged_manifest = layout.manifest(
+        origin=manifest["ledger"]["origin"], verifier_key=manifest["ledger"]["verifier_key"],
+        size=manifest["checkpoint"]["size"], root=manifest["checkpoint"]["root"],
+        map_root=manifest["checkpoint"]["map"], scope=manifest["scope"], keys=manifest["keys"],
+        judged=judged, entries=kept)
+    forged = rewrite_zip(package, tmp_path / "forged.zip",
+                         drop=(f"entries/{failing}.json", f"proofs/{failing}.json"),
+                         replace={"manifest.json": layout.manifest_bytes(forged_manifest),
+                                  "README.md": layout.readme(forged_manifest, kept,
+                                                             judged).encode()})
+    assert_error(cli("verify", "package", forged, "--public-key", key), 3,
+                 f"trail:{FLOW}/{TRAIL}", "incomplete")
+
+    # Nor can the attacker shrink the map proof's count: it no longer leads to the signed root.
+    with zipfile.ZipFile(forged) as zf:
+        proofs = json.loads(zf.read(layout.MAP_PROOFS))
+    for item in proofs["keys"]:
+        if item["key"] == f"trail:{FLOW}/{TRAIL}":
+            item["count"] -= 1
+            item["last"] = max(i for i, _ in kept)
+    shrunk = rewrite_zip(forged, tmp_path / "shrunk.zip",
+                         replace={layout.MAP_PROOFS: json.dumps(proofs).encode()})
+    assert_error(cli("verify", "package", shrunk, "--public-key", key), 3, "signed map root")
+
+
+# -- 3. rollbacks -------------------------------------------------------------------------------
+
+
+def _backup(home: Home, target: Path) -> None:
+    source = sqlite3.connect(home.db)
+    copy = sqlite3.connect(target)
+    source.backup(copy)
+    copy.close()
+    source.close()
+
+
+def _restore(home: Home, backup: Path) -> None:
+    import gc
+
+    gc.collect()  # close connections the in-process CLI left for the garbage collector
+    for suffix in ("-wal", "-shm"):
+        Path(f"{home.db}{suffix}").unlink(missing_ok=True)
+    shutil.copyfile(backup, home.db)
+
+
+def test_rollback_to_an_older_database_is_exit_3_without_any_verify(
+    cli: Cli, home: Home, tmp_path: Path, compliant: dict[str, Any]
+) -> None:
+    """The client only ever wrote and asserted; its seen memory still knows."""
+    backup = tmp_path / "before.db"
+    _backup(home, backup)
+    _ok(cli("attest", "generic", "--flow", FLOW, "--trail", TRAIL, "--name", "review",
+            "--compliant", "false"))
+    assert cli("assert", "trail", TRAIL, "--flow", FLOW).code == 1
+    _restore(home, backup)
+    assert_error(cli("assert", "trail", TRAIL, "--flow", FLOW), 3, "rolled back")
+    assert_error(cli("verify", "ledger"), 3, "rolled back")
+    before = state(home)
+    assert_error(cli("attest", "generic", "--flow", FLOW, "--trail", TRAIL, "--name", "x"), 3,
+                 "rolled back")
+    assert state(home) == before  # nothing written on a rolled-back ledger
+
+
+def test_deleting_the_last_entry_its_checkpoint_and_index_rows_is_exit_3(
+    cli: Cli, home: Home, compliant: dict[str, Any]
+) -> None:
+    """The rollback as the issue describes it: the rows of the last append removed by hand."""
+    failing = _ok(cli("attest", "generic", "--flow", FLOW, "--trail", TRAIL, "--name", "review",
+                      "--compliant", "false", "--output", "json")).json()["index"]
+    db = _db(home)
+    db.execute("DELETE FROM entries WHERE idx = ?", (failing,))
+    db.execute("DELETE FROM checkpoints WHERE size = ?", (failing + 1,))
+    db.execute("DELETE FROM idx WHERE entry = ?", (failing,))
+    db.close()
+    assert_error(cli("assert", "trail", TRAIL, "--flow", FLOW), 3)
+    assert_error(cli("verify", "ledger"), 3)
+
+
+# -- 4. reads that trusted what the writer claimed ------------------------------------------------
+
+
+def _failing_junit() -> dict[str, Any]:
+    return {"summary": {"tests": 3, "failures": 2, "errors": 0, "skipped": 0},
+            "policy": {"max_failures": 0, "max_errors": 0}}
+
+
+def test_library_write_claiming_compliant_against_its_predicate_is_refused(
+    home: Home, ledger: Any, compliant: dict[str, Any]
+) -> None:
+    before = state(home)
+    claim = record.Claim(flow=FLOW, trail=TRAIL, name="unit-tests")
+    with pytest.raises(InputError, match="predicate yields False"):
+        record.attest(ledger, claim, type="junit", compliant=True, predicate=_failing_junit())
+    assert state(home) == before
+
+
+def test_record_appended_around_the_judge_is_exit_3_on_every_read(
+    cli: Cli, home: Home, tmp_path: Path, compliant: dict[str, Any]
+) -> None:
+    """An entry written straight into the log (signed, included, indexed) that claims
+    compliant with a failing predicate is not believed by any read."""
+    lie = build.entry("attestation", build.attestation(
+        flow=FLOW, trail=TRAIL, name="review", type="junit", compliant=True,
+        predicate=_failing_junit()))
+    handle = SQLiteLedger(home.url)
+    position = handle.append([canonical.dumps(lie)], [lie]).first
+    handle.close()
+    needle = f"entry {position} records compliant=True but its predicate yields False"
+    assert_error(cli("assert", "trail", TRAIL, "--flow", FLOW), 3, needle)
+    assert_error(cli("get", "attestation", "review", "--flow", FLOW, "--trail", TRAIL), 3,
+                 needle)
+    assert_error(cli("evidence", "package", "--flow", FLOW, "--trail", TRAIL, "-o",
+                     tmp_path / "p.zip"), 3, needle)
+
+
+def test_one_approval_rule_for_the_trail_and_the_approval(cli: Cli) -> None:
+    """Request alice, mallory approves: both gates say it is not approved."""
+    _ok(cli("create", "flow", "rel"))
+    _ok(cli("begin", "trail", "t", "--flow", "rel"))
+    _ok(cli("request", "approval", "--flow", "rel", "--trail", "t", "--name", "deploy",
+            "--approvers", "alice"))
+    _ok(cli("attest", "approval", "--flow", "rel", "--trail", "t", "--name", "deploy",
+            "--approver", "mallory"))
+    trail = cli("assert", "trail", "t", "--flow", "rel", "--output", "json")
+    approval = cli("assert", "approval", "--flow", "rel", "--trail", "t", "--name", "deploy",
+                   "--output", "json")
+    assert (trail.code, approval.code) == (1, 1)
+    assert trail.json()["status"] == "INCOMPLETE"
+    assert approval.json()["status"] == "PENDING"
+    assert trail.json()["reasons"] == [
+        "trail: approval 'deploy' needs 1 approver of alice, has 0"]
+    _ok(cli("attest", "approval", "--flow", "rel", "--trail", "t", "--name", "deploy",
+            "--approver", "Alice"))
+    assert cli("assert", "trail", "t", "--flow", "rel").code == 0
+    assert cli("assert", "approval", "--flow", "rel", "--trail", "t", "--name",
+               "deploy").code == 0
+
+
+def test_package_map_proof_is_exactly_the_designs_shape(
+    cli: Cli, tmp_path: Path, compliant: dict[str, Any]
+) -> None:
+    package = tmp_path / "p.zip"
+    _ok(cli("evidence", "package", "--flow", FLOW, "--trail", TRAIL, "-o", package))
+    with zipfile.ZipFile(package) as zf:
+        doc = json.loads(zf.read(layout.MAP_PROOFS))
+        size = json.loads(zf.read("manifest.json"))["checkpoint"]["size"]
+    assert set(doc) == {"tree_size", "keys"} and doc["tree_size"] == size
+    assert [item["key"] for item in doc["keys"]] == [f"flowdef:{FLOW}", f"trail:{FLOW}/{TRAIL}"]
+    for item in doc["keys"]:
+        assert set(item) == {"key", "count", "last", "siblings"}
+        assert all(len(base64.b64decode(s)) == 32 for s in item["siblings"])
+    assert doc["keys"][1]["count"] == 4  # begin, artifact, unit, review
