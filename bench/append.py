@@ -1,15 +1,18 @@
-"""(c) Appends with the Merkle tree, index and signed checkpoints maintained, vs bare SQLite.
+"""(c) Appends with the Merkle tree, index, key map and signed checkpoints maintained, vs bare
+SQLite.
 
 Two anchors, each inserting rows one transaction per batch with the same durability settings
 (WAL, synchronous=FULL), fresh files each round, best of three (fsync timing drifts on a VM):
 
 - ``append-100k``: the same rows the ledger stored (entries with their leaf hashes, index rows,
-  tree nodes, checkpoints), read back from our run and inserted bare, so the ratio is the cost
-  of hashing, maintaining the tree and signing. Target: ≥ 0.5.
+  tree nodes, checkpoints, and the key map's final leaves and nodes spread over the batches),
+  read back from our run and inserted bare, so the ratio is the cost of hashing, maintaining
+  the tree and the map, and signing. The anchor writes each map row once where we rewrite the
+  paths a batch touches, so it is the stricter reading. Target: ≥ 0.3.
 - ``append-100k-entries``: the entry rows alone, a stricter anchor that also charges us for the
-  index and tree storage.
+  index, tree and map storage.
 
-Ratio is throughput, ours/anchor.
+Ratio is throughput, ours/anchor: higher is better.
 """
 
 from __future__ import annotations
@@ -73,8 +76,11 @@ def _stored_rows(folder: str, batch: int) -> list[list[tuple[str, list[tuple[obj
     """Per batch, the rows our run wrote to each table (the flow entry at 0 left out)."""
     db = sqlite3.connect(f"{folder}/ours.db")
     size = db.execute("SELECT max(idx) + 1 FROM entries").fetchone()[0]
+    batches = len(range(1, size, batch))
+    leaves = db.execute("SELECT * FROM map_leaves").fetchall()
+    nodes = db.execute("SELECT * FROM map_nodes").fetchall()
     out: list[list[tuple[str, list[tuple[object, ...]]]]] = []
-    for first in range(1, size, batch):
+    for number, first in enumerate(range(1, size, batch)):
         last = first + batch
         out.append([
             ("entries", db.execute("SELECT idx, leaf, data FROM entries WHERE idx >= ? AND "
@@ -86,6 +92,8 @@ def _stored_rows(folder: str, batch: int) -> list[list[tuple[str, list[tuple[obj
                                  (first, last)).fetchall()),
             ("checkpoints", db.execute("SELECT size, note FROM checkpoints WHERE size = ?",
                                        (last,)).fetchall()),
+            ("map_leaves", leaves[number::batches]),
+            ("map_nodes", nodes[number::batches]),
         ])
     db.close()
     return out
@@ -101,6 +109,10 @@ def _same_rows(folder: str, batches: list[list[tuple[str, list[tuple[object, ...
     db.execute("CREATE TABLE nodes (level INTEGER, idx INTEGER, hash BLOB, "
                "PRIMARY KEY (level, idx)) WITHOUT ROWID")
     db.execute("CREATE TABLE checkpoints (size INTEGER PRIMARY KEY, note TEXT)")
+    db.execute("CREATE TABLE map_leaves (khash BLOB PRIMARY KEY, key TEXT, count INTEGER, "
+               "last INTEGER) WITHOUT ROWID")
+    db.execute("CREATE TABLE map_nodes (depth INTEGER, prefix BLOB, hash BLOB, "
+               "PRIMARY KEY (depth, prefix)) WITHOUT ROWID")
     start = time.perf_counter()
     for tables in batches:
         db.execute("BEGIN IMMEDIATE")
@@ -129,9 +141,9 @@ def main() -> None:
     label = f"append-{total // 1000}k"
     report(label, min(ours), min(same), ratio=min(same) / min(ours),
            note=f"throughput ours/anchor, anchor = the same rows inserted bare, batches of "
-                f"{batch}, best of {len(ours)}, target ≥ 0.5")
+                f"{batch}, best of {len(ours)}, higher is better, target ≥ 0.3")
     report(f"{label}-entries", min(ours), min(entries_only), ratio=min(entries_only) / min(ours),
-           note="throughput ours/anchor, anchor = the entry rows alone")
+           note="throughput ours/anchor, anchor = the entry rows alone, higher is better")
 
 
 if __name__ == "__main__":

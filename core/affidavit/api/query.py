@@ -111,7 +111,7 @@ def trail_state(source: Ledger | Proven, flow: str, name: str,
     template_entry = verdict["template_entry"]
     artifacts = [(i, e["record"]) for i, e in entries if e["kind"] == "artifact"]
     attestations = [(i, e["record"]) for i, e in entries if e["kind"] == "attestation"]
-    current = {i for i, _ in latest_attestations(attestations).values()}
+    current = {i for i, _ in latest_attestations(attestations, artifacts).values()}
     # Each approver's latest word counts towards an approval, not just the latest approver's.
     by_approver = {(r["name"], r["statement"]["predicate"]["approver"]): i
                    for i, r in attestations if r["type"] == "approval"}

@@ -121,6 +121,7 @@ def custom_verdict(predicate: Mapping[str, Any],
                    type_version: Mapping[str, Any]) -> tuple[bool, list[str]]:
     """Every rule of the type version holds on the predicate's data."""
     from affidavit.compliance.rules import parse
+    from affidavit.errors import UsageError
 
     rules = type_version.get("rules", [])
     if not isinstance(rules, list) or not all(isinstance(r, str) for r in rules):
@@ -129,7 +130,11 @@ def custom_verdict(predicate: Mapping[str, Any],
         raise _Malformed("data is missing")
     reasons = []
     for text in rules:
-        holds, reason = parse(text).evaluate(predicate["data"])
+        try:
+            rule = parse(text)
+        except UsageError as exc:
+            raise _Malformed(f"the type version's rule does not parse ({exc.message})") from None
+        holds, reason = rule.evaluate(predicate["data"])
         if not holds:
             reasons.append(f"rule {text!r} does not hold: {reason}")
     return not reasons, reasons

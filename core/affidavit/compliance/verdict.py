@@ -40,6 +40,7 @@ INCOMPLETE = "INCOMPLETE"
 
 TYPE_CHECKING = False  # typing costs 3 ms to import; every gating read comes through here
 if TYPE_CHECKING:
+    from collections.abc import Sequence
     from typing import Any
 
     Record = dict[str, Any]
@@ -54,6 +55,15 @@ def _target(record: Record) -> str | None:
     return target.get("fingerprint") or f"@{target['artifact']}@{target['commit']}"
 
 
+def _artifact_label(target: str) -> str:
+    """How a reason names an attestation's artifact: by fingerprint, or by the name and commit
+    it was bound to when no such artifact has been reported yet."""
+    if target.startswith("@"):
+        artifact, _, commit = target[1:].partition("@")
+        return f"artifact {artifact} of commit {commit[:12]}"
+    return f"artifact {target[:12]}"
+
+
 def name_binding(artifact: str, commit: str) -> str:
     """The key of attestations bound to artifact ``artifact`` of commit ``commit`` by name."""
     return f"@{artifact}@{commit}"
@@ -63,15 +73,37 @@ if TYPE_CHECKING:
     Slot = tuple[str | None, str]
 
 
-def latest_attestations(attestations: list[tuple[int, Record]]) -> dict[Slot, tuple[int, Record]]:
-    """``(fingerprint or None, name) -> (entry index, record)`` of the latest report of each."""
+def resolved_targets(artifacts: list[tuple[int, Record]]) -> dict[str, list[str]]:
+    """Name bindings (``@<artifact>@<commit>``) -> the fingerprints the trail reported under
+    that name for that commit: whoever came first, a report bound by name is about them."""
+    out: dict[str, list[str]] = {}
+    for _, record in artifacts:
+        sha = (record.get("commit") or {}).get("sha")
+        if sha:
+            found = out.setdefault(name_binding(record["name"], sha), [])
+            if record["fingerprint"] not in found:
+                found.append(record["fingerprint"])
+    return out
+
+
+def latest_attestations(attestations: list[tuple[int, Record]],
+                        artifacts: Sequence[tuple[int, Record]] = ()) -> dict[
+                            Slot, tuple[int, Record]]:
+    """``(fingerprint or None, name) -> (entry index, record)`` of the latest report of each.
+
+    A report bound by name and commit counts for every artifact of ``artifacts`` reported under
+    that name for that commit, so the latest report wins whichever way each was bound; until
+    such an artifact is reported it stays under its name binding."""
+    bindings = resolved_targets(list(artifacts))
     latest: dict[tuple[str | None, str], tuple[int, Record]] = {}
     for position, record in sorted(attestations, key=lambda pair: pair[0]):
         if record["type"] == "approval-request":
             continue  # a request asks for a claim; it does not make one
-        if record["type"] == "approval" and _target(record) is None:
+        target = _target(record)
+        if record["type"] == "approval" and target is None:
             continue  # trail approvals are decided by the approval rule, not the latest word
-        latest[(_target(record), record["name"])] = (position, record)
+        for resolved in bindings.get(target, [target]) if target else [target]:
+            latest[(resolved, record["name"])] = (position, record)
     return latest
 
 
@@ -85,7 +117,7 @@ def trail_verdict(
     attestations: list[tuple[int, Record]],
 ) -> Record:
     """The trail's status, each template slot's state, unexpected reports, and the reasons."""
-    latest = latest_attestations(attestations)
+    latest = latest_attestations(attestations, artifacts)
     used: set[tuple[str | None, str]] = set()
     decided: set[str] = set()
     slots: list[Record] = []
@@ -98,17 +130,15 @@ def trail_verdict(
 
     authors = commit_authors(artifacts, attestations)
 
-    def fill(fingerprint: str | None, wanted: Record, where: str,
-             aliases: tuple[str, ...] = ()) -> None:
+    def fill(fingerprint: str | None, wanted: Record, where: str) -> None:
         if fingerprint is None and (wanted["type"] == "approval" or (
                 wanted["type"] == "*" and wanted["name"] in approval_names(attestations))):
             fill_approval(wanted)
             return
-        # An artifact's slot is filled by a report bound to its fingerprint or, whichever came
-        # later, one bound to its template name and the commit it was reported for.
-        keys = [(fingerprint, wanted["name"]), *((alias, wanted["name"]) for alias in aliases)]
-        candidates = [(latest[k], k) for k in keys if k in latest]
-        found, key = max(candidates, key=lambda c: c[0][0]) if candidates else (None, keys[0])
+        # Reports bound by template name and commit are already resolved to this fingerprint
+        # (``latest_attestations``): whichever way it was bound, the latest report fills it.
+        keys = [(fingerprint, wanted["name"])]
+        found = latest.get(keys[0])
         slot: Record = {"target": where, "fingerprint": fingerprint, "name": wanted["name"],
                         "type": wanted["type"]}
         scope = "trail" if fingerprint is None else "artifact"
@@ -163,11 +193,8 @@ def trail_verdict(
             issue("unreported", None, f"artifact {spec['name']!r} has not been reported",
                   missing=True)
         for fingerprint in reported:
-            commits = sorted({(r.get("commit") or {}).get("sha", "") for _, r in artifacts
-                              if r["name"] == spec["name"] and r["fingerprint"] == fingerprint})
-            aliases = tuple(name_binding(spec["name"], c) for c in commits if c)
             for wanted in spec.get("attestations", []):
-                fill(fingerprint, wanted, f"artifact {spec['name']}@{fingerprint[:12]}", aliases)
+                fill(fingerprint, wanted, f"artifact {spec['name']}@{fingerprint[:12]}")
 
     for name in approval_names(attestations):  # approvals no template slot asked for
         if name not in decided:
@@ -179,7 +206,7 @@ def trail_verdict(
             unexpected.append({"name": record["name"], "entry": position,
                                "compliant": record["compliant"]})
         if not record["compliant"]:
-            where = "trail" if key[0] is None else f"artifact {key[0][:12]}"
+            where = "trail" if key[0] is None else _artifact_label(key[0])
             issue("trail" if key[0] is None else "artifact", key[0],
                   f"{where}: attestation {record['name']!r} is not compliant", missing=False)
 

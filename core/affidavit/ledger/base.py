@@ -86,6 +86,11 @@ class Ledger(Protocol):
         """Entries ``[start, end)`` with their indexes, each checked against its leaf hash."""
         ...
 
+    def entries_at(self, positions: Sequence[int]) -> dict[int, bytes]:
+        """The entries at ``positions``, each checked against its leaf hash; a missing one is
+        ``IntegrityError``."""
+        ...
+
     def lookup(self, key: str) -> list[int]:
         """Indexes of the entries filed under ``key`` (see ``ledger.index``), in log order."""
         ...

@@ -303,6 +303,11 @@ def _parse_signatures(block: str) -> list[tuple[str, bytes, bytes]]:
     return sigs
 
 
+#: Notes already opened in this process, by (note, verifier keys): a command meets the same
+#: checkpoint several times (the head, the seen memory, the head again after a write).
+_OPENED: dict[tuple[str, tuple[str, ...]], str] = {}
+
+
 def open_note(note: str | bytes, verifiers: Sequence[Verifier]) -> str:
     """Return the text of ``note`` if at least one signature by a key in ``verifiers`` checks.
 
@@ -316,6 +321,18 @@ def open_note(note: str | bytes, verifiers: Sequence[Verifier]) -> str:
             note = note.decode("utf-8")
         except UnicodeDecodeError as exc:
             raise _malformed("not valid UTF-8") from exc
+    memo = (note, tuple(sorted(v.key for v in verifiers)))
+    opened = _OPENED.get(memo)
+    if opened is not None:
+        return opened
+    text = _open(note, verifiers)
+    if len(_OPENED) < 64:
+        _OPENED[memo] = text
+    return text
+
+
+def _open(note: str, verifiers: Sequence[Verifier]) -> str:
+    """:func:`open_note` without the memo."""
     if any(c < " " and c != "\n" for c in note):
         raise _malformed("contains a control character other than newline")
     split = note.rfind("\n\n")

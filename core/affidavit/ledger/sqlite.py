@@ -445,17 +445,27 @@ class SQLiteLedger:
                                      remedy="entries were deleted outside affidavit")
             raise NotFoundError(f"ledger {self.path} has no entry {expected}")
 
-    def leaves(self, positions: Sequence[int]) -> dict[int, bytes]:
-        """The stored leaf hashes of ``positions`` (those present)."""
+    def entries_at(self, positions: Sequence[int]) -> dict[int, bytes]:
+        """The entries at ``positions`` (one query per few hundred), each checked against its
+        stored leaf hash; a position below the log's size that has no row is a gap."""
         self._init()
         out: dict[int, bytes] = {}
         ordered = sorted(set(positions))
         for start in range(0, len(ordered), 900):
             chunk = ordered[start:start + 900]
             marks = ",".join("?" * len(chunk))
-            for idx, leaf in self._db.execute(
-                    f"SELECT idx, leaf FROM entries WHERE idx IN ({marks})", chunk):
-                out[int(idx)] = bytes(leaf)
+            for idx, data, leaf in self._db.execute(
+                    f"SELECT idx, data, leaf FROM entries WHERE idx IN ({marks})", chunk):
+                if rfc6962.leaf_hash(data) != leaf:
+                    raise IntegrityError(
+                        f"ledger {self.path}: entry {idx} does not match its leaf hash",
+                        remedy="the log was modified outside affidavit; run `affidavit verify "
+                               "ledger`")
+                out[int(idx)] = bytes(data)
+        missing = [p for p in ordered if p not in out]
+        if missing:
+            raise IntegrityError(f"ledger {self.path} has no entry {missing[0]}",
+                                 remedy="entries were deleted outside affidavit")
         return out
 
     def lookup(self, key: str) -> list[int]:
@@ -637,7 +647,7 @@ def _guard_generator(method: Any) -> Any:
     return guarded
 
 
-for _name in ("init", "check_writable", "append", "size", "leaves", "lookup", "lookup_prefix",
+for _name in ("init", "check_writable", "append", "size", "entries_at", "lookup", "lookup_prefix",
               "keys", "map_proof", "map_rows", "checkpoint", "root", "inclusion_proof",
               "inclusion_proofs", "consistency_proof", "verifier_key", "origin", "reindex"):
     setattr(SQLiteLedger, _name, _guard(getattr(SQLiteLedger, _name)))

@@ -13,6 +13,8 @@ checked by the reader against the signed map root anyway.
 
 from __future__ import annotations
 
+import bisect
+
 from affidavit.errors import IntegrityError
 from affidavit.ledger.keymap import (
     EMPTY,
@@ -21,7 +23,6 @@ from affidavit.ledger.keymap import (
     key_hash,
     leaf_hash,
     node_hash,
-    prefix_bytes,
 )
 
 TYPE_CHECKING = False  # typing costs 3 ms to import; the CLI's write path avoids it
@@ -46,6 +47,12 @@ _TOP = 1 << KEY_BITS
 _CHUNK = 400  # (depth, prefix) pairs per query: 800 bound parameters
 
 
+def _name(depth: int, prefix: int) -> bytes:
+    """``keymap.prefix_bytes`` of the subtree ``(depth, prefix)``, from its prefix directly."""
+    size = (depth + 7) >> 3
+    return (prefix << (size * 8 - depth)).to_bytes(size, "big")
+
+
 def _bounds(depth: int, prefix: int) -> tuple[bytes, bytes | None]:
     """The key-hash range ``[lo, hi)`` of the subtree ``(depth, prefix)``; ``hi`` None at the
     right edge."""
@@ -62,7 +69,7 @@ class SQLiteMap:
         self.db = db
         self.where = where
 
-    # -- reading single subtrees -------------------------------------------------------------
+    # -- reading subtrees ---------------------------------------------------------------------
 
     def _leaves_in(self, depth: int, prefix: int) -> list[tuple[bytes, int, int]]:
         """At most two leaves of the subtree: enough to tell none, one, or more."""
@@ -77,19 +84,50 @@ class SQLiteMap:
                 "ORDER BY khash LIMIT 2", (lo, hi))
         return [(bytes(k), int(c), int(last)) for k, c, last in rows]
 
+    def _ranges(self, wanted: list[tuple[int, int]]) -> dict[tuple[int, int], list[
+            tuple[bytes, int, int]]]:
+        """Every leaf of each subtree in ``wanted`` (subtrees expected to hold few keys), read
+        with one query per few hundred subtrees: a UNION ALL of range scans, each through the
+        key-hash index (an OR of ranges would make SQLite scan the table)."""
+        found: dict[tuple[int, int], list[tuple[bytes, int, int]]] = {w: [] for w in wanted}
+        names = sorted(set(wanted))
+        for start in range(0, len(names), _CHUNK // 2):
+            chunk = names[start:start + _CHUNK // 2]
+            selects, params = [], []
+            for number, (depth, prefix) in enumerate(chunk):
+                lo, hi = _bounds(depth, prefix)
+                if hi is None:
+                    selects.append(f"SELECT {number}, khash, count, last FROM map_leaves "
+                                   "WHERE khash >= ?")
+                    params.append(lo)
+                else:
+                    selects.append(f"SELECT {number}, khash, count, last FROM map_leaves "
+                                   "WHERE khash >= ? AND khash < ?")
+                    params += [lo, hi]
+            for number, khash, count, last in self.db.execute(" UNION ALL ".join(selects),
+                                                              params):
+                found[chunk[number]].append((bytes(khash), int(count), int(last)))
+        return found
+
     def _small(self, depth: int, prefix: int) -> bytes:
         """The hash of a subtree that has no node row: it must hold at most one key."""
-        found = self._leaves_in(depth, prefix)
-        if len(found) > 1:
-            raise IntegrityError(f"ledger {self.where}: the key map lacks the node at depth "
-                                 f"{depth} over two or more keys",
-                                 remedy="run `affidavit ledger reindex`")
-        return leaf_hash(*found[0]) if found else EMPTY
+        return self._smalls([(depth, prefix)])[(depth, prefix)]
+
+    def _smalls(self, wanted: list[tuple[int, int]]) -> dict[tuple[int, int], bytes]:
+        """:meth:`_small` of several subtrees at once."""
+        out = {}
+        for name, leaves in self._ranges(wanted).items():
+            if len(leaves) > 1:
+                raise IntegrityError(f"ledger {self.where}: the key map lacks the node at depth "
+                                     f"{name[0]} over two or more keys",
+                                     remedy="run `affidavit ledger reindex`")
+            out[name] = leaf_hash(*leaves[0]) if leaves else EMPTY
+        return out
 
     def _nodes(self, wanted: list[tuple[int, int]]) -> dict[tuple[int, int], bytes]:
         """Stored node hashes of the subtrees ``wanted`` (``(depth, prefix)``), those present."""
         found: dict[tuple[int, int], bytes] = {}
-        names = {(d, prefix_bytes(p << (KEY_BITS - d), d)): (d, p) for d, p in wanted}
+        names = {(d, _name(d, p)): (d, p) for d, p in wanted}
         pairs = list(names)
         for start in range(0, len(pairs), _CHUNK):
             chunk = pairs[start:start + _CHUNK]
@@ -103,9 +141,9 @@ class SQLiteMap:
     def _hashes(self, wanted: list[tuple[int, int]]) -> dict[tuple[int, int], bytes]:
         """The current hash of each subtree in ``wanted``, stored node or not."""
         found = self._nodes(wanted)
-        for d, p in wanted:
-            if (d, p) not in found:
-                found[(d, p)] = self._small(d, p)
+        missing = [w for w in wanted if w not in found]
+        if missing:
+            found.update(self._smalls(missing))
         return found
 
     def root(self) -> bytes:
@@ -170,57 +208,62 @@ class SQLiteMap:
         return self._rehash(leaves)
 
     def _rehash(self, changed: dict[int, bytes]) -> bytes:
-        """Recompute every subtree on the paths of the ``changed`` keys (key -> new leaf hash),
-        a level at a time, top down to find the shape, bottom up to hash; write the nodes."""
-        levels: list[list[tuple[int, list[int]]]] = []  # per depth: (prefix, changed keys below)
-        shape: dict[tuple[int, int], str] = {}  # "node" (two or more keys) or the one key
-        frontier: list[tuple[int, list[int]]] = [(0, sorted(changed))]
+        """Recompute every subtree on the paths of the ``changed`` keys (key -> new leaf hash)
+        and write the nodes that hold two or more keys; return the root.
+
+        Top down, a level per query, the walk follows stored nodes (two or more keys before
+        this change) until each changed key reaches a subtree without one: that subtree held at
+        most one key before, so its leaves now are that key and the changed ones below it, all
+        read in one query, and everything below is computed in memory. Bottom up, each stored
+        node on the way is rehashed from its children, the untouched ones read a level per
+        query.
+        """
+        path: list[list[tuple[int, list[int]]]] = []  # per depth: stored nodes to rehash
+        frontier: list[tuple[int, int, list[int]]] = []  # (depth, prefix, changed below)
+        level: list[tuple[int, list[int]]] = [(0, sorted(changed))]
         depth = 0
-        while frontier:
-            levels.append(frontier)
-            stored = self._nodes([(depth, p) for p, _ in frontier])
+        while level:
+            stored = self._nodes([(depth, p) for p, _ in level])
+            here: list[tuple[int, list[int]]] = []
             following: list[tuple[int, list[int]]] = []
-            for prefix, below in frontier:
-                many = (depth, prefix) in stored or len(below) > 1
-                if not many:
-                    others = [int.from_bytes(k, "big") for k, _, _ in
-                              self._leaves_in(depth, prefix)]
-                    many = any(other != below[0] for other in others)
-                if not many:
-                    shape[(depth, prefix)] = "leaf"
+            for prefix, below in level:
+                if (depth, prefix) not in stored:
+                    frontier.append((depth, prefix, below))
                     continue
                 if depth >= KEY_BITS:
                     raise IntegrityError(f"ledger {self.where}: two key map keys collide")
-                shape[(depth, prefix)] = "node"
-                bit_at = KEY_BITS - 1 - depth
-                zeros = [k for k in below if not (k >> bit_at) & 1]
-                ones = below[len(zeros):]
-                for side, group in ((0, zeros), (1, ones)):
+                here.append((prefix, below))
+                middle = ((prefix << 1) | 1) << (KEY_BITS - 1 - depth)
+                cut = bisect.bisect_left(below, middle)
+                for side, group in ((0, below[:cut]), (1, below[cut:])):
                     if group:
                         following.append(((prefix << 1) | side, group))
-            frontier = following
+            path.append(here)
+            level = following
             depth += 1
         computed: dict[tuple[int, int], bytes] = {}
         writes: list[tuple[int, bytes, bytes]] = []
-        for depth in range(len(levels) - 1, -1, -1):
-            siblings = []
-            for prefix, _below in levels[depth]:
-                if shape[(depth, prefix)] == "node":
-                    for side in (0, 1):
-                        child = (depth + 1, (prefix << 1) | side)
-                        if child not in computed:
-                            siblings.append(child)
+        leaves = self._ranges([(d, p) for d, p, _ in frontier])
+        for d, p, below in frontier:
+            items = {int.from_bytes(k, "big"): leaf_hash(k, c, last)
+                     for k, c, last in leaves[(d, p)]}
+            items.update((k, changed[k]) for k in below)
+            if len(items) > len(below) + 1:
+                raise IntegrityError(f"ledger {self.where}: the key map lacks the node at depth "
+                                     f"{d} over two or more keys",
+                                     remedy="run `affidavit ledger reindex`")
+            computed[(d, p)] = _subtree(sorted(items.items()), d, p, writes)
+        for depth in range(len(path) - 1, -1, -1):
+            siblings = [child for prefix, _ in path[depth]
+                        for child in ((depth + 1, prefix << 1), (depth + 1, (prefix << 1) | 1))
+                        if child not in computed]
             known = self._hashes(siblings) if siblings else {}
-            for prefix, below in levels[depth]:
-                if shape[(depth, prefix)] == "leaf":
-                    computed[(depth, prefix)] = changed[below[0]]
-                    continue
-                left = (depth + 1, prefix << 1)
-                right = (depth + 1, (prefix << 1) | 1)
+            for prefix, _ in path[depth]:
+                left, right = (depth + 1, prefix << 1), (depth + 1, (prefix << 1) | 1)
                 digest = node_hash(computed.get(left) or known[left],
                                    computed.get(right) or known[right])
                 computed[(depth, prefix)] = digest
-                writes.append((depth, prefix_bytes(prefix << (KEY_BITS - depth), depth), digest))
+                writes.append((depth, _name(depth, prefix), digest))
         self.db.executemany(
             "INSERT INTO map_nodes (depth, prefix, hash) VALUES (?, ?, ?) "
             "ON CONFLICT (depth, prefix) DO UPDATE SET hash = excluded.hash", writes)
@@ -253,3 +296,21 @@ class SQLiteMap:
         for depth, prefix, digest in self.db.execute(
                 "SELECT depth, prefix, hash FROM map_nodes ORDER BY depth, prefix"):
             yield int(depth), bytes(prefix), bytes(digest)
+
+
+def _subtree(items: list[tuple[int, bytes]], depth: int, prefix: int,
+             writes: list[tuple[int, bytes, bytes]]) -> bytes:
+    """The hash of the subtree ``(depth, prefix)`` holding exactly ``items`` (key, leaf hash),
+    sorted; every sub-subtree of two or more keys is added to ``writes``."""
+    if not items:
+        return EMPTY
+    if len(items) == 1:
+        return items[0][1]
+    if depth >= KEY_BITS:
+        raise IntegrityError("two key map keys collide")
+    middle = ((prefix << 1) | 1) << (KEY_BITS - 1 - depth)
+    cut = bisect.bisect_left(items, (middle, b""))
+    digest = node_hash(_subtree(items[:cut], depth + 1, prefix << 1, writes),
+                       _subtree(items[cut:], depth + 1, (prefix << 1) | 1, writes))
+    writes.append((depth, _name(depth, prefix), digest))
+    return digest

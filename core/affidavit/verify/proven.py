@@ -200,10 +200,7 @@ class Proven:
             if not 0 <= p < self.size:
                 raise IntegrityError(f"{self.where}: entry {p} is not below the checkpoint "
                                      f"size {self.size}")
-        data: dict[int, bytes] = {}
-        for p in positions:
-            for position, raw in self.ledger.read(p, p + 1):
-                data[position] = raw
+        data = self.ledger.entries_at(positions)
         proofs = self.ledger.inclusion_proofs(positions, self.size)
         for p in positions:
             try:
