@@ -19,6 +19,7 @@ __all__ = [
     "Result",
     "State",
     "assert_error",
+    "ok",
     "rewrite_zip",
     "run_subprocess",
     "sha256_hex",
@@ -94,6 +95,12 @@ def state(home: Home) -> State:
         return State(_count(db, "entries"), _count(db, "checkpoints"), _count(db, "idx"), blobs)
     finally:
         db.close()
+
+
+def ok(result: Result) -> Result:
+    """``result``, after asserting the command succeeded (exit 0)."""
+    assert result.code == 0, str(result)
+    return result
 
 
 def assert_error(result: Result, code: int, *needles: str) -> str:

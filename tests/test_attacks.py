@@ -24,15 +24,10 @@ from affidavit.errors import InputError
 from affidavit.evidence import layout
 from affidavit.ledger.sqlite import SQLiteLedger
 from affidavit.models import build
-from tests.helpers import SHOP_TEMPLATE, Home, Result, assert_error, rewrite_zip, state
+from tests.helpers import SHOP_TEMPLATE, Home, Result, assert_error, ok, rewrite_zip, state
 
 Cli = Callable[..., Result]
 FLOW, TRAIL = "shop", "t1"
-
-
-def _ok(result: Result) -> Result:
-    assert result.code == 0, str(result)
-    return result
 
 
 @pytest.fixture
@@ -41,13 +36,13 @@ def compliant(cli: Cli, tmp_path: Path) -> dict[str, Any]:
     template = tmp_path / "template.yml"
     template.write_text(SHOP_TEMPLATE)
     fp = "a1" * 32
-    _ok(cli("create", "flow", FLOW, "--template-file", template))
-    _ok(cli("begin", "trail", TRAIL, "--flow", FLOW))
-    _ok(cli("attest", "artifact", "--fingerprint", fp, "--flow", FLOW, "--trail", TRAIL,
+    ok(cli("create", "flow", FLOW, "--template-file", template))
+    ok(cli("begin", "trail", TRAIL, "--flow", FLOW))
+    ok(cli("attest", "artifact", "--fingerprint", fp, "--flow", FLOW, "--trail", TRAIL,
             "--name", "app"))
-    _ok(cli("attest", "generic", "--flow", FLOW, "--trail", TRAIL, "--name", "unit",
+    ok(cli("attest", "generic", "--flow", FLOW, "--trail", TRAIL, "--name", "unit",
             "--fingerprint", fp))
-    _ok(cli("attest", "generic", "--flow", FLOW, "--trail", TRAIL, "--name", "review"))
+    ok(cli("attest", "generic", "--flow", FLOW, "--trail", TRAIL, "--name", "review"))
     assert cli("assert", "trail", TRAIL, "--flow", FLOW).code == 0
     return {"fp": fp}
 
@@ -62,7 +57,7 @@ def _db(home: Home) -> sqlite3.Connection:
 def test_deleting_the_index_rows_of_a_failing_review_is_exit_3(
     cli: Cli, home: Home, tmp_path: Path, compliant: dict[str, Any]
 ) -> None:
-    failing = _ok(cli("attest", "generic", "--flow", FLOW, "--trail", TRAIL, "--name", "review",
+    failing = ok(cli("attest", "generic", "--flow", FLOW, "--trail", TRAIL, "--name", "review",
                       "--compliant", "false", "--output", "json")).json()["index"]
     assert cli("assert", "trail", TRAIL, "--flow", FLOW).code == 1
     db = _db(home)
@@ -76,7 +71,7 @@ def test_deleting_the_index_rows_of_a_failing_review_is_exit_3(
     assert_error(cli("evidence", "package", "--flow", FLOW, "--trail", TRAIL, "-o", out), 3)
     assert not out.exists()
     # The log itself is intact: rebuilding the index restores the honest answer.
-    _ok(cli("ledger", "reindex"))
+    ok(cli("ledger", "reindex"))
     assert cli("assert", "trail", TRAIL, "--flow", FLOW).code == 1
 
 
@@ -96,12 +91,12 @@ def test_deleting_a_trails_only_index_rows_does_not_make_it_vanish(
 def test_forged_package_without_the_failing_entry_is_exit_3(
     cli: Cli, tmp_path: Path, compliant: dict[str, Any]
 ) -> None:
-    failing = _ok(cli("attest", "generic", "--flow", FLOW, "--trail", TRAIL, "--name", "review",
+    failing = ok(cli("attest", "generic", "--flow", FLOW, "--trail", TRAIL, "--name", "review",
                       "--compliant", "false", "--output", "json")).json()["index"]
     package = tmp_path / "p.zip"
-    _ok(cli("evidence", "package", "--flow", FLOW, "--trail", TRAIL, "-o", package))
-    key = _ok(cli("ledger", "public-key")).out.strip()
-    assert _ok(cli("verify", "package", package, "--public-key", key)).out.count(
+    ok(cli("evidence", "package", "--flow", FLOW, "--trail", TRAIL, "-o", package))
+    key = ok(cli("ledger", "public-key")).out.strip()
+    assert ok(cli("verify", "package", package, "--public-key", key)).out.count(
         "NON_COMPLIANT: trail") == 1
 
     # The attacker drops the entry and its proof, and rewrites manifest and README exactly as
@@ -164,7 +159,7 @@ def test_rollback_to_an_older_database_is_exit_3_without_any_verify(
     """The client only ever wrote and asserted; its seen memory still knows."""
     backup = tmp_path / "before.db"
     _backup(home, backup)
-    _ok(cli("attest", "generic", "--flow", FLOW, "--trail", TRAIL, "--name", "review",
+    ok(cli("attest", "generic", "--flow", FLOW, "--trail", TRAIL, "--name", "review",
             "--compliant", "false"))
     assert cli("assert", "trail", TRAIL, "--flow", FLOW).code == 1
     _restore(home, backup)
@@ -180,7 +175,7 @@ def test_deleting_the_last_entry_its_checkpoint_and_index_rows_is_exit_3(
     cli: Cli, home: Home, compliant: dict[str, Any]
 ) -> None:
     """The rollback as the issue describes it: the rows of the last append removed by hand."""
-    failing = _ok(cli("attest", "generic", "--flow", FLOW, "--trail", TRAIL, "--name", "review",
+    failing = ok(cli("attest", "generic", "--flow", FLOW, "--trail", TRAIL, "--name", "review",
                       "--compliant", "false", "--output", "json")).json()["index"]
     db = _db(home)
     db.execute("DELETE FROM entries WHERE idx = ?", (failing,))
@@ -230,11 +225,11 @@ def test_record_appended_around_the_judge_is_exit_3_on_every_read(
 
 def test_one_approval_rule_for_the_trail_and_the_approval(cli: Cli) -> None:
     """Request alice, mallory approves: both gates say it is not approved."""
-    _ok(cli("create", "flow", "rel"))
-    _ok(cli("begin", "trail", "t", "--flow", "rel"))
-    _ok(cli("request", "approval", "--flow", "rel", "--trail", "t", "--name", "deploy",
+    ok(cli("create", "flow", "rel"))
+    ok(cli("begin", "trail", "t", "--flow", "rel"))
+    ok(cli("request", "approval", "--flow", "rel", "--trail", "t", "--name", "deploy",
             "--approvers", "alice"))
-    _ok(cli("attest", "approval", "--flow", "rel", "--trail", "t", "--name", "deploy",
+    ok(cli("attest", "approval", "--flow", "rel", "--trail", "t", "--name", "deploy",
             "--approver", "mallory"))
     trail = cli("assert", "trail", "t", "--flow", "rel", "--output", "json")
     approval = cli("assert", "approval", "--flow", "rel", "--trail", "t", "--name", "deploy",
@@ -244,7 +239,7 @@ def test_one_approval_rule_for_the_trail_and_the_approval(cli: Cli) -> None:
     assert approval.json()["status"] == "PENDING"
     assert trail.json()["reasons"] == [
         "trail: approval 'deploy' needs 1 approver of alice, has 0"]
-    _ok(cli("attest", "approval", "--flow", "rel", "--trail", "t", "--name", "deploy",
+    ok(cli("attest", "approval", "--flow", "rel", "--trail", "t", "--name", "deploy",
             "--approver", "Alice"))
     assert cli("assert", "trail", "t", "--flow", "rel").code == 0
     assert cli("assert", "approval", "--flow", "rel", "--trail", "t", "--name",
@@ -255,7 +250,7 @@ def test_package_map_proof_is_exactly_the_designs_shape(
     cli: Cli, tmp_path: Path, compliant: dict[str, Any]
 ) -> None:
     package = tmp_path / "p.zip"
-    _ok(cli("evidence", "package", "--flow", FLOW, "--trail", TRAIL, "-o", package))
+    ok(cli("evidence", "package", "--flow", FLOW, "--trail", TRAIL, "-o", package))
     with zipfile.ZipFile(package) as zf:
         doc = json.loads(zf.read(layout.MAP_PROOFS))
         size = json.loads(zf.read("manifest.json"))["checkpoint"]["size"]

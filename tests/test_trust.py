@@ -16,22 +16,17 @@ import pytest
 
 from affidavit.ledger import note
 from affidavit.ledger.sqlite import SQLiteLedger
-from tests.helpers import Home, Result, assert_error, sha256_hex, state
+from tests.helpers import Home, Result, assert_error, ok, sha256_hex, state
 
 Cli = Callable[..., Result]
 FLOW, TRAIL = "demo", "t1"
 
 
-def _ok(result: Result) -> Result:
-    assert result.code == 0, str(result)
-    return result
-
-
 @pytest.fixture
 def trail(cli: Cli) -> None:
-    _ok(cli("create", "flow", FLOW))
-    _ok(cli("begin", "trail", TRAIL, "--flow", FLOW))
-    _ok(cli("attest", "generic", "--flow", FLOW, "--trail", TRAIL, "--name", "unit"))
+    ok(cli("create", "flow", FLOW))
+    ok(cli("begin", "trail", TRAIL, "--flow", FLOW))
+    ok(cli("attest", "generic", "--flow", FLOW, "--trail", TRAIL, "--name", "unit"))
 
 
 def _seen(home: Home) -> list[Path]:
@@ -54,10 +49,10 @@ def test_every_spelling_of_the_location_is_one_memory(
     spellings = [str(home.db), f"sqlite:///{home.db}", f"sqlite:///{home.dir}//{home.db.name}",
                  home.db.name, f"sqlite:///{home.db.name}"]
     for spelling in spellings:
-        _ok(cli("assert", "trail", TRAIL, "--flow", FLOW, "--ledger", spelling))
+        ok(cli("assert", "trail", TRAIL, "--flow", FLOW, "--ledger", spelling))
     assert len(_seen(home)) == 1
     # A rollback seen through one spelling is caught through any other.
-    _ok(cli("attest", "generic", "--flow", FLOW, "--trail", TRAIL, "--name", "more",
+    ok(cli("attest", "generic", "--flow", FLOW, "--trail", TRAIL, "--name", "more",
             "--ledger", spellings[1]))
     db = sqlite3.connect(home.db, isolation_level=None)
     size = db.execute("SELECT max(idx) FROM entries").fetchone()[0]
@@ -85,7 +80,7 @@ def test_memory_of_another_ledger_copied_in_is_corrupt(
     cli: Cli, home: Home, tmp_path: Path, trail: None
 ) -> None:
     other = f"sqlite:///{tmp_path}/other.db"
-    _ok(cli("create", "flow", "x", "--ledger", other))
+    ok(cli("create", "flow", "x", "--ledger", other))
     mine, theirs = sorted(_seen(home), key=lambda p: p.stat().st_mtime)
     mine.write_text(theirs.read_text())
     assert_error(cli("assert", "trail", TRAIL, "--flow", FLOW), 3, str(mine))
@@ -131,11 +126,11 @@ def test_key_file_without_its_database_is_refused(
     assert_error(cli("create", "flow", FLOW), 3, str(home.key), "--reuse-key")
     assert_error(cli("ledger", "init"), 3, "--reuse-key")
     assert not (home.db.exists() and home.db.stat().st_size and how == "missing")
-    result = _ok(cli("ledger", "init", "--reuse-key"))
+    result = ok(cli("ledger", "init", "--reuse-key"))
     new_origin = result.out.splitlines()[0].rsplit(" ", 1)[1]
     assert new_origin != old_origin  # the same key, a new history under a new origin
     assert SQLiteLedger(home.url).verifier_key() in result.out
-    _ok(cli("create", "flow", FLOW))
+    ok(cli("create", "flow", FLOW))
 
 
 def test_swapped_key_file_is_refused_before_anything_is_written(
@@ -152,17 +147,17 @@ def test_swapped_key_file_is_refused_before_anything_is_written(
 
 
 def test_ledger_init_is_idempotent(cli: Cli, home: Home) -> None:
-    first = _ok(cli("ledger", "init")).out
-    assert first == _ok(cli("ledger", "init")).out
-    assert _ok(cli("verify", "ledger")).out.startswith(f"verified ledger {home.url}: 0 entries")
+    first = ok(cli("ledger", "init")).out
+    assert first == ok(cli("ledger", "init")).out
+    assert ok(cli("verify", "ledger")).out.startswith(f"verified ledger {home.url}: 0 entries")
 
 
 def test_pinned_key_for_an_auditor_on_a_fresh_machine(
     cli: Cli, home: Home, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, trail: None
 ) -> None:
-    key = _ok(cli("ledger", "public-key")).out.strip()
+    key = ok(cli("ledger", "public-key")).out.strip()
     monkeypatch.setenv("AFFIDAVIT_CACHE_DIR", str(tmp_path / "auditor"))
-    _ok(cli("verify", "ledger", "--public-key", key))
+    ok(cli("verify", "ledger", "--public-key", key))
     other = note.Signer.from_key(note.generate_signer_key("someone")).verifier_key
     assert_error(cli("verify", "ledger", "--public-key", other), 3, "pinned key")
     assert_error(cli("verify", "ledger", "--public-key", "garbage"), 2, "--public-key")
@@ -174,13 +169,13 @@ def test_pinned_key_for_an_auditor_on_a_fresh_machine(
 def test_verify_ledger_checks_the_vault(cli: Cli, home: Home, tmp_path: Path, trail: None) -> None:
     report = tmp_path / "report.txt"
     report.write_text("all passed\n")
-    _ok(cli("attest", "generic", "--flow", FLOW, "--trail", TRAIL, "--name", "e2e",
+    ok(cli("attest", "generic", "--flow", FLOW, "--trail", TRAIL, "--name", "e2e",
             "--attachments", report))
-    assert "1 evidence files" in _ok(cli("verify", "ledger", "--deep")).out
+    assert "1 evidence files" in ok(cli("verify", "ledger", "--deep")).out
     digest = sha256_hex(b"all passed\n")
     blob = home.blobs / digest[:2] / digest[2:]
     blob.write_text("all failed\n")
-    _ok(cli("verify", "ledger"))  # present: only --deep rehashes
+    ok(cli("verify", "ledger"))  # present: only --deep rehashes
     assert_error(cli("verify", "ledger", "--deep"), 3, digest, "does not match")
     blob.unlink()
     assert_error(cli("verify", "ledger"), 3, digest, "not in the vault")
@@ -194,8 +189,8 @@ def test_verify_ledger_rebuilds_the_index_and_the_map(
     db.close()
     assert_error(cli("verify", "ledger"), 3, "key map")
     assert_error(cli("assert", "trail", TRAIL, "--flow", FLOW), 3, "key map")
-    _ok(cli("ledger", "reindex"))  # the map is rebuilt from the log and matches the signed root
-    _ok(cli("verify", "ledger"))
+    ok(cli("ledger", "reindex"))  # the map is rebuilt from the log and matches the signed root
+    ok(cli("verify", "ledger"))
     db = sqlite3.connect(home.db, isolation_level=None)
     db.execute("INSERT INTO idx (key, entry) VALUES ('trail:demo/ghost', 1)")
     db.close()
@@ -252,7 +247,7 @@ def test_verify_during_two_concurrent_writers_never_fails_falsely(
         assert writer.returncode == 0, err
     failures = [str(r) for r in results if r.code != 0]
     assert failures == []
-    assert "303 entries" in _ok(cli("verify", "ledger")).out
+    assert "303 entries" in ok(cli("verify", "ledger")).out
 
 
 # -- where a package may be written ---------------------------------------------------------------
@@ -264,7 +259,7 @@ def test_package_refuses_the_ledgers_own_files(
 ) -> None:
     report = tmp_path / "r.txt"
     report.write_text("x")
-    _ok(cli("attest", "generic", "--flow", FLOW, "--trail", TRAIL, "--name", "e",
+    ok(cli("attest", "generic", "--flow", FLOW, "--trail", TRAIL, "--name", "e",
             "--attachments", report))
     digest = sha256_hex(b"x")
     out = {"db": home.db, "wal": Path(f"{home.db}-wal"), "shm": Path(f"{home.db}-shm"),
@@ -292,5 +287,5 @@ def test_package_never_replaces_anything_but_a_regular_file(
                  2, "directory")
     regular = tmp_path / "old.zip"
     regular.write_text("old")
-    _ok(cli("evidence", "package", "--flow", FLOW, "--trail", TRAIL, "-o", regular))
+    ok(cli("evidence", "package", "--flow", FLOW, "--trail", TRAIL, "-o", regular))
     assert regular.read_bytes()[:2] == b"PK"
