@@ -75,6 +75,62 @@ def test_deleting_the_index_rows_of_a_failing_review_is_exit_3(
     assert cli("assert", "trail", TRAIL, "--flow", FLOW).code == 1
 
 
+def _rebuild_map_from_the_index(home: Home) -> None:
+    """What a holder of the database can do without the key: make the key map agree with a
+    doctored index, so that only the signed map root still tells."""
+    from affidavit.ledger import keymap
+
+    db = _db(home)
+    memory = keymap.MemoryMap()
+    for key, entry in db.execute("SELECT key, entry FROM idx ORDER BY entry"):
+        memory.add(key, entry)
+    db.execute("DELETE FROM map_leaves")
+    db.execute("DELETE FROM map_nodes")
+    db.executemany("INSERT INTO map_leaves VALUES (?, ?, ?, ?)",
+                   [(keymap.key_hash(k), k, c, last) for k, (c, last) in memory.items().items()])
+    db.executemany("INSERT INTO map_nodes VALUES (?, ?, ?)", list(memory.nodes()))
+    db.close()
+
+
+def test_the_next_honest_write_does_not_sign_a_doctored_index_and_map(
+    cli: Cli, home: Home, compliant: dict[str, Any]
+) -> None:
+    failing = ok(cli("attest", "generic", "--flow", FLOW, "--trail", TRAIL, "--name", "review",
+                     "--compliant", "false", "--output", "json")).json()["index"]
+    db = _db(home)
+    db.execute("DELETE FROM idx WHERE entry = ?", (failing,))
+    db.close()
+    _rebuild_map_from_the_index(home)
+    before = state(home)
+    assert_error(cli("create", "flow", "g"), 3, "key map")
+    assert state(home) == before  # nothing signed over the doctored map
+    assert_error(cli("assert", "trail", TRAIL, "--flow", FLOW), 3, "signed map root")
+    ok(cli("ledger", "reindex"))  # the log is intact: the honest index and map come back
+    assert cli("assert", "trail", TRAIL, "--flow", FLOW).code == 1
+
+
+def test_the_next_honest_write_does_not_sign_a_doctored_entry(
+    cli: Cli, home: Home, compliant: dict[str, Any], monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    from affidavit.ledger.rfc6962 import leaf_hash
+
+    failing = ok(cli("attest", "generic", "--flow", FLOW, "--trail", TRAIL, "--name", "review",
+                     "--compliant", "false", "--output", "json")).json()["index"]
+    db = _db(home)
+    (data,) = db.execute("SELECT data FROM entries WHERE idx = ?", (failing,)).fetchone()
+    forged = bytes(data).replace(b'"compliant":false', b'"compliant":true ')
+    db.execute("UPDATE entries SET data = ?, leaf = ? WHERE idx = ?",
+               (forged, leaf_hash(forged), failing))
+    db.close()
+    before = state(home)
+    monkeypatch.setenv("AFFIDAVIT_CACHE_DIR", str(tmp_path / "first-use"))  # no memory at all
+    assert_error(cli("create", "flow", "g"), 3, "tree")
+    assert state(home) == before
+    # The forged leaf breaks every proof whose path crosses it, its own and its neighbours'.
+    assert_error(cli("assert", "trail", TRAIL, "--flow", FLOW), 3, "not included in the signed")
+
+
 def test_deleting_a_trails_only_index_rows_does_not_make_it_vanish(
     cli: Cli, home: Home, compliant: dict[str, Any]
 ) -> None:
@@ -221,6 +277,7 @@ def test_record_appended_around_the_judge_is_exit_3_on_every_read(
                  needle)
     assert_error(cli("evidence", "package", "--flow", FLOW, "--trail", TRAIL, "-o",
                      tmp_path / "p.zip"), 3, needle)
+    assert_error(cli("verify", "ledger"), 3, needle)
 
 
 def test_one_approval_rule_for_the_trail_and_the_approval(cli: Cli) -> None:

@@ -289,3 +289,50 @@ def test_package_never_replaces_anything_but_a_regular_file(
     regular.write_text("old")
     ok(cli("evidence", "package", "--flow", FLOW, "--trail", TRAIL, "-o", regular))
     assert regular.read_bytes()[:2] == b"PK"
+
+
+def test_evidence_get_refuses_the_ledgers_own_files(
+    cli: Cli, home: Home, tmp_path: Path, trail: None
+) -> None:
+    report = tmp_path / "r.txt"
+    report.write_text("x")
+    ok(cli("attest", "generic", "--flow", FLOW, "--trail", TRAIL, "--name", "e",
+           "--attachments", report))
+    digest = sha256_hex(b"x")
+    key = home.key.read_bytes()
+    for target in (home.key, home.db, Path(f"{home.db}-wal"), home.blobs / "x"):
+        assert_error(cli("evidence", "get", digest, "-o", target), 2, "ledger's own")
+    assert home.key.read_bytes() == key
+    ok(cli("verify", "ledger", "--deep"))  # the database and the vault are intact
+    ok(cli("evidence", "get", digest, "-o", tmp_path / "copy.txt"))
+    assert (tmp_path / "copy.txt").read_text() == "x"
+
+
+def test_evidence_names_with_a_backslash_make_a_package_that_verifies(
+    cli: Cli, tmp_path: Path, trail: None
+) -> None:
+    odd = tmp_path / "we\\ird.txt"
+    odd.write_text("odd name")
+    ok(cli("attest", "generic", "--flow", FLOW, "--trail", TRAIL, "--name", "e",
+           "--attachments", odd))
+    package = tmp_path / "p.zip"
+    ok(cli("evidence", "package", "--flow", FLOW, "--trail", TRAIL, "-o", package))
+    import zipfile
+
+    with zipfile.ZipFile(package) as zf:
+        assert "evidence/e/we_ird.txt" in zf.namelist()
+    key = ok(cli("ledger", "public-key")).out.strip()
+    ok(cli("verify", "package", package, "--public-key", key))
+
+
+@pytest.mark.parametrize("length", [40, 64])
+def test_search_for_a_full_commit_proves_a_miss(cli: Cli, home: Home, trail: None,
+                                               length: int) -> None:
+    sha = "ab" * (length // 2)
+    ok(cli("attest", "generic", "--flow", FLOW, "--trail", TRAIL, "--name", "c",
+           "--commit", sha))
+    assert len(ok(cli("search", sha, "--output", "json")).json()) == 1
+    db = sqlite3.connect(home.db, isolation_level=None)
+    db.execute("DELETE FROM idx WHERE key = ?", (f"commit:{sha}",))
+    db.close()
+    assert_error(cli("search", sha), 3, f"commit:{sha}")

@@ -52,7 +52,7 @@ def _stored(items: dict[str, tuple[int, int]]) -> SQLiteMap:
     keys = list(items)
     random.Random(len(keys)).shuffle(keys)
     for start in range(0, len(keys), 3):
-        store.add({key: items[key] for key in keys[start:start + 3]})
+        store.add({key: items[key] for key in keys[start:start + 3]}, store.root())
     return store
 
 
@@ -121,6 +121,7 @@ def test_incremental_updates_match_fresh_rebuilds() -> None:
     memory, store = MemoryMap(), _store()
     items: dict[str, tuple[int, int]] = {}
     for step in range(400):
+        before = memory.root()
         batch: dict[str, tuple[int, int]] = {}
         for _ in range(rng.choice([1, 1, 2, 7])):
             key = f"trail:f/{rng.randrange(120)}"
@@ -129,7 +130,7 @@ def test_incremental_updates_match_fresh_rebuilds() -> None:
             added, _ = batch.get(key, (0, 0))
             items[key] = (count + 1, step)
             batch[key] = (added + 1, step)
-        assert store.add(batch) == memory.root()
+        assert store.add(batch, before) == memory.root()
         if step % 50 == 0:
             assert memory.root() == naive_map.root(items)
             assert sorted(store.nodes()) == sorted(memory.nodes())
@@ -197,3 +198,32 @@ def test_store_without_a_node_over_two_keys_is_refused() -> None:
     store.db.execute("DELETE FROM map_nodes WHERE depth = 0")
     with pytest.raises(IntegrityError, match="lacks"):
         store.root()
+
+
+def _other_half(key: str) -> bytes:
+    """The prefix of the depth-1 subtree on the other side of the root from ``key``."""
+    return b"\x00" if keymap.bit(keymap.key_hash(key), 0) else b"\x80"
+
+
+@pytest.mark.parametrize("alteration", [
+    "UPDATE map_leaves SET count = count + 1 WHERE key = 'trail:f/7'",
+    "UPDATE map_leaves SET last = last - 1 WHERE key = 'trail:f/7'",
+    "DELETE FROM map_leaves WHERE key = 'trail:f/7'",
+    "UPDATE map_nodes SET hash = zeroblob(32) WHERE depth = 1 AND prefix = ?",
+    "DELETE FROM map_nodes WHERE depth = 1 AND prefix = ?",
+])
+def test_update_refuses_a_store_that_is_not_the_signed_map(alteration: str) -> None:
+    """What an update builds on must be what the signed root commits to: an altered row that
+    the update reads (the leaf it bumps, a subtree beside its path) makes it refuse, not sign."""
+    store = _stored(ITEMS)
+    signed = store.root()
+    store.db.execute(alteration, (_other_half("trail:f/7"),) if "?" in alteration else ())
+    with pytest.raises(IntegrityError):
+        store.add({"trail:f/7": (1, 500)}, signed)
+
+
+def test_update_of_an_untouched_store_checks_its_root() -> None:
+    store = _stored(ITEMS)
+    assert store.add({}, store.root()) == store.root()
+    with pytest.raises(IntegrityError, match="not the one its latest checkpoint signs"):
+        store.add({}, bytes(32))

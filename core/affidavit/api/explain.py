@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 
     Record = dict[str, Any]
 
-__all__ = ["explain_trail"]
+__all__ = ["explain_trail", "explained_state"]
 
 
 def _why_missing(slot: Record, reports: list[Record], commits: dict[str, set[str]],
@@ -53,13 +53,19 @@ def _why_missing(slot: Record, reports: list[Record], commits: dict[str, set[str
 
 def explain_trail(source: Ledger | Proven, flow: str, trail: str) -> list[Record]:
     """One row per template slot: target, name, type, state, entry, and ``why``."""
+    rows: list[Record] = explained_state(source, flow, trail)["explain"]
+    return rows
+
+
+def explained_state(source: Ledger | Proven, flow: str, trail: str) -> Record:
+    """``query.trail_state`` with the ``explain`` rows beside it, both read at one checkpoint."""
     from affidavit.verify.proven import proven
 
     with proven(source) as view:
         state = query.trail_state(view, flow, trail)
         others = [name for name in query.trail_names(view, flow) if name != trail]
         rows = _rows(view, flow, state, others)
-    return rows
+    return {**state, "explain": rows}
 
 
 def _rows(view: Proven, flow: str, state: Record, others: list[str]) -> list[Record]:

@@ -277,8 +277,9 @@ def trail_log(source: Ledger | Proven, flow: str, name: str) -> list[Record]:
     return events
 
 
-#: What ``search`` looks in, and the SHA length at which a miss is proven absent.
-_SEARCHED = (("fingerprint", "artifact:", 64), ("commit", "commit:", 40))
+#: What ``search`` looks in, and the SHA lengths at which a miss is proven absent (git commits
+#: are SHA-1, or SHA-256 in repositories of the newer object format).
+_SEARCHED = (("fingerprint", "artifact:", (64,)), ("commit", "commit:", (40, 64)))
 
 
 def search(source: Ledger | Proven, prefix: str) -> list[Record]:
@@ -295,7 +296,7 @@ def search(source: Ledger | Proven, prefix: str) -> list[Record]:
     with proven(source) as view:
         for kind, namespace, full in _SEARCHED:
             keys = view.keys(namespace + lowered)
-            if len(lowered) == full and namespace + lowered not in keys:
+            if len(lowered) in full and namespace + lowered not in keys:
                 view.under(namespace + lowered)  # proves the miss: the map must agree
             for key in keys:
                 for position, entry in view.under(key):

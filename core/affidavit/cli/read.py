@@ -153,12 +153,14 @@ def _get_trail(args: argparse.Namespace) -> int:
 
     ledger = _ledger(args)
     name = opt.required(args.name, "trail name")
-    state = query.trail_state(ledger, args.flow, name)
     explained = None
     if args.explain:
-        from affidavit.api.explain import explain_trail
+        from affidavit.api.explain import explained_state
 
-        explained = explain_trail(ledger, args.flow, name)
+        state = explained_state(ledger, args.flow, name)
+        explained = state.pop("explain")
+    else:
+        state = query.trail_state(ledger, args.flow, name)
     if args.output == "json":
         emit_json({**state, "explain": explained} if explained is not None else state)
         return 0

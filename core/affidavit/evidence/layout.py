@@ -43,7 +43,9 @@ def evidence_path(attestation: str, name: str, taken: dict[str, str], digest: st
     """``evidence/<attestation>/<name>``; a clash with other bytes gets ``-2``, ``-3``… before
     the extension, while the same bytes under the same name share one file."""
     def safe(text: str) -> PurePosixPath:
-        return PurePosixPath(*[p for p in PurePosixPath(text).parts
+        # A backslash is a separator to some unzip tools and refused by the verifier: never
+        # let one reach a member name.
+        return PurePosixPath(*[p for p in PurePosixPath(text.replace("\\", "_")).parts
                                if p not in ("..", "/", ".")] or ["_"])
 
     base = PurePosixPath("evidence") / safe(attestation) / safe(name)
@@ -125,11 +127,11 @@ def readme(manifest: Record, entries: list[tuple[int, Record]],
         f"- Checkpoint: size {manifest['checkpoint']['size']}, "
         f"root `{manifest['checkpoint']['root']}`, map `{manifest['checkpoint']['map']}`",
         "",
-        "Check it, with nothing but this file and the key above:",
+        "Check it offline with the ledger's verifier key, obtained from the ledger's operator",
+        "rather than from this file (the key above is only what the package says of itself):",
         "",
         "```",
-        "affidavit verify package <this zip> --public-key '"
-        f"{manifest['ledger']['verifier_key']}'",
+        "affidavit verify package <this zip> --public-key '<the verifier key>'",
         "```",
         "",
     ]

@@ -13,7 +13,6 @@ import base64
 import hashlib
 import json
 import os
-import stat
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -22,36 +21,17 @@ from affidavit import canonical
 from affidavit.api import query
 from affidavit.errors import InputError, IntegrityError, NotFoundError, UsageError
 from affidavit.evidence import layout
+from affidavit.evidence.output import check_output_path, open_partial
 from affidavit.ledger import index, keymap
 from affidavit.ledger.base import Ledger
 from affidavit.models.fields import check_sha256
 from affidavit.verify.proven import Proven
 
-__all__ = ["build_package", "check_output_path"]
+__all__ = ["build_package"]
 
 _STAMP = (1980, 1, 1, 0, 0, 0)
 
 Record = dict[str, Any]
-
-
-def check_output_path(ledger: Ledger, out: Path) -> None:
-    """Refuse to write ``out`` over the ledger's own files (database, journal, key, vault) or
-    over anything but a regular file (a symlink, a device, a directory, a FIFO)."""
-    try:
-        st = os.lstat(out)
-    except FileNotFoundError:
-        st = None
-    except OSError as exc:
-        raise InputError(f"-o {out}: {(exc.strerror or str(exc)).lower()}") from None
-    if st is not None and not stat.S_ISREG(st.st_mode):
-        what = ("a directory" if stat.S_ISDIR(st.st_mode) else
-                "a symbolic link" if stat.S_ISLNK(st.st_mode) else "not a regular file")
-        raise InputError(f"-o {out}: is {what}; refusing to replace it")
-    target = os.path.realpath(out)
-    for own in ledger.local_files():
-        mine = os.path.realpath(own)
-        if target == mine or target.startswith(mine.rstrip(os.sep) + os.sep):
-            raise InputError(f"-o {out}: is the ledger's own {own}; refusing to overwrite it")
 
 
 def _scope(view: Proven, flow: str | None, trail: str | None,
@@ -126,10 +106,7 @@ def build_package(ledger: Ledger, *, flow: str | None = None, trail: str | None 
     tmp = out.with_name(f".{out.name}.partial")
     written: set[str] = set()
     try:
-        if os.path.lexists(tmp):
-            os.unlink(tmp)  # a stale partial file, or a link planted there: never written through
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0),
-                     0o644)
+        tmp, fd = open_partial(out)
         with os.fdopen(fd, "wb") as raw, zipfile.ZipFile(
                 raw, "w", compression=zipfile.ZIP_DEFLATED) as zf:
             def put(name: str, data: bytes) -> None:
@@ -146,8 +123,12 @@ def build_package(ledger: Ledger, *, flow: str | None = None, trail: str | None 
             for item in evidence:
                 if item["path"] not in written:
                     written.add(item["path"])
-                    with ledger.blobs.open(item["sha256"]) as fh:
-                        data = fh.read()
+                    try:
+                        with ledger.blobs.open(item["sha256"]) as fh:
+                            data = fh.read()
+                    except NotFoundError:
+                        raise IntegrityError(f"evidence {item['sha256']} named by entry "
+                                             f"{item['entry']} is not in the vault") from None
                     if hashlib.sha256(data).hexdigest() != item["sha256"]:
                         raise IntegrityError(
                             f"evidence {item['sha256']} in the vault does not match its digest")

@@ -307,8 +307,13 @@ class SQLiteLedger:
         db.execute("BEGIN IMMEDIATE")
         try:
             size = self._size()
-            self._check_head(size)
+            head = self._signed_head(size, signer)
             rng = CompactRange.from_hashes(size, self._fetch(proof.root_nodes(size)))
+            if rng.root() != head.root:
+                raise IntegrityError(
+                    f"ledger {self.path}: the stored tree does not hash to the root its latest "
+                    "checkpoint signs; refusing to build on it",
+                    remedy="run `affidavit verify ledger`")
             nodes: list[tuple[int, int, bytes]] = []
 
             def visit(level: int, idx: int, digest: bytes) -> None:
@@ -330,7 +335,7 @@ class SQLiteLedger:
             db.executemany("INSERT INTO nodes (level, idx, hash) VALUES (?, ?, ?)", nodes)
             index_rows.sort()  # B-tree inserts in key order touch each page once
             db.executemany("INSERT INTO idx (key, entry) VALUES (?, ?)", index_rows)
-            map_root = self._map.add(filed)
+            map_root = self._map.add(filed, keymap.decode_root(head.extensions))
             new_size = size + len(entries)
             text = ckpt.Checkpoint(meta["origin"], new_size, rng.root(),
                                    (keymap.encode_root(map_root),)).to_text()
@@ -342,17 +347,29 @@ class SQLiteLedger:
             raise
         return Appended(first=size, size=new_size, checkpoint=signed)
 
-    def _check_head(self, size: int) -> None:
-        """Refuse to extend a log whose latest checkpoint does not cover exactly its entries:
-        appending would sign over a truncated or padded history."""
-        row = self._db.execute("SELECT max(size) FROM checkpoints").fetchone()
-        latest = -1 if row[0] is None else int(row[0])
-        if latest != size:
+    def _signed_head(self, size: int, signer: Any) -> ckpt.Checkpoint:
+        """The latest checkpoint, which must be signed by this ledger's key, of its origin, and
+        cover exactly its ``size`` entries: appending onto anything else would sign over a
+        truncated, padded or altered history."""
+        from affidavit.ledger import note
+
+        row = self._db.execute(
+            "SELECT size, note FROM checkpoints ORDER BY size DESC LIMIT 1").fetchone()
+        if row is None:
+            raise IntegrityError(f"ledger {self.path} has no signed checkpoint",
+                                 remedy="run `affidavit verify ledger`")
+        try:
+            head = ckpt.Checkpoint.parse(note.open_note(str(row[1]), [signer.verifier]))
+        except IntegrityError as exc:
+            raise IntegrityError(f"ledger {self.path}: its latest checkpoint: {exc.message}",
+                                 remedy="run `affidavit verify ledger`") from None
+        if head.size != size or int(row[0]) != size or head.origin != self._init()["origin"]:
             raise IntegrityError(
                 f"ledger {self.path} holds {size} entries but its latest checkpoint is for "
-                f"{latest if latest >= 0 else 'none'}",
+                f"{head.size}",
                 remedy="the log was truncated or extended outside affidavit; run "
                        "`affidavit verify ledger`")
+        return head
 
     # -- reading ---------------------------------------------------------------------------
 

@@ -181,11 +181,19 @@ class SQLiteMap:
 
     # -- writing -----------------------------------------------------------------------------
 
-    def add(self, filed: Mapping[str, tuple[int, int]]) -> bytes:
+    def add(self, filed: Mapping[str, tuple[int, int]], expect: bytes) -> bytes:
         """File more entries: ``filed[key] = (how many new entries, largest new index)``.
-        Updates leaves and the nodes on their paths; returns the new root."""
+        Updates leaves and the nodes on their paths; returns the new root.
+
+        ``expect`` is the signed map root the store must hold now: the old root is recomputed
+        from exactly the rows the update builds on (the changed keys' old leaves and the
+        untouched subtrees beside their paths) and must equal it, so a store whose rows were
+        altered below affidavit is refused instead of having its alterations signed.
+        """
         if not filed:
-            return self.root()
+            if self.root() != expect:
+                raise _not_signed(self.where)
+            return expect
         hashes = {key: key_hash(key) for key in filed}
         current: dict[bytes, tuple[int, int]] = {}
         keys = list(hashes.values())
@@ -205,11 +213,18 @@ class SQLiteMap:
             "ON CONFLICT (khash) DO UPDATE SET count = excluded.count, last = excluded.last",
             rows)
         leaves = {int.from_bytes(k, "big"): leaf_hash(k, count, last) for k, _, count, last in rows}
-        return self._rehash(leaves)
+        before = {int.from_bytes(k, "big"): leaf_hash(k, *old) for k, old in current.items()}
+        new_root, old_root = self._rehash(leaves, before)
+        if old_root != expect:
+            raise _not_signed(self.where)
+        return new_root
 
-    def _rehash(self, changed: dict[int, bytes]) -> bytes:
+    def _rehash(self, changed: dict[int, bytes],
+                before: dict[int, bytes]) -> tuple[bytes, bytes]:
         """Recompute every subtree on the paths of the ``changed`` keys (key -> new leaf hash)
-        and write the nodes that hold two or more keys; return the root.
+        and write the nodes that hold two or more keys; return the new root, and the old one
+        recomputed along the same paths from ``before`` (the old leaf hash of each changed key
+        that existed).
 
         Top down, a level per query, the walk follows stored nodes (two or more keys before
         this change) until each changed key reaches a subtree without one: that subtree held at
@@ -242,17 +257,22 @@ class SQLiteMap:
             level = following
             depth += 1
         computed: dict[tuple[int, int], bytes] = {}
+        old: dict[tuple[int, int], bytes] = {}
         writes: list[tuple[int, bytes, bytes]] = []
         leaves = self._ranges([(d, p) for d, p, _ in frontier])
         for d, p, below in frontier:
-            items = {int.from_bytes(k, "big"): leaf_hash(k, c, last)
-                     for k, c, last in leaves[(d, p)]}
-            items.update((k, changed[k]) for k in below)
-            if len(items) > len(below) + 1:
+            untouched = {int.from_bytes(k, "big"): leaf_hash(k, c, last)
+                         for k, c, last in leaves[(d, p)]}
+            for k in below:
+                untouched.pop(k, None)
+            if len(untouched) > 1:
                 raise IntegrityError(f"ledger {self.where}: the key map lacks the node at depth "
                                      f"{d} over two or more keys",
                                      remedy="run `affidavit ledger reindex`")
+            items = {**untouched, **{k: changed[k] for k in below}}
+            earlier = {**untouched, **{k: before[k] for k in below if k in before}}
             computed[(d, p)] = _subtree(sorted(items.items()), d, p, writes)
+            old[(d, p)] = _subtree(sorted(earlier.items()), d, p, None)
         for depth in range(len(path) - 1, -1, -1):
             siblings = [child for prefix, _ in path[depth]
                         for child in ((depth + 1, prefix << 1), (depth + 1, (prefix << 1) | 1))
@@ -263,11 +283,13 @@ class SQLiteMap:
                 digest = node_hash(computed.get(left) or known[left],
                                    computed.get(right) or known[right])
                 computed[(depth, prefix)] = digest
+                old[(depth, prefix)] = node_hash(old.get(left) or known[left],
+                                                 old.get(right) or known[right])
                 writes.append((depth, _name(depth, prefix), digest))
         self.db.executemany(
             "INSERT INTO map_nodes (depth, prefix, hash) VALUES (?, ?, ?) "
             "ON CONFLICT (depth, prefix) DO UPDATE SET hash = excluded.hash", writes)
-        return computed[(0, 0)]
+        return computed[(0, 0)], old[(0, 0)]
 
     # -- whole-map maintenance ---------------------------------------------------------------
 
@@ -298,10 +320,16 @@ class SQLiteMap:
             yield int(depth), bytes(prefix), bytes(digest)
 
 
+def _not_signed(where: str) -> IntegrityError:
+    return IntegrityError(f"ledger {where}: the stored key map is not the one its latest "
+                          "checkpoint signs; refusing to build on it",
+                          remedy="run `affidavit verify ledger`")
+
+
 def _subtree(items: list[tuple[int, bytes]], depth: int, prefix: int,
-             writes: list[tuple[int, bytes, bytes]]) -> bytes:
+             writes: list[tuple[int, bytes, bytes]] | None) -> bytes:
     """The hash of the subtree ``(depth, prefix)`` holding exactly ``items`` (key, leaf hash),
-    sorted; every sub-subtree of two or more keys is added to ``writes``."""
+    sorted; every sub-subtree of two or more keys is added to ``writes`` unless it is None."""
     if not items:
         return EMPTY
     if len(items) == 1:
@@ -312,5 +340,6 @@ def _subtree(items: list[tuple[int, bytes]], depth: int, prefix: int,
     cut = bisect.bisect_left(items, (middle, b""))
     digest = node_hash(_subtree(items[:cut], depth + 1, prefix << 1, writes),
                        _subtree(items[cut:], depth + 1, (prefix << 1) | 1, writes))
-    writes.append((depth, _name(depth, prefix), digest))
+    if writes is not None:
+        writes.append((depth, _name(depth, prefix), digest))
     return digest

@@ -2,8 +2,10 @@
 
 1. Every stored checkpoint's signature checks with the ledger's key (or the pinned one), it is
    of the ledger's origin and stored under its own size, and the newest covers the whole log.
-2. Replay the log: recompute every leaf and, at every checkpoint's size, the tree root and the
-   key map root rebuilt from the entries; each must equal the signed ones.
+2. Replay the log: recompute every leaf and, at every checkpoint's size (and the size of the
+   checkpoint this client remembers), the tree root and the key map root rebuilt from the
+   entries; each must equal the signed ones. Every attestation's ``compliant`` must be what the
+   one judge derives from its predicate.
 3. Compare every index row with the keys the entries produce (one merge pass, in entry order),
    and every stored key-map leaf and node with the rebuilt map.
 4. The stored tree agrees: its root at the latest size equals the recomputed one.
@@ -62,11 +64,40 @@ def _index_mismatch(where: str, position: int, stored: set[str], derived: set[st
         raise IntegrityError(f"{where}: the index {what}", remedy="run `affidavit ledger reindex`")
 
 
+def _judged(where: str, position: int, entry: Any, types: dict[int, Any]) -> None:
+    """The entry's recorded verdict, if it is an attestation, is the one judge's."""
+    from affidavit.compliance.judge import judge
+    from affidavit.errors import AffidavitError
+
+    if entry.get("kind") == "attestation_type":
+        types[position] = entry["record"]
+    if entry.get("kind") != "attestation":
+        return
+    record = entry["record"]
+    predicate = record["statement"]["predicate"]
+    version = None
+    if str(record["type"]).startswith("custom:"):
+        version = types.get(predicate.get("type_entry", -1)) if isinstance(
+            predicate, dict) else None
+    try:
+        compliant, _ = judge(record["type"], record["name"], predicate, version)
+    except AffidavitError as exc:
+        raise IntegrityError(f"{where}: entry {position}: {exc.message}") from None
+    if compliant != record["compliant"]:
+        raise IntegrityError(f"{where}: entry {position} records compliant={record['compliant']} "
+                             f"but its predicate yields {compliant}")
+
+
 def _replay(ledger: Ledger, size: int, stored: dict[int, Checkpoint],
-            wanted: set[int]) -> tuple[dict[int, bytes], keymap.MemoryMap, list[str]]:
+            wanted: set[int], remembered: Checkpoint | None,
+            ) -> tuple[dict[int, bytes], keymap.MemoryMap, list[str]]:
     """Steps 2 and 3 for the index; returns the tree root at each size in ``wanted``, the
     rebuilt map and every evidence digest named."""
     where = f"ledger {ledger.url}"
+    signed_maps = {n: keymap.decode_root(c.extensions) for n, c in stored.items()}
+    if remembered is not None and remembered.size <= size:
+        signed_maps.setdefault(remembered.size, keymap.decode_root(remembered.extensions))
+    types: dict[int, Any] = {}
     if size > 64:
         rfc6962.use_openssl()
     rng = CompactRange()
@@ -82,6 +113,7 @@ def _replay(ledger: Ledger, size: int, stored: dict[int, Checkpoint],
             derived = set(index.keys(entry))
             refs = entry.get("record", {}).get("evidence", []) if isinstance(entry, dict) else []
             digests += [str(ref["sha256"]) for ref in refs]
+            _judged(where, position, entry, types)
         except (ValueError, KeyError, TypeError, AttributeError):
             raise IntegrityError(f"{where}: entry {position} is not a valid record") from None
         if pending is not None and pending[1] < position:
@@ -98,7 +130,7 @@ def _replay(ledger: Ledger, size: int, stored: dict[int, Checkpoint],
         done = position + 1
         if done in wanted:
             roots[done] = rng.root()
-        if done in stored and memory.root() != keymap.decode_root(stored[done].extensions):
+        if done in signed_maps and memory.root() != signed_maps[done]:
             raise IntegrityError(f"{where}: the key map rebuilt from the log differs from the "
                                  f"one signed at size {done}")
         _progress(done, size)
@@ -106,7 +138,7 @@ def _replay(ledger: Ledger, size: int, stored: dict[int, Checkpoint],
         raise IntegrityError(f"{where}: the index files entry {pending[1]} under "
                              f"{pending[0]!r}, which is not in the log",
                              remedy="run `affidavit ledger reindex`")
-    if 0 in stored and keymap.decode_root(stored[0].extensions) != keymap.EMPTY:
+    if 0 in signed_maps and signed_maps[0] != keymap.EMPTY:
         raise IntegrityError(f"{where}: the checkpoint of the empty log has a non-empty map")
     return roots, memory, digests
 
@@ -163,7 +195,8 @@ def verify_ledger(ledger: Ledger, *, public_key: str | None = None,
                                      "entries (the log was truncated)")
             raise IntegrityError(f"{where}: no signed checkpoint for size {size}")
         wanted = set(stored) | ({remembered[0].size} if remembered else set())
-        roots, memory, digests = _replay(ledger, size, stored, wanted)
+        roots, memory, digests = _replay(ledger, size, stored, wanted,
+                                         remembered[0] if remembered else None)
         for checkpoint_size, checkpoint in sorted(stored.items()):
             if roots[checkpoint_size] != checkpoint.root:
                 raise IntegrityError(
