@@ -316,7 +316,7 @@ def log(ledger: Ledger, start: int = 0, limit: int | None = None) -> list[Record
     out = []
     with proven(ledger) as view:
         end = view.size if limit is None else min(view.size, start + limit)
-        for position, entry in view.entries(range(start, end)):
+        for position, entry in view.scan(start, end):
             record = entry["record"]
             if entry["kind"] in ("flow", "attestation_type"):
                 subject = record.get("name")

@@ -194,6 +194,19 @@ class Proven:
             self._load(todo)
         return [(p, self._entries[p]) for p in wanted]
 
+    def scan(self, start: int, end: int, chunk: int = 1000) -> Iterable[tuple[int, Record]]:
+        """Entries ``[start, end)`` in log order, each proven and judged like :meth:`entries`,
+        a chunk at a time and not kept: memory stays bounded however long the range."""
+        for first in range(max(start, 0), min(end, self.size), chunk):
+            positions = list(range(first, min(first + chunk, end, self.size)))
+            kept = {p: self._entries[p] for p in positions if p in self._entries}
+            self._load([p for p in positions if p not in kept])
+            for p in positions:
+                yield p, kept.get(p) or self._entries[p]
+            for p in positions:
+                if p not in kept:
+                    del self._entries[p]
+
     def _load(self, positions: Sequence[int]) -> None:
         assert self.checkpoint is not None, "use Proven as a context manager"
         for p in positions:
