@@ -413,17 +413,20 @@ class SQLiteLedger:
                 f"SELECT idx, leaf FROM entries WHERE idx IN ({marks})", chunk
             ):
                 found[(0, idx)] = digest
-        pairs = sorted(stored)
-        for start in range(0, len(pairs), 450):
-            some = pairs[start:start + 450]
-            # An OR of primary-key equalities is searched through the key; a row-value IN over
-            # VALUES would scan the table.
-            where = " OR ".join(["(level = ? AND idx = ?)"] * len(some))
-            params = [n for pair in some for n in pair]
-            for level, idx, digest in self._db.execute(
-                f"SELECT level, idx, hash FROM nodes WHERE {where}", params
-            ):
-                found[(level, idx)] = digest
+        by_level: dict[int, list[int]] = {}
+        for level, idx in sorted(stored):
+            by_level.setdefault(level, []).append(idx)
+        for level, indexes in by_level.items():
+            # One IN list per stored level walks the primary key once per index; an OR of
+            # (level, idx) pairs costs SQLite far more to plan once proofs are batched.
+            for start in range(0, len(indexes), 900):
+                some = indexes[start:start + 900]
+                marks = ",".join("?" * len(some))
+                for idx, digest in self._db.execute(
+                    f"SELECT idx, hash FROM nodes WHERE level = ? AND idx IN ({marks})",
+                    [level, *some],
+                ):
+                    found[(level, idx)] = digest
         out = []
         for base, span in plans:
             try:

@@ -152,28 +152,38 @@ class Proven:
 
     def under(self, key: str) -> list[tuple[int, Record]]:
         """Every entry filed under ``key``, proven complete: ``(index, entry)`` in log order."""
-        cached = self._under.get(key)
-        if cached is not None:
-            return cached
-        positions = self.ledger.lookup(key)
-        if any(not 0 <= p < self.size for p in positions) or positions != sorted(set(positions)):
-            raise IntegrityError(f"{self.where}: the index files entries under {key!r} that "
-                                 "are not in the log", remedy="run `affidavit ledger reindex`")
-        found = self.entries(positions)
-        for position, entry in found:
-            if key not in index.keys(entry):
+        return self.under_all([key])[key]
+
+    def under_all(self, keys: Sequence[str]) -> dict[str, list[tuple[int, Record]]]:
+        """:meth:`under` of several keys, their entries proven in one pass."""
+        listed: dict[str, list[int]] = {}
+        for key in keys:
+            if key in self._under or key in listed:
+                continue
+            positions = self.ledger.lookup(key)
+            if any(not 0 <= p < self.size for p in positions) or (
+                    positions != sorted(set(positions))):
+                raise IntegrityError(f"{self.where}: the index files entries under {key!r} "
+                                     "that are not in the log",
+                                     remedy="run `affidavit ledger reindex`")
+            listed[key] = positions
+        self.entries([p for positions in listed.values() for p in positions])
+        for key, positions in listed.items():
+            found = [(p, self._entries[p]) for p in positions]
+            for position, entry in found:
+                if key not in index.keys(entry):
+                    raise IntegrityError(
+                        f"{self.where}: the index files entry {position} under {key!r} but the "
+                        "entry says otherwise", remedy="run `affidavit ledger reindex`")
+            filed = self.proof(key)
+            if len(positions) != filed.count or (positions and positions[-1] != filed.last):
                 raise IntegrityError(
-                    f"{self.where}: the index files entry {position} under {key!r} but the "
-                    "entry says otherwise", remedy="run `affidavit ledger reindex`")
-        filed = self.proof(key)
-        if len(positions) != filed.count or (positions and positions[-1] != filed.last):
-            raise IntegrityError(
-                f"{self.where}: the index lists {len(positions)} entries under {key!r}, the "
-                f"signed key map {filed.count}"
-                + (f" (the last being entry {filed.last})" if filed.count else ""),
-                remedy="run `affidavit ledger reindex`; it refuses if the log itself changed")
-        self._under[key] = found
-        return found
+                    f"{self.where}: the index lists {len(positions)} entries under {key!r}, the "
+                    f"signed key map {filed.count}"
+                    + (f" (the last being entry {filed.last})" if filed.count else ""),
+                    remedy="run `affidavit ledger reindex`; it refuses if the log itself changed")
+            self._under[key] = found
+        return {key: self._under[key] for key in keys}
 
     def keys(self, prefix: str) -> list[str]:
         """Index keys starting with ``prefix``. A listing, not a proof: the map cannot show a
