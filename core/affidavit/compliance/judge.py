@@ -157,8 +157,14 @@ def judge(kind: str, name: str, predicate: Mapping[str, Any],
                                       f"compliant: {predicate.get('reason')}"]
         if kind == "approval":
             ok = _bool(predicate, "approved")
+            if not isinstance(predicate.get("approver"), str) or not predicate["approver"]:
+                raise _Malformed("approver is not a name")
             return ok, [] if ok else [f"{predicate.get('approver')} denied {name!r}"]
         if kind == "approval-request":
+            approvers = predicate.get("approvers")
+            if not isinstance(approvers, list) or not approvers or not all(
+                    isinstance(a, str) and a for a in approvers):
+                raise _Malformed("approvers is not a list of names")
             return True, []
         if kind == "junit":
             return junit_verdict(predicate)
