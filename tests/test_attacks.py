@@ -280,6 +280,27 @@ def test_record_appended_around_the_judge_is_exit_3_on_every_read(
     assert_error(cli("verify", "ledger"), 3, needle)
 
 
+@pytest.mark.parametrize("forged", [
+    build.entry("trail", {"flow": FLOW, "name": TRAIL, "template": {"trail": {
+        "attestations": [{"type": "generic"}]}}}),
+    build.entry("attestation", build.attestation(
+        flow=FLOW, trail=TRAIL, name="deploy", type="approval-request", compliant=True,
+        predicate={"approvers": "alice"})),
+    build.entry("attestation", {**build.attestation(
+        flow=FLOW, trail=TRAIL, name="unit", type="generic", compliant=True,
+        predicate={"compliant": True}), "target": {"kind": "artifact"}}),
+], ids=["template-slot-without-name", "request-approvers-not-a-list", "target-without-artifact"])
+def test_signed_record_of_the_wrong_shape_is_exit_3_not_a_crash(
+    cli: Cli, home: Home, compliant: dict[str, Any], forged: dict[str, Any]
+) -> None:
+    """Records only a key holder could have appended around affidavit's write path."""
+    handle = SQLiteLedger(home.url)
+    handle.append([canonical.dumps(forged)], [forged])
+    handle.close()
+    assert_error(cli("assert", "trail", TRAIL, "--flow", FLOW), 3)
+    assert_error(cli("get", "trail", TRAIL, "--flow", FLOW), 3)
+
+
 def test_one_approval_rule_for_the_trail_and_the_approval(cli: Cli) -> None:
     """Request alice, mallory approves: both gates say it is not approved."""
     ok(cli("create", "flow", "rel"))

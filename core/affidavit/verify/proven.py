@@ -311,6 +311,36 @@ class Proven:
         return new
 
 
+def _target_ok(target: Any) -> bool:
+    """An attestation's target: the trail, or an artifact by fingerprint or by name and commit."""
+    if not isinstance(target, dict) or target.get("kind") not in ("trail", "artifact"):
+        return False
+    if target["kind"] == "trail":
+        return True
+    return isinstance(target.get("fingerprint"), str) or (
+        isinstance(target.get("artifact"), str) and isinstance(target.get("commit"), str))
+
+
+def _slots_ok(slots: Any) -> bool:
+    return isinstance(slots, list) and all(
+        isinstance(slot, dict) and isinstance(slot.get("name"), str)
+        and isinstance(slot.get("type"), str)
+        and isinstance(slot.get("min_approvers", 1), int)
+        and isinstance(slot.get("distinct_from_author", False), bool) for slot in slots)
+
+
+def _template_ok(template: Any) -> bool:
+    """The shape the verdict reads (the write path validated the full model; a record that
+    does not have it was not written through affidavit)."""
+    if not isinstance(template, dict) or not isinstance(template.get("trail", {}), dict):
+        return False
+    trail = template.get("trail", {})
+    artifacts = trail.get("artifacts", [])
+    return _slots_ok(trail.get("attestations", [])) and isinstance(artifacts, list) and all(
+        isinstance(a, dict) and isinstance(a.get("name"), str)
+        and _slots_ok(a.get("attestations", [])) for a in artifacts)
+
+
 def _shaped(entry: Any, position: int, where: str) -> Record:
     """``entry`` when it has what readers use of its kind, else an :class:`IntegrityError`."""
     record = entry.get("record") if isinstance(entry, dict) else None
@@ -321,8 +351,11 @@ def _shaped(entry: Any, position: int, where: str) -> Record:
         raise IntegrityError(f"{where}: entry {position} is not a valid record")
     if kind == "attestation" and (not isinstance(record["compliant"], bool)
                                   or not isinstance(record["statement"], dict)
-                                  or not isinstance(record["target"], dict)):
+                                  or not _target_ok(record["target"])):
         raise IntegrityError(f"{where}: entry {position} is not a valid attestation")
+    if kind in ("flow", "trail") and "template" in record and not _template_ok(
+            record["template"]):
+        raise IntegrityError(f"{where}: entry {position} carries a template of the wrong shape")
     try:
         index.keys(entry)
     except (KeyError, TypeError, AttributeError):
