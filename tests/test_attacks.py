@@ -189,6 +189,62 @@ def test_forged_package_without_the_failing_entry_is_exit_3(
     assert_error(cli("verify", "package", shrunk, "--public-key", key), 3, "signed map root")
 
 
+def _polyglot(genuine: bytes, forged: bytes) -> bytes:
+    """One file, two packages: a ZIP64 end record names the genuine central directory (what
+    Python's zipfile reads), the plain end record the forged one (what unzip reads)."""
+    import struct
+
+    def split(z: bytes) -> tuple[bytes, bytes, int]:
+        _, _, _, n, _, size, offset, _ = struct.unpack("<4s4H2LH", z[-22:])
+        return z[:offset], z[offset:offset + size], n
+
+    locals_g, cd_g, n_g = split(genuine)
+    locals_f, cd_f, n_f = split(forged)
+    moved, i = bytearray(cd_f), 0
+    while i < len(moved):  # the forged members now sit after the genuine ones
+        name_len, extra_len, comment_len = struct.unpack("<3H", moved[i + 28:i + 34])
+        (offset,) = struct.unpack("<L", moved[i + 42:i + 46])
+        moved[i + 42:i + 46] = struct.pack("<L", offset + len(locals_g))
+        i += 46 + name_len + extra_len + comment_len
+    at_f = len(locals_g) + len(locals_f)
+    at_g = at_f + len(moved) + 4
+    at_64 = at_g + len(cd_g)
+    end64 = struct.pack("<4sQ2H2L4Q", b"PK\x06\x06", 44, 45, 45, 0, 0, n_g, n_g, len(cd_g), at_g)
+    locator = struct.pack("<4sLQL", b"PK\x06\x07", 0, at_64, 1)
+    end = struct.pack("<4s4H2LH", b"PK\x05\x06", 0, 0, n_f, n_f,
+                      len(moved) + 4 + len(cd_g) + 76, at_f, 0)
+    return locals_g + locals_f + bytes(moved) + b"PK\x05\x06" + cd_g + end64 + locator + end
+
+
+def test_a_zip_with_two_readings_is_exit_3(
+    cli: Cli, tmp_path: Path, compliant: dict[str, Any]
+) -> None:
+    ok(cli("attest", "generic", "--flow", FLOW, "--trail", TRAIL, "--name", "review",
+           "--compliant", "false"))
+    package = tmp_path / "p.zip"
+    ok(cli("evidence", "package", "--flow", FLOW, "--trail", TRAIL, "-o", package))
+    key = ok(cli("ledger", "public-key")).out.strip()
+    with zipfile.ZipFile(package) as zf:
+        members = {info.filename: zf.read(info) for info in zf.infolist()}
+    forged = tmp_path / "forged.zip"
+    with zipfile.ZipFile(forged, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, data in members.items():
+            zf.writestr(zipfile.ZipInfo(name, (1980, 1, 1, 0, 0, 0)),
+                        data.replace(b"NON_COMPLIANT", b"COMPLIANT"))
+    poly = tmp_path / "poly.zip"
+    poly.write_bytes(_polyglot(package.read_bytes(), forged.read_bytes()))
+    with zipfile.ZipFile(poly) as zf:  # Python reads the genuine package...
+        assert b"NON_COMPLIANT" in zf.read("README.md")
+    assert_error(cli("verify", "package", poly, "--public-key", key), 3, "one reading")
+    for trailing in (b"junk", b"PK\x05\x06" + bytes(18)):
+        padded = tmp_path / "padded.zip"
+        padded.write_bytes(package.read_bytes() + trailing)
+        assert cli("verify", "package", padded, "--public-key", key).code in (2, 3)
+    prefixed = tmp_path / "prefixed.zip"
+    prefixed.write_bytes(b"#!/bin/sh\n" + package.read_bytes())
+    assert cli("verify", "package", prefixed, "--public-key", key).code in (2, 3)
+
+
 # -- 3. rollbacks -------------------------------------------------------------------------------
 
 
@@ -240,6 +296,38 @@ def test_deleting_the_last_entry_its_checkpoint_and_index_rows_is_exit_3(
     db.close()
     assert_error(cli("assert", "trail", TRAIL, "--flow", FLOW), 3)
     assert_error(cli("verify", "ledger"), 3)
+
+
+@pytest.mark.parametrize("then", ["rolled back", "rewritten"])
+def test_a_write_never_signs_a_fork_of_the_head_it_proved(
+    home: Home, compliant: dict[str, Any], then: str
+) -> None:
+    """The race: a writer proves the head, the log is rolled back (and maybe re-extended by
+    a client with no memory) before its append: the append refuses, nothing is signed."""
+    from affidavit.errors import IntegrityError
+    from affidavit.verify.proven import Proven
+
+    ledger = SQLiteLedger(home.url)
+    with Proven(ledger) as head:
+        pass
+    assert head.checkpoint is not None
+    proved = (head.checkpoint.size, head.checkpoint.root)
+    db = _db(home)
+    db.execute("DELETE FROM entries WHERE idx >= ?", (proved[0] - 2,))
+    db.execute("DELETE FROM checkpoints WHERE size > ?", (proved[0] - 2,))
+    db.close()
+    ledger.close()
+    ledger = SQLiteLedger(home.url)
+    ledger.reindex()  # the rolled-back log is consistent with its own latest checkpoint
+    if then == "rewritten":
+        other = [build.entry("trail", build.trail(flow=FLOW, name=f"x{n}")) for n in range(2)]
+        ledger.append([canonical.dumps(e) for e in other], other)
+    before = state(home)
+    entry = build.entry("trail", build.trail(flow=FLOW, name="late"))
+    with pytest.raises(IntegrityError, match=then):
+        ledger.append([canonical.dumps(entry)], [entry], after=proved)
+    assert state(home) == before
+    ledger.close()
 
 
 # -- 4. reads that trusted what the writer claimed ------------------------------------------------

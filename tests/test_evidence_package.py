@@ -357,6 +357,22 @@ def _tamper_cases(package: Path, at: dict[str, int]) -> dict[str, dict[str, Any]
         "absolute-member": {"add": {"/etc/evil": b"boo"}, "needle": "/etc/evil"},
         "backslash-member": {"add": {"evidence\\unit\\evil.txt": b"boo"}, "needle": "evil"},
         "duplicate-member": {"add": {"evidence/unit/log.txt": LOG}, "needle": "log.txt"},
+        "manifest-duplicate-key": {"replace": {"manifest.json": _read(package, "manifest.json")
+                                               .replace(b'"format"', b'"format": 1, "format"', 1)},
+                                   "needle": "appears twice"},
+        "manifest-float-size": {"replace": {"manifest.json": json.dumps(
+            {**manifest, "checkpoint": {**manifest["checkpoint"],
+                                        "size": float(manifest["checkpoint"]["size"])}},
+            indent=2, sort_keys=True).encode()}, "needle": "manifest.json"},
+        "manifest-utf16": {"replace": {"manifest.json": _read(package, "manifest.json")
+                                       .decode().encode("utf-16")}, "needle": "manifest.json"},
+        "manifest-respaced": {"replace": {"manifest.json": json.dumps(manifest).encode()},
+                              "needle": "manifest.json"},
+        "map-duplicate-key": {"replace": {"proofs/map.json": _read(package, "proofs/map.json")
+                                          .replace(b'"count"', b'"count": 0, "count"', 1)},
+                              "needle": "appears twice"},
+        "proof-extra-field": {"replace": {unit_proof: proof_with(note="x")},
+                              "needle": unit_proof},
     }
 
 
@@ -368,7 +384,9 @@ CASE_NAMES = [
     "manifest-status", "manifest-digest", "manifest-row-dropped", "manifest-row-moved",
     "manifest-missing", "entry-dropped", "manifest-checkpoint", "evidence-missing",
     "dotdot-member", "nested-dotdot-member",
-    "absolute-member", "backslash-member", "duplicate-member",
+    "absolute-member", "backslash-member", "duplicate-member", "manifest-duplicate-key",
+    "manifest-float-size", "manifest-utf16", "manifest-respaced", "map-duplicate-key",
+    "proof-extra-field",
 ]
 
 

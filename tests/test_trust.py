@@ -336,3 +336,82 @@ def test_search_for_a_full_commit_proves_a_miss(cli: Cli, home: Home, trail: Non
     db.execute("DELETE FROM idx WHERE key = ?", (f"commit:{sha}",))
     db.close()
     assert_error(cli("search", sha), 3, f"commit:{sha}")
+
+
+# -- rows of the wrong type, files of the wrong kind -----------------------------------------
+
+
+@pytest.mark.parametrize("edit", [
+    "UPDATE entries SET data = CAST(data AS TEXT) WHERE idx = 2",
+    "UPDATE entries SET leaf = hex(leaf) WHERE idx = 1",
+    "INSERT INTO idx VALUES ('trail:demo/t1', 'x')",
+    "UPDATE map_leaves SET count = 'x' WHERE key = 'trail:demo/t1'",
+    "UPDATE map_nodes SET hash = 'x'",
+    "UPDATE meta SET value = CAST(value AS BLOB) WHERE key = 'verifier_key'",
+    "UPDATE checkpoints SET note = CAST(note AS BLOB) WHERE size = (SELECT max(size) FROM "
+    "checkpoints)",
+])
+def test_a_value_of_the_wrong_type_is_exit_3_not_a_traceback(
+    cli: Cli, home: Home, trail: None, edit: str
+) -> None:
+    db = sqlite3.connect(home.db, isolation_level=None)
+    db.execute(edit)
+    db.close()
+    for command in (("assert", "trail", TRAIL, "--flow", FLOW), ("verify", "ledger"),
+                    ("attest", "generic", "--flow", FLOW, "--trail", TRAIL, "--name", "x")):
+        assert_error(cli(*command), 3)
+
+
+def test_no_file_in_the_cache_or_the_vault_can_make_a_command_hang(
+    cli: Cli, home: Home, tmp_path: Path, trail: None
+) -> None:
+    from tests.helpers import run_subprocess
+
+    report = tmp_path / "r.txt"
+    report.write_text("x")
+    ok(cli("attest", "generic", "--flow", FLOW, "--trail", TRAIL, "--name", "e",
+           "--attachments", report))
+    digest = sha256_hex(b"x")
+    blob = home.blobs / digest[:2] / digest[2:]
+    package = tmp_path / "p.zip"
+    blob.unlink()
+    blob.symlink_to("/dev/zero")
+    result = run_subprocess("evidence", "package", "--flow", FLOW, "--trail", TRAIL, "-o",
+                            package, timeout=30)
+    assert_error(result, 3, digest)
+    blob.unlink()
+    os.mkfifo(blob)
+    assert_error(run_subprocess("evidence", "get", digest, "-o", tmp_path / "c", timeout=30), 3,
+                 "not a regular file")
+    (seen,) = _seen(home)
+    seen.unlink()
+    os.mkfifo(seen)
+    assert_error(run_subprocess("assert", "trail", TRAIL, "--flow", FLOW, timeout=30), 3,
+                 str(seen))
+
+
+def test_the_plugin_cache_cannot_redirect_the_built_in_ledger(
+    cli: Cli, home: Home, trail: None
+) -> None:
+    import hashlib
+
+    name = hashlib.sha256(sys.prefix.encode()).hexdigest()[:16]
+    poisoned = home.cache / f"plugins-{name}.json"
+    poisoned.write_text(json.dumps({"stamp": None, "ledgers": {"sqlite": "this:thing"}}))
+    ok(cli("assert", "trail", TRAIL, "--flow", FLOW))
+
+
+def test_a_link_planted_in_the_seen_folder_is_never_written_through(
+    cli: Cli, home: Home, tmp_path: Path, trail: None
+) -> None:
+    victim = tmp_path / "precious.txt"
+    victim.write_text("precious")
+    (seen,) = _seen(home)
+    for n in range(20):  # under any name a careless writer might use
+        (seen.parent / f"{seen.name}.{n}.tmp").symlink_to(victim)
+    Path(f"{seen}.lock").unlink(missing_ok=True)
+    Path(f"{seen}.lock").symlink_to(tmp_path / "made-by-a-link")
+    assert_error(cli("attest", "generic", "--flow", FLOW, "--trail", TRAIL, "--name", "y"), 2,
+                 "AFFIDAVIT_CACHE_DIR")
+    assert victim.read_text() == "precious"
+    assert not (tmp_path / "made-by-a-link").exists()

@@ -81,7 +81,9 @@ def _append(ledger: Ledger, entry: dict[str, Any], dry_run: bool,
     if head is None:
         with _head(ledger) as head:
             ledger.check_writable()
-    appended = ledger.append([canonical.dumps(entry)], [entry])
+    assert head.checkpoint is not None
+    appended = ledger.append([canonical.dumps(entry)], [entry],
+                             after=(head.checkpoint.size, head.checkpoint.root))
     head.after_append(appended)
     return Recorded(
         entry=entry, entry_index=appended.first, checkpoint=appended.checkpoint, dry_run=False

@@ -1,7 +1,8 @@
 """``affidavit <verb> <noun>``: parse, call the library, map errors to exit codes.
 
 Exit codes: 0 ok, 1 not compliant, 2 usage or bad input, 3 ledger unreachable or integrity
-failure. Errors print one line on stderr; tracebacks only with ``AFFIDAVIT_DEBUG=1``.
+failure, and also any failure nothing anticipated (it decided nothing, so a gate must not pass
+on it). Errors print one line on stderr; tracebacks only with ``AFFIDAVIT_DEBUG=1``.
 """
 
 from __future__ import annotations
@@ -115,6 +116,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
+    except Exception as exc:  # noqa: BLE001 - the last line of defence: never a traceback
+        # Whatever failed here was not decided: a gate must not read it as 0 (ok) or 1 (not
+        # compliant), so the answer is 3, as for anything else that cannot be proven.
+        if os.environ.get("AFFIDAVIT_DEBUG"):
+            raise
+        detail = " ".join(str(exc).split())[:200]
+        sys.stderr.write(f"affidavit: error: internal error, nothing decided ({type(exc).__name__}"
+                         f"{': ' + detail if detail else ''}; AFFIDAVIT_DEBUG=1 shows where)\n")
+        return 3
 
 
 def run() -> NoReturn:

@@ -22,7 +22,7 @@ from typing import Any
 from affidavit.ledger import index
 
 __all__ = ["FORMAT", "MAP_PROOFS", "scope_keys", "evidence_path", "evidence_rows", "verdicts",
-           "manifest", "manifest_bytes", "readme"]
+           "manifest", "manifest_bytes", "proof_bytes", "map_bytes", "readme"]
 
 FORMAT = "affidavit-evidence-package/v2"
 MAP_PROOFS = "proofs/map.json"
@@ -102,10 +102,27 @@ def manifest(*, origin: str, verifier_key: str, size: int, root: str, map_root: 
 
 
 def manifest_bytes(doc: Record) -> bytes:
-    """The manifest as the package stores it."""
+    """The manifest as the package stores it: the only spelling a verifier accepts."""
     import json
 
     return json.dumps(doc, indent=2, sort_keys=True).encode()
+
+
+def proof_bytes(position: int, size: int, hashes: list[bytes]) -> bytes:
+    """``proofs/<i>.json`` as the package stores it: the only spelling a verifier accepts."""
+    import base64
+    import json
+
+    return json.dumps({"index": position, "tree_size": size,
+                       "hashes": [base64.b64encode(h).decode() for h in hashes]}).encode()
+
+
+def map_bytes(size: int, items: list[Record]) -> bytes:
+    """``proofs/map.json`` (DESIGN §3.1's shape) as the package stores it; ``items`` are
+    ``MapProof.to_json()`` dicts, in the order of the manifest's ``keys``."""
+    import json
+
+    return json.dumps({"tree_size": size, "keys": items}, indent=2).encode()
 
 
 def readme(manifest: Record, entries: list[tuple[int, Record]],

@@ -34,10 +34,9 @@ def check_output_path(ledger: Ledger, out: Path) -> None:
 
 
 def open_partial(out: Path) -> tuple[Path, int]:
-    """A new file beside ``out`` to write into, then rename over it: a stale partial file or a
-    link planted there is removed, never written through."""
-    tmp = out.with_name(f".{out.name}.partial")
-    if os.path.lexists(tmp):
-        os.unlink(tmp)
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o644)
-    return tmp, fd
+    """A new file beside ``out`` to write into, then rename over it; created exclusively, so a
+    link planted beside ``out`` is never written through."""
+    from affidavit.atomic import temp_beside
+
+    tmp, fd = temp_beside(out, 0o644)
+    return Path(tmp), fd

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import json
 import os
 import zipfile
 from pathlib import Path
@@ -68,6 +67,26 @@ def _collect(view: Proven, keys: list[str]) -> dict[int, Record]:
     return chosen
 
 
+def _copy_blob(ledger: Ledger, item: dict[str, Any], zf: zipfile.ZipFile) -> None:
+    """Stream one vault file into the zip, a chunk at a time, refusing bytes that no longer
+    hash to the digest the entry records (the half-written zip is then discarded)."""
+    digest = hashlib.sha256()
+    info = zipfile.ZipInfo(item["path"], _STAMP)
+    info.compress_type = zipfile.ZIP_DEFLATED
+    try:
+        with ledger.blobs.open(item["sha256"]) as src:
+            large = os.fstat(src.fileno()).st_size > (1 << 31)
+            with zf.open(info, "w", force_zip64=large) as dst:
+                while chunk := src.read(1 << 20):
+                    digest.update(chunk)
+                    dst.write(chunk)
+    except NotFoundError:
+        raise IntegrityError(f"evidence {item['sha256']} named by entry {item['entry']} is not "
+                             "in the vault") from None
+    if digest.hexdigest() != item["sha256"]:
+        raise IntegrityError(f"evidence {item['sha256']} in the vault does not match its digest")
+
+
 def build_package(ledger: Ledger, *, flow: str | None = None, trail: str | None = None,
                   fingerprint: str | None = None, out: Path) -> dict[str, Any]:
     """Write the package for a trail (or an artifact's trails) to ``out``; return a summary."""
@@ -87,7 +106,8 @@ def build_package(ledger: Ledger, *, flow: str | None = None, trail: str | None 
                                      f"entries, the signed key map {item.count}")
         assert view.checkpoint is not None and view.note is not None
         checkpoint, note = view.checkpoint, view.note
-        verifier_key = ledger.verifier_key()
+        assert view.verifier is not None
+        verifier_key = view.verifier.key  # parsed: the spelling a verifier compares
         verdicts = layout.verdicts(entries, trails)
         states = {(f, t): query.trail_state(view, f, t)["status"] for f, t in trails}
     for (f, t, verdict) in verdicts:
@@ -101,9 +121,8 @@ def build_package(ledger: Ledger, *, flow: str | None = None, trail: str | None 
         scope={"flow": flow, "trail": trail, "fingerprint": fingerprint}, keys=keys,
         judged=verdicts, entries=entries)
     evidence = manifest["evidence"]
-    map_doc = {"tree_size": checkpoint.size,
-               "keys": [keymap.MapProof.to_json(item) for item in proofs]}
-    tmp = out.with_name(f".{out.name}.partial")
+    map_doc = layout.map_bytes(checkpoint.size, [keymap.MapProof.to_json(p) for p in proofs])
+    tmp: Path | None = None
     written: set[str] = set()
     try:
         tmp, fd = open_partial(out)
@@ -115,24 +134,13 @@ def build_package(ledger: Ledger, *, flow: str | None = None, trail: str | None 
             put("checkpoint", note.encode())
             for position, entry in entries:
                 put(f"entries/{position}.json", canonical.dumps(entry))
-                put(f"proofs/{position}.json", json.dumps({
-                    "index": position, "tree_size": checkpoint.size,
-                    "hashes": [base64.b64encode(h).decode() for h in inclusion[position]]
-                }).encode())
-            put(layout.MAP_PROOFS, json.dumps(map_doc, indent=2).encode())
+                put(f"proofs/{position}.json",
+                    layout.proof_bytes(position, checkpoint.size, inclusion[position]))
+            put(layout.MAP_PROOFS, map_doc)
             for item in evidence:
                 if item["path"] not in written:
                     written.add(item["path"])
-                    try:
-                        with ledger.blobs.open(item["sha256"]) as fh:
-                            data = fh.read()
-                    except NotFoundError:
-                        raise IntegrityError(f"evidence {item['sha256']} named by entry "
-                                             f"{item['entry']} is not in the vault") from None
-                    if hashlib.sha256(data).hexdigest() != item["sha256"]:
-                        raise IntegrityError(
-                            f"evidence {item['sha256']} in the vault does not match its digest")
-                    put(item["path"], data)
+                    _copy_blob(ledger, item, zf)
             put("manifest.json", layout.manifest_bytes(manifest))
             put("README.md", layout.readme(manifest, entries, verdicts).encode())
         check_output_path(ledger, out)
@@ -140,6 +148,7 @@ def build_package(ledger: Ledger, *, flow: str | None = None, trail: str | None 
     except OSError as exc:
         raise InputError(f"-o {out}: {(exc.strerror or str(exc)).lower()}") from None
     finally:
-        tmp.unlink(missing_ok=True)
+        if tmp is not None:
+            tmp.unlink(missing_ok=True)
     return {"path": str(out), "entries": len(entries), "evidence": len(written),
             "tree_size": checkpoint.size, "keys": keys, "trails": manifest["trails"]}

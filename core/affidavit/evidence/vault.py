@@ -17,7 +17,7 @@ def copy_out(ledger: Ledger, digest: str, out: Path) -> int:
     """Write blob ``digest`` to ``out``; nothing is left at ``out`` if the bytes do not match,
     and ``out`` may not be one of the ledger's own files (see ``evidence.output``)."""
     check_output_path(ledger, out)
-    tmp = out.with_name(f".{out.name}.partial")
+    tmp: Path | None = None
     hasher = hashlib.sha256()
     size = 0
     try:
@@ -34,5 +34,6 @@ def copy_out(ledger: Ledger, digest: str, out: Path) -> int:
     except OSError as exc:
         raise InputError(f"-o {out}: {(exc.strerror or str(exc)).lower()}") from None
     finally:
-        tmp.unlink(missing_ok=True)
+        if tmp is not None:
+            tmp.unlink(missing_ok=True)
     return size

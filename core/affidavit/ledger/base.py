@@ -68,10 +68,13 @@ class Ledger(Protocol):
         ...
 
     def append(
-        self, entries: Sequence[bytes], decoded: Sequence[dict[str, Any]] | None = None
+        self, entries: Sequence[bytes], decoded: Sequence[dict[str, Any]] | None = None,
+        *, after: tuple[int, bytes] | None = None,
     ) -> Appended:
         """Append a batch atomically and durably; see the module contract. ``decoded``, when
-        given, MUST be the JSON decoding of ``entries`` (it spares the backend a parse)."""
+        given, MUST be the JSON decoding of ``entries`` (it spares the backend a parse).
+        ``after`` is the ``(size, root)`` the caller proved: the backend MUST refuse, before
+        signing, a log that does not extend it."""
         ...
 
     def snapshot(self) -> AbstractContextManager[None]:

@@ -38,8 +38,13 @@ class FileBlobStore:
         return os.path.join(self.root, digest[:2], digest[2:])
 
     def has(self, digest: str) -> bool:
-        """Whether the blob is present."""
-        return os.path.isfile(self._path(digest))
+        """Whether the blob is present (as a regular file, not a link to one)."""
+        import stat
+
+        try:
+            return stat.S_ISREG(os.lstat(self._path(digest)).st_mode)
+        except OSError:
+            return False
 
     def put_file(self, path: str | os.PathLike[str]) -> tuple[str, int]:
         """Copy ``path`` into the vault while hashing it; the digest names the stored file."""
@@ -69,11 +74,24 @@ class FileBlobStore:
         return hexdigest, size
 
     def open(self, digest: str) -> BinaryIO:
-        """Open a blob for reading."""
+        """Open a blob for reading. Only a regular file is a blob: a link (to ``/dev/zero``,
+        say) or a FIFO planted in the vault is refused instead of read forever."""
+        import stat
+
+        path = self._path(digest)
         try:
-            return open(self._path(digest), "rb")
+            fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0))
         except FileNotFoundError:
             raise NotFoundError(f"evidence {digest} is not in the vault at {self.root}") from None
+        except OSError as exc:
+            raise IntegrityError(f"evidence {digest} in the vault at {self.root} cannot be "
+                                 f"opened as a file ({(exc.strerror or str(exc)).lower()})"
+                                 ) from None
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            os.close(fd)
+            raise IntegrityError(f"evidence {digest} in the vault at {self.root} is not a "
+                                 "regular file")
+        return os.fdopen(fd, "rb")
 
     def read_verified(self, digest: str) -> bytes:
         """The blob's bytes, refused when they no longer hash to their name."""

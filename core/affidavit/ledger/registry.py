@@ -23,6 +23,10 @@ __all__ = ["GROUP", "backends", "open_ledger", "default_url", "cache_dir"]
 
 GROUP = "affidavit.ledgers"
 
+#: Backends this package ships: chosen without the plugin cache, so nothing written in the cache
+#: folder can redirect the default ledger to other code.
+BUILT_IN = {"sqlite": "affidavit.ledger.sqlite:SQLiteLedger"}
+
 
 def cache_dir() -> str:
     """``$XDG_CACHE_HOME/affidavit`` (``~/.cache/affidavit``), or ``AFFIDAVIT_CACHE_DIR``."""
@@ -69,9 +73,11 @@ def backends() -> dict[str, str]:
         pass
     found = _scan()
     try:
+        from affidavit.atomic import temp_beside
+
         os.makedirs(os.path.dirname(cache), exist_ok=True)
-        tmp = f"{cache}.{os.getpid()}.tmp"
-        with open(tmp, "w", encoding="utf-8") as fh:
+        tmp, handle = temp_beside(cache)
+        with os.fdopen(handle, "w", encoding="utf-8") as fh:
             json.dump({"stamp": stamp, "ledgers": found}, fh)
         os.replace(tmp, cache)
     except OSError:
@@ -99,8 +105,11 @@ def open_ledger(url: str | None = None, *, create: bool = True) -> Any:
     """
     url = url or os.environ.get("AFFIDAVIT_LEDGER") or default_url()
     scheme = url.split("://", 1)[0] if "://" in url else "sqlite"
-    registered = backends()
-    target = registered.get(scheme)
+    target = BUILT_IN.get(scheme)
+    registered: dict[str, str] = {}
+    if target is None:
+        registered = {**backends(), **BUILT_IN}
+        target = registered.get(scheme)
     if target is None:
         known = ", ".join(sorted(registered)) or "none"
         raise UsageError(f"no ledger backend for {scheme}:// (installed: {known})")

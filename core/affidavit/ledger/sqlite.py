@@ -91,6 +91,16 @@ def _read(path: str) -> str:
         return fh.read().strip()
 
 
+def _typed(value: Any, kind: type, what: str, path: str) -> Any:
+    """A stored value of the type its column holds; anything else was written below affidavit
+    (``UPDATE entries SET data = '...'`` stores TEXT) and is an integrity failure, not a
+    crash."""
+    if type(value) is not kind:
+        raise IntegrityError(f"ledger {path}: {what} is stored as {type(value).__name__}, not "
+                             f"{kind.__name__}", remedy="run `affidavit verify ledger`")
+    return value
+
+
 def _key_reuse_refused(key_path: str, db_path: str) -> IntegrityError:
     return IntegrityError(
         f"ledger key {key_path} exists but its database {db_path} is missing or empty",
@@ -183,7 +193,8 @@ class SQLiteLedger:
         if self._meta is not None:
             return self._meta
         try:
-            meta = dict(self._db.execute("SELECT key, value FROM meta").fetchall())
+            meta = {_typed(k, str, "a meta key", self.path): _typed(v, str, f"meta {k}", self.path)
+                    for k, v in self._db.execute("SELECT key, value FROM meta").fetchall()}
         except sqlite3.OperationalError:
             meta = {}
         except sqlite3.DatabaseError as exc:
@@ -286,13 +297,17 @@ class SQLiteLedger:
     # -- writing ---------------------------------------------------------------------------
 
     def append(
-        self, entries: Sequence[bytes], decoded: Sequence[dict[str, Any]] | None = None
+        self, entries: Sequence[bytes], decoded: Sequence[dict[str, Any]] | None = None,
+        *, after: tuple[int, bytes] | None = None,
     ) -> Appended:
         """Append ``entries`` in one transaction: tree nodes, index rows, key map, and a
         checkpoint for the new size signed over both roots.
 
         ``decoded``, when given, MUST be ``[canonical.loads(e) for e in entries]``: callers that
-        built the entries have them at hand and spare the parse.
+        built the entries have them at hand and spare the parse. ``after``, the ``(size,
+        root)`` of the head the caller proved, must be extended by the log found inside the
+        transaction: a log rolled back (or rewritten) since is refused before anything is
+        signed, so an honest writer never signs a fork.
         """
         from affidavit.ledger import keymap
 
@@ -314,6 +329,8 @@ class SQLiteLedger:
                     f"ledger {self.path}: the stored tree does not hash to the root its latest "
                     "checkpoint signs; refusing to build on it",
                     remedy="run `affidavit verify ledger`")
+            if after is not None:
+                self._check_extends(after, head)
             nodes: list[tuple[int, int, bytes]] = []
 
             def visit(level: int, idx: int, digest: bytes) -> None:
@@ -347,6 +364,31 @@ class SQLiteLedger:
             raise
         return Appended(first=size, size=new_size, checkpoint=signed)
 
+    def _check_extends(self, after: tuple[int, bytes], head: ckpt.Checkpoint) -> None:
+        """Inside the write transaction: the log must still extend the head the writer proved
+        (no rollback, no rewrite since), checked with a consistency proof from the store."""
+        size, root = after
+        if head.size < size:
+            raise IntegrityError(
+                f"ledger {self.path} went back from size {size} to {head.size} while this "
+                "write was being prepared: history was rolled back; nothing was signed",
+                remedy="run `affidavit verify ledger`")
+        if size == head.size:
+            same = root == head.root
+        elif size == 0:
+            same = True
+        else:
+            try:
+                proof.verify_consistency(size, head.size, self.consistency_proof(size, head.size),
+                                         root, head.root)
+                same = True
+            except IntegrityError:
+                same = False
+        if not same:
+            raise IntegrityError(
+                f"ledger {self.path} no longer extends the size {size} this write proved: "
+                "history was rewritten; nothing was signed", remedy="run `affidavit verify ledger`")
+
     def _signed_head(self, size: int, signer: Any) -> ckpt.Checkpoint:
         """The latest checkpoint, which must be signed by this ledger's key, of its origin, and
         cover exactly its ``size`` entries: appending onto anything else would sign over a
@@ -359,11 +401,12 @@ class SQLiteLedger:
             raise IntegrityError(f"ledger {self.path} has no signed checkpoint",
                                  remedy="run `affidavit verify ledger`")
         try:
-            head = ckpt.Checkpoint.parse(note.open_note(str(row[1]), [signer.verifier]))
+            head = ckpt.Checkpoint.parse(note.open_note(
+                _typed(row[1], str, "the latest checkpoint", self.path), [signer.verifier]))
         except IntegrityError as exc:
             raise IntegrityError(f"ledger {self.path}: its latest checkpoint: {exc.message}",
                                  remedy="run `affidavit verify ledger`") from None
-        if head.size != size or int(row[0]) != size or head.origin != self._init()["origin"]:
+        if head.size != size or row[0] != size or head.origin != self._init()["origin"]:
             raise IntegrityError(
                 f"ledger {self.path} holds {size} entries but its latest checkpoint is for "
                 f"{head.size}",
@@ -412,7 +455,7 @@ class SQLiteLedger:
             for idx, digest in self._db.execute(
                 f"SELECT idx, leaf FROM entries WHERE idx IN ({marks})", chunk
             ):
-                found[(0, idx)] = digest
+                found[(0, idx)] = _typed(digest, bytes, f"the leaf hash of entry {idx}", self.path)
         by_level: dict[int, list[int]] = {}
         for level, idx in sorted(stored):
             by_level.setdefault(level, []).append(idx)
@@ -426,7 +469,8 @@ class SQLiteLedger:
                     f"SELECT idx, hash FROM nodes WHERE level = ? AND idx IN ({marks})",
                     [level, *some],
                 ):
-                    found[(level, idx)] = digest
+                    found[(level, idx)] = _typed(digest, bytes, f"tree node {(level, idx)}",
+                                                 self.path)
         out = []
         for base, span in plans:
             try:
@@ -449,6 +493,8 @@ class SQLiteLedger:
         )
         expected = start
         for idx, data, leaf in cursor:
+            _typed(data, bytes, f"entry {idx}", self.path)
+            _typed(leaf, bytes, f"the leaf hash of entry {idx}", self.path)
             if idx != expected:
                 raise IntegrityError(f"ledger {self.path} has no entry {expected}",
                                      remedy="entries were deleted outside affidavit")
@@ -476,7 +522,9 @@ class SQLiteLedger:
             marks = ",".join("?" * len(chunk))
             for idx, data, leaf in self._db.execute(
                     f"SELECT idx, data, leaf FROM entries WHERE idx IN ({marks})", chunk):
-                if rfc6962.leaf_hash(data) != leaf:
+                _typed(data, bytes, f"entry {idx}", self.path)
+                if rfc6962.leaf_hash(data) != _typed(leaf, bytes, f"the leaf hash of entry {idx}",
+                                                      self.path):
                     raise IntegrityError(
                         f"ledger {self.path}: entry {idx} does not match its leaf hash",
                         remedy="the log was modified outside affidavit; run `affidavit verify "
@@ -492,7 +540,7 @@ class SQLiteLedger:
         """Entries filed under ``key``."""
         self._init()
         rows = self._db.execute("SELECT entry FROM idx WHERE key = ? ORDER BY entry", (key,))
-        return [r[0] for r in rows]
+        return [_typed(r[0], int, f"an index row of {key!r}", self.path) for r in rows]
 
     def lookup_prefix(self, prefix: str) -> list[tuple[str, int]]:
         """``(key, entry)`` pairs for every key starting with ``prefix``."""
@@ -501,7 +549,8 @@ class SQLiteLedger:
             "SELECT key, entry FROM idx WHERE key >= ? AND key < ? ORDER BY key, entry",
             (prefix, prefix + "\U0010ffff"),
         )
-        return [(k, e) for k, e in rows]
+        return [(_typed(k, str, "an index key", self.path),
+                 _typed(e, int, f"an index row of {k!r}", self.path)) for k, e in rows]
 
     def keys(self, prefix: str) -> list[str]:
         """Distinct keys starting with ``prefix``."""
@@ -510,13 +559,14 @@ class SQLiteLedger:
             "SELECT DISTINCT key FROM idx WHERE key >= ? AND key < ? ORDER BY key",
             (prefix, prefix + "\U0010ffff"),
         )
-        return [r[0] for r in rows]
+        return [_typed(r[0], str, "an index key", self.path) for r in rows]
 
     def index_rows(self) -> Iterator[tuple[str, int]]:
         """Every index row ``(key, entry)``, ordered by entry then key."""
         self._init()
         for key, entry in self._db.execute("SELECT key, entry FROM idx ORDER BY entry, key"):
-            yield str(key), int(entry)
+            yield (_typed(key, str, "an index key", self.path),
+                   _typed(entry, int, f"an index row of {key!r}", self.path))
 
     def map_proof(self, key: str) -> MapProof:
         """The key map's proof for ``key`` (present or absent) against the latest map root."""
@@ -535,13 +585,14 @@ class SQLiteLedger:
         row = self._db.execute(
             "SELECT note FROM checkpoints ORDER BY size DESC LIMIT 1"
         ).fetchone()
-        return None if row is None else str(row[0])
+        return None if row is None else _typed(row[0], str, "the latest checkpoint", self.path)
 
     def checkpoints(self) -> Iterator[tuple[int, str]]:
         """All signed checkpoints by size, as ``(size, note)``."""
         self._init()
         for size, text in self._db.execute("SELECT size, note FROM checkpoints ORDER BY size"):
-            yield int(size), str(text)
+            yield (_typed(size, int, "a checkpoint's size", self.path),
+                   _typed(text, str, f"the checkpoint of size {size}", self.path))
 
     def _check_size(self, size: int) -> None:
         current = self._size()

@@ -29,6 +29,7 @@ TYPE_CHECKING = False  # typing costs 3 ms to import; the CLI's write path avoid
 if TYPE_CHECKING:
     import sqlite3
     from collections.abc import Iterator, Mapping
+    from typing import Any
 
     from affidavit.ledger.keymap import MemoryMap
 
@@ -45,6 +46,23 @@ CREATE TABLE IF NOT EXISTS map_nodes (
 
 _TOP = 1 << KEY_BITS
 _CHUNK = 400  # (depth, prefix) pairs per query: 800 bound parameters
+
+
+def _leaf_row(row: Any, where: str) -> tuple[bytes, int, int]:
+    """A ``(key hash, count, last)`` leaf row of the types the map stores."""
+    khash, count, last = row[-3:]
+    if type(khash) is not bytes or len(khash) != 32 or type(count) is not int or (
+            type(last) is not int):
+        raise IntegrityError(f"ledger {where}: a key map leaf is stored with the wrong types",
+                             remedy="run `affidavit ledger reindex`")
+    return khash, count, last
+
+
+def _hash_value(digest: Any, where: str) -> bytes:
+    if type(digest) is not bytes or len(digest) != 32:
+        raise IntegrityError(f"ledger {where}: a key map node is stored with the wrong type",
+                             remedy="run `affidavit ledger reindex`")
+    return digest
 
 
 def _name(depth: int, prefix: int) -> bytes:
@@ -82,7 +100,7 @@ class SQLiteMap:
             rows = self.db.execute(
                 "SELECT khash, count, last FROM map_leaves WHERE khash >= ? AND khash < ? "
                 "ORDER BY khash LIMIT 2", (lo, hi))
-        return [(bytes(k), int(c), int(last)) for k, c, last in rows]
+        return [_leaf_row(row, self.where) for row in rows]
 
     def _ranges(self, wanted: list[tuple[int, int]]) -> dict[tuple[int, int], list[
             tuple[bytes, int, int]]]:
@@ -104,9 +122,8 @@ class SQLiteMap:
                     selects.append(f"SELECT {number}, khash, count, last FROM map_leaves "
                                    "WHERE khash >= ? AND khash < ?")
                     params += [lo, hi]
-            for number, khash, count, last in self.db.execute(" UNION ALL ".join(selects),
-                                                              params):
-                found[chunk[number]].append((bytes(khash), int(count), int(last)))
+            for row in self.db.execute(" UNION ALL ".join(selects), params):
+                found[chunk[row[0]]].append(_leaf_row(row, self.where))
         return found
 
     def _small(self, depth: int, prefix: int) -> bytes:
@@ -135,7 +152,7 @@ class SQLiteMap:
             params = [part for pair in chunk for part in pair]
             for depth, prefix, digest in self.db.execute(
                     f"SELECT depth, prefix, hash FROM map_nodes WHERE {where}", params):
-                found[names[(depth, bytes(prefix))]] = bytes(digest)
+                found[names[(depth, bytes(prefix))]] = _hash_value(digest, self.where)
         return found
 
     def _hashes(self, wanted: list[tuple[int, int]]) -> dict[tuple[int, int], bytes]:
@@ -200,9 +217,10 @@ class SQLiteMap:
         for start in range(0, len(keys), _CHUNK * 2):
             chunk = keys[start:start + _CHUNK * 2]
             marks = ",".join("?" * len(chunk))
-            for khash, count, last in self.db.execute(
+            for row in self.db.execute(
                     f"SELECT khash, count, last FROM map_leaves WHERE khash IN ({marks})", chunk):
-                current[bytes(khash)] = (int(count), int(last))
+                khash, count, last = _leaf_row(row, self.where)
+                current[khash] = (count, last)
         rows = []
         for key, (added, last) in filed.items():
             k = hashes[key]
@@ -210,7 +228,8 @@ class SQLiteMap:
             rows.append((k, key, count + added, max(previous, last)))
         self.db.executemany(
             "INSERT INTO map_leaves (khash, key, count, last) VALUES (?, ?, ?, ?) "
-            "ON CONFLICT (khash) DO UPDATE SET count = excluded.count, last = excluded.last",
+            "ON CONFLICT (khash) DO UPDATE SET key = excluded.key, count = excluded.count, "
+            "last = excluded.last",
             rows)
         leaves = {int.from_bytes(k, "big"): leaf_hash(k, count, last) for k, _, count, last in rows}
         before = {int.from_bytes(k, "big"): leaf_hash(k, *old) for k, old in current.items()}
@@ -309,15 +328,20 @@ class SQLiteMap:
 
     def leaves(self) -> Iterator[tuple[bytes, str, int, int]]:
         """Every stored leaf ``(key hash, key, count, last)``, in key-hash order."""
-        for khash, key, count, last in self.db.execute(
-                "SELECT khash, key, count, last FROM map_leaves ORDER BY khash"):
-            yield bytes(khash), str(key), int(count), int(last)
+        for row in self.db.execute("SELECT khash, key, count, last FROM map_leaves ORDER BY khash"):
+            khash, count, last = _leaf_row((row[0], row[2], row[3]), self.where)
+            if type(row[1]) is not str:
+                raise IntegrityError(f"ledger {self.where}: a key map leaf's key is not text")
+            yield khash, row[1], count, last
 
     def nodes(self) -> Iterator[tuple[int, bytes, bytes]]:
         """Every stored node ``(depth, prefix, hash)``, in order."""
         for depth, prefix, digest in self.db.execute(
                 "SELECT depth, prefix, hash FROM map_nodes ORDER BY depth, prefix"):
-            yield int(depth), bytes(prefix), bytes(digest)
+            if type(depth) is not int or type(prefix) is not bytes:
+                raise IntegrityError(f"ledger {self.where}: a key map node is stored with the "
+                                     "wrong types", remedy="run `affidavit ledger reindex`")
+            yield depth, prefix, _hash_value(digest, self.where)
 
 
 def _not_signed(where: str) -> IntegrityError:

@@ -25,6 +25,7 @@ import binascii
 import hashlib
 import json
 import re
+import struct
 import zipfile
 import zlib
 from pathlib import Path, PurePosixPath
@@ -87,9 +88,17 @@ class _Package:
             return fh.read(limit + 1)
 
     def json(self, name: str) -> Any:
+        """A JSON member: UTF-8, no key twice, nesting a package never needs refused."""
+        def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
+            keys = [k for k, _ in items]
+            if len(set(keys)) != len(keys):
+                raise ValueError(f"key {sorted(k for k in keys if keys.count(k) > 1)[0]!r} "
+                                 "appears twice")
+            return dict(items)
+
         try:
-            return json.loads(self.read(name))
-        except (ValueError, UnicodeDecodeError) as exc:
+            return json.loads(self.read(name).decode("utf-8"), object_pairs_hook=pairs)
+        except (ValueError, UnicodeDecodeError, RecursionError) as exc:
             raise self.fail(f"{name} is not valid JSON ({exc})") from None
 
     def digest(self, name: str) -> str:
@@ -106,18 +115,26 @@ def verify_package(path: Path, public_key: str) -> dict[str, Any]:
         verifier = note.Verifier.from_key(public_key)
     except InputError as exc:
         raise InputError(f"--public-key: {exc.message}") from None
+    from affidavit.verify.zipcheck import check_single_reading
+
     try:
-        zf = zipfile.ZipFile(path)
+        raw = open(path, "rb")  # noqa: SIM115 - closed below, after the zip that reads it
     except FileNotFoundError:
         raise InputError(f"package {path}: no such file") from None
-    except (zipfile.BadZipFile, OSError) as exc:
-        raise InputError(f"package {path}: not a zip file ({exc})") from None
-    with zf:
+    except OSError as exc:
+        raise InputError(f"package {path}: {(exc.strerror or str(exc)).lower()}") from None
+    with raw:
         try:
-            return _verify(_Package(zf, path), verifier)
-        except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, zlib.error,
-                NotImplementedError) as exc:
-            raise IntegrityError(f"package {path}: corrupt member ({exc})") from None
+            zf = zipfile.ZipFile(raw)
+        except (zipfile.BadZipFile, OSError, ValueError) as exc:
+            raise InputError(f"package {path}: not a zip file ({exc})") from None
+        with zf:
+            try:
+                check_single_reading(raw, zf, str(path))
+                return _verify(_Package(zf, path), verifier)
+            except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, zlib.error,
+                    NotImplementedError, struct.error) as exc:
+                raise IntegrityError(f"package {path}: corrupt member ({exc})") from None
 
 
 def _checkpoint(package: _Package, verifier: note.Verifier) -> tuple[Checkpoint, bytes]:
@@ -153,6 +170,8 @@ def _entries(package: _Package, checkpoint: Checkpoint) -> dict[int, Record]:
             raise package.fail(
                 f"{proof_name} is for entry {claimed} of size {size}, not entry {position} of "
                 f"the checkpoint's size {checkpoint.size}")
+        if package.read(proof_name) != layout.proof_bytes(position, size, hashes):
+            raise package.fail(f"{proof_name} is not written the one way a package writes it")
         try:
             proof.verify_inclusion(rfc6962.leaf_hash(data), position, size, hashes,
                                    checkpoint.root)
@@ -253,6 +272,8 @@ def _complete(package: _Package, checkpoint: Checkpoint, map_root: bytes, keys: 
                 f"it holds {len(held)} entries filed under {item['key']!r}, the signed key map "
                 f"says {count} (the last being entry {last}): the package is incomplete or "
                 "padded")
+    if package.read(layout.MAP_PROOFS) != layout.map_bytes(checkpoint.size, items):
+        raise package.fail(f"{layout.MAP_PROOFS} is not written the one way a package writes it")
     wanted = {p for held in filed.values() for p in held}
     wanted |= {e["record"]["statement"]["predicate"].get("type_entry") for e in
                (entries[p] for p in list(wanted))
@@ -320,6 +341,8 @@ def _verify(package: _Package, verifier: note.Verifier) -> dict[str, Any]:
         map_root=base64.b64encode(map_root).decode(), scope=scope, keys=keys, judged=judged,
         entries=ordered)
     _same_manifest(package, manifest, expected)
+    if package.read("manifest.json") != layout.manifest_bytes(expected):
+        raise package.fail("manifest.json is not written the one way a package writes it")
     if package.read("README.md") != layout.readme(expected, ordered, judged).encode():
         raise package.fail("README.md disagrees with the entries")
     files = _evidence(package, expected["evidence"])

@@ -78,6 +78,7 @@ class Proven:
         self.map_root = keymap.EMPTY
         self.size = 0
         self.seen_before: Checkpoint | None = None
+        self.verifier: note.Verifier | None = None
         self._snapshot: Any = None
         self._entries: dict[int, Record] = {}
         self._under: dict[str, list[tuple[int, Record]]] = {}
@@ -92,7 +93,7 @@ class Proven:
         from affidavit.verify.seen import Seen
 
         ledger = self.ledger
-        verifier = verifier_for(ledger, self.public_key)
+        verifier = self.verifier = verifier_for(ledger, self.public_key)
         origin = ledger.origin()
         seen = Seen(origin, verifier)
         remembered = seen.load()  # before the snapshot: never newer than what it will show

@@ -56,23 +56,40 @@ class Seen:
 
     def load(self) -> tuple[Checkpoint, str] | None:
         """The remembered checkpoint and its signed note, or None on first use."""
+        import stat
+
         try:
-            with open(self.path, encoding="utf-8") as fh:
-                raw = fh.read(1 << 16)
+            fd = os.open(self.path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0))
         except FileNotFoundError:
             return None
-        except OSError as exc:  # unreadable is not "never seen": refuse rather than forget
+        except OSError as exc:
+            import errno
+
+            if exc.errno == errno.ELOOP:  # a link where the memory should be
+                raise _corrupt(self.path, "it is a symbolic link") from None
             raise InputError(
                 f"cannot read the seen memory {self.path}: {(exc.strerror or str(exc)).lower()}",
                 remedy="set AFFIDAVIT_CACHE_DIR to a folder this user can read and write"
             ) from None
+        try:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                raise _corrupt(self.path, "it is not a regular file")
+            with os.fdopen(fd, "rb", closefd=False) as fh:
+                raw = fh.read(1 << 16).decode("utf-8", "replace")
+        except OSError as exc:
+            raise InputError(  # unreadable is not "never seen": refuse rather than forget
+                f"cannot read the seen memory {self.path}: {(exc.strerror or str(exc)).lower()}",
+                remedy="set AFFIDAVIT_CACHE_DIR to a folder this user can read and write"
+            ) from None
+        finally:
+            os.close(fd)
         try:
             doc = json.loads(raw)
             signed = doc["checkpoint"]
             valid = (doc.get("format") == _FORMAT and doc.get("origin") == self.origin
                      and doc.get("verifier_key") == self.verifier.key
                      and isinstance(signed, str))
-        except (ValueError, TypeError, KeyError, AttributeError):
+        except (ValueError, TypeError, KeyError, AttributeError, RecursionError):
             raise _corrupt(self.path, "not a seen-memory document") from None
         if not valid:
             raise _corrupt(self.path, "it names another ledger or format")
@@ -128,7 +145,8 @@ class Seen:
         folder = os.path.dirname(self.path)
         try:
             os.makedirs(folder, exist_ok=True)
-            lock = os.open(self.path + ".lock", os.O_RDWR | os.O_CREAT, 0o600)
+            lock = os.open(self.path + ".lock",
+                           os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o600)
         except OSError as exc:
             raise InputError(
                 f"cannot remember the ledger's checkpoint in {folder}: "
@@ -149,9 +167,11 @@ class Seen:
                     return
             doc = {"format": _FORMAT, "origin": self.origin,
                    "verifier_key": self.verifier.key, "checkpoint": signed}
-            tmp = f"{self.path}.{os.getpid()}.tmp"
+            from affidavit.atomic import temp_beside
+
             try:
-                with open(tmp, "w", encoding="utf-8") as fh:
+                tmp, handle = temp_beside(self.path)
+                with os.fdopen(handle, "w", encoding="utf-8") as fh:
                     json.dump(doc, fh)
                 os.replace(tmp, self.path)
             except OSError as exc:
