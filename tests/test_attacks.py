@@ -47,6 +47,13 @@ def compliant(cli: Cli, tmp_path: Path) -> dict[str, Any]:
     return {"fp": fp}
 
 
+def _failing_review(cli: Cli) -> int:
+    """Report a failing ``review`` to the trail; its entry index."""
+    result = ok(cli("attest", "generic", "--flow", FLOW, "--trail", TRAIL, "--name", "review",
+                    "--compliant", "false", "--output", "json"))
+    return int(result.json()["index"])
+
+
 def _db(home: Home) -> sqlite3.Connection:
     return sqlite3.connect(home.db, isolation_level=None)
 
@@ -57,8 +64,7 @@ def _db(home: Home) -> sqlite3.Connection:
 def test_deleting_the_index_rows_of_a_failing_review_is_exit_3(
     cli: Cli, home: Home, tmp_path: Path, compliant: dict[str, Any]
 ) -> None:
-    failing = ok(cli("attest", "generic", "--flow", FLOW, "--trail", TRAIL, "--name", "review",
-                      "--compliant", "false", "--output", "json")).json()["index"]
+    failing = _failing_review(cli)
     assert cli("assert", "trail", TRAIL, "--flow", FLOW).code == 1
     db = _db(home)
     db.execute("DELETE FROM idx WHERE entry = ?", (failing,))
@@ -95,8 +101,7 @@ def _rebuild_map_from_the_index(home: Home) -> None:
 def test_the_next_honest_write_does_not_sign_a_doctored_index_and_map(
     cli: Cli, home: Home, compliant: dict[str, Any]
 ) -> None:
-    failing = ok(cli("attest", "generic", "--flow", FLOW, "--trail", TRAIL, "--name", "review",
-                     "--compliant", "false", "--output", "json")).json()["index"]
+    failing = _failing_review(cli)
     db = _db(home)
     db.execute("DELETE FROM idx WHERE entry = ?", (failing,))
     db.close()
@@ -115,8 +120,7 @@ def test_the_next_honest_write_does_not_sign_a_doctored_entry(
 ) -> None:
     from affidavit.ledger.rfc6962 import leaf_hash
 
-    failing = ok(cli("attest", "generic", "--flow", FLOW, "--trail", TRAIL, "--name", "review",
-                     "--compliant", "false", "--output", "json")).json()["index"]
+    failing = _failing_review(cli)
     db = _db(home)
     (data,) = db.execute("SELECT data FROM entries WHERE idx = ?", (failing,)).fetchone()
     forged = bytes(data).replace(b'"compliant":false', b'"compliant":true ')
@@ -147,8 +151,7 @@ def test_deleting_a_trails_only_index_rows_does_not_make_it_vanish(
 def test_forged_package_without_the_failing_entry_is_exit_3(
     cli: Cli, tmp_path: Path, compliant: dict[str, Any]
 ) -> None:
-    failing = ok(cli("attest", "generic", "--flow", FLOW, "--trail", TRAIL, "--name", "review",
-                      "--compliant", "false", "--output", "json")).json()["index"]
+    failing = _failing_review(cli)
     package = tmp_path / "p.zip"
     ok(cli("evidence", "package", "--flow", FLOW, "--trail", TRAIL, "-o", package))
     key = ok(cli("ledger", "public-key")).out.strip()
@@ -287,8 +290,7 @@ def test_deleting_the_last_entry_its_checkpoint_and_index_rows_is_exit_3(
     cli: Cli, home: Home, compliant: dict[str, Any]
 ) -> None:
     """The rollback as the issue describes it: the rows of the last append removed by hand."""
-    failing = ok(cli("attest", "generic", "--flow", FLOW, "--trail", TRAIL, "--name", "review",
-                      "--compliant", "false", "--output", "json")).json()["index"]
+    failing = _failing_review(cli)
     db = _db(home)
     db.execute("DELETE FROM entries WHERE idx = ?", (failing,))
     db.execute("DELETE FROM checkpoints WHERE size = ?", (failing + 1,))

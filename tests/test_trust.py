@@ -39,6 +39,15 @@ def _forget_connections() -> None:
     gc.collect()  # the in-process CLI leaves connections for the garbage collector
 
 
+def _attach(cli: Cli, tmp_path: Path) -> str:
+    """Attest ``e`` with one evidence file holding ``x``; return the file's digest."""
+    report = tmp_path / "r.txt"
+    report.write_text("x")
+    ok(cli("attest", "generic", "--flow", FLOW, "--trail", TRAIL, "--name", "e",
+           "--attachments", report))
+    return sha256_hex(b"x")
+
+
 # -- the seen memory --------------------------------------------------------------------------
 
 
@@ -294,11 +303,7 @@ def test_package_never_replaces_anything_but_a_regular_file(
 def test_evidence_get_refuses_the_ledgers_own_files(
     cli: Cli, home: Home, tmp_path: Path, trail: None
 ) -> None:
-    report = tmp_path / "r.txt"
-    report.write_text("x")
-    ok(cli("attest", "generic", "--flow", FLOW, "--trail", TRAIL, "--name", "e",
-           "--attachments", report))
-    digest = sha256_hex(b"x")
+    digest = _attach(cli, tmp_path)
     key = home.key.read_bytes()
     for target in (home.key, home.db, Path(f"{home.db}-wal"), home.blobs / "x"):
         assert_error(cli("evidence", "get", digest, "-o", target), 2, "ledger's own")
@@ -367,11 +372,7 @@ def test_no_file_in_the_cache_or_the_vault_can_make_a_command_hang(
 ) -> None:
     from tests.helpers import run_subprocess
 
-    report = tmp_path / "r.txt"
-    report.write_text("x")
-    ok(cli("attest", "generic", "--flow", FLOW, "--trail", TRAIL, "--name", "e",
-           "--attachments", report))
-    digest = sha256_hex(b"x")
+    digest = _attach(cli, tmp_path)
     blob = home.blobs / digest[:2] / digest[2:]
     package = tmp_path / "p.zip"
     blob.unlink()
