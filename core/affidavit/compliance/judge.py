@@ -27,10 +27,13 @@ from affidavit.models.severities import FAIL_ON, RANK, SEVERITIES
 
 TYPE_CHECKING = False  # typing costs 3 ms to import; the CLI's write path avoids it
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Callable, Mapping
     from typing import Any
 
-__all__ = ["judge", "junit_verdict", "scan_verdict", "custom_verdict", "KNOWN_TYPES"]
+    EntryAt = Callable[[int], Mapping[str, Any] | None]
+
+__all__ = ["judge", "check_recorded", "type_version_of", "junit_verdict", "scan_verdict",
+           "custom_verdict", "KNOWN_TYPES"]
 
 KNOWN_TYPES = ("generic", "decision", "approval", "approval-request", "junit", "sarif", "snyk")
 """Types judged here, besides ``custom:<name>``."""
@@ -179,3 +182,38 @@ def judge(kind: str, name: str, predicate: Mapping[str, Any],
                          f"{exc.message}") from None
     raise InputError(f"attestation {name!r} has type {kind!r}, which this version of "
                      "affidavit cannot judge", remedy="upgrade affidavit")
+
+
+def type_version_of(record: Mapping[str, Any], entry_at: EntryAt,
+                    holder: str) -> Mapping[str, Any] | None:
+    """The version record of the custom type a ``custom:<name>`` attestation was judged by
+    (the ``attestation_type`` entry its predicate names, found with ``entry_at``), or None for
+    other types; an :class:`InputError` when ``holder`` (the log, the package) does not hold
+    such a version of that type there."""
+    kind = str(record["type"])
+    predicate = record["statement"].get("predicate")
+    if not kind.startswith("custom:") or not isinstance(predicate, dict):
+        return None
+    at = predicate.get("type_entry")
+    found = entry_at(at) if isinstance(at, int) and not isinstance(at, bool) else None
+    if (found is None or found.get("kind") != "attestation_type"
+            or f"custom:{found['record'].get('name')}" != kind):
+        raise InputError(f"was judged by a version of {kind} (entry {at}) {holder} does not "
+                         "hold")
+    version: Mapping[str, Any] = found["record"]
+    return version
+
+
+def check_recorded(record: Mapping[str, Any], entry_at: EntryAt, holder: str) -> None:
+    """Raise :class:`InputError` unless a recorded attestation's own ``compliant`` is the
+    judge's verdict of its predicate: what every reader and verifier checks, so that the flag is
+    only ever a cache of this answer. The message continues "entry N ..."."""
+    version = type_version_of(record, entry_at, holder)
+    try:
+        compliant, _ = judge(record["type"], record["name"], record["statement"].get("predicate"),
+                             version)
+    except InputError as exc:
+        raise InputError(f"cannot be judged: {exc.message}") from None
+    if compliant != record["compliant"]:
+        raise InputError(f"records compliant={record['compliant']} but its predicate yields "
+                         f"{compliant}")

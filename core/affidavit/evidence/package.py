@@ -60,9 +60,8 @@ def _collect(view: Proven, keys: list[str]) -> dict[int, Record]:
     # auditor can re-run the type's rules on the recorded data.
     for position, entry in list(chosen.items()):
         record = entry["record"]
-        if entry["kind"] == "attestation" and record["type"].startswith("custom:"):
+        if entry["kind"] == "attestation" and view.type_version(position, record) is not None:
             version = record["statement"]["predicate"]["type_entry"]
-            view.type_version(position, record, record["statement"]["predicate"])
             chosen[version] = view.entry(version)
     return chosen
 
@@ -97,23 +96,16 @@ def build_package(ledger: Ledger, *, flow: str | None = None, trail: str | None 
         trails = _scope(view, flow, trail, fingerprint)
         keys = layout.scope_keys(fingerprint, trails)
         entries = sorted(_collect(view, keys).items())
+        # Each key's map proof was checked against the signed map root, and its entries
+        # counted against it, when ``_collect`` read them; each entry's inclusion proof was
+        # checked against the signed tree root when it was read.
         proofs = [view.proof(key) for key in keys]
         inclusion = view.inclusion([p for p, _ in entries])
-        for item in proofs:  # what the zip will claim, checked against what it holds
-            held = [p for p, e in entries if item.key in index.keys(e)]
-            if len(held) != item.count or (held[-1] if held else None) != item.last:
-                raise IntegrityError(f"evidence package: {item.key!r} holds {len(held)} "
-                                     f"entries, the signed key map {item.count}")
         assert view.checkpoint is not None and view.note is not None
         checkpoint, note = view.checkpoint, view.note
         assert view.verifier is not None
         verifier_key = view.verifier.key  # parsed: the spelling a verifier compares
         verdicts = layout.verdicts(entries, trails)
-        states = {(f, t): query.trail_state(view, f, t)["status"] for f, t in trails}
-    for (f, t, verdict) in verdicts:
-        if verdict["status"] != states[(f, t)]:
-            raise IntegrityError(f"evidence package: trail {f}/{t} judges {verdict['status']} "
-                                 f"from the packaged entries but {states[(f, t)]} in the ledger")
     manifest = layout.manifest(
         origin=checkpoint.origin, verifier_key=verifier_key, size=checkpoint.size,
         root=base64.b64encode(checkpoint.root).decode(),

@@ -65,27 +65,19 @@ def _index_mismatch(where: str, position: int, stored: set[str], derived: set[st
 
 
 def _judged(where: str, position: int, entry: Any, types: dict[int, Any]) -> None:
-    """The entry's recorded verdict, if it is an attestation, is the one judge's."""
-    from affidavit.compliance.judge import judge
+    """The entry's recorded verdict, if it is an attestation, is the one judge's (custom types
+    judged by the version entries replayed so far)."""
+    from affidavit.compliance.judge import check_recorded
     from affidavit.errors import AffidavitError
 
     if entry.get("kind") == "attestation_type":
-        types[position] = entry["record"]
+        types[position] = entry
     if entry.get("kind") != "attestation":
         return
-    record = entry["record"]
-    predicate = record["statement"]["predicate"]
-    version = None
-    if str(record["type"]).startswith("custom:"):
-        version = types.get(predicate.get("type_entry", -1)) if isinstance(
-            predicate, dict) else None
     try:
-        compliant, _ = judge(record["type"], record["name"], predicate, version)
+        check_recorded(entry["record"], types.get, "the log before it")
     except AffidavitError as exc:
-        raise IntegrityError(f"{where}: entry {position}: {exc.message}") from None
-    if compliant != record["compliant"]:
-        raise IntegrityError(f"{where}: entry {position} records compliant={record['compliant']} "
-                             f"but its predicate yields {compliant}")
+        raise IntegrityError(f"{where}: entry {position} {exc.message}") from None
 
 
 def _replay(ledger: Ledger, size: int, stored: dict[int, Checkpoint],

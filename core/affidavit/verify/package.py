@@ -191,29 +191,16 @@ def _entries(package: _Package, checkpoint: Checkpoint) -> dict[int, Record]:
 
 
 def _judge(package: _Package, entries: dict[int, Record]) -> None:
-    """Every attestation's flag is the one judge's verdict of its predicate."""
-    from affidavit.compliance.judge import judge
+    """Every attestation's flag is the one judge's verdict of its predicate, custom types judged
+    by the version the package holds."""
+    from affidavit.compliance.judge import check_recorded
 
     for position, entry in sorted(entries.items()):
-        if entry["kind"] != "attestation":
-            continue
-        record = entry["record"]
-        predicate = record["statement"]["predicate"]
-        version = None
-        if record["type"].startswith("custom:"):
-            found = entries.get(predicate.get("type_entry", -1))
-            if (found is None or found["kind"] != "attestation_type"
-                    or f"custom:{found['record']['name']}" != record["type"]):
-                raise package.fail(f"entry {position} was judged by a version of "
-                                   f"{record['type']} the package does not hold")
-            version = found["record"]
-        try:
-            compliant, _ = judge(record["type"], record["name"], predicate, version)
-        except AffidavitError as exc:
-            raise package.fail(f"entry {position}: {exc.message}") from None
-        if compliant != record["compliant"]:
-            raise package.fail(f"entry {position} says compliant={record['compliant']} but its "
-                               f"predicate yields {compliant}")
+        if entry["kind"] == "attestation":
+            try:
+                check_recorded(entry["record"], entries.get, "the package")
+            except AffidavitError as exc:
+                raise package.fail(f"entry {position} {exc.message}") from None
 
 
 def _scope(package: _Package, manifest: Any,

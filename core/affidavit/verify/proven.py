@@ -81,6 +81,7 @@ class Proven:
         self.verifier: note.Verifier | None = None
         self._snapshot: Any = None
         self._entries: dict[int, Record] = {}
+        self._included: dict[int, list[bytes]] = {}  # the inclusion proof each entry passed
         self._under: dict[str, list[tuple[int, Record]]] = {}
         self._proofs: dict[str, MapProof] = {}
 
@@ -217,6 +218,7 @@ class Proven:
             for p in positions:
                 if p not in kept:
                     del self._entries[p]
+                    self._included.pop(p, None)
 
     def _load(self, positions: Sequence[int]) -> None:
         assert self.checkpoint is not None, "use Proven as a context manager"
@@ -235,6 +237,7 @@ class Proven:
                 raise IntegrityError(f"{self.where}: entry {p} is not included in the signed "
                                      f"tree ({why})",
                                      remedy="run `affidavit verify ledger`") from None
+            self._included[p] = proofs[p]
             try:
                 entry = canonical.loads(data[p])
             except ValueError:
@@ -246,45 +249,37 @@ class Proven:
                 self._judge(p, entry["record"])
 
     def _judge(self, position: int, record: Record) -> None:
-        from affidavit.compliance.judge import judge
+        from affidavit.compliance.judge import check_recorded
 
-        predicate = record["statement"].get("predicate")
-        version = None
-        if str(record["type"]).startswith("custom:") and isinstance(predicate, dict):
-            version = self.type_version(position, record, predicate)
         try:
-            compliant, _ = judge(record["type"], record["name"], predicate, version)
+            check_recorded(record, self._entry_at, "the log")
         except AffidavitError as exc:
-            raise IntegrityError(f"{self.where}: entry {position}: {exc.message}") from None
-        if compliant != record["compliant"]:
             raise IntegrityError(
-                f"{self.where}: entry {position} records compliant={record['compliant']} but "
-                f"its predicate yields {compliant}",
-                remedy="the record was written around affidavit's judge; it is not believed")
+                f"{self.where}: entry {position} {exc.message}",
+                remedy="the record was written around affidavit's judge; it is not believed"
+            ) from None
 
-    def type_version(self, position: int, record: Record, predicate: Record) -> Record:
-        """The custom type version an attestation at ``position`` was judged by."""
-        version = predicate.get("type_entry")
-        name = str(record["type"]).removeprefix("custom:")
-        if isinstance(version, bool) or not isinstance(version, int):
-            raise IntegrityError(f"{self.where}: entry {position} names no type version")
-        found = self.entry(version)
-        if found["kind"] != "attestation_type" or found["record"]["name"] != name:
-            raise IntegrityError(f"{self.where}: entry {position} names entry {version} as a "
-                                 f"version of type {name!r}, which it is not")
-        return dict(found["record"])
+    def _entry_at(self, position: int) -> Record | None:
+        return self.entry(position) if 0 <= position < self.size else None
+
+    def type_version(self, position: int, record: Record) -> Record | None:
+        """The custom type version the attestation at ``position`` was judged by (None for
+        other types), proven like any entry."""
+        from affidavit.compliance.judge import type_version_of
+
+        try:
+            found = type_version_of(record, self._entry_at, "the log")
+        except AffidavitError as exc:
+            raise IntegrityError(f"{self.where}: entry {position} {exc.message}") from None
+        return None if found is None else dict(found)
 
     # -- what packages carry ---------------------------------------------------------------
 
     def inclusion(self, positions: Sequence[int]) -> dict[int, list[bytes]]:
-        """Inclusion proofs of ``positions`` under the checkpoint, each checked."""
-        assert self.checkpoint is not None, "use Proven as a context manager"
-        proofs = self.ledger.inclusion_proofs(positions, self.size)
-        for p in positions:
-            data = next(iter(self.ledger.read(p, p + 1)))[1]
-            proof.verify_inclusion(rfc6962.leaf_hash(data), p, self.size, proofs[p],
-                                   self.checkpoint.root)
-        return proofs
+        """The inclusion proofs under the checkpoint that the entries at ``positions`` passed
+        when they were read (reading them first if they were not)."""
+        self.entries(positions)
+        return {p: self._included[p] for p in positions}
 
     def after_append(self, appended: Appended) -> Checkpoint:
         """Check the checkpoint an append returned (outside this view's snapshot): signed by
@@ -292,8 +287,9 @@ class Proven:
         remember it."""
         from affidavit.verify.seen import Seen
 
-        assert self.checkpoint is not None, "use Proven as a context manager"
-        verifier = verifier_for(self.ledger, self.public_key)
+        assert self.checkpoint is not None and self.verifier is not None, (
+            "use Proven as a context manager")
+        verifier = self.verifier
         new = Checkpoint.parse(note.open_note(appended.checkpoint, [verifier]))
         if new.origin != self.checkpoint.origin or new.size != appended.size or (
                 new.size <= self.checkpoint.size):
