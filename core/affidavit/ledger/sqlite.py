@@ -322,7 +322,7 @@ class SQLiteLedger:
         db.execute("BEGIN IMMEDIATE")
         try:
             size = self._size()
-            head = self._signed_head(size, signer)
+            head = self._signed_head(size, signer.verifier)
             rng = CompactRange.from_hashes(size, self._fetch(proof.root_nodes(size)))
             if rng.root() != head.root:
                 raise IntegrityError(
@@ -389,7 +389,7 @@ class SQLiteLedger:
                 f"ledger {self.path} no longer extends the size {size} this write proved: "
                 "history was rewritten; nothing was signed", remedy="run `affidavit verify ledger`")
 
-    def _signed_head(self, size: int, signer: Any) -> ckpt.Checkpoint:
+    def _signed_head(self, size: int, verifier: Any) -> ckpt.Checkpoint:
         """The latest checkpoint, which must be signed by this ledger's key, of its origin, and
         cover exactly its ``size`` entries: appending onto anything else would sign over a
         truncated, padded or altered history."""
@@ -402,7 +402,7 @@ class SQLiteLedger:
                                  remedy="run `affidavit verify ledger`")
         try:
             head = ckpt.Checkpoint.parse(note.open_note(
-                _typed(row[1], str, "the latest checkpoint", self.path), [signer.verifier]))
+                _typed(row[1], str, "the latest checkpoint", self.path), [verifier]))
         except IntegrityError as exc:
             raise IntegrityError(f"ledger {self.path}: its latest checkpoint: {exc.message}",
                                  remedy="run `affidavit verify ledger`") from None
@@ -651,14 +651,7 @@ class SQLiteLedger:
         db.execute("BEGIN IMMEDIATE")
         try:
             size = self._size()
-            signed = self.checkpoint()
-            if signed is None:
-                raise IntegrityError(f"ledger {self.path} has no signed checkpoint")
-            verifier = note.Verifier.from_key(self.verifier_key())
-            head = ckpt.Checkpoint.parse(note.open_note(signed, [verifier]))
-            if head.size != size:
-                raise IntegrityError(f"ledger {self.path} holds {size} entries but its latest "
-                                     f"checkpoint is for {head.size}")
+            head = self._signed_head(size, note.Verifier.from_key(self.verifier_key()))
             db.execute("DELETE FROM idx")
             memory = keymap.MemoryMap()
             rng = CompactRange()

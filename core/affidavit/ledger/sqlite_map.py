@@ -126,12 +126,8 @@ class SQLiteMap:
                 found[chunk[row[0]]].append(_leaf_row(row, self.where))
         return found
 
-    def _small(self, depth: int, prefix: int) -> bytes:
-        """The hash of a subtree that has no node row: it must hold at most one key."""
-        return self._smalls([(depth, prefix)])[(depth, prefix)]
-
     def _smalls(self, wanted: list[tuple[int, int]]) -> dict[tuple[int, int], bytes]:
-        """:meth:`_small` of several subtrees at once."""
+        """The hashes of subtrees that have no node row: each must hold at most one key."""
         out = {}
         for name, leaves in self._ranges(wanted).items():
             if len(leaves) > 1:
@@ -314,11 +310,9 @@ class SQLiteMap:
 
     def replace(self, memory: MemoryMap) -> bytes:
         """Drop the stored map and store ``memory`` (rebuilt from the log) instead."""
-        from affidavit.ledger.keymap import key_hash as hash_of
-
         self.db.execute("DELETE FROM map_leaves")
         self.db.execute("DELETE FROM map_nodes")
-        rows = sorted((hash_of(key), key, count, last)
+        rows = sorted((key_hash(key), key, count, last)
                       for key, (count, last) in memory.items().items())
         self.db.executemany("INSERT INTO map_leaves (khash, key, count, last) VALUES "
                             "(?, ?, ?, ?)", rows)
