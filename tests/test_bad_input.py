@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from affidavit.evidence.package import build_package
+from affidavit.api.evidence import package as build_package
 from tests.conftest import FLOW, TRAIL
 from tests.helpers import Home, Result, assert_error, attest_generic, run_subprocess, state
 

@@ -123,7 +123,7 @@ _REPORT = st.one_of(
 def test_package_verdict_equals_the_ledger_verdict(tmp_path_factory: Any,
                                                    reports: list[tuple[Any, ...]]) -> None:
     from affidavit.api import query, record
-    from affidavit.evidence.package import build_package
+    from affidavit.api.evidence import package as build_package
     from affidavit.ledger.sqlite import SQLiteLedger
     from affidavit.verify.package import verify_package
 

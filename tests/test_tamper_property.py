@@ -13,8 +13,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from affidavit.api import record
+from affidavit.api.evidence import package as build_package
 from affidavit.errors import IntegrityError
-from affidavit.evidence.package import build_package
 from affidavit.ledger.sqlite import SQLiteLedger
 from affidavit.verify.package import verify_package
 from tests.helpers import attest_generic, rewrite_zip

@@ -159,6 +159,9 @@ def _attestation_summary(record: Record) -> Record:
 def artifact_state(source: Ledger | Proven, fingerprint: str,
                    flow: str | None = None) -> Record:
     """Where an artifact was reported, what was attested about it, and its trails' verdicts."""
+    from affidavit.models.fields import check_sha256
+
+    fingerprint = check_sha256(fingerprint, "fingerprint")
     with proven(source) as view:
         entries = view.under(index.artifact_key(fingerprint))
         if flow:

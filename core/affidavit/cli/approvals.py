@@ -93,11 +93,11 @@ def _request_approval(args: argparse.Namespace) -> int:
 
 def _assert_approval(args: argparse.Namespace) -> int:
     from affidavit.api import approvals
+    from affidavit.api.ledgers import open_ledger
     from affidavit.cli.gate import report
-    from affidavit.ledger.registry import open_ledger
 
     def fresh() -> object:
-        return open_ledger(args.ledger, create=False)
+        return open_ledger(args.ledger)
 
     if args.wait:
         result = approvals.wait_for_approval(
@@ -105,7 +105,7 @@ def _assert_approval(args: argparse.Namespace) -> int:
             timeout_s=_seconds(args.timeout or "30m", "--timeout"),
             poll_s=_seconds(args.poll or "5s", "--poll"))
     else:
-        ledger = open_ledger(args.ledger, create=False)
+        ledger = open_ledger(args.ledger)
         result = approvals.approval_status(ledger, args.flow, args.trail, args.name)
     result["status"] = result["status"].upper().replace(" ", "_")
     return report(args.output, result, args.summary_file)

@@ -96,13 +96,13 @@ def schema(p: argparse.ArgumentParser) -> None:
 
 
 def _ledger(args: argparse.Namespace) -> Any:
-    from affidavit.ledger.registry import open_ledger
+    from affidavit.api.ledgers import open_ledger
 
-    return open_ledger(args.ledger, create=False)
+    return open_ledger(args.ledger)
 
 
 def _fingerprint(args: argparse.Namespace) -> int:
-    from affidavit.collect.fingerprint import fingerprint
+    from affidavit.api.fingerprints import fingerprint
 
     digest = fingerprint(args.path, args.artifact_type, opt.comma_list(args.exclude))
     sys.stdout.write(digest + "\n")
@@ -110,20 +110,18 @@ def _fingerprint(args: argparse.Namespace) -> int:
 
 
 def _evidence_get(args: argparse.Namespace) -> int:
-    from affidavit.evidence.vault import copy_out
-    from affidavit.models.fields import check_sha256
+    from affidavit.api.evidence import get_evidence
 
-    digest = check_sha256(opt.required(args.digest, "digest"), "digest")
-    size = copy_out(_ledger(args), digest, args.out)
+    size = get_evidence(_ledger(args), opt.required(args.digest, "digest"), args.out)
     sys.stderr.write(f"wrote {args.out} ({size} bytes)\n")
     return 0
 
 
 def _evidence_package(args: argparse.Namespace) -> int:
-    from affidavit.evidence.package import build_package
+    from affidavit.api.evidence import package
 
-    summary = build_package(_ledger(args), flow=args.flow, trail=args.trail,
-                            fingerprint=args.fingerprint, out=args.out)
+    summary = package(_ledger(args), flow=args.flow, trail=args.trail,
+                      fingerprint=args.fingerprint, out=args.out)
     if args.output == "json":
         emit_json(summary)
     else:
@@ -134,7 +132,7 @@ def _evidence_package(args: argparse.Namespace) -> int:
 
 
 def _verify_package(args: argparse.Namespace) -> int:
-    from affidavit.verify.package import verify_package
+    from affidavit.api.verification import verify_package
 
     result = verify_package(args.package, args.public_key)
     if args.output == "json":
@@ -150,7 +148,7 @@ def _verify_package(args: argparse.Namespace) -> int:
 
 
 def _verify_ledger(args: argparse.Namespace) -> int:
-    from affidavit.verify.ledger import verify_ledger
+    from affidavit.api.verification import verify_ledger
 
     result = verify_ledger(_ledger(args), public_key=args.public_key, deep=bool(args.deep))
     if args.output == "json":
@@ -161,34 +159,31 @@ def _verify_ledger(args: argparse.Namespace) -> int:
 
 
 def _init(args: argparse.Namespace) -> int:
-    from affidavit.ledger.registry import open_ledger
+    from affidavit.api.ledgers import init_ledger, public_key
 
-    ledger = open_ledger(args.ledger, create=True)
-    origin = ledger.init(reuse_key=bool(args.reuse_key))
+    ledger, origin = init_ledger(args.ledger, reuse_key=bool(args.reuse_key))
     sys.stdout.write(f"ledger {ledger.url}: origin {origin}\n"
-                     f"verifier key {ledger.verifier_key()}\n")
+                     f"verifier key {public_key(ledger)}\n")
     return 0
 
 
 def _public_key(args: argparse.Namespace) -> int:
-    sys.stdout.write(_ledger(args).verifier_key() + "\n")
+    from affidavit.api.ledgers import public_key
+
+    sys.stdout.write(public_key(_ledger(args)) + "\n")
     return 0
 
 
 def _reindex(args: argparse.Namespace) -> int:
-    count = _ledger(args).reindex()
+    from affidavit.api.ledgers import reindex
+
+    count = reindex(_ledger(args))
     sys.stdout.write(f"reindexed {count} entries\n")
     return 0
 
 
 def _schema(args: argparse.Namespace) -> int:
-    from affidavit.errors import UsageError
-    from affidavit.models.records import SCHEMA_NAMES, schema_model
+    from affidavit.api.schemas import schema
 
-    model = schema_model(args.type)
-    if model is None:
-        raise UsageError(f"schema {args.type!r}: choose one of {', '.join(SCHEMA_NAMES)}")
-    schema = model.json_schema(by_alias=True) if hasattr(model, "json_schema") else (
-        model.model_json_schema(by_alias=True))
-    emit_json(schema)
+    emit_json(schema(args.type))
     return 0

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 
 from affidavit.cli import options as opt
@@ -19,9 +18,9 @@ def ci_env(p: argparse.ArgumentParser) -> None:
 
 
 def _ci_env(args: argparse.Namespace) -> int:
-    from affidavit.collect.ci import detect
+    from affidavit.api.context import detect_ci
 
-    found = detect(os.environ)
+    found = detect_ci()
     if args.output == "json":
         emit_json(found)
         return 0

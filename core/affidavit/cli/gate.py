@@ -71,25 +71,16 @@ def report(output: str | None, result: dict[str, Any], summary_file: str | None 
 
 
 def _ledger(args: argparse.Namespace) -> Any:
-    from affidavit.ledger.registry import open_ledger
+    from affidavit.api.ledgers import open_ledger
 
-    return open_ledger(args.ledger, create=False)
+    return open_ledger(args.ledger)
 
 
 def _assert_trail(args: argparse.Namespace) -> int:
-    import os
-
     from affidavit.api import gate
-    from affidavit.errors import UsageError
+    from affidavit.api.context import trail_name
 
-    name = args.name
-    if name is None:
-        from affidavit.collect.ci import detect
-
-        name = (detect(os.environ) or {}).get("commit")
-        if name is None:
-            raise UsageError("assert trail needs a trail NAME (outside CI there is no default)")
-    result = gate.assert_trail(_ledger(args), args.flow, opt.required(name, "trail name"))
+    result = gate.assert_trail(_ledger(args), args.flow, trail_name(args.name, "assert trail"))
     return report(args.output, result, args.summary_file)
 
 

@@ -154,20 +154,20 @@ def comma_list(values: list[str] | None) -> tuple[str, ...]:
 
 
 def _ci_defaults(args: argparse.Namespace) -> None:
-    """In a CI build, the commit, build URL and (as trail name) the commit default from the CI's
-    own variables; anything given on the command line or in AFFIDAVIT_* wins."""
-    from affidavit.collect.ci import detect
+    """The CI defaults ``api.context`` decides, for the flags not given on the command line
+    or in AFFIDAVIT_*."""
+    from affidavit.api.context import ci_defaults
 
-    found = detect(os.environ)
-    if not found or not found.get("commit"):
+    found = ci_defaults()
+    if found.commit is None:
         return
     if getattr(args, "commit", None) is None:
-        args.commit = found["commit"]
-        args.commit_url = found.get("commit_url")
+        args.commit = found.commit
+        args.commit_url = found.commit_url
     if getattr(args, "origin_url", None) is None:
-        args.origin_url = found.get("build_url")
+        args.origin_url = found.origin_url
     if hasattr(args, "trail") and args.trail is None:
-        args.trail = found["commit"]
+        args.trail = found.commit
 
 
 def required(value: str | None, what: str) -> str:

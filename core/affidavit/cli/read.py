@@ -124,9 +124,9 @@ def log_ledger(p: argparse.ArgumentParser) -> None:
 
 
 def _ledger(args: argparse.Namespace) -> Any:
-    from affidavit.ledger.registry import open_ledger
+    from affidavit.api.ledgers import open_ledger
 
-    return open_ledger(args.ledger, create=False)
+    return open_ledger(args.ledger)
 
 
 def _print(text: str) -> int:
@@ -208,10 +208,8 @@ def _target_label(target: dict[str, Any]) -> str:
 
 def _get_artifact(args: argparse.Namespace) -> int:
     from affidavit.api import query
-    from affidavit.models.fields import check_sha256
 
-    fingerprint = check_sha256(args.fingerprint, "fingerprint")
-    state = query.artifact_state(_ledger(args), fingerprint, args.flow)
+    state = query.artifact_state(_ledger(args), args.fingerprint, args.flow)
     if args.output == "json":
         emit_json(state)
         return 0

@@ -162,7 +162,7 @@ def show(args: argparse.Namespace, recorded: Any) -> int:
 
 
 def open_for_write(args: argparse.Namespace) -> Any:
-    from affidavit.ledger.registry import open_ledger
+    from affidavit.api.ledgers import open_ledger
 
     summary = getattr(args, "summary_file", None)
     if summary and not os.path.isdir(os.path.dirname(os.path.abspath(summary))):
@@ -182,16 +182,10 @@ def _create_flow(args: argparse.Namespace) -> int:
 
 def _begin_trail(args: argparse.Namespace) -> int:
     from affidavit.api import record
+    from affidavit.api.context import trail_name
 
-    name = args.name
-    if name is None:
-        from affidavit.collect.ci import detect
-
-        name = (detect(os.environ) or {}).get("commit")
-        if name is None:
-            raise UsageError("begin trail needs a trail NAME (outside CI there is no default)")
     return show(args, record.begin_trail(
-        open_for_write(args), flow=args.flow, name=opt.required(name, "trail name"),
+        open_for_write(args), flow=args.flow, name=trail_name(args.name, "begin trail"),
         description=args.description, template_file=args.template_file,
         dry_run=bool(args.dry_run)))
 

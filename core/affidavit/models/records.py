@@ -264,21 +264,3 @@ SCHEMAS: dict[str, Any] = {
     "checkpoint": Checkpoint,
 }
 
-
-def schema_model(name: str) -> Any:
-    """The model behind ``affidavit schema NAME``, predicates included (imported on demand)."""
-    if name in SCHEMAS:
-        return SCHEMAS[name]
-    if name == "junit":
-        from affidavit.models.junit import JUnitPredicate
-
-        return JUnitPredicate
-    if name in ("sarif", "snyk"):
-        from affidavit.models.scans import SarifPredicate, SnykPredicate
-
-        return SarifPredicate if name == "sarif" else SnykPredicate
-    return None
-
-
-#: Every name ``affidavit schema`` accepts.
-SCHEMA_NAMES = (*SCHEMAS, "junit", "sarif", "snyk")

@@ -1,0 +1,104 @@
+"""Evidence out of the ledger: one vault file, or a trail's (or an artifact's) whole package.
+
+Both read only what a proven view established: a package's scope, entries, inclusion proofs
+and map proofs come from the same checked checkpoint, so the zip cannot say more or less than
+the signed log does.
+"""
+
+from __future__ import annotations
+
+from affidavit.errors import NotFoundError, UsageError
+
+TYPE_CHECKING = False  # typing costs 3 ms to import; the CLI's write path avoids it
+if TYPE_CHECKING:
+    from typing import Any
+
+    from affidavit.api.inputs import PathArg
+    from affidavit.ledger.base import Ledger
+    from affidavit.verify.proven import Proven
+
+__all__ = ["get_evidence", "package"]
+
+Record = dict[str, "Any"]
+
+
+def get_evidence(ledger: Ledger, digest: str, out: PathArg) -> int:
+    """Copy vault file ``digest`` to ``out``, checked against its digest; return its size."""
+    from pathlib import Path
+
+    from affidavit.evidence.vault import copy_out
+    from affidavit.models.fields import check_sha256
+
+    return copy_out(ledger, check_sha256(digest, "digest"), Path(out))
+
+
+def _scope(view: Proven, flow: str | None, trail: str | None,
+           fingerprint: str | None) -> list[tuple[str, str]]:
+    """The trails a package covers."""
+    from affidavit.api import query
+    from affidavit.ledger import index
+
+    if bool(trail) == bool(fingerprint):
+        raise UsageError("evidence package needs exactly one of --trail or --fingerprint")
+    if trail:
+        if not flow:
+            raise UsageError("evidence package --trail needs --flow")
+        query.trail_entries(view, flow, trail)
+        return [(flow, trail)]
+    assert fingerprint is not None
+    reports = [e for _, e in view.under(index.artifact_key(fingerprint))
+               if e["kind"] == "artifact" and (flow is None or e["record"]["flow"] == flow)]
+    if not reports:
+        raise NotFoundError(f"artifact {fingerprint} has not been reported"
+                            + (f" in flow {flow!r}" if flow else ""))
+    return sorted({(e["record"]["flow"], e["record"]["trail"]) for e in reports})
+
+
+def _collect(view: Proven, keys: list[str]) -> dict[int, Record]:
+    chosen: dict[int, Record] = {}
+    for key in keys:
+        chosen.update(view.under(key))
+    # The version of each custom type that judged a packaged attestation travels with it, so an
+    # auditor can re-run the type's rules on the recorded data.
+    for position, entry in list(chosen.items()):
+        record = entry["record"]
+        if entry["kind"] == "attestation" and view.type_version(position, record) is not None:
+            version = record["statement"]["predicate"]["type_entry"]
+            chosen[version] = view.entry(version)
+    return chosen
+
+
+def package(ledger: Ledger, *, out: PathArg, flow: str | None = None, trail: str | None = None,
+            fingerprint: str | None = None) -> dict[str, Any]:
+    """Write the package of a trail (``flow`` + ``trail``) or of an artifact's trails
+    (``fingerprint``, optionally only those in ``flow``) to ``out``; return a summary."""
+    from pathlib import Path
+
+    from affidavit.evidence import layout
+    from affidavit.evidence.output import check_output_path
+    from affidavit.evidence.package import Contents, write_package
+    from affidavit.models.fields import check_sha256
+    from affidavit.verify.proven import Proven
+
+    if fingerprint:
+        fingerprint = check_sha256(fingerprint, "--fingerprint")
+    target = Path(out)
+    check_output_path(ledger, target)  # refused before the (possibly long) proven reads
+    with Proven(ledger) as view:
+        trails = _scope(view, flow, trail, fingerprint)
+        keys = layout.scope_keys(fingerprint, trails)
+        entries = sorted(_collect(view, keys).items())
+        # Each key's map proof was checked against the signed map root, and its entries
+        # counted against it, when ``_collect`` read them; each entry's inclusion proof was
+        # checked against the signed tree root when it was read.
+        proofs = [view.proof(key) for key in keys]
+        inclusion = view.inclusion([p for p, _ in entries])
+        assert view.checkpoint is not None and view.note is not None
+        assert view.verifier is not None
+        contents = Contents(
+            note=view.note, checkpoint=view.checkpoint,
+            verifier_key=view.verifier.key,  # parsed: the spelling a verifier compares
+            map_root=view.map_root,
+            scope={"flow": flow, "trail": trail, "fingerprint": fingerprint},
+            trails=trails, keys=keys, proofs=proofs, entries=entries, inclusion=inclusion)
+    return write_package(ledger, contents, target)

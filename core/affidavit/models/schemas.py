@@ -1,0 +1,26 @@
+"""Every record shape ``affidavit schema NAME`` publishes, predicates included.
+
+Kept apart from ``records`` so that the predicate models (which build on ``records``) are not
+imported back by it: the models form a tree, not a cycle.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from affidavit.models.junit import JUnitPredicate
+from affidavit.models.records import SCHEMAS
+from affidavit.models.scans import SarifPredicate, SnykPredicate
+
+__all__ = ["SCHEMA_NAMES", "schema_model"]
+
+_PREDICATES: dict[str, Any] = {
+    "junit": JUnitPredicate, "sarif": SarifPredicate, "snyk": SnykPredicate}
+
+#: Every name ``affidavit schema`` accepts.
+SCHEMA_NAMES = (*SCHEMAS, *_PREDICATES)
+
+
+def schema_model(name: str) -> Any:
+    """The model (or type adapter) behind ``name``; None for a name not in SCHEMA_NAMES."""
+    return SCHEMAS.get(name) or _PREDICATES.get(name)
