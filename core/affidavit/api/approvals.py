@@ -3,7 +3,7 @@ asking for approval and waiting for it."""
 
 from __future__ import annotations
 
-from affidavit.api.record import Claim, Recorded, attest
+from affidavit.api.record import CheckedClaim, Claim, Recorded, attest
 from affidavit.errors import UsageError
 
 TYPE_CHECKING = False  # typing costs 3 ms to import; the CLI's write path avoids it
@@ -24,8 +24,8 @@ def _text(value: str | None, what: str) -> str | None:
     return value
 
 
-def attest_approval(ledger: Ledger, claim: Claim, *, approver: str, approved: bool = True,
-                    reason: str | None = None) -> Recorded:
+def attest_approval(ledger: Ledger, claim: Claim | CheckedClaim, *, approver: str,
+                    approved: bool = True, reason: str | None = None) -> Recorded:
     """``approver`` approves (or, with ``approved=False``, denies) the trail's ``claim.name``."""
     from affidavit.models.predicates import APPROVAL
 
@@ -36,7 +36,7 @@ def attest_approval(ledger: Ledger, claim: Claim, *, approver: str, approved: bo
                   predicate_type=APPROVAL)
 
 
-def attest_decision(ledger: Ledger, claim: Claim, *, control: str, compliant: bool,
+def attest_decision(ledger: Ledger, claim: Claim | CheckedClaim, *, control: str, compliant: bool,
                     reason: str) -> Recorded:
     """A person's decision on control ``control``, with the reason an auditor will ask for."""
     from affidavit.models.predicates import DECISION
@@ -47,7 +47,7 @@ def attest_decision(ledger: Ledger, claim: Claim, *, control: str, compliant: bo
                   predicate_type=DECISION)
 
 
-def request_approval(ledger: Ledger, claim: Claim, *, approvers: Sequence[str],
+def request_approval(ledger: Ledger, claim: Claim | CheckedClaim, *, approvers: Sequence[str],
                      reason: str | None = None) -> Recorded:
     """Record that the pipeline asks these people to approve ``claim.name``."""
     from affidavit.models.predicates import APPROVAL_REQUEST

@@ -8,7 +8,7 @@ data judged later by a changed type is still explained by the version in force a
 from __future__ import annotations
 
 from affidavit.api import inputs
-from affidavit.api.record import Claim, Recorded, _append, attest
+from affidavit.api.record import CheckedClaim, Claim, Recorded, _append, attest, check_claim
 from affidavit.errors import InputError, NotFoundError
 from affidavit.ledger import index
 from affidavit.models import build
@@ -71,7 +71,7 @@ def latest_type(source: Ledger | Proven, name: str) -> tuple[int, dict[str, Any]
 
 
 def attest_custom(
-    ledger: Ledger, claim: Claim, *, type_name: str, data_file: PathArg
+    ledger: Ledger, claim: Claim | CheckedClaim, *, type_name: str, data_file: PathArg
 ) -> Recorded:
     """Check data against the type's schema (a mismatch is bad input, exit 2), then judge it
     by the type's rules: compliant iff every rule holds."""
@@ -81,6 +81,7 @@ def attest_custom(
     from affidavit.models.predicates import CUSTOM
 
     check_name(type_name, "--type")
+    claim = check_claim(claim)
     version, kind = latest_type(ledger, type_name)
     data = inputs.read_json_file(data_file, "attestation data")
     validator = validator_for(kind["schema"])(kind["schema"])

@@ -229,8 +229,12 @@ def list_flows(source: Ledger | Proven, *, without_type: str | None = None) -> l
 
 def list_trails(source: Ledger | Proven, flow: str, *, status: str | None = None,
                 since: str | None = None) -> list[Record]:
-    """Every trail of a flow with its verdict and last change; ``status`` and ``since`` (an
-    RFC 3339 time: trails changed at or after it) filter them."""
+    """Every trail of a flow with its verdict and last change; ``status`` and ``since`` (a
+    time expression of ``api.durations``: ``7d`` ago, or a UTC time) filter them."""
+    if since:
+        from affidavit.api.durations import point_in_time
+
+        since = point_in_time(since, "--since")
     out = []
     with proven(source) as view:
         for name in flow_state(view, flow)["trails"]:

@@ -39,6 +39,8 @@ __all__ = [
     "attest_generic",
     "attest",
     "Claim",
+    "CheckedClaim",
+    "check_claim",
     "require_trail",
     "store_evidence",
 ]
@@ -227,10 +229,16 @@ def store_evidence(
 
 
 class Claim:
-    """What every attest command shares, checked before anything is collected or stored."""
+    """What every attest command shares, as the caller gave it: plain values, no I/O.
 
-    __slots__ = ("flow", "trail", "name", "artifact", "fingerprint", "attachments",
-                 "user_data", "annotations", "origin_url", "commit", "dry_run")
+    :func:`check_claim` validates it, reads the user data file and the commit, and refuses
+    missing attachments, before anything is collected or stored. A plain class rather than a
+    dataclass: ``dataclasses`` costs the CLI's write path more to import than it runs.
+    """
+
+    __slots__ = ("flow", "trail", "name", "fingerprint", "attachments", "user_data_file",
+                 "annotations", "origin_url", "commit", "commit_url", "redact", "dry_run",
+                 "split_artifact")
 
     def __init__(
         self,
@@ -239,9 +247,9 @@ class Claim:
         trail: str,
         name: str,
         fingerprint: str | None = None,
-        attachments: list[PathArg] | None = None,
+        attachments: Sequence[PathArg] | None = None,
         user_data_file: PathArg | None = None,
-        annotations: list[str] | None = None,
+        annotations: Sequence[str] | None = None,
         origin_url: str | None = None,
         commit: str | None = None,
         commit_url: str | None = None,
@@ -249,37 +257,60 @@ class Claim:
         dry_run: bool = False,
         split_artifact: bool = True,
     ) -> None:
+        self.flow, self.trail, self.name = flow, trail, name
+        self.fingerprint = fingerprint
+        self.attachments = list(attachments or ())
+        self.user_data_file = user_data_file
+        self.annotations = list(annotations or ())
+        self.origin_url = origin_url
+        self.commit, self.commit_url, self.redact = commit, commit_url, tuple(redact)
+        self.dry_run, self.split_artifact = dry_run, split_artifact
+
+
+class CheckedClaim:
+    """A :class:`Claim` checked and read: names valid, user data parsed, commit details read."""
+
+    __slots__ = ("flow", "trail", "name", "artifact", "fingerprint", "attachments",
+                 "user_data", "annotations", "origin_url", "commit", "dry_run")
+
+    def __init__(self, claim: Claim) -> None:
         from affidavit.api.commits import commit_record
 
-        self.flow = check_name(flow, "flow")
-        self.trail = check_name(trail, "trail")
-        self.fingerprint = check_sha256(fingerprint, "--fingerprint") if fingerprint else None
+        self.flow = check_name(claim.flow, "flow")
+        self.trail = check_name(claim.trail, "trail")
+        self.fingerprint = (check_sha256(claim.fingerprint, "--fingerprint")
+                            if claim.fingerprint else None)
         # ``--name app.unit`` without a fingerprint: attestation ``unit`` of every artifact the
         # trail reports as ``app`` for the commit, before or after this report (Kosli's form).
+        name = claim.name
         self.artifact: str | None = None
-        if split_artifact and "." in name and self.fingerprint is None:
+        if claim.split_artifact and "." in name and self.fingerprint is None:
             artifact, _, name = name.partition(".")
             self.artifact = check_name(artifact, "artifact name")
         self.name = check_name(name, "attestation name")
-        self.user_data = (
-            inputs.read_json_file(user_data_file, "user data") if user_data_file else None
-        )
-        self.annotations = inputs.parse_annotations(annotations)
-        inputs.expand_attachments(attachments)  # refuse missing files before anything is stored
-        self.attachments = list(attachments or [])
-        self.origin_url = origin_url
-        self.commit = commit_record(commit, url=commit_url, redact=redact)
+        self.user_data = (inputs.read_json_file(claim.user_data_file, "user data")
+                          if claim.user_data_file else None)
+        self.annotations = inputs.parse_annotations(claim.annotations)
+        inputs.expand_attachments(claim.attachments)  # refuse missing files before storing any
+        self.attachments = claim.attachments
+        self.origin_url = claim.origin_url
+        self.commit = commit_record(claim.commit, url=claim.commit_url, redact=claim.redact)
         if self.artifact is not None and self.commit is None:
             raise UsageError(
                 f"--name {self.artifact}.{self.name} binds to artifact {self.artifact!r} by "
                 "commit: give --commit (or run in CI)",
                 remedy="or bind to one artifact with --fingerprint")
-        self.dry_run = dry_run
+        self.dry_run = claim.dry_run
+
+
+def check_claim(claim: Claim | CheckedClaim) -> CheckedClaim:
+    """``claim`` checked and read (once: a checked claim is returned as it is)."""
+    return claim if isinstance(claim, CheckedClaim) else CheckedClaim(claim)
 
 
 def attest(
     ledger: Ledger,
-    claim: Claim,
+    claim: Claim | CheckedClaim,
     *,
     type: str,
     predicate: dict[str, Any],
@@ -296,6 +327,7 @@ def attest(
     from affidavit.compliance.judge import judge
     from affidavit.errors import InputError
 
+    claim = check_claim(claim)
     judged, reasons = judge(type, claim.name, predicate, type_version)
     if compliant is not None and compliant != judged:
         raise InputError(
@@ -334,6 +366,7 @@ def attest(
     return recorded
 
 
-def attest_generic(ledger: Ledger, claim: Claim, *, compliant: bool = True) -> Recorded:
+def attest_generic(ledger: Ledger, claim: Claim | CheckedClaim, *,
+                   compliant: bool = True) -> Recorded:
     """Record a yes/no claim about a trail or one of its artifacts, with evidence files."""
     return attest(ledger, claim, type="generic", predicate={"compliant": compliant})

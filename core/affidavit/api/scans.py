@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 
-from affidavit.api.record import Claim, Recorded, attest
+from affidavit.api.record import CheckedClaim, Claim, Recorded, attest, check_claim
 
 TYPE_CHECKING = False  # typing costs 3 ms to import; the CLI's write path avoids it
 if TYPE_CHECKING:
@@ -32,7 +32,7 @@ def _named(paths: Sequence[Path], base: str | None) -> list[tuple[str, PathArg]]
 
 def attest_junit(
     ledger: Ledger,
-    claim: Claim,
+    claim: Claim | CheckedClaim,
     *,
     results_dir: str | None = None,
     results: Sequence[str] = (),
@@ -47,6 +47,7 @@ def attest_junit(
 
     if max_failures < 0 or max_errors < 0:
         raise UsageError("--max-failures and --max-errors must be 0 or more")
+    claim = check_claim(claim)
     paths = junit.find_results(results_dir, results)
     predicate = junit.summarize(junit.parse_files(paths))
     predicate["policy"] = {"max_failures": max_failures, "max_errors": max_errors}
@@ -54,8 +55,9 @@ def attest_junit(
                   raw_files=_named(paths, results_dir) if attach else None)
 
 
-def _attest_scan(ledger: Ledger, claim: Claim, *, type: str, scan_results: Sequence[str],
-                 fail_on: str, max_findings: int | None, new_only: bool,
+def _attest_scan(ledger: Ledger, claim: Claim | CheckedClaim, *, type: str,
+                 scan_results: Sequence[str], fail_on: str, max_findings: int | None,
+                 new_only: bool,
                  attach: bool) -> Recorded:
     """Scans share a shape: collector -> predicate with its policy -> the judge's verdict."""
     from pathlib import Path
@@ -63,6 +65,7 @@ def _attest_scan(ledger: Ledger, claim: Claim, *, type: str, scan_results: Seque
     from affidavit.collect import sarif, snyk
     from affidavit.models.predicates import PREDICATE_TYPES
 
+    claim = check_claim(claim)
     collector = sarif if type == "sarif" else snyk
     paths = [Path(p) for p in scan_results]
     predicate = collector.summarize([collector.parse_file(path) for path in paths],
@@ -75,7 +78,7 @@ def _attest_scan(ledger: Ledger, claim: Claim, *, type: str, scan_results: Seque
 
 def attest_sarif(
     ledger: Ledger,
-    claim: Claim,
+    claim: Claim | CheckedClaim,
     *,
     scan_results: Sequence[str],
     fail_on: str = "high",
@@ -91,7 +94,7 @@ def attest_sarif(
 
 def attest_snyk(
     ledger: Ledger,
-    claim: Claim,
+    claim: Claim | CheckedClaim,
     *,
     scan_results: Sequence[str],
     fail_on: str = "high",

@@ -55,17 +55,6 @@ def assert_approval(p: argparse.ArgumentParser) -> None:
     p.set_defaults(handler=_assert_approval)
 
 
-def _seconds(value: str, flag: str) -> float:
-    import re
-
-    from affidavit.errors import UsageError
-
-    match = re.fullmatch(r"(\d+(?:\.\d+)?)(s|m|h)?", value.strip())
-    if not match:
-        raise UsageError(f"{flag} {value!r}: give a duration like 30s, 10m or 2h")
-    return float(match.group(1)) * {"s": 1, "m": 60, "h": 3600, None: 1}[match.group(2)]
-
-
 def _attest_approval(args: argparse.Namespace) -> int:
     from affidavit.api import approvals
 
@@ -93,6 +82,7 @@ def _request_approval(args: argparse.Namespace) -> int:
 
 def _assert_approval(args: argparse.Namespace) -> int:
     from affidavit.api import approvals
+    from affidavit.api.durations import duration
     from affidavit.api.ledgers import open_ledger
     from affidavit.cli.gate import report
 
@@ -102,8 +92,8 @@ def _assert_approval(args: argparse.Namespace) -> int:
     if args.wait:
         result = approvals.wait_for_approval(
             fresh, args.flow, args.trail, args.name,  # type: ignore[arg-type]
-            timeout_s=_seconds(args.timeout or "30m", "--timeout"),
-            poll_s=_seconds(args.poll or "5s", "--poll"))
+            timeout_s=duration(args.timeout or "30m", "--timeout"),
+            poll_s=duration(args.poll or "5s", "--poll"))
     else:
         ledger = open_ledger(args.ledger)
         result = approvals.approval_status(ledger, args.flow, args.trail, args.name)

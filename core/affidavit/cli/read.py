@@ -90,24 +90,6 @@ def log_trail(p: argparse.ArgumentParser) -> None:
     p.set_defaults(handler=_log_trail)
 
 
-def _since(value: str) -> str:
-    """``7d`` / ``12h`` / ``30m`` ago, or an RFC 3339 UTC time, as the records spell times."""
-    import re
-    import time
-
-    match = re.fullmatch(r"(\d+)([mhdw])", value)
-    if match:
-        seconds = int(match.group(1)) * {"m": 60, "h": 3600, "d": 86400, "w": 604800}[
-            match.group(2)]
-        return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(time.time() - seconds)) + ".000000Z"
-    if re.fullmatch(r"\d{4}-\d\d-\d\d(T\d\d:\d\d(:\d\d(\.\d+)?)?Z?)?", value):
-        return value.rstrip("Z")
-    from affidavit.errors import UsageError
-
-    raise UsageError(f"--since {value!r}: give an age like 7d, 12h, 30m or a UTC time like "
-                     "2026-01-31T10:00Z")
-
-
 def search(p: argparse.ArgumentParser) -> None:
     """``search PREFIX``."""
     p.add_argument("prefix", help="at least 4 hex characters")
@@ -265,7 +247,7 @@ def _list_trails(args: argparse.Namespace) -> int:
     from affidavit.api import query
 
     trails = query.list_trails(_ledger(args), args.flow, status=args.status,
-                               since=_since(args.since) if args.since else None)
+                               since=args.since)
     if args.output == "json":
         emit_json(trails)
         return 0

@@ -1,13 +1,18 @@
 """The verifiable log: RFC 6962 tree, proofs, signed checkpoints, and the stores behind
 ``affidavit.ledger.base.Ledger``.
 
-``Appended`` lives here rather than in ``base`` so that a backend can return it without importing
-``typing`` for the protocol classes (3 ms on every CLI call).
+``Appended`` and ``KeyedRead`` live here rather than in ``base`` so that a backend can return
+them without importing ``typing`` for the protocol classes (3 ms on every CLI call); they are
+plain classes for the same reason (``dataclasses`` costs more to import than they run).
 """
 
 from __future__ import annotations
 
-__all__ = ["Appended"]
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from affidavit.ledger.keymap import MapProof
+
+__all__ = ["Appended", "KeyedRead"]
 
 
 class Appended:
@@ -29,3 +34,20 @@ class Appended:
 
     def __repr__(self) -> str:
         return f"Appended(first={self.first}, size={self.size}, checkpoint=...)"
+
+
+class KeyedRead:
+    """Everything a reader needs about some keys, from one read of one state of the ledger:
+    per key its indexed entries and key map proof, and each of those entries with its
+    inclusion proof in the tree of ``size``. A remote backend answers it in one round trip."""
+
+    __slots__ = ("size", "positions", "proofs", "entries", "inclusion")
+
+    def __init__(self, *, size: int, positions: dict[str, list[int]],
+                 proofs: dict[str, MapProof], entries: dict[int, bytes],
+                 inclusion: dict[int, list[bytes]]) -> None:
+        self.size = size
+        self.positions = positions
+        self.proofs = proofs
+        self.entries = entries
+        self.inclusion = inclusion

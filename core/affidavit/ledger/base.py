@@ -29,10 +29,10 @@ from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager
 from typing import Any, BinaryIO, Protocol
 
-from affidavit.ledger import Appended
+from affidavit.ledger import Appended, KeyedRead
 from affidavit.ledger.keymap import MapProof
 
-__all__ = ["Appended", "Ledger", "BlobStore"]
+__all__ = ["Appended", "KeyedRead", "Ledger", "BlobStore"]
 
 
 class BlobStore(Protocol):
@@ -96,6 +96,11 @@ class Ledger(Protocol):
 
     def lookup(self, key: str) -> list[int]:
         """Indexes of the entries filed under ``key`` (see ``ledger.index``), in log order."""
+        ...
+
+    def read_many(self, keys: Sequence[str], size: int) -> KeyedRead:
+        """For each of ``keys``: its index rows and key map proof; for all their entries: the
+        bytes and the inclusion proof in the tree of ``size``. One state, one round trip."""
         ...
 
     def lookup_prefix(self, prefix: str) -> list[tuple[str, int]]:

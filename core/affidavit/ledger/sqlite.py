@@ -23,7 +23,7 @@ import sqlite3
 
 from affidavit import canonical
 from affidavit.errors import IntegrityError, LedgerUnavailable, NotFoundError
-from affidavit.ledger import Appended, index, proof, rfc6962
+from affidavit.ledger import Appended, KeyedRead, index, proof, rfc6962
 from affidavit.ledger import checkpoint as ckpt
 from affidavit.ledger.blobs import FileBlobStore
 from affidavit.ledger.compact import CompactRange
@@ -535,6 +535,17 @@ class SQLiteLedger:
             raise IntegrityError(f"ledger {self.path} has no entry {missing[0]}",
                                  remedy="entries were deleted outside affidavit")
         return out
+
+    def read_many(self, keys: Sequence[str], size: int) -> KeyedRead:
+        """:meth:`lookup`, :meth:`map_proof`, :meth:`entries_at` and :meth:`inclusion_proofs`
+        of ``keys``, inside one snapshot."""
+        with self.snapshot():
+            positions = {key: self.lookup(key) for key in dict.fromkeys(keys)}
+            proofs = {key: self.map_proof(key) for key in positions}
+            wanted = sorted({p for found in positions.values() for p in found if 0 <= p < size})
+            return KeyedRead(size=size, positions=positions, proofs=proofs,
+                             entries=self.entries_at(wanted),
+                             inclusion=self.inclusion_proofs(wanted, size))
 
     def lookup(self, key: str) -> list[int]:
         """Entries filed under ``key``."""

@@ -25,7 +25,7 @@ from affidavit.ledger.checkpoint import Checkpoint
 
 TYPE_CHECKING = False  # typing costs 3 ms to import; the CLI's write path avoids it
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Sequence
+    from collections.abc import Iterable, Mapping, Sequence
     from typing import Any
 
     from affidavit.ledger import Appended
@@ -138,7 +138,11 @@ class Proven:
         """The key map's proof for ``key``, checked against the signed map root."""
         found = self._proofs.get(key)
         if found is None:
-            found = self.ledger.map_proof(key)
+            found = self._check_proof(key, self.ledger.map_proof(key))
+        return found
+
+    def _check_proof(self, key: str, found: MapProof) -> MapProof:
+        if key not in self._proofs:
             if found.key != key:
                 raise IntegrityError(f"{self.where}: asked for the key map proof of {key!r}, "
                                      f"got one for {found.key!r}")
@@ -157,19 +161,32 @@ class Proven:
         return self.under_all([key])[key]
 
     def under_all(self, keys: Sequence[str]) -> dict[str, list[tuple[int, Record]]]:
-        """:meth:`under` of several keys, their entries proven in one pass."""
+        """:meth:`under` of several keys, their entries proven in one pass (and, through
+        ``Ledger.read_many``, read in one round trip)."""
+        todo = [key for key in dict.fromkeys(keys) if key not in self._under]
+        if not todo:
+            return {key: self._under[key] for key in keys}
+        assert self.checkpoint is not None, "use Proven as a context manager"
+        read = self.ledger.read_many(todo, self.size)
+        if read.size != self.size:
+            raise IntegrityError(f"{self.where}: asked for a read at size {self.size}, got one "
+                                 f"at size {read.size}")
         listed: dict[str, list[int]] = {}
-        for key in keys:
-            if key in self._under or key in listed:
-                continue
-            positions = self.ledger.lookup(key)
+        for key in todo:
+            positions = read.positions.get(key)
+            if positions is None or key not in read.proofs:
+                raise IntegrityError(f"{self.where}: asked for the entries under {key!r}, got "
+                                     "no answer for it")
             if any(not 0 <= p < self.size for p in positions) or (
                     positions != sorted(set(positions))):
                 raise IntegrityError(f"{self.where}: the index files entries under {key!r} "
                                      "that are not in the log",
                                      remedy="run `affidavit ledger reindex`")
             listed[key] = positions
-        self.entries([p for positions in listed.values() for p in positions])
+            self._check_proof(key, read.proofs[key])
+        new = sorted({p for found in listed.values() for p in found if p not in self._entries})
+        if new:
+            self._accept(new, read.entries, read.inclusion)
         for key, positions in listed.items():
             found = [(p, self._entries[p]) for p in positions]
             for position, entry in found:
@@ -226,9 +243,17 @@ class Proven:
             if not 0 <= p < self.size:
                 raise IntegrityError(f"{self.where}: entry {p} is not below the checkpoint "
                                      f"size {self.size}")
-        data = self.ledger.entries_at(positions)
-        proofs = self.ledger.inclusion_proofs(positions, self.size)
+        self._accept(positions, self.ledger.entries_at(positions),
+                     self.ledger.inclusion_proofs(positions, self.size))
+
+    def _accept(self, positions: Sequence[int], data: Mapping[int, bytes],
+                proofs: Mapping[int, list[bytes]]) -> None:
+        """Keep entries ``positions`` of ``data``, each proven by its inclusion proof against the
+        signed root, shaped and judged; a position the answer left out is a failed proof."""
+        assert self.checkpoint is not None, "use Proven as a context manager"
         for p in positions:
+            if p not in data:
+                raise IntegrityError(f"{self.where}: entry {p} was asked for and not returned")
             try:
                 proof.verify_inclusion(rfc6962.leaf_hash(data[p]), p, self.size, proofs[p],
                                        self.checkpoint.root)
