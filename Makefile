@@ -1,11 +1,11 @@
-# The two commands of the README: `make demo` and `make test`.
+# The two commands of the README: `make demo` and `make test`; `make docs` after changing a flag.
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip --disable-pip-version-check -q
 SHARED ?= $(abspath ../shared)
 
-.PHONY: demo test lint typecheck unit bench install install-dev wrapper-deps clean
+.PHONY: demo test lint docs typecheck unit bench install install-dev wrapper-deps clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -25,9 +25,14 @@ demo: install
 	$(PY) examples/demo/demo.py
 
 lint: install-dev
-	$(VENV)/bin/ruff check core tests bench examples actions
-	$(VENV)/bin/mypy --strict core/
+	$(VENV)/bin/ruff check core tests bench examples actions docs
+	$(VENV)/bin/mypy --strict core/ docs/gen_cli_reference.py
 	$(VENV)/bin/lint-imports --no-cache
+	$(PY) docs/gen_cli_reference.py --check
+
+# docs/cli-reference.md from the live parsers (lint fails while it is stale).
+docs: install
+	$(PY) docs/gen_cli_reference.py
 
 # The tools the wrapper tests drive (groovy, act, gitlab-ci-local), installed when missing.
 wrapper-deps: install-dev
