@@ -3,6 +3,7 @@ pinned keys, audits under concurrent writers, the vault, and where a package may
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import sqlite3
@@ -274,6 +275,9 @@ def test_package_refuses_the_ledgers_own_files(
     out = {"db": home.db, "wal": Path(f"{home.db}-wal"), "shm": Path(f"{home.db}-shm"),
            "key": home.key, "vault": home.blobs / "p.zip",
            "vault-file": home.blobs / digest[:2] / digest[2:]}[target]
+    # The in-process attest's ledger handle closes when it is collected, and SQLite may then
+    # fold its write-ahead log into the database file: settle that before taking the bytes.
+    gc.collect()
     before = out.read_bytes() if out.exists() else None
     assert_error(cli("evidence", "package", "--flow", FLOW, "--trail", TRAIL, "-o", out), 2,
                  "ledger's own")

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from affidavit.compliance.verdict import artifact_verdict, judge_trail, trail_verdict
+from affidavit.compliance.verdict import artifact_verdict, judge_trail, trail_verdict, worst
 from affidavit.models import build
 
 Record = dict[str, Any]
@@ -545,3 +545,14 @@ def test_artifact_verdict(case: ArtifactCase) -> None:
     got = artifact_verdict(trail_verdict(case.template, artifacts, attestations),
                            case.fingerprint)
     assert got == {"status": case.status, "reasons": case.reasons}
+
+
+@pytest.mark.parametrize(("statuses", "expected"), [
+    ([], "COMPLIANT"),
+    (["COMPLIANT"], "COMPLIANT"),
+    (["COMPLIANT", "INCOMPLETE"], "INCOMPLETE"),
+    (["INCOMPLETE", "NON_COMPLIANT", "COMPLIANT"], "NON_COMPLIANT"),
+    (["NON_COMPLIANT"], "NON_COMPLIANT"),
+])
+def test_worst_is_the_one_fold(statuses: list[str], expected: str) -> None:
+    assert worst(statuses) == expected

@@ -35,21 +35,23 @@ def resolve_fingerprint(value: str, artifact_type: str | None) -> str:
         return value.lower()
     if not os.path.exists(value):
         raise UsageError(f"{value!r} is neither a SHA-256 fingerprint nor an existing path")
-    from affidavit.collect.fingerprint import fingerprint
+    from affidavit.api.fingerprints import fingerprint
 
-    kind = artifact_type or ("dir" if os.path.isdir(value) else "file")
-    return fingerprint(value, kind)  # type: ignore[arg-type]
+    return fingerprint(value, artifact_type or ("dir" if os.path.isdir(value) else "file"))
 
 
-def assert_artifact(ledger: Ledger, fingerprint: str, flow: str | None = None) -> dict[str, Any]:
+def assert_artifact(ledger: Ledger, artifact: str, flow: str | None = None, *,
+                    artifact_type: str | None = None) -> dict[str, Any]:
     """Compliant iff, in every trail that reported it, its own and the trail's required
-    attestations are present and compliant."""
+    attestations are present and compliant. ``artifact`` is a fingerprint or a path to
+    fingerprint (see :func:`resolve_fingerprint`)."""
+    fingerprint = resolve_fingerprint(artifact, artifact_type)
     state = query.artifact_state(ledger, fingerprint, flow)
+    from affidavit.compliance.verdict import worst
+
     reasons = [f"{t['flow']}/{t['trail']}: {r}" for t in state["trails"] for r in t["reasons"]]
-    statuses = {t["status"] for t in state["trails"]}
-    status = ("NON_COMPLIANT" if "NON_COMPLIANT" in statuses else
-              "INCOMPLETE" if "INCOMPLETE" in statuses else "COMPLIANT")
-    return _result(f"artifact {fingerprint}", status, reasons, trails=state["trails"])
+    return _result(f"artifact {fingerprint}", worst(t["status"] for t in state["trails"]),
+                   reasons, trails=state["trails"])
 
 
 def assert_attestation(ledger: Ledger, flow: str, trail: str, name: str) -> dict[str, Any]:

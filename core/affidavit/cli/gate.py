@@ -87,9 +87,8 @@ def _assert_trail(args: argparse.Namespace) -> int:
 def _assert_artifact(args: argparse.Namespace) -> int:
     from affidavit.api import gate
 
-    fingerprint = gate.resolve_fingerprint(opt.required(args.artifact, "artifact"),
-                                           args.artifact_type)
-    result = gate.assert_artifact(_ledger(args), fingerprint, args.flow)
+    result = gate.assert_artifact(_ledger(args), opt.required(args.artifact, "artifact"),
+                                  args.flow, artifact_type=args.artifact_type)
     return report(args.output, result, args.summary_file)
 
 

@@ -28,6 +28,7 @@ __all__ = [
     "COMPLIANT",
     "NON_COMPLIANT",
     "INCOMPLETE",
+    "worst",
     "trail_verdict",
     "judge_trail",
     "artifact_verdict",
@@ -38,9 +39,22 @@ COMPLIANT = "COMPLIANT"
 NON_COMPLIANT = "NON_COMPLIANT"
 INCOMPLETE = "INCOMPLETE"
 
+
+def worst(statuses: Iterable[str]) -> str:
+    """The one fold of statuses: NON_COMPLIANT over INCOMPLETE over COMPLIANT (none: COMPLIANT).
+    A trail folds its issues, an artifact its trails, a gate what it asserts."""
+    found = set(statuses)
+    return NON_COMPLIANT if NON_COMPLIANT in found else INCOMPLETE if INCOMPLETE in found else (
+        COMPLIANT)
+
+
+def _status(issues: Sequence[Record]) -> str:
+    return worst(NON_COMPLIANT if i["kind"] == "not_compliant" else INCOMPLETE for i in issues
+                 if i["kind"] in ("not_compliant", "missing"))
+
 TYPE_CHECKING = False  # typing costs 3 ms to import; every gating read comes through here
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Iterable, Sequence
     from typing import Any
 
     Record = dict[str, Any]
@@ -210,10 +224,7 @@ def trail_verdict(
             issue("trail" if key[0] is None else "artifact", key[0],
                   f"{where}: attestation {record['name']!r} is not compliant", missing=False)
 
-    non_compliant = any(i["kind"] == "not_compliant" for i in issues)
-    missing = any(i["kind"] == "missing" for i in issues)
-    status = NON_COMPLIANT if non_compliant else INCOMPLETE if missing else COMPLIANT
-    return {"status": status, "slots": slots, "unexpected": unexpected,
+    return {"status": _status(issues), "slots": slots, "unexpected": unexpected,
             "reasons": [i["reason"] for i in issues], "issues": issues}
 
 
@@ -222,10 +233,7 @@ def artifact_verdict(verdict: Record, fingerprint: str) -> Record:
     attestations are present and compliant (other artifacts of the trail do not count)."""
     mine = [i for i in verdict["issues"] if i["scope"] == "trail" or (
         i["scope"] == "artifact" and i["fingerprint"] == fingerprint)]
-    non_compliant = any(i["kind"] == "not_compliant" for i in mine)
-    missing = any(i["kind"] == "missing" for i in mine)
-    status = NON_COMPLIANT if non_compliant else INCOMPLETE if missing else COMPLIANT
-    return {"status": status, "reasons": [i["reason"] for i in mine]}
+    return {"status": _status(mine), "reasons": [i["reason"] for i in mine]}
 
 
 def judge_trail(flow_entries: list[tuple[int, Record]],
