@@ -60,7 +60,7 @@ def _attest_scan(ledger: Ledger, claim: Claim, *, type: str, scan_results: Seque
     """Scans share a shape: collector -> predicate with its policy -> the judge's verdict."""
     from pathlib import Path
 
-    from affidavit.collect import sarif, snyk
+    from affidavit.collect.scans import sarif, snyk
     from affidavit.models.predicates import PREDICATE_TYPES
 
     collector = sarif if type == "sarif" else snyk

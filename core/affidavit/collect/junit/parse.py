@@ -1,4 +1,4 @@
-"""JUnit XML results: find the files, count their test cases, decide compliance.
+"""JUnit XML results: count the test cases of result files, and add the counts up.
 
 A pure collector: paths or byte streams in, plain dicts out (the predicate of
 :data:`affidavit.models.junit.JUNIT`, validated by :class:`affidavit.models.junit.JUnitPredicate`).
@@ -30,7 +30,7 @@ numbers map onto these):
   order, at most ``failed_cases_cap``, with the message of the first ``<error>``/``<failure>``
   (its ``message`` attribute, else its text, at most 1000 characters).
 
-Input handling (:mod:`~affidavit.collect.junit_xml`, :mod:`~affidavit.collect.junit_repair`):
+Input handling (:mod:`~affidavit.collect.junit.reader`, :mod:`~affidavit.collect.junit.repair`):
 streamed through expat in chunks, never a tree; DTDs and entities refused (defusedxml's rules,
 ``forbid_dtd`` included); nesting over 256 levels refused; BOMs and declared encodings honoured
 (ISO-8859-x, windows-125x, Shift_JIS, UTF-16/32 are decoded, not refused); an empty file, a
@@ -44,21 +44,21 @@ the per-file dict then says ``repaired: true`` (and its SHA-256 is still of the 
 raw ``<`` inside a quoted attribute value is invalid XML, but escaping it is the only reading
 anyone gives it and it cannot change what is counted, so it is accepted; a ``<`` that leaves a
 tag unclosed, a missing quote, or mismatched tags are not guessed at and stay errors.
-
-Speed (:mod:`~affidavit.collect.junit_parallel`): many files, or one file of several MiB, are
-spread over the CPU cores in forked processes; results are identical to a sequential read.
 """
 
 from __future__ import annotations
 
-import functools
 import math
 import os
 
-from affidavit.collect import junit_parallel
-from affidavit.collect.junit_cases import CaseCounter
-from affidavit.collect.junit_files import find_results
-from affidavit.collect.junit_xml import HEAD, NotWellFormed, read_xml, repair_codec, sniff_encoding
+from affidavit.collect.junit.counter import CaseCounter
+from affidavit.collect.junit.reader import (
+    HEAD,
+    NotWellFormed,
+    read_xml,
+    repair_codec,
+    sniff_encoding,
+)
 from affidavit.errors import InputError
 
 TYPE_CHECKING = False
@@ -66,72 +66,23 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
     from typing import Any, BinaryIO
 
-__all__ = ["find_results", "parse_file", "parse_files", "parse_stream", "summarize"]
+__all__ = ["parse_file", "parse_files", "parse_stream", "summarize"]
 
 _COUNTS = ("tests", "passed", "failures", "errors", "skipped", "flaky")
 _DECLARED = ("tests", "failures", "errors", "skipped")
 
 
 def parse_files(paths: Sequence[str | os.PathLike[str]], *, failed_cases_cap: int = 50,
-                details: bool = False, jobs: int | None = None) -> list[dict[str, Any]]:
-    """:func:`parse_file` for each path, in order, spread over ``jobs`` processes (default: the
-    usable CPUs); the error of the first bad file, in order, is raised."""
-    workers = junit_parallel.jobs() if jobs is None else jobs
-    names = [os.fspath(p) for p in paths]
-    if workers < 2 or not _worth_forking(names):
-        return [parse_file(name, failed_cases_cap=failed_cases_cap, details=details,
-                           jobs=workers) for name in names]
-    count = min(workers, len(names))
-
-    def share(first: int) -> tuple[list[dict[str, Any]], tuple[int, InputError] | None]:
-        done: list[dict[str, Any]] = []
-        for index in range(first, len(names), count):  # round robin: no sizes needed
-            try:
-                done.append(parse_file(names[index], failed_cases_cap=failed_cases_cap,
-                                       details=details, jobs=1))
-            except InputError as exc:
-                return done, (index, exc)
-        return done, None
-
-    shares = junit_parallel.fork_map([functools.partial(share, first)
-                                      for first in range(count)])
-    errors = [error for _done, error in shares if error is not None]
-    if errors:
-        raise min(errors, key=lambda error: error[0])[1]
-    results: list[dict[str, Any]] = [{}] * len(names)
-    for first, (done, _error) in enumerate(shares):
-        results[first::count] = done
-    return results
-
-
-def _worth_forking(names: list[str]) -> bool:
-    """A fork costs about what reading 30 small files does."""
-    if len(names) >= 32:
-        return True
-    return len(names) > 1 and sum(map(_size, names)) >= junit_parallel.SPLIT_MIN // 4
-
-
-def _size(name: str) -> int:
-    try:
-        return os.stat(name).st_size
-    except OSError:
-        return 0  # parse_file reports it
+                details: bool = False) -> list[dict[str, Any]]:
+    """:func:`parse_file` for each path, in order; the first bad file's error is raised."""
+    return [parse_file(path, failed_cases_cap=failed_cases_cap, details=details)
+            for path in paths]
 
 
 def parse_file(path: str | os.PathLike[str], *, failed_cases_cap: int = 50,
-               details: bool = False, jobs: int | None = None) -> dict[str, Any]:
-    """Count the test cases of one results file; see :func:`parse_stream`.
-
-    A file of more than a few MiB is read in parts by up to ``jobs`` processes (default: the
-    usable CPUs) when it can be cut between top-level suites; the result is the same.
-    """
+               details: bool = False) -> dict[str, Any]:
+    """Count the test cases of one results file; see :func:`parse_stream`."""
     shown = os.fspath(path)
-    workers = junit_parallel.jobs() if jobs is None else jobs
-    if workers > 1 and not details and (size := _size(shown)) >= junit_parallel.SPLIT_MIN:
-        parsed = junit_parallel.parse_parts(shown, size, workers, failed_cases_cap)
-        if parsed is not None:
-            counter, sha256 = parsed
-            return counter.result(shown, sha256)
     try:
         stream = open(shown, "rb")  # noqa: SIM115 - closed below, errors mapped separately
     except OSError as exc:
@@ -174,7 +125,7 @@ def parse_stream(stream: BinaryIO, path: str, *, failed_cases_cap: int = 50,
     except NotWellFormed as first:
         if start is None:
             raise InputError(f"{path}: {first.message}") from None
-        from affidavit.collect.junit_repair import Repairer  # only for almost-XML files
+        from affidavit.collect.junit.repair import Repairer  # only for almost-XML files
 
         stream.seek(start)
         head = stream.read(HEAD)

@@ -1,4 +1,5 @@
-"""Tokenizer of the custom-type rule language (grammar in ``rules.py``), and its error messages.
+"""Tokenizer of the custom-type rule language (grammar in ``rules/__init__.py``), and its error
+messages.
 
 This is the first code to touch an untrusted rule text, so it is kept small enough to audit on
 its own: it only slices the text into numbers, strings, words and operators, and every refusal

@@ -1,6 +1,4 @@
-"""SHA-256 fingerprints of file and directory artifacts, identical to Kosli CLI's.
-
-A **file** fingerprint is the lowercase hex SHA-256 of the file's bytes (symlinks followed).
+"""Directory fingerprints identical to Kosli CLI's.
 
 A **directory** fingerprint reproduces ``DirSha256`` of kosli-dev/cli,
 ``internal/digest/digest.go`` (functions ``DirSha256``, ``ignoreFilePathInTree``,
@@ -32,19 +30,19 @@ is joined onto the root path with Go's ``filepath.Join`` (which cleans the path)
 with ``filepathx.Glob`` -- Go's ``filepath.Glob`` (``*``, ``?``, ``[...]``/``[^...]``, backslash
 escapes; ``*`` does not cross ``/`` but does match dot-files) where ``**`` splits the pattern
 into pieces, each piece globbed after every path reached so far and every hit walked recursively
-(both ported in :mod:`affidavit.collect.goglob`). An entry is excluded when the path string the
-walk builds for it (``filepath.Join(parent, name)``) is *byte-equal* to one of the resolved
-paths; an excluded directory is skipped with its whole subtree. Consequences kept on purpose,
-because they decide the digest: ``logs`` and ``*/logs`` are anchored at the root; ``**/x`` never
-matches ``x`` at the root (the pieces concatenate to ``root//x``) but does exclude the
-*contents* of a root directory ``x``; ``**/*.log`` matches at every depth; a pattern starting
-with ``**`` matches nothing when the root is given as ``.``; a malformed pattern (``[``) is an
-error. ``.kosli_ignore`` lines are read like Go's ``bufio.Scanner`` (``\\n`` or ``\\r\\n`` line
-ends, a line of 64 KiB or more ends the list), cut at the first ``#``, stripped of white space
-(see :mod:`affidavit.collect.kosli_ignore`). Since Kosli CLI issue kosli-dev/server#6785 the
-root ignore file itself can never be excluded by its own rules (so a tree cannot hide added
-files by listing them), only by an ``exclude`` pattern; the file is located by listing the root
-(exact name preferred over a case-folded one, directories skipped).
+(both ported in :mod:`~affidavit.collect.fingerprint.goglob`). An entry is excluded when the
+path string the walk builds for it (``filepath.Join(parent, name)``) is *byte-equal* to one of
+the resolved paths; an excluded directory is skipped with its whole subtree. Consequences kept
+on purpose, because they decide the digest: ``logs`` and ``*/logs`` are anchored at the root;
+``**/x`` never matches ``x`` at the root (the pieces concatenate to ``root//x``) but does
+exclude the *contents* of a root directory ``x``; ``**/*.log`` matches at every depth; a pattern
+starting with ``**`` matches nothing when the root is given as ``.``; a malformed pattern
+(``[``) is an error. ``.kosli_ignore`` lines are read like Go's ``bufio.Scanner`` (``\\n`` or
+``\\r\\n`` line ends, a line of 64 KiB or more ends the list), cut at the first ``#``, stripped
+of white space (see :mod:`~affidavit.collect.fingerprint.kosli_ignore`). Since Kosli CLI issue
+kosli-dev/server#6785 the root ignore file itself can never be excluded by its own rules (so a
+tree cannot hide added files by listing them), only by an ``exclude`` pattern; the file is
+located by listing the root (exact name preferred over a case-folded one, directories skipped).
 
 Deliberate deviations, each where Kosli hangs, errors obscurely or measures nothing:
 
@@ -59,8 +57,8 @@ pattern unescaped, so when the root's own path contains ``* ? [ \\`` the pattern
 against other paths and usually exclude nothing -- as in Kosli.
 
 Speed: the walk uses ``os.scandir`` (no per-file ``stat``) and only lists the files whose
-content is needed; :mod:`affidavit.collect.hashing` hashes them on every core, and the digests
-are combined in walk order afterwards.
+content is needed; :mod:`~affidavit.collect.fingerprint.hashing` hashes them on every core, and
+the digests are combined in walk order afterwards.
 """
 
 from __future__ import annotations
@@ -69,9 +67,8 @@ import hashlib
 import os
 import stat
 from collections.abc import Iterable, Iterator, Sequence
-from typing import Literal
 
-from affidavit.collect.goglob import (
+from affidavit.collect.fingerprint.goglob import (
     BadPattern,
     WalkError,
     filepathx_glob,
@@ -79,66 +76,19 @@ from affidavit.collect.goglob import (
     go_clean,
     go_join,
 )
-from affidavit.collect.hashing import BUF_SIZE, hash_fd, hash_files, input_error, path_error
-from affidavit.collect.kosli_ignore import (
+from affidavit.collect.fingerprint.hashing import hash_files, input_error, path_error
+from affidavit.collect.fingerprint.kosli_ignore import (
     IGNORE_FILE_NAME,
     equal_fold_ignore_name,
     read_ignore_rules,
 )
-from affidavit.errors import InputError, UsageError
+from affidavit.errors import InputError
 
-__all__ = [
-    "IGNORE_FILE_NAME",
-    "ArtifactType",
-    "fingerprint",
-    "fingerprint_dir",
-    "fingerprint_file",
-]
+__all__ = ["IGNORE_FILE_NAME", "fingerprint_dir"]
 
-ArtifactType = Literal["file", "dir"]
 StrPath = str | os.PathLike[str]
 
 _IGNORE_B = IGNORE_FILE_NAME.encode()
-
-
-# --------------------------------------------------------------------------------------------
-# public API
-
-
-def fingerprint(path: StrPath, artifact_type: ArtifactType, exclude: Sequence[str] = ()) -> str:
-    """Fingerprint ``path`` as a ``file`` or a ``dir`` artifact (hex SHA-256)."""
-    if artifact_type == "file":
-        if exclude:
-            raise UsageError(
-                f"exclude patterns apply only to a dir artifact, not to file {os.fspath(path)}"
-            )
-        return fingerprint_file(path)
-    if artifact_type == "dir":
-        return fingerprint_dir(path, exclude)
-    raise UsageError(f"unknown artifact type {artifact_type!r} (expected 'file' or 'dir')")
-
-
-def fingerprint_file(path: StrPath) -> str:
-    """Hex SHA-256 of the content of the file at ``path`` (symlinks are followed)."""
-    shown = os.fspath(path)
-    raw = os.fsencode(path)
-    try:
-        st = os.stat(raw)
-    except (OSError, ValueError) as exc:
-        raise input_error(shown, exc) from exc
-    if stat.S_ISDIR(st.st_mode):
-        raise InputError(
-            f"{shown} is a directory, not a file", remedy="fingerprint it as a dir artifact"
-        )
-    try:
-        # Not O_NONBLOCK here: a pipe (``<(cmd)``) is a legitimate file artifact.
-        fd = os.open(raw, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
-        try:
-            return hash_fd(fd, bytearray(BUF_SIZE))
-        finally:
-            os.close(fd)
-    except OSError as exc:
-        raise input_error(shown, exc) from exc
 
 
 def fingerprint_dir(path: StrPath, exclude: Sequence[str] = ()) -> str:

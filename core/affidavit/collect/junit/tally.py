@@ -1,9 +1,7 @@
 """The per-file tally of the JUnit collector: suite frames, and the per-file dict they make.
 
-:class:`~affidavit.collect.junit_cases.CaseCounter` fills a :class:`FileTally` while expat
-reads; a file read in parts (:mod:`affidavit.collect.junit_parallel`) has one tally per part,
-combined with :meth:`FileTally.absorb` in document order. A frame is a plain list, fast to
-update once per case and cheap to send between processes: ``[tests, failures, errors,
+:class:`~affidavit.collect.junit.counter.CaseCounter` fills a :class:`FileTally` while expat
+reads. A frame is a plain list, fast to update once per case: ``[tests, failures, errors,
 skipped, flaky, seconds, name, has child suites, is a <testsuite>, top-level suite's record]``.
 """
 
@@ -45,22 +43,6 @@ class FileTally:
         self.unnamed = [0, 0, 0, 0, 0]
         self.failed_but_skipped = 0
         self.skipped_by_status: dict[str, int] = {}
-
-    def snapshot(self) -> dict[str, Any]:
-        """What :meth:`absorb` needs from the tally of a later part of the file."""
-        return {"frames": self.frames, "tops": self.tops, "failed": self.failed,
-                "failed_total": self.failed_total}
-
-    def absorb(self, part: dict[str, Any]) -> None:
-        """Add the next part of the same file (cut between top-level suites)."""
-        root, *frames = part["frames"]
-        mine = self.frames[0]
-        for i in (T, F, E, S, K, SECONDS):
-            mine[i] += root[i]
-        self.frames += frames
-        self.tops += part["tops"]
-        self.failed += part["failed"][:max(0, self.cap - len(self.failed))]
-        self.failed_total += part["failed_total"]
 
     def result(self, path: str, sha256: str) -> dict[str, Any]:
         """The per-file dict described in :func:`affidavit.collect.junit.parse_stream`."""

@@ -20,7 +20,7 @@ Snyk's message.
 
 from __future__ import annotations
 
-from affidavit.collect import severity as sev
+from affidavit.collect.scans import severity as sev
 from affidavit.errors import InputError
 
 TYPE_CHECKING = False  # typing costs 3 ms to import; the CLI's write path avoids it

@@ -1,4 +1,5 @@
-"""Parser of the custom-type rule language: tokens to a syntax tree (grammar in ``rules.py``).
+"""Parser of the custom-type rule language: tokens to a syntax tree (grammar in
+``rules/__init__.py``).
 
 Kept apart from the evaluator so that the part that judges untrusted text can be read on its
 own. The parser never recurses more than ``MAX_DEPTH`` levels and refuses any tree taller than
@@ -9,7 +10,7 @@ from __future__ import annotations
 
 import json
 
-from affidavit.compliance.rules_ast import (
+from affidavit.compliance.rules.ast import (
     Arith,
     BoolOp,
     Call,
@@ -21,14 +22,14 @@ from affidavit.compliance.rules_ast import (
     Not,
     Path,
 )
-from affidavit.compliance.rules_lexer import KEYWORDS, fail, tokenize
+from affidavit.compliance.rules.lexer import KEYWORDS, fail, tokenize
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable
     from typing import Final
 
-    from affidavit.compliance.rules_lexer import Token
+    from affidavit.compliance.rules.lexer import Token
     from affidavit.errors import UsageError
 
 __all__ = ["MAX_RULE_LENGTH", "MAX_DEPTH", "FUNCTIONS", "parse_tree"]
@@ -45,7 +46,7 @@ _COMPARISONS = frozenset({"==", "!=", "<", "<=", ">", ">=", "in", "not in"})
 
 
 class _Parser:
-    """Recursive descent, one method per precedence level (see the grammar in ``rules.py``)."""
+    """Recursive descent, one method per precedence level (grammar in ``rules/__init__.py``)."""
 
     def __init__(self, text: str) -> None:
         self.text = text

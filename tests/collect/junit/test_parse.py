@@ -1,10 +1,9 @@
 """Tests of affidavit.collect.junit and the modules behind it, on our own fixtures.
 
-One fixture per quirk under ``fixtures/junit/``; the expected numbers are counted by hand from
+One fixture per quirk under ``fixtures/``; the expected numbers are counted by hand from
 each fixture under the rules of the module docstring. Hostile inputs are generated, parsed in
 a child process, and must be refused within a second with the child's peak RSS (VmHWM) grown
-by less than 32 MB. Reading in parallel is checked against reading in one process: same
-per-file dicts, errors reported for the first bad file in order.
+by less than 32 MB.
 """
 
 from __future__ import annotations
@@ -30,7 +29,7 @@ from affidavit.collect.junit import (
 from affidavit.errors import InputError, UsageError
 from affidavit.models.junit import JUNIT, JUnitPredicate
 
-FIXTURES = Path(__file__).parent / "fixtures" / "junit"
+FIXTURES = Path(__file__).parent / "fixtures"
 
 # fixture -> (tests, passed, failures, errors, skipped, flaky), declared (t, f, e, s), repaired
 COUNTS: dict[str, tuple[tuple[int, ...], tuple[int | None, ...], bool]] = {
@@ -374,7 +373,7 @@ def test_big_valid_file_is_streamed_in_bounded_memory(tmp_path: Path) -> None:
 def test_import_is_cheap() -> None:
     code = ("import sys, affidavit.collect.junit; "
             "print(sorted(m for m in ('pydantic', 'typing', 'defusedxml', 'glob', "
-            "'affidavit.collect.junit_repair') if m in sys.modules))")
+            "'affidavit.collect.junit.repair') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True)
     assert out.stdout.strip() == "[]"
@@ -526,150 +525,20 @@ def test_details_are_only_computed_when_asked() -> None:
 
 
 # ------------------------------------------------------------------------------------------
-# reading in parallel: same results as one process, errors in file order
+# several files: in order, the first bad one reported
 
 
-def _report(suites: int, *, seed: int, root_cases: bool = False, tricky: bool = True,
-            indent: str = "  ") -> str:
-    """A <testsuites> report with nested suites, failures beyond the cap, text messages,
-    and "</testsuite>" inside comments and CDATA where a cut might look for it."""
-    import random
-
-    rng = random.Random(seed)
-    out = ['<?xml version="1.0" encoding="UTF-8"?>\n<testsuites name="big">\n']
-    if root_cases:
-        out.append('<testcase classname="Root" name="loose" time="0.5"/>\n')
-    for s in range(suites):
-        out.append(f'{indent}<testsuite name="S{s}" tests="9" failures="1">\n')
-        if tricky and s % 3 == 0:
-            out.append(f"{indent}<!-- \n{indent}</testsuite> in a comment -->\n")
-        out.append(f'{indent * 2}<testsuite name="S{s}.inner">\n')
-        for c in range(rng.randrange(1, 30)):
-            roll = rng.random()
-            body = ""
-            if roll < 0.1:
-                body = f'<failure message="m{s}.{c}">trace</failure>'
-            elif roll < 0.15:
-                body = f"<error><![CDATA[boom </testsuite> {s}.{c}]]></error>"
-            elif roll < 0.2:
-                body = "<skipped/>"
-            elif roll < 0.22:
-                body = '<flakyFailure message="once"/>'
-            out.append(f'<testcase classname="C{s}" name="t{c}" time="{rng.random():.3f}">'
-                       f"{body}</testcase>\n")
-        out.append(f"{indent * 2}</testsuite>\n{indent}</testsuite>\n")
-    out.append("</testsuites>\n")
-    return "".join(out)
-
-
-@pytest.fixture
-def split_small(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
-    """Cut files of any size, looking only a little past each cut target; record outcomes."""
-    from affidavit.collect import junit_parallel
-
-    monkeypatch.setattr(junit_parallel, "SPLIT_MIN", 0)
-    monkeypatch.setattr(junit_parallel, "_WINDOW", 2048)
-    outcomes: list[Any] = []
-    real = junit_parallel.parse_parts
-
-    def spy(*args: Any) -> Any:
-        outcome = real(*args)
-        outcomes.append(outcome)
-        return outcome
-
-    monkeypatch.setattr(junit_parallel, "parse_parts", spy)
-    return outcomes
-
-
-@pytest.mark.parametrize("jobs", [2, 3, 5])
-def test_a_file_read_in_parts_gives_the_same_result(jobs: int, tmp_path: Path,
-                                                    split_small: list[Any]) -> None:
-    path = tmp_path / "big.xml"
-    path.write_text(_report(60, seed=jobs), encoding="utf-8")
-    alone = parse_file(path, jobs=1)
-    assert parse_file(path, jobs=jobs) == alone
-    assert split_small and split_small[-1] is not None, "the file was not cut"
-    assert alone["failed_cases_total"] > 50 and len(alone["failed_cases"]) == 50
-    assert alone["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-def test_cuts_that_cannot_be_verified_fall_back_to_one_process(tmp_path: Path,
-                                                              split_small: list[Any]) -> None:
-    # cases outside any suite in a later part; a bare <testsuite> root; a cut inside CDATA
-    loose = _report(40, seed=1, root_cases=True).replace(
-        '<testsuite name="S30"', '<testcase name="late" time="0.25"/>\n<testsuite name="S30"')
-    bare = _report(1, seed=2).replace("<testsuites", "<testsuite").replace(
-        "</testsuites>", "</testsuite>")
-    cdata = _report(2, seed=3, tricky=False).replace(
-        '  <testsuite name="S1"', '  <testsuite name="S0b"><system-out><![CDATA[\n  '
-        + "x" * 4000 + "\n  </testsuite>" + "y" * 4000 + "]]></system-out></testsuite>\n"
-        '  <testsuite name="S1"')
-    for name, text in (("loose", loose), ("bare", bare), ("cdata", cdata)):
-        path = tmp_path / f"{name}.xml"
-        path.write_text(text, encoding="utf-8")
-        split_small.clear()
-        assert parse_file(path, jobs=2) == parse_file(path, jobs=1), name
-        assert split_small == [None], name
-    # nested suites without indentation: a cut may land inside a top-level suite (then the
-    # parts' checks refuse it) or between two (then it is used); the result is the same
-    for seed in range(8):
-        path = tmp_path / f"flat{seed}.xml"
-        path.write_text(_report(40, seed=seed, indent=""), encoding="utf-8")
-        assert parse_file(path, jobs=3) == parse_file(path, jobs=1)
-
-
-def test_many_files_are_read_in_parallel_in_order(tmp_path: Path) -> None:
+def test_files_are_parsed_in_order_and_the_first_bad_one_is_reported(tmp_path: Path) -> None:
+    good = (FIXTURES / "testsuite-root.xml").read_bytes()
     paths = []
-    for i in range(40):
-        path = tmp_path / f"TEST-{i:02d}.xml"
-        path.write_text(_report(1 + i % 4, seed=i), encoding="utf-8")
+    for i in range(6):
+        path = tmp_path / f"TEST-{i}.xml"
+        path.write_bytes(good if i not in (3, 4) else b"not xml")
         paths.append(path)
-    paths.append(FIXTURES / "iso-8859-1.xml")
-    assert parse_files(paths, jobs=3) == [parse_file(p, jobs=1) for p in paths]
-
-
-def test_the_first_bad_file_in_order_is_reported(tmp_path: Path) -> None:
-    paths = []
-    for i in range(40):
-        path = tmp_path / f"TEST-{i:02d}.xml"
-        path.write_text(_report(1, seed=i) if i not in (3, 4, 30) else "not xml",
-                        encoding="utf-8")
-        paths.append(path)
-    for jobs in (1, 2, 3):  # with 2 jobs, file 3 is the second worker's, file 4 the first's
-        with pytest.raises(InputError) as info:
-            parse_files(paths, jobs=jobs)
-        assert info.value.message.startswith(f"{paths[3]}: is not XML")
-
-
-def test_no_fork_while_other_threads_run() -> None:
-    import threading
-
-    from affidavit.collect import junit_parallel
-
-    stop = threading.Event()
-    thread = threading.Thread(target=stop.wait)
-    thread.start()
-    try:
-        assert junit_parallel.jobs() == 1
-        assert junit_parallel.fork_map([lambda: os.getpid(), lambda: os.getpid()]) == [
-            os.getpid(), os.getpid()]
-    finally:
-        stop.set()
-        thread.join()
-
-
-def test_fork_map_returns_in_order_and_raises_the_first_error() -> None:
-    from affidavit.collect import junit_parallel
-
-    if junit_parallel.jobs() < 2:
-        pytest.skip("one CPU: nothing is forked")
-    results = junit_parallel.fork_map([lambda i=i: (i, os.getpid()) for i in range(4)])
-    assert [i for i, _pid in results] == [0, 1, 2, 3]
-    assert len({pid for _i, pid in results}) == 4
-
-    def bad(n: int) -> int:
-        raise InputError(f"task {n}", remedy="fix it")
-
-    with pytest.raises(InputError, match="task 1") as info:
-        junit_parallel.fork_map([lambda: 0, lambda: bad(1), lambda: bad(2)])
-    assert info.value.remedy == "fix it"
+    with pytest.raises(InputError) as info:
+        parse_files(paths)
+    assert info.value.message.startswith(f"{paths[3]}: is not XML")
+    parsed_files = parse_files(paths[:3] + [FIXTURES / "iso-8859-1.xml"])
+    assert [f["path"] for f in parsed_files] == [str(p) for p in paths[:3]] + [
+        str(FIXTURES / "iso-8859-1.xml")]
+    assert [f["summary"]["tests"] for f in parsed_files] == [3, 3, 3, 1]

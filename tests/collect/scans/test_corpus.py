@@ -39,7 +39,7 @@ from typing import Any
 
 import pytest
 
-from affidavit.collect import sarif, snyk
+from affidavit.collect.scans import sarif, snyk
 from affidavit.errors import InputError
 from affidavit.models.scans import SarifPredicate, SnykPredicate
 

@@ -1,7 +1,7 @@
 """Walking a SARIF log with bounded memory: counts per run and a bounded sample of findings.
 
-Results are decoded one at a time (:mod:`affidavit.collect.jsonstream`) and never kept. Each is
-reduced to a small key -- rule reference, written level and kind, ``security-severity``,
+Results are decoded one at a time (:mod:`~affidavit.collect.scans.jsonstream`) and never kept.
+Each is reduced to a small key -- rule reference, written level and kind, ``security-severity``,
 suppressed, baseline state -- and counted per key; keys are few (about one per rule), so rules
 appearing *after* the results (as 1.0/2.0 logs and some producers write them) cost nothing:
 keys are resolved against the rules when the run ends. The findings sample keeps at most
@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import re
 
-from affidavit.collect import severity as sev
-from affidavit.collect.jsonstream import JsonStream
-from affidavit.collect.sarif_rules import RuleTable, is_suppressed, text_of
+from affidavit.collect.scans import severity as sev
+from affidavit.collect.scans.jsonstream import JsonStream
+from affidavit.collect.scans.sarif_rules import RuleTable, is_suppressed, text_of
 from affidavit.errors import InputError
 
 TYPE_CHECKING = False  # typing costs 3 ms to import; the CLI's write path avoids it

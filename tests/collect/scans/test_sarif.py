@@ -1,4 +1,4 @@
-"""Tests of the SARIF collector (collect/sarif.py, sarif_rules.py, sarif_stream.py,
+"""Tests of the SARIF collector (collect/scans/sarif.py, sarif_rules.py, sarif_log.py,
 jsonstream.py) on small logs written here, one rule of the level / severity / suppression /
 baseline mapping per test, plus every way a file can be wrong."""
 
@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 
-from affidavit.collect import sarif
-from affidavit.collect.jsonstream import JsonStream
-from affidavit.collect.sarif_stream import read_log
+from affidavit.collect.scans import sarif
+from affidavit.collect.scans.jsonstream import JsonStream
+from affidavit.collect.scans.sarif_log import read_log
 from affidavit.compliance.judge import scan_verdict as verdict
 from affidavit.errors import InputError
 from affidavit.models.scans import SarifPredicate

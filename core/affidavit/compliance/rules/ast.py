@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 
-from affidavit.compliance.rules_lexer import KEYWORDS, continues_word, starts_word
+from affidavit.compliance.rules.lexer import KEYWORDS, continues_word, starts_word
 
 __all__ = [
     "Node",

@@ -5,9 +5,9 @@ attestation of that type is compliant iff every rule holds on its attestation da
 keeps only the texts, so ``verify`` re-parses them and must reach the same verdict: parsing is
 deterministic and evaluation depends on nothing but the text and the data. The text is
 untrusted (it may come from anyone allowed to create a type), so nothing here uses Python's
-``eval``/``exec``/``compile``, attribute access or imports: a tokenizer (``rules_lexer.py``)
-and a recursive-descent parser (``rules_parser.py``) build a tree of this project's own nodes
-(``rules_ast.py``), and an evaluator (``rules_eval.py``) walks it over plain JSON values (dict,
+``eval``/``exec``/``compile``, attribute access or imports: a tokenizer (``lexer.py``)
+and a recursive-descent parser (``parser.py``) build a tree of this project's own nodes
+(``ast.py``), and an evaluator (``eval.py``) walks it over plain JSON values (dict,
 list, str, int, float, bool, None). This module is the public face: the grammar, the meaning
 and the limits below are the contract the ledger's stored texts rely on.
 
@@ -71,14 +71,14 @@ path segments, list items visited), past which the rule fails.
 
 from __future__ import annotations
 
-from affidavit.compliance.rules_eval import evaluate, one_line
-from affidavit.compliance.rules_parser import FUNCTIONS, MAX_DEPTH, MAX_RULE_LENGTH, parse_tree
+from affidavit.compliance.rules.eval import evaluate, one_line
+from affidavit.compliance.rules.parser import FUNCTIONS, MAX_DEPTH, MAX_RULE_LENGTH, parse_tree
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from affidavit.compliance.rules_ast import Node
+    from affidavit.compliance.rules.ast import Node
 
 __all__ = [
     "MAX_RULE_LENGTH",

@@ -24,13 +24,15 @@ from pathlib import Path
 
 import pytest
 
-import affidavit.collect.fingerprint as fp
-from affidavit.collect import goglob, hashing, kosli_ignore
+import affidavit.collect.fingerprint.dirsha as fp
 from affidavit.collect.fingerprint import (
     ArtifactType,
     fingerprint,
     fingerprint_dir,
     fingerprint_file,
+    goglob,
+    hashing,
+    kosli_ignore,
 )
 from affidavit.errors import InputError, UsageError
 
@@ -648,53 +650,25 @@ def test_inline_hashing(random_tree: Path, monkeypatch: pytest.MonkeyPatch) -> N
 
 
 def test_threaded_hashing(random_tree: Path, workers: pytest.MonkeyPatch) -> None:
-    workers.setattr(hashing, "_can_fork", lambda: False)
-    assert fingerprint_dir(random_tree) == reference_digest(random_tree)
-
-
-@pytest.mark.skipif(not hashing._can_fork(), reason="forked hashing needs Linux and one thread")
-def test_forked_hashing(random_tree: Path, workers: pytest.MonkeyPatch) -> None:
-    workers.setattr(hashing, "_FORK_MIN_FILES", 2)
     calls: list[int] = []
-    real = hashing._hash_forked
+    real = hashing._hash_batch
 
-    def spy(files: list[bytes], procs: int) -> list[bytes]:
-        calls.append(procs)
-        return real(files, procs)
+    def spy(paths: list[bytes]) -> list[bytes]:
+        calls.append(threading.get_ident())
+        return real(paths)
 
-    workers.setattr(hashing, "_hash_forked", spy)
+    workers.setattr(hashing, "_hash_batch", spy)
     assert fingerprint_dir(random_tree) == reference_digest(random_tree)
-    assert calls == [2]
+    assert len(calls) > 1 and threading.get_ident() not in calls
 
 
-@pytest.mark.skipif(not hashing._can_fork(), reason="forked hashing needs Linux and one thread")
-def test_forked_hashing_three_processes(tmp_path: Path) -> None:
-    paths = []
-    for i in range(10):
-        path = tmp_path / f"f{i}"
-        path.write_bytes(bytes([i]) * (i * 1000))
-        paths.append(os.fsencode(path))
-    assert hashing._hash_forked(paths, 3) == [hx(bytes([i]) * (i * 1000)) for i in range(10)]
-
-
-@pytest.mark.skipif(not hashing._can_fork(), reason="forked hashing needs Linux and one thread")
-def test_forked_hashing_reports_a_child_error(tmp_path: Path) -> None:
+def test_threaded_hashing_reports_a_worker_error(tmp_path: Path,
+                                                 workers: pytest.MonkeyPatch) -> None:
     good = tmp_path / "good"
     good.write_bytes(b"x")
-    missing = os.fsencode(tmp_path / "vanished")
-    # share 0 (the parent's) is files[0::2]; the missing file lands in the child's share
+    files = [os.fsencode(good)] * 40 + [os.fsencode(tmp_path / "vanished")]
     with pytest.raises(InputError, match="vanished.*no such file"):
-        hashing._hash_forked([os.fsencode(good), missing, os.fsencode(good), os.fsencode(good)], 2)
-
-
-def test_fork_failure_falls_back_to_threads(random_tree: Path, workers: pytest.MonkeyPatch) -> None:
-    def no_fork() -> int:
-        raise BlockingIOError(11, "Resource temporarily unavailable")
-
-    workers.setattr(hashing, "_FORK_MIN_FILES", 2)
-    workers.setattr(hashing, "_can_fork", lambda: True)
-    workers.setattr(os, "fork", no_fork)
-    assert fingerprint_dir(random_tree) == reference_digest(random_tree)
+        hashing.hash_files(files)
 
 
 def test_large_file_artifact(tmp_path: Path) -> None:

@@ -6,14 +6,14 @@ read exactly as Kosli CLI reads them (``excludePathsFromFile``), quirks included
 ends the list), everything from the first ``#`` is a comment, and Go's ``strings.TrimSpace``
 -- whose notion of white space is not Python's -- trims what is left. The file's name is
 compared as Go's ``strings.EqualFold`` compares it, which admits two non-ASCII letters. What
-the rules then match is :mod:`affidavit.collect.goglob`'s business.
+the rules then match is :mod:`affidavit.collect.fingerprint.goglob`'s business.
 """
 
 from __future__ import annotations
 
 import os
 
-from affidavit.collect.hashing import O_READ, path_error
+from affidavit.collect.fingerprint.hashing import O_READ, path_error
 
 __all__ = ["IGNORE_FILE_NAME", "equal_fold_ignore_name", "read_ignore_rules"]
 

@@ -3,14 +3,14 @@
 Separate from the parser because it answers a different question — not "is this text a rule?"
 but "does this document satisfy it, and if not, why?" — and must never raise, whatever the
 data: missing fields, type mismatches, huge results and exhausted budgets become one-line
-reasons through three-valued logic (see "Semantics" in ``rules.py``). The step budget is a
+reasons through three-valued logic (see "Semantics" in ``rules/__init__.py``). The step budget is a
 parameter rather than read here, so ``rules.MAX_STEPS`` stays the one setting (read at call
 time, so tests can lower it).
 """
 
 from __future__ import annotations
 
-from affidavit.compliance.rules_ast import (
+from affidavit.compliance.rules.ast import (
     Arith,
     BoolOp,
     Call,
@@ -23,7 +23,7 @@ from affidavit.compliance.rules_ast import (
     Path,
     path_text,
 )
-from affidavit.compliance.rules_values import (
+from affidavit.compliance.rules.values import (
     FACTS,
     Truth,
     Undetermined,

@@ -3,10 +3,10 @@ the ``sarif`` predicate out.
 
 ``parse_file`` reads one file in a single streaming pass (its SHA-256 computed on the way);
 ``summarize`` merges files into the predicate and records the policy it was judged by, so that
-:func:`affidavit.collect.severity.verdict` can decide from the predicate alone. How a result's
+:func:`affidavit.collect.scans.severity.verdict` can decide from the predicate alone. How a result's
 level, severity, suppression and baseline state are read is documented in
-:mod:`affidavit.collect.sarif_rules`; how memory stays bounded in
-:mod:`affidavit.collect.sarif_stream`.
+:mod:`affidavit.collect.scans.sarif_rules`; how memory stays bounded in
+:mod:`affidavit.collect.scans.sarif_log`.
 
 Predicate (``https://affidavit.dev/predicate/sarif/v1``, model in ``models/scans.py``)::
 
@@ -26,10 +26,10 @@ Predicate (``https://affidavit.dev/predicate/sarif/v1``, model in ``models/scans
 
 from __future__ import annotations
 
-from affidavit.collect import severity as sev
-from affidavit.collect.jsonstream import read_document
-from affidavit.collect.sarif_rules import actionable
-from affidavit.collect.sarif_stream import read_log
+from affidavit.collect.scans import severity as sev
+from affidavit.collect.scans.jsonstream import read_document
+from affidavit.collect.scans.sarif_log import read_log
+from affidavit.collect.scans.sarif_rules import actionable
 from affidavit.errors import UsageError
 
 TYPE_CHECKING = False  # typing costs 3 ms to import; the CLI's write path avoids it

@@ -7,7 +7,7 @@ A file is SARIF when its object's first key is a SARIF log's (``$schema``, ``ver
 ``properties.problem.severity`` honoured as the severity (falling back to
 ``security-severity`` and the level), each run becoming one project. Snyk's SARIF already has
 one result per issue (paths are not listed), so a run's ``path_entries`` and ``unique_issues``
-are both its results. Snyk JSON is read as :mod:`affidavit.collect.snyk_json` documents.
+are both its results. Snyk JSON is read as :mod:`affidavit.collect.scans.snyk_json` documents.
 
 The verdict (same ``--fail-on`` / ``--max-findings`` as SARIF, default ``high``) is judged on
 unique issues: ``actionable`` counts the issues that are not suppressed (and, for SARIF with
@@ -27,12 +27,12 @@ Predicate (``https://affidavit.dev/predicate/snyk/v1``, model in ``models/scans.
 
 from __future__ import annotations
 
-from affidavit.collect import severity as sev
-from affidavit.collect.jsonstream import JsonStream, read_document
-from affidavit.collect.sarif import FINDINGS_CAP, check_cap
-from affidavit.collect.sarif_rules import actionable
-from affidavit.collect.sarif_stream import read_log
-from affidavit.collect.snyk_json import SnykJson
+from affidavit.collect.scans import severity as sev
+from affidavit.collect.scans.jsonstream import JsonStream, read_document
+from affidavit.collect.scans.sarif import FINDINGS_CAP, check_cap
+from affidavit.collect.scans.sarif_log import read_log
+from affidavit.collect.scans.sarif_rules import actionable
+from affidavit.collect.scans.snyk_json import SnykJson
 from affidavit.errors import InputError
 
 TYPE_CHECKING = False  # typing costs 3 ms to import; the CLI's write path avoids it

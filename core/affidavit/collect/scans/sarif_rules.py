@@ -26,7 +26,7 @@ test logs and their ``.expected.sarif`` upgrades):
 
 from __future__ import annotations
 
-from affidavit.collect import severity as sev
+from affidavit.collect.scans import severity as sev
 
 TYPE_CHECKING = False  # typing costs 3 ms to import; the CLI's write path avoids it
 if TYPE_CHECKING:
@@ -231,7 +231,7 @@ class RuleTable:
             rule_id = rule_id.rsplit("/", 1)[0]
 
     def meaning(self, key: tuple[Any, ...]) -> Meaning:
-        """Resolve a result key (see ``sarif_stream``) against these rules."""
+        """Resolve a result key (see ``sarif_log``) against these rules."""
         rule_id, index, component, level_raw, kind_raw, cvss, suppressed, base = key
         rule = self.find(rule_id, index, component)
         level, kind = normal_level(level_raw)

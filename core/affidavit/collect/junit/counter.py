@@ -1,6 +1,6 @@
 """What the elements of a JUnit report mean: the counting half of the collector.
 
-The reader (:mod:`affidavit.collect.junit_xml`) drives a :class:`CaseCounter` with expat's
+The reader (:mod:`affidavit.collect.junit.reader`) drives a :class:`CaseCounter` with expat's
 start/end events. The counter keeps the nesting depth, one frame per ``<testsuite>`` and the
 state of the open ``<testcase>``, nothing per case, so memory does not grow with the file. Its
 handlers are closures over local state, with a short path for the common passing case: they
@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import math
 
-from affidavit.collect.junit_tally import (
+from affidavit.collect.junit.reader import MAX_DEPTH
+from affidavit.collect.junit.tally import (
     BITS,
     CHILDREN,
     NAME,
@@ -26,7 +27,6 @@ from affidavit.collect.junit_tally import (
     declared_of,
     new_frame,
 )
-from affidavit.collect.junit_xml import MAX_DEPTH
 from affidavit.errors import InputError
 
 TYPE_CHECKING = False
@@ -82,11 +82,10 @@ class CaseCounter(FileTally):
         super().__init__(failed_cases_cap, details)
         self.shown = shown
         self.started = False
-        self.between_suites: Any = None
 
     def bind(self, parser: pyexpat.XMLParserType) -> None:
         """Install the handlers on ``parser`` (the first element is checked to be JUnit)."""
-        start, end, self.between_suites = self._handlers(parser)
+        start, end = self._handlers(parser)
         shown = self.shown
 
         def first(name: str, attrs: dict[str, str]) -> None:
@@ -108,7 +107,7 @@ class CaseCounter(FileTally):
         parser.StartElementHandler = parser.EndElementHandler = None
         parser.CharacterDataHandler = None
 
-    def _handlers(self, parser: pyexpat.XMLParserType) -> tuple[Any, Any, Any]:
+    def _handlers(self, parser: pyexpat.XMLParserType) -> tuple[Any, Any]:
         shown, cap, details = self.shown, self.cap, self.details
         frames, tops, failed = self.frames, self.tops, self.failed
         failed_case, per_test = self._failed_case, self._per_test
@@ -233,11 +232,7 @@ class CaseCounter(FileTally):
             else:
                 case = None
 
-        def between_suites() -> bool:
-            """True between two top-level suites: a file can be cut there and parsed apart."""
-            return depth == 1 and case is None and not stack and text_depth < 0
-
-        return start, end, between_suites
+        return start, end
 
     def _failed_case(self, frame: list[Any], attrs: dict[str, str], index: int,
                      said: dict[int, str] | None) -> None:

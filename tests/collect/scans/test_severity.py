@@ -1,5 +1,6 @@
-"""Tests of affidavit.collect.severity: the CVSS bands, the level mapping, the policy checks and
-the verdict, which must be computable from a predicate's ``policy`` and ``actionable`` alone."""
+"""Tests of affidavit.collect.scans.severity: the CVSS bands, the level mapping, the policy
+checks and the verdict, which must be computable from a predicate's ``policy`` and ``actionable``
+alone."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from affidavit.collect import severity as sev
+from affidavit.collect.scans import severity as sev
 from affidavit.compliance.judge import scan_verdict
 from affidavit.errors import InputError, UsageError
 

@@ -1,4 +1,4 @@
-"""Tests of the Snyk collector (collect/snyk.py, snyk_json.py) on small Snyk JSON and Snyk
+"""Tests of the Snyk collector (collect/scans/snyk.py, snyk_json.py) on small Snyk JSON and Snyk
 SARIF documents written here: paths vs unique issues, container applications, IaC, Snyk's
 problem severity in SARIF, the shared thresholds, and bad input."""
 
@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from affidavit.collect import sarif, snyk
+from affidavit.collect.scans import sarif, snyk
 from affidavit.compliance.judge import scan_verdict as verdict
 from affidavit.errors import InputError
 from affidavit.models.scans import SnykPredicate

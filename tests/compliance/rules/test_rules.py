@@ -1,4 +1,4 @@
-"""Tests of the custom-type rule language (compliance/rules.py and its rules_* modules): what every
+"""Tests of the custom-type rule language (the compliance/rules/ package): what every
 operator means, the reason a failing rule gives, the position a malformed rule is refused at,
 hostile texts and data, and properties over arbitrary text and arbitrary JSON."""
 
