@@ -40,6 +40,7 @@ from typing import Any
 import pytest
 
 from affidavit.collect.scans import sarif, snyk
+from affidavit.compliance.judge import scan_policy
 from affidavit.errors import InputError
 from affidavit.models.scans import SarifPredicate, SnykPredicate
 
@@ -74,12 +75,14 @@ def is_bad(row: dict[str, str]) -> bool:
 
 def sarif_predicate(path: Path) -> dict[str, Any]:
     pred = sarif.summarize([sarif.parse_file(path, findings_cap=BIG)], findings_cap=BIG)
+    pred["policy"] = scan_policy("high", None, False)
     SarifPredicate.model_validate(pred)
     return pred
 
 
 def snyk_predicate(path: Path) -> dict[str, Any]:
     pred = snyk.summarize([snyk.parse_file(path, findings_cap=BIG)], findings_cap=BIG)
+    pred["policy"] = scan_policy("high", None, False)
     SnykPredicate.model_validate(pred)
     return pred
 

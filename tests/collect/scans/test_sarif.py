@@ -16,6 +16,7 @@ import pytest
 from affidavit.collect.scans import sarif
 from affidavit.collect.scans.jsonstream import JsonStream
 from affidavit.collect.scans.sarif_log import read_log
+from affidavit.compliance.judge import scan_policy
 from affidavit.compliance.judge import scan_verdict as verdict
 from affidavit.errors import InputError
 from affidavit.models.scans import SarifPredicate
@@ -57,9 +58,12 @@ def write(tmp_path: Path) -> Any:
 def judge(write: Any) -> Any:
     """Write each log, parse it, summarize them; the predicate, validated by its model."""
 
-    def _judge(*docs: object, **policy: Any) -> dict[str, Any]:
+    def _judge(*docs: object, fail_on: str = "high", max_findings: int | None = None,
+               new_only: bool = False, **options: Any) -> dict[str, Any]:
         parsed = [sarif.parse_file(write(doc)) for doc in docs]
-        pred = sarif.summarize(parsed, **policy)
+        pred = sarif.summarize(parsed, new_only=new_only, **options)
+        assert "policy" not in pred  # counts only: the policy is the judge's
+        pred["policy"] = scan_policy(fail_on, max_findings, new_only)
         SarifPredicate.model_validate(pred)
         return pred
 

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from affidavit.collect.scans import sarif, snyk
+from affidavit.compliance.judge import scan_policy
 from affidavit.compliance.judge import scan_verdict as verdict
 from affidavit.errors import InputError
 from affidavit.models.scans import SnykPredicate
@@ -33,13 +34,16 @@ def project(*vulns: dict[str, Any], name: str = "app", **extra: Any) -> dict[str
 def judge(tmp_path: Path) -> Any:
     counter = iter(range(10**6))
 
-    def _judge(*docs: object, **policy: Any) -> dict[str, Any]:
+    def _judge(*docs: object, fail_on: str = "high", max_findings: int | None = None,
+               new_only: bool = False, **options: Any) -> dict[str, Any]:
         paths = []
         for doc in docs:
             path = tmp_path / f"snyk{next(counter)}.json"
             path.write_text(doc if isinstance(doc, str) else json.dumps(doc), encoding="utf-8")
             paths.append(path)
-        pred = snyk.summarize([snyk.parse_file(p) for p in paths], **policy)
+        pred = snyk.summarize([snyk.parse_file(p) for p in paths], new_only=new_only, **options)
+        assert "policy" not in pred  # counts only: the policy is the judge's
+        pred["policy"] = scan_policy(fail_on, max_findings, new_only)
         SnykPredicate.model_validate(pred)
         return pred
 

@@ -2,11 +2,11 @@
 the ``sarif`` predicate out.
 
 ``parse_file`` reads one file in a single streaming pass (its SHA-256 computed on the way);
-``summarize`` merges files into the predicate and records the policy it was judged by, so that
-:func:`affidavit.collect.scans.severity.verdict` can decide from the predicate alone. How a result's
-level, severity, suppression and baseline state are read is documented in
-:mod:`affidavit.collect.scans.sarif_rules`; how memory stays bounded in
-:mod:`affidavit.collect.scans.sarif_log`.
+``summarize`` merges files into the predicate's counts and findings; the ``policy`` the verdict
+is judged by is added beside them by the caller
+(:func:`affidavit.compliance.judge.scan_policy`). How a result's level, severity, suppression
+and baseline state are read is documented in :mod:`affidavit.collect.scans.sarif_rules`; how
+memory stays bounded in :mod:`affidavit.collect.scans.sarif_log`.
 
 Predicate (``https://affidavit.dev/predicate/sarif/v1``, model in ``models/scans.py``)::
 
@@ -20,7 +20,8 @@ Predicate (``https://affidavit.dev/predicate/sarif/v1``, model in ``models/scans
                {tool, rule_id, level, severity, kind, message, locations[{uri, start_line,
                end_line}] (at most 10), location_count, partial_fingerprints, suppressed,
                baseline_state, actionable}
-    findings_total (= results), findings_cap, policy {fail_on, max_findings, new_only},
+    findings_total (= results), findings_cap, policy {fail_on, max_findings, new_only} (added by
+    the caller),
     files[{path, sha256}]
 """
 
@@ -72,15 +73,13 @@ def _order(finding: Mapping[str, Any]) -> tuple[bool, int]:
     return (not finding["actionable"], -sev.RANK[finding["severity"]])
 
 
-def summarize(files: Iterable[Mapping[str, Any]], *, fail_on: str = sev.DEFAULT_FAIL_ON,
-              max_findings: int | None = None, new_only: bool = False,
+def summarize(files: Iterable[Mapping[str, Any]], *, new_only: bool = False,
               findings_cap: int = FINDINGS_CAP) -> dict[str, Any]:
     """The ``sarif`` predicate of parsed files (see the module docstring).
 
     ``findings_cap`` should not exceed the one the files were parsed with: each file keeps only
     what that cap can show.
     """
-    rules = sev.policy(fail_on, max_findings, new_only)
     check_cap(findings_cap)
     summary: dict[str, Any] = {"results": 0, "suppressed": 0,
                                "by_level": dict.fromkeys(sev.LEVELS, 0),
@@ -112,4 +111,4 @@ def summarize(files: Iterable[Mapping[str, Any]], *, fail_on: str = sev.DEFAULT_
     findings.sort(key=_order)
     return {"summary": summary, "actionable": counts, "runs": runs,
             "findings": findings[:findings_cap], "findings_total": summary["results"],
-            "findings_cap": findings_cap, "policy": rules, "files": listed}
+            "findings_cap": findings_cap, "files": listed}

@@ -9,9 +9,9 @@ A file is SARIF when its object's first key is a SARIF log's (``$schema``, ``ver
 one result per issue (paths are not listed), so a run's ``path_entries`` and ``unique_issues``
 are both its results. Snyk JSON is read as :mod:`affidavit.collect.scans.snyk_json` documents.
 
-The verdict (same ``--fail-on`` / ``--max-findings`` as SARIF, default ``high``) is judged on
-unique issues: ``actionable`` counts the issues that are not suppressed (and, for SARIF with
-``--new-only``, not already in the baseline).
+The verdict (same ``--fail-on`` / ``--max-findings`` as SARIF, judged by
+:mod:`affidavit.compliance.judge`) is judged on unique issues: ``actionable`` counts the issues
+that are not suppressed (and, for SARIF with ``--new-only``, not already in the baseline).
 
 Predicate (``https://affidavit.dev/predicate/snyk/v1``, model in ``models/scans.py``)::
 
@@ -22,7 +22,8 @@ Predicate (``https://affidavit.dev/predicate/snyk/v1``, model in ``models/scans.
     actionable {critical, high, medium, low, none}
     findings[] one per unique issue, most severe actionable first: {project, target_file, id, title,
                severity, package, version, paths, location, suppressed, actionable}
-    findings_total (= unique issues), findings_cap, policy, files[{path, sha256, format}]
+    findings_total (= unique issues), findings_cap, files[{path, sha256, format}], and the
+    policy (added by the caller)
 """
 
 from __future__ import annotations
@@ -121,12 +122,10 @@ def parse_file(path: str | os.PathLike[str], *,
     return {"path": str(path), "sha256": digest, **parsed}
 
 
-def summarize(files: Iterable[Mapping[str, Any]], *, fail_on: str = sev.DEFAULT_FAIL_ON,
-              max_findings: int | None = None, new_only: bool = False,
+def summarize(files: Iterable[Mapping[str, Any]], *, new_only: bool = False,
               findings_cap: int = FINDINGS_CAP) -> dict[str, Any]:
     """The ``snyk`` predicate of parsed files (see the module docstring); ``findings_cap``
     should not exceed the one the files were parsed with."""
-    rules = sev.policy(fail_on, max_findings, new_only)
     check_cap(findings_cap)
     totals: dict[str, Any] = {"projects": 0, "path_entries": 0, "unique_issues": 0,
                               "suppressed": 0, "by_severity": sev.zero()}
@@ -158,4 +157,4 @@ def summarize(files: Iterable[Mapping[str, Any]], *, fail_on: str = sev.DEFAULT_
     findings.sort(key=lambda f: (not f["actionable"], -sev.RANK[f["severity"]]))
     return {"projects": projects, "totals": totals, "actionable": counts,
             "findings": findings[:findings_cap], "findings_total": totals["unique_issues"],
-            "findings_cap": findings_cap, "policy": rules, "files": listed}
+            "findings_cap": findings_cap, "files": listed}
