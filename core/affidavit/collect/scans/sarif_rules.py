@@ -26,6 +26,8 @@ test logs and their ``.expected.sarif`` upgrades):
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 from affidavit.collect.scans import severity as sev
 
 TYPE_CHECKING = False  # typing costs 3 ms to import; the CLI's write path avoids it
@@ -95,14 +97,22 @@ def baseline(value: object) -> str | None:
     return _BASELINE.get(value) if isinstance(value, str) else None
 
 
+@dataclass(frozen=True, slots=True)
 class Rule:
     """The few facts of a reporting descriptor that results need."""
 
-    __slots__ = ("id", "level", "cvss", "problem", "messages", "title")
+    id: str | None
+    level: str | None
+    cvss: str | None
+    problem: str | None
+    messages: dict[str, str]
+    title: str | None
 
-    def __init__(self, raw: dict[str, Any], rule_id: object = None) -> None:
+    @classmethod
+    def read(cls, raw: dict[str, Any], rule_id: object = None) -> Rule:
+        """The facts of ``raw`` (a 1.0 map entry's key is its ``rule_id``), wherever its SARIF
+        version keeps them."""
         found = raw.get("id", rule_id)
-        self.id = found if isinstance(found, str) else None
         level = None
         config = raw.get("defaultConfiguration")
         if isinstance(config, dict):
@@ -112,14 +122,16 @@ class Rule:
             level = old.get("defaultLevel")
         if level is None:
             level = raw.get("defaultLevel")
-        self.level = normal_level(level)[0]
         props = raw.get("properties")
         props = props if isinstance(props, dict) else {}
-        self.cvss = sev.from_cvss(props.get("security-severity"))
         problem = props.get("problem")
-        self.problem = sev.from_name(problem.get("severity")) if isinstance(problem, dict) else None
-        self.messages = _strings(raw.get("messageStrings")) or _strings(raw.get("messageFormats"))
-        self.title = text_of(raw.get("shortDescription")) or text_of(raw.get("name"))
+        return cls(
+            id=found if isinstance(found, str) else None,
+            level=normal_level(level)[0],
+            cvss=sev.from_cvss(props.get("security-severity")),
+            problem=sev.from_name(problem.get("severity")) if isinstance(problem, dict) else None,
+            messages=_strings(raw.get("messageStrings")) or _strings(raw.get("messageFormats")),
+            title=text_of(raw.get("shortDescription")) or text_of(raw.get("name")))
 
 
 def _strings(value: object) -> dict[str, str]:
@@ -135,9 +147,9 @@ def _strings(value: object) -> dict[str, str]:
 
 def _rules(value: object) -> list[Rule]:
     if isinstance(value, list):
-        return [Rule(item) for item in value if isinstance(item, dict)]
+        return [Rule.read(item) for item in value if isinstance(item, dict)]
     if isinstance(value, dict):  # 1.0 / 2.0: a map from rule id to rule
-        return [Rule(item, key) for key, item in value.items() if isinstance(item, dict)]
+        return [Rule.read(item, key) for key, item in value.items() if isinstance(item, dict)]
     return []
 
 
@@ -149,21 +161,30 @@ def actionable(suppressed: bool, kind: str, baseline_state: str | None, new_only
     return not (new_only and baseline_state in ("unchanged", "updated"))
 
 
+@dataclass(frozen=True, slots=True)
 class Meaning:
-    """What one distinct kind of result means; shared by every result with the same key."""
+    """What one distinct kind of result means; shared by every result with the same key.
 
-    __slots__ = ("level", "severity", "kind", "suppressed", "baseline", "cls", "rule")
+    ``cls`` follows from the rest: whether such a result may fail the verdict always
+    (:data:`CLASS_NEW`), only without ``--new-only`` (:data:`CLASS_KNOWN`) or never.
+    """
 
-    def __init__(self, level: str, severity: str, kind: str, suppressed: bool,
-                 baseline_state: str | None, rule: Rule | None) -> None:
-        self.level, self.severity, self.kind = level, severity, kind
-        self.suppressed, self.baseline, self.rule = suppressed, baseline_state, rule
-        if not actionable(suppressed, kind, baseline_state, False):
-            self.cls = CLASS_INERT
-        elif not actionable(suppressed, kind, baseline_state, True):
-            self.cls = CLASS_KNOWN
+    level: str
+    severity: str
+    kind: str
+    suppressed: bool
+    baseline: str | None
+    rule: Rule | None
+    cls: int = field(init=False)
+
+    def __post_init__(self) -> None:
+        if not actionable(self.suppressed, self.kind, self.baseline, False):
+            cls = CLASS_INERT
+        elif not actionable(self.suppressed, self.kind, self.baseline, True):
+            cls = CLASS_KNOWN
         else:
-            self.cls = CLASS_NEW
+            cls = CLASS_NEW
+        object.__setattr__(self, "cls", cls)
 
 
 class RuleTable:

@@ -9,19 +9,19 @@ reason is the fact that decided the rule, not a restatement of the rule.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 
 __all__ = ["FACTS", "Truth", "Undetermined", "is_number", "kind", "one_line", "plain", "render"]
 
 
+@dataclass(frozen=True, slots=True)
 class Undetermined:
     """The value of anything computed from a missing field, a type mismatch or an error."""
 
-    __slots__ = ("reason",)
-
-    def __init__(self, reason: str) -> None:
-        self.reason = reason
+    reason: str
 
 
+@dataclass(frozen=True, slots=True)
 class Truth:
     """A boolean produced by a comparison or a boolean operator, with the fact behind it.
 
@@ -29,11 +29,8 @@ class Truth:
     ``not`` keeps it unchanged and a failing rule can quote the fact that failed it.
     """
 
-    __slots__ = ("value", "why")
-
-    def __init__(self, value: bool, why: str) -> None:
-        self.value = value
-        self.why = why
+    value: bool
+    why: str
 
 
 def plain(value: object) -> object:
