@@ -35,10 +35,10 @@ HERE = Path(__file__).resolve().parent
 # This file is named like sarif-tools' package ``sarif``: keep its folder off the import path.
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != HERE]
 try:
-    from affidavit.collect import sarif as collector
+    from affidavit.collect.scans import sarif as collector
 except ImportError:  # run from a checkout without PYTHONPATH
     sys.path.insert(0, str(HERE.parent / "core"))
-    from affidavit.collect import sarif as collector
+    from affidavit.collect.scans import sarif as collector
 
 FULL, QUICK = 100_000, 10_000
 RULES = 300
@@ -48,7 +48,7 @@ LEVELS = ["error", "warning", "note"]
 # VmHWM, not ru_maxrss: Linux carries the parent's RSS at fork into the child's ru_maxrss.
 RSS_PROBE = """
 import resource, sys
-from affidavit.collect import sarif
+from affidavit.collect.scans import sarif
 sarif.summarize([sarif.parse_file(sys.argv[1])])
 try:
     with open("/proc/self/status") as status:

@@ -181,7 +181,8 @@ _COMMANDS = {"junit": ("junit", "--results"), "sarif": ("sarif", "--scan-results
                     reason="AFFIDAVIT_CORPUS is not set (make test sets it to ../shared/corpus)")
 @pytest.mark.parametrize("row", _corpus_rows(), ids=lambda row: row["local_path"])
 def test_corpus_file_through_the_cli(cli: Cli, trail: Any, row: dict[str, str]) -> None:
-    from affidavit.collect import junit, sarif, snyk
+    from affidavit.collect import junit
+    from affidavit.collect.scans import sarif, snyk
     from affidavit.errors import InputError
 
     path = str(Path(os.environ["AFFIDAVIT_CORPUS"]) / row["local_path"])

@@ -42,15 +42,14 @@ def attest_junit(
 ) -> Recorded:
     """Record JUnit XML results: counts, failing cases, and the verdict against the limits."""
     from affidavit.collect import junit
-    from affidavit.errors import UsageError
+    from affidavit.compliance.judge import junit_policy
     from affidavit.models.junit import JUNIT
 
-    if max_failures < 0 or max_errors < 0:
-        raise UsageError("--max-failures and --max-errors must be 0 or more")
+    policy = junit_policy(max_failures, max_errors)
     claim = check_claim(claim)
     paths = junit.find_results(results_dir, results)
     predicate = junit.summarize(junit.parse_files(paths))
-    predicate["policy"] = {"max_failures": max_failures, "max_errors": max_errors}
+    predicate["policy"] = policy
     return attest(ledger, claim, type="junit", predicate=predicate, predicate_type=JUNIT,
                   raw_files=_named(paths, results_dir) if attach else None)
 
@@ -62,15 +61,17 @@ def _attest_scan(ledger: Ledger, claim: Claim | CheckedClaim, *, type: str,
     """Scans share a shape: collector -> predicate with its policy -> the judge's verdict."""
     from pathlib import Path
 
-    from affidavit.collect import sarif, snyk
+    from affidavit.collect.scans import sarif, snyk
+    from affidavit.compliance.judge import scan_policy
     from affidavit.models.predicates import PREDICATE_TYPES
 
     claim = check_claim(claim)
     collector = sarif if type == "sarif" else snyk
+    policy = scan_policy(fail_on, max_findings, new_only)
     paths = [Path(p) for p in scan_results]
     predicate = collector.summarize([collector.parse_file(path) for path in paths],
-                                    fail_on=fail_on, max_findings=max_findings,
                                     new_only=new_only)
+    predicate["policy"] = policy
     return attest(ledger, claim, type=type, predicate=predicate,
                   predicate_type=PREDICATE_TYPES[type],
                   raw_files=_named(paths, None) if attach else None)

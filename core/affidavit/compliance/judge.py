@@ -16,13 +16,30 @@ Per type:
   ``actionable`` counts per severity;
 - ``custom:<name>``: every rule of the type version the predicate names holds on its data.
 
+The limits themselves (``--max-failures``/``--max-errors``, ``--fail-on``/``--max-findings``)
+are checked and shaped here too (:func:`junit_policy`, :func:`scan_policy`): the collectors only
+count, and the policy recorded beside their counts is the one this module applies.
+
+Scan policy, as documented for users:
+
+- ``--fail-on critical|high|medium|low``: non-compliant when any actionable finding has that
+  severity or a higher one (default ``high``).
+- ``--fail-on any``: non-compliant when there is any actionable finding at all, *including*
+  severity ``none`` (e.g. a SARIF result of level ``none`` that still says it is a problem, or a
+  ``security-severity`` of 0). Results that say they are not a problem (SARIF kind ``pass``,
+  ``notApplicable``, ``informational``; v1 levels ``pass`` / ``notApplicable``) are never
+  actionable, so ``any`` does not fail a clean BinSkim log full of passes.
+- ``--fail-on none``: severity never fails the verdict.
+- ``--max-findings N``: independently of ``--fail-on``, non-compliant when there are more than
+  ``N`` actionable findings of any severity (``none`` included). Unset: no limit.
+
 A predicate this function cannot read, or a type it does not know, is an :class:`InputError`:
 there is no verdict to give, and no caller may fall back to the stored flag.
 """
 
 from __future__ import annotations
 
-from affidavit.errors import InputError
+from affidavit.errors import InputError, UsageError
 from affidavit.models.severities import FAIL_ON, RANK, SEVERITIES
 
 TYPE_CHECKING = False  # typing costs 3 ms to import; the CLI's write path avoids it
@@ -33,7 +50,7 @@ if TYPE_CHECKING:
     EntryAt = Callable[[int], Mapping[str, Any] | None]
 
 __all__ = ["judge", "check_recorded", "type_version_of", "junit_verdict", "scan_verdict",
-           "custom_verdict", "KNOWN_TYPES"]
+           "custom_verdict", "junit_policy", "scan_policy", "KNOWN_TYPES"]
 
 KNOWN_TYPES = ("generic", "decision", "approval", "approval-request", "junit", "sarif", "snyk")
 """Types judged here, besides ``custom:<name>``."""
@@ -54,6 +71,28 @@ def _count(value: Any, field: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
         raise _Malformed(f"{field} is not a whole number >= 0")
     return value
+
+
+def _limit(value: object, flag: str) -> int:
+    """A user's limit: a whole number >= 0, else a usage error (exit 2) naming the flag."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise UsageError(f"{flag}: {value!r} is not a whole number >= 0")
+    return value
+
+
+def junit_policy(max_failures: int, max_errors: int) -> dict[str, int]:
+    """The ``policy`` a JUnit predicate records, after checking the limits."""
+    return {"max_failures": _limit(max_failures, "--max-failures"),
+            "max_errors": _limit(max_errors, "--max-errors")}
+
+
+def scan_policy(fail_on: str, max_findings: int | None, new_only: bool) -> dict[str, Any]:
+    """The ``policy`` a SARIF or Snyk predicate records, after checking it."""
+    if fail_on not in FAIL_ON:
+        raise UsageError(f"--fail-on: {fail_on!r} is not one of {', '.join(FAIL_ON)}")
+    if max_findings is not None:
+        _limit(max_findings, "--max-findings")
+    return {"fail_on": fail_on, "max_findings": max_findings, "new_only": bool(new_only)}
 
 
 def _cases(n: int) -> str:

@@ -1,7 +1,7 @@
-"""Pydantic models of the scan predicates: ``sarif`` and ``snyk`` (collect/sarif.py, snyk.py).
+"""Pydantic models of the scan predicates: ``sarif`` and ``snyk`` (collect/scans/sarif.py, snyk.py).
 
 Both carry the ``policy`` they were judged by and ``actionable`` -- the counts per severity
-that may fail the verdict -- so ``affidavit.collect.severity.verdict`` recomputes the verdict
+that may fail the verdict -- so ``affidavit.compliance.judge.scan_verdict`` recomputes the verdict
 from a validated predicate alone.
 """
 

@@ -1,0 +1,57 @@
+"""The fingerprint of an artifact: a file's SHA-256, or a directory's as Kosli computes it.
+
+A **file** fingerprint is the lowercase hex SHA-256 of the file's bytes (symlinks followed);
+a **directory** fingerprint is :func:`~affidavit.collect.fingerprint.dirsha.fingerprint_dir`.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from collections.abc import Sequence
+from typing import Literal
+
+from affidavit.collect.fingerprint.dirsha import fingerprint_dir
+from affidavit.collect.fingerprint.hashing import BUF_SIZE, hash_fd, input_error
+from affidavit.errors import InputError, UsageError
+
+__all__ = ["ArtifactType", "fingerprint", "fingerprint_file"]
+
+ArtifactType = Literal["file", "dir"]
+StrPath = str | os.PathLike[str]
+
+
+def fingerprint(path: StrPath, artifact_type: ArtifactType, exclude: Sequence[str] = ()) -> str:
+    """Fingerprint ``path`` as a ``file`` or a ``dir`` artifact (hex SHA-256)."""
+    if artifact_type == "file":
+        if exclude:
+            raise UsageError(
+                f"exclude patterns apply only to a dir artifact, not to file {os.fspath(path)}"
+            )
+        return fingerprint_file(path)
+    if artifact_type == "dir":
+        return fingerprint_dir(path, exclude)
+    raise UsageError(f"unknown artifact type {artifact_type!r} (expected 'file' or 'dir')")
+
+
+def fingerprint_file(path: StrPath) -> str:
+    """Hex SHA-256 of the content of the file at ``path`` (symlinks are followed)."""
+    shown = os.fspath(path)
+    raw = os.fsencode(path)
+    try:
+        st = os.stat(raw)
+    except (OSError, ValueError) as exc:
+        raise input_error(shown, exc) from exc
+    if stat.S_ISDIR(st.st_mode):
+        raise InputError(
+            f"{shown} is a directory, not a file", remedy="fingerprint it as a dir artifact"
+        )
+    try:
+        # Not O_NONBLOCK here: a pipe (``<(cmd)``) is a legitimate file artifact.
+        fd = os.open(raw, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+        try:
+            return hash_fd(fd, bytearray(BUF_SIZE))
+        finally:
+            os.close(fd)
+    except OSError as exc:
+        raise input_error(shown, exc) from exc
