@@ -285,13 +285,23 @@ HOSTILE = {
     b'"http://example.invalid/junit.dtd">\n<testsuite/>\n',
     "parameter-entity": b'<?xml version="1.0"?>\n<!DOCTYPE t [<!ENTITY % p SYSTEM '
     b'"http://example.invalid/p.dtd"> %p;]>\n<testsuite/>\n',
+    # a DTD that defines no entity at all still changes what is counted: a default attribute
+    "attribute-defaults": b'<?xml version="1.0"?>\n<!DOCTYPE testsuite [<!ATTLIST testcase '
+    b'status CDATA "disabled">]>\n<testsuite><testcase name="t"/></testsuite>\n',
+    "unparsed-entity": b'<?xml version="1.0"?>\n<!DOCTYPE t [<!NOTATION gif SYSTEM "gif">'
+    b'<!ENTITY img SYSTEM "file:///etc/passwd" NDATA gif>]>\n<testsuite/>\n',
+    "public-dtd": b'<?xml version="1.0"?>\n<!DOCTYPE testsuite PUBLIC "-//x//DTD y//EN" '
+    b'"http://example.invalid/y.dtd">\n<testsuite/>\n',
+    "empty-internal-subset": b'<!DOCTYPE testsuite []><testsuite/>',
     "deep-nesting": b"<testsuites>" + b"<testsuite>" * 10_000 + b"</testsuite>" * 10_000
     + b"</testsuites>",
     "huge-token": b'<testsuite name="' + b"a" * (24 << 20) + b'"/>',
 }
 REFUSAL = {
     "billion-laughs": "has a DTD", "external-entity": "has a DTD", "external-dtd": "has a DTD",
-    "parameter-entity": "has a DTD", "deep-nesting": "nested deeper than 256 levels",
+    "parameter-entity": "has a DTD", "attribute-defaults": "has a DTD",
+    "unparsed-entity": "has a DTD", "public-dtd": "has a DTD", "empty-internal-subset": "has a DTD",
+    "deep-nesting": "nested deeper than 256 levels",
     "huge-token": "a single XML token is larger than 8 MiB",
 }
 
@@ -342,13 +352,30 @@ def test_hostile_xml_is_refused_fast_with_bounded_memory(name: str, tmp_path: Pa
     assert report["grown_kb"] < 32 * 1024, "peak RSS grew more than 32 MB"
 
 
-def test_defusedxml_calls_the_entity_attacks_hostile_too() -> None:
-    import defusedxml.ElementTree as DET
-    from defusedxml import DefusedXmlException
+DTD_CASES = sorted(name for name, refusal in REFUSAL.items() if refusal == "has a DTD")
 
-    for name in ("billion-laughs", "external-entity"):
+
+@pytest.mark.parametrize("name", DTD_CASES)
+def test_what_is_refused_as_a_dtd_defusedxml_refuses_too(name: str) -> None:
+    """The reader applies defusedxml's rules without its parser: every file refused here for its
+    DTD, defusedxml's own SAX reader refuses with forbid_dtd=True, and its entity and external
+    reference rules (on by default) refuse the entity attacks even with DTDs allowed."""
+    from xml.sax.handler import ContentHandler
+
+    from defusedxml import DefusedXmlException, DTDForbidden
+    from defusedxml.expatreader import create_parser
+
+    def read(**forbid: bool) -> None:
+        reader = create_parser(**forbid)
+        reader.setContentHandler(ContentHandler())
+        reader.feed(HOSTILE[name])
+        reader.close()
+
+    with pytest.raises(DTDForbidden):
+        read(forbid_dtd=True)
+    if name in ("billion-laughs", "external-entity", "parameter-entity", "unparsed-entity"):
         with pytest.raises(DefusedXmlException):
-            DET.fromstring(HOSTILE[name])
+            read(forbid_dtd=False)
 
 
 def test_big_valid_file_is_streamed_in_bounded_memory(tmp_path: Path) -> None:

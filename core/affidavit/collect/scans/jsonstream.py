@@ -12,6 +12,12 @@ failure or a value ending exactly at the buffer's end near its tail is retried a
 more (each refill at least doubles what is buffered, so a huge value is decoded O(1) times on
 average); a failure well inside the buffer, or at the end of the file, is the file's fault and
 becomes an :class:`InputError` naming the file, the problem, and its line and column.
+
+Why not ``ijson``: its C backend builds objects fast for a single prefix only (the results, but
+not which run each belongs to, nor the run's tool and rules); reading several in one pass means
+taking every parse event through Python, several times slower than this cursor on the 100,000-
+result benchmark (the ``-vs-ijson`` line of ``bench/sarif.py``), and a second pass per prefix
+would read the file again without being able to tell runs apart.
 """
 
 from __future__ import annotations
