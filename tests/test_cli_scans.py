@@ -116,7 +116,9 @@ def test_sarif_thresholds(cli: Cli, trail: Any, files: Any,
     assert predicate["summary"]["by_severity"]["high"] == 1
     assert predicate["summary"]["by_severity"]["low"] == 1
     assert failed["entry"]["record"]["compliant"] is False
-    assert failed["reasons"]
+    assert failed["entry"]["record"]["statement"]["predicateType"] == (
+        "https://affidavit.dev/predicate/sarif/v2")
+    assert failed["reasons"] == ["1 finding at or above high (1 high), --fail-on high"]
     monkeypatch.setenv("AFFIDAVIT_FAIL_ON", "critical")
     passed = _json(cli("attest", "sarif", *_trail_args("sast"), "--scan-results", log,
                        "--output", "json"))
@@ -132,7 +134,42 @@ def test_sarif_markdown_lists_findings(cli: Cli, trail: Any, files: Any) -> None
     result = cli("attest", "sarif", *_trail_args("sast"), "--scan-results", log,
                  "--output", "markdown")
     assert result.code == 0
+    assert "**First findings**" in result.out
     assert "| high | R1 | R1 found | a.py:3 |" in result.out
+
+
+def test_a_ledger_with_v1_scan_records_still_reads_and_verifies(
+        cli: Cli, trail: Any, ledger: Any, files: Any, tmp_path: Path) -> None:
+    """Records written before the scan predicates shared one shape stay in ledgers: every read,
+    ``verify ledger`` and ``verify package`` judge them (and v2 records beside them) alike."""
+    from affidavit.api import record
+    from affidavit.models.predicates import SCAN_V1
+    from tests.compliance.test_scan_versions import SARIF_V1, SNYK_V1
+
+    claim = record.Claim(flow=FLOW, trail=TRAIL, name="sast-old")
+    old_sarif = record.attest(ledger, claim, type="sarif", predicate=SARIF_V1,
+                              predicate_type=SCAN_V1["sarif"])
+    relaxed = {**SNYK_V1, "policy": {"fail_on": "critical", "max_findings": None,
+                                     "new_only": False}}
+    old_snyk = record.attest(ledger, record.Claim(flow=FLOW, trail=TRAIL, name="deps-old"),
+                             type="snyk", predicate=relaxed, predicate_type=SCAN_V1["snyk"])
+    assert (old_sarif.entry["record"]["compliant"], old_snyk.entry["record"]["compliant"]) == (
+        False, True)
+    assert old_sarif.reasons == ["1 finding at or above high (1 high), --fail-on high"]
+    log = files("scan.sarif", _sarif(("R1", "note")))
+    _json(cli("attest", "sarif", *_trail_args("sast"), "--scan-results", log, "--output",
+              "json"))
+    got = _json(cli("get", "attestation", "sast-old", "--flow", FLOW, "--trail", TRAIL,
+                    "--output", "json"))
+    assert got["record"]["statement"]["predicateType"] == SCAN_V1["sarif"]
+    states = {a["name"]: a["compliant"] for a in _json(cli(
+        "get", "trail", TRAIL, "--flow", FLOW, "--output", "json"))["attestations"]}
+    assert states == {"sast-old": False, "deps-old": True, "sast": True}
+    assert cli("verify", "ledger").code == 0
+    package = tmp_path / "t1.zip"
+    assert cli("evidence", "package", "--flow", FLOW, "--trail", TRAIL, "-o", package).code == 0
+    verified = cli("verify", "package", package, "--public-key", ledger.verifier_key())
+    assert verified.code == 0, str(verified)
 
 
 def test_snyk_json(cli: Cli, trail: Any, files: Any) -> None:
@@ -140,12 +177,26 @@ def test_snyk_json(cli: Cli, trail: Any, files: Any) -> None:
     out = _json(cli("attest", "snyk", *_trail_args("deps"), "--scan-results", report,
                     "--fail-on", "critical", "--output", "json"))
     predicate = out["entry"]["record"]["statement"]["predicate"]
-    assert predicate["totals"]["path_entries"] == 3
-    assert predicate["totals"]["unique_issues"] == 2
+    assert (predicate["summary"]["paths"], predicate["summary"]["total"]) == (3, 2)
+    assert [f["location"] for f in predicate["findings"]] == ["lodash@4.17.0", "ms@0.7.0"]
+    assert out["entry"]["record"]["statement"]["predicateType"] == (
+        "https://affidavit.dev/predicate/snyk/v2")
     assert out["entry"]["record"]["compliant"] is True
     failing = _json(cli("attest", "snyk", *_trail_args("deps"), "--scan-results", report,
                         "--output", "json"))
     assert failing["entry"]["record"]["compliant"] is False
+    assert failing["reasons"] == ["1 issue at or above high (1 high), --fail-on high"]
+
+
+def test_snyk_markdown_says_issues(cli: Cli, trail: Any, files: Any) -> None:
+    report = files("snyk.json", SNYK)
+    result = cli("attest", "snyk", *_trail_args("deps"), "--scan-results", report,
+                 "--output", "markdown")
+    assert result.code == 0
+    assert "| 0 | 1 | 0 | 1 | 0 |" in result.out
+    assert "**First issues**" in result.out
+    assert "| high | SNYK-JS-1 | Prototype pollution | lodash@4.17.0 |" in result.out
+    assert "- 1 issue at or above high (1 high), --fail-on high" in result.out
 
 
 @pytest.mark.parametrize("command", ["sarif", "snyk"])

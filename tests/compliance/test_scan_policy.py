@@ -20,12 +20,10 @@ def counts(**given: int) -> dict[str, int]:
 
 
 def predicate(fail_on: str = "high", max_findings: int | None = None, new_only: bool = False,
-              snyk: bool = False, **given: int) -> dict[str, Any]:
-    pred: dict[str, Any] = {"policy": scan_policy(fail_on, max_findings, new_only),
-                            "actionable": counts(**given)}
-    if snyk:
-        pred["projects"] = []
-    return pred
+              **given: int) -> dict[str, Any]:
+    """What the verdict reads of a scan predicate: its policy and actionable counts."""
+    return {"policy": scan_policy(fail_on, max_findings, new_only),
+            "actionable": counts(**given)}
 
 
 @pytest.mark.parametrize("fail_on", ["Critical", "error", "", "all"])
@@ -70,46 +68,47 @@ FAILS = {
 @pytest.mark.parametrize("fail_on", FAIL_ON)
 @pytest.mark.parametrize("found", SEVERITIES)
 def test_every_fail_on_against_every_severity(fail_on: str, found: str) -> None:
-    ok, reasons = scan_verdict(predicate(fail_on, **{found: 1}))
+    ok, reasons = scan_verdict("sarif", predicate(fail_on, **{found: 1}))
     assert ok is (found not in FAILS[fail_on])
     assert len(reasons) == (0 if ok else 1)
 
 
 @pytest.mark.parametrize("fail_on", FAIL_ON)
 def test_nothing_actionable_is_compliant(fail_on: str) -> None:
-    assert scan_verdict(predicate(fail_on, max_findings=0)) == (True, [])
+    assert scan_verdict("sarif", predicate(fail_on, max_findings=0)) == (True, [])
 
 
 def test_reason_names_count_breakdown_and_threshold() -> None:
-    ok, reasons = scan_verdict(predicate("high", critical=1, high=2, medium=5))
+    ok, reasons = scan_verdict("sarif", predicate("high", critical=1, high=2, medium=5))
     assert not ok
     assert reasons == ["3 findings at or above high (1 critical, 2 high), --fail-on high"]
 
 
 def test_any_counts_severity_none() -> None:
-    ok, reasons = scan_verdict(predicate("any", none=1))
+    ok, reasons = scan_verdict("sarif", predicate("any", none=1))
     assert not ok
     assert reasons == ["1 finding of any severity (1 none), --fail-on any"]
 
 
 def test_max_findings_counts_every_severity_independently_of_fail_on() -> None:
-    assert scan_verdict(predicate("none", max_findings=3, low=2, none=1))[0]
-    ok, reasons = scan_verdict(predicate("none", max_findings=2, low=2, none=1))
+    assert scan_verdict("sarif", predicate("none", max_findings=3, low=2, none=1))[0]
+    ok, reasons = scan_verdict("sarif", predicate("none", max_findings=2, low=2, none=1))
     assert not ok
     assert reasons == ["3 findings (2 low, 1 none), more than --max-findings 2"]
 
 
 def test_both_rules_give_one_line_each() -> None:
-    ok, reasons = scan_verdict(predicate("critical", max_findings=0, critical=1))
+    ok, reasons = scan_verdict("sarif", predicate("critical", max_findings=0, critical=1))
     assert not ok
     assert len(reasons) == 2
     assert all("\n" not in line for line in reasons)
 
 
 def test_new_only_and_snyk_wording() -> None:
-    _, reasons = scan_verdict(predicate("high", new_only=True, high=1))
+    """The word for a counted thing comes from the type: a Snyk finding is a unique issue."""
+    _, reasons = scan_verdict("sarif", predicate("high", new_only=True, high=1))
     assert reasons == ["1 new finding at or above high (1 high), --fail-on high"]
-    _, reasons = scan_verdict(predicate("medium", snyk=True, medium=2))
+    _, reasons = scan_verdict("snyk", predicate("medium", medium=2))
     assert reasons == ["2 issues at or above medium (2 medium), --fail-on medium"]
 
 
@@ -117,4 +116,4 @@ def test_verdict_refuses_a_tampered_policy() -> None:
     pred = predicate()
     pred["policy"] = {**pred["policy"], "fail_on": "severe"}
     with pytest.raises(InputError):
-        scan_verdict(pred)
+        scan_verdict("sarif", pred)

@@ -44,34 +44,25 @@ def _junit(predicate: Record) -> str:
     return out
 
 
-def _scan(predicate: Record) -> str:
-    summary = predicate.get("summary") or predicate.get("totals") or {}
-    by_severity = summary.get("by_severity", {})
+def _scan(predicate: Record, noun: str) -> str:
+    """Both scan types record the one scan predicate (docs/predicates.md); only the word for a
+    finding is the type's ("issue" for Snyk, whose findings are unique issues)."""
+    by_severity = predicate["summary"]["by_severity"]
     keys = ["critical", "high", "medium", "low", "none"]
-    out = table([k.capitalize() for k in keys], [[by_severity.get(k, 0) for k in keys]])
-    findings = predicate.get("findings", [])[:_SHOWN]
+    out = table([k.capitalize() for k in keys], [[by_severity[k] for k in keys]])
+    findings = predicate["findings"][:_SHOWN]
     if findings:
-        out += "\n**First findings**\n\n" + table(
+        out += f"\n**First {noun}s**\n\n" + table(
             ["Severity", "Rule", "Message", "Location"],
-            [[f.get("severity"), f.get("rule_id") or f.get("id"),
-              (f.get("message") or f.get("title") or "")[:120], _location(f)]
+            [[f["severity"], f["rule_id"], f["message"][:120], f["location"]]
              for f in findings])
     return out
 
 
-def _location(finding: Record) -> str:
-    locations = finding.get("locations") or []
-    if not locations:
-        return str(finding.get("path") or "-")
-    first = locations[0]
-    line = first.get("start_line")
-    return f"{first.get('uri')}:{line}" if line else str(first.get("uri"))
-
-
 _BODIES: dict[str, Callable[[Record], str]] = {
     "junit": _junit,
-    "sarif": _scan,
-    "snyk": _scan,
+    "sarif": lambda predicate: _scan(predicate, "finding"),
+    "snyk": lambda predicate: _scan(predicate, "issue"),
 }
 
 

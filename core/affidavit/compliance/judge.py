@@ -13,7 +13,9 @@ Per type:
   ``compliance.approval``);
 - ``junit``: failures and errors within the recorded ``policy`` limits (default 0 and 0);
 - ``sarif``, ``snyk``: the recorded ``policy`` (``fail_on``, ``max_findings``) applied to the
-  ``actionable`` counts per severity;
+  ``actionable`` counts per severity -- the two fields every scan predicate has had, the v1
+  shapes (``sarif/v1``: ``summary``/``runs``; ``snyk/v1``: ``totals``/``projects``) and the one
+  v2 shape alike, so records already in ledgers are judged by the same function;
 - ``custom:<name>``: every rule of the type version the predicate names holds on its data.
 
 The limits themselves (``--max-failures``/``--max-errors``, ``--fail-on``/``--max-findings``)
@@ -121,9 +123,16 @@ def _breakdown(counts: Mapping[str, int], severities: tuple[str, ...]) -> str:
     return ", ".join(f"{counts[s]} {s}" for s in severities if counts.get(s))
 
 
-def scan_verdict(predicate: Mapping[str, Any]) -> tuple[bool, list[str]]:
-    """The recorded ``policy`` applied to the ``actionable`` counts of a SARIF or Snyk
-    predicate; one reason per threshold crossed."""
+_NOUNS = {"sarif": "finding", "snyk": "issue"}
+"""What a reason calls one counted thing: the type says it (a Snyk finding is a unique issue)."""
+
+
+def scan_verdict(kind: str, predicate: Mapping[str, Any]) -> tuple[bool, list[str]]:
+    """The recorded ``policy`` applied to the ``actionable`` counts of a ``sarif`` or ``snyk``
+    (``kind``) predicate; one reason per threshold crossed.
+
+    Reads only ``policy`` and ``actionable``, which both shapes ever recorded (v1 and v2) hold,
+    so there is one rule for every record, whatever shape it was written in."""
     rules = predicate.get("policy")
     counts = predicate.get("actionable")
     if not isinstance(rules, dict) or not isinstance(counts, dict):
@@ -138,7 +147,7 @@ def scan_verdict(predicate: Mapping[str, Any]) -> tuple[bool, list[str]]:
         if severity not in RANK:
             raise _Malformed(f"actionable has an unknown severity {severity!r}")
         _count(value, f"actionable.{severity}")
-    noun = "issue" if "projects" in predicate else "finding"
+    noun = _NOUNS[kind]
     new = "new " if rules.get("new_only") else ""
     reasons: list[str] = []
     if fail_on != "none":
@@ -211,7 +220,7 @@ def judge(kind: str, name: str, predicate: Mapping[str, Any],
         if kind == "junit":
             return junit_verdict(predicate)
         if kind in ("sarif", "snyk"):
-            return scan_verdict(predicate)
+            return scan_verdict(kind, predicate)
         if kind.startswith("custom:"):
             if type_version is None:
                 raise _Malformed("the version of its type is not at hand")

@@ -12,6 +12,7 @@ __all__ = [
     "JUNIT",
     "SARIF",
     "SNYK",
+    "SCAN_V1",
     "CUSTOM",
     "APPROVAL",
     "DECISION",
@@ -30,11 +31,19 @@ ARTIFACT = "https://affidavit.dev/predicate/artifact/v1"
 #: JUnit XML test results (`attest junit`): counts, failing cases, files; see docs/predicates.md.
 #: in-toto's test-result/v0.1 predicate has no room for counts or declared totals, hence ours.
 JUNIT = "https://affidavit.dev/predicate/junit/v1"
-#: SARIF scan results from any producer (`attest sarif`): counts by level and severity, findings.
+#: SARIF scan results from any producer (`attest sarif`): the one scan predicate (summary with
+#: counts by severity and level, sources = runs, findings); see docs/predicates.md.
 #: in-toto's vulns/v0.1 describes package vulnerabilities only, not code-scanning results.
-SARIF = "https://affidavit.dev/predicate/sarif/v1"
-#: Snyk results (`attest snyk`): per project path entries and unique issues, findings.
-SNYK = "https://affidavit.dev/predicate/snyk/v1"
+#: v2 since the scan predicates share one shape; v1 records (``summary``/``runs``) stay
+#: readable and are judged alike (both carry ``policy`` and ``actionable``).
+SARIF = "https://affidavit.dev/predicate/sarif/v2"
+#: Snyk results (`attest snyk`): the same scan predicate (summary with unique issues and paths,
+#: sources = projects, findings = unique issues). v1 (``totals``/``projects``) as for SARIF.
+SNYK = "https://affidavit.dev/predicate/snyk/v2"
+#: The scan predicate types of earlier versions, still found in ledgers: Attestation type name
+#: -> URI. Never written any more; judged as v2 is (compliance/judge.py).
+SCAN_V1 = {"sarif": "https://affidavit.dev/predicate/sarif/v1",
+           "snyk": "https://affidavit.dev/predicate/snyk/v1"}
 
 #: Data of a user-defined type (`attest custom --type NAME`): the data, the type version it was
 #: checked against, and each rule's outcome.

@@ -1,13 +1,18 @@
-"""Pydantic models of the scan predicates: ``sarif`` and ``snyk`` (collect/scans/sarif.py, snyk.py).
+"""Pydantic models of the one scan predicate, recorded by ``attest sarif`` and ``attest snyk``
+(built by collect/scans/predicate.py; documented in docs/predicates.md).
 
-Both carry the ``policy`` they were judged by and ``actionable`` -- the counts per severity
-that may fail the verdict -- so ``affidavit.compliance.judge.scan_verdict`` recomputes the verdict
-from a validated predicate alone.
+One model, parametrised only by what is truly the type's own: the ``extra`` of a source and of a
+finding (``None`` for ``sarif``, Snyk's project and package facts for ``snyk``). Everything else
+-- ``summary``, ``sources``, ``findings``, ``actionable``, ``policy``, ``files`` -- has the same
+fields for both, so one reader (the markdown summary, a dashboard, ``jq``) reads either. Both
+carry the ``policy`` they were judged by and ``actionable``, so
+``affidavit.compliance.judge.scan_verdict`` recomputes the verdict from a validated predicate
+alone (it reads only those two, which the v1 predicates had too).
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Generic, Literal, TypeVar
 
 from pydantic import Field
 
@@ -22,16 +27,19 @@ __all__ = [
     "SeverityCounts",
     "LevelCounts",
     "Policy",
-    "FileRef",
-    "SarifSummary",
-    "SarifRun",
-    "SarifLocation",
+    "ScanFile",
+    "ScanSummary",
+    "ScanSource",
+    "Location",
+    "ScanFinding",
+    "ScanPredicate",
+    "SnykSourceExtra",
+    "SnykFindingExtra",
+    "SarifSource",
     "SarifFinding",
-    "SarifPredicate",
-    "SnykFileRef",
-    "SnykProject",
-    "SnykTotals",
+    "SnykSource",
     "SnykFinding",
+    "SarifPredicate",
     "SnykPredicate",
 ]
 
@@ -39,6 +47,10 @@ __all__ = [
 Severity = Literal["critical", "high", "medium", "low", "none"]
 Level = Literal["error", "warning", "note", "none"]
 Count = Annotated[int, Field(ge=0)]
+SourceExtra = TypeVar("SourceExtra")
+FindingExtra = TypeVar("FindingExtra")
+SourceT = TypeVar("SourceT", bound="ScanSource[Any]")
+FindingT = TypeVar("FindingT", bound="ScanFinding[Any]")
 
 
 class SeverityCounts(Model):
@@ -68,127 +80,116 @@ class Policy(Model):
     new_only: bool
 
 
-class FileRef(Model):
-    """A scanned file as the user named it, and the SHA-256 of its bytes."""
+class ScanFile(Model):
+    """A scanned file as the user named it, the SHA-256 of its bytes, and how it was read."""
 
     path: str
     sha256: Sha256
+    format: Literal["sarif", "snyk-json"]
 
 
-class SarifSummary(Model):
-    """Every result of every run, suppressed or not."""
+class ScanSummary(Model):
+    """Every finding of every source, suppressed or not. ``by_level`` is the ``sarif`` type's
+    own breakdown (null for ``snyk``, whose JSON has no levels); ``paths`` the ``snyk`` type's
+    (every vulnerable path Snyk lists, of which ``total`` counts the distinct issues; null for
+    ``sarif``)."""
 
-    results: Count
+    total: Count
     suppressed: Count
-    by_level: LevelCounts
     by_severity: SeverityCounts
+    by_level: LevelCounts | None
+    paths: Count | None
 
 
-class SarifRun(Model):
-    """One run: its tool and the same counts as the summary."""
+class ScanSource(ScanSummary, Generic[SourceExtra]):
+    """What produced findings: a SARIF run, or a Snyk project. The same counts as the summary,
+    for this source alone."""
 
     file: str
+    name: str
     tool: str | None
     version: str | None
-    results: Count
-    suppressed: Count
-    by_level: LevelCounts
-    by_severity: SeverityCounts
+    extra: SourceExtra
 
 
-class SarifLocation(Model):
-    """Where a result points (``end_line`` defaults to ``start_line``, as in SARIF)."""
+class Location(Model):
+    """Where a finding points (``end_line`` defaults to ``start_line``, as in SARIF)."""
 
     uri: str | None
     start_line: int | None
     end_line: int | None
 
 
-class SarifFinding(Model):
-    """One result, as far as a reviewer needs it."""
+class ScanFinding(Model, Generic[FindingExtra]):
+    """One SARIF result or one unique Snyk issue, as far as a reviewer needs it."""
 
+    source: Count
     tool: str | None
     rule_id: str | None
-    level: Level
     severity: Severity
+    level: Level | None
     kind: str
     message: str
-    locations: list[SarifLocation]
+    location: str | None
+    locations: list[Location]
     location_count: Count
-    partial_fingerprints: dict[str, str]
+    fingerprints: dict[str, str]
     suppressed: bool
     baseline_state: Literal["new", "unchanged", "updated", "absent"] | None
     actionable: bool
+    extra: FindingExtra
 
 
-class SarifPredicate(Model):
-    """Predicate of ``attest sarif`` (:data:`SARIF`)."""
+class ScanPredicate(Model, Generic[SourceT, FindingT]):
+    """The scan predicate: counts, what produced them, a sample of findings, the policy."""
 
-    summary: SarifSummary
+    summary: ScanSummary
     actionable: SeverityCounts
-    runs: list[SarifRun]
-    findings: list[SarifFinding]
+    sources: list[SourceT]
+    findings: list[FindingT]
     findings_total: Count
     findings_cap: Count
     policy: Policy
-    files: list[FileRef]
+    files: list[ScanFile]
 
 
-class SnykFileRef(FileRef):
-    """A scanned file and whether it was Snyk JSON or Snyk's SARIF."""
+class SnykSourceExtra(Model):
+    """What Snyk says of a project (a target file, an image, an image's application, or a
+    SARIF run, whose product is guessed from its tool name)."""
 
-    format: Literal["snyk-json", "sarif"]
-
-
-class SnykProject(Model):
-    """One Snyk project (a target file, an image, an image's application, or a SARIF run)."""
-
-    file: str
-    name: str
     type: Literal["open-source", "container", "container-app", "iac", "code", "sarif"]
     package_manager: str | None
     target_file: str | None
     path: str | None
-    path_entries: Count
-    unique_issues: Count
-    suppressed: Count
-    by_severity: SeverityCounts
 
 
-class SnykTotals(Model):
-    """All projects together; ``by_severity`` counts unique issues."""
+class SnykFindingExtra(Model):
+    """What Snyk says of an issue: the vulnerable package and how many paths lead to it."""
 
-    projects: Count
-    path_entries: Count
-    unique_issues: Count
-    suppressed: Count
-    by_severity: SeverityCounts
-
-
-class SnykFinding(Model):
-    """One unique issue."""
-
-    project: str
-    target_file: str | None
-    id: str
-    title: str
-    severity: Severity
     package: str | None
     version: str | None
     paths: int = Field(ge=1)
-    location: str | None
-    suppressed: bool
-    actionable: bool
 
 
-class SnykPredicate(Model):
+class SarifSource(ScanSource[None]):
+    """A SARIF run (``name``: its ``automationDetails.id``, else its tool, else ``run N``)."""
+
+
+class SarifFinding(ScanFinding[None]):
+    """A SARIF result."""
+
+
+class SnykSource(ScanSource[SnykSourceExtra]):
+    """A Snyk project, or a run of Snyk's SARIF."""
+
+
+class SnykFinding(ScanFinding[SnykFindingExtra]):
+    """A unique Snyk issue (entries sharing an id are one issue, at their highest severity)."""
+
+
+class SarifPredicate(ScanPredicate[SarifSource, SarifFinding]):
+    """Predicate of ``attest sarif`` (:data:`SARIF`)."""
+
+
+class SnykPredicate(ScanPredicate[SnykSource, SnykFinding]):
     """Predicate of ``attest snyk`` (:data:`SNYK`)."""
-
-    projects: list[SnykProject]
-    totals: SnykTotals
-    actionable: SeverityCounts
-    findings: list[SnykFinding]
-    findings_total: Count
-    findings_cap: Count
-    policy: Policy
-    files: list[SnykFileRef]

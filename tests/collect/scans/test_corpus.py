@@ -10,14 +10,14 @@ source, because each source counts differently (``SOURCES.md``):
 ``snyk/defectdojo`` (``exp_findings``)
     DefectDojo counts every entry of the top-level ``vulnerabilities`` array (paths, not unique
     ids) and ignores ``applications[]`` and ``infrastructureAsCodeIssues``; for Snyk Code
-    SARIF, one finding per result. So: the sum of ``path_entries`` over our projects that are
-    neither ``container-app`` nor Snyk JSON ``iac``; a SARIF run's ``path_entries`` are its
-    results.
+    SARIF, one finding per result. So: the sum of ``paths`` over our sources (projects) whose
+    ``extra.type`` is neither ``container-app`` nor Snyk JSON ``iac``; a SARIF run's ``paths``
+    are its results.
 ``snyk/kosli`` (``notes``: ``runN HX/MY/LZ``, ``tool 'NAME' VERSION``)
     kosli buckets each run's results high/medium/low with Snyk's rule severity (error, high,
     critical -> high; warning, medium -> medium; note, info, low -> low). So: the Snyk
-    collector's project N (= run N) ``by_severity``, critical+high / medium / low; the tool
-    name and version from the SARIF collector's runs. Its ``snyk.json`` must be refused as
+    collector's source N (= run N) ``by_severity``, critical+high / medium / low; the tool
+    name and version from the SARIF collector's sources (runs). Its ``snyk.json`` must be refused as
     SARIF (true of every ``snyk-json`` file: Snyk JSON is not SARIF).
 ``sarif/sarif-sdk``, ``snyk/snyk-to-html``
     no counts: every file parses; a pre-release log and the SDK's 2.1.0 upgrade of it
@@ -93,7 +93,7 @@ def defectdojo_sarif(pred: dict[str, Any]) -> int:
 
 def defectdojo_snyk(pred: dict[str, Any]) -> int:
     skipped = {"container-app", "iac"} if pred["files"][0]["format"] == "snyk-json" else set()
-    return sum(p["path_entries"] for p in pred["projects"] if p["type"] not in skipped)
+    return sum(s["paths"] for s in pred["sources"] if s["extra"]["type"] not in skipped)
 
 
 BUCKETS = re.compile(r"run(\d+) H(\d+)/M(\d+)/L(\d+)")
@@ -112,14 +112,14 @@ def checks(row: dict[str, str]) -> list[tuple[str, object, object]]:
             out.append(("findings", defectdojo_snyk(snyk_predicate(path)), expected))
     buckets = BUCKETS.findall(row["notes"])
     if buckets and kind != "snyk-json":
-        projects = snyk_predicate(path)["projects"]
+        sources = snyk_predicate(path)["sources"]
         for run, high, medium, low in buckets:
-            sev = projects[int(run)]["by_severity"]
+            sev = sources[int(run)]["by_severity"]
             out.append((f"run{run} H/M/L", (sev["critical"] + sev["high"], sev["medium"],
                                             sev["low"]), (int(high), int(medium), int(low))))
     tool = TOOL.search(row["notes"])
     if tool and kind != "snyk-json":
-        runs = sarif_predicate(path)["runs"]
+        runs = sarif_predicate(path)["sources"]
         out.append(("tool", {r["tool"] for r in runs}, {tool.group(1)}))
         if tool.group(2):
             out.append(("tool version", {r["version"] for r in runs}, {tool.group(2)}))
@@ -154,9 +154,9 @@ def test_file(row: dict[str, str]) -> None:
         snyk_predicate(path)
     else:  # SARIF, from any source: both collectors read it and agree on the results
         generic, snyk_view = sarif_predicate(path), snyk_predicate(path)
-        assert snyk_view["totals"]["unique_issues"] == generic["summary"]["results"]
-        assert [p["unique_issues"] for p in snyk_view["projects"]] == [
-            r["results"] for r in generic["runs"]]
+        assert snyk_view["summary"]["total"] == generic["summary"]["total"]
+        assert [s["total"] for s in snyk_view["sources"]] == [
+            s["total"] for s in generic["sources"]]
     for what, ours, theirs in checks(row):
         assert ours == theirs, f"{row['local_path']}: {what}: ours {ours}, {source(row)} {theirs}"
 

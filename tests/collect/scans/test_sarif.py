@@ -74,7 +74,7 @@ def one(judge: Any, result: dict[str, Any], rules: list[dict[str, Any]] | None =
         **policy: Any) -> dict[str, Any]:
     """The single finding of a one-result log."""
     pred = judge(log(run([result], rules)), **policy)
-    assert pred["summary"]["results"] == 1
+    assert pred["summary"]["total"] == 1
     return dict(pred["findings"][0])
 
 
@@ -183,7 +183,7 @@ MIXED = log(run([{"ruleId": "C"}, {"ruleId": "H"}, {"ruleId": "M"}, {"ruleId": "
 def test_every_fail_on_value(judge: Any, fail_on: str, failing: int) -> None:
     pred = judge(MIXED, fail_on=fail_on)
     assert pred["actionable"] == {"critical": 1, "high": 1, "medium": 1, "low": 1, "none": 1}
-    ok, reasons = verdict(pred)
+    ok, reasons = verdict("sarif", pred)
     assert ok is (failing == 0)
     if failing:
         assert reasons[0].startswith(f"{failing} finding")
@@ -192,8 +192,8 @@ def test_every_fail_on_value(judge: Any, fail_on: str, failing: int) -> None:
 def test_default_fail_on_is_high_and_max_findings(judge: Any) -> None:
     pred = judge(MIXED)
     assert pred["policy"] == {"fail_on": "high", "max_findings": None, "new_only": False}
-    assert verdict(judge(MIXED, fail_on="none", max_findings=5))[0]
-    ok, reasons = verdict(judge(MIXED, fail_on="none", max_findings=4))
+    assert verdict("sarif", judge(MIXED, fail_on="none", max_findings=5))[0]
+    ok, reasons = verdict("sarif", judge(MIXED, fail_on="none", max_findings=4))
     assert not ok and "more than --max-findings 4" in reasons[0]
 
 
@@ -214,7 +214,7 @@ def test_suppressions(judge: Any, suppressions: list[Any], hidden: bool) -> None
     assert pred["summary"]["suppressed"] == int(hidden)
     assert pred["summary"]["by_level"]["error"] == 1  # counted either way
     assert pred["actionable"]["high"] == int(not hidden)
-    assert verdict(pred)[0] is hidden
+    assert verdict("sarif", pred)[0] is hidden
 
 
 @pytest.mark.parametrize(("states", "hidden"), [
@@ -237,9 +237,9 @@ BASELINED = log(run([{"ruleId": "R", "level": "error", "baselineState": state}
 
 def test_baseline_without_new_only(judge: Any) -> None:
     pred = judge(BASELINED)
-    assert pred["summary"]["results"] == 5
+    assert pred["summary"]["total"] == 5
     assert pred["actionable"]["high"] == 4  # absent results are gone, never actionable
-    assert not verdict(pred)[0]
+    assert not verdict("sarif", pred)[0]
 
 
 def test_baseline_with_new_only(judge: Any) -> None:
@@ -253,15 +253,15 @@ def test_baseline_with_new_only(judge: Any) -> None:
 
 def test_new_only_passes_when_every_finding_is_known(judge: Any) -> None:
     doc = log(run([{"ruleId": "R", "level": "error", "baselineState": "unchanged"}]))
-    assert not verdict(judge(doc))[0]
-    assert verdict(judge(doc, new_only=True))[0]
+    assert not verdict("sarif", judge(doc))[0]
+    assert verdict("sarif", judge(doc, new_only=True))[0]
 
 
 def test_v2_existing_is_unchanged(judge: Any) -> None:
     doc = {"version": "2.0.0", "runs": [{"tool": {"name": "Old"}, "results": [
         {"ruleId": "R", "level": "error", "baselineState": "existing"}]}]}
     assert judge(doc)["findings"][0]["baseline_state"] == "unchanged"
-    assert verdict(judge(doc, new_only=True))[0]
+    assert verdict("sarif", judge(doc, new_only=True))[0]
 
 
 # ------------------------------------------------------------------------- runs and files
@@ -272,10 +272,10 @@ def test_multi_run_counts_per_run_and_in_total(judge: Any) -> None:
               run([{"level": "warning", "suppressions": [{"kind": "inSource"}]}], name="B"),
               run([], name="C"))
     pred = judge(doc)
-    assert [(r["tool"], r["results"], r["suppressed"]) for r in pred["runs"]] == [
+    assert [(r["tool"], r["total"], r["suppressed"]) for r in pred["sources"]] == [
         ("A", 2, 0), ("B", 1, 1), ("C", 0, 0)]
-    assert pred["runs"][0]["by_level"] == {"error": 1, "warning": 0, "note": 1, "none": 0}
-    assert pred["summary"]["results"] == 3
+    assert pred["sources"][0]["by_level"] == {"error": 1, "warning": 0, "note": 1, "none": 0}
+    assert pred["summary"]["total"] == 3
     assert pred["summary"]["by_severity"] == {"critical": 0, "high": 1, "medium": 1, "low": 1,
                                               "none": 0}
     assert {f["tool"] for f in pred["findings"]} == {"A", "B"}
@@ -286,16 +286,16 @@ def test_several_files_are_listed_with_their_digests(write: Any) -> None:
     pred = sarif.summarize([sarif.parse_file(first), sarif.parse_file(second)])
     import hashlib
     assert pred["files"] == [
-        {"path": str(p), "sha256": hashlib.sha256(p.read_bytes()).hexdigest()}
-        for p in (first, second)]
-    assert [r["file"] for r in pred["runs"]] == [str(first), str(second)]
+        {"path": str(p), "sha256": hashlib.sha256(p.read_bytes()).hexdigest(),
+         "format": "sarif"} for p in (first, second)]
+    assert [r["file"] for r in pred["sources"]] == [str(first), str(second)]
 
 
 def test_runs_null_and_empty(judge: Any) -> None:
-    assert judge({"version": "2.1.0", "runs": None})["runs"] == []
-    assert judge({"version": "2.1.0", "runs": []})["summary"]["results"] == 0
-    assert judge(log({"tool": {"driver": {"name": "T"}}, "results": None}))["runs"][0][
-        "results"] == 0
+    assert judge({"version": "2.1.0", "runs": None})["sources"] == []
+    assert judge({"version": "2.1.0", "runs": []})["summary"]["total"] == 0
+    assert judge(log({"tool": {"driver": {"name": "T"}}, "results": None}))["sources"][0][
+        "total"] == 0
 
 
 # -------------------------------------------------------------------------- old versions
@@ -327,8 +327,8 @@ V1 = {
 
 def test_sarif_1_0(judge: Any) -> None:
     pred = judge(V1, fail_on="any")
-    assert pred["runs"][0]["tool"] == "BinScan"
-    assert pred["runs"][0]["version"] == "1.3.3.0"
+    assert pred["sources"][0]["tool"] == "BinScan"
+    assert pred["sources"][0]["version"] == "1.3.3.0"
     assert pred["summary"]["by_level"] == {"error": 2, "warning": 0, "note": 0, "none": 2}
     assert pred["actionable"] == {"critical": 0, "high": 2, "medium": 0, "low": 0, "none": 0}
     by_message = {f["message"]: f for f in pred["findings"]}
@@ -401,6 +401,70 @@ def test_findings_show_the_most_severe_actionable_first_and_state_the_cap(judge:
     assert [f["message"] for f in pred["findings"]] == ["bad", "n0", "n1"]
 
 
+def test_whole_predicate_of_a_small_log(write: Any) -> None:
+    """The one scan predicate, every field written out by hand for two files: one with two
+    runs (an automation id names the first; the second is named by its tool), one empty."""
+    import hashlib
+
+    first = write(log(
+        {"tool": {"driver": {"name": "Lint", "version": "2.0",
+                             "rules": [rule("E1", "error"), rule("W1", "warning", "9.3")]}},
+         "automationDetails": {"id": "lint/nightly"},
+         "results": [
+             {"ruleId": "W1", "message": {"text": "w"},
+              "partialFingerprints": {"h": "1"},
+              "locations": [{"physicalLocation": {"artifactLocation": {"uri": "a.py"},
+                                                  "region": {"startLine": 2}}}]},
+             {"ruleId": "E1", "message": {"text": "e"}, "baselineState": "unchanged",
+              "suppressions": [{"kind": "inSource"}]}]},
+        {"tool": {"driver": {"name": "Sec"}},
+         "results": [{"kind": "pass", "message": {"text": "ok"}}]}))
+    second = write(log(run([], name="Empty")))
+    pred = sarif.summarize([sarif.parse_file(first), sarif.parse_file(second)], new_only=True)
+    digest = {p: hashlib.sha256(p.read_bytes()).hexdigest() for p in (first, second)}
+    assert pred == {
+        "summary": {"total": 3, "suppressed": 1,
+                    "by_severity": {"critical": 1, "high": 1, "medium": 0, "low": 0,
+                                    "none": 1},
+                    "by_level": {"error": 1, "warning": 1, "note": 0, "none": 1},
+                    "paths": None},
+        "actionable": {"critical": 1, "high": 0, "medium": 0, "low": 0, "none": 0},
+        "sources": [
+            {"file": str(first), "name": "lint/nightly", "tool": "Lint", "version": "2.0",
+             "total": 2, "suppressed": 1,
+             "by_severity": {"critical": 1, "high": 1, "medium": 0, "low": 0, "none": 0},
+             "by_level": {"error": 1, "warning": 1, "note": 0, "none": 0}, "paths": None,
+             "extra": None},
+            {"file": str(first), "name": "Sec", "tool": "Sec", "version": None,
+             "total": 1, "suppressed": 0,
+             "by_severity": {"critical": 0, "high": 0, "medium": 0, "low": 0, "none": 1},
+             "by_level": {"error": 0, "warning": 0, "note": 0, "none": 1}, "paths": None,
+             "extra": None},
+            {"file": str(second), "name": "Empty", "tool": "Empty", "version": "1.0",
+             "total": 0, "suppressed": 0,
+             "by_severity": {"critical": 0, "high": 0, "medium": 0, "low": 0, "none": 0},
+             "by_level": {"error": 0, "warning": 0, "note": 0, "none": 0}, "paths": None,
+             "extra": None}],
+        "findings": [
+            {"source": 0, "tool": "Lint", "rule_id": "W1", "severity": "critical",
+             "level": "warning", "kind": "fail", "message": "w", "location": "a.py:2",
+             "locations": [{"uri": "a.py", "start_line": 2, "end_line": 2}],
+             "location_count": 1, "fingerprints": {"h": "1"}, "suppressed": False,
+             "baseline_state": None, "actionable": True, "extra": None},
+            {"source": 0, "tool": "Lint", "rule_id": "E1", "severity": "high",
+             "level": "error", "kind": "fail", "message": "e", "location": None,
+             "locations": [], "location_count": 0, "fingerprints": {}, "suppressed": True,
+             "baseline_state": "unchanged", "actionable": False, "extra": None},
+            {"source": 1, "tool": "Sec", "rule_id": None, "severity": "none",
+             "level": "none", "kind": "pass", "message": "ok", "location": None,
+             "locations": [], "location_count": 0, "fingerprints": {}, "suppressed": False,
+             "baseline_state": None, "actionable": False, "extra": None}],
+        "findings_total": 3, "findings_cap": 100,
+        "files": [{"path": str(first), "sha256": digest[first], "format": "sarif"},
+                  {"path": str(second), "sha256": digest[second], "format": "sarif"}]}
+    SarifPredicate.model_validate({**pred, "policy": scan_policy("high", None, True)})
+
+
 def test_finding_fields(judge: Any) -> None:
     result = {"ruleId": "R", "level": "warning",
               "message": {"text": "Use of {0} in {1}", "arguments": ["eval", "f"]},
@@ -410,7 +474,7 @@ def test_finding_fields(judge: Any) -> None:
                   "region": {"startLine": i + 1}}} for i in range(12)]}
     found = one(judge, result)
     assert found["message"] == "Use of eval in f"
-    assert found["partial_fingerprints"] == {"primaryLocationLineHash": "abc:1"}
+    assert found["fingerprints"] == {"primaryLocationLineHash": "abc:1"}
     assert found["location_count"] == 12
     assert len(found["locations"]) == 10
     assert found["locations"][1] == {"uri": "src/1.py", "start_line": 2, "end_line": 2}
@@ -434,7 +498,7 @@ def test_bom_and_utf16(write: Any, tmp_path: Path) -> None:
     for data in (b"\xef\xbb\xbf" + text.encode(), text.encode("utf-16")):
         path = tmp_path / "bom.sarif"
         path.write_bytes(data)
-        assert sarif.parse_file(path)["runs"][0]["results"] == 1
+        assert sarif.parse_file(path)["sources"][0]["total"] == 1
 
 
 @pytest.mark.parametrize("cut", [1, 10, 40, 60, 75, 90, 99])

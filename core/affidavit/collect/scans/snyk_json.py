@@ -6,7 +6,7 @@ project; a container result's ``applications[]`` are projects of their own (type
 only the top level (DefectDojo) miss them. Counting, as Snyk itself does:
 
 - open source / container: every entry of ``vulnerabilities`` is one *path* to a vulnerable
-  package (``path_entries``); entries sharing an ``id`` are one *issue* (``unique_issues``,
+  package (the source's ``paths``); entries sharing an ``id`` are one *issue* (its ``total``,
   what Snyk's ``uniqueCount`` reports), whose severity is the highest of its entries
   (``severityWithCritical`` before ``severity``, for old CLIs that capped ``severity`` at high).
 - IaC: every entry of ``infrastructureAsCodeIssues`` is one misconfigured resource; entries
@@ -42,11 +42,12 @@ def _severity(entry: dict[str, Any]) -> str:
 
 
 class SnykJson:
-    """Projects and a bounded sample of issues from the Snyk JSON objects of one file."""
+    """Projects (as the scan predicate's sources) and a bounded sample of issues (as its
+    findings) from the Snyk JSON objects of one file."""
 
     def __init__(self, shown: str, cap: int) -> None:
         self.shown, self.cap = shown, cap
-        self.projects: list[dict[str, Any]] = []
+        self.sources: list[dict[str, Any]] = []
         self.buckets: list[list[dict[str, Any]]] = [[] for _ in range(_BUCKETS)]
         self.seq = 0
 
@@ -92,14 +93,16 @@ class SnykJson:
         name = _str(obj.get("projectName")) or target or _str(obj.get("path")) or "(unnamed)"
         issues: dict[object, dict[str, Any]] = {}
         entries = 0
+        source = len(self.sources)
         for vuln in self._list(obj, "vulnerabilities", where):
             if not isinstance(vuln, dict):
                 continue
             entries += 1
             key = vuln.get("id") if isinstance(vuln.get("id"), str) else (
                 _str(vuln.get("title")), _str(vuln.get("packageName")))
-            self._issue(issues, key, vuln, name, target, _str(vuln.get("packageName")),
-                        _str(vuln.get("version")), None, False)
+            package, version = _str(vuln.get("packageName")), _str(vuln.get("version"))
+            at = f"{package}@{version}" if package and version else package
+            self._issue(issues, key, vuln, source, package, version, at, [], False)
         for item in self._list(obj, "infrastructureAsCodeIssues", where):
             if not isinstance(item, dict):
                 continue
@@ -108,13 +111,15 @@ class SnykJson:
             resource = ".".join(str(p) for p in path) if isinstance(path, list) and path else (
                 _str(item.get("msg")))
             line = item.get("lineNumber")
+            line = line if isinstance(line, int) and not isinstance(line, bool) and (
+                line > 0) else None
             where_in = target or ""
-            if isinstance(line, int) and not isinstance(line, bool) and line > 0:
+            if line is not None:
                 where_in = f"{where_in}:{line}"
             location = " ".join(part for part in (where_in, resource) if part) or None
-            self._issue(issues, (item.get("id"), resource), item, name, target, None, None,
-                        location,
-                        item.get("isIgnored") is True)
+            places = [{"uri": target, "start_line": line, "end_line": line}] if target else []
+            self._issue(issues, (item.get("id"), resource), item, source, None, None,
+                        location, places, item.get("isIgnored") is True)
         by_severity, actionable = sev.zero(), sev.zero()
         hidden = 0
         for issue in issues.values():
@@ -126,15 +131,17 @@ class SnykJson:
             bucket = (1 if issue["suppressed"] else 0) * 5 + 4 - sev.RANK[issue["severity"]]
             if len(self.buckets[bucket]) < self.cap:
                 self.buckets[bucket].append(issue)
-        self.projects.append({
-            "name": name, "type": kind, "package_manager": _str(obj.get("packageManager")),
-            "target_file": target, "path": _str(obj.get("path")), "path_entries": entries,
-            "unique_issues": len(issues), "suppressed": hidden, "by_severity": by_severity,
+        self.sources.append({
+            "name": name, "tool": None, "version": None, "total": len(issues),
+            "suppressed": hidden, "by_severity": by_severity, "by_level": None,
+            "paths": entries, "extra": {
+                "type": kind, "package_manager": _str(obj.get("packageManager")),
+                "target_file": target, "path": _str(obj.get("path"))},
             "actionable": actionable, "existing": sev.zero()})
 
     def _issue(self, issues: dict[object, dict[str, Any]], key: object, entry: dict[str, Any],
-               project: str, target: str | None, package: str | None, version: str | None,
-               location: str | None, suppressed: bool) -> None:
+               source: int, package: str | None, version: str | None, location: str | None,
+               places: list[dict[str, Any]], suppressed: bool) -> None:
         try:
             issue = issues.get(key)
         except TypeError:  # an id that is a list or an object
@@ -142,19 +149,21 @@ class SnykJson:
             issue = issues.get(key)
         severity = _severity(entry)
         if issue is not None:
-            issue["paths"] += 1
+            issue["extra"]["paths"] += 1
             if sev.RANK[severity] > sev.RANK[issue["severity"]]:
                 issue["severity"] = severity
             issue["suppressed"] = issue["suppressed"] and suppressed
             return
         ident = entry.get("id")
         issues[key] = {
-            "seq": self.seq, "project": project, "target_file": target,
-            "id": ident if isinstance(ident, str) else str(ident or ""),
-            "title": _str(entry.get("title")) or _str(entry.get("issue")) or "",
-            "severity": severity, "package": package, "version": version, "paths": 1,
-            "location": location, "suppressed": suppressed, "kind": "fail",
-            "baseline_state": None}
+            "seq": self.seq, "source": source, "tool": None,
+            "rule_id": ident if isinstance(ident, str) and ident else (
+                str(ident) if ident else None),
+            "severity": severity, "level": None, "kind": "fail",
+            "message": _str(entry.get("title")) or _str(entry.get("issue")) or "",
+            "location": location, "locations": places, "location_count": len(places),
+            "fingerprints": {}, "suppressed": suppressed, "baseline_state": None,
+            "extra": {"package": package, "version": version, "paths": 1}}
         self.seq += 1
 
     def findings(self) -> list[dict[str, Any]]:
