@@ -251,3 +251,16 @@ def test_corpus_file_through_the_cli(cli: Cli, trail: Any, row: dict[str, str]) 
     else:
         assert result.code == 0, str(result)
         assert json.loads(result.out)["dry_run"] is True
+
+
+def test_schema_of_both_scan_types_is_the_one_shape(cli: Cli) -> None:
+    sarif, snyk = cli("schema", "sarif").json(), cli("schema", "snyk").json()
+    assert (sarif["title"], snyk["title"]) == ("SarifPredicate", "SnykPredicate")
+    assert sarif["properties"].keys() == snyk["properties"].keys() == {
+        "summary", "actionable", "sources", "findings", "findings_total", "findings_cap",
+        "policy", "files"}
+    for part in ("Source", "Finding"):
+        mine, theirs = sarif["$defs"][f"Sarif{part}"], snyk["$defs"][f"Snyk{part}"]
+        assert mine["properties"].keys() == theirs["properties"].keys()
+        assert mine["properties"]["extra"] == {"title": "Extra", "type": "null"}
+        assert theirs["properties"]["extra"] == {"$ref": f"#/$defs/Snyk{part}Extra"}
