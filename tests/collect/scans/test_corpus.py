@@ -76,14 +76,14 @@ def is_bad(row: dict[str, str]) -> bool:
 def sarif_predicate(path: Path) -> dict[str, Any]:
     pred = sarif.summarize([sarif.parse_file(path, findings_cap=BIG)], findings_cap=BIG)
     pred["policy"] = scan_policy("high", None, False)
-    SarifPredicate.model_validate(pred)
+    assert SarifPredicate.model_validate(pred).model_dump(mode="json") == pred
     return pred
 
 
 def snyk_predicate(path: Path) -> dict[str, Any]:
     pred = snyk.summarize([snyk.parse_file(path, findings_cap=BIG)], findings_cap=BIG)
     pred["policy"] = scan_policy("high", None, False)
-    SnykPredicate.model_validate(pred)
+    assert SnykPredicate.model_validate(pred).model_dump(mode="json") == pred
     return pred
 
 

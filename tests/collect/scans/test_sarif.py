@@ -64,7 +64,8 @@ def judge(write: Any) -> Any:
         pred = sarif.summarize(parsed, new_only=new_only, **options)
         assert "policy" not in pred  # counts only: the policy is the judge's
         pred["policy"] = scan_policy(fail_on, max_findings, new_only)
-        SarifPredicate.model_validate(pred)
+        # the builder writes exactly the model's fields: nothing coerced, dropped or defaulted
+        assert SarifPredicate.model_validate(pred).model_dump(mode="json") == pred
         return pred
 
     return _judge

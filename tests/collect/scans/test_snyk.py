@@ -44,7 +44,8 @@ def judge(tmp_path: Path) -> Any:
         pred = snyk.summarize([snyk.parse_file(p) for p in paths], new_only=new_only, **options)
         assert "policy" not in pred  # counts only: the policy is the judge's
         pred["policy"] = scan_policy(fail_on, max_findings, new_only)
-        SnykPredicate.model_validate(pred)
+        # the builder writes exactly the model's fields: nothing coerced, dropped or defaulted
+        assert SnykPredicate.model_validate(pred).model_dump(mode="json") == pred
         return pred
 
     return _judge
