@@ -43,7 +43,7 @@ def attest_junit(
     """Record JUnit XML results: counts, failing cases, and the verdict against the limits."""
     from affidavit.collect import junit
     from affidavit.errors import UsageError
-    from affidavit.models.junit import JUNIT
+    from affidavit.models.predicates import JUNIT
 
     if max_failures < 0 or max_errors < 0:
         raise UsageError("--max-failures and --max-errors must be 0 or more")

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
 
 from affidavit.cli import options as opt
 from affidavit.cli.output import emit_json
+
+TYPE_CHECKING = False  # typing costs 3 ms to import; `affidavit fingerprint` avoids it
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = [
     "fingerprint",

@@ -68,8 +68,6 @@ from __future__ import annotations
 import hashlib
 import os
 import stat
-from collections.abc import Iterable, Iterator, Sequence
-from typing import Literal
 
 from affidavit.collect.goglob import (
     BadPattern,
@@ -87,6 +85,11 @@ from affidavit.collect.kosli_ignore import (
 )
 from affidavit.errors import InputError, UsageError
 
+TYPE_CHECKING = False  # typing costs 3 ms to import; fingerprinting one file should not pay it
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Iterator, Sequence
+    from typing import Literal
+
 __all__ = [
     "IGNORE_FILE_NAME",
     "ArtifactType",
@@ -95,7 +98,10 @@ __all__ = [
     "fingerprint_file",
 ]
 
-ArtifactType = Literal["file", "dir"]
+if TYPE_CHECKING:
+    ArtifactType = Literal["file", "dir"]
+else:
+    ArtifactType = str  # the same names at run time, without importing typing for Literal
 StrPath = str | os.PathLike[str]
 
 _IGNORE_B = IGNORE_FILE_NAME.encode()

@@ -22,11 +22,13 @@ import hashlib
 import os
 import sys
 import threading
-from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
-from typing import NoReturn
 
 from affidavit.errors import InputError
+
+TYPE_CHECKING = False  # typing costs 3 ms to import; hashing one small file should not pay it
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from typing import NoReturn
 
 __all__ = ["BUF_SIZE", "O_READ", "hash_fd", "hash_files", "input_error", "path_error"]
 
@@ -124,6 +126,10 @@ def hash_files(files: list[bytes]) -> list[bytes]:
 
 
 def _hash_threaded(files: list[bytes], workers: int) -> list[bytes]:
+    # Imported here: concurrent.futures pulls in logging (about 5 ms), which a file artifact
+    # or a tree hashed inline or by forked workers never needs.
+    from concurrent.futures import ThreadPoolExecutor
+
     # Many small batches so a large file does not leave a core idle; few enough that the
     # executor's per-task overhead stays negligible.
     size = max(8, min(256, len(files) // (workers * 16)))

@@ -21,7 +21,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
-import pickle
 import re
 import sys
 
@@ -70,6 +69,8 @@ def fork_map(tasks: Sequence[Callable[[], T]]) -> list[T]:
     """
     if len(tasks) < 2 or not _can_fork():
         return [task() for task in tasks]
+    import pickle  # 2 ms, here: a single results file (the common case) never forks
+
     children: list[tuple[int, int]] = []
     outcomes: list[tuple[bool, Any]] = []
     try:
@@ -97,6 +98,8 @@ def fork_map(tasks: Sequence[Callable[[], T]]) -> list[T]:
 
 
 def _spawn(task: Callable[[], Any], inherited: list[int]) -> tuple[int, int]:
+    import pickle  # already loaded by fork_map, the only caller
+
     read_fd, write_fd = os.pipe()
     pid = os.fork()
     if pid:
