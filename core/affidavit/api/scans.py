@@ -13,7 +13,6 @@ from affidavit.api.record import Claim, Recorded, attest
 TYPE_CHECKING = False  # typing costs 3 ms to import; the CLI's write path avoids it
 if TYPE_CHECKING:
     from collections.abc import Sequence
-    from pathlib import Path
 
     from affidavit.api.inputs import PathArg
     from affidavit.ledger.base import Ledger
@@ -21,7 +20,7 @@ if TYPE_CHECKING:
 __all__ = ["attest_junit", "attest_sarif", "attest_snyk"]
 
 
-def _named(paths: Sequence[Path], base: str | None) -> list[tuple[str, PathArg]]:
+def _named(paths: Sequence[str], base: str | None) -> list[tuple[str, PathArg]]:
     """Evidence names: the path below ``--results-dir`` when given, else the file name."""
     out: list[tuple[str, PathArg]] = []
     for path in paths:
@@ -47,7 +46,7 @@ def attest_junit(
 
     if max_failures < 0 or max_errors < 0:
         raise UsageError("--max-failures and --max-errors must be 0 or more")
-    paths = junit.find_results(results_dir, results)
+    paths = junit.find_result_names(results_dir, results)
     predicate = junit.summarize(junit.parse_files(paths))
     predicate["policy"] = {"max_failures": max_failures, "max_errors": max_errors}
     return attest(ledger, claim, type="junit", predicate=predicate, predicate_type=JUNIT,
@@ -58,13 +57,12 @@ def _attest_scan(ledger: Ledger, claim: Claim, *, type: str, scan_results: Seque
                  fail_on: str, max_findings: int | None, new_only: bool,
                  attach: bool) -> Recorded:
     """Scans share a shape: collector -> predicate with its policy -> the judge's verdict."""
-    from pathlib import Path
-
     from affidavit.collect import sarif, snyk
     from affidavit.models.predicates import PREDICATE_TYPES
+    from affidavit.paths import path_text
 
     collector = sarif if type == "sarif" else snyk
-    paths = [Path(p) for p in scan_results]
+    paths = [path_text(p) for p in scan_results]  # as pathlib spells them, without its 4 ms
     predicate = collector.summarize([collector.parse_file(path) for path in paths],
                                     fail_on=fail_on, max_findings=max_findings,
                                     new_only=new_only)

@@ -57,7 +57,7 @@ import os
 
 from affidavit.collect import junit_parallel
 from affidavit.collect.junit_cases import CaseCounter
-from affidavit.collect.junit_files import find_results
+from affidavit.collect.junit_files import find_result_names, find_results
 from affidavit.collect.junit_xml import HEAD, NotWellFormed, read_xml, repair_codec, sniff_encoding
 from affidavit.errors import InputError
 
@@ -66,7 +66,8 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
     from typing import Any, BinaryIO
 
-__all__ = ["find_results", "parse_file", "parse_files", "parse_stream", "summarize"]
+__all__ = ["find_result_names", "find_results", "parse_file", "parse_files", "parse_stream",
+           "summarize"]
 
 _COUNTS = ("tests", "passed", "failures", "errors", "skipped", "flaky")
 _DECLARED = ("tests", "failures", "errors", "skipped")
