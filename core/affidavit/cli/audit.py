@@ -27,7 +27,7 @@ __all__ = [
 
 def fingerprint(p: argparse.ArgumentParser) -> None:
     """``fingerprint PATH --artifact-type file|dir``."""
-    p.add_argument("path", type=opt.path)
+    p.add_argument("path", type=opt.path_text)
     opt.add(p, "--artifact-type", required=True, choices=("file", "dir"), help="file or dir")
     opt.add(p, "--exclude", nargs="+", metavar="GLOB", help="paths to leave out of a dir")
     p.set_defaults(handler=_fingerprint)
