@@ -186,13 +186,14 @@ def kosli_binary(quick: bool) -> tuple[str | None, str]:
     with tempfile.TemporaryDirectory() as tmp:
         try:
             done = subprocess.run([npm, "pack", f"{KOSLI_PACKAGE}@{KOSLI_VERSION}", "--silent",
-                                   "--pack-destination", tmp], capture_output=True, text=True,
-                                  timeout=300)
+                                   "--fetch-retries", "1", "--pack-destination", tmp],
+                                  capture_output=True, text=True, timeout=300)
         except subprocess.TimeoutExpired:
             return None, "npm pack timed out (registry unreachable?)"
         tarballs = list(Path(tmp).glob("*.tgz"))
         if done.returncode != 0 or not tarballs:
-            reason = (done.stderr.strip().splitlines() or ["no tarball"])[-1]
+            said = (done.stderr + done.stdout).strip().splitlines()
+            reason = said[-1] if said else "no tarball and no message (registry unreachable?)"
             return None, f"npm pack {KOSLI_PACKAGE}@{KOSLI_VERSION} failed: {reason}"
         target = binary.parent.parent.parent
         with tarfile.open(tarballs[0]) as tar:
