@@ -1,4 +1,14 @@
-"""Helpers shared by the benchmarks: timing and the one-line report format."""
+"""Helpers shared by the benchmarks: timing and the one-line report format.
+
+Every benchmark prints lines of one shape, so that a reader never has to remember whether a
+ratio is ours/anchor or anchor/ours, nor whether higher is better::
+
+    name: ours 48.1ms, anchor 10.2ms, 4.7x slower than python -c pass (target: at most 5x slower)
+
+or, when the comparison could not be made (a contender missing), ``name: skipped: <why>``.
+All figures are costs (times), so lower is better, and the factor is always ≥ 1 with the
+word that says which way it goes.
+"""
 
 from __future__ import annotations
 
@@ -9,13 +19,30 @@ import time
 from collections.abc import Callable, Sequence
 
 
-def report(name: str, ours: float, anchor: float, unit: str = "s", *,
-           ratio: float | None = None, note: str = "") -> None:
-    """Print ``name: ours X, anchor Y, ratio R`` (ratio = ours/anchor unless given)."""
-    value = ours / anchor if ratio is None else ratio
+def verdict(ours: float, anchor: float, than: str) -> str:
+    """``2.1x faster than THAN`` or ``1.3x slower than THAN``, for costs (lower is better)."""
+    if ours <= 0 or anchor <= 0:
+        return f"not comparable with {than} (a time of 0)"
+    if ours > anchor:
+        return f"{ours / anchor:.2f}x slower than {than}"
+    return f"{anchor / ours:.2f}x faster than {than}"
+
+
+def report(name: str, ours: float, anchor: float, unit: str = "s", *, than: str,
+           note: str = "") -> None:
+    """Print ``name: ours X, anchor Y, F.FFx faster|slower than THAN (note)``.
+
+    ``ours`` and ``anchor`` are costs in ``unit`` (lower is better); ``than`` names the anchor
+    as a reader would (``python -c pass``, ``junitparser``, ``the 2 ms target``).
+    """
     suffix = f" ({note})" if note else ""
-    print(f"{name}: ours {ours:.4g}{unit}, anchor {anchor:.4g}{unit}, ratio {value:.2f}{suffix}",
-          flush=True)
+    print(f"{name}: ours {ours:.4g}{unit}, anchor {anchor:.4g}{unit}, "
+          f"{verdict(ours, anchor, than)}{suffix}", flush=True)
+
+
+def skipped(name: str, why: str) -> None:
+    """Print ``name: skipped: WHY``, for a comparison that could not run here."""
+    print(f"{name}: skipped: {' '.join(why.split())}", flush=True)
 
 
 def best(fn: Callable[[], object], repeat: int) -> float:

@@ -12,7 +12,8 @@ Two anchors, each inserting rows one transaction per batch with the same durabil
 - ``append-100k-entries``: the entry rows alone, a stricter anchor that also charges us for the
   index, tree and map storage.
 
-Ratio is throughput, ours/anchor: higher is better.
+Each line compares the wall time of the whole append against the anchor's: the target of
+≥ 0.3 of the bare throughput is at most 3.3x slower.
 """
 
 from __future__ import annotations
@@ -139,11 +140,11 @@ def main() -> None:
             same.append(_same_rows(tmp, _stored_rows(tmp, batch)))
             entries_only.append(_anchor(tmp, batches))
     label = f"append-{total // 1000}k"
-    report(label, min(ours), min(same), ratio=min(same) / min(ours),
-           note=f"throughput ours/anchor, anchor = the same rows inserted bare, batches of "
-                f"{batch}, best of {len(ours)}, higher is better, target ≥ 0.3")
-    report(f"{label}-entries", min(ours), min(entries_only), ratio=min(entries_only) / min(ours),
-           note="throughput ours/anchor, anchor = the entry rows alone, higher is better")
+    report(label, min(ours), min(same), than="the same rows inserted bare",
+           note=f"{total} entries in batches of {batch}, best of {len(ours)}; "
+                "target: at most 3.3x slower")
+    report(f"{label}-entries", min(ours), min(entries_only),
+           than="the entry rows alone inserted bare")
 
 
 if __name__ == "__main__":

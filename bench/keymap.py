@@ -73,9 +73,9 @@ def main() -> None:
         assert all(p.count for p in proofs)
         depth = sum(len(p.siblings) for p in proofs) / len(proofs)
         ledger.close()
-        report(f"map-proof-{label}", per_proof * 1000, 2.0, "ms",
+        report(f"map-proof-{label}", per_proof * 1000, 2.0, "ms", than="the 2 ms target",
                note=f"{total} entries, {trails + artifacts + 3} keys, mean depth {depth:.1f}, "
-                    f"built in {built:.0f} s; anchor = the 2 ms target, lower is better")
+                    f"built in {built:.0f} s")
 
         small = SQLiteLedger(f"{tmp}/small.db")
         entries = _entries(12, 1, 4)
@@ -91,12 +91,11 @@ def main() -> None:
         big = median_run(big_cmd, repeat, env)
         one = median_run(small_cmd, repeat, env)
         anchor = median_run([sys.executable, "-c", "pass"], repeat, env)
-    report(f"assert-trail-{label}", big * 1000, anchor * 1000, "ms",
-           note="vs python -c pass, lower is better, target ≤ 5")
+    report(f"assert-trail-{label}", big * 1000, anchor * 1000, "ms", than="python -c pass",
+           note="target: at most 5x slower")
     extra = max(big - one, 0.0)  # the medians' difference; noise can make it slightly negative
-    report(f"assert-trail-{label}-extra", extra * 1000, 50.0, "ms",
-           note=f"on {label} entries minus on one trail ({one * 1000:.1f} ms); anchor = the "
-                "50 ms budget, lower is better")
+    report(f"assert-trail-{label}-extra", extra * 1000, 50.0, "ms", than="the 50 ms budget",
+           note=f"on {label} entries minus on one trail ({one * 1000:.1f} ms)")
 
 
 if __name__ == "__main__":

@@ -14,6 +14,9 @@ __all__ = ["fingerprint"]
 def fingerprint(path: PathArg, artifact_type: str, exclude: Sequence[str] = ()) -> str:
     """The fingerprint of ``path`` as a ``file`` or a ``dir``; ``exclude`` (globs, Kosli's
     rules) applies to a directory only."""
-    from affidavit.collect.fingerprint import fingerprint as compute
 
-    return compute(path, artifact_type, tuple(exclude))  # type: ignore[arg-type]
+    from affidavit.collect.fingerprint import fingerprint as compute
+    from affidavit.paths import path_text
+
+    # spelled as pathlib would (``./a/`` -> ``a``) in its messages, without importing pathlib
+    return compute(path_text(path), artifact_type, tuple(exclude))  # type: ignore[arg-type]

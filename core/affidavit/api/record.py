@@ -187,11 +187,10 @@ def attest_artifact(
     if fingerprint:
         digest = check_sha256(fingerprint, "--fingerprint")
     elif path is not None:
-        from pathlib import Path
-
         from affidavit.collect.fingerprint import fingerprint as compute
+        from affidavit.paths import path_text
 
-        path = Path(path)
+        path = path_text(path)  # as pathlib spells it, without its 4 ms
         digest = compute(path, artifact_type, exclude)  # type: ignore[arg-type]
     else:
         raise UsageError("attest artifact needs a PATH or --fingerprint")

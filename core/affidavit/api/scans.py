@@ -13,7 +13,6 @@ from affidavit.api.record import CheckedClaim, Claim, Recorded, attest, check_cl
 TYPE_CHECKING = False  # typing costs 3 ms to import; the CLI's write path avoids it
 if TYPE_CHECKING:
     from collections.abc import Sequence
-    from pathlib import Path
 
     from affidavit.api.inputs import PathArg
     from affidavit.ledger.base import Ledger
@@ -21,7 +20,7 @@ if TYPE_CHECKING:
 __all__ = ["attest_junit", "attest_sarif", "attest_snyk"]
 
 
-def _named(paths: Sequence[Path], base: str | None) -> list[tuple[str, PathArg]]:
+def _named(paths: Sequence[str], base: str | None) -> list[tuple[str, PathArg]]:
     """Evidence names: the path below ``--results-dir`` when given, else the file name."""
     out: list[tuple[str, PathArg]] = []
     for path in paths:
@@ -43,11 +42,11 @@ def attest_junit(
     """Record JUnit XML results: counts, failing cases, and the verdict against the limits."""
     from affidavit.collect import junit
     from affidavit.compliance.judge import junit_policy
-    from affidavit.models.junit import JUNIT
+    from affidavit.models.predicates import JUNIT
 
     policy = junit_policy(max_failures, max_errors)
     claim = check_claim(claim)
-    paths = junit.find_results(results_dir, results)
+    paths = junit.find_result_names(results_dir, results)
     predicate = junit.summarize(junit.parse_files(paths))
     predicate["policy"] = policy
     return attest(ledger, claim, type="junit", predicate=predicate, predicate_type=JUNIT,
@@ -59,16 +58,15 @@ def _attest_scan(ledger: Ledger, claim: Claim | CheckedClaim, *, type: str,
                  new_only: bool,
                  attach: bool) -> Recorded:
     """Scans share a shape: collector -> predicate with its policy -> the judge's verdict."""
-    from pathlib import Path
-
     from affidavit.collect.scans import sarif, snyk
     from affidavit.compliance.judge import scan_policy
     from affidavit.models.predicates import PREDICATE_TYPES
+    from affidavit.paths import path_text
 
     claim = check_claim(claim)
     collector = sarif if type == "sarif" else snyk
     policy = scan_policy(fail_on, max_findings, new_only)
-    paths = [Path(p) for p in scan_results]
+    paths = [path_text(p) for p in scan_results]  # as pathlib spells them, without its 4 ms
     predicate = collector.summarize([collector.parse_file(path) for path in paths],
                                     new_only=new_only)
     predicate["policy"] = policy

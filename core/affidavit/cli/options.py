@@ -184,3 +184,10 @@ def path(value: str) -> Path:
     from pathlib import Path
 
     return Path(value)
+
+
+def path_text(value: str) -> str:
+    """:func:`path` as text, for commands that need no ``pathlib`` (4 ms) to read one file."""
+    if value.strip() == "":
+        raise argparse.ArgumentTypeError("is empty")
+    return value

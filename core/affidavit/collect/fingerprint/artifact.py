@@ -8,16 +8,22 @@ from __future__ import annotations
 
 import os
 import stat
-from collections.abc import Sequence
-from typing import Literal
 
 from affidavit.collect.fingerprint.dirsha import fingerprint_dir
 from affidavit.collect.fingerprint.hashing import BUF_SIZE, hash_fd, input_error
 from affidavit.errors import InputError, UsageError
 
+TYPE_CHECKING = False  # typing costs 3 ms to import; fingerprinting one file should not pay it
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from typing import Literal
+
 __all__ = ["ArtifactType", "fingerprint", "fingerprint_file"]
 
-ArtifactType = Literal["file", "dir"]
+if TYPE_CHECKING:
+    ArtifactType = Literal["file", "dir"]
+else:
+    ArtifactType = str  # the same names at run time, without importing typing for Literal
 StrPath = str | os.PathLike[str]
 
 

@@ -66,7 +66,6 @@ from __future__ import annotations
 import hashlib
 import os
 import stat
-from collections.abc import Iterable, Iterator, Sequence
 
 from affidavit.collect.fingerprint.goglob import (
     BadPattern,
@@ -83,6 +82,10 @@ from affidavit.collect.fingerprint.kosli_ignore import (
     read_ignore_rules,
 )
 from affidavit.errors import InputError
+
+TYPE_CHECKING = False  # typing costs 3 ms to import; fingerprinting one file should not pay it
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Iterator, Sequence
 
 __all__ = ["IGNORE_FILE_NAME", "fingerprint_dir"]
 

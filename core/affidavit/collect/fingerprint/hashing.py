@@ -23,10 +23,12 @@ from __future__ import annotations
 import hashlib
 import os
 import threading
-from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 
 from affidavit.errors import InputError
+
+TYPE_CHECKING = False  # typing costs 3 ms to import; hashing one small file should not pay it
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 __all__ = ["BUF_SIZE", "O_READ", "hash_fd", "hash_files", "input_error", "path_error"]
 
@@ -115,6 +117,10 @@ def hash_files(files: list[bytes]) -> list[bytes]:
     workers = min(_workers(), _MAX_THREADS)
     if workers == 1 or len(files) < 2:
         return _hash_batch(files)
+    # Imported here: concurrent.futures pulls in logging (about 5 ms), which a file artifact
+    # or a small tree hashed inline never needs.
+    from concurrent.futures import ThreadPoolExecutor
+
     # Many small batches so a large file does not leave a core idle; few enough that the
     # executor's per-task overhead stays negligible.
     size = max(8, min(256, len(files) // (workers * 16)))

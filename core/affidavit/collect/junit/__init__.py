@@ -7,7 +7,8 @@ library is loaded until a file is read), because the CLI imports it for every ``
 
 from __future__ import annotations
 
-from affidavit.collect.junit.files import find_results
+from affidavit.collect.junit.files import find_result_names, find_results
 from affidavit.collect.junit.parse import parse_file, parse_files, parse_stream, summarize
 
-__all__ = ["find_results", "parse_file", "parse_files", "parse_stream", "summarize"]
+__all__ = ["find_result_names", "find_results", "parse_file", "parse_files", "parse_stream",
+           "summarize"]

@@ -9,28 +9,36 @@ from __future__ import annotations
 
 import os
 import re
-from pathlib import Path
 
 from affidavit.errors import InputError, UsageError
+from affidavit.paths import path_text
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Sequence
+    from pathlib import Path
 
-__all__ = ["find_results"]
+__all__ = ["find_results", "find_result_names"]
 
 _MAGIC = re.compile(r"[*?[]")
 _Found = list[tuple[str, tuple[int, int]]]  # path, (device, inode)
 
 
 def find_results(results_dir: str | None, results: Sequence[str]) -> list[Path]:
+    """:func:`find_result_names` as ``Path`` objects."""
+    from pathlib import Path  # 4 ms to import: the CLI takes the names instead
+
+    return [Path(name) for name in find_result_names(results_dir, results)]
+
+
+def find_result_names(results_dir: str | None, results: Sequence[str]) -> list[str]:
     """The result files named by ``--results-dir DIR`` and ``--results FILE_OR_GLOB...``.
 
     ``DIR`` means every ``*.xml`` file below it (recursive, sorted); each ``--results`` value
     is a file, a glob (``**`` crosses directories) or a directory (as ``--results-dir``). There
     is no default location: searching ``.`` would attest whatever XML lies in the checkout.
     A location that does not exist or matches nothing is an error naming it; a file found twice
-    is kept once, where it was first found.
+    is kept once, where it was first found. Each is spelled as ``str(Path(name))`` spells it.
     """
     if results_dir is None and not results:
         raise UsageError("no test results given",
@@ -55,11 +63,11 @@ def find_results(results_dir: str | None, results: Sequence[str]) -> list[Path]:
         else:
             raise InputError(f"--results {item}: no such file")
     seen: set[tuple[int, int]] = set()
-    unique: list[Path] = []
+    unique: list[str] = []
     for path, key in found:
         if key not in seen:
             seen.add(key)
-            unique.append(Path(path))
+            unique.append(path_text(path))
     return unique
 
 
