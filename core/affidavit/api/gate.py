@@ -12,7 +12,8 @@ if TYPE_CHECKING:
 
     from affidavit.ledger.base import Ledger
 
-__all__ = ["assert_trail", "assert_artifact", "assert_attestation", "resolve_fingerprint"]
+__all__ = ["assert_trail", "assert_artifact", "assert_attestation", "resolve_fingerprint",
+           "outputs"]
 
 
 def _result(subject: str, status: str, reasons: list[str], **extra: Any) -> dict[str, Any]:
@@ -60,3 +61,14 @@ def assert_attestation(ledger: Ledger, flow: str, trail: str, name: str) -> dict
                                     "compliant"]
     return _result(f"attestation {flow}/{trail}/{name}",
                    "COMPLIANT" if compliant else "NON_COMPLIANT", reasons, entry=state["entry"])
+
+
+def outputs(result: dict[str, Any]) -> dict[str, str]:
+    """A gate's facts as CI step outputs (``--outputs-file``): ``compliant`` (true/false),
+    ``status``, ``subject`` and ``reasons`` (one a line)."""
+    return {
+        "compliant": str(bool(result["compliant"])).lower(),
+        "status": str(result["status"]),
+        "subject": str(result["subject"]),
+        "reasons": "\n".join(result["reasons"]),
+    }

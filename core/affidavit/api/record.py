@@ -47,7 +47,8 @@ __all__ = [
 class Recorded:
     """An entry that was appended (``entry_index`` set) or would have been (``dry_run``)."""
 
-    __slots__ = ("entry", "entry_index", "checkpoint", "dry_run", "reasons", "trail_status")
+    __slots__ = ("entry", "entry_index", "checkpoint", "dry_run", "reasons", "trail_status",
+                 "files_read", "flow_change")
 
     def __init__(self, *, entry: dict[str, Any], entry_index: int | None,
                  checkpoint: str | None, dry_run: bool) -> None:
@@ -59,6 +60,27 @@ class Recorded:
         self.reasons: list[str] = []
         #: On a dry run of an attestation: the verdict its trail would have.
         self.trail_status: str | None = None
+        #: The report files a collector read (JUnit, SARIF, Snyk), as found on disk.
+        self.files_read: list[str] = []
+        #: ``begin_trail(create_flow=True)``: the flow entry it recorded (or would have).
+        self.flow_change: Recorded | None = None
+
+    def outputs(self) -> dict[str, str]:
+        """The facts a CI step exposes as outputs (``--outputs-file``), as strings: a wrapper
+        maps them onto its outputs and never reads the JSON shapes itself. Every key is always
+        present (empty when it does not apply), so an output is never undefined."""
+        record = self.entry["record"]
+        kind = self.entry["kind"]
+        compliant = record.get("compliant")
+        target = record.get("target") or {}
+        return {
+            "entry-index": "" if self.entry_index is None else str(self.entry_index),
+            "flow": str(record["name"] if kind == "flow" else record.get("flow", "")),
+            "trail": str(record["name"] if kind == "trail" else record.get("trail", "")),
+            "compliant": "" if compliant is None else str(bool(compliant)).lower(),
+            "fingerprint": str(record.get("fingerprint") or target.get("fingerprint") or ""),
+            "results": "\n".join(self.files_read),
+        }
 
     def to_json(self) -> dict[str, Any]:
         """The stable ``--output json`` shape of a write command."""
@@ -69,6 +91,8 @@ class Recorded:
             "checkpoint": self.checkpoint,
             "reasons": self.reasons,
             "trail_status": self.trail_status,
+            "files_read": self.files_read,
+            "flow_change": None if self.flow_change is None else self.flow_change.to_json(),
         }
 
 

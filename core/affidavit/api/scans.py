@@ -50,8 +50,10 @@ def attest_junit(
     paths = junit.find_results(results_dir, results)
     predicate = junit.summarize(junit.parse_files(paths))
     predicate["policy"] = {"max_failures": max_failures, "max_errors": max_errors}
-    return attest(ledger, claim, type="junit", predicate=predicate, predicate_type=JUNIT,
-                  raw_files=_named(paths, results_dir) if attach else None)
+    recorded = attest(ledger, claim, type="junit", predicate=predicate, predicate_type=JUNIT,
+                      raw_files=_named(paths, results_dir) if attach else None)
+    recorded.files_read = [os.fspath(path) for path in paths]
+    return recorded
 
 
 def _attest_scan(ledger: Ledger, claim: Claim, *, type: str, scan_results: Sequence[str],
@@ -68,9 +70,11 @@ def _attest_scan(ledger: Ledger, claim: Claim, *, type: str, scan_results: Seque
     predicate = collector.summarize([collector.parse_file(path) for path in paths],
                                     fail_on=fail_on, max_findings=max_findings,
                                     new_only=new_only)
-    return attest(ledger, claim, type=type, predicate=predicate,
-                  predicate_type=PREDICATE_TYPES[type],
-                  raw_files=_named(paths, None) if attach else None)
+    recorded = attest(ledger, claim, type=type, predicate=predicate,
+                      predicate_type=PREDICATE_TYPES[type],
+                      raw_files=_named(paths, None) if attach else None)
+    recorded.files_read = [os.fspath(path) for path in paths]
+    return recorded
 
 
 def attest_sarif(

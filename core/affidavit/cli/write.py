@@ -41,6 +41,7 @@ def _common(parser: argparse.ArgumentParser,
     opt.add_dry_run(parser)
     opt.add_output(parser, outputs)
     opt.add_summary_file(parser)
+    opt.add_outputs_file(parser)
 
 
 def _trail_flags(parser: argparse.ArgumentParser, name_required: bool = True) -> None:
@@ -132,6 +133,7 @@ def show(args: argparse.Namespace, recorded: Any) -> int:
         from affidavit.cli.markdown import render
 
         opt.append_summary(args.summary_file, render(recorded))
+    opt.write_outputs(getattr(args, "outputs_file", None), recorded.outputs())
     if args.output == "json":
         emit_json(recorded.to_json())
         return code
@@ -164,10 +166,8 @@ def show(args: argparse.Namespace, recorded: Any) -> int:
 def open_for_write(args: argparse.Namespace) -> Any:
     from affidavit.ledger.registry import open_ledger
 
-    summary = getattr(args, "summary_file", None)
-    if summary and not os.path.isdir(os.path.dirname(os.path.abspath(summary))):
-        # refused before anything is recorded, not after
-        raise UsageError(f"--summary-file {summary}: its directory does not exist")
+    opt.check_writable_dir("--summary-file", getattr(args, "summary_file", None))
+    opt.check_writable_dir("--outputs-file", getattr(args, "outputs_file", None))
     return open_ledger(args.ledger, create=not args.dry_run)
 
 
