@@ -41,7 +41,8 @@ def evidence_get(p: argparse.ArgumentParser) -> None:
 def evidence_package(p: argparse.ArgumentParser) -> None:
     """``evidence package (--flow F --trail T | --fingerprint SHA [--flow F]) -o ZIP``."""
     opt.add(p, "--flow", help="flow of the trail; with --fingerprint, only its trails in it")
-    opt.add(p, "--trail", help="trail to package")
+    opt.add(p, "--trail", help="trail to package (default in CI, without --fingerprint: the "
+            "commit)")
     opt.add(p, "--fingerprint", help="artifact to package (with its trails)")
     opt.add(p, "-o", "--out", type=opt.path, required=True, help="zip file to write")
     opt.add_ledger(p)
@@ -122,6 +123,13 @@ def _evidence_get(args: argparse.Namespace) -> int:
 def _evidence_package(args: argparse.Namespace) -> int:
     from affidavit.evidence.package import build_package
 
+    if args.trail is None and args.fingerprint is None:
+        # a CI job packages its own trail, named after the commit like every write's default
+        import os
+
+        from affidavit.collect.ci import detect
+
+        args.trail = (detect(os.environ) or {}).get("commit")
     summary = build_package(_ledger(args), flow=args.flow, trail=args.trail,
                             fingerprint=args.fingerprint, out=args.out)
     if args.output == "json":

@@ -101,7 +101,13 @@ def begin_trail(p: argparse.ArgumentParser) -> None:
     opt.add(p, "--flow", required=True, help="flow name")
     opt.add(p, "--description", help="what the trail is about")
     opt.add(p, "--template-file", help="template overriding the flow's")
-    _common(p)
+    opt.add(p, "--create-flow", action="store_const", const=True,
+            help="create the flow when it does not exist (nothing when it does)")
+    opt.add(p, "--flow-description", help="the flow's description: recorded when it differs "
+            "(implies --create-flow)")
+    opt.add(p, "--flow-template-file", help="the flow's template (YAML, version: 1): recorded "
+            "when it differs (implies --create-flow)")
+    _common(p, ("table", "json", "markdown"))
     p.set_defaults(handler=_begin_trail)
 
 
@@ -142,6 +148,14 @@ def show(args: argparse.Namespace, recorded: Any) -> int:
 
         sys.stdout.write(render(recorded))
         return code
+    if recorded.flow_change is not None:
+        _table(recorded.flow_change)
+    return _table(recorded, code)
+
+
+def _table(recorded: Any, code: int = 0) -> int:
+    """The plain-text lines of one write: what was recorded (or not, on a dry run), and why an
+    attestation is not compliant."""
     entry = recorded.entry
     record = entry["record"]
     what = f"{entry['kind']} {record['name']!r}"
@@ -193,7 +207,8 @@ def _begin_trail(args: argparse.Namespace) -> int:
     return show(args, record.begin_trail(
         open_for_write(args), flow=args.flow, name=opt.required(name, "trail name"),
         description=args.description, template_file=args.template_file,
-        dry_run=bool(args.dry_run)))
+        create_flow=bool(args.create_flow), flow_description=args.flow_description,
+        flow_template_file=args.flow_template_file, dry_run=bool(args.dry_run)))
 
 
 def _attest_artifact(args: argparse.Namespace) -> int:
