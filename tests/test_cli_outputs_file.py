@@ -13,33 +13,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import Home, Result, assert_error, state
+from tests.helpers import Home, Result, assert_error, read_github_outputs, state
 
 Cli = Callable[..., Result]
 
 PASSING = b'<testsuite tests="1"><testcase classname="a" name="ok"/></testsuite>'
 FAILING = (b'<testsuite tests="1"><testcase classname="a" name="bad">'
            b'<failure message="no"/></testcase></testsuite>')
-
-
-def read_github_outputs(path: Path) -> list[tuple[str, str]]:
-    """Each (name, value) in file order, as the runner parses ``$GITHUB_OUTPUT``."""
-    lines = path.read_text(encoding="utf-8").split("\n")
-    assert lines[-1] == "", "the file ends with a newline"
-    out: list[tuple[str, str]] = []
-    i = 0
-    while i < len(lines) - 1:
-        line = lines[i]
-        if "<<" in line and ("=" not in line or line.index("<<") < line.index("=")):
-            name, delimiter = line.split("<<", 1)
-            end = lines.index(delimiter, i + 1)
-            out.append((name, "\n".join(lines[i + 1:end])))
-            i = end + 1
-        else:
-            name, value = line.split("=", 1)
-            out.append((name, value))
-            i += 1
-    return out
 
 
 @pytest.fixture
