@@ -27,6 +27,7 @@ demo: install
 lint: install-dev
 	$(VENV)/bin/ruff check core tests bench examples actions
 	$(VENV)/bin/mypy --strict core/
+	$(VENV)/bin/hadolint Dockerfile
 
 # The tools the wrapper tests drive (groovy, act, gitlab-ci-local), installed when missing.
 wrapper-deps: install-dev
