@@ -28,6 +28,7 @@ lint: install-dev
 	$(VENV)/bin/ruff check core tests bench examples actions docs
 	$(VENV)/bin/mypy --strict core/ docs/gen_cli_reference.py
 	$(VENV)/bin/lint-imports --no-cache
+	$(VENV)/bin/hadolint Dockerfile
 	$(PY) docs/gen_cli_reference.py --check
 
 # docs/cli-reference.md from the live parsers (lint fails while it is stale).

@@ -20,6 +20,7 @@ __all__ = [
     "State",
     "assert_error",
     "ok",
+    "read_github_outputs",
     "rewrite_zip",
     "run_subprocess",
     "sha256_hex",
@@ -184,3 +185,23 @@ def copy_of_sources(dest: Path) -> Path:
         ".venv", ".git", ".tools", "build", "*.egg-info", "__pycache__", ".affidavit",
         ".pytest_cache", ".mypy_cache", ".ruff_cache", ".hypothesis"))
     return dest
+
+
+def read_github_outputs(path: Path) -> list[tuple[str, str]]:
+    """Each (name, value) in file order, as the runner parses ``$GITHUB_OUTPUT``."""
+    lines = path.read_text(encoding="utf-8").split("\n")
+    assert lines[-1] == "", "the file ends with a newline"
+    out: list[tuple[str, str]] = []
+    i = 0
+    while i < len(lines) - 1:
+        line = lines[i]
+        if "<<" in line and ("=" not in line or line.index("<<") < line.index("=")):
+            name, delimiter = line.split("<<", 1)
+            end = lines.index(delimiter, i + 1)
+            out.append((name, "\n".join(lines[i + 1:end])))
+            i = end + 1
+        else:
+            name, value = line.split("=", 1)
+            out.append((name, value))
+            i += 1
+    return out

@@ -237,13 +237,11 @@ def test_bad_user_data_in_a_real_process(
 
 @pytest.mark.parametrize(("variable", "value", "needle"), [
     ("AFFIDAVIT_USER_DATA", "{missing}", "{missing}"),
-    ("AFFIDAVIT_USER_DATA", "", "AFFIDAVIT_USER_DATA"),
     ("AFFIDAVIT_ATTACHMENTS", "{good},", "AFFIDAVIT_ATTACHMENTS"),
     ("AFFIDAVIT_ATTACHMENTS", "{good},{missing}", "{missing}"),
     ("AFFIDAVIT_COMPLIANT", "sometimes", "AFFIDAVIT_COMPLIANT"),
     ("AFFIDAVIT_FINGERPRINT", "0xdeadbeef", "0xdeadbeef"),
     ("AFFIDAVIT_OUTPUT", "html", "AFFIDAVIT_OUTPUT"),
-    ("AFFIDAVIT_LEDGER", " ", "AFFIDAVIT_LEDGER"),
 ])
 def test_bad_values_from_the_environment(
     cli: Cli, home: Home, paths: dict[str, str], monkeypatch: pytest.MonkeyPatch,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import zipfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -134,6 +135,19 @@ def test_abbreviated_commit_is_expanded_from_the_checkout(cli: Cli, repo: tuple[
     record = _record(cli("attest", "generic", "--flow", FLOW, "--trail", "t1", "--name", "u",
                          "--commit", repo[1][:10], "--output", "json"))
     assert record["commit"]["sha"] == repo[1]
+
+
+def test_evidence_package_defaults_to_the_builds_trail(cli: Cli, github: str,
+                                                      tmp_path: Path) -> None:
+    assert cli("create", "flow", FLOW).code == 0
+    assert cli("begin", "trail", "--flow", FLOW).code == 0
+    assert cli("begin", "trail", "other", "--flow", FLOW).code == 0
+    out = tmp_path / "evidence.zip"
+    done = cli("evidence", "package", "--flow", FLOW, "-o", out, "--output", "json")
+    assert done.code == 0, done.err
+    with zipfile.ZipFile(out) as package:
+        manifest = json.loads(package.read("manifest.json"))
+    assert manifest["scope"] == {"flow": FLOW, "trail": github, "fingerprint": None}
 
 
 def test_begin_trail_needs_a_name_outside_ci(cli: Cli) -> None:

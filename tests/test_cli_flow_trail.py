@@ -663,14 +663,57 @@ def test_empty_value_is_exit_2(
     result = cli(*(empty if part == "{}" else part for part in command))
     assert_error(result, 2, flag, "empty")
 
-    # The same flag empty in the environment, and absent from the command line.
+    assert state(home) == before
+
+
+@pytest.mark.parametrize("command", [
+    ("begin", "trail", TRAIL, "--flow", "{}"),
+    ("attest", "generic", "--flow", FLOW, "--trail", TRAIL, "--name", "{}"),
+    ("attest", "generic", "--flow", FLOW, "--trail", "{}", "--name", "x"),
+])
+@pytest.mark.parametrize("empty", ["", "   "])
+def test_empty_variable_is_not_set_and_a_required_flag_names_it(
+    cli: Cli, monkeypatch: pytest.MonkeyPatch, home: Home, command: tuple[str, ...], empty: str
+) -> None:
+    """A CI cannot unset a variable, only empty it: empty counts as not given, so a required
+    flag fails, saying which variable was empty."""
+    _begin(cli)
+    before = state(home)
     position = command.index("{}")
+    flag = command[position - 1]
     without = command[: position - 1] + command[position + 1:]
     variable = "AFFIDAVIT_" + flag.lstrip("-").upper().replace("-", "_")
     monkeypatch.setenv(variable, empty)
-    result = cli(*without)
-    assert_error(result, 2, flag, "empty", variable)
+    assert_error(cli(*without), 2, f"{flag} is required ({variable} is empty)")
     assert state(home) == before
+
+
+def test_empty_variable_leaves_an_optional_flag_unset(
+    cli: Cli, monkeypatch: pytest.MonkeyPatch, home: Home
+) -> None:
+    _begin(cli)
+    for variable in ("AFFIDAVIT_ORIGIN_URL", "AFFIDAVIT_FINGERPRINT", "AFFIDAVIT_DRY_RUN",
+                     "AFFIDAVIT_ANNOTATE", "AFFIDAVIT_OUTPUT"):
+        monkeypatch.setenv(variable, "")
+    result = cli("attest", "generic", "--flow", FLOW, "--trail", TRAIL, "--name", "x")
+    assert result.code == 0, result.err
+    assert result.out.startswith("recorded attestation 'x' as entry ")
+    record = json.loads(cli("get", "attestation", "x", "--flow", FLOW, "--trail", TRAIL,
+                            "--output", "json").out)["record"]
+    assert "origin_url" not in record and record["target"] == {"kind": "trail"}
+
+
+def test_affidavit_args_are_split_like_a_shell(
+    cli: Cli, monkeypatch: pytest.MonkeyPatch, home: Home
+) -> None:
+    _begin(cli)
+    monkeypatch.setenv("AFFIDAVIT_ARGS", "--annotate 'note=two words; $(touch x)' --output json")
+    result = cli("attest", "generic", "--flow", FLOW, "--trail", TRAIL, "--name", "x")
+    assert result.code == 0, result.err
+    assert result.json()["entry"]["record"]["annotations"] == {"note": "two words; $(touch x)"}
+    monkeypatch.setenv("AFFIDAVIT_ARGS", "--annotate 'open")
+    assert_error(cli("attest", "generic", "--flow", FLOW, "--trail", TRAIL, "--name", "y"), 2,
+                 "AFFIDAVIT_ARGS", "No closing quotation")
 
 
 @pytest.mark.parametrize("command", [
@@ -730,8 +773,8 @@ def test_subprocess_exit_codes_and_one_line_errors(home: Home) -> None:
     usage = run_subprocess("attest", "generic", "--flow", FLOW, "--trail", TRAIL,
                            "--name", "x", "--compliant", "maybe")
     assert_error(usage, 2, "--compliant", "maybe")
-    empty = run_subprocess("create", "flow", FLOW, env={"AFFIDAVIT_DESCRIPTION": ""})
-    assert_error(empty, 2, "--description", "AFFIDAVIT_DESCRIPTION")
+    empty = run_subprocess("create", "flow", FLOW, "--description", "")
+    assert_error(empty, 2, "--description", "empty")
     unknown = run_subprocess("frobnicate")
     assert unknown.code == 2 and "Traceback" not in unknown.err
     assert state(home).entries == 0

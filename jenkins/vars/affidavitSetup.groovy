@@ -1,12 +1,18 @@
-// affidavitSetup(version: '0.1.0')
-// Installs the affidavit CLI with pip into a virtualenv in the workspace and points the other
-// affidavit* steps at it (env.AFFIDAVIT_JENKINS_BIN). Returns the path of the `affidavit` command.
-// Help: affidavitSetup.txt.
+import affidavit.jenkins.Release
+
+// affidavitSetup()                              -- the core of this library's own release
+// affidavitSetup(package: 'dist/affidavit-0.1.0-py3-none-any.whl')
+// Installs the affidavit CLI with pip into a virtualenv in the workspace, from its own source:
+// the project's git repository at tag v<version> (default: the release this library belongs
+// to), and points the other affidavit* steps at it (env.AFFIDAVIT_JENKINS_BIN). Returns the path
+// of the `affidavit` command. Help: affidavitSetup.txt.
 def call(Map args = [:]) {
     Map defaults = [
-        version: null,   // a released version, e.g. '0.1.0'; default: the latest
-        source: null,    // instead of the index: a local path, wheel file or URL pip accepts
-        venv: null,      // where the virtualenv goes; default $WORKSPACE/.affidavit-venv
+        version: null,     // the release to install, tag v<version>; default: this library's (Release.VERSION)
+        repository: null,  // the project's git repository (a mirror, say); default Release.REPOSITORY
+        package: null,     // instead: a local path, wheel file or URL pip accepts (git+URL@<branch or SHA>)
+        venv: null,        // where the virtualenv goes; default $WORKSPACE/.affidavit-venv
+        cacheDir: null,    // pip's cache; default $WORKSPACE/.affidavit-pip (kept between builds)
         python: 'python3', // the interpreter that creates the virtualenv
     ]
     for (def key : args.keySet()) {
@@ -15,19 +21,21 @@ def call(Map args = [:]) {
         }
     }
     Map a = defaults + args
-    if (a.version != null && a.source != null) {
-        error("affidavitSetup: give 'version' or 'source', not both")
+    if (a['package'] != null && (a.version != null || a.repository != null)) {
+        error("affidavitSetup: give 'package', or 'version'/'repository', not both")
     }
     if (a.version != null && !(a.version ==~ /[0-9][0-9A-Za-z.+!-]*/)) {
         error("affidavitSetup: 'version' must be a version number such as 0.1.0, not '${a.version}'")
     }
-    String venv = a.venv ?: (env.WORKSPACE ? "${env.WORKSPACE}/.affidavit-venv" : '.affidavit-venv')
-    String requirement = a.source ?: (a.version ? "affidavit==${a.version}" : 'affidavit')
+    String workspace = env.WORKSPACE ?: '.'
+    String venv = a.venv ?: "${workspace}/.affidavit-venv"
+    String requirement = a['package'] ?: "git+${a.repository ?: Release.REPOSITORY}@v${a.version ?: Release.VERSION}"
 
     withEnv([
         "AFFIDAVIT_JENKINS_PYTHON=${a.python}",
         "AFFIDAVIT_JENKINS_VENV=${venv}",
         "AFFIDAVIT_JENKINS_REQUIREMENT=${requirement}",
+        "PIP_CACHE_DIR=${a.cacheDir ?: "${workspace}/.affidavit-pip"}",
     ]) {
         sh(label: 'install affidavit', script: '''\
 "$AFFIDAVIT_JENKINS_PYTHON" -m venv "$AFFIDAVIT_JENKINS_VENV"

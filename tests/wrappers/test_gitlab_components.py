@@ -10,7 +10,11 @@ project's self-test). Jobs run with the shell executor (``--shell-executor-no-im
 ``install: false`` with the core on PATH, except ``install.gitlab-ci.yml``, which pip installs the
 core from this checkout into a venv as the ``package`` input allows. GitLab itself is simulated
 only through its documented variables: gitlab-ci-local sets ``GITLAB_CI=false``, so the tests set
-it to ``true``; the ledger is ``AFFIDAVIT_LEDGER``, passed through as a pipeline variable.
+it to ``true`` (``--ignore-predefined-vars GITLAB_CI --variable GITLAB_CI=true``, as the README
+tells a user to); the ledger is ``AFFIDAVIT_LEDGER``, passed through as a pipeline variable.
+``install-from-git.gitlab-ci.yml`` installs the core the default way, from a git repository
+(a local one with the release tag, standing in for the project's) at ``v<version>``, and
+``local.gitlab-ci.yml`` includes the templates as ``local:`` files rather than components.
 
 Every document of every component is also checked against the ``vendor.gitlab-ci`` schema.
 
@@ -25,6 +29,8 @@ import re
 import shutil
 import subprocess
 import sys
+import tomllib
+import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,7 +44,8 @@ from tests.helpers import Home, Result, copy_of_sources
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATES = ROOT / "gitlab" / "templates"
 FIXTURES = Path(__file__).parent / "gitlab"
-COMPONENTS = ("attest", "begin-trail", "assert")
+COMPONENTS = ("attest", "begin-trail", "assert", "evidence-package")
+VERSION = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
 VENV_BIN = Path(sys.executable).parent
 ORIGIN = "git@gitlab.example.com:affidavit/affidavit.git"
 
@@ -90,6 +97,7 @@ def pipeline(tmp_path: Path, home: Home, cli: Callable[..., Result]) -> Callable
         repo = tmp_path / "repo"
         shutil.copytree(TEMPLATES, repo / "templates")
         shutil.copytree(FIXTURES / "reports", repo / "reports")
+        shutil.copy(FIXTURES / "flow.yml", repo / "flow.yml")
         shutil.copy(source or FIXTURES / "pipelines" / f"{name}.gitlab-ci.yml",
                     repo / ".gitlab-ci.yml")
         _git(repo, "init", "-q", "-b", "main")
@@ -125,10 +133,12 @@ def _attestation(cli: Callable[..., Result], trail: str, name: str) -> dict[str,
 @needs_gcl
 def test_defaults(pipeline: Callable[..., Pipeline], cli: Callable[..., Result]) -> None:
     """Only required inputs: trail = the commit, origin = the job URL, default names, stages,
-    summary files, and the JUnit copy under artifacts:reports:junit."""
+    summary files, the files the core read under artifacts:reports:junit, and the evidence
+    package kept as the last job's artifact."""
     run = pipeline("defaults")
     assert run.jobs == {"affidavit-begin-trail": "PASS", "affidavit-attest": "PASS",
-                        "affidavit-assert": "PASS"}, run.output
+                        "affidavit-assert": "PASS", "affidavit-evidence-package": "PASS"}, (
+        run.output)
     assert run.code == 0
 
     record = _attestation(cli, run.sha, "unit")
@@ -140,20 +150,29 @@ def test_defaults(pipeline: Callable[..., Pipeline], cli: Callable[..., Result])
     assert cli("assert", "trail", run.sha, "--flow", "demo").code == 0
     assert cli("verify", "ledger").code == 0
 
-    trail = json.loads(run.artifact("affidavit-begin-trail", "affidavit-trail.json"))
-    assert run.sha in json.dumps(trail)
+    trail = run.artifact("affidavit-begin-trail", "affidavit-trail.md")
+    assert trail.startswith(f"### Trail {run.sha}\n")
     summary = run.artifact("affidavit-attest", "affidavit-summary.md")
     assert "unit (junit): compliant" in summary and f"| Trail | {run.sha} |" in summary
     assert "COMPLIANT" in run.artifact("affidavit-assert", "affidavit-assert.md")
 
     expanded = yaml.safe_load((run.repo / ".gitlab-ci-local" / "expanded-gitlab-ci.yml")
                               .read_text())
-    assert [expanded[job]["stage"] for job in run.jobs] == [".pre", "test", "deploy"]
+    assert [expanded[job]["stage"] for job in run.jobs] == [".pre", "test", "deploy", ".post"]
     assert expanded["affidavit-attest"]["artifacts"] == {
         "when": "always", "paths": ["affidavit-summary.md"],
         "reports": {"junit": ".affidavit-junit/*.xml"}}
     copied = sorted(p.name for p in (run.build("affidavit-attest") / ".affidavit-junit").iterdir())
     assert copied == ["1-passing.xml"]
+
+    package = run.repo / ".gitlab-ci-local" / "artifacts" / "affidavit-evidence-package" / (
+        "affidavit-evidence.zip")
+    with zipfile.ZipFile(package) as opened:
+        scope = json.loads(opened.read("manifest.json"))["scope"]
+    assert scope == {"flow": "demo", "trail": run.sha, "fingerprint": None}
+    key = cli("ledger", "public-key").out.strip()
+    assert cli("verify", "package", package, "--public-key", key).code == 0
+    assert expanded["affidavit-evidence-package"]["artifacts"]["expire_in"] == "30 days"
 
 
 @needs_gcl
@@ -184,7 +203,7 @@ def test_inputs_are_interpolated(pipeline: Callable[..., Pipeline],
     assert expanded["unit tests"]["stage"] == "verify"
     assert expanded["unit tests"]["rules"] == [{"if": '$CI_COMMIT_BRANCH == "main"'}]
     assert expanded["never runs"]["rules"] == [{"when": "never"}]
-    assert expanded["unit tests"]["variables"]["AFFIDAVIT_COMPONENT_ARGS"] == "--max-failures 1"
+    assert expanded["unit tests"]["variables"]["AFFIDAVIT_INPUT_ARGS"] == "--max-failures 1"
 
 
 @needs_gcl
@@ -228,6 +247,44 @@ def test_install_from_a_path(pipeline: Callable[..., Pipeline], cli: Callable[..
     assert _attestation(cli, run.sha, "review")["compliant"] is True
 
 
+@needs_gcl
+def test_install_from_the_projects_git_at_the_release_tag(
+        pipeline: Callable[..., Pipeline], cli: Callable[..., Result],
+        tmp_path_factory: pytest.TempPathFactory) -> None:
+    """By default the core comes from the project's git repository at tag v<version>: here a
+    local repository holding this checkout, tagged like a release, with a later commit on top
+    that must not be the one installed."""
+    source = copy_of_sources(tmp_path_factory.mktemp("git") / "affidavit")
+    _git(source, "init", "-q", "-b", "main")
+    _git(source, "add", "-A")
+    _git(source, "commit", "-q", "-m", "release")
+    _git(source, "tag", f"v{VERSION}")
+    (source / "core" / "affidavit" / "__init__.py").write_text("raise SystemExit('not the tag')\n")
+    _git(source, "commit", "-q", "-am", "after the release")
+    run = pipeline("install-from-git", f"AFFIDAVIT_TEST_REPO=file://{source}")
+    assert run.jobs == {"affidavit-begin-trail": "PASS"}, run.output
+    assert f"affidavit-begin-trail > affidavit {VERSION}" in run.output
+    flow = json.loads(cli("get", "flow", "bootstrapped", "--output", "json").out)
+    assert flow["trails"] == [run.sha]
+
+
+@needs_gcl
+def test_templates_included_as_local_files(pipeline: Callable[..., Pipeline],
+                                           cli: Callable[..., Result]) -> None:
+    """``include: local:`` works (no ``component.version``); begin-trail creates the flow with
+    its template; ``args`` is split by the core like a shell would."""
+    run = pipeline("local")
+    assert run.jobs == {"affidavit-begin-trail": "PASS", "affidavit-attest": "PASS"}, run.output
+    flow = json.loads(cli("get", "flow", "local", "--output", "json").out)
+    assert flow["description"] == "Included locally"
+    assert flow["template"]["trail"]["attestations"] == [{"name": "unit", "type": "junit"}]
+    record = json.loads(cli("get", "attestation", "unit", "--flow", "local", "--trail", run.sha,
+                            "--output", "json").out)["record"]
+    assert record["annotations"] == {"note": "two words"}
+    assert record["compliant"] is True  # one failure, allowed by --max-failures 1
+    assert cli("assert", "trail", run.sha, "--flow", "local").code == 0
+
+
 # --- schema -------------------------------------------------------------------------------------
 
 
@@ -254,16 +311,13 @@ def _render(component: str) -> dict[str, Any]:
     inputs = header["spec"]["inputs"]
 
     def value(match: re.Match[str]) -> str:
-        kind, key = match[1], match[2]
-        if kind == "component":
-            return "1.0.0"
-        spec = inputs[key]
-        got = spec.get("default", spec.get("options", [f"x-{key}"])[0])
+        spec = inputs[match[1]]
+        got = spec.get("default", spec.get("options", [f"x-{match[1]}"])[0])
         if isinstance(got, bool):
             return str(got).lower()
         return got if isinstance(got, str) else json.dumps(got)
 
-    rendered = re.sub(r"\$\[\[\s*(inputs|component)\.([\w-]+)\s*\]\]", value, text)
+    rendered = re.sub(r"\$\[\[\s*inputs\.([\w-]+)\s*\]\]", value, text)
     jobs: dict[str, Any] = yaml.safe_load(rendered)
     return jobs
 
@@ -296,8 +350,24 @@ def test_inputs_map_to_one_cli_flag_each() -> None:
         for key in header["spec"]["inputs"]:
             assert re.search(rf"\$\[\[ inputs\.{re.escape(key)} \]\]", body), (component, key)
     assert "options" in _documents("attest")[0]["spec"]["inputs"]["type"]
-    assert "options" in _documents("attest")[0]["spec"]["inputs"]["fail-on"]
     assert "options" in _documents("assert")[0]["spec"]["inputs"]["subject"]
+
+
+def test_every_template_installs_the_core_the_same_way_at_its_own_version() -> None:
+    """One install step, word for word, in every template; its version is the project's (so a
+    release tags both), and nothing refers to ``component.version``, which GitLab refuses in a
+    ``local:`` include."""
+    steps = set()
+    for component in COMPONENTS:
+        text = (TEMPLATES / f"{component}.yml").read_text()
+        assert "component." not in text, component
+        header, jobs = _documents(component)
+        assert header["spec"]["inputs"]["version"]["default"] == VERSION
+        (job,) = jobs.values()
+        steps.add(job["script"][0])
+    assert len(steps) == 1
+    (step,) = steps
+    assert "git+$AFFIDAVIT_COMPONENT_REPOSITORY@v$AFFIDAVIT_COMPONENT_VERSION" in step
 
 
 @needs_gcl
@@ -321,3 +391,6 @@ def test_example_pipeline_runs_green(pipeline: Callable[..., Pipeline],
     kinds = json.loads(cli("get", "trail", run.sha, "--flow", "shop", "--output", "json").out)
     assert sorted(a["name"] for a in kinds["attestations"]) == ["sast", "unit-tests"]
     assert [a["name"] for a in kinds["artifacts"]] == ["shop"]
+    flow = json.loads(cli("get", "flow", "shop", "--output", "json").out)
+    assert flow["description"] == "Shop delivery" and len(flow["entries"]) == 1
+    assert run.jobs.get("affidavit-evidence-package") == "PASS", run.output

@@ -19,6 +19,8 @@ import re
 import shutil
 import subprocess
 import sys
+import tomllib
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +31,9 @@ LIBRARY = ROOT / "jenkins"
 HARNESS = Path(__file__).parent / "jenkins" / "harness.groovy"
 FIXTURES = Path(__file__).parent / "jenkins" / "fixtures"
 VENV_BIN = Path(sys.executable).parent
-STEPS = ("affidavitSetup", "affidavitAttest", "affidavitBeginTrail", "affidavitAssert")
+STEPS = ("affidavitSetup", "affidavitAttest", "affidavitBeginTrail", "affidavitAssert",
+         "affidavitEvidencePackage")
+VERSION = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
 #: Pipelines run whole against the stand-ins: ours, and the example one once it exists.
 JENKINSFILES = {"fixture": FIXTURES / "Jenkinsfile",
                 "example": ROOT / "examples" / "jenkins" / "Jenkinsfile"}
@@ -50,38 +54,54 @@ PWNED = ("PWNED_FLOW", "PWNED_TRAIL", "PWNED_TICK", "PWNED_NAME", "PWNED_ARG")
 # id -> (step, args, env, sh fails)
 SCENARIOS: dict[str, tuple[str, dict[str, Any], dict[str, str], bool]] = {
     "attest-junit": ("affidavitAttest", {
-        "type": "junit", "name": "unit", "results": "build/test-results"}, {}, False),
+        "type": "junit", "name": "unit", "resultsDir": "build/test-results"}, {}, False),
     "attest-junit-e2e": ("affidavitAttest", {
         "type": "junit", "flow": "demo", "name": "unit",
-        "results": str(FIXTURES / "test-results"), "assert": True}, {}, False),
+        "resultsDir": str(FIXTURES / "test-results"), "assert": True}, {}, False),
     "attest-sarif-all": ("affidavitAttest", {
         "type": "sarif", "flow": "demo", "trail": "t1", "name": "scan",
-        "scanResults": ["a.sarif", "b dir/c.sarif"], "failOn": "medium",
-        "attachments": "report.html", "fingerprint": "ab" * 32, "assert": False, "dryRun": True,
+        "results": ["a.sarif", "b dir/c.sarif"], "failOn": "medium",
+        "attachments": "report.html", "annotate": ["team=core", "ticket=OPS 1"],
+        "fingerprint": "ab" * 32, "assert": False, "dryRun": True,
         "ledger": "https://ledger.example/x", "credentialsId": "affidavit-token",
-        "summary": "out/scan.md", "extraArgs": ["--max-findings", "3", "--new-only"]}, {}, False),
+        "summary": "out/scan.md", "args": ["--max-findings", "3", "--new-only"]}, {}, False),
     "attest-junit-files": ("affidavitAttest", {
-        "type": "junit", "name": "unit", "resultFiles": ["a.xml", "reports/*.xml"]}, {}, False),
+        "type": "junit", "name": "unit", "results": ["a.xml", "reports/*.xml"],
+        "args": "--max-failures 1 --annotate 'note=two words'"}, {}, False),
     "attest-artifact": ("affidavitAttest", {
-        "type": "artifact", "name": "app", "artifact": "dist/app 1.tar.gz"}, {}, False),
+        "type": "artifact", "name": "app", "artifact": "dist/app 1", "artifactType": "dir"},
+        {}, False),
+    "attest-custom": ("affidavitAttest", {
+        "type": "custom", "name": "cov", "customType": "coverage"}, {}, False),
     "attest-hostile": ("affidavitAttest", {
-        "type": "generic", **HOSTILE, "extraArgs": HOSTILE_ARGS}, {}, False),
+        "type": "generic", **HOSTILE, "args": HOSTILE_ARGS}, {}, False),
     "attest-fails": ("affidavitAttest", {
-        "type": "junit", "name": "unit", "results": "r", "assert": True}, {}, True),
+        "type": "junit", "name": "unit", "resultsDir": "r", "assert": True}, {}, True),
     "begin": ("affidavitBeginTrail", {"flow": "demo"}, {}, False),
     "begin-e2e": ("affidavitBeginTrail", {
-        "flow": "demo", "description": "build 7", "credentialsId": "tok"}, {}, False),
+        "flow": "demo", "description": "build 7", "credentialsId": "tok",
+        "flowTemplateFile": str(FIXTURES / "flow.yml")}, {}, False),
+    "begin-create": ("affidavitBeginTrail", {
+        "flow": "demo", "createFlow": True, "flowDescription": "Demo"}, {}, False),
     "assert-trail": ("affidavitAssert", {"flow": "demo"}, {}, False),
     "begin-named": ("affidavitBeginTrail", {"flow": "demo", "trail": "t 1"}, {}, False),
     "assert-artifact": ("affidavitAssert", {
-        "what": "artifact", "artifact": "dist/app.tar.gz"}, {}, False),
+        "subject": "artifact", "artifact": "dist", "artifactType": "dir"}, {}, False),
     "assert-attestation": ("affidavitAssert", {
-        "what": "attestation", "name": "unit", "trail": "t1", "flow": "demo"}, {}, False),
+        "subject": "attestation", "name": "unit", "trail": "t1", "flow": "demo"}, {}, False),
     "assert-fails": ("affidavitAssert", {}, {}, True),
-    "setup": ("affidavitSetup", {"version": "0.1.0"}, {"WORKSPACE": "/ws"}, False),
-    "setup-source": ("affidavitSetup", {
-        "source": "/src/affidavit-0.1.0-py3-none-any.whl", "venv": "/opt/aff",
-        "python": "python3.12"}, {}, False),
+    "package": ("affidavitEvidencePackage", {"flow": "demo"}, {}, False),
+    "package-all": ("affidavitEvidencePackage", {
+        "flow": "demo", "trail": "t1", "out": "out/evidence 1.zip", "ledger": "sqlite:///x.db",
+        "credentialsId": "tok", "args": "--output json"}, {}, False),
+    "package-fails": ("affidavitEvidencePackage", {"flow": "demo"}, {}, True),
+    "setup": ("affidavitSetup", {}, {"WORKSPACE": "/ws"}, False),
+    "setup-release": ("affidavitSetup", {
+        "version": "0.2.0", "repository": "https://git.example/affidavit.git"},
+        {"WORKSPACE": "/ws"}, False),
+    "setup-package": ("affidavitSetup", {
+        "package": "/src/affidavit-0.1.0-py3-none-any.whl", "venv": "/opt/aff",
+        "cacheDir": "/cache/pip", "python": "python3.12"}, {}, False),
 }
 
 #: id -> (step, args, the exact error message)
@@ -94,46 +114,58 @@ ERRORS: dict[str, tuple[str, dict[str, Any], str]] = {
                  "'junit; rm -rf /'"),
     "unknown-key": ("affidavitAttest", {"type": "junit", "result": "x"},
                     "affidavitAttest: unknown argument 'result' (known: type, flow, trail, name, "
-                    "results, resultFiles, scanResults, failOn, attachments, artifact, "
-                    "fingerprint, assert, dryRun, ledger, credentialsId, summary, extraArgs)"),
+                    "artifact, artifactType, fingerprint, results, resultsDir, failOn, "
+                    "customType, attachments, annotate, assert, dryRun, ledger, credentialsId, "
+                    "summary, args)"),
     "empty-flow": ("affidavitAttest", {"type": "junit", "flow": " "},
                    "affidavitAttest: 'flow' is empty"),
     "artifact-wrong-type": ("affidavitAttest", {"type": "junit", "artifact": "a"},
                             "affidavitAttest: 'artifact' is the path for type 'artifact'; use "
                             "'fingerprint' to bind a junit attestation to an artifact"),
-    "results-twice": ("affidavitAttest", {"type": "junit", "results": "d", "resultFiles": "f"},
-                      "affidavitAttest: give 'results' (a directory) or 'resultFiles' (files or "
-                      "globs), not both"),
+    "results-twice": ("affidavitAttest", {"type": "junit", "results": "f", "resultsDir": "d"},
+                      "affidavitAttest: give 'results' (files or globs) or 'resultsDir' (a "
+                      "directory), not both"),
     "assert-string": ("affidavitAttest", {"type": "junit", "assert": "yes"},
                       "affidavitAttest: 'assert' must be true or false, not 'yes'"),
-    "extra-string": ("affidavitAttest", {"type": "junit", "extraArgs": "--new-only --x"},
-                     "affidavitAttest: 'extraArgs' must be a List of strings, one per argument"),
-    "extra-number": ("affidavitAttest", {"type": "junit", "extraArgs": ["--max-failures", 2]},
-                     "affidavitAttest: 'extraArgs' must hold strings, not 2"),
-    "comma-item": ("affidavitAttest", {"type": "sarif", "scanResults": ["a,b.sarif"]},
-                   "affidavitAttest: 'scanResults' item 'a,b.sarif' contains a comma; pass it "
-                   "through extraArgs"),
+    "args-map": ("affidavitAttest", {"type": "junit", "args": {"max": 1}},
+                 "affidavitAttest: 'args' must be a String (split like a shell would) or a List "
+                 "of strings, one per argument"),
+    "args-number": ("affidavitAttest", {"type": "junit", "args": ["--max-failures", 2]},
+                    "affidavitAttest: 'args' must hold strings, not 2"),
+    "comma-item": ("affidavitAttest", {"type": "sarif", "results": ["a,b.sarif"]},
+                   "affidavitAttest: 'results' item 'a,b.sarif' contains a comma; pass it "
+                   "through args"),
     "empty-list": ("affidavitAttest", {"type": "sarif", "attachments": []},
                    "affidavitAttest: 'attachments' is an empty list"),
     "begin-unknown": ("affidavitBeginTrail", {"name": "t1"},
                       "affidavitBeginTrail: unknown argument 'name' (known: flow, trail, "
-                      "description, templateFile, dryRun, ledger, credentialsId, extraArgs)"),
-    "assert-what": ("affidavitAssert", {"what": "flow"},
-                    "affidavitAssert: 'what' must be trail, artifact or attestation, not 'flow'"),
-    "assert-no-artifact": ("affidavitAssert", {"what": "artifact"},
-                           "affidavitAssert: 'artifact' is required with what: 'artifact'"),
-    "assert-no-name": ("affidavitAssert", {"what": "attestation"},
-                       "affidavitAssert: 'name' is required with what: 'attestation'"),
+                      "description, templateFile, createFlow, flowTemplateFile, flowDescription, "
+                      "dryRun, ledger, credentialsId, summary, args)"),
+    "begin-create-string": ("affidavitBeginTrail", {"createFlow": "yes"},
+                            "affidavitBeginTrail: 'createFlow' must be true or false, not 'yes'"),
+    "assert-subject": ("affidavitAssert", {"subject": "flow"},
+                       "affidavitAssert: 'subject' must be trail, artifact or attestation, not "
+                       "'flow'"),
+    "assert-what": ("affidavitAssert", {"what": "trail"},
+                    "affidavitAssert: unknown argument 'what' (known: subject, flow, trail, "
+                    "artifact, artifactType, name, ledger, credentialsId, summary, args)"),
+    "assert-no-artifact": ("affidavitAssert", {"subject": "artifact"},
+                           "affidavitAssert: 'artifact' is required with subject: 'artifact'"),
+    "assert-no-name": ("affidavitAssert", {"subject": "attestation"},
+                       "affidavitAssert: 'name' is required with subject: 'attestation'"),
     "assert-stray-name": ("affidavitAssert", {"name": "unit"},
-                          "affidavitAssert: 'name' only goes with what: 'attestation'"),
-    "setup-both": ("affidavitSetup", {"version": "0.1.0", "source": "."},
-                   "affidavitSetup: give 'version' or 'source', not both"),
+                          "affidavitAssert: 'name' only goes with subject: 'attestation'"),
+    "package-unknown": ("affidavitEvidencePackage", {"output": "x.zip"},
+                        "affidavitEvidencePackage: unknown argument 'output' (known: flow, "
+                        "trail, fingerprint, out, ledger, credentialsId, args)"),
+    "setup-both": ("affidavitSetup", {"version": "0.1.0", "package": "."},
+                   "affidavitSetup: give 'package', or 'version'/'repository', not both"),
     "setup-version": ("affidavitSetup", {"version": "1.0 --index-url http://evil"},
                       "affidavitSetup: 'version' must be a version number such as 0.1.0, not "
                       "'1.0 --index-url http://evil'"),
     "setup-unknown": ("affidavitSetup", {"pip": "x"},
-                      "affidavitSetup: unknown argument 'pip' (known: version, source, venv, "
-                      "python)"),
+                      "affidavitSetup: unknown argument 'pip' (known: version, repository, "
+                      "package, venv, cacheDir, python)"),
 }
 
 
@@ -208,10 +240,12 @@ def test_attest_maps_every_option(recorded: dict[str, Any]) -> None:
         "AFFIDAVIT_FLOW=demo",
         "AFFIDAVIT_TRAIL=t1",
         "AFFIDAVIT_NAME=scan",
+        "AFFIDAVIT_FINGERPRINT=" + "ab" * 32,
+        "AFFIDAVIT_RESULTS=a.sarif,b dir/c.sarif",
         "AFFIDAVIT_SCAN_RESULTS=a.sarif,b dir/c.sarif",
         "AFFIDAVIT_FAIL_ON=medium",
         "AFFIDAVIT_ATTACHMENTS=report.html",
-        "AFFIDAVIT_FINGERPRINT=" + "ab" * 32,
+        "AFFIDAVIT_ANNOTATE=team=core,ticket=OPS 1",
         "AFFIDAVIT_ASSERT=false",
         "AFFIDAVIT_DRY_RUN=true",
         "AFFIDAVIT_LEDGER=https://ledger.example/x",
@@ -221,11 +255,17 @@ def test_attest_maps_every_option(recorded: dict[str, Any]) -> None:
     assert _calls(recorded, "attest-sarif-all", "archiveArtifacts")[0]["artifacts"] == "out/scan.md"
 
 
-def test_attest_result_files_and_artifact_path(recorded: dict[str, Any]) -> None:
-    assert "AFFIDAVIT_RESULTS=a.xml,reports/*.xml" in _sh(recorded, "attest-junit-files")["env"]
+def test_attest_result_files_args_string_and_artifact_path(recorded: dict[str, Any]) -> None:
+    env = _sh(recorded, "attest-junit-files")["env"]
+    assert "AFFIDAVIT_RESULTS=a.xml,reports/*.xml" in env
+    # a String `args` is the core's to split, as the GitHub and GitLab `args` are
+    assert env[-5:-1] == [*_argv(2, "attest", "junit"),
+                          "AFFIDAVIT_ARGS=--max-failures 1 --annotate 'note=two words'"]
     env = _sh(recorded, "attest-artifact")["env"]
-    assert env[-5:] == [*_argv(3, "attest", "artifact", "dist/app 1.tar.gz"),
+    assert "AFFIDAVIT_ARTIFACT_TYPE=dir" in env
+    assert env[-5:] == [*_argv(3, "attest", "artifact", "dist/app 1"),
                         "AFFIDAVIT_JENKINS_SUMMARY=affidavit-attest-artifact-app.md"]
+    assert "AFFIDAVIT_TYPE=coverage" in _sh(recorded, "attest-custom")["env"]
 
 
 def test_credentials_wrap_the_command(recorded: dict[str, Any]) -> None:
@@ -250,25 +290,53 @@ def test_every_step_runs_one_fixed_script(recorded: dict[str, Any]) -> None:
 
 
 def test_begin_trail(recorded: dict[str, Any]) -> None:
-    assert _sh(recorded, "begin")["env"] == ["AFFIDAVIT_FLOW=demo", *_argv(2, "begin", "trail")]
+    summary = "AFFIDAVIT_JENKINS_SUMMARY=affidavit-trail.md"
+    assert _sh(recorded, "begin")["env"] == [
+        "AFFIDAVIT_OUTPUT=markdown", "AFFIDAVIT_FLOW=demo", *_argv(2, "begin", "trail"), summary]
     assert _sh(recorded, "begin-e2e")["env"] == [
-        "AFFIDAVIT_FLOW=demo", "AFFIDAVIT_DESCRIPTION=build 7", *_argv(2, "begin", "trail")]
+        "AFFIDAVIT_OUTPUT=markdown", "AFFIDAVIT_FLOW=demo", "AFFIDAVIT_DESCRIPTION=build 7",
+        f"AFFIDAVIT_FLOW_TEMPLATE_FILE={FIXTURES / 'flow.yml'}", *_argv(2, "begin", "trail"),
+        summary]
+    assert _sh(recorded, "begin-create")["env"] == [
+        "AFFIDAVIT_OUTPUT=markdown", "AFFIDAVIT_FLOW=demo", "AFFIDAVIT_CREATE_FLOW=true",
+        "AFFIDAVIT_FLOW_DESCRIPTION=Demo", *_argv(2, "begin", "trail"), summary]
     assert _sh(recorded, "begin-named")["env"] == [
-        "AFFIDAVIT_FLOW=demo", *_argv(3, "begin", "trail", "t 1")]
-    assert _calls(recorded, "begin", "archiveArtifacts") == []
+        "AFFIDAVIT_OUTPUT=markdown", "AFFIDAVIT_FLOW=demo", *_argv(3, "begin", "trail", "t 1"),
+        summary]
+    assert _calls(recorded, "begin", "archiveArtifacts") == [
+        {"step": "archiveArtifacts", "artifacts": "affidavit-trail.md", "allowEmptyArchive": True}]
 
 
-def test_assert_nouns(recorded: dict[str, Any]) -> None:
+def test_assert_subjects(recorded: dict[str, Any]) -> None:
     assert _sh(recorded, "assert-trail")["env"] == [
         "AFFIDAVIT_OUTPUT=markdown", "AFFIDAVIT_FLOW=demo", *_argv(2, "assert", "trail"),
         "AFFIDAVIT_JENKINS_SUMMARY=affidavit-assert-trail.md"]
     assert _sh(recorded, "assert-artifact")["env"] == [
-        "AFFIDAVIT_OUTPUT=markdown", *_argv(3, "assert", "artifact", "dist/app.tar.gz"),
+        "AFFIDAVIT_OUTPUT=markdown", "AFFIDAVIT_ARTIFACT_TYPE=dir",
+        *_argv(3, "assert", "artifact", "dist"),
         "AFFIDAVIT_JENKINS_SUMMARY=affidavit-assert-artifact.md"]
     assert _sh(recorded, "assert-attestation")["env"] == [
         "AFFIDAVIT_OUTPUT=markdown", "AFFIDAVIT_FLOW=demo", "AFFIDAVIT_TRAIL=t1",
         *_argv(3, "assert", "attestation", "unit"),
         "AFFIDAVIT_JENKINS_SUMMARY=affidavit-assert-attestation.md"]
+
+
+def test_evidence_package_runs_once_and_archives_the_zip(recorded: dict[str, Any]) -> None:
+    assert [c["step"] for c in _calls(recorded, "package")] == [
+        "withEnv", "sh", "archiveArtifacts"]
+    assert _sh(recorded, "package")["env"] == [
+        "AFFIDAVIT_FLOW=demo", "AFFIDAVIT_OUT=affidavit-evidence.zip",
+        *_argv(2, "evidence", "package")]
+    assert _calls(recorded, "package", "archiveArtifacts") == [
+        {"step": "archiveArtifacts", "artifacts": "affidavit-evidence.zip", "fingerprint": True}]
+    assert _sh(recorded, "package-all")["env"] == [
+        "AFFIDAVIT_FLOW=demo", "AFFIDAVIT_TRAIL=t1", "AFFIDAVIT_OUT=out/evidence 1.zip",
+        "AFFIDAVIT_LEDGER=sqlite:///x.db", *_argv(2, "evidence", "package"),
+        "AFFIDAVIT_ARGS=--output json"]
+    assert _sh(recorded, "package-all")["credentials"][0]["credentialsId"] == "tok"
+    # nothing to archive when the package was not written
+    assert recorded["package-fails"]["error"] == "script returned exit code 1"
+    assert [c["step"] for c in recorded["package-fails"]["calls"]] == ["withEnv", "sh"]
 
 
 @pytest.mark.parametrize("key", ["attest-fails", "assert-fails"])
@@ -279,16 +347,27 @@ def test_a_failing_command_fails_the_step_and_still_archives(
 
 
 def test_setup(recorded: dict[str, Any]) -> None:
+    """By default the core of this library's own release, from the project's git repository."""
     sh = _sh(recorded, "setup")
     assert sh["env"] == ["AFFIDAVIT_JENKINS_PYTHON=python3",
                          "AFFIDAVIT_JENKINS_VENV=/ws/.affidavit-venv",
-                         "AFFIDAVIT_JENKINS_REQUIREMENT=affidavit==0.1.0"]
+                         "AFFIDAVIT_JENKINS_REQUIREMENT=git+https://github.com/affidavit-dev/"
+                         f"affidavit.git@v{VERSION}",
+                         "PIP_CACHE_DIR=/ws/.affidavit-pip"]
     assert recorded["setup"]["result"] == "/ws/.affidavit-venv/bin/affidavit"
     assert recorded["setup"]["env"]["AFFIDAVIT_JENKINS_BIN"] == "/ws/.affidavit-venv/bin/affidavit"
-    assert _sh(recorded, "setup-source")["env"] == [
+    assert "AFFIDAVIT_JENKINS_REQUIREMENT=git+https://git.example/affidavit.git@v0.2.0" in _sh(
+        recorded, "setup-release")["env"]
+    assert _sh(recorded, "setup-package")["env"] == [
         "AFFIDAVIT_JENKINS_PYTHON=python3.12", "AFFIDAVIT_JENKINS_VENV=/opt/aff",
-        "AFFIDAVIT_JENKINS_REQUIREMENT=/src/affidavit-0.1.0-py3-none-any.whl"]
+        "AFFIDAVIT_JENKINS_REQUIREMENT=/src/affidavit-0.1.0-py3-none-any.whl",
+        "PIP_CACHE_DIR=/cache/pip"]
     assert "$AFFIDAVIT_JENKINS_REQUIREMENT" in sh["script"] and "0.1.0" not in sh["script"]
+
+
+def test_release_constant_is_the_projects_version() -> None:
+    release = (LIBRARY / "src/affidavit/jenkins/Release.groovy").read_text()
+    assert f"static final String VERSION = '{VERSION}'" in release
 
 
 @pytest.mark.parametrize("key", sorted(ERRORS))
@@ -383,8 +462,7 @@ def test_pipeline_records_into_the_ledger(
     cli = str(VENV_BIN / "affidavit")
     commit, jenkins = _jenkins_checkout(tmp_path, "https://jenkins.example/job/app/7/")
     jenkins["AFFIDAVIT_API_TOKEN"] = "secret"
-    subprocess.run([cli, "create", "flow", "demo"], check=True, capture_output=True)
-    for key in ("begin-e2e", "attest-junit-e2e", "assert-trail"):
+    for key in ("begin-e2e", "attest-junit-e2e", "assert-trail"):  # begin-e2e creates the flow
         result = _run_sh(_sh(recorded, key), shell, tmp_path, jenkins)
         assert result.returncode == 0, (key, result.stdout, result.stderr)
     summary = (tmp_path / "affidavit-attest-junit-unit.md").read_text(encoding="utf-8")
@@ -399,6 +477,9 @@ def test_pipeline_records_into_the_ledger(
     assert [(a["name"], a["type"], a["compliant"]) for a in trail["attestations"]] == [
         ("unit", "junit", True)]
     assert json.dumps(trail).count("https://jenkins.example/job/app/7/") >= 1
+    flow = json.loads(subprocess.run([cli, "get", "flow", "demo", "--output", "json"],
+                                     check=True, capture_output=True, text=True).stdout)
+    assert flow["template"]["trail"]["attestations"] == [{"name": "unit", "type": "junit"}]
     assert subprocess.run([cli, "verify", "ledger"], capture_output=True).returncode == 0
 
 
@@ -411,13 +492,15 @@ def test_example_jenkinsfile_runs_green_and_leaves_a_verified_ledger(
     commit, jenkins = _jenkins_checkout(tmp_path, "https://jenkins.example/job/shop/7/")
     run = recorded["jenkinsfile-example"]
     assert run["error"] is None
+    results: list[str] = []
     for call in run["calls"]:
         if call["step"] != "sh" or call.get("label") == "install affidavit":
             continue
         result = _run_sh({"script": call["script"], "env": call.get("env", [])}, SHELLS[0],
                          tmp_path, jenkins)
         assert result.returncode == 0, (call.get("label"), result.stdout, result.stderr)
-    assert "deploying shop" in result.stdout
+        results.append(result.stdout)
+    assert "deploying shop" in [r for r in results if "deploying" in r][0]
     ledger = dict(os.environ)  # the test's own ledger (AFFIDAVIT_LEDGER), as the steps saw it
     trail = json.loads(subprocess.run(
         [cli, "get", "trail", commit, "--flow", "shop", "--output", "json"], env=ledger,
@@ -426,6 +509,15 @@ def test_example_jenkinsfile_runs_green_and_leaves_a_verified_ledger(
     assert sorted(a["name"] for a in trail["attestations"]) == ["sast", "unit-tests"]
     assert subprocess.run([cli, "verify", "ledger"], env=ledger,
                           capture_output=True).returncode == 0
+    # the flow came from begin-trail (createFlow), and post/always packaged the evidence
+    flow = json.loads(subprocess.run([cli, "get", "flow", "shop", "--output", "json"], env=ledger,
+                                     check=True, capture_output=True, text=True).stdout)
+    assert flow["description"] == "Shop delivery"
+    with zipfile.ZipFile(tmp_path / "affidavit-evidence.zip") as package:
+        scope = json.loads(package.read("manifest.json"))["scope"]
+    assert scope == {"flow": "shop", "trail": commit, "fingerprint": None}
+    assert [c["artifacts"] for c in run["calls"] if c["step"] == "archiveArtifacts"][-1] == (
+        "affidavit-evidence.zip")
 
 
 # --- whole pipelines ------------------------------------------------------------------------------
@@ -438,15 +530,19 @@ def test_fixture_jenkinsfile_runs_every_step(recorded: dict[str, Any]) -> None:
     assert [(c["step"], c["args"].get("type")) for c in calls if c["step"].startswith("affidavit")
             ] == [("affidavitSetup", None), ("affidavitBeginTrail", None),
                   ("affidavitAttest", "artifact"), ("affidavitAttest", "junit"),
-                  ("affidavitAttest", "sarif"), ("affidavitAssert", None)]
+                  ("affidavitAttest", "sarif"), ("affidavitAssert", None),
+                  ("affidavitEvidencePackage", None)]
     assert [c["label"] for c in calls if c["step"] == "sh" and c["label"]] == [
         "install affidavit", "affidavit begin trail", "affidavit attest artifact",
-        "affidavit attest junit", "affidavit attest sarif", "affidavit assert trail"]
+        "affidavit attest junit", "affidavit attest sarif", "affidavit assert trail",
+        "affidavit evidence package"]
     begin = next(c for c in calls if c.get("label") == "affidavit begin trail")
     assert "AFFIDAVIT_DESCRIPTION=build 7" in begin["env"]
+    assert "AFFIDAVIT_FLOW_TEMPLATE_FILE=.affidavit/backend.yml" in begin["env"]
     assert [c["artifacts"] for c in calls if c["step"] == "archiveArtifacts"] == [
-        "affidavit-attest-artifact-app.md", "affidavit-attest-junit-unit.md",
-        "affidavit-attest-sarif-scan.md", "affidavit-assert-trail.md"]
+        "affidavit-trail.md", "affidavit-attest-artifact-app.md",
+        "affidavit-attest-junit-unit.md", "affidavit-attest-sarif-scan.md",
+        "affidavit-assert-trail.md", "affidavit-evidence.zip"]
 
 
 @pytest.mark.skipif(not JENKINSFILES["example"].is_file(),

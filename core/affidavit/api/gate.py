@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from affidavit.api import query
 from affidavit.errors import UsageError
+from affidavit.verify.proven import Proven, proven
 
 TYPE_CHECKING = False  # typing costs 3 ms to import; the CLI's write path avoids it
 if TYPE_CHECKING:
@@ -12,7 +13,8 @@ if TYPE_CHECKING:
 
     from affidavit.ledger.base import Ledger
 
-__all__ = ["assert_trail", "assert_artifact", "assert_attestation", "resolve_fingerprint"]
+__all__ = ["assert_trail", "assert_artifact", "assert_attestation", "resolve_fingerprint",
+           "outputs"]
 
 
 def _result(subject: str, status: str, reasons: list[str], **extra: Any) -> dict[str, Any]:
@@ -20,10 +22,31 @@ def _result(subject: str, status: str, reasons: list[str], **extra: Any) -> dict
             "reasons": reasons, **extra}
 
 
+def _explained(view: Proven, issues: list[dict[str, Any]]) -> list[str]:
+    """Each issue's reason, and for a non-compliant report what its judge said (``1 test case
+    failed, more than --max-failures 0``): a gate's reader should not have to open the record
+    to learn why. A generic claim has no reason beyond itself."""
+    from affidavit.compliance.judge import judge
+
+    out = []
+    for issue in issues:
+        why: list[str] = []
+        at = issue.get("entry")
+        if at is not None:
+            record = view.entry(at)["record"]
+            if record["type"] != "generic":
+                _, why = judge(record["type"], record["name"],
+                               record["statement"]["predicate"], view.type_version(at, record))
+        out.append(issue["reason"] + (f": {'; '.join(why)}" if why else ""))
+    return out
+
+
 def assert_trail(ledger: Ledger, flow: str, trail: str) -> dict[str, Any]:
     """The trail's verdict and its reasons."""
-    state = query.trail_state(ledger, flow, trail)
-    return _result(f"trail {flow}/{trail}", state["status"], state["verdict"]["reasons"])
+    with proven(ledger) as view:
+        state = query.trail_state(view, flow, trail)
+        reasons = _explained(view, state["verdict"]["issues"])
+    return _result(f"trail {flow}/{trail}", state["status"], reasons)
 
 
 def resolve_fingerprint(value: str, artifact_type: str | None) -> str:
@@ -45,20 +68,35 @@ def assert_artifact(ledger: Ledger, artifact: str, flow: str | None = None, *,
     """Compliant iff, in every trail that reported it, its own and the trail's required
     attestations are present and compliant. ``artifact`` is a fingerprint or a path to
     fingerprint (see :func:`resolve_fingerprint`)."""
-    fingerprint = resolve_fingerprint(artifact, artifact_type)
-    state = query.artifact_state(ledger, fingerprint, flow)
     from affidavit.compliance.verdict import worst
 
-    reasons = [f"{t['flow']}/{t['trail']}: {r}" for t in state["trails"] for r in t["reasons"]]
+    fingerprint = resolve_fingerprint(artifact, artifact_type)
+    with proven(ledger) as view:
+        state = query.artifact_state(view, fingerprint, flow)
+        reasons = [f"{t['flow']}/{t['trail']}: {r}" for t in state["trails"]
+                   for r in _explained(view, t["issues"])]
     return _result(f"artifact {fingerprint}", worst(t["status"] for t in state["trails"]),
                    reasons, trails=state["trails"])
 
 
 def assert_attestation(ledger: Ledger, flow: str, trail: str, name: str) -> dict[str, Any]:
     """The latest report of an attestation: compliant or not."""
-    state = query.attestation_state(ledger, flow, trail, name)
-    compliant = state["record"]["compliant"]
-    reasons = [] if compliant else [f"attestation {name!r} (entry {state['entry']}) is not "
-                                    "compliant"]
+    with proven(ledger) as view:
+        state = query.attestation_state(view, flow, trail, name)
+        compliant = state["record"]["compliant"]
+        reasons = [] if compliant else _explained(view, [{
+            "reason": f"attestation {name!r} (entry {state['entry']}) is not compliant",
+            "entry": state["entry"]}])
     return _result(f"attestation {flow}/{trail}/{name}",
                    "COMPLIANT" if compliant else "NON_COMPLIANT", reasons, entry=state["entry"])
+
+
+def outputs(result: dict[str, Any]) -> dict[str, str]:
+    """A gate's facts as CI step outputs (``--outputs-file``): ``compliant`` (true/false),
+    ``status``, ``subject`` and ``reasons`` (one a line)."""
+    return {
+        "compliant": str(bool(result["compliant"])).lower(),
+        "status": str(result["status"]),
+        "subject": str(result["subject"]),
+        "reasons": "\n".join(result["reasons"]),
+    }

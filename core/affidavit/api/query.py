@@ -9,6 +9,7 @@ is an integrity failure (exit 3), never a different answer.
 from __future__ import annotations
 
 from affidavit.compliance.verdict import (
+    artifact_issues,
     artifact_verdict,
     judge_trail,
     latest_attestations,
@@ -175,7 +176,8 @@ def artifact_state(source: Ledger | Proven, fingerprint: str,
             state = trail_state(view, *pair)
             mine = artifact_verdict(state["verdict"], fingerprint)
             trails.append({"flow": pair[0], "trail": pair[1], "status": mine["status"],
-                           "trail_status": state["status"], "reasons": mine["reasons"]})
+                           "trail_status": state["status"], "reasons": mine["reasons"],
+                           "issues": artifact_issues(state["verdict"], fingerprint)})
     return {
         "fingerprint": fingerprint,
         "reports": [{"entry": i, "time": e["time"], **e["record"]} for i, e in reports],

@@ -49,7 +49,8 @@ __all__ = [
 class Recorded:
     """An entry that was appended (``entry_index`` set) or would have been (``dry_run``)."""
 
-    __slots__ = ("entry", "entry_index", "checkpoint", "dry_run", "reasons", "trail_status")
+    __slots__ = ("entry", "entry_index", "checkpoint", "dry_run", "reasons", "trail_status",
+                 "files_read", "flow_change")
 
     def __init__(self, *, entry: dict[str, Any], entry_index: int | None,
                  checkpoint: str | None, dry_run: bool) -> None:
@@ -61,6 +62,27 @@ class Recorded:
         self.reasons: list[str] = []
         #: On a dry run of an attestation: the verdict its trail would have.
         self.trail_status: str | None = None
+        #: The report files a collector read (JUnit, SARIF, Snyk), as found on disk.
+        self.files_read: list[str] = []
+        #: ``begin_trail(create_flow=True)``: the flow entry it recorded (or would have).
+        self.flow_change: Recorded | None = None
+
+    def outputs(self) -> dict[str, str]:
+        """The facts a CI step exposes as outputs (``--outputs-file``), as strings: a wrapper
+        maps them onto its outputs and never reads the JSON shapes itself. Every key is always
+        present (empty when it does not apply), so an output is never undefined."""
+        record = self.entry["record"]
+        kind = self.entry["kind"]
+        compliant = record.get("compliant")
+        target = record.get("target") or {}
+        return {
+            "entry-index": "" if self.entry_index is None else str(self.entry_index),
+            "flow": str(record["name"] if kind == "flow" else record.get("flow", "")),
+            "trail": str(record["name"] if kind == "trail" else record.get("trail", "")),
+            "compliant": "" if compliant is None else str(bool(compliant)).lower(),
+            "fingerprint": str(record.get("fingerprint") or target.get("fingerprint") or ""),
+            "results": "\n".join(self.files_read),
+        }
 
     def to_json(self) -> dict[str, Any]:
         """The stable ``--output json`` shape of a write command."""
@@ -71,6 +93,8 @@ class Recorded:
             "checkpoint": self.checkpoint,
             "reasons": self.reasons,
             "trail_status": self.trail_status,
+            "files_read": self.files_read,
+            "flow_change": None if self.flow_change is None else self.flow_change.to_json(),
         }
 
 
@@ -109,7 +133,8 @@ def require_flow(source: Ledger | Proven, flow: str) -> None:
     with proven(source) as view:
         if not view.under(index.flowdef_key(flow)):
             raise NotFoundError(f"flow {flow!r} does not exist",
-                                remedy="run `affidavit create flow`")
+                                remedy="run `affidavit create flow`, or `begin trail "
+                                "--create-flow`")
 
 
 def require_trail(source: Ledger | Proven, flow: str, trail: str) -> None:
@@ -147,18 +172,57 @@ def begin_trail(
     name: str,
     description: str | None = None,
     template_file: PathArg | None = None,
+    create_flow: bool = False,
+    flow_description: str | None = None,
+    flow_template_file: PathArg | None = None,
     dry_run: bool = False,
 ) -> Recorded:
-    """Begin a trail; again on an existing trail it records only the fields given."""
+    """Begin a trail; again on an existing trail it records only the fields given.
+
+    With ``create_flow`` (implied by ``flow_description`` or ``flow_template_file``) a pipeline
+    needs no manual first step: the flow is created when missing, and its description and
+    template are recorded when they differ from the flow's current ones. Run again with the same
+    values it records no flow entry, so every build of a pipeline may ask for it. The flow
+    change, when there is one, is ``Recorded.flow_change``.
+    """
     check_name(flow, "flow")
     check_name(name, "trail")
     template = inputs.read_template_file(template_file) if template_file else None
+    ensure = create_flow or flow_description is not None or flow_template_file is not None
+    flow_template = inputs.read_template_file(flow_template_file) if flow_template_file else None
+    change = None
     with _head(ledger) as head:
-        require_flow(head, flow)
+        if ensure:
+            change = _flow_change(head, flow, flow_description, flow_template)
+        else:
+            require_flow(head, flow)
         if not dry_run:
             ledger.check_writable()
     record = build.trail(flow=flow, name=name, description=description, template=template)
-    return _append(ledger, build.entry("trail", record), dry_run, head)
+    if change is None:
+        return _append(ledger, build.entry("trail", record), dry_run, head)
+    flow_recorded = _append(ledger, build.entry("flow", change), dry_run, head)
+    recorded = _append(ledger, build.entry("trail", record), dry_run)
+    recorded.flow_change = flow_recorded
+    return recorded
+
+
+def _flow_change(view: Proven, flow: str, description: str | None,
+                 template: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The flow record that makes ``flow`` exist with the given fields, or None when it already
+    does; fields not given, or equal to the current ones, are left out (and so kept)."""
+    if not view.under(index.flowdef_key(flow)):
+        return build.flow(name=flow, description=description, template=template)
+    from affidavit.api.query import flow_state
+
+    current = flow_state(view, flow)
+    if description == current["description"]:
+        description = None
+    if template == current["template"]:
+        template = None
+    if description is None and template is None:
+        return None
+    return build.flow(name=flow, description=description, template=template)
 
 
 def attest_artifact(

@@ -49,8 +49,10 @@ def attest_junit(
     paths = junit.find_result_names(results_dir, results)
     predicate = junit.summarize(junit.parse_files(paths))
     predicate["policy"] = policy
-    return attest(ledger, claim, type="junit", predicate=predicate, predicate_type=JUNIT,
-                  raw_files=_named(paths, results_dir) if attach else None)
+    recorded = attest(ledger, claim, type="junit", predicate=predicate, predicate_type=JUNIT,
+                      raw_files=_named(paths, results_dir) if attach else None)
+    recorded.files_read = [os.fspath(path) for path in paths]
+    return recorded
 
 
 def _attest_scan(ledger: Ledger, claim: Claim | CheckedClaim, *, type: str,
@@ -70,9 +72,11 @@ def _attest_scan(ledger: Ledger, claim: Claim | CheckedClaim, *, type: str,
     predicate = collector.summarize([collector.parse_file(path) for path in paths],
                                     new_only=new_only)
     predicate["policy"] = policy
-    return attest(ledger, claim, type=type, predicate=predicate,
-                  predicate_type=PREDICATE_TYPES[type],
-                  raw_files=_named(paths, None) if attach else None)
+    recorded = attest(ledger, claim, type=type, predicate=predicate,
+                      predicate_type=PREDICATE_TYPES[type],
+                      raw_files=_named(paths, None) if attach else None)
+    recorded.files_read = [os.fspath(path) for path in paths]
+    return recorded
 
 
 def attest_sarif(

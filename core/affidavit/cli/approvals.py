@@ -52,6 +52,7 @@ def assert_approval(p: argparse.ArgumentParser) -> None:
     opt.add_ledger(p)
     opt.add_output(p, ("table", "json", "markdown"))
     opt.add_summary_file(p)
+    opt.add_outputs_file(p)
     p.set_defaults(handler=_assert_approval)
 
 
@@ -98,4 +99,4 @@ def _assert_approval(args: argparse.Namespace) -> int:
         ledger = open_ledger(args.ledger)
         result = approvals.approval_status(ledger, args.flow, args.trail, args.name)
     result["status"] = result["status"].upper().replace(" ", "_")
-    return report(args.output, result, args.summary_file)
+    return report(args.output, result, args.summary_file, args.outputs_file)

@@ -44,7 +44,8 @@ def evidence_get(p: argparse.ArgumentParser) -> None:
 def evidence_package(p: argparse.ArgumentParser) -> None:
     """``evidence package (--flow F --trail T | --fingerprint SHA [--flow F]) -o ZIP``."""
     opt.add(p, "--flow", help="flow of the trail; with --fingerprint, only its trails in it")
-    opt.add(p, "--trail", help="trail to package")
+    opt.add(p, "--trail", help="trail to package (default in CI, without --fingerprint: the "
+            "commit)")
     opt.add(p, "--fingerprint", help="artifact to package (with its trails)")
     opt.add(p, "-o", "--out", type=opt.path, required=True, help="zip file to write")
     opt.add_ledger(p)
@@ -123,6 +124,11 @@ def _evidence_get(args: argparse.Namespace) -> int:
 def _evidence_package(args: argparse.Namespace) -> int:
     from affidavit.api.evidence import package
 
+    if args.trail is None and args.fingerprint is None:
+        # a CI job packages its own trail, named after the commit like every write's default
+        from affidavit.api.context import ci_defaults
+
+        args.trail = ci_defaults().commit
     summary = package(_ledger(args), flow=args.flow, trail=args.trail,
                       fingerprint=args.fingerprint, out=args.out)
     if args.output == "json":

@@ -21,6 +21,7 @@ def _common(p: argparse.ArgumentParser) -> None:
     opt.add_ledger(p)
     opt.add_output(p, _OUTPUTS)
     opt.add_summary_file(p)
+    opt.add_outputs_file(p)
 
 
 def assert_trail(p: argparse.ArgumentParser) -> None:
@@ -56,10 +57,14 @@ def _markdown(result: dict[str, Any]) -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
-def report(output: str | None, result: dict[str, Any], summary_file: str | None = None) -> int:
-    """Print a gate's result (and append its markdown to ``summary_file``); 0 when compliant,
-    1 when not."""
+def report(output: str | None, result: dict[str, Any], summary_file: str | None = None,
+           outputs_file: str | None = None) -> int:
+    """Print a gate's result (and append its markdown to ``summary_file``, its outputs to
+    ``outputs_file``); 0 when compliant, 1 when not."""
+    from affidavit.api.gate import outputs
+
     opt.append_summary(summary_file, _markdown(result))
+    opt.write_outputs(outputs_file, outputs(result))
     if output == "json":
         emit_json(result)
     elif output == "markdown":
@@ -81,7 +86,7 @@ def _assert_trail(args: argparse.Namespace) -> int:
     from affidavit.api.context import trail_name
 
     result = gate.assert_trail(_ledger(args), args.flow, trail_name(args.name, "assert trail"))
-    return report(args.output, result, args.summary_file)
+    return report(args.output, result, args.summary_file, args.outputs_file)
 
 
 def _assert_artifact(args: argparse.Namespace) -> int:
@@ -89,7 +94,7 @@ def _assert_artifact(args: argparse.Namespace) -> int:
 
     result = gate.assert_artifact(_ledger(args), opt.required(args.artifact, "artifact"),
                                   args.flow, artifact_type=args.artifact_type)
-    return report(args.output, result, args.summary_file)
+    return report(args.output, result, args.summary_file, args.outputs_file)
 
 
 def _assert_attestation(args: argparse.Namespace) -> int:
@@ -97,4 +102,4 @@ def _assert_attestation(args: argparse.Namespace) -> int:
 
     result = gate.assert_attestation(_ledger(args), args.flow, args.trail,
                                      opt.required(args.name, "attestation name"))
-    return report(args.output, result, args.summary_file)
+    return report(args.output, result, args.summary_file, args.outputs_file)

@@ -3,6 +3,10 @@
 Exit codes: 0 ok, 1 not compliant, 2 usage or bad input, 3 ledger unreachable or integrity
 failure, and also any failure nothing anticipated (it decided nothing, so a gate must not pass
 on it). Errors print one line on stderr; tracebacks only with ``AFFIDAVIT_DEBUG=1``.
+
+``AFFIDAVIT_ARGS`` holds further arguments, split like a shell would (quotes group, nothing is
+expanded) and appended to the command line: the one place the CI wrappers' free ``args`` input
+is split, so the same text means the same arguments under GitHub, GitLab and Jenkins.
 """
 
 from __future__ import annotations
@@ -24,8 +28,21 @@ __all__ = ["main", "build_parser", "run"]
 _DESCRIPTION = (
     "Record verifiable evidence of how a change reached production, and decide whether it may "
     "ship. Exit codes: 0 ok, 1 not compliant, 2 usage or bad input, 3 ledger unreachable or "
-    "integrity failure."
+    "integrity failure. AFFIDAVIT_ARGS adds arguments, split like a shell would."
 )
+
+
+def _extra_args() -> list[str]:
+    """``AFFIDAVIT_ARGS``, split like a shell would; empty or unset adds nothing."""
+    raw = os.environ.get("AFFIDAVIT_ARGS", "")
+    if raw.strip() == "":
+        return []
+    import shlex
+
+    try:
+        return shlex.split(raw)
+    except ValueError as exc:
+        raise UsageError(f"AFFIDAVIT_ARGS: {exc} in {raw!r}") from None
 
 
 class _Formatter(argparse.HelpFormatter):
@@ -101,7 +118,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from affidavit.cli import options
 
     try:
-        arguments = list(sys.argv[1:] if argv is None else argv)
+        arguments = list(sys.argv[1:] if argv is None else argv) + _extra_args()
         parser = build_parser(arguments)
         args = parser.parse_args(arguments)
         options.resolve(_leaf(parser, args), args)

@@ -66,6 +66,17 @@ _BODIES: dict[str, Callable[[Record], str]] = {
 }
 
 
+def _subject(target: Record) -> str:
+    """What an attestation is about: the trail, one artifact by fingerprint, or (bound by
+    ``--name artifact.attestation`` and the commit) whichever artifact of that name the trail
+    reports for the commit, which may not be reported yet."""
+    if target.get("fingerprint"):
+        return str(target["fingerprint"])
+    if target.get("artifact"):
+        return f"artifact {target['artifact']} of commit {str(target.get('commit'))[:12]}"
+    return "trail"
+
+
 def render(recorded: Any) -> str:
     """The markdown summary of a write command's result."""
     entry = recorded.entry
@@ -88,10 +99,13 @@ def render(recorded: Any) -> str:
     facts = [
         ["Flow", record.get("flow", record["name"])],
         ["Trail", record.get("trail", record["name"] if kind == "trail" else None)],
-        ["Subject", target.get("fingerprint") or ("trail" if target else record.get(
-            "fingerprint"))],
+        ["Subject", _subject(target) if target else record.get("fingerprint")],
         ["Commit", (record.get("commit") or {}).get("sha")],
         ["Evidence", ", ".join(e["name"] for e in record.get("evidence", [])) or None],
         ["Ledger entry", "dry run: not recorded" if recorded.dry_run else recorded.entry_index],
     ]
+    if getattr(recorded, "flow_change", None) is not None:
+        change = recorded.flow_change
+        facts.insert(1, ["Flow entry", "dry run: not recorded" if change.dry_run else
+                         f"{change.entry_index} (created or changed)"])
     return title + body + table(["", ""], [row for row in facts if row[1] is not None])

@@ -1,8 +1,12 @@
 """Shared option definitions: one ``--ledger``, one ``--output``, one way to read env vars.
 
 Every flag may also come from ``AFFIDAVIT_<FLAG>`` (``--origin-url`` -> ``AFFIDAVIT_ORIGIN_URL``);
-the command line wins. An empty value, from either place, is a usage error rather than a silent
-default: an unset CI variable should fail the step, not record an empty trail name.
+the command line wins. An empty value on the command line is a usage error rather than a silent
+default (``--trail "$UNSET"`` must fail the step, not record an empty trail name). An empty
+``AFFIDAVIT_*`` variable counts as not set: CI systems cannot unset a variable, only empty it (a
+GitHub ``env:`` of an input left blank, a GitLab job variable), so empty there means "not given"
+for a wrapper and for a plain ``run:`` step alike; a required flag then still fails, naming the
+empty variable.
 """
 
 from __future__ import annotations
@@ -25,6 +29,9 @@ __all__ = [
     "add_dry_run",
     "add_summary_file",
     "append_summary",
+    "add_outputs_file",
+    "write_outputs",
+    "check_writable_dir",
     "resolve",
     "required",
     "comma_list",
@@ -87,6 +94,43 @@ def append_summary(path: str | None, text: str) -> None:
         raise UsageError(f"--summary-file {path}: {exc.strerror}") from None
 
 
+def add_outputs_file(parser: argparse.ArgumentParser) -> None:
+    """``--outputs-file PATH``: append the result's key facts as ``key=value`` lines, the format
+    of ``$GITHUB_OUTPUT``, so a wrapper gets step outputs without reading the JSON shapes."""
+    add(parser, "--outputs-file", metavar="PATH",
+        help="also append the result as key=value lines to this file (e.g. $GITHUB_OUTPUT)")
+
+
+def write_outputs(path: str | None, outputs: dict[str, str]) -> None:
+    """Append ``outputs`` to the ``--outputs-file`` in GitHub's ``$GITHUB_OUTPUT`` format: a
+    value on one line as ``key=value``, one with line breaks as ``key<<DELIM`` … ``DELIM``, the
+    delimiter chosen so that no line of the value can end it early."""
+    if not path:
+        return
+    lines = []
+    for key, value in outputs.items():
+        if "\n" not in value and "\r" not in value:
+            lines.append(f"{key}={value}\n")
+            continue
+        taken = set(value.splitlines())
+        delimiter = "AFFIDAVIT_EOF"
+        while delimiter in taken:
+            delimiter += "_"
+        lines.append(f"{key}<<{delimiter}\n{value}\n{delimiter}\n")
+    try:
+        with open(path, "a", encoding="utf-8") as out:
+            out.writelines(lines)
+    except OSError as exc:
+        raise UsageError(f"--outputs-file {path}: {exc.strerror}") from None
+
+
+def check_writable_dir(flag: str, path: str | None) -> None:
+    """Refuse a ``--summary-file``/``--outputs-file`` whose directory is missing before anything
+    is recorded, not after."""
+    if path and not os.path.isdir(os.path.dirname(os.path.abspath(path))):
+        raise UsageError(f"{flag} {path}: its directory does not exist")
+
+
 def add_dry_run(parser: argparse.ArgumentParser) -> None:
     """``--dry-run``: compute and print, write nothing."""
     add(parser, "--dry-run", action="store_const", const=True,
@@ -101,8 +145,6 @@ def _coerce(action: argparse.Action, raw: str, source: str) -> Any:
 
 
 def _convert(action: argparse.Action, raw: str, source: str) -> Any:
-    if raw.strip() == "":
-        raise UsageError(f"{action.option_strings[-1]} is empty{source}")
     if (action.const is True and action.nargs == 0) or isinstance(
             action, argparse.BooleanOptionalAction):
         lowered = raw.lower()
@@ -133,7 +175,7 @@ def resolve(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
         flag = action.option_strings[-1]
         if value is None:
             raw = os.environ.get(env_name(flag))
-            if raw is not None:
+            if raw is not None and raw.strip() != "":
                 setattr(args, action.dest, _coerce(action, raw, f" (from {env_name(flag)})"))
         elif isinstance(value, str) and value.strip() == "":
             raise UsageError(f"{flag} is empty")
@@ -144,6 +186,8 @@ def resolve(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
     for action in parser._actions:
         flag = action.option_strings[-1] if action.option_strings else ""
         if getattr(args, action.dest, None) is None and getattr(action, _REQUIRED, False):
+            if env_name(flag) in os.environ:
+                raise UsageError(f"{flag} is required ({env_name(flag)} is empty)")
             raise UsageError(f"{flag} is required (or set {env_name(flag)})")
 
 

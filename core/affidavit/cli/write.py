@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 
 from affidavit.cli import options as opt
 from affidavit.cli.output import emit_json
-from affidavit.errors import UsageError
 
 TYPE_CHECKING = False  # typing costs 3 ms to import; the CLI's write path avoids it
 if TYPE_CHECKING:
@@ -41,6 +39,7 @@ def _common(parser: argparse.ArgumentParser,
     opt.add_dry_run(parser)
     opt.add_output(parser, outputs)
     opt.add_summary_file(parser)
+    opt.add_outputs_file(parser)
 
 
 def _trail_flags(parser: argparse.ArgumentParser, name_required: bool = True) -> None:
@@ -100,7 +99,13 @@ def begin_trail(p: argparse.ArgumentParser) -> None:
     opt.add(p, "--flow", required=True, help="flow name")
     opt.add(p, "--description", help="what the trail is about")
     opt.add(p, "--template-file", help="template overriding the flow's")
-    _common(p)
+    opt.add(p, "--create-flow", action="store_const", const=True,
+            help="create the flow when it does not exist (nothing when it does)")
+    opt.add(p, "--flow-description", help="the flow's description: recorded when it differs "
+            "(implies --create-flow)")
+    opt.add(p, "--flow-template-file", help="the flow's template (YAML, version: 1): recorded "
+            "when it differs (implies --create-flow)")
+    _common(p, ("table", "json", "markdown"))
     p.set_defaults(handler=_begin_trail)
 
 
@@ -132,6 +137,7 @@ def show(args: argparse.Namespace, recorded: Any) -> int:
         from affidavit.cli.markdown import render
 
         opt.append_summary(args.summary_file, render(recorded))
+    opt.write_outputs(getattr(args, "outputs_file", None), recorded.outputs())
     if args.output == "json":
         emit_json(recorded.to_json())
         return code
@@ -140,6 +146,14 @@ def show(args: argparse.Namespace, recorded: Any) -> int:
 
         sys.stdout.write(render(recorded))
         return code
+    if recorded.flow_change is not None:
+        _table(recorded.flow_change)
+    return _table(recorded, code)
+
+
+def _table(recorded: Any, code: int = 0) -> int:
+    """The plain-text lines of one write: what was recorded (or not, on a dry run), and why an
+    attestation is not compliant."""
     entry = recorded.entry
     record = entry["record"]
     what = f"{entry['kind']} {record['name']!r}"
@@ -164,10 +178,8 @@ def show(args: argparse.Namespace, recorded: Any) -> int:
 def open_for_write(args: argparse.Namespace) -> Any:
     from affidavit.api.ledgers import open_ledger
 
-    summary = getattr(args, "summary_file", None)
-    if summary and not os.path.isdir(os.path.dirname(os.path.abspath(summary))):
-        # refused before anything is recorded, not after
-        raise UsageError(f"--summary-file {summary}: its directory does not exist")
+    opt.check_writable_dir("--summary-file", getattr(args, "summary_file", None))
+    opt.check_writable_dir("--outputs-file", getattr(args, "outputs_file", None))
     return open_ledger(args.ledger, create=not args.dry_run)
 
 
@@ -187,7 +199,8 @@ def _begin_trail(args: argparse.Namespace) -> int:
     return show(args, record.begin_trail(
         open_for_write(args), flow=args.flow, name=trail_name(args.name, "begin trail"),
         description=args.description, template_file=args.template_file,
-        dry_run=bool(args.dry_run)))
+        create_flow=bool(args.create_flow), flow_description=args.flow_description,
+        flow_template_file=args.flow_template_file, dry_run=bool(args.dry_run)))
 
 
 def _attest_artifact(args: argparse.Namespace) -> int:

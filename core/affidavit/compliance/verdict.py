@@ -32,6 +32,7 @@ __all__ = [
     "trail_verdict",
     "judge_trail",
     "artifact_verdict",
+    "artifact_issues",
     "latest_attestations",
 ]
 
@@ -138,9 +139,11 @@ def trail_verdict(
     issues: list[Record] = []
     unexpected: list[Record] = []
 
-    def issue(scope: str, fingerprint: str | None, reason: str, *, missing: bool) -> None:
+    def issue(scope: str, fingerprint: str | None, reason: str, *, missing: bool,
+              entry: int | None = None) -> None:
+        # ``entry``: the non-compliant report, so a gate can say why its judge said no
         issues.append({"scope": scope, "fingerprint": fingerprint, "reason": reason,
-                       "kind": "missing" if missing else "not_compliant"})
+                       "kind": "missing" if missing else "not_compliant", "entry": entry})
 
     authors = commit_authors(artifacts, attestations)
 
@@ -161,7 +164,8 @@ def trail_verdict(
             slot.update(state="COMPLETE", compliant=found[1]["compliant"], entry=found[0])
             if not found[1]["compliant"]:
                 issue(scope, fingerprint,
-                      f"{where}: attestation {wanted['name']!r} is not compliant", missing=False)
+                      f"{where}: attestation {wanted['name']!r} is not compliant", missing=False,
+                      entry=found[0])
         else:
             slot.update(state="MISSING", compliant=None, entry=None)
             why = "has the wrong type" if found is not None else "is missing"
@@ -222,17 +226,23 @@ def trail_verdict(
         if not record["compliant"]:
             where = "trail" if key[0] is None else _artifact_label(key[0])
             issue("trail" if key[0] is None else "artifact", key[0],
-                  f"{where}: attestation {record['name']!r} is not compliant", missing=False)
+                  f"{where}: attestation {record['name']!r} is not compliant", missing=False,
+                  entry=position)
 
     return {"status": _status(issues), "slots": slots, "unexpected": unexpected,
             "reasons": [i["reason"] for i in issues], "issues": issues}
 
 
+def artifact_issues(verdict: Record, fingerprint: str) -> list[Record]:
+    """The issues of a trail verdict that count for one artifact: the trail's and its own."""
+    return [i for i in verdict["issues"] if i["scope"] == "trail" or (
+        i["scope"] == "artifact" and i["fingerprint"] == fingerprint)]
+
+
 def artifact_verdict(verdict: Record, fingerprint: str) -> Record:
     """One artifact's share of a trail verdict: compliant iff its own and the trail's required
     attestations are present and compliant (other artifacts of the trail do not count)."""
-    mine = [i for i in verdict["issues"] if i["scope"] == "trail" or (
-        i["scope"] == "artifact" and i["fingerprint"] == fingerprint)]
+    mine = artifact_issues(verdict, fingerprint)
     return {"status": _status(mine), "reasons": [i["reason"] for i in mine]}
 
 

@@ -50,7 +50,7 @@ def fingerprint_file(path: StrPath) -> str:
         raise input_error(shown, exc) from exc
     if stat.S_ISDIR(st.st_mode):
         raise InputError(
-            f"{shown} is a directory, not a file", remedy="fingerprint it as a dir artifact"
+            f"{shown} is a directory, not a file", remedy="fingerprint it with --artifact-type dir"
         )
     try:
         # Not O_NONBLOCK here: a pipe (``<(cmd)``) is a legitimate file artifact.

@@ -5,7 +5,7 @@ package affidavit.jenkins
  * values into environment entries, and running the one fixed shell script below.
  *
  * No value a user passes is ever part of a shell script. Options travel in the CLI's own
- * AFFIDAVIT_<FLAG> variables (the core reads them, DESIGN §7); positional words and extraArgs travel
+ * AFFIDAVIT_<FLAG> variables (the core reads them, DESIGN §7); positional words and List args travel
  * as AFFIDAVIT_JENKINS_ARG_0..N-1 and the script rebuilds "$@" from them, one argv element per
  * variable, so spaces, quotes, $(...), backticks and newlines arrive as literal text.
  *
@@ -81,26 +81,33 @@ exit "$status"
                 steps.error("${step}: '${key}' has an empty item")
             }
             if (item.toString().contains(',')) {
-                steps.error("${step}: '${key}' item '${item}' contains a comma; pass it through extraArgs")
+                steps.error("${step}: '${key}' item '${item}' contains a comma; pass it through args")
             }
         }
         return ["${name}=${items.join(',')}".toString()]
     }
 
-    /** AFFIDAVIT_JENKINS_ARGC and one AFFIDAVIT_JENKINS_ARG_<i> per argv element. */
-    static List<String> argv(def steps, String step, List words, def extraArgs) {
-        if (!(extraArgs instanceof List)) {
-            steps.error("${step}: 'extraArgs' must be a List of strings, one per argument")
-        }
+    /** AFFIDAVIT_JENKINS_ARGC and one AFFIDAVIT_JENKINS_ARG_<i> per argv element: the step's
+     *  words, then `args` when it is a List (each item one argument). `args` as a String goes
+     *  to AFFIDAVIT_ARGS, which the core splits like a shell would, as it does for the GitHub
+     *  and GitLab wrappers' `args`. */
+    static List<String> argv(def steps, String step, List words, def args) {
         List all = []
         all.addAll(words)
-        all.addAll(extraArgs)
-        List<String> entries = ["AFFIDAVIT_JENKINS_ARGC=${all.size()}".toString()]
+        List<String> entries = []
+        if (args instanceof CharSequence) {
+            entries.add("AFFIDAVIT_ARGS=${args}".toString())
+        } else if (args instanceof List) {
+            all.addAll(args)
+        } else if (args != null) {
+            steps.error("${step}: 'args' must be a String (split like a shell would) or a List of strings, one per argument")
+        }
+        entries.add(0, "AFFIDAVIT_JENKINS_ARGC=${all.size()}".toString())
         for (int i = 0; i < all.size(); i++) {
             if (!(all[i] instanceof CharSequence)) {
-                steps.error("${step}: 'extraArgs' must hold strings, not ${all[i]}")
+                steps.error("${step}: 'args' must hold strings, not ${all[i]}")
             }
-            entries.add("AFFIDAVIT_JENKINS_ARG_${i}=${all[i]}".toString())
+            entries.add(i + 1, "AFFIDAVIT_JENKINS_ARG_${i}=${all[i]}".toString())
         }
         return entries
     }
@@ -108,6 +115,13 @@ exit "$status"
     /** Runs SCRIPT with `env`, inside withCredentials when a credentials id is given; the
      *  summary (when there is one) is archived even when the command fails. */
     static void run(def steps, String label, List<String> env, String credentialsId, String summary) {
+        run(steps, label, env, credentialsId, summary, null)
+    }
+
+    /** As above; `archive` (a file the command writes, such as an evidence package) is archived
+     *  after the command succeeded. */
+    static void run(def steps, String label, List<String> env, String credentialsId, String summary,
+                    String archive) {
         List<String> all = []
         all.addAll(env)
         if (summary != null) {
@@ -129,6 +143,9 @@ exit "$status"
             if (summary != null) {
                 steps.archiveArtifacts(artifacts: summary, allowEmptyArchive: true)
             }
+        }
+        if (archive != null) {
+            steps.archiveArtifacts(artifacts: archive, fingerprint: true)
         }
     }
 
