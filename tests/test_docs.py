@@ -152,12 +152,7 @@ def _env_cases() -> list[object]:
         for action in _documentable(parser):
             if not action.option_strings:
                 continue
-            marks = []
-            if isinstance(action, argparse.BooleanOptionalAction):
-                marks.append(pytest.mark.xfail(strict=True, reason=(
-                    "options.resolve reads AFFIDAVIT_NO_<FLAG> for --<flag>/--no-<flag> (its last "
-                    "option string); the help and this page say AFFIDAVIT_<FLAG>")))
-            cases.append(pytest.param(parser, action, marks=marks,
+            cases.append(pytest.param(parser, action,
                                       id=f"{command} {'/'.join(action.option_strings)}"))
     return cases
 

@@ -166,13 +166,22 @@ def _convert(action: argparse.Action, raw: str, source: str) -> Any:
     return value
 
 
+def _flag(action: argparse.Action) -> str:
+    """The flag that names ``action``'s environment variable: the long one given to :func:`add`
+    (``--attach`` of ``--attach/--no-attach``, whose help says ``AFFIDAVIT_ATTACH``)."""
+    names = action.option_strings
+    if isinstance(action, argparse.BooleanOptionalAction):
+        names = [name for name in names if not name.startswith("--no-")] or names
+    return names[-1] if names else ""
+
+
 def resolve(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
     """Fill unset options from the environment, refuse empty values and missing required ones."""
     for action in parser._actions:
         if not action.option_strings or action.dest in ("help",):
             continue
         value = getattr(args, action.dest, None)
-        flag = action.option_strings[-1]
+        flag = _flag(action)
         if value is None:
             raw = os.environ.get(env_name(flag))
             if raw is not None and raw.strip() != "":
@@ -184,7 +193,7 @@ def resolve(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
     if getattr(args, "ci_defaults", False):
         _ci_defaults(args)
     for action in parser._actions:
-        flag = action.option_strings[-1] if action.option_strings else ""
+        flag = _flag(action)
         if getattr(args, action.dest, None) is None and getattr(action, _REQUIRED, False):
             if env_name(flag) in os.environ:
                 raise UsageError(f"{flag} is required ({env_name(flag)} is empty)")
