@@ -21,7 +21,7 @@ from affidavit.cli.commands import TABLE
 from affidavit.cli.main import build_parser
 from affidavit.errors import UsageError
 
-DOCS = Path(__file__).resolve().parent.parent / "docs"
+DOCS = Path(__file__).resolve().parents[2] / "docs"
 REFERENCE = DOCS / "cli-reference.md"
 
 
