@@ -308,6 +308,27 @@ def main() -> None:
                        note="; ".join(filter(None, [how, "target: at most 3x slower"])))
         finally:
             server.shutdown()
+        _crypto_imports(rounds, env, work)
+
+
+#: What every write (sign) and read (verify a checkpoint, hash leaves) loads, two ways.
+BINDING = ("from cryptography.hazmat.bindings._rust import openssl\n"
+           "try:\n    import _sha2\nexcept ImportError:\n    import _sha256")
+PUBLIC = "from cryptography.hazmat.primitives.asymmetric import ed25519; import hashlib"
+
+
+def _crypto_imports(rounds: int, env: dict[str, str], work: Path) -> None:
+    """Why ``ledger/note.py`` and ``digest.py`` reach cryptography's Rust binding and CPython's
+    built-in SHA-256 first (falling back to the public modules when those move): the public
+    modules pull in ``typing`` and OpenSSL's ``_hashlib``, a large share of the 5x budget that
+    every command pays."""
+    ours, theirs = [], []
+    for _ in range(rounds):
+        ours.append(_timed([sys.executable, "-c", BINDING], env, work, "crypto"))
+        theirs.append(_timed([sys.executable, "-c", PUBLIC], env, work, "crypto"))
+    report("coldstart-crypto-imports", min(ours) * 1000, min(theirs) * 1000, "ms",
+           than="importing the public ed25519 and hashlib modules",
+           note="the binding and built-in SHA-256 every command loads instead")
 
 
 if __name__ == "__main__":

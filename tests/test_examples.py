@@ -40,7 +40,8 @@ def test_bench_run_quick_prints_one_line_per_benchmark(tmp_path: Path) -> None:
     names = [line.split(":", 1)[0] for line in lines]
     coldstart = [f"coldstart-{command}{versus}" for command in COLDSTART_COMMANDS
                  for versus in ("", "-vs-kosli")]
-    assert names == [*coldstart, "fingerprint-dir", "append-10k", "append-10k-entries",
+    assert names == [*coldstart, "coldstart-crypto-imports", "fingerprint-dir", "append-10k",
+                     "append-10k-entries",
                      "inclusion-proof-20k", "map-proof-20k", "assert-trail-20k",
                      "assert-trail-20k-extra", "junit-10k-1file", "junit-10k-1file-vs-defusedxml",
                      "junit-10k-1000files", "junit-10k-1000files-vs-defusedxml", "sarif-10k",

@@ -1,13 +1,26 @@
-"""SHA-256 for the ledger's small inputs, in one place.
+"""SHA-256 for small inputs without paying for OpenSSL's start-up.
 
-``hashlib`` is the public interface to CPython's hashes; it loads OpenSSL (a few milliseconds of
-the CLI's start-up), which CPython's private built-in ``_sha256``/``_sha2`` modules would avoid,
-but private modules move between releases (3.12 renamed ``_sha256`` to ``_sha2``), so the
-ledger does not depend on them.
+``hashlib`` loads OpenSSL (about 3 ms), which the CLI's write path would pay on every call just
+to hash a few hundred bytes. CPython's built-in SHA-256 module gives identical digests; large
+inputs (evidence files, fingerprints) still go through ``hashlib`` where OpenSSL is faster.
+The private module is tried first and the public one is the fallback, so a release that moves
+it costs speed, never correctness; ``bench/coldstart.py`` (``coldstart-crypto-imports``) keeps
+the measured reason, with ``ledger.note``'s use of cryptography's binding.
 """
 
 from __future__ import annotations
 
-from hashlib import sha256
+TYPE_CHECKING = False  # typing costs 3 ms to import; the CLI's write path avoids it
 
 __all__ = ["sha256"]
+
+if TYPE_CHECKING:
+    from hashlib import sha256
+else:
+    try:
+        from _sha2 import sha256  # CPython >= 3.12
+    except ImportError:
+        try:
+            from _sha256 import sha256  # CPython 3.11
+        except ImportError:  # other interpreters
+            from hashlib import sha256

@@ -42,12 +42,10 @@ codes = [main(args) for args in json.loads(sys.argv[1])]
 print(json.dumps({"codes": codes, "modules": sorted(sys.modules)}), file=sys.stderr)
 """
 
-# Not listed, because every write signs a checkpoint and every read verifies one through public
-# APIs only: ``hashlib`` (SHA-256) and ``cryptography.hazmat.primitives`` (Ed25519), which
-# imports ``typing``; together a few milliseconds (bench/coldstart.py keeps the total in check).
-NEVER = ["pydantic", "pathlib", "yaml", "importlib.metadata", "zipfile", "shutil", "tempfile",
-         "logging", "concurrent.futures", "multiprocessing", "jsonschema"]
-HEAVY = NEVER  # the commands that hash no file: hashlib is loaded for the checkpoint anyway
+NEVER = ["pydantic", "typing", "pathlib", "yaml", "cryptography.hazmat.primitives",
+         "importlib.metadata", "zipfile", "shutil", "tempfile", "logging", "concurrent.futures",
+         "multiprocessing", "jsonschema", "dataclasses"]
+HEAVY = ["hashlib", *NEVER]  # for the commands that hash no file
 
 ON = ["--flow", "f", "--trail", "t"]
 COMMANDS: dict[str, tuple[list[str], list[str]]] = {

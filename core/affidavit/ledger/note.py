@@ -27,10 +27,9 @@ from affidavit.errors import InputError, IntegrityError
 
 TYPE_CHECKING = False  # typing costs 3 ms to import; the CLI's write path avoids it
 if TYPE_CHECKING:
-    from cryptography.hazmat.primitives.asymmetric.ed25519 import (
-        Ed25519PrivateKey,
-        Ed25519PublicKey,
-    )
+    from typing import Any
+
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 __all__ = [
     "MAX_SIGNATURES",
@@ -151,19 +150,35 @@ class Verifier:
         return True
 
 
-def _public_key(public: bytes) -> Ed25519PublicKey:
-    """The Ed25519 public key object (``cryptography``'s public API, imported on first use so
-    that importing this module stays cheap)."""
-    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+def _public_key(public: bytes) -> Any:
+    """The Ed25519 public key object, from cryptography's Rust binding for the same reason as
+    :func:`_private_key`: every read verifies a checkpoint, and ``cryptography.exceptions``
+    (which the public API imports) pulls in ``typing``. Failures raise whatever the binding
+    raises; :meth:`Verifier.verify` treats any of them as a bad signature."""
+    try:
+        from cryptography.hazmat.bindings._rust import openssl
 
-    return Ed25519PublicKey.from_public_bytes(public)
+        return openssl.ed25519.from_public_bytes(public)
+    except (ImportError, AttributeError):
+        from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+        return Ed25519PublicKey.from_public_bytes(public)
 
 
 def _private_key(seed: bytes) -> Ed25519PrivateKey:
-    """The Ed25519 key for ``seed`` (``cryptography``'s public API, imported on first use)."""
-    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+    """The Ed25519 key for ``seed``, from cryptography's Rust binding when it is where it has
+    been since cryptography 42: the CLI signs a checkpoint on every write, and the public module
+    costs about 5 ms more to import (typing and its helpers) for the very same key object. Any
+    other layout falls back to the public API."""
+    try:
+        from cryptography.hazmat.bindings._rust import openssl
 
-    return Ed25519PrivateKey.from_private_bytes(seed)
+        key: Ed25519PrivateKey = openssl.ed25519.from_private_bytes(seed)
+        return key
+    except (ImportError, AttributeError):
+        from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+        return Ed25519PrivateKey.from_private_bytes(seed)
 
 
 class Signer:

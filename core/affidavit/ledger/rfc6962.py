@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 from affidavit.digest import sha256
 
-__all__ = ["HASH_SIZE", "EMPTY_ROOT", "leaf_hash", "leaf_hashes", "node_hash"]
+__all__ = ["HASH_SIZE", "EMPTY_ROOT", "leaf_hash", "leaf_hashes", "node_hash", "use_openssl"]
 
 HASH_SIZE = 32
 """Length in bytes of every hash in the tree (SHA-256)."""
@@ -22,10 +22,22 @@ EMPTY_ROOT = sha256(b"").digest()
 _LEAF_PREFIX = b"\x00"
 _NODE_PREFIX = b"\x01"
 
+# Starts as the built-in SHA-256 (cheap to import); bulk work switches it to OpenSSL's, which
+# is three times faster per small input once loaded. Both give identical digests.
+_sha256 = sha256
+
+
+def use_openssl() -> None:
+    """Hash with OpenSSL from now on in this process (worth it for bulk appends and audits)."""
+    global _sha256
+    import hashlib
+
+    _sha256 = hashlib.sha256
+
 
 def leaf_hash(data: bytes) -> bytes:
     """Hash one entry as a leaf: ``SHA-256(0x00 || data)``."""
-    return sha256(_LEAF_PREFIX + data).digest()
+    return _sha256(_LEAF_PREFIX + data).digest()
 
 
 def node_hash(left: bytes, right: bytes) -> bytes:
@@ -35,10 +47,12 @@ def node_hash(left: bytes, right: bytes) -> bytes:
     of ``right``; the function itself does not check lengths, so that verification code can hash
     whatever a (possibly malformed) proof contains and fail on the root comparison.
     """
-    return sha256(_NODE_PREFIX + left + right).digest()
+    return _sha256(_NODE_PREFIX + left + right).digest()
 
 
 def leaf_hashes(entries: Sequence[bytes]) -> list[bytes]:
-    """``leaf_hash`` of each entry."""
-    digest = sha256
+    """``leaf_hash`` of each entry; a large batch switches hashing to OpenSSL first."""
+    if len(entries) >= 64:
+        use_openssl()
+    digest = _sha256
     return [digest(_LEAF_PREFIX + data).digest() for data in entries]

@@ -90,6 +90,8 @@ def _replay(ledger: Ledger, size: int, stored: dict[int, Checkpoint],
     if remembered is not None and remembered.size <= size:
         signed_maps.setdefault(remembered.size, keymap.decode_root(remembered.extensions))
     types: dict[int, Any] = {}
+    if size > 64:
+        rfc6962.use_openssl()
     rng = CompactRange()
     memory = keymap.MemoryMap()
     roots: dict[int, bytes] = {0: rng.root()} if 0 in wanted else {}

@@ -26,8 +26,6 @@ test logs and their ``.expected.sarif`` upgrades):
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from affidavit.collect.scans import severity as sev
 
 TYPE_CHECKING = False  # typing costs 3 ms to import; the CLI's write path avoids it
@@ -97,22 +95,14 @@ def baseline(value: object) -> str | None:
     return _BASELINE.get(value) if isinstance(value, str) else None
 
 
-@dataclass(frozen=True, slots=True)
 class Rule:
     """The few facts of a reporting descriptor that results need."""
 
-    id: str | None
-    level: str | None
-    cvss: str | None
-    problem: str | None
-    messages: dict[str, str]
-    title: str | None
+    __slots__ = ("id", "level", "cvss", "problem", "messages", "title")
 
-    @classmethod
-    def read(cls, raw: dict[str, Any], rule_id: object = None) -> Rule:
-        """The facts of ``raw`` (a 1.0 map entry's key is its ``rule_id``), wherever its SARIF
-        version keeps them."""
+    def __init__(self, raw: dict[str, Any], rule_id: object = None) -> None:
         found = raw.get("id", rule_id)
+        self.id = found if isinstance(found, str) else None
         level = None
         config = raw.get("defaultConfiguration")
         if isinstance(config, dict):
@@ -122,16 +112,14 @@ class Rule:
             level = old.get("defaultLevel")
         if level is None:
             level = raw.get("defaultLevel")
+        self.level = normal_level(level)[0]
         props = raw.get("properties")
         props = props if isinstance(props, dict) else {}
+        self.cvss = sev.from_cvss(props.get("security-severity"))
         problem = props.get("problem")
-        return cls(
-            id=found if isinstance(found, str) else None,
-            level=normal_level(level)[0],
-            cvss=sev.from_cvss(props.get("security-severity")),
-            problem=sev.from_name(problem.get("severity")) if isinstance(problem, dict) else None,
-            messages=_strings(raw.get("messageStrings")) or _strings(raw.get("messageFormats")),
-            title=text_of(raw.get("shortDescription")) or text_of(raw.get("name")))
+        self.problem = sev.from_name(problem.get("severity")) if isinstance(problem, dict) else None
+        self.messages = _strings(raw.get("messageStrings")) or _strings(raw.get("messageFormats"))
+        self.title = text_of(raw.get("shortDescription")) or text_of(raw.get("name"))
 
 
 def _strings(value: object) -> dict[str, str]:
@@ -147,9 +135,9 @@ def _strings(value: object) -> dict[str, str]:
 
 def _rules(value: object) -> list[Rule]:
     if isinstance(value, list):
-        return [Rule.read(item) for item in value if isinstance(item, dict)]
+        return [Rule(item) for item in value if isinstance(item, dict)]
     if isinstance(value, dict):  # 1.0 / 2.0: a map from rule id to rule
-        return [Rule.read(item, key) for key, item in value.items() if isinstance(item, dict)]
+        return [Rule(item, key) for key, item in value.items() if isinstance(item, dict)]
     return []
 
 
@@ -161,30 +149,21 @@ def actionable(suppressed: bool, kind: str, baseline_state: str | None, new_only
     return not (new_only and baseline_state in ("unchanged", "updated"))
 
 
-@dataclass(frozen=True, slots=True)
 class Meaning:
-    """What one distinct kind of result means; shared by every result with the same key.
+    """What one distinct kind of result means; shared by every result with the same key."""
 
-    ``cls`` follows from the rest: whether such a result may fail the verdict always
-    (:data:`CLASS_NEW`), only without ``--new-only`` (:data:`CLASS_KNOWN`) or never.
-    """
+    __slots__ = ("level", "severity", "kind", "suppressed", "baseline", "cls", "rule")
 
-    level: str
-    severity: str
-    kind: str
-    suppressed: bool
-    baseline: str | None
-    rule: Rule | None
-    cls: int = field(init=False)
-
-    def __post_init__(self) -> None:
-        if not actionable(self.suppressed, self.kind, self.baseline, False):
-            cls = CLASS_INERT
-        elif not actionable(self.suppressed, self.kind, self.baseline, True):
-            cls = CLASS_KNOWN
+    def __init__(self, level: str, severity: str, kind: str, suppressed: bool,
+                 baseline_state: str | None, rule: Rule | None) -> None:
+        self.level, self.severity, self.kind = level, severity, kind
+        self.suppressed, self.baseline, self.rule = suppressed, baseline_state, rule
+        if not actionable(suppressed, kind, baseline_state, False):
+            self.cls = CLASS_INERT
+        elif not actionable(suppressed, kind, baseline_state, True):
+            self.cls = CLASS_KNOWN
         else:
-            cls = CLASS_NEW
-        object.__setattr__(self, "cls", cls)
+            self.cls = CLASS_NEW
 
 
 class RuleTable:

@@ -71,8 +71,6 @@ path segments, list items visited), past which the rule fails.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from affidavit.compliance.rules.eval import evaluate, one_line
 from affidavit.compliance.rules.parser import FUNCTIONS, MAX_DEPTH, MAX_RULE_LENGTH, parse_tree
 
@@ -95,13 +93,14 @@ __all__ = [
 MAX_STEPS = 1_000_000
 
 
-@dataclass(frozen=True, slots=True, repr=False)
 class Rule:
-    """A parsed rule; ``text`` is what the ledger stores and what ``parse`` accepts back, so it
-    alone decides equality (the tree is a function of it)."""
+    """A parsed rule; ``text`` is what the ledger stores and what ``parse`` accepts back."""
 
-    text: str
-    tree: Node = field(compare=False)
+    __slots__ = ("text", "tree")
+
+    def __init__(self, text: str, tree: Node) -> None:
+        self.text = text
+        self.tree = tree
 
     def evaluate(self, data: object) -> tuple[bool, str | None]:
         """``(True, None)`` when the rule holds on ``data``, else ``(False, one-line reason)``.
@@ -110,6 +109,12 @@ class Rule:
         are reasons, because a crash would hide which rule a user must fix.
         """
         return evaluate(self.text, self.tree, data, MAX_STEPS)  # read now: tests lower it
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Rule) and other.text == self.text
+
+    def __hash__(self) -> int:
+        return hash(self.text)
 
     def __repr__(self) -> str:
         return f"Rule({self.text!r})"

@@ -1,15 +1,14 @@
 """Syntax tree of the custom-type rule language, shared by the parser and the evaluator.
 
-Nodes are frozen, slotted dataclasses: values compared field by field, immutable once built, so
-a parsed rule can be shared and cached. Each node keeps its slice of the rule text, so a reason
-can quote the rule, and its height, so the parser can refuse a tree taller than ``MAX_DEPTH``
-without a recursive walk.
+Nodes are plain slotted classes (no ``dataclasses``/``typing`` at runtime): the CLI's write
+path loads this module and must stay cheap to import. Each node keeps its slice of the rule
+text, so a reason can quote the rule, and its height, so the parser can refuse a tree taller
+than ``MAX_DEPTH`` without a recursive walk.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
 
 from affidavit.compliance.rules.lexer import KEYWORDS, continues_word, starts_word
 
@@ -28,7 +27,6 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True, slots=True)
 class Node:
     """A node of the tree: ``start``/``end`` slice the rule text, so reasons quote the rule.
 
@@ -36,94 +34,117 @@ class Node:
     building, without a recursive walk.
     """
 
+    __slots__ = ("start", "end", "depth")
+    _fields: tuple[str, ...] = ()
     start: int
     end: int
-    depth: int = field(init=False, repr=False, compare=False)
+    depth: int
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "depth", 1 + max((c.depth for c in self.children()), default=0))
+    def __init__(self, start: int, end: int, children: tuple[Node, ...] = ()) -> None:
+        self.start = start
+        self.end = end
+        self.depth = 1 + max((child.depth for child in children), default=0)
 
-    def children(self) -> tuple[Node, ...]:
-        """The nodes directly below this one."""
-        return ()
+    def _key(self) -> tuple[object, ...]:
+        return (self.start, self.end, *(getattr(self, name) for name in self._fields))
+
+    def __eq__(self, other: object) -> bool:
+        return type(self) is type(other) and isinstance(other, Node) and (
+            self._key() == other._key())
+
+    def __hash__(self) -> int:
+        return hash((type(self).__name__, self.start, self.end))
+
+    def __repr__(self) -> str:
+        inner = ", ".join(f"{name}={getattr(self, name)!r}" for name in self._fields)
+        return f"{type(self).__name__}({inner})"
 
 
-@dataclass(frozen=True, slots=True)
 class Literal(Node):
-    value: object
+    __slots__ = ("value",)
+    _fields = ("value",)
+
+    def __init__(self, start: int, end: int, value: object) -> None:
+        super().__init__(start, end)
+        self.value = value
 
 
-@dataclass(frozen=True, slots=True)
 class ListLiteral(Node):
-    items: tuple[Node, ...]
+    __slots__ = ("items",)
+    _fields = ("items",)
 
-    def children(self) -> tuple[Node, ...]:
-        return self.items
+    def __init__(self, start: int, end: int, items: tuple[Node, ...]) -> None:
+        super().__init__(start, end, items)
+        self.items = items
 
 
-@dataclass(frozen=True, slots=True)
 class Path(Node):
     """A field path from the root of the data; keys are ``str``, list indexes ``int``."""
 
-    segments: tuple[str | int, ...]
+    __slots__ = ("segments",)
+    _fields = ("segments",)
+
+    def __init__(self, start: int, end: int, segments: tuple[str | int, ...]) -> None:
+        super().__init__(start, end)
+        self.segments = segments
 
 
-@dataclass(frozen=True, slots=True)
 class _OneOperand(Node):
-    operand: Node
+    __slots__ = ("operand",)
+    _fields = ("operand",)
 
-    def children(self) -> tuple[Node, ...]:
-        return (self.operand,)
+    def __init__(self, start: int, end: int, operand: Node) -> None:
+        super().__init__(start, end, (operand,))
+        self.operand = operand
 
 
-@dataclass(frozen=True, slots=True)
 class Negate(_OneOperand):
-    pass
+    __slots__ = ()
 
 
-@dataclass(frozen=True, slots=True)
 class Not(_OneOperand):
-    pass
+    __slots__ = ()
 
 
-@dataclass(frozen=True, slots=True)
 class BoolOp(Node):
     """``and``/``or`` over two or more operands (a flat list, so long chains stay shallow)."""
 
-    op: str
-    operands: tuple[Node, ...]
+    __slots__ = ("op", "operands")
+    _fields = ("op", "operands")
 
-    def children(self) -> tuple[Node, ...]:
-        return self.operands
+    def __init__(self, start: int, end: int, op: str, operands: tuple[Node, ...]) -> None:
+        super().__init__(start, end, operands)
+        self.op = op
+        self.operands = operands
 
 
-@dataclass(frozen=True, slots=True)
 class _TwoOperands(Node):
-    op: str
-    left: Node
-    right: Node
+    __slots__ = ("op", "left", "right")
+    _fields = ("op", "left", "right")
 
-    def children(self) -> tuple[Node, ...]:
-        return (self.left, self.right)
+    def __init__(self, start: int, end: int, op: str, left: Node, right: Node) -> None:
+        super().__init__(start, end, (left, right))
+        self.op = op
+        self.left = left
+        self.right = right
 
 
-@dataclass(frozen=True, slots=True)
 class Compare(_TwoOperands):
-    pass
+    __slots__ = ()
 
 
-@dataclass(frozen=True, slots=True)
 class Arith(_TwoOperands):
-    pass
+    __slots__ = ()
 
 
-@dataclass(frozen=True, slots=True)
 class Call(Node):
-    name: str
-    args: tuple[Node, ...]
+    __slots__ = ("name", "args")
+    _fields = ("name", "args")
 
-    def children(self) -> tuple[Node, ...]:
-        return self.args
+    def __init__(self, start: int, end: int, name: str, args: tuple[Node, ...]) -> None:
+        super().__init__(start, end, args)
+        self.name = name
+        self.args = args
 
 
 def path_text(segments: tuple[str | int, ...]) -> str:

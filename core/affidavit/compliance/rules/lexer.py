@@ -10,7 +10,6 @@ the same way. Hyphenated names are refused here, where the spelling is still vis
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 
 from affidavit.errors import UsageError
 
@@ -35,12 +34,14 @@ def continues_word(ch: str) -> bool:
     return ch == "_" or ch.isalpha() or "0" <= ch <= "9"
 
 
-@dataclass(frozen=True, slots=True)
 class Token:
-    kind: str  # "num", "str", "word", "op" or "end"
-    text: str
-    value: object
-    pos: int
+    __slots__ = ("kind", "text", "value", "pos")
+
+    def __init__(self, kind: str, text: str, value: object, pos: int) -> None:
+        self.kind = kind  # "num", "str", "word", "op" or "end"
+        self.text = text
+        self.value = value
+        self.pos = pos
 
     def describe(self) -> str:
         if self.kind == "end":

@@ -9,19 +9,19 @@ reason is the fact that decided the rule, not a restatement of the rule.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 
 __all__ = ["FACTS", "Truth", "Undetermined", "is_number", "kind", "one_line", "plain", "render"]
 
 
-@dataclass(frozen=True, slots=True)
 class Undetermined:
     """The value of anything computed from a missing field, a type mismatch or an error."""
 
-    reason: str
+    __slots__ = ("reason",)
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
 
 
-@dataclass(frozen=True, slots=True)
 class Truth:
     """A boolean produced by a comparison or a boolean operator, with the fact behind it.
 
@@ -29,8 +29,11 @@ class Truth:
     ``not`` keeps it unchanged and a failing rule can quote the fact that failed it.
     """
 
-    value: bool
-    why: str
+    __slots__ = ("value", "why")
+
+    def __init__(self, value: bool, why: str) -> None:
+        self.value = value
+        self.why = why
 
 
 def plain(value: object) -> object:
