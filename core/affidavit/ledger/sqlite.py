@@ -19,10 +19,11 @@ refused, so that a lost or emptied database cannot silently restart history unde
 from __future__ import annotations
 
 import os
+import re
 import sqlite3
 
 from affidavit import canonical
-from affidavit.errors import IntegrityError, LedgerUnavailable, NotFoundError
+from affidavit.errors import IntegrityError, LedgerUnavailable, NotFoundError, UsageError
 from affidavit.ledger import Appended, KeyedRead, index, proof, rfc6962
 from affidavit.ledger import checkpoint as ckpt
 from affidavit.ledger.blobs import FileBlobStore
@@ -57,17 +58,31 @@ CREATE TABLE IF NOT EXISTS idx (
 """ + MAP_SCHEMA
 
 
+_SCHEME_LIKE = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
+
+
 def _path_from_url(url: str) -> str:
     """``sqlite:///rel/path.db`` (relative) or ``sqlite:////abs/path.db``, as SQLAlchemy reads
-    them; a URL without a scheme is a plain file path."""
+    them; a URL without a scheme is a plain file path. Nothing else: SQLite's own ``file:`` URIs
+    (``?mode=memory`` would record into nothing), query strings and fragments are refused rather
+    than read as odd file names, so a ledger URL always names one file on disk."""
     if url.startswith("sqlite://"):
         rest = url[len("sqlite://") :]
         if not rest.startswith("/") or rest == "/":
-            raise LedgerUnavailable(
-                f"ledger URL {url!r} has no path", remedy="use sqlite:///path/to/ledger.db"
-            )
-        return rest[1:]
-    return url
+            raise UsageError(f"ledger URL {url!r} has no path",
+                             remedy="use sqlite:///path/to/ledger.db")
+        path = rest[1:]
+    elif _SCHEME_LIKE.match(url):
+        raise UsageError(f"ledger URL {url!r}: not a form affidavit reads",
+                         remedy="give a file path, sqlite:///relative.db or sqlite:////abs.db")
+    else:
+        path = url
+    if "?" in path or "#" in path:
+        raise UsageError(f"ledger URL {url!r}: query strings and fragments are not supported",
+                         remedy="give the database file's path alone")
+    if path.strip() == "" or path.endswith(("/", os.sep)):
+        raise UsageError(f"ledger URL {url!r} names no database file")
+    return path
 
 
 def _enter_wal(db: sqlite3.Connection) -> None:
