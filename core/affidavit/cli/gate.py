@@ -51,9 +51,11 @@ def assert_attestation(p: argparse.ArgumentParser) -> None:
 
 
 def _markdown(result: dict[str, Any]) -> str:
+    from affidavit.cli.markdown import escape
+
     mark = "✅" if result["compliant"] else "❌"
-    lines = [f"### {mark} {result['subject']}: {result['status']}", ""]
-    lines += [f"- {reason}" for reason in result["reasons"]]
+    lines = [f"### {mark} {escape(result['subject'])}: {result['status']}", ""]
+    lines += [f"- {escape(reason)}" for reason in result["reasons"]]
     return "\n".join(lines).rstrip() + "\n"
 
 

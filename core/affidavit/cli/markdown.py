@@ -14,14 +14,22 @@ if TYPE_CHECKING:
 
     Record = dict[str, Any]
 
-__all__ = ["render", "table"]
+__all__ = ["render", "table", "escape"]
 
 _SHOWN = 10
 
 
+def escape(text: str) -> str:
+    """Report contents (test names, messages, rule ids) as text, never as markup: a summary
+    page renders HTML, so ``<img src=x onerror=…>`` in a failure message must arrive as
+    characters. Line breaks become spaces so one value stays on its line."""
+    return (text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+            .replace("\r", " ").replace("\n", " "))
+
+
 def _cell(value: object) -> str:
     text = "-" if value is None else str(value)
-    return text.replace("|", "\\|").replace("\n", " ")
+    return escape(text).replace("|", "\\|")
 
 
 def table(headers: list[str], rows: list[list[object]]) -> str:
@@ -94,7 +102,7 @@ def render(recorded: Any) -> str:
         if renderer is not None:
             body = renderer(record["statement"]["predicate"]) + "\n"
     if recorded.reasons:
-        body += "".join(f"- {reason}\n" for reason in recorded.reasons) + "\n"
+        body += "".join(f"- {escape(reason)}\n" for reason in recorded.reasons) + "\n"
     target = record.get("target", {})
     facts = [
         ["Flow", record.get("flow", record["name"])],
