@@ -30,12 +30,3 @@ def test_failure_messages_are_escaped_in_the_summary(cli: Cli, trail: None,
                 in text)
         assert "c.t &lt;b&gt;" in text
 
-
-def test_assert_reasons_are_escaped(cli: Cli, trail: None, tmp_path: Path) -> None:
-    report = tmp_path / "TEST-s.xml"
-    report.write_text(JUNIT)
-    assert cli("attest", "junit", "--flow", "demo", "--trail", "t1", "--name", "unit",
-               "--results", report).code == 0
-    result = cli("assert", "trail", "t1", "--flow", "demo", "--output", "markdown")
-    assert result.code == 1, result.err
-    assert "<" not in result.out.replace("&lt;", "")
