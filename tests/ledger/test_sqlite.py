@@ -204,7 +204,7 @@ def test_key_file_is_private_and_signs_the_checkpoints(ledger: SQLiteLedger, hom
 
 
 def test_open_ledger_by_url() -> None:
-    with pytest.raises(LedgerUnavailable):
+    with pytest.raises(UsageError, match="has no path"):  # a usage error: exit 2, not 3
         SQLiteLedger("sqlite://")
     missing = SQLiteLedger("sqlite:////definitely/not/here.db", create=False)
     with pytest.raises(LedgerUnavailable, match="no ledger at"):

@@ -20,34 +20,105 @@ __all__ = [
     "read_json_file", "read_template_file", "parse_annotations", "expand_attachments"]
 
 
-def read_json_file(path: PathArg, what: str) -> Any:
-    """Parse a JSON file, naming the file and the position of the first problem."""
+#: The most a JSON or YAML input (user data, template, schema, attestation data) may hold.
+MAX_INPUT = 64 << 20
+
+
+def read_input(path: PathArg, what: str, limit: int = MAX_INPUT) -> bytes:
+    """The bytes of the regular file at ``path``, at most ``limit`` of them.
+
+    Opened without blocking, so a FIFO cannot hang the command, and checked to be a regular
+    file, so ``/dev/zero`` or a device is refused instead of read until memory runs out.
+    """
+    import stat
+
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
     try:
-        with open(path, "rb") as fh:
-            text = fh.read().decode("utf-8-sig")
+        fd = os.open(path, flags)
     except FileNotFoundError:
         raise InputError(f"{what} file {path}: no such file") from None
     except IsADirectoryError:
         raise InputError(f"{what} file {path}: is a directory") from None
     except OSError as exc:
-        raise InputError(f"{what} file {path}: {exc.strerror}") from None
-    except UnicodeDecodeError as exc:
-        raise InputError(f"{what} file {path}: not UTF-8 ({exc.reason})") from None
+        raise InputError(f"{what} file {path}: {(exc.strerror or str(exc)).lower()}") from None
     try:
-        value = json.loads(text)
+        info = os.fstat(fd)
+        if stat.S_ISDIR(info.st_mode):
+            raise InputError(f"{what} file {path}: is a directory")
+        if not stat.S_ISREG(info.st_mode):
+            raise InputError(f"{what} file {path}: not a regular file")
+        if info.st_size > limit:
+            raise InputError(f"{what} file {path}: larger than {limit >> 20} MiB")
+        chunks, size = [], 0
+        while chunk := os.read(fd, 1 << 20):
+            size += len(chunk)
+            if size > limit:
+                raise InputError(f"{what} file {path}: larger than {limit >> 20} MiB")
+            chunks.append(chunk)
+        return b"".join(chunks)
+    except OSError as exc:
+        raise InputError(f"{what} file {path}: {(exc.strerror or str(exc)).lower()}") from None
+    finally:
+        os.close(fd)
+
+
+def _unique_pairs(where: str) -> Any:
+    def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for key, value in items:
+            if key in out:
+                raise InputError(f"{where}: duplicate key {key!r} (which one counts would be "
+                                 "a guess)")
+            out[key] = value
+        return out
+    return pairs
+
+
+def parse_json(data: bytes, where: str) -> Any:
+    """Strict JSON: UTF-8, no duplicate keys, no NaN or Infinity, no lone surrogates, no
+    integer over the interpreter's 4300 digits; ``where`` names the input in every error."""
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{where}: not UTF-8 ({exc.reason} at byte {exc.start})") from None
+    try:
+        value = json.loads(text, object_pairs_hook=_unique_pairs(where),
+                           parse_constant=_no_constant(where), parse_float=_finite(where))
     except json.JSONDecodeError as exc:
         raise InputError(
-            f"{what} file {path}: invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"
+            f"{where}: invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"
         ) from None
     except RecursionError:
-        raise InputError(f"{what} file {path}: JSON nested too deeply") from None
+        raise InputError(f"{where}: JSON nested too deeply") from None
+    except ValueError as exc:  # int() beyond sys.get_int_max_str_digits()
+        raise InputError(f"{where}: a number is too long ({exc})") from None
     try:
-        canonical.dumps(value)  # what the ledger will hash: refuses NaN and Infinity
-    except ValueError:
-        raise InputError(
-            f"{what} file {path}: NaN and Infinity are not JSON numbers"
-        ) from None
+        canonical.dumps(value)  # what the ledger will hash
+    except UnicodeEncodeError:
+        raise InputError(f"{where}: a string holds a lone surrogate (not Unicode text)") from None
+    except RecursionError:
+        raise InputError(f"{where}: JSON nested too deeply") from None
     return value
+
+
+def _finite(where: str) -> Any:
+    def number(text: str) -> float:
+        value = float(text)
+        if value in (float("inf"), float("-inf")):
+            raise InputError(f"{where}: {text[:40]} is out of range for a JSON number")
+        return value
+    return number
+
+
+def _no_constant(where: str) -> Any:
+    def refuse(name: str) -> Any:
+        raise InputError(f"{where}: {name} is not a JSON number")
+    return refuse
+
+
+def read_json_file(path: PathArg, what: str) -> Any:
+    """Parse a JSON file (see :func:`parse_json`), naming the file in every error."""
+    return parse_json(read_input(path, what), f"{what} file {path}")
 
 
 def read_template_file(path: PathArg) -> dict[str, Any]:
@@ -58,14 +129,11 @@ def read_template_file(path: PathArg) -> dict[str, Any]:
     from affidavit.models.records import Template
 
     try:
-        with open(path, encoding="utf-8-sig") as fh:
-            text = fh.read()
-    except FileNotFoundError:
-        raise InputError(f"template file {path}: no such file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"template file {path}: cannot read ({exc})") from None
+        text = read_input(path, "template").decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"template file {path}: not UTF-8 ({exc.reason})") from None
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_unique_keys_loader())  # noqa: S506 - a SafeLoader
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark is not None else ""
@@ -91,6 +159,27 @@ def read_template_file(path: PathArg) -> dict[str, Any]:
         line = _line_of(text, first["loc"])
         where = f" line {line}:" if line else ""
         raise InputError(f"template file {path}:{where} {problem}") from None
+
+
+def _unique_keys_loader() -> Any:
+    """PyYAML's SafeLoader refusing duplicate keys: with two ``trail:`` keys the last would
+    silently win and its requirements replace the first's."""
+    import yaml
+
+    class UniqueKeys(yaml.SafeLoader):
+        def construct_mapping(self, node: Any, deep: bool = False) -> Any:
+            seen: set[object] = set()
+            for key_node, _ in node.value:
+                key = self.construct_object(key_node, deep=deep)
+                if not isinstance(key, str | int | float | bool | None):
+                    continue  # unhashable: construct_mapping itself refuses it below
+                if key in seen:
+                    raise yaml.constructor.ConstructorError(
+                        None, None, f"duplicate key {key!r}", key_node.start_mark)
+                seen.add(key)
+            return super().construct_mapping(node, deep=deep)
+
+    return UniqueKeys
 
 
 def _line_of(text: str, loc: tuple[int | str, ...]) -> int | None:
