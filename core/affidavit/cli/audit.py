@@ -95,7 +95,8 @@ def ledger_reindex(p: argparse.ArgumentParser) -> None:
 def schema(p: argparse.ArgumentParser) -> None:
     """``schema TYPE``."""
     p.add_argument("type", help="entry, flow, trail, artifact, attestation, statement, "
-                   "template, checkpoint, evidence, or a predicate: junit, sarif, snyk")
+                   "template, checkpoint, evidence, a predicate: junit, sarif, snyk, or "
+                   "package-manifest (an evidence package's manifest.json)")
     p.set_defaults(handler=_schema)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from affidavit.models.junit import JUnitPredicate
+from affidavit.models.package import PackageManifest
 from affidavit.models.records import SCHEMAS
 from affidavit.models.scans import SarifPredicate, SnykPredicate
 
@@ -17,10 +18,13 @@ __all__ = ["SCHEMA_NAMES", "schema_model"]
 _PREDICATES: dict[str, Any] = {
     "junit": JUnitPredicate, "sarif": SarifPredicate, "snyk": SnykPredicate}
 
+#: Shapes of files affidavit writes that are not records (an evidence package's manifest).
+_FILES: dict[str, Any] = {"package-manifest": PackageManifest}
+
 #: Every name ``affidavit schema`` accepts.
-SCHEMA_NAMES = (*SCHEMAS, *_PREDICATES)
+SCHEMA_NAMES = (*SCHEMAS, *_PREDICATES, *_FILES)
 
 
 def schema_model(name: str) -> Any:
     """The model (or type adapter) behind ``name``; None for a name not in SCHEMA_NAMES."""
-    return SCHEMAS.get(name) or _PREDICATES.get(name)
+    return SCHEMAS.get(name) or _PREDICATES.get(name) or _FILES.get(name)

@@ -3,7 +3,10 @@
 Steps, in order; the first failure ends verification with ``IntegrityError`` (exit 3):
 
 1. The zip is readable, every member name is a plain relative path, and only the layout's
-   files are present (``evidence.layout``); members are read within fixed size bounds.
+   files are present (``evidence.layout``); members are read within fixed size bounds,
+   checked in the central directory before inflating and again while inflating (a zip bomb
+   costs a bounded read), and every JSON member is checked against its model
+   (``models.package``) before any field of it is used.
 2. ``checkpoint`` is a signed note whose signature checks with the given key; it carries the
    key map root as its one extension line.
 3. Every entry has an inclusion proof against that checkpoint, and the proof checks; every
@@ -29,22 +32,38 @@ import struct
 import zipfile
 import zlib
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from affidavit.errors import AffidavitError, InputError, IntegrityError
 from affidavit.evidence import layout
 from affidavit.ledger import index, keymap, note, proof, rfc6962
 from affidavit.ledger.checkpoint import Checkpoint
 
+if TYPE_CHECKING:
+    from pydantic import BaseModel, ValidationError
+
 __all__ = ["verify_package"]
 
 _ENTRY = re.compile(r"^(entries|proofs)/(0|[1-9][0-9]{0,18})\.json$")
 _FIXED = {"checkpoint", "manifest.json", "README.md", layout.MAP_PROOFS}
-#: Largest member this reads into memory, by kind (evidence files are hashed in chunks).
-_LIMITS = {"checkpoint": 1 << 16, "entries": 1 << 24, "proofs": 1 << 20,
+#: Largest member this inflates into memory, by kind, checked against the central directory
+#: before inflating and again while inflating (docs/evidence-package.md, step 1). Each is
+#: many times what a real package holds: a checkpoint is a few hundred bytes, an inclusion
+#: proof at most 64 hashes (~3 KiB), a map item at most 256 siblings (~15 KiB, so 16 MiB is
+#: ~1000 keys), an entry what the ledger accepted. Evidence files are hashed in chunks.
+_LIMITS = {"checkpoint": 1 << 16, "entries": 1 << 24, "proofs": 1 << 16,
            "manifest.json": 1 << 26, "README.md": 1 << 26, layout.MAP_PROOFS: 1 << 24}
 
+
 Record = dict[str, Any]
+_M = TypeVar("_M", bound="BaseModel")
+
+
+def _where(exc: ValidationError) -> str:
+    """``field.path: message`` of a validation error's first problem, on one line."""
+    first = exc.errors()[0]
+    field = ".".join(str(part) for part in first["loc"]) or "(the document)"
+    return f"{field}: {first['msg']}".replace("\n", " ")
 
 
 class _Package:
@@ -85,7 +104,12 @@ class _Package:
             raise self.fail(f"{name} is {info.file_size} bytes, more than a package member of "
                             f"its kind may be ({limit})")
         with self.zf.open(info) as fh:
-            return fh.read(limit + 1)
+            # Bounded even if the directory's size is a lie: never more than limit + 1 bytes.
+            data = fh.read(limit + 1)
+        if len(data) > limit or len(data) != info.file_size:
+            raise self.fail(f"{name} inflates to more than the {info.file_size} bytes its zip "
+                            f"directory gives (read stopped at {len(data)})")
+        return data
 
     def json(self, name: str) -> Any:
         """A JSON member: UTF-8, no key twice, nesting a package never needs refused."""
@@ -100,6 +124,19 @@ class _Package:
             return json.loads(self.read(name).decode("utf-8"), object_pairs_hook=pairs)
         except (ValueError, UnicodeDecodeError, RecursionError) as exc:
             raise self.fail(f"{name} is not valid JSON ({exc})") from None
+
+    def doc(self, name: str, model: type[_M]) -> _M:
+        """A JSON member checked against its model, so no later check meets a wrong type; the
+        refusal names the member and the first wrong field."""
+        from pydantic import ValidationError
+
+        value = self.json(name)
+        try:
+            return model.model_validate(value)
+        except ValidationError as exc:
+            raise self.fail(f"{name}: {_where(exc)}") from None
+        except RecursionError:
+            raise self.fail(f"{name} nests deeper than a package member may") from None
 
     def digest(self, name: str) -> str:
         hasher = hashlib.sha256()
@@ -149,6 +186,7 @@ def _checkpoint(package: _Package, verifier: note.Verifier) -> tuple[Checkpoint,
 def _entries(package: _Package, checkpoint: Checkpoint) -> dict[int, Record]:
     from pydantic import ValidationError
 
+    from affidavit.models.package import InclusionProofDoc
     from affidavit.models.records import ENTRY
 
     entries: dict[int, Record] = {}
@@ -158,14 +196,12 @@ def _entries(package: _Package, checkpoint: Checkpoint) -> dict[int, Record]:
         proof_name = f"proofs/{position}.json"
         if proof_name not in package.names:
             raise package.fail(f"entry {position} has no inclusion proof")
-        doc = package.json(proof_name)
+        doc = package.doc(proof_name, InclusionProofDoc)
         try:
-            hashes = [base64.b64decode(h, validate=True) for h in doc["hashes"]]
-            claimed, size = doc["index"], doc["tree_size"]
-            if not all(isinstance(v, int) and not isinstance(v, bool) for v in (claimed, size)):
-                raise TypeError
-        except (KeyError, TypeError, ValueError, binascii.Error):
-            raise package.fail(f"{proof_name} is malformed") from None
+            hashes = [base64.b64decode(h, validate=True) for h in doc.hashes]
+        except (ValueError, binascii.Error):
+            raise package.fail(f"{proof_name}: hashes: not standard base64") from None
+        claimed, size = doc.index, doc.tree_size
         if claimed != position or size != checkpoint.size:
             raise package.fail(
                 f"{proof_name} is for entry {claimed} of size {size}, not entry {position} of "
@@ -176,13 +212,13 @@ def _entries(package: _Package, checkpoint: Checkpoint) -> dict[int, Record]:
             proof.verify_inclusion(rfc6962.leaf_hash(data), position, size, hashes,
                                    checkpoint.root)
         except IntegrityError as exc:
-            raise package.fail(f"entry {position} is not in the checkpoint ({exc.message})"
-                               ) from None
+            raise package.fail(f"entry {position} ({name}) is not in the checkpoint "
+                               f"({exc.message})") from None
         try:
             entries[position] = ENTRY.validate_json(data).canonical()
         except ValidationError as exc:
-            raise package.fail(f"entry {position} is not a valid record "
-                               f"({exc.errors()[0]['msg']})") from None
+            raise package.fail(f"entry {position} ({name}) is not a valid record "
+                               f"({_where(exc)})") from None
     orphans = {n for n in package.names if _ENTRY.match(n) and n.startswith("proofs/")} - {
         f"proofs/{i}.json" for i in entries}
     if orphans:
@@ -203,13 +239,11 @@ def _judge(package: _Package, entries: dict[int, Record]) -> None:
                 raise package.fail(f"entry {position} {exc.message}") from None
 
 
-def _scope(package: _Package, manifest: Any,
+def _scope(package: _Package, manifest: Record,
            entries: dict[int, Record]) -> tuple[Record, list[tuple[str, str]]]:
-    """The scope the manifest claims and the trails it covers, as the entries show them."""
-    scope = manifest.get("scope") if isinstance(manifest, dict) else None
-    if not isinstance(scope, dict) or set(scope) != {"flow", "trail", "fingerprint"} or not all(
-            v is None or isinstance(v, str) for v in scope.values()):
-        raise package.fail("manifest.json has no valid scope")
+    """The scope the manifest claims (its shape already checked) and the trails it covers, as
+    the entries show them."""
+    scope: Record = manifest["scope"]
     flow, trail, fingerprint = scope["flow"], scope["trail"], scope["fingerprint"]
     if trail is not None and flow is not None and fingerprint is None:
         return scope, [(flow, trail)]
@@ -226,12 +260,14 @@ def _scope(package: _Package, manifest: Any,
 def _complete(package: _Package, checkpoint: Checkpoint, map_root: bytes, keys: list[str],
               entries: dict[int, Record]) -> None:
     """Step 4: the map proofs of the scope's keys, and exactly their entries."""
-    doc = package.json(layout.MAP_PROOFS)
-    items = doc.get("keys") if isinstance(doc, dict) else None
-    if not isinstance(items, list) or doc.get("tree_size") != checkpoint.size:
+    from affidavit.models.package import MapProofsDoc
+
+    doc = package.doc(layout.MAP_PROOFS, MapProofsDoc)
+    items = [item.model_dump() for item in doc.keys]
+    if doc.tree_size != checkpoint.size:
         raise package.fail(f"{layout.MAP_PROOFS} is not for the checkpoint's size "
                            f"{checkpoint.size}")
-    proved = [item.get("key") if isinstance(item, dict) else None for item in items]
+    proved = [item["key"] for item in items]
     if proved != keys:
         raise package.fail(f"{layout.MAP_PROOFS} proves keys {proved}, the package's scope "
                            f"needs {keys}")
@@ -244,13 +280,11 @@ def _complete(package: _Package, checkpoint: Checkpoint, map_root: bytes, keys: 
         try:
             siblings = [base64.b64decode(s, validate=True) for s in item["siblings"]]
             count, last = item["count"], item["last"]
-            if not all(isinstance(v, int) and not isinstance(v, bool) for v in (count, last)):
-                raise TypeError
             claim = keymap.MapProof(item["key"], count, last, siblings)
             keymap.verify_proof(map_root, claim)
-        except (KeyError, TypeError, ValueError, binascii.Error):
-            raise package.fail(f"{layout.MAP_PROOFS}: the item of {item.get('key')!r} is "
-                               "malformed") from None
+        except (ValueError, binascii.Error):
+            raise package.fail(f"{layout.MAP_PROOFS}: the item of {item['key']!r}: siblings: "
+                               "not standard base64") from None
         except IntegrityError as exc:
             raise package.fail(f"{layout.MAP_PROOFS}: {exc.message}") from None
         held = filed[item["key"]]
@@ -313,10 +347,12 @@ def _same_manifest(package: _Package, manifest: Record, expected: Record) -> Non
 
 
 def _verify(package: _Package, verifier: note.Verifier) -> dict[str, Any]:
+    from affidavit.models.package import PackageManifest
+
     checkpoint, map_root = _checkpoint(package, verifier)
     entries = _entries(package, checkpoint)
     _judge(package, entries)
-    manifest = package.json("manifest.json")
+    manifest = package.doc("manifest.json", PackageManifest).model_dump()
     scope, trails = _scope(package, manifest, entries)
     keys = layout.scope_keys(scope["fingerprint"], trails)
     _complete(package, checkpoint, map_root, keys, entries)
