@@ -35,10 +35,13 @@ def create_attestation_type(
     description: str | None = None,
     dry_run: bool = False,
 ) -> Recorded:
-    """Record a new version of type ``name``; the schema and every rule are checked first."""
+    """Record a new version of type ``name``; the schema and every rule are checked first,
+    and a schema that could fetch, hang or recurse forever is refused before anything is
+    written (see :mod:`affidavit.compliance.safe_schema`)."""
     from jsonschema import SchemaError
     from jsonschema.validators import validator_for
 
+    from affidavit.compliance import safe_schema
     from affidavit.compliance.rules import parse
 
     check_name(name, "attestation type")
@@ -51,6 +54,9 @@ def create_attestation_type(
         where = "/".join(str(p) for p in exc.path) or "(top level)"
         raise InputError(f"schema file {schema_file}: not a valid JSON Schema at {where}: "
                          f"{exc.message}") from None
+    except RecursionError:
+        raise InputError(f"schema file {schema_file}: nested too deeply") from None
+    safe_schema.check(schema, f"schema file {schema_file}")
     texts = [parse(rule).text for rule in rules]
     record = build.attestation_type(name=name, schema=schema, rules=texts,
                                     description=description)
@@ -85,10 +91,11 @@ def attest_custom(
     data = inputs.read_json_file(data_file, "attestation data")
     error = None
     if not surely_valid(kind["schema"], data):  # else no need to import jsonschema (80 ms)
-        from jsonschema.validators import validator_for
+        from affidavit.compliance.safe_schema import first_error
 
-        validator = validator_for(kind["schema"])(kind["schema"])
-        error = next(iter(sorted(validator.iter_errors(data), key=lambda e: list(e.path))), None)
+        error = first_error(kind["schema"], data,
+                            f"attestation data {data_file} for type {type_name!r} "
+                            f"(version {version})")
     if error is not None:
         where = "/".join(str(p) for p in error.path) or "(top level)"
         raise InputError(f"attestation data {data_file}: does not match type {type_name!r} "
