@@ -143,7 +143,12 @@ def test_kind_other_than_fail_defaults_the_level_to_none(judge: Any) -> None:
 def test_producer_severity_words_used_as_levels(judge: Any) -> None:
     assert one(judge, {"level": "High"})["level"] == "error"
     assert one(judge, {"level": "info"})["level"] == "note"
-    assert one(judge, {"level": "bogus"})["level"] == "warning"
+
+def test_an_unknown_level_is_refused(write: Any) -> None:
+    path = write(log({"results": [{"level": "error"}, {"level": "bogus"}]}))
+    with pytest.raises(InputError, match=r"\$\.runs\[0\]\.results\[1\]\.level: unknown "
+                       "level 'bogus'"):
+        sarif.parse_file(path)
 
 
 # ------------------------------------------------------------------------------- severity
@@ -292,11 +297,12 @@ def test_several_files_are_listed_with_their_digests(write: Any) -> None:
     assert [r["file"] for r in pred["sources"]] == [str(first), str(second)]
 
 
-def test_runs_null_and_empty(judge: Any) -> None:
-    assert judge({"version": "2.1.0", "runs": None})["sources"] == []
+def test_runs_empty_is_read_and_null_is_refused(judge: Any, write: Any) -> None:
     assert judge({"version": "2.1.0", "runs": []})["summary"]["total"] == 0
-    assert judge(log({"tool": {"driver": {"name": "T"}}, "results": None}))["sources"][0][
-        "total"] == 0
+    with pytest.raises(InputError, match=r"\$\.runs: expected an array, got null"):
+        sarif.parse_file(write({"version": "2.1.0", "runs": None}))
+    with pytest.raises(InputError, match=r"\$\.runs\[0\]\.results: expected an array, got null"):
+        sarif.parse_file(write(log({"tool": {"driver": {"name": "T"}}, "results": None})))
 
 
 # -------------------------------------------------------------------------- old versions
@@ -535,7 +541,8 @@ def test_errors_say_line_and_column(write: Any) -> None:
     with pytest.raises(InputError, match=r"expected ',' or '\]'.* at line 4 column 21$"):
         sarif.parse_file(path)
     path = write('{\n  "version": "2.1.0",\n  "runs": [\n    {"results": [{}, 7]}]}')
-    with pytest.raises(InputError, match=r"result is not an object at line 4 column 22$"):
+    with pytest.raises(InputError, match=r"\$\.runs\[0\]\.results\[1\]: expected an object, "
+                       "got a number at line 4 column 22$"):
         sarif.parse_file(path)
 
 
@@ -558,9 +565,10 @@ def test_versions_read(write: Any, version: str) -> None:
     ({"runs": []}, 'no "version"'),
     ({"version": "2.1.0"}, 'no "runs"'),
     ({"this": "is not a valid SARIF log file."}, 'no "version"'),
-    ({"version": "2.1.0", "runs": {}}, '"runs" is not an array'),
+    ({"version": "2.1.0", "runs": {}}, "$.runs: expected an array, got an object"),
     ({"version": "2.1.0", "runs": [3]}, "run is not an object"),
-    ({"version": "2.1.0", "runs": [{"results": ["x"]}]}, "result is not an object"),
+    ({"version": "2.1.0", "runs": [{"results": ["x"]}]},
+     "$.runs[0].results[0]: expected an object, got a string"),
 ])
 def test_not_sarif(write: Any, doc: object, problem: str) -> None:
     path = write(json.dumps(doc) if not isinstance(doc, str) else json.dumps(doc))
@@ -626,7 +634,15 @@ def test_any_chunk_size_gives_the_same_answer(chunk: int, seed: int) -> None:
 def test_error_positions_do_not_depend_on_the_chunk(chunk: int) -> None:
     cases = [
         ('{\n "version": "2.1.0",\n "runs": [{"results": [{}, {},\n  7]}]}',
-         "a SARIF result is not an object at line 4 column 3"),
+         "$.runs[0].results[2]: expected an object, got a number at line 4 column 3"),
+        ('{\n "version": "2.1.0",\n "runs": [{"results": [{}, {"a": 1,\n  "a": 2}]}]}',
+         'duplicate key "a" in an object (the last one would silently win) at line 4 column 3'),
+        ('{\n "version": "2.1.0",\n "runs": [{"results": [{},\n  {"a": "x\\udfff"}]}]}',
+         "a lone UTF-16 surrogate escape (no character) in a string at line 4 column 11"),
+        ('{\n "version": "2.1.0",\n "runs": [{"results": [{},\n  {"a": ' + "9" * 5000 + "}]}]}",
+         "an integer of more than 4300 digits at line 4 column 9"),
+        ('{\n "version": "2.1.0",\n "runs": [],\n "runs": []}',
+         'duplicate key "runs" in an object (the last one would silently win) at line 4 column 2'),
         ('{\n "version": "2.1.0",\n "runs": [{"results": [{}, {}\n  {}]}]}',
          "invalid JSON: expected ',' or ']', found '{' at line 4 column 3"),
         ('{\n "version": "2.1.0",\n "runs": [{"results": [{"a": [1, 2,\n ]}]}]}',

@@ -13,6 +13,16 @@ more (each refill at least doubles what is buffered, so a huge value is decoded 
 average); a failure well inside the buffer, or at the end of the file, is the file's fault and
 becomes an :class:`InputError` naming the file, the problem, and its line and column.
 
+Three things ``json`` accepts are refused here, because each lets a report say something other
+than what a reader of the file sees: a key repeated in one object (``json`` keeps the last one,
+so ``{"level": "error", "level": "none"}`` would read as no problem), a lone UTF-16 surrogate
+escape (``"\\ud800"``: no character, and it cannot be written back as UTF-8), and an integer
+longer than Python's conversion limit (4300 digits; ``int`` refuses it, without a position).
+Repeats are caught by the decoder's ``object_pairs_hook`` (one ``dict`` built per object, as
+before, and a length compared); surrogates by one regular-expression search over each decoded
+span for the rare ``\\uD8..``-``\\uDF..`` escapes. Only once one is found is the value walked
+again, slowly, to find where.
+
 Why not ``ijson``: its C backend builds objects fast for a single prefix only (the results, but
 not which run each belongs to, nor the run's tool and rules); reading several in one pass means
 taking every parse event through Python, several times slower than this cursor on the 100,000-
@@ -29,6 +39,8 @@ import json.scanner
 import os
 import re
 import stat
+import sys
+from json.decoder import scanstring  # type: ignore[attr-defined]
 
 from affidavit.errors import InputError
 
@@ -44,11 +56,63 @@ __all__ = ["JsonStream", "CHUNK", "read_document"]
 CHUNK = 1 << 20
 _WS = re.compile(r"[ \t\n\r]*")
 _KEY = re.compile(r'\{[ \t\n\r]*"((?:[^"\\]|\\.)*)"')
+_SURROGATE = re.compile(r"\\u[dD][89a-fA-F]")
+_ESCAPE = re.compile(r"(\\+)u([dD][89a-fA-F][0-9a-fA-F]{2})")
 _TAIL = 8  # a decode error this close to the buffer's end may be a value cut by the buffer
 _O_READ = os.O_RDONLY | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NONBLOCK", 0)
 _BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
          (codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"),
          (codecs.BOM_UTF16_BE, "utf-16"))
+
+
+class _Repeated(Exception):
+    """A key repeated in one object, raised by :func:`_pairs` out of the C decoder."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+
+
+class _Found(Exception):
+    """Where :meth:`JsonStream._locate` found the problem the decoder raised."""
+
+    def __init__(self, problem: str, at: int) -> None:
+        super().__init__(problem)
+        self.problem, self.at = problem, at
+
+
+def _pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """The decoder's object hook: the object, unless a key is repeated (the last would win)."""
+    obj = dict(pairs)
+    if len(obj) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise _Repeated(key)
+            seen.add(key)
+    return obj
+
+
+def _lone_surrogate(buf: str, start: int, end: int) -> int | None:
+    """The offset of the first escape of a lone surrogate in ``buf[start:end]``, or None.
+
+    An escape is a run of an odd number of backslashes before ``u`` (an even run is escaped
+    backslashes and text); a high surrogate followed at once by a low one is a pair.
+    """
+    paired = -1
+    for match in _ESCAPE.finditer(buf, start, end):
+        if len(match[1]) % 2 == 0:
+            continue
+        at = match.end(1) - 1
+        if at == paired:
+            continue
+        if int(match[2], 16) < 0xDC00:
+            low = buf[match.end():match.end() + 6]
+            if len(low) == 6 and low[:3] in ("\\ud", "\\uD") and low[3] in "cdefCDEF":
+                paired = match.end()
+                continue
+        return at
+    return None
 
 
 class JsonStream:
@@ -60,7 +124,8 @@ class JsonStream:
         self._chunk = chunk
         self._sha = hashlib.sha256()
         self._decoder: codecs.IncrementalDecoder | None = None
-        self._scan = json.scanner.make_scanner(json.JSONDecoder())  # type: ignore[arg-type]
+        self._scan = json.scanner.make_scanner(
+            json.JSONDecoder(object_pairs_hook=_pairs))  # type: ignore[arg-type]
         self._buf = ""
         self._pos = 0
         self._eof = False
@@ -169,9 +234,16 @@ class JsonStream:
                 msg, pos = exc.msg, exc.pos
             except RecursionError:
                 raise self.error("JSON nested too deeply") from None
+            except (_Repeated, ValueError):  # a repeated key, or an integer too long for int
+                raise self._locate() from None
             else:
                 if end < size or self._eof:
-                    self._pos = end
+                    start, self._pos = self._pos, end
+                    if _SURROGATE.search(self._buf, start, end):
+                        lone = _lone_surrogate(self._buf, start, end)
+                        if lone is not None:
+                            raise self.error("a lone UTF-16 surrogate escape (no character) "
+                                             "in a string", self._dropped + lone)
                     return obj
                 self._fill()  # a number or literal may continue in the next chunk
                 continue
@@ -183,6 +255,50 @@ class JsonStream:
             if unterminated or pos >= len(self._buf.rstrip()):
                 raise self.error(f"the document ends early (truncated?): {msg}", at)
             raise self.error(f"invalid JSON: {msg}", at)
+
+    def _locate(self) -> InputError:
+        """The error for the value at the cursor, which the decoder refused for a repeated key
+        or a too long integer: walked again in Python to say which and where."""
+        try:
+            self._walk(self._pos)
+        except _Found as found:
+            return self.error(found.problem, self._dropped + found.at)
+        except (RecursionError, IndexError, ValueError):
+            pass
+        return self.error("a repeated key or an integer of more than "
+                          f"{sys.get_int_max_str_digits()} digits in the value")
+
+    def _walk(self, pos: int) -> int:
+        """The end of the value at ``pos``; raises :class:`_Found` at the first repeated key
+        or integer ``int`` refuses. Slow: only run after the decoder has met one."""
+        buf = self._buf
+        pos = _WS.match(buf, pos).end()  # type: ignore[union-attr]
+        first = buf[pos]
+        if first in "{[":
+            close, seen = ("}" if first == "{" else "]"), set()
+            pos = _WS.match(buf, pos + 1).end()  # type: ignore[union-attr]
+            if buf[pos] == close:
+                return pos + 1
+            while True:
+                if first == "{":
+                    at = pos
+                    key, pos = scanstring(buf, pos + 1)
+                    if key in seen:
+                        raise _Found(f"duplicate key {json.dumps(key)} in an object "
+                                     "(the last one would silently win)", at)
+                    seen.add(key)
+                    pos = _WS.match(buf, pos).end() + 1  # type: ignore[union-attr]  # ':'
+                pos = _WS.match(buf, self._walk(pos)).end()  # type: ignore[union-attr]
+                if buf[pos] == close:
+                    return pos + 1
+                pos = _WS.match(buf, pos + 1).end()  # type: ignore[union-attr]  # ','
+        try:
+            return int(self._scan(buf, pos)[1])
+        except ValueError:
+            if first == '"':
+                raise
+            raise _Found(f"an integer of more than {sys.get_int_max_str_digits()} digits",
+                         pos) from None
 
     def refuse(self, expected: str) -> InputError:
         """The error for a document that is not ``expected`` (not JSON, or a bare value)."""
@@ -248,15 +364,22 @@ class JsonStream:
         raise self.error(f"invalid JSON: expected ',' or '{close}', found {found!r}")
 
     def iter_object(self) -> Iterator[str]:
-        """Consume ``{``; yield each key, whose value the caller must consume."""
+        """Consume ``{``; yield each key, whose value the caller must consume; a key repeated
+        is an error (``json`` would keep the last one)."""
         self.expect("{", "an object")
         if self.peek() == "}":
             self._pos += 1
             return
+        seen: set[str] = set()
         while True:
             if self.peek() != '"':
                 self.expect('"', "a property name in double quotes")
+            at = self._dropped + self._pos
             key = self.value()
+            if key in seen:
+                raise self.error(f"duplicate key {json.dumps(key)} in an object (the last one "
+                                 "would silently win)", at)
+            seen.add(key)
             self.expect(":", "':'")
             yield key
             if self._closes("}", "an object"):

@@ -16,7 +16,7 @@ import re
 
 from affidavit.collect.scans import severity as sev
 from affidavit.collect.scans.jsonstream import JsonStream
-from affidavit.collect.scans.sarif_rules import RuleTable, is_suppressed, text_of
+from affidavit.collect.scans.sarif_rules import RuleTable, is_suppressed, normal_level, text_of
 from affidavit.errors import InputError
 
 TYPE_CHECKING = False  # typing costs 3 ms to import; the CLI's write path avoids it
@@ -79,6 +79,18 @@ def _candidate(seq: int, key: tuple[Any, ...], result: dict[str, Any]) -> dict[s
             "location_count": count, "partial_fingerprints": prints}
 
 
+#: Levels written exactly as a known word, checked before :func:`normal_level` is called.
+_PLAIN_LEVELS = frozenset({"error", "warning", "note", "none", "pass", "notApplicable", "open"})
+
+
+def _kind(value: object) -> str:
+    """What a JSON value is, for an error saying what was found instead."""
+    if value is None:
+        return "null"
+    return {str: "a string", bool: "a boolean", list: "an array", dict: "an object"}.get(
+        type(value), "a number")
+
+
 class _Run:
     """The state of one run while its results stream past."""
 
@@ -97,12 +109,25 @@ class _Run:
     def results(self, stream: JsonStream) -> None:
         log, counts, cap = self.log, self.counts, self.log.cap
         meanings: dict[tuple[Any, ...], Any] = {}
-        if stream.peek() == "n":
-            stream.value()  # "results": null -- the tool did not run
-            return
-        for where, result in stream.iter_values():
-            if not isinstance(result, dict):
-                raise stream.error("a SARIF result is not an object", where)
+        path = f"$.runs[{self.index}].results"
+        if stream.peek() != "[":
+            where = stream.position()
+            found = stream.value()  # "results": null says the tool failed to run (§3.14.23)
+            raise stream.error(f"{path}: expected an array, got {_kind(found)}", where)
+        for n, (where, result) in enumerate(stream.iter_values()):
+            if type(result) is not dict:
+                raise stream.error(f"{path}[{n}]: expected an object, got {_kind(result)}",
+                                   where)
+            level = result.get("level")
+            if level is not None and level not in _PLAIN_LEVELS and normal_level(
+                    level)[0] is None:
+                raise stream.error(f"{path}[{n}].level: unknown level {level!r}", where)
+            marks = result.get("suppressions")
+            if marks and type(marks) is list:
+                for j, mark in enumerate(marks):
+                    if type(mark) is not dict:
+                        raise stream.error(f"{path}[{n}].suppressions[{j}]: expected an "
+                                           f"object, got {_kind(mark)}", where)
             rule_id, index, component = result.get("ruleId"), result.get("ruleIndex"), None
             rule = result.get("rule")
             if isinstance(rule, dict):
@@ -240,6 +265,9 @@ class _Log:
                 resources = stream.value()
                 if isinstance(resources, dict):
                     run.rules.add_map(resources.get("rules"))
+            elif key == "invocations":
+                where = stream.position()
+                self._invocations(stream.value(), run.index, stream, where)
             elif key == "automationDetails":
                 details = stream.value()
                 found = details.get("id") if isinstance(details, dict) else None
@@ -247,6 +275,16 @@ class _Log:
             else:
                 stream.skip()
         return run.finish()
+
+
+    @staticmethod
+    def _invocations(found: object, index: int, stream: JsonStream, where: int) -> None:
+        """Refuse a run whose invocation says the tool failed (``executionSuccessful``): its
+        results, if any, are not a scan's whole answer."""
+        for n, invocation in enumerate(found if isinstance(found, list) else []):
+            if isinstance(invocation, dict) and invocation.get("executionSuccessful") is False:
+                raise stream.error(f"$.runs[{index}].invocations[{n}].executionSuccessful: "
+                                   "false, the tool says it failed", where)
 
 
 def _check_version(stream: JsonStream, version: object) -> None:
@@ -273,13 +311,10 @@ def read_log(stream: JsonStream, *, cap: int, snyk: bool = False) -> dict[str, A
             _check_version(stream, log.version)
         elif key == "runs":
             seen_runs = True
-            if stream.peek() == "n":
-                stream.value()  # "runs": null is allowed (the tool failed to start)
-                continue
-            if stream.peek() != "[":
+            if stream.peek() != "[":  # "runs": null says the tool failed to start (§3.13.4)
                 where = stream.position()
-                stream.value()
-                raise stream.error('"runs" is not an array', where)
+                found = stream.value()
+                raise stream.error(f"$.runs: expected an array, got {_kind(found)}", where)
             for _ in stream.iter_array():
                 log.runs.append(log.run(stream))
         elif key in SNYK_KEYS:

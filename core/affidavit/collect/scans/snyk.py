@@ -58,7 +58,7 @@ def _read(stream: JsonStream, cap: int) -> dict[str, Any]:
         reader.add(obj)
     elif first == "[":
         for index, (_, item) in enumerate(stream.iter_values()):
-            reader.add(item, f"item {index}")
+            reader.add(item, f"item {index}", f"$[{index}]")
         stream.finish()
     elif not first:
         raise InputError(f"{stream.shown}: empty file, not Snyk JSON or SARIF")

@@ -36,9 +36,24 @@ def _str(value: object) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
-def _severity(entry: dict[str, Any]) -> str:
-    return (sev.from_name(entry.get("severityWithCritical"))
-            or sev.from_name(entry.get("severity")) or "none")
+def _severity(entry: dict[str, Any], shown: str, path: str) -> str:
+    """``severityWithCritical``, else ``severity``; a word neither Snyk nor this reader knows,
+    a value that is not a word, or no severity at all is an error: counted as ``none`` it would
+    never fail the verdict."""
+    found = None
+    for key in ("severityWithCritical", "severity"):
+        value = entry.get(key)
+        if value is None:
+            continue
+        name = sev.from_name(value)
+        if name is None:
+            what = f"unknown severity {value!r}" if isinstance(value, str) else (
+                f"expected a severity word, got {value!r}")
+            raise InputError(f"{shown}: {path}.{key}: {what}")
+        found = found or name
+    if found is None:
+        raise InputError(f"{shown}: {path}: no severity")
+    return found
 
 
 class SnykJson:
@@ -51,8 +66,9 @@ class SnykJson:
         self.buckets: list[list[dict[str, Any]]] = [[] for _ in range(_BUCKETS)]
         self.seq = 0
 
-    def add(self, obj: object, where: str = "") -> None:
-        """One top-level object (``where`` says which, for errors in an array)."""
+    def add(self, obj: object, where: str = "", path: str = "$") -> None:
+        """One top-level object (``where`` says which, for errors in an array; ``path`` is its
+        JSON path)."""
         if not isinstance(obj, dict):
             raise InputError(f"{self.shown}: not Snyk JSON: {where or 'the document'} is not "
                              "an object")
@@ -71,13 +87,13 @@ class SnykJson:
             kind = "container"
         else:
             kind = "open-source"
-        self._project(obj, kind, where)
+        self._project(obj, kind, where, path)
         apps = obj.get("applications")
         for n, app in enumerate(apps if isinstance(apps, list) else []):
             inner = f"{where + ' ' if where else ''}applications[{n}]"
             if not isinstance(app, dict):
                 raise InputError(f"{self.shown}: not Snyk JSON: {inner} is not an object")
-            self._project(app, "container-app", inner)
+            self._project(app, "container-app", inner, f"{path}.applications[{n}]")
 
     def _list(self, obj: dict[str, Any], key: str, where: str) -> list[Any]:
         found = obj.get(key)
@@ -88,24 +104,27 @@ class SnykJson:
                              f'"{key}" is not an array')
         return found
 
-    def _project(self, obj: dict[str, Any], kind: str, where: str) -> None:
+    def _project(self, obj: dict[str, Any], kind: str, where: str, json_path: str) -> None:
         target = _str(obj.get("displayTargetFile")) or _str(obj.get("targetFile"))
         name = _str(obj.get("projectName")) or target or _str(obj.get("path")) or "(unnamed)"
         issues: dict[object, dict[str, Any]] = {}
         entries = 0
         source = len(self.sources)
-        for vuln in self._list(obj, "vulnerabilities", where):
+        for n, vuln in enumerate(self._list(obj, "vulnerabilities", where)):
+            at_path = f"{json_path}.vulnerabilities[{n}]"
             if not isinstance(vuln, dict):
-                continue
+                raise InputError(f"{self.shown}: {at_path}: expected an object")
             entries += 1
             key = vuln.get("id") if isinstance(vuln.get("id"), str) else (
                 _str(vuln.get("title")), _str(vuln.get("packageName")))
             package, version = _str(vuln.get("packageName")), _str(vuln.get("version"))
             at = f"{package}@{version}" if package and version else package
-            self._issue(issues, key, vuln, source, package, version, at, [], False)
-        for item in self._list(obj, "infrastructureAsCodeIssues", where):
+            self._issue(issues, key, vuln, source, package, version, at, [], False,
+                        _severity(vuln, self.shown, at_path))
+        for n, item in enumerate(self._list(obj, "infrastructureAsCodeIssues", where)):
+            at_path = f"{json_path}.infrastructureAsCodeIssues[{n}]"
             if not isinstance(item, dict):
-                continue
+                raise InputError(f"{self.shown}: {at_path}: expected an object")
             entries += 1
             path = item.get("path")
             resource = ".".join(str(p) for p in path) if isinstance(path, list) and path else (
@@ -119,7 +138,8 @@ class SnykJson:
             location = " ".join(part for part in (where_in, resource) if part) or None
             places = [{"uri": target, "start_line": line, "end_line": line}] if target else []
             self._issue(issues, (item.get("id"), resource), item, source, None, None,
-                        location, places, item.get("isIgnored") is True)
+                        location, places, item.get("isIgnored") is True,
+                        _severity(item, self.shown, at_path))
         by_severity, actionable = sev.zero(), sev.zero()
         hidden = 0
         for issue in issues.values():
@@ -141,13 +161,12 @@ class SnykJson:
 
     def _issue(self, issues: dict[object, dict[str, Any]], key: object, entry: dict[str, Any],
                source: int, package: str | None, version: str | None, location: str | None,
-               places: list[dict[str, Any]], suppressed: bool) -> None:
+               places: list[dict[str, Any]], suppressed: bool, severity: str) -> None:
         try:
             issue = issues.get(key)
         except TypeError:  # an id that is a list or an object
             key = repr(key)
             issue = issues.get(key)
-        severity = _severity(entry)
         if issue is not None:
             issue["extra"]["paths"] += 1
             if sev.RANK[severity] > sev.RANK[issue["severity"]]:
