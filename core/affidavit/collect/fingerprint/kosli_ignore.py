@@ -12,14 +12,20 @@ the rules then match is :mod:`affidavit.collect.fingerprint.goglob`'s business.
 from __future__ import annotations
 
 import os
+import stat
 
 from affidavit.collect.fingerprint.hashing import O_READ, path_error
+from affidavit.errors import InputError
 
 __all__ = ["IGNORE_FILE_NAME", "equal_fold_ignore_name", "read_ignore_rules"]
 
 IGNORE_FILE_NAME = ".kosli_ignore"
 
 _MAX_SCAN_LINE = 64 * 1024  # bufio.MaxScanTokenSize: a longer line stops Go's Scanner
+#: The most an ignore file may hold. Kosli bounds each line by its 64 KiB scanner buffer (and
+#: stops at a longer one, as ``read_ignore_rules`` does) but not the file; a file of short
+#: lines up to 1 MiB keeps Kosli's fingerprint, a bigger one is refused rather than read.
+MAX_IGNORE_FILE = 1 << 20
 
 
 # Go's strings.EqualFold against ".kosli_ignore": ASCII case plus the two non-ASCII runes in
@@ -57,10 +63,19 @@ def read_ignore_rules(path: bytes) -> list[bytes]:
         raise path_error(path, exc) from exc
     chunks: list[bytes] = []
     try:
+        kind = os.fstat(fd).st_mode
+        if not stat.S_ISREG(kind) and not stat.S_ISDIR(kind):
+            # a FIFO or a device (``/dev/zero``) would hang or never end
+            raise InputError(f"{os.fsdecode(path)}: not a regular file")
+        size = 0
         while True:
             chunk = os.read(fd, 1 << 16)
             if not chunk:
                 break
+            size += len(chunk)
+            if size > MAX_IGNORE_FILE:
+                raise InputError(f"{os.fsdecode(path)}: larger than "
+                                 f"{MAX_IGNORE_FILE >> 20} MiB")
             chunks.append(chunk)
     except OSError:
         # Go's Scanner stops silently on a read error (e.g. the name links to a directory).
