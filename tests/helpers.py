@@ -9,7 +9,7 @@ import sqlite3
 import subprocess
 import sys
 import zipfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -65,6 +65,10 @@ class Result:
 
     def __str__(self) -> str:  # shown by pytest when an assertion about a result fails
         return f"exit {self.code}\n--- stdout\n{self.out}--- stderr\n{self.err}"
+
+
+#: The ``cli`` fixture: run ``affidavit ARGS`` in-process, return its :class:`Result`.
+Cli = Callable[..., Result]
 
 
 @dataclass(frozen=True)

@@ -6,14 +6,11 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from tests.helpers import Home, Result
-
-Cli = Callable[..., Result]
+from tests.helpers import Cli, Home, Result
 
 TEMPLATE = """\
 version: 1

@@ -8,15 +8,12 @@ the pipeline may pass the same flags.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.helpers import Home, Result, assert_error, ok, state
-
-Cli = Callable[..., Result]
+from tests.helpers import Cli, Home, assert_error, ok, state
 
 TEMPLATE = "version: 1\ntrail:\n  attestations:\n    - {name: unit, type: junit}\n"
 OTHER = "version: 1\ntrail:\n  attestations:\n    - {name: review, type: generic}\n"

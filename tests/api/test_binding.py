@@ -4,7 +4,6 @@ in either order, and `get trail --explain` saying why a slot stays empty."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -13,9 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.helpers import SHOP_TEMPLATE as TEMPLATE
-from tests.helpers import Result
-
-Cli = Callable[..., Result]
+from tests.helpers import Cli
 
 C1, C2 = "1" * 40, "2" * 40
 FP1, FP2 = "a" * 64, "b" * 64

@@ -5,15 +5,12 @@ from __future__ import annotations
 
 import json
 import zipfile
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.helpers import Home, Result, assert_error, rewrite_zip, state
-
-Cli = Callable[..., Result]
+from tests.helpers import Cli, Home, Result, assert_error, rewrite_zip, state
 
 SCHEMA = {"type": "object", "required": ["coverage"],
           "properties": {"coverage": {"type": "object",

@@ -4,14 +4,11 @@ template in effect recorded with each verdict."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from tests.helpers import Home, Result, assert_error, state
-
-Cli = Callable[..., Result]
+from tests.helpers import Cli, Home, assert_error, state
 
 
 @pytest.mark.parametrize(("text", "needles"), [

@@ -8,7 +8,6 @@ stdout, and left the log, the checkpoints, the index and the evidence vault as t
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -16,9 +15,7 @@ import pytest
 
 from affidavit.api.evidence import package as build_package
 from tests.conftest import FLOW, TRAIL
-from tests.helpers import Home, Result, assert_error, attest_generic, run_subprocess, state
-
-Cli = Callable[..., Result]
+from tests.helpers import Cli, Home, assert_error, attest_generic, run_subprocess, state
 
 FP = "cd" * 32
 UNKNOWN = "ef" * 32

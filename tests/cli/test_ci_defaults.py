@@ -6,16 +6,13 @@ from __future__ import annotations
 import json
 import subprocess
 import zipfile
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.conftest import FLOW
-from tests.helpers import Result
-
-Cli = Callable[..., Result]
+from tests.helpers import Cli, Result
 
 GIT_ENV = {"GIT_AUTHOR_NAME": "Ada Lovelace", "GIT_AUTHOR_EMAIL": "ada@example.com",
            "GIT_COMMITTER_NAME": "Ada Lovelace", "GIT_COMMITTER_EMAIL": "ada@example.com",

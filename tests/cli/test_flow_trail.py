@@ -20,9 +20,8 @@ import pytest
 
 from affidavit.ledger import note
 from tests.conftest import FLOW, TRAIL
-from tests.helpers import Home, Result, assert_error, run_subprocess, sha256_hex, state
+from tests.helpers import Cli, Home, assert_error, run_subprocess, sha256_hex, state
 
-Cli = Callable[..., Result]
 Files = Callable[..., Path]
 
 COMMIT = "0123456789abcdef0123456789abcdef01234567"

@@ -4,17 +4,13 @@ would cause, `log trail`, and the questions across flows (`list … --without-ty
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.helpers import SHOP_TEMPLATE as TEMPLATE
-from tests.helpers import Home, Result, state
-
-Cli = Callable[..., Result]
-
+from tests.helpers import Cli, Home, Result, state
 
 
 @pytest.fixture

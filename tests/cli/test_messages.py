@@ -5,14 +5,11 @@ directory fingerprinted as a file names the flag that fixes it."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from tests.helpers import Result, assert_error, ok
-
-Cli = Callable[..., Result]
+from tests.helpers import Cli, assert_error, ok
 
 COMMIT = "c0ffee" * 6 + "abcd"
 FAILING = (b'<testsuite tests="2"><testcase classname="a" name="ok"/><testcase classname="a" '

@@ -8,14 +8,11 @@ for the test, so the expectations are the runner's view, not the writer's.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from tests.helpers import Home, Result, assert_error, read_github_outputs, state
-
-Cli = Callable[..., Result]
+from tests.helpers import Cli, Home, assert_error, read_github_outputs, state
 
 PASSING = b'<testsuite tests="1"><testcase classname="a" name="ok"/></testsuite>'
 FAILING = (b'<testsuite tests="1"><testcase classname="a" name="bad">'

@@ -8,16 +8,13 @@ from __future__ import annotations
 import csv
 import json
 import os
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.conftest import FLOW, TRAIL
-from tests.helpers import Home, Result, assert_error, state
-
-Cli = Callable[..., Result]
+from tests.helpers import Cli, Home, Result, assert_error, state
 
 JUNIT = """<?xml version="1.0" encoding="UTF-8"?>
 <testsuite name="calc" tests="3" failures="1" errors="0" skipped="1">

@@ -24,16 +24,14 @@ from affidavit.ledger.rfc6962 import leaf_hash
 from affidavit.verify.package import verify_package
 from tests.conftest import FLOW, TRAIL
 from tests.helpers import (
+    Cli,
     Home,
-    Result,
     assert_error,
     attest_generic,
     rewrite_zip,
     sha256_hex,
     state,
 )
-
-Cli = Callable[..., Result]
 
 FP = "5e" * 32
 REPORT_A = b"<testsuite name='a' tests='3'/>\n"

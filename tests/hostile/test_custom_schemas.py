@@ -12,15 +12,13 @@ from __future__ import annotations
 import http.server
 import json
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.helpers import Home, Result, assert_error, ok, state
-
-Cli = Callable[..., Result]
+from tests.helpers import Cli, Home, Result, assert_error, ok, state
 
 
 class _Recorder(http.server.BaseHTTPRequestHandler):

@@ -5,14 +5,11 @@ or a FIFO, or larger than 1 MiB, it is exit 2 naming it, never a hang or a read 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from tests.helpers import Result, assert_error
-
-Cli = Callable[..., Result]
+from tests.helpers import Cli, assert_error
 
 
 @pytest.fixture

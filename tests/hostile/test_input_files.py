@@ -5,14 +5,11 @@ Each case is exit 2, one line naming the file, and nothing written."""
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from tests.helpers import Home, Result, assert_error, state
-
-Cli = Callable[..., Result]
+from tests.helpers import Cli, Home, Result, assert_error, state
 
 BAD_JSON = {
     "duplicate-key": (b'{"a": 1, "a": 2}', "duplicate key 'a'"),

@@ -4,14 +4,11 @@ anything else is exit 2 with nothing written anywhere (issue 11, item 6)."""
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from tests.helpers import Result, assert_error
-
-Cli = Callable[..., Result]
+from tests.helpers import Cli, assert_error
 
 
 @pytest.mark.parametrize(("url", "needle"), [

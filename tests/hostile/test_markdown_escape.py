@@ -3,12 +3,9 @@ name or failure message reaches ``$GITHUB_STEP_SUMMARY`` escaped."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 
-from tests.helpers import Result
-
-Cli = Callable[..., Result]
+from tests.helpers import Cli
 
 # The failure message is <img src=x onerror="alert(1)"> & <script>x()</script>, XML-escaped.
 JUNIT = ('<testsuite name="s" tests="1" failures="1"><testcase classname="c" name="t &lt;b&gt;">'

@@ -12,7 +12,6 @@ import struct
 import tracemalloc
 import zipfile
 import zlib
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -21,9 +20,7 @@ import pytest
 from affidavit.errors import IntegrityError
 from affidavit.verify.package import verify_package
 from tests.conftest import FLOW, TRAIL
-from tests.helpers import Result, assert_error, attest_generic, rewrite_zip
-
-Cli = Callable[..., Result]
+from tests.helpers import Cli, assert_error, attest_generic, rewrite_zip
 
 KiB, MiB = 1 << 10, 1 << 20
 #: The limits docs/evidence-package.md publishes, by member kind.

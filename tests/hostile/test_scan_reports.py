@@ -9,15 +9,12 @@ and writes nothing; the table of choices is in docs/predicates.md.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from typing import Any
 
 import pytest
 
 from tests.conftest import FLOW, TRAIL
-from tests.helpers import Home, Result, assert_error, state
-
-Cli = Callable[..., Result]
+from tests.helpers import Cli, Home, assert_error, state
 
 
 def _run(results: str = "[]", extra: str = "") -> str:

@@ -13,16 +13,13 @@ import subprocess
 import sys
 import textwrap
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 from affidavit import canonical
 from affidavit.ledger import note
 from affidavit.ledger.checkpoint import Checkpoint
 from affidavit.ledger.sqlite import SQLiteLedger
-from tests.helpers import Home, Result
-
-Cli = Callable[..., Result]
+from tests.helpers import Cli, Home
 
 WRITERS = 4
 APPENDS = 500

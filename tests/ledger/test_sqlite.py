@@ -14,7 +14,6 @@ import json
 import os
 import sqlite3
 import stat
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -28,10 +27,8 @@ from affidavit.ledger.registry import open_ledger
 from affidavit.ledger.rfc6962 import leaf_hash
 from affidavit.ledger.sqlite import SQLiteLedger
 from tests.conftest import FLOW, TRAIL
-from tests.helpers import Home, Result, assert_error
+from tests.helpers import Cli, Home, assert_error
 from tests.ledger import naive_tree
-
-Cli = Callable[..., Result]
 
 #: Batch sizes: checkpoints land at irregular sizes, and the tree gets a few levels.
 BATCHES = (1, 2, 1, 4, 3, 8, 1, 16, 5, 2)

@@ -12,7 +12,6 @@ import json
 import shutil
 import sqlite3
 import zipfile
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -24,9 +23,8 @@ from affidavit.errors import InputError
 from affidavit.evidence import layout
 from affidavit.ledger.sqlite import SQLiteLedger
 from affidavit.models import build
-from tests.helpers import SHOP_TEMPLATE, Home, Result, assert_error, ok, rewrite_zip, state
+from tests.helpers import SHOP_TEMPLATE, Cli, Home, assert_error, ok, rewrite_zip, state
 
-Cli = Callable[..., Result]
 FLOW, TRAIL = "shop", "t1"
 
 

@@ -23,9 +23,7 @@ from hypothesis import strategies as st
 
 from affidavit.api import approvals, record
 from affidavit.ledger.sqlite import SQLiteLedger
-from tests.helpers import Result
-
-Cli = Callable[..., Result]
+from tests.helpers import Cli
 
 TABLES = ("entries", "nodes", "checkpoints", "idx", "map_leaves", "map_nodes", "meta")
 _TEMPLATE = {"version": 1, "trail": {"attestations": [{"name": "review", "type": "generic"}],

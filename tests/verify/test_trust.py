@@ -10,16 +10,14 @@ import sqlite3
 import subprocess
 import sys
 import textwrap
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from affidavit.ledger import note
 from affidavit.ledger.sqlite import SQLiteLedger
-from tests.helpers import Home, Result, assert_error, ok, sha256_hex, state
+from tests.helpers import Cli, Home, assert_error, ok, sha256_hex, state
 
-Cli = Callable[..., Result]
 FLOW, TRAIL = "demo", "t1"
 
 
