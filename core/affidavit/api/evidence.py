@@ -7,7 +7,7 @@ the signed log does.
 
 from __future__ import annotations
 
-from affidavit.errors import NotFoundError, UsageError
+from affidavit.errors import UsageError
 
 TYPE_CHECKING = False  # typing costs 3 ms to import; the CLI's write path avoids it
 if TYPE_CHECKING:
@@ -36,7 +36,6 @@ def _scope(view: Proven, flow: str | None, trail: str | None,
            fingerprint: str | None) -> list[tuple[str, str]]:
     """The trails a package covers."""
     from affidavit.api import query
-    from affidavit.ledger import index
 
     if bool(trail) == bool(fingerprint):
         raise UsageError("evidence package needs exactly one of --trail or --fingerprint")
@@ -46,12 +45,8 @@ def _scope(view: Proven, flow: str | None, trail: str | None,
         query.trail_entries(view, flow, trail)
         return [(flow, trail)]
     assert fingerprint is not None
-    reports = [e for _, e in view.under(index.artifact_key(fingerprint))
-               if e["kind"] == "artifact" and (flow is None or e["record"]["flow"] == flow)]
-    if not reports:
-        raise NotFoundError(f"artifact {fingerprint} has not been reported"
-                            + (f" in flow {flow!r}" if flow else ""))
-    return sorted({(e["record"]["flow"], e["record"]["trail"]) for e in reports})
+    _, reports = query.artifact_reports(view, fingerprint, flow)
+    return sorted({(e["record"]["flow"], e["record"]["trail"]) for _, e in reports})
 
 
 def _collect(view: Proven, keys: list[str]) -> dict[int, Record]:

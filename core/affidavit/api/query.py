@@ -157,6 +157,20 @@ def _attestation_summary(record: Record) -> Record:
     }
 
 
+def artifact_reports(view: Proven, fingerprint: str, flow: str | None = None
+                     ) -> tuple[list[tuple[int, Record]], list[tuple[int, Record]]]:
+    """Every entry filed under the artifact (in ``flow`` when given), and its reports among
+    them; an artifact never reported is not found."""
+    entries = view.under(index.artifact_key(fingerprint))
+    if flow:
+        entries = [(i, e) for i, e in entries if e["record"]["flow"] == flow]
+    reports = [(i, e) for i, e in entries if e["kind"] == "artifact"]
+    if not reports:
+        raise NotFoundError(f"artifact {fingerprint} has not been reported"
+                            + (f" in flow {flow!r}" if flow else ""))
+    return entries, reports
+
+
 def artifact_state(source: Ledger | Proven, fingerprint: str,
                    flow: str | None = None) -> Record:
     """Where an artifact was reported, what was attested about it, and its trails' verdicts."""
@@ -164,13 +178,7 @@ def artifact_state(source: Ledger | Proven, fingerprint: str,
 
     fingerprint = check_sha256(fingerprint, "fingerprint")
     with proven(source) as view:
-        entries = view.under(index.artifact_key(fingerprint))
-        if flow:
-            entries = [(i, e) for i, e in entries if e["record"]["flow"] == flow]
-        reports = [(i, e) for i, e in entries if e["kind"] == "artifact"]
-        if not reports:
-            raise NotFoundError(f"artifact {fingerprint} has not been reported"
-                                + (f" in flow {flow!r}" if flow else ""))
+        entries, reports = artifact_reports(view, fingerprint, flow)
         trails = []
         for pair in sorted({(e["record"]["flow"], e["record"]["trail"]) for _, e in reports}):
             state = trail_state(view, *pair)

@@ -70,8 +70,9 @@ class Contents:
 
 def write_package(ledger: Ledger, contents: Contents, out: Path) -> dict[str, Any]:
     """Write ``contents`` (and the vault files its entries name) as a zip at ``out``; return
-    a summary. Nothing is left at ``out`` on any error."""
-    check_output_path(ledger, out)
+    a summary. Nothing is left at ``out`` on any error. The caller refuses a bad ``out``
+    before gathering ``contents`` (``api.evidence.package``); it is checked again here just
+    before the zip replaces it, as what lies at ``out`` may have changed meanwhile."""
     checkpoint, note, entries = contents.checkpoint, contents.note, contents.entries
     inclusion, keys = contents.inclusion, contents.keys
     verdicts = layout.verdicts(entries, contents.trails)
