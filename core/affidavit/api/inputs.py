@@ -64,12 +64,14 @@ def read_input(path: PathArg, what: str, limit: int = MAX_INPUT) -> bytes:
 
 def _unique_pairs(where: str) -> Any:
     def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        for key, value in items:
-            if key in out:
-                raise InputError(f"{where}: duplicate key {key!r} (which one counts would be "
-                                 "a guess)")
-            out[key] = value
+        out = dict(items)
+        if len(out) != len(items):  # rare: find the first repeat only then
+            seen: set[str] = set()
+            for key, _ in items:
+                if key in seen:
+                    raise InputError(f"{where}: duplicate key {key!r} (which one counts would "
+                                     "be a guess)")
+                seen.add(key)
         return out
     return pairs
 
