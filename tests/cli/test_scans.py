@@ -79,6 +79,20 @@ def test_junit_counts_verdict_and_raw_files_as_evidence(cli: Cli, trail: Any, fi
     assert "evidence" not in allowed["entry"]["record"]
 
 
+def test_attach_is_read_from_affidavit_attach(cli: Cli, trail: Any, files: Any, home: Home,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """``--attach/--no-attach`` reads AFFIDAVIT_ATTACH, and a bad value names ``--attach``."""
+    report = files("results/TEST-calc.xml", JUNIT)
+    args = ("attest", "junit", *_trail_args("unit"), "--results", str(report),
+            "--max-failures", "1", "--output", "json")
+    monkeypatch.setenv("AFFIDAVIT_ATTACH", "false")
+    assert "evidence" not in _json(cli(*args))["entry"]["record"]
+    monkeypatch.setenv("AFFIDAVIT_ATTACH", "maybe")
+    before = state(home)
+    assert_error(cli(*args), 2, "--attach (from AFFIDAVIT_ATTACH): expected true or false")
+    assert state(home) == before
+
+
 def test_junit_markdown_summary(cli: Cli, trail: Any, files: Any) -> None:
     report = files("TEST-calc.xml", JUNIT)
     result = cli("attest", "junit", *_trail_args("unit"), "--results", report,

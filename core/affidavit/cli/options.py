@@ -141,7 +141,7 @@ def _coerce(action: argparse.Action, raw: str, source: str) -> Any:
     try:
         return _convert(action, raw, source)
     except (ValueError, argparse.ArgumentTypeError) as exc:
-        raise UsageError(f"{action.option_strings[-1]}{source}: {exc}") from None
+        raise UsageError(f"{_flag(action)}{source}: {exc}") from None
 
 
 def _convert(action: argparse.Action, raw: str, source: str) -> Any:
@@ -152,17 +152,17 @@ def _convert(action: argparse.Action, raw: str, source: str) -> Any:
             return True
         if lowered in ("0", "false", "no", "off"):
             return False
-        flag = action.option_strings[-1]
+        flag = _flag(action)
         raise UsageError(f"{flag}{source}: expected true or false, not {raw!r}")
     if action.nargs in ("+", "*"):
         items = [part.strip() for part in raw.split(_LIST_SEPARATOR)]
         if any(item == "" for item in items):
-            raise UsageError(f"{action.option_strings[-1]}{source} has an empty item")
+            raise UsageError(f"{_flag(action)}{source} has an empty item")
         return [action.type(item) if action.type else item for item in items]  # type: ignore[operator]
     value = action.type(raw) if action.type else raw  # type: ignore[operator]
     if action.choices is not None and value not in action.choices:
         choices = ", ".join(map(str, action.choices))
-        raise UsageError(f"{action.option_strings[-1]}{source}: {raw!r} is not one of {choices}")
+        raise UsageError(f"{_flag(action)}{source}: {raw!r} is not one of {choices}")
     return value
 
 
