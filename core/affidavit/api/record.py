@@ -251,11 +251,11 @@ def attest_artifact(
     if fingerprint:
         digest = check_sha256(fingerprint, "--fingerprint")
     elif path is not None:
-        from affidavit.collect.fingerprint import fingerprint as compute
+        from affidavit.api.fingerprints import fingerprint as compute
         from affidavit.paths import path_text
 
-        path = path_text(path)  # as pathlib spells it, without its 4 ms
-        digest = compute(path, artifact_type, exclude)  # type: ignore[arg-type]
+        path = path_text(path)  # the file name recorded, as pathlib spells it
+        digest = compute(path, artifact_type, exclude)
     else:
         raise UsageError("attest artifact needs a PATH or --fingerprint")
     with _head(ledger) as head:
