@@ -54,9 +54,10 @@ def resolve_fingerprint(value: str, artifact_type: str | None) -> str:
     import os
     import re
 
-    if re.fullmatch(r"[0-9a-fA-F]{64}", value) and not os.path.exists(value):
+    # lexists: a dangling link or a loop is a path (whose fingerprint says what is wrong)
+    if re.fullmatch(r"[0-9a-fA-F]{64}", value) and not os.path.lexists(value):
         return value.lower()
-    if not os.path.exists(value):
+    if not os.path.lexists(value):
         raise UsageError(f"{value!r} is neither a SHA-256 fingerprint nor an existing path")
     from affidavit.api.fingerprints import fingerprint
 

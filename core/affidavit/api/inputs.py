@@ -10,7 +10,6 @@ from affidavit.errors import InputError, UsageError
 
 TYPE_CHECKING = False  # typing costs 3 ms to import; the CLI's write path avoids it
 if TYPE_CHECKING:
-    from pathlib import Path
     from typing import Any
 
     #: What the API accepts as a path; pathlib itself is imported only where paths are walked.
@@ -30,34 +29,20 @@ def read_input(path: PathArg, what: str, limit: int = MAX_INPUT) -> bytes:
     Opened without blocking, so a FIFO cannot hang the command, and checked to be a regular
     file, so ``/dev/zero`` or a device is refused instead of read until memory runs out.
     """
-    import stat
+    from affidavit.regular import open_regular, problem
 
-    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+    label = f"{what} file {path}"
+    fd = open_regular(path, label, limit)
     try:
-        fd = os.open(path, flags)
-    except FileNotFoundError:
-        raise InputError(f"{what} file {path}: no such file") from None
-    except IsADirectoryError:
-        raise InputError(f"{what} file {path}: is a directory") from None
-    except OSError as exc:
-        raise InputError(f"{what} file {path}: {(exc.strerror or str(exc)).lower()}") from None
-    try:
-        info = os.fstat(fd)
-        if stat.S_ISDIR(info.st_mode):
-            raise InputError(f"{what} file {path}: is a directory")
-        if not stat.S_ISREG(info.st_mode):
-            raise InputError(f"{what} file {path}: not a regular file")
-        if info.st_size > limit:
-            raise InputError(f"{what} file {path}: larger than {limit >> 20} MiB")
         chunks, size = [], 0
         while chunk := os.read(fd, 1 << 20):
             size += len(chunk)
             if size > limit:
-                raise InputError(f"{what} file {path}: larger than {limit >> 20} MiB")
+                raise InputError(f"{label}: larger than {limit >> 20} MiB")
             chunks.append(chunk)
         return b"".join(chunks)
     except OSError as exc:
-        raise InputError(f"{what} file {path}: {(exc.strerror or str(exc)).lower()}") from None
+        raise InputError(f"{label}: {problem(exc)}") from None
     finally:
         os.close(fd)
 
@@ -227,22 +212,39 @@ def parse_annotations(pairs: list[str] | None) -> dict[str, str] | None:
     return out
 
 
-def expand_attachments(paths: list[PathArg] | None) -> list[tuple[str, Path]]:
+def expand_attachments(paths: list[PathArg] | None) -> list[tuple[str, str]]:
     """``(name, file)`` for every attachment: a file by its base name, a directory's files by
-    their path below the directory's parent, in sorted order."""
+    their path below the directory's parent, in sorted order.
+
+    Only regular files are evidence: a FIFO or device would hang the vault's copy or fill it.
+    A directory is walked as every input directory is (:mod:`affidavit.walk`): an unreadable
+    directory or a link out of it is refused rather than left out of the evidence.
+    """
     if not paths:
         return []
-    from pathlib import Path
+    import stat
 
-    out: list[tuple[str, Path]] = []
-    for path in map(Path, paths or []):
-        if path.is_file():
-            out.append((path.name, path))
-        elif path.is_dir():
-            for file in sorted(p for p in path.rglob("*") if p.is_file()):
-                out.append((file.relative_to(path.parent).as_posix(), file))
-        elif path.exists():
-            raise InputError(f"attachment {path}: not a regular file or directory")
+    from affidavit.regular import open_regular
+    from affidavit.walk import files_below
+
+    out: list[tuple[str, str]] = []
+    for path in (os.fspath(p) for p in paths):
+        try:
+            mode = os.stat(path).st_mode
+        except FileNotFoundError:
+            raise InputError(f"--attachments {path}: no such file or directory") from None
+        except OSError as exc:
+            raise InputError(f"--attachments {path}: {(exc.strerror or str(exc)).lower()}"
+                             ) from None
+        if stat.S_ISREG(mode):
+            out.append((os.path.basename(os.path.normpath(path)), path))
+        elif stat.S_ISDIR(mode):
+            parent = os.path.dirname(os.path.normpath(path))
+            for file, _ in files_below(path, "--attachments"):
+                name = os.path.relpath(file, parent) if parent else os.path.normpath(file)
+                out.append((name.replace(os.sep, "/"), file))
         else:
-            raise InputError(f"attachment {path}: no such file or directory")
+            raise InputError(f"--attachments {path}: not a regular file or directory")
+    for _, file in out:  # unreadable is refused here, before the first one is stored
+        os.close(open_regular(file, f"--attachments {file}"))
     return out

@@ -27,6 +27,7 @@ import base64
 import binascii
 import hashlib
 import json
+import os
 import re
 import struct
 import zipfile
@@ -152,14 +153,11 @@ def verify_package(path: Path, public_key: str) -> dict[str, Any]:
         verifier = note.Verifier.from_key(public_key)
     except InputError as exc:
         raise InputError(f"--public-key: {exc.message}") from None
+    from affidavit.regular import open_regular
     from affidavit.verify.zipcheck import check_single_reading
 
-    try:
-        raw = open(path, "rb")  # noqa: SIM115 - closed below, after the zip that reads it
-    except FileNotFoundError:
-        raise InputError(f"package {path}: no such file") from None
-    except OSError as exc:
-        raise InputError(f"package {path}: {(exc.strerror or str(exc)).lower()}") from None
+    # closed below, after the zip that reads it
+    raw = os.fdopen(open_regular(path, f"package {path}"), "rb")
     with raw:
         try:
             zf = zipfile.ZipFile(raw)

@@ -285,12 +285,28 @@ def test_symlink_to_dir_hashes_target_text_and_is_not_descended(tmp_path: Path) 
     assert fingerprint_dir(root) == reference_digest(root)
 
 
-def test_symlink_outside_the_tree_is_followed(tmp_path: Path) -> None:
+def test_symlink_to_a_file_outside_the_tree_is_refused(tmp_path: Path) -> None:
+    # Deliberate deviation (issue 11): Kosli hashes the outside file's content.
     outside = tmp_path / "outside.bin"
     outside.write_bytes(b"secret")
     root = make_tree(tmp_path / "t", {})
     (root / "ln").symlink_to(outside)
-    assert fingerprint_dir(root) == hashlib.sha256(hx("ln") + hx("secret")).hexdigest()
+    with pytest.raises(InputError, match=r"t/ln links to .*outside.bin, outside the directory "
+                                         "fingerprinted; links out of the tree are not followed"):
+        fingerprint_dir(root)
+    (root / "ln").unlink()
+    (root / "ln").symlink_to("/dev/zero")
+    with pytest.raises(InputError, match="links to a special file"):
+        fingerprint_dir(root)
+
+
+def test_symlink_to_a_file_inside_a_linked_root_counts(tmp_path: Path) -> None:
+    root = make_tree(tmp_path / "real", {"f": "x"})
+    (root / "ln").symlink_to(root / "f")  # absolute, through the real path
+    link = tmp_path / "link"
+    link.symlink_to(root)
+    stream = hx("f") + hx("x") + hx("ln") + hx("x")
+    assert fingerprint_dir(link) == hashlib.sha256(stream).hexdigest()
 
 
 def test_broken_symlink_is_an_input_error(tmp_path: Path) -> None:
@@ -580,33 +596,38 @@ def test_fifo_in_tree_is_an_error_not_a_hang(tmp_path: Path) -> None:
     assert fingerprint_dir(root, ["pipe"]) == reference_digest(root, frozenset({"pipe"}))
 
 
-def test_fifo_as_a_file_artifact_is_read(tmp_path: Path) -> None:
-    # e.g. `affidavit fingerprint <(build)`: a pipe is a legitimate file artifact
-    fifo = tmp_path / "fifo"
-    os.mkfifo(fifo)
+def test_anonymous_pipe_as_a_file_artifact_is_read() -> None:
+    # e.g. `affidavit fingerprint <(build)`: an unnamed pipe is a legitimate file artifact
+    read_end, write_end = os.pipe()
     data = os.urandom(300_000)
 
     def writer() -> None:
-        with open(fifo, "wb") as f:
+        with open(write_end, "wb") as f:
             f.write(data)
 
     thread = threading.Thread(target=writer)
     thread.start()
     try:
-        assert fingerprint_file(fifo) == hashlib.sha256(data).hexdigest()
+        assert fingerprint_file(f"/dev/fd/{read_end}") == hashlib.sha256(data).hexdigest()
     finally:
         thread.join()
+        os.close(read_end)
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root reads files regardless of their mode")
-def test_unreadable_file_is_an_input_error(tmp_path: Path) -> None:
-    root = make_tree(tmp_path / "t", {"secret": "s"})
-    (root / "secret").chmod(0)
-    try:
-        with pytest.raises(InputError, match="secret"):
-            fingerprint_dir(root)
-    finally:
-        (root / "secret").chmod(0o600)
+@pytest.mark.parametrize("kind", ["fifo", "device"])
+def test_named_fifo_or_device_as_a_file_artifact_is_refused(tmp_path: Path, kind: str) -> None:
+    # a named FIFO may never get a writer, and /dev/zero never ends: both would hang
+    path = tmp_path / "fifo"
+    if kind == "fifo":
+        os.mkfifo(path)
+    else:
+        path.symlink_to("/dev/zero")
+    with pytest.raises(InputError, match="fifo is not a regular file"):
+        fingerprint_file(path)
+
+
+# An unreadable file or directory inside the tree: tests/hostile/test_unreadable.py, which can
+# make mode 000 stop root.
 
 
 def test_dispatcher_usage_errors(tmp_path: Path) -> None:

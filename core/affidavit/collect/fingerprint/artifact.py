@@ -40,6 +40,15 @@ def fingerprint(path: StrPath, artifact_type: ArtifactType, exclude: Sequence[st
     raise UsageError(f"unknown artifact type {artifact_type!r} (expected 'file' or 'dir')")
 
 
+def _anonymous_pipe(st: os.stat_result, raw: bytes) -> bool:
+    """Whether ``raw`` is a pipe with no name in the file system: ``<(cmd)`` or a piped
+    ``/dev/stdin``, whose writer exists by construction and whose end is the command's end.
+    A named FIFO may have no writer (an open that never returns) or one that never stops,
+    and a device such as ``/dev/zero`` never ends: those are refused."""
+    return stat.S_ISFIFO(st.st_mode) and os.path.basename(os.path.realpath(raw)).startswith(
+        b"pipe:[")
+
+
 def fingerprint_file(path: StrPath) -> str:
     """Hex SHA-256 of the content of the file at ``path`` (symlinks are followed)."""
     shown = os.fspath(path)
@@ -52,6 +61,10 @@ def fingerprint_file(path: StrPath) -> str:
         raise InputError(
             f"{shown} is a directory, not a file", remedy="fingerprint it with --artifact-type dir"
         )
+    if not stat.S_ISREG(st.st_mode) and not _anonymous_pipe(st, raw):
+        raise InputError(f"{shown} is not a regular file (a named FIFO, socket or device)",
+                         remedy="write the artifact to a file first; a pipe such as <(cmd) "
+                                "or /dev/stdin is read to its end")
     try:
         # Not O_NONBLOCK here: a pipe (``<(cmd)``) is a legitimate file artifact.
         fd = os.open(raw, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))

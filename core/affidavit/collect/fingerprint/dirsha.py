@@ -159,6 +159,7 @@ def _walk(
     """The ordered stream parts and the files whose content digests are needed."""
     parts: list[_Part] = []
     files: list[bytes] = []
+    tree = os.path.realpath(root)
     check = bool(excluded)
     # One frame per open directory: an iterator over its sorted entries and the directory's
     # path as Kosli's walk spells it (only needed when there are exclusions).
@@ -185,7 +186,7 @@ def _walk(
                     files.append(path)
                 elif entry.is_symlink():
                     parts.append(_hex(entry.name))
-                    _add_symlink(path, parts, files)
+                    _add_symlink(path, parts, files, tree)
                 else:
                     raise InputError(
                         f"{os.fsdecode(path)} is a special file (FIFO, socket or device)",
@@ -198,8 +199,14 @@ def _walk(
     return parts, files
 
 
-def _add_symlink(path: bytes, parts: list[_Part], files: list[bytes]) -> None:
-    """A symlink to a file counts as the file; one to a directory as its target's text."""
+def _add_symlink(path: bytes, parts: list[_Part], files: list[bytes], tree: bytes) -> None:
+    """A symlink to a file counts as the file; one to a directory as its target's text.
+
+    Kosli reads a file link wherever it points; here only inside the tree being fingerprinted
+    (issue 11): a link to ``~/.ssh/id_rsa`` or ``/dev/zero`` would otherwise make a secret or
+    an endless read part of the artifact's identity. A directory link is never followed, so
+    only its text counts, wherever it points.
+    """
     try:
         target = os.stat(path)
     except OSError as exc:
@@ -210,6 +217,10 @@ def _add_symlink(path: bytes, parts: list[_Part], files: list[bytes]) -> None:
     if stat.S_ISDIR(target.st_mode):
         parts.append(_hex(os.readlink(path)))  # not descended into, as in WalkDir
     elif stat.S_ISREG(target.st_mode):
+        real = os.path.realpath(path)
+        if not (real == tree or real.startswith(tree.rstrip(b"/") + b"/")):
+            raise InputError(f"{os.fsdecode(path)} links to {os.fsdecode(real)}, outside the "
+                             "directory fingerprinted; links out of the tree are not followed")
         parts.append(len(files))
         files.append(path)
     else:

@@ -12,6 +12,7 @@ import re
 
 from affidavit.errors import InputError, UsageError
 from affidavit.paths import path_text
+from affidavit.walk import Found, files_below, glob_files
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -21,7 +22,6 @@ if TYPE_CHECKING:
 __all__ = ["find_results", "find_result_names"]
 
 _MAGIC = re.compile(r"[*?[]")
-_Found = list[tuple[str, tuple[int, int]]]  # path, (device, inode)
 
 
 def find_results(results_dir: str | None, results: Sequence[str]) -> list[Path]:
@@ -43,25 +43,21 @@ def find_result_names(results_dir: str | None, results: Sequence[str]) -> list[s
     if results_dir is None and not results:
         raise UsageError("no test results given",
                          remedy="pass --results-dir DIR or --results FILE_OR_GLOB...")
-    found: _Found = []
+    found: Found = []
     if results_dir is not None:
         found += _xml_below(results_dir, "--results-dir")
     for item in results:
         if not item:
             raise UsageError("--results: empty value")
         if _MAGIC.search(item):
-            import glob
-
-            matches = sorted(p for p in glob.glob(item, recursive=True) if os.path.isfile(p))
+            matches = glob_files(item, "--results")
             if not matches:
                 raise InputError(f"--results {item}: matches no file")
-            found += [(p, _identity(p)) for p in matches]
+            found += matches
         elif os.path.isdir(item):
             found += _xml_below(item, "--results")
-        elif os.path.isfile(item):
-            found.append((item, _identity(item)))
         else:
-            raise InputError(f"--results {item}: no such file")
+            found.append((item, _identity(item)))
     seen: set[tuple[int, int]] = set()
     unique: list[str] = []
     for path, key in found:
@@ -72,35 +68,27 @@ def find_result_names(results_dir: str | None, results: Sequence[str]) -> list[s
 
 
 def _identity(path: str) -> tuple[int, int]:
-    """(device, inode): the same file reached by two spellings or a symlink is found once."""
-    st = os.stat(path)
+    """(device, inode): the same file reached by two spellings or a symlink is found once.
+    Only a regular file is a result: a FIFO or device would block or never end."""
+    import stat
+
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        raise InputError(f"--results {path}: no such file") from None
+    except OSError as exc:
+        raise InputError(f"--results {path}: {(exc.strerror or str(exc)).lower()}") from None
+    if not stat.S_ISREG(st.st_mode):
+        raise InputError(f"--results {path}: not a regular file")
     return st.st_dev, st.st_ino
 
 
-def _xml_below(directory: str, flag: str) -> _Found:
-    if not os.path.isdir(directory):
-        problem = "not a directory" if os.path.exists(directory) else "no such directory"
-        raise InputError(f"{flag} {directory}: {problem}")
-    found: _Found = []
-    pending = [directory]
-    while pending:
-        top = pending.pop()
-        try:
-            entries = list(os.scandir(top))
-            device = os.stat(top).st_dev
-        except OSError as exc:
-            if top == directory:
-                problem = (exc.strerror or str(exc)).lower()
-                raise InputError(f"{flag} {directory}: {problem}") from None
-            continue  # unreadable below the given directory: skipped, as os.walk does
-        for entry in entries:
-            if entry.is_dir(follow_symlinks=False):
-                pending.append(entry.path)
-            elif entry.name.endswith(".xml") and entry.is_file():
-                if entry.is_symlink():
-                    found.append((entry.path, _identity(entry.path)))
-                else:
-                    found.append((entry.path, (device, entry.inode())))
+def _is_xml(name: str) -> bool:
+    return name.endswith(".xml")
+
+
+def _xml_below(directory: str, flag: str) -> Found:
+    found = files_below(directory, flag, _is_xml)
     if not found:
         raise InputError(f"{flag} {directory}: no *.xml file below it")
-    return sorted(found)
+    return found

@@ -1,0 +1,152 @@
+"""Every flag that takes a file, given what a hostile or careless pipeline gives it (issue 11).
+
+Each flag × each input that could be wrong for it: a FIFO with no writer (would block), a
+device that never ends (``/dev/zero``), a directory where a file is expected, a symlink loop,
+a file past the size cap, and for the JSON and YAML inputs duplicate keys, a lone surrogate and
+a 5000-digit integer. Each case is exit 2 (3 for a package), one stderr line naming the file,
+no traceback, and the ledger's rows and vault files unchanged. Unreadable files and
+directories are in ``test_unreadable.py`` (they need a user other than root).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import FLOW, TRAIL
+from tests.helpers import Cli, Home, assert_error, state
+
+ATTEST = ("--flow", FLOW, "--trail", TRAIL, "--name", "unit")
+
+#: flag -> (kind of input, the command with the file in it)
+Command = Callable[[str], list[str]]
+FLAGS: dict[str, tuple[str, Command]] = {
+    "create flow --template-file": (
+        "yaml", lambda f: ["create", "flow", "shop", "--template-file", f]),
+    "begin trail --template-file": (
+        "yaml", lambda f: ["begin", "trail", "t2", "--flow", FLOW, "--template-file", f]),
+    "begin trail --flow-template-file": (
+        "yaml", lambda f: ["begin", "trail", "t2", "--flow", FLOW, "--flow-template-file", f]),
+    "create attestation-type --schema": (
+        "json", lambda f: ["create", "attestation-type", "kind", "--schema", f]),
+    "attest generic --user-data": (
+        "json", lambda f: ["attest", "generic", *ATTEST, "--user-data", f]),
+    "attest approval --user-data": (
+        "json", lambda f: ["attest", "approval", *ATTEST, "--approver", "a@x", "--user-data", f]),
+    "attest custom --attestation-data": (
+        "json", lambda f: ["attest", "custom", *ATTEST, "--type", "kind",
+                           "--attestation-data", f]),
+    "attest sarif --scan-results": (
+        "report", lambda f: ["attest", "sarif", *ATTEST, "--scan-results", f]),
+    "attest snyk --scan-results": (
+        "report", lambda f: ["attest", "snyk", *ATTEST, "--scan-results", f]),
+    "attest junit --results": (
+        "report", lambda f: ["attest", "junit", *ATTEST, "--results", f]),
+    "attest generic --attachments": (
+        "evidence", lambda f: ["attest", "generic", *ATTEST, "--attachments", f]),
+    "attest artifact PATH": (
+        "artifact", lambda f: ["attest", "artifact", f, "--artifact-type", "file", *ATTEST]),
+    "fingerprint PATH": (
+        "artifact", lambda f: ["fingerprint", f, "--artifact-type", "file"]),
+    "assert artifact PATH": (
+        "artifact", lambda f: ["assert", "artifact", f, "--artifact-type", "file"]),
+    "verify package PACKAGE": (
+        "package", lambda f: ["verify", "package", f, "--public-key", "{key}"]),
+}
+
+#: variant -> (kinds it applies to, what the error says)
+NOT_REGULAR = "not a regular file"
+VARIANTS: dict[str, tuple[frozenset[str], str]] = {
+    "fifo": (frozenset({"yaml", "json", "report", "evidence", "artifact", "package"}),
+             NOT_REGULAR),
+    "dev-zero": (frozenset({"yaml", "json", "report", "evidence", "artifact", "package"}),
+                 NOT_REGULAR),
+    "symlink-loop": (frozenset({"yaml", "json", "report", "evidence", "artifact", "package"}),
+                     "symbolic links"),
+    "directory": (frozenset({"yaml", "json", "report", "package"}), "directory"),
+    "oversized": (frozenset({"yaml", "json"}), "larger than 64 MiB"),
+    "duplicate-key": (frozenset({"yaml", "json"}), "duplicate key"),
+    "lone-surrogate": (frozenset({"json"}), "lone surrogate"),
+    "huge-integer": (frozenset({"json"}), "too long"),
+}
+
+
+def _make(variant: str, kind: str, tmp_path: Path) -> str:
+    """The hostile input for one variant, as a path."""
+    path = tmp_path / f"input-{variant}"
+    if variant == "fifo":
+        os.mkfifo(path)
+    elif variant == "dev-zero":
+        return "/dev/zero"
+    elif variant == "symlink-loop":
+        path.symlink_to(path.name)
+    elif variant == "directory":
+        path.mkdir()
+    elif variant == "oversized":
+        with open(path, "wb") as fh:
+            fh.truncate((64 << 20) + 1)  # sparse
+    elif variant == "duplicate-key":
+        path.write_text("version: 1\nversion: 1\n" if kind == "yaml" else '{"a": 1, "a": 1}')
+    elif variant == "lone-surrogate":
+        path.write_bytes(b'{"type": "object", "title": "\\udc00"}')
+    elif variant == "huge-integer":
+        path.write_bytes(b'{"type": "object", "maxLength": ' + b"7" * 5000 + b"}")
+    return str(path)
+
+
+CASES = [
+    pytest.param(flag, variant, id=f"{flag} × {variant}")
+    for flag, (kind, _) in FLAGS.items()
+    for variant, (kinds, _) in VARIANTS.items()
+    if kind in kinds
+]
+
+
+@pytest.fixture
+def kind_type(cli: Cli, trail: None, tmp_path: Path) -> None:
+    """The custom type ``kind`` that ``attest custom`` names."""
+    schema = tmp_path / "kind.json"
+    schema.write_text('{"type": "object"}')
+    assert cli("create", "attestation-type", "kind", "--schema", schema).code == 0
+
+
+@pytest.mark.parametrize("flag, variant", CASES)
+def test_hostile_file_is_refused(cli: Cli, home: Home, kind_type: None, tmp_path: Path,
+                                 flag: str, variant: str) -> None:
+    kind, command = FLAGS[flag]
+    path = _make(variant, kind, tmp_path)
+    before = state(home)
+    code = 3 if kind == "package" and variant not in {"fifo", "dev-zero", "symlink-loop",
+                                                      "directory"} else 2
+    key = cli("ledger", "public-key").out.strip()  # the package is what gets refused, not it
+    args = [key if arg == "{key}" else arg for arg in command(path)]
+    line = assert_error(cli(*args), code, path)
+    assert VARIANTS[variant][1].lower() in line.lower(), line
+    assert state(home) == before
+
+
+def test_every_file_flag_is_in_the_matrix() -> None:
+    """A new file-taking flag must join FLAGS: the CLI reference lists them all."""
+    reference = (Path(__file__).parents[2] / "docs" / "cli-reference.md").read_text()
+    import re
+
+    taken: set[str] = set()
+    command = ""
+    for line in reference.splitlines():
+        if line.startswith("## `affidavit "):
+            command = line[len("## `affidavit "):-1]
+        match = re.match(r"- `(--[a-z-]+) (FILE|[A-Z_]*_FILE|PATH|DIR|PACKAGE|FILE_OR_GLOB)\b",
+                         line) or re.match(r"- `(PATH|PACKAGE)` ", line)
+        if match and match.group(1) not in {"--summary-file", "--outputs-file", "--out"}:
+            taken.add(f"{command} {match.group(1)}")
+    covered = set(FLAGS) | {f"{c} --attachments" for c in (
+        "attest junit", "attest sarif", "attest snyk", "attest custom", "attest approval",
+        "attest decision", "request approval", "attest artifact")} | {
+        f"{c} --user-data" for c in ("attest junit", "attest sarif", "attest snyk",
+                                     "attest custom", "attest decision", "request approval",
+                                     "attest artifact")} | {
+        "attest junit --results-dir"}  # directories: test_unreadable.py and tests/test_walk.py
+    assert taken <= covered, sorted(taken - covered)
