@@ -150,3 +150,14 @@ def test_every_file_flag_is_in_the_matrix() -> None:
                                      "attest artifact")} | {
         "attest junit --results-dir"}  # directories: test_unreadable.py and tests/test_walk.py
     assert taken <= covered, sorted(taken - covered)
+
+
+def test_results_declaring_utf16_without_a_bom(cli: Cli, home: Home, trail: None,
+                                               tmp_path: Path) -> None:
+    report = tmp_path / "TEST-a.xml"
+    report.write_bytes(b'<?xml version="1.0" encoding="UTF-16"?>\n'
+                       b'<testsuite name="a" tests="1"><testcase name="x"/></testsuite>\n')
+    before = state(home)
+    assert_error(cli("attest", "junit", *ATTEST, "--results", report), 2, str(report),
+                 "does not decode as its declared utf-16", "does not start with BOM")
+    assert state(home) == before

@@ -150,3 +150,16 @@ def test_unreadable_input_is_one_line(sandbox: Sandbox, case: str) -> None:
     line = assert_error(box.run(*args), 2, path.name)
     assert "permission denied" in line.lower(), line
     assert box.entries() == before
+
+
+def test_unwritable_cache_dir_fails_before_appending(sandbox: Sandbox) -> None:
+    """The cache holds the last checkpoint seen (rollback detection): a write that cannot
+    remember it is refused before it appends, rather than recorded unwatched."""
+    cache = sandbox.root / "cache"
+    for folder, dirs, _ in os.walk(cache):
+        for name in [".", *dirs]:
+            os.chmod(os.path.join(folder, name), 0o555)
+    before = sandbox.entries()
+    result = sandbox.run("begin", "trail", "t2", "--flow", "demo")
+    assert_error(result, 2, str(cache), "permission denied", "AFFIDAVIT_CACHE_DIR")
+    assert sandbox.entries() == before

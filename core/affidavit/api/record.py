@@ -106,7 +106,7 @@ def _append(ledger: Ledger, entry: dict[str, Any], dry_run: bool,
         return Recorded(entry=entry, entry_index=None, checkpoint=None, dry_run=True)
     if head is None:
         with _head(ledger) as head:
-            ledger.check_writable()
+            head.check_writable()
     assert head.checkpoint is not None
     appended = ledger.append([canonical.dumps(entry)], [entry],
                              after=(head.checkpoint.size, head.checkpoint.root))
@@ -197,7 +197,7 @@ def begin_trail(
         else:
             require_flow(head, flow)
         if not dry_run:
-            ledger.check_writable()
+            head.check_writable()
     record = build.trail(flow=flow, name=name, description=description, template=template)
     if change is None:
         return _append(ledger, build.entry("trail", record), dry_run, head)
@@ -261,7 +261,7 @@ def attest_artifact(
     with _head(ledger) as head:
         require_trail(head, flow, trail)
         if not dry_run:
-            ledger.check_writable()
+            head.check_writable()
     record = build.artifact(
         flow=flow,
         trail=trail,
@@ -399,7 +399,7 @@ def attest(
     with _head(ledger) as head:
         require_trail(head, claim.flow, claim.trail)
         if not claim.dry_run:
-            ledger.check_writable()
+            head.check_writable()
     evidence = store_evidence(ledger, claim.attachments, claim.dry_run, raw_files or ())
     record = build.attestation(
         flow=claim.flow,

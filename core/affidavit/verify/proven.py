@@ -306,6 +306,16 @@ class Proven:
         self.entries(positions)
         return {p: self._included[p] for p in positions}
 
+    def check_writable(self) -> None:
+        """Everything a write needs before it stores anything: the ledger's key (and the
+        ledger's own checks), and a seen memory that can keep the checkpoint it will sign."""
+        from affidavit.verify.seen import Seen
+
+        assert self.checkpoint is not None and self.verifier is not None, (
+            "use Proven as a context manager")
+        self.ledger.check_writable()
+        Seen(self.checkpoint.origin, self.verifier).check_writable()
+
     def after_append(self, appended: Appended) -> Checkpoint:
         """Check the checkpoint an append returned (outside this view's snapshot): signed by
         the ledger's key, of its origin, larger than and consistent with this view's, and

@@ -137,6 +137,27 @@ class Seen:
                     remedy=f"the checkpoint it saw is in {self.path}") from None
         return seen
 
+    def check_writable(self) -> None:
+        """Refuse now, before a write appends, when the checkpoint it will sign could not be
+        remembered: an entry appended and then left unwatched would be written on an error.
+        Creates the folder and the lock file :meth:`remember` needs, and a temporary beside
+        the memory, which is removed again."""
+        from affidavit.atomic import temp_beside
+
+        folder = os.path.dirname(self.path)
+        try:
+            os.makedirs(folder, exist_ok=True)
+            os.close(os.open(self.path + ".lock",
+                             os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o600))
+            tmp, handle = temp_beside(self.path)
+            os.close(handle)
+            os.unlink(tmp)
+        except OSError as exc:
+            raise InputError(
+                f"cannot remember the ledger's checkpoint in {folder}: "
+                f"{(exc.strerror or str(exc)).lower()}",
+                remedy="set AFFIDAVIT_CACHE_DIR to a writable folder") from None
+
     def remember(self, current: Checkpoint, signed: str) -> None:
         """Keep ``current`` (whose note is ``signed``) unless something newer is remembered;
         the same size with another tree is a fork and raises."""

@@ -55,6 +55,7 @@ from affidavit.collect.junit.counter import CaseCounter
 from affidavit.collect.junit.reader import (
     HEAD,
     NotWellFormed,
+    Undecodable,
     read_xml,
     repair_codec,
     sniff_encoding,
@@ -133,6 +134,8 @@ def parse_stream(stream: BinaryIO, path: str, *, failed_cases_cap: int = 50,
         try:
             sha256 = read_xml(stream, path, counter, head=head, codec=repair_codec(head, path),
                               errors="replace", repair=Repairer())
+        except Undecodable as exc:
+            raise InputError(f"{path}: {exc.message}") from None
         except NotWellFormed:
             raise InputError(f"{path}: {first.message}") from None
         return {**counter.result(path, sha256), "repaired": True}

@@ -66,6 +66,7 @@ __all__ = [
     "MAX_DEPTH",
     "MAX_TOKEN",
     "NotWellFormed",
+    "Undecodable",
     "feed",
     "new_parser",
     "paused_gc",
@@ -99,6 +100,11 @@ class NotWellFormed(Exception):
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
+
+
+class Undecodable(NotWellFormed):
+    """The declared encoding cannot even start decoding the bytes: the reason to give, rather
+    than the expat error the first reading met."""
 
 
 def sniff_encoding(head: bytes, shown: str) -> tuple[str | None, str | None]:
@@ -248,10 +254,15 @@ def _chunks(stream: BinaryIO, head: bytes, update: Callable[[bytes], None]) -> I
 def _transcode(chunks: Iterator[bytes], codec: str, errors: str,
                repair: Callable[[str, bool], str] | None) -> Iterator[bytes]:
     decoder = codecs.getincrementaldecoder(codec)(errors)
-    for chunk in chunks:
-        text = decoder.decode(chunk)
-        yield (repair(text, False) if repair else text).encode("utf-8", "surrogatepass")
-    text = decoder.decode(b"", True)
+    try:
+        for chunk in chunks:
+            text = decoder.decode(chunk)
+            yield (repair(text, False) if repair else text).encode("utf-8", "surrogatepass")
+        text = decoder.decode(b"", True)
+    except UnicodeError as exc:
+        # Not a byte that fails to decode (``errors`` decides those) but a stream the codec
+        # cannot start, e.g. a file declaring UTF-16 whose bytes have no byte order mark.
+        raise Undecodable(f"does not decode as its declared {codec} ({exc})") from None
     yield (repair(text, True) if repair else text).encode("utf-8", "surrogatepass")
 
 
