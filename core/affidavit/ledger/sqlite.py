@@ -11,9 +11,10 @@ levels is rehashed from at most 8 stored nodes below it, so a proof still reads 
 one query, while an append writes barely more than the entries themselves. The key map lives in
 ``map_leaves`` and ``map_nodes`` (``ledger.sqlite_map``).
 
-The signing key lives beside the database, mode 0600. A new ledger gets a fresh random origin
-and, unless told to reuse one, a fresh key; a key file whose database is missing or empty is
-refused, so that a lost or emptied database cannot silently restart history under an old key.
+The signing key lives beside the database (``<file name>.key``, see :func:`_sidecars`), mode
+0600. A new ledger gets a fresh random origin and, unless told to reuse one, a fresh key; a key
+file whose database is missing or empty is refused, so that a lost or emptied database cannot
+silently restart history under an old key.
 """
 
 from __future__ import annotations
@@ -83,6 +84,62 @@ def _path_from_url(url: str) -> str:
     if path.strip() == "" or path.endswith(("/", os.sep)):
         raise UsageError(f"ledger URL {url!r} names no database file")
     return path
+
+
+def _sidecars(path: str) -> tuple[str, str]:
+    """The key file and the vault of the database at ``path``: ``<file name>.key`` and
+    ``<file name>.blobs`` (``ledger.db.key``), so that ``l.db`` and ``l.sqlite`` beside each
+    other never share a key or a vault.
+
+    Ledgers made before this naming have ``<stem>.key`` and ``<stem>.blobs`` (``ledger.key``).
+    They are used where they are, never renamed: a read must not write, and a rename would pull
+    the files from under a writer of the older version running at the same time. So a database
+    with neither new sidecar but an old one keeps the old names; and so does a missing database
+    whose old key is there and is no other database's (``l.db`` for a new ``l.sqlite``), so
+    that losing a legacy database is still refused, not silently restarted beside its key.
+    """
+    key, vault = path + ".key", path + ".blobs"
+    stem = os.path.splitext(path)[0]
+    old_key, old_vault = stem + ".key", stem + ".blobs"
+    if old_key == key or path in (old_key, old_vault) or os.path.lexists(key) or \
+            os.path.lexists(vault):
+        return key, vault
+    if os.path.lexists(path):
+        if os.path.lexists(old_key) or os.path.lexists(old_vault):
+            return old_key, old_vault
+    elif os.path.lexists(old_key) and not _sibling_database(path, stem):
+        return old_key, old_vault
+    return key, vault
+
+
+def _sibling_database(path: str, stem: str) -> bool:
+    """Whether another SQLite database named ``<stem>`` or ``<stem>.<ext>`` sits beside
+    ``path``: the owner of an old-style ``<stem>.key``, which a new database at ``path`` must
+    not take for its own. Only regular files are opened (without blocking, so a FIFO cannot
+    hang the check), and only their first 16 bytes read."""
+    import stat
+
+    folder, base = os.path.split(stem)
+    mine = os.path.basename(path)
+    try:
+        names = os.listdir(folder or ".")
+    except OSError:
+        return False
+    for name in names:
+        if name == mine or os.path.splitext(name)[0] != base:
+            continue
+        try:
+            fd = os.open(os.path.join(folder, name), os.O_RDONLY | os.O_NONBLOCK)
+        except OSError:
+            continue
+        try:
+            if stat.S_ISREG(os.fstat(fd).st_mode) and os.read(fd, 16) == b"SQLite format 3\0":
+                return True
+        except OSError:
+            pass
+        finally:
+            os.close(fd)
+    return False
 
 
 def _enter_wal(db: sqlite3.Connection) -> None:
@@ -155,9 +212,8 @@ class SQLiteLedger:
         with ``create=False`` a missing ledger is an error instead of a new empty one."""
         self.url = url
         self.path = _path_from_url(url)
-        stem = os.path.splitext(self.path)[0]
-        self.key_path = stem + ".key"
-        self.blobs = FileBlobStore(stem + ".blobs")
+        self.key_path, vault = _sidecars(self.path)
+        self.blobs = FileBlobStore(vault)
         self.create = create
         self._connection: sqlite3.Connection | None = None
         self._signer: Any = None
