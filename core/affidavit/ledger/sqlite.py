@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterator, Sequence
     from typing import Any
 
+    from affidavit.ledger.blobs import Incoming
     from affidavit.ledger.keymap import MapProof
 
 __all__ = ["SQLiteLedger", "STRIDE", "FORMAT"]
@@ -156,6 +157,17 @@ def _enter_wal(db: sqlite3.Connection) -> None:
             if "locked" not in str(exc) or attempt == 199:
                 raise
             time.sleep(0.01 + 0.001 * (os.getpid() % 10))
+
+
+def _rollback(db: sqlite3.Connection) -> None:
+    """Roll back a failed write, if SQLite has not already: a commit that fails for a full disk
+    or an I/O error ends the transaction itself, and a ROLLBACK then would fail too and hide
+    the error that matters."""
+    if db.in_transaction:
+        try:  # noqa: SIM105  (no contextlib on the write path)
+            db.execute("ROLLBACK")
+        except sqlite3.Error:
+            pass  # the error being raised is the one to report; SQLite ends the transaction
 
 
 def _read(path: str) -> str:
@@ -288,7 +300,7 @@ class SQLiteLedger:
                     meta = self._create_identity()
                 self._db.execute("COMMIT")
             except BaseException:
-                self._db.execute("ROLLBACK")
+                _rollback(self._db)
                 raise
         for required in ("origin", "verifier_key"):
             if not meta.get(required):
@@ -369,7 +381,7 @@ class SQLiteLedger:
 
     def append(
         self, entries: Sequence[bytes], decoded: Sequence[dict[str, Any]] | None = None,
-        *, after: tuple[int, bytes] | None = None,
+        *, after: tuple[int, bytes] | None = None, evidence: Incoming | None = None,
     ) -> Appended:
         """Append ``entries`` in one transaction: tree nodes, index rows, key map, and a
         checkpoint for the new size signed over both roots.
@@ -379,9 +391,16 @@ class SQLiteLedger:
         root)`` of the head the caller proved, must be extended by the log found inside the
         transaction: a log rolled back (or rewritten) since is refused before anything is
         signed, so an honest writer never signs a fork.
+
+        ``evidence`` (from ``self.blobs.incoming()``) is renamed into the vault after every row
+        is written, just before the commit, while this writer holds the write lock, and
+        removed again when the commit fails: see :class:`affidavit.ledger.blobs.Incoming` for
+        why that order, and not after the commit.
         """
         from affidavit.ledger import keymap
 
+        if evidence is not None and getattr(evidence, "store", None) is not self.blobs:
+            raise ValueError("evidence must be a batch of this ledger's own vault")
         meta = self._init()
         signer = self._writer()
         if decoded is None:
@@ -429,9 +448,13 @@ class SQLiteLedger:
                                    (keymap.encode_root(map_root),)).to_text()
             signed = str(signer.sign(text))
             db.execute("INSERT INTO checkpoints (size, note) VALUES (?, ?)", (new_size, signed))
+            if evidence is not None:
+                evidence.place()
             db.execute("COMMIT")
         except BaseException:
-            db.execute("ROLLBACK")
+            if evidence is not None:
+                evidence.undo()
+            _rollback(db)
             raise
         return Appended(first=size, size=new_size, checkpoint=signed)
 
@@ -754,7 +777,7 @@ class SQLiteLedger:
                     "signed map root", remedy="run `affidavit verify ledger`")
             db.execute("COMMIT")
         except BaseException:
-            db.execute("ROLLBACK")
+            _rollback(db)
             raise
         return count
 
