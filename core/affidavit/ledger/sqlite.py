@@ -159,6 +159,46 @@ def _enter_wal(db: sqlite3.Connection) -> None:
             time.sleep(0.01 + 0.001 * (os.getpid() % 10))
 
 
+def _frozen(path: str) -> bool:
+    """Whether the database at ``path`` is a still copy, which a reader opens ``immutable``.
+
+    Still means: no ``-wal`` file beside it (there is one whenever a connection is open, so no
+    writer is at work), and no one can start writing it, because it or its folder has no write
+    permission bit, or its file system is mounted read-only (root aside, who ignores the bits:
+    do not write as root into a ledger made read-only). An auditor's read-only copy is such a
+    database, and its folder could not hold the ``-shm`` file SQLite needs for a WAL database;
+    opened immutable, SQLite needs none, takes no locks and creates nothing. Anything else is
+    opened as usual: an immutable reader would not see a writer's changes, and could read pages
+    half-way through being checkpointed.
+    """
+    if os.path.lexists(path + "-wal"):
+        return False
+    try:
+        if not os.stat(path).st_mode & 0o222:
+            return True
+        folder = os.path.dirname(os.path.abspath(path))
+        if not os.stat(folder).st_mode & 0o222:
+            return True
+        return bool(os.statvfs(folder).f_flag & os.ST_RDONLY)
+    except (OSError, AttributeError):  # no statvfs (Windows): not known to be still
+        return False
+
+
+def _immutable_uri(path: str) -> str:
+    """The ``file:`` URI opening ``path`` read-only and immutable; ``?`` and ``#`` cannot occur
+    (:func:`_path_from_url` refuses them), ``%`` is escaped."""
+    return f"file://{os.path.abspath(path).replace('%', '%25')}?mode=ro&immutable=1"
+
+
+def _why_read_only(path: str) -> str:
+    try:
+        if os.statvfs(os.path.dirname(os.path.abspath(path))).f_flag & os.ST_RDONLY:
+            return "its file system is mounted read-only"
+    except (OSError, AttributeError):
+        pass
+    return "this user may not write it"
+
+
 def _rollback(db: sqlite3.Connection) -> None:
     """Roll back a failed write, if SQLite has not already: a commit that fails for a full disk
     or an I/O error ends the transaction itself, and a ROLLBACK then would fail too and hide
@@ -232,6 +272,7 @@ class SQLiteLedger:
         self._meta: dict[str, str] | None = None
         self._snapshots = 0
         self._reuse = False
+        self._new_key = False
 
     @property
     def _db(self) -> sqlite3.Connection:
@@ -240,6 +281,10 @@ class SQLiteLedger:
         return self._connection
 
     def _connect(self) -> sqlite3.Connection:
+        """The connection: read-only and immutable for a reader of a still copy (see
+        :func:`_frozen`), otherwise read-write in WAL mode. A writer is refused at once when
+        the database cannot be written, before it reads anything: SQLite would otherwise read
+        a read-only file through ``-wal``/``-shm`` files it then cannot remove."""
         exists = os.path.exists(self.path)
         if not self.create and not exists:
             raise LedgerUnavailable(
@@ -248,15 +293,45 @@ class SQLiteLedger:
             )
         if not exists and os.path.exists(self.key_path) and not self._reuse:
             raise _key_reuse_refused(self.key_path, self.path)
+        if exists and self.create and not os.access(self.path, os.W_OK):
+            raise LedgerUnavailable(
+                f"ledger {self.path} is read-only ({_why_read_only(self.path)})",
+                remedy="nothing was recorded; read commands still work on it")
         try:
-            os.makedirs(os.path.dirname(os.path.abspath(self.path)), exist_ok=True)
+            if not self.create and _frozen(self.path):
+                return sqlite3.connect(_immutable_uri(self.path), uri=True, isolation_level=None)
+            if not exists:
+                os.makedirs(os.path.dirname(os.path.abspath(self.path)), exist_ok=True)
             db = sqlite3.connect(self.path, timeout=60, isolation_level=None)
             db.execute("PRAGMA busy_timeout = 60000")
             _enter_wal(db)
             db.execute("PRAGMA synchronous = FULL")
-        except (OSError, sqlite3.Error) as exc:
-            raise LedgerUnavailable(f"cannot open ledger {self.path}: {exc}") from None
+        except sqlite3.Error as exc:
+            raise self._unavailable(exc) from None
+        except OSError as exc:
+            raise LedgerUnavailable(f"cannot open ledger {self.path}: "
+                                    f"{(exc.strerror or str(exc)).lower()}") from None
         return db
+
+    def _unavailable(self, exc: sqlite3.Error) -> LedgerUnavailable:
+        """What a failure of the SQLite library means here, in one line naming the file."""
+        name = getattr(exc, "sqlite_errorname", "")
+        if name == "SQLITE_READONLY_DIRECTORY" and not self.create:
+            return LedgerUnavailable(
+                f"ledger {self.path} cannot be read by this user while it may be written: "
+                f"SQLite needs to create {self.path}-shm beside it, in a folder this user "
+                "cannot write", remedy="read it as its owner, or read a still copy: copy the "
+                "database and `chmod a-w` the copy")
+        if name.startswith("SQLITE_READONLY"):
+            return LedgerUnavailable(f"ledger {self.path} is read-only ({exc})",
+                                     remedy="nothing was recorded")
+        if name == "SQLITE_CANTOPEN" and os.path.lexists(self.path + "-wal"):
+            return LedgerUnavailable(
+                f"ledger {self.path}: its write-ahead log {self.path}-wal cannot be read without "
+                f"{self.path}-shm, which cannot be created in its folder",
+                remedy=f"copy it whole with `sqlite3 {self.path} '.backup copy.db'` and read the "
+                       "copy")
+        return LedgerUnavailable(f"ledger {self.path}: {exc}")
 
     @property
     def _map(self) -> SQLiteMap:
@@ -300,8 +375,16 @@ class SQLiteLedger:
                     meta = self._create_identity()
                 self._db.execute("COMMIT")
             except BaseException:
+                if self._new_key:  # made for a history that was not committed: not a key
+                    try:  # noqa: SIM105  (of anything, and it would refuse the next try)
+                        os.unlink(self.key_path)
+                    except OSError:
+                        pass
+                self._signer = None
                 _rollback(self._db)
                 raise
+            finally:
+                self._new_key = False
         for required in ("origin", "verifier_key"):
             if not meta.get(required):
                 raise IntegrityError(f"ledger {self.path} has no {required} in its meta table")
@@ -324,15 +407,24 @@ class SQLiteLedger:
             signer_key = note.generate_signer_key(origin)
             folder, name = os.path.split(self.key_path)
             tmp = os.path.join(folder, f".{name}.{os.getpid()}")
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "w") as fh:
-                fh.write(signer_key + "\n")
             try:
-                os.link(tmp, self.key_path)
-            except FileExistsError:
-                raise _key_reuse_refused(self.key_path, self.path) from None
-            finally:
-                os.unlink(tmp)
+                fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+                try:
+                    with os.fdopen(fd, "w") as fh:
+                        fh.write(signer_key + "\n")
+                        fh.flush()
+                        os.fsync(fh.fileno())
+                    try:
+                        os.link(tmp, self.key_path)
+                    except FileExistsError:
+                        raise _key_reuse_refused(self.key_path, self.path) from None
+                    self._new_key = True
+                finally:
+                    os.unlink(tmp)
+            except OSError as exc:
+                raise LedgerUnavailable(f"cannot write the ledger key {self.key_path}: "
+                                        f"{(exc.strerror or str(exc)).lower()}",
+                                        remedy="nothing was recorded") from None
         try:
             signer = note.Signer.from_key(signer_key)
         except Exception as exc:  # noqa: BLE001 - any unreadable key is the same failure
@@ -788,9 +880,15 @@ class SQLiteLedger:
             self._connection = None
 
 
+def _os_failure(self: SQLiteLedger, exc: OSError) -> LedgerUnavailable:
+    where = exc.filename if isinstance(exc.filename, str) else self.path
+    return LedgerUnavailable(f"ledger {self.path}: {where}: {(exc.strerror or str(exc)).lower()}")
+
+
 def _guard(method: Any) -> Any:
     """Report a database the SQLite library cannot use (unreadable, corrupt, locked for good,
-    a disk error) as the ledger being unavailable: exit 3 with the file named, no traceback."""
+    a disk error), or a file beside it the system refuses, as the ledger being unavailable:
+    exit 3 with the file named, no traceback."""
     import functools
 
     @functools.wraps(method)
@@ -798,7 +896,9 @@ def _guard(method: Any) -> Any:
         try:
             return method(self, *args, **kwargs)
         except sqlite3.Error as exc:
-            raise LedgerUnavailable(f"ledger {self.path}: {exc}") from None
+            raise self._unavailable(exc) from None
+        except OSError as exc:
+            raise _os_failure(self, exc) from None
 
     return guarded
 
@@ -811,7 +911,9 @@ def _guard_generator(method: Any) -> Any:
         try:
             yield from method(self, *args, **kwargs)
         except sqlite3.Error as exc:
-            raise LedgerUnavailable(f"ledger {self.path}: {exc}") from None
+            raise self._unavailable(exc) from None
+        except OSError as exc:
+            raise _os_failure(self, exc) from None
 
     return guarded
 
