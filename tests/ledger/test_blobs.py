@@ -186,3 +186,32 @@ def test_evidence_of_another_vault_is_refused(home: Home, tmp_path: Path) -> Non
     with pytest.raises(ValueError, match="this ledger's own vault"):
         ledger.append([_entry(0)], evidence=FileBlobStore(str(tmp_path / "v")).incoming())
     assert not os.path.exists(home.db) or ledger.size() == 0
+
+
+def test_a_key_made_for_a_creation_that_did_not_commit_is_removed(
+    home: Home, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Else the next try would find a key without its history and refuse to start one."""
+    real_connect = SQLiteLedger._connect
+
+    class FailingCommit:
+        def __init__(self, db: sqlite3.Connection) -> None:
+            self._db = db
+
+        def __getattr__(self, name: str) -> object:
+            return getattr(self._db, name)
+
+        def execute(self, sql: str, *args: object) -> object:
+            if sql == "COMMIT" and self._db.in_transaction:
+                assert home.key.exists()  # written inside the creating transaction
+                raise sqlite3.OperationalError("database or disk is full")
+            return self._db.execute(sql, *args)
+
+    monkeypatch.setattr(SQLiteLedger, "_connect",
+                        lambda self: FailingCommit(real_connect(self)))
+    with pytest.raises(LedgerUnavailable, match="disk is full") as refused:
+        SQLiteLedger(home.url).init()
+    assert refused.value.remedy == "nothing was recorded"
+    assert not home.key.exists()
+    monkeypatch.undo()
+    assert SQLiteLedger(home.url).init().startswith("affidavit/")

@@ -448,7 +448,8 @@ class SQLiteLedger:
                 key = _read(self.key_path)
             except OSError as exc:
                 raise LedgerUnavailable(
-                    f"cannot read the ledger key {self.key_path}: {exc.strerror or exc}"
+                    f"cannot read the ledger key {self.key_path}: "
+                    f"{(exc.strerror or str(exc)).lower()}", remedy="nothing was recorded"
                 ) from None
             try:
                 signer = note.Signer.from_key(key)
@@ -891,14 +892,18 @@ def _guard(method: Any) -> Any:
     exit 3 with the file named, no traceback."""
     import functools
 
+    writes = method.__name__ in ("init", "append", "reindex")
+
     @functools.wraps(method)
     def guarded(self: SQLiteLedger, *args: Any, **kwargs: Any) -> Any:
         try:
             return method(self, *args, **kwargs)
-        except sqlite3.Error as exc:
-            raise self._unavailable(exc) from None
-        except OSError as exc:
-            raise _os_failure(self, exc) from None
+        except (sqlite3.Error, OSError) as exc:
+            error = (self._unavailable(exc) if isinstance(exc, sqlite3.Error)
+                     else _os_failure(self, exc))
+            if writes and error.remedy is None:  # a failed write is rolled back whole
+                error.remedy = "nothing was recorded"
+            raise error from None
 
     return guarded
 
