@@ -438,8 +438,9 @@ def test_an_unreadable_key_stops_the_write(closed: Home, attachment: Path) -> No
 def test_an_unreadable_attachment_is_the_callers_error(closed: Home, attachment: Path) -> None:
     attachment.chmod(0o000)
     before = snapshot(closed)
-    refused(affidavit(*_attest("--attachments", attachment)), 2, closed, before,
-            f"evidence file {attachment}", "permission denied")
+    for dry_run in ((), ("--dry-run",)):  # hashed only, or copied into the vault
+        refused(affidavit(*_attest("--attachments", attachment, *dry_run)), 2, closed, before,
+                f"evidence file {attachment}", "permission denied")
 
 
 def test_a_new_ledger_in_a_read_only_folder_is_not_created(

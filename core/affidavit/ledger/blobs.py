@@ -17,20 +17,52 @@ _CHUNK = 1 << 20
 
 
 def hash_file(path: str | os.PathLike[str]) -> tuple[str, int]:
-    """SHA-256 hex digest and size of a file, read in 1 MiB chunks."""
+    """SHA-256 hex digest and size of an evidence file, read in 1 MiB chunks (a dry run's
+    :meth:`Incoming.add`); a file that cannot be read is ``InputError``, as there."""
     import hashlib
 
     digest = hashlib.sha256()
     size = 0
-    with open(path, "rb") as fh:
-        while chunk := fh.read(_CHUNK):
+    src = _open_evidence(path)
+    try:
+        while chunk := _read_evidence(src, path):
             digest.update(chunk)
             size += len(chunk)
+    finally:
+        os.close(src)
     return digest.hexdigest(), size
 
 
 def _reason(exc: OSError) -> str:
     return (exc.strerror or str(exc)).lower()
+
+
+def _open_evidence(path: str | os.PathLike[str]) -> int:
+    """A descriptor on the regular file ``path``, opened without blocking (a FIFO put in the
+    file's place cannot hang the write); anything else is the caller's input error."""
+    import stat
+
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except OSError as exc:
+        raise InputError(f"evidence file {os.fspath(path)}: {_reason(exc)}") from None
+    try:
+        mode = os.fstat(fd).st_mode
+    except OSError as exc:
+        os.close(fd)
+        raise InputError(f"evidence file {os.fspath(path)}: {_reason(exc)}") from None
+    if not stat.S_ISREG(mode):
+        os.close(fd)
+        what = "is a directory" if stat.S_ISDIR(mode) else "not a regular file"
+        raise InputError(f"evidence file {os.fspath(path)}: {what}")
+    return fd
+
+
+def _read_evidence(fd: int, path: str | os.PathLike[str]) -> bytes:
+    try:
+        return os.read(fd, _CHUNK)
+    except OSError as exc:
+        raise InputError(f"evidence file {os.fspath(path)}: {_reason(exc)}") from None
 
 
 def _mkdir(path: str) -> bool:
@@ -100,30 +132,15 @@ class Incoming:
         A file that cannot be read is the caller's input (``InputError``, exit 2); a vault
         that cannot be written is the ledger's (``LedgerUnavailable``, exit 3)."""
         import hashlib
-        import stat
 
+        src = _open_evidence(path)
         try:
-            src = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
-        except OSError as exc:
-            raise InputError(f"evidence file {os.fspath(path)}: {_reason(exc)}") from None
-        try:
-            mode = os.fstat(src).st_mode
-            if not stat.S_ISREG(mode):
-                what = "is a directory" if stat.S_ISDIR(mode) else "not a regular file"
-                raise InputError(f"evidence file {os.fspath(path)}: {what}")
             fd, tmp = self._temporary()
             try:
                 digest = hashlib.sha256()
                 size = 0
                 with os.fdopen(fd, "wb") as out:
-                    while True:
-                        try:
-                            chunk = os.read(src, _CHUNK)
-                        except OSError as exc:
-                            raise InputError(
-                                f"evidence file {os.fspath(path)}: {_reason(exc)}") from None
-                        if not chunk:
-                            break
+                    while chunk := _read_evidence(src, path):
                         digest.update(chunk)
                         size += len(chunk)
                         out.write(chunk)
