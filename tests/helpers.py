@@ -45,11 +45,11 @@ class Home:
 
     @property
     def key(self) -> Path:
-        return self.dir / "l.key"
+        return self.dir / "l.db.key"
 
     @property
     def blobs(self) -> Path:
-        return self.dir / "l.blobs"
+        return self.dir / "l.db.blobs"
 
 
 @dataclass(frozen=True)

@@ -39,6 +39,7 @@ def paths(tmp_path: Path, ledger: Any, trail: tuple[str, str]) -> dict[str, str]
     build_package(ledger, flow=FLOW, trail=TRAIL, out=package)
     folder = tmp_path / "in" / "a-directory"
     (folder / "inner").mkdir(parents=True)
+    (tmp_path / "out").mkdir()  # -o is checked first: its folder must exist for other errors
     return {
         "good": good,
         "digest": digest,

@@ -92,7 +92,7 @@ def test_four_processes_append_500_each(cli: Cli, home: Home, tmp_path: Path) ->
     assert sizes == list(range(0, WRITERS * APPENDS + 1))
     ledger.close()
     # One key, created by whichever writer came first.
-    assert [p.name for p in home.dir.iterdir() if "key" in p.name] == ["l.key"]
+    assert [p.name for p in home.dir.iterdir() if "key" in p.name] == ["l.db.key"]
 
     result = cli("verify", "ledger")
     assert result.code == 0, str(result)

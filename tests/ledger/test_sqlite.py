@@ -197,7 +197,7 @@ def test_key_file_is_private_and_signs_the_checkpoints(ledger: SQLiteLedger, hom
     assert stat.S_IMODE(mode) == 0o600
     signer = note.Signer.from_key(home.key.read_text())
     assert signer.verifier_key == ledger.verifier_key()
-    assert not [p for p in home.dir.iterdir() if p.name.startswith(".l.key")]
+    assert not [p for p in home.dir.iterdir() if p.name.startswith(".l.db.key")]
 
 
 def test_open_ledger_by_url() -> None:

@@ -7,7 +7,9 @@ checkpoint the append returns must extend that head, and is remembered. An attes
 claims otherwise is refused (exit 2).
 
 With ``dry_run`` the same entry is built and checked (files are hashed, the trail must exist)
-but nothing is written: not the entry, not the evidence.
+but nothing is written: not the entry, not the evidence. Without it, evidence files reach the
+vault only with the entry naming them, inside its append: a write that fails at any point
+leaves no file behind.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ if TYPE_CHECKING:
     from typing import Any
 
     from affidavit.api.inputs import PathArg
-    from affidavit.ledger.base import Ledger
+    from affidavit.ledger.base import Incoming, Ledger
     from affidavit.verify.proven import Proven
 
 __all__ = [
@@ -99,9 +101,10 @@ class Recorded:
 
 
 def _append(ledger: Ledger, entry: dict[str, Any], dry_run: bool,
-            head: Proven | None = None) -> Recorded:
-    """Append ``entry`` after proving the ledger's head (``head``, a view already opened and
-    closed by the caller, or a new one), and check and remember the checkpoint it returns."""
+            head: Proven | None = None, evidence: Incoming | None = None) -> Recorded:
+    """Append ``entry`` (with the ``evidence`` it names) after proving the ledger's head
+    (``head``, a view already opened and closed by the caller, or a new one), and check and
+    remember the checkpoint it returns."""
     if dry_run:
         return Recorded(entry=entry, entry_index=None, checkpoint=None, dry_run=True)
     if head is None:
@@ -109,7 +112,8 @@ def _append(ledger: Ledger, entry: dict[str, Any], dry_run: bool,
             head.check_writable()
     assert head.checkpoint is not None
     appended = ledger.append([canonical.dumps(entry)], [entry],
-                             after=(head.checkpoint.size, head.checkpoint.root))
+                             after=(head.checkpoint.size, head.checkpoint.root),
+                             evidence=evidence)
     head.after_append(appended)
     return Recorded(
         entry=entry, entry_index=appended.first, checkpoint=appended.checkpoint, dry_run=False
@@ -277,16 +281,16 @@ def attest_artifact(
 
 
 def store_evidence(
-    ledger: Ledger,
+    into: Incoming | None,
     attachments: list[PathArg] | None,
-    dry_run: bool,
     named: Sequence[tuple[str, PathArg]] = (),
 ) -> list[dict[str, Any]]:
-    """Put attachments (and files already ``named``) into the vault, or only hash them on a dry
-    run; return the evidence refs."""
+    """Copy attachments (and files already ``named``) into the batch ``into`` (from
+    ``ledger.blobs.incoming()``), or only hash them when it is None (a dry run); return the
+    evidence refs. Nothing reaches the vault until the batch is appended with its entry."""
     refs = []
     for name, file in [*inputs.expand_attachments(attachments), *named]:
-        digest, size = hash_file(file) if dry_run else ledger.blobs.put_file(file)
+        digest, size = hash_file(file) if into is None else into.add(file)
         refs.append({"name": name, "sha256": digest, "size": size})
     return refs
 
@@ -400,25 +404,30 @@ def attest(
         require_trail(head, claim.flow, claim.trail)
         if not claim.dry_run:
             head.check_writable()
-    evidence = store_evidence(ledger, claim.attachments, claim.dry_run, raw_files or ())
-    record = build.attestation(
-        flow=claim.flow,
-        trail=claim.trail,
-        name=claim.name,
-        type=type,
-        compliant=judged,
-        predicate=predicate,
-        predicate_type=predicate_type,
-        fingerprint=claim.fingerprint,
-        artifact=claim.artifact,
-        origin_url=claim.origin_url,
-        commit=claim.commit,
-        user_data=claim.user_data,
-        annotations=claim.annotations,
-        evidence=evidence,
-    )
-    entry = build.entry("attestation", record)
-    recorded = _append(ledger, entry, claim.dry_run, head)
+    batch = None if claim.dry_run else ledger.blobs.incoming()
+    try:
+        evidence = store_evidence(batch, claim.attachments, raw_files or ())
+        record = build.attestation(
+            flow=claim.flow,
+            trail=claim.trail,
+            name=claim.name,
+            type=type,
+            compliant=judged,
+            predicate=predicate,
+            predicate_type=predicate_type,
+            fingerprint=claim.fingerprint,
+            artifact=claim.artifact,
+            origin_url=claim.origin_url,
+            commit=claim.commit,
+            user_data=claim.user_data,
+            annotations=claim.annotations,
+            evidence=evidence,
+        )
+        entry = build.entry("attestation", record)
+        recorded = _append(ledger, entry, claim.dry_run, head, batch)
+    finally:
+        if batch is not None:
+            batch.close()  # whatever the append did not take (it failed, or never ran)
     recorded.reasons = list(reasons)
     if claim.dry_run:
         from affidavit.api import query

@@ -90,6 +90,7 @@ def _assert_approval(args: argparse.Namespace) -> int:
     def fresh() -> object:
         return open_ledger(args.ledger)
 
+    opt.check_output_files(args)  # before a wait that may last half an hour
     if args.wait:
         result = approvals.wait_for_approval(
             fresh, args.flow, args.trail, args.name,  # type: ignore[arg-type]

@@ -78,8 +78,11 @@ def report(output: str | None, result: dict[str, Any], summary_file: str | None 
 
 
 def _ledger(args: argparse.Namespace) -> Any:
+    """The ledger to decide on, once the files the result goes to are known to be writable: a
+    gate that decided and then could not say so would fail the step after the fact."""
     from affidavit.api.ledgers import open_ledger
 
+    opt.check_output_files(args)
     return open_ledger(args.ledger)
 
 

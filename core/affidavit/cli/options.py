@@ -31,7 +31,7 @@ __all__ = [
     "append_summary",
     "add_outputs_file",
     "write_outputs",
-    "check_writable_dir",
+    "check_output_files",
     "resolve",
     "required",
     "comma_list",
@@ -124,11 +124,16 @@ def write_outputs(path: str | None, outputs: dict[str, str]) -> None:
         raise UsageError(f"--outputs-file {path}: {exc.strerror}") from None
 
 
-def check_writable_dir(flag: str, path: str | None) -> None:
-    """Refuse a ``--summary-file``/``--outputs-file`` whose directory is missing before anything
-    is recorded, not after."""
-    if path and not os.path.isdir(os.path.dirname(os.path.abspath(path))):
-        raise UsageError(f"{flag} {path}: its directory does not exist")
+def check_output_files(args: argparse.Namespace) -> None:
+    """Refuse a ``--summary-file`` or ``--outputs-file`` that could not be written (a
+    directory, a FIFO, a read-only file or folder, a missing folder, a link loop) before the
+    command records or decides anything, not after (``api.outputs``)."""
+    summary, outputs = getattr(args, "summary_file", None), getattr(args, "outputs_file", None)
+    if summary or outputs:
+        from affidavit.api.outputs import check_output_file
+
+        check_output_file("--summary-file", summary)
+        check_output_file("--outputs-file", outputs)
 
 
 def add_dry_run(parser: argparse.ArgumentParser) -> None:

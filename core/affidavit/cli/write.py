@@ -7,6 +7,7 @@ import sys
 
 from affidavit.cli import options as opt
 from affidavit.cli.output import emit_json
+from affidavit.errors import UsageError
 
 TYPE_CHECKING = False  # typing costs 3 ms to import; the CLI's write path avoids it
 if TYPE_CHECKING:
@@ -133,11 +134,18 @@ def show(args: argparse.Namespace, recorded: Any) -> int:
     exit 1 when the attestation is not compliant."""
     record = recorded.entry["record"]
     code = 1 if getattr(args, "assert_gate", None) and record.get("compliant") is False else 0
-    if getattr(args, "summary_file", None):
-        from affidavit.cli.markdown import render
+    try:
+        if getattr(args, "summary_file", None):
+            from affidavit.cli.markdown import render
 
-        opt.append_summary(args.summary_file, render(recorded))
-    opt.write_outputs(getattr(args, "outputs_file", None), recorded.outputs())
+            opt.append_summary(args.summary_file, render(recorded))
+        opt.write_outputs(getattr(args, "outputs_file", None), recorded.outputs())
+    except UsageError as exc:  # checked writable before; now full, say, and the entry is in
+        if recorded.entry_index is None:
+            raise
+        raise UsageError(f"{exc.message}, after entry {recorded.entry_index} was recorded",
+                         remedy="the entry stands; rerun with --dry-run for its summary"
+                         ) from None
     if args.output == "json":
         emit_json(recorded.to_json())
         return code
@@ -178,8 +186,7 @@ def _table(recorded: Any, code: int = 0) -> int:
 def open_for_write(args: argparse.Namespace) -> Any:
     from affidavit.api.ledgers import open_ledger
 
-    opt.check_writable_dir("--summary-file", getattr(args, "summary_file", None))
-    opt.check_writable_dir("--outputs-file", getattr(args, "outputs_file", None))
+    opt.check_output_files(args)
     return open_ledger(args.ledger, create=not args.dry_run)
 
 

@@ -7,6 +7,7 @@ import os
 import stat
 from pathlib import Path
 
+from affidavit.atomic import unwritable
 from affidavit.errors import InputError
 from affidavit.ledger.base import Ledger
 
@@ -14,8 +15,9 @@ __all__ = ["check_output_path", "open_partial"]
 
 
 def check_output_path(ledger: Ledger, out: Path) -> None:
-    """Refuse to write ``out`` over the ledger's own files (database, journal, key, vault) or
-    over anything but a regular file (a symlink, a device, a directory, a FIFO)."""
+    """Refuse to write ``out`` over the ledger's own files (database, journal, key, vault),
+    over anything but a regular file (a symlink, a device, a directory, a FIFO), or into a
+    folder that is missing or cannot take a new file."""
     try:
         st = os.lstat(out)
     except FileNotFoundError:
@@ -31,6 +33,9 @@ def check_output_path(ledger: Ledger, out: Path) -> None:
         mine = os.path.realpath(own)
         if target == mine or target.startswith(mine.rstrip(os.sep) + os.sep):
             raise InputError(f"-o {out}: is the ledger's own {own}; refusing to overwrite it")
+    why = unwritable(out, replace=True)  # its folder must take the file renamed over ``out``
+    if why is not None:
+        raise InputError(f"-o {out}: {why}")
 
 
 def open_partial(out: Path) -> tuple[Path, int]:

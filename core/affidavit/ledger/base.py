@@ -11,6 +11,9 @@ Contract, for implementers:
   ledger's history is signed with.
 - Entries MUST NOT change once appended; index rows and the key map MUST be derivable from the
   entries alone (``affidavit.ledger.index.keys``).
+- Evidence files given to ``append`` MUST become readable no later than the entries naming
+  them are committed, and MUST NOT stay in the vault when the append fails: a failed write
+  leaves nothing behind, and a committed entry never names a file the vault lacks.
 - Every ledger has a signed checkpoint from its creation on (the empty log's, size 0), under
   an origin chosen at random when it was created.
 - ``read`` MUST check each entry against its stored leaf hash and raise ``IntegrityError`` on a
@@ -32,14 +35,28 @@ from typing import Any, BinaryIO, Protocol
 from affidavit.ledger import Appended, KeyedRead
 from affidavit.ledger.keymap import MapProof
 
-__all__ = ["Appended", "KeyedRead", "Ledger", "BlobStore"]
+__all__ = ["Appended", "KeyedRead", "Ledger", "BlobStore", "Incoming"]
+
+
+class Incoming(Protocol):
+    """Evidence files to store with one append (``BlobStore.incoming``)."""
+
+    def add(self, path: str | os.PathLike[str]) -> tuple[str, int]:
+        """Take a copy of a file to store with the append; return its digest and size. Nothing
+        is visible under the digest yet."""
+        ...
+
+    def close(self) -> None:
+        """Drop whatever was added and not stored (the write failed, or never appended)."""
+        ...
 
 
 class BlobStore(Protocol):
     """Content-addressed evidence storage: files keyed by the hex SHA-256 of their bytes."""
 
-    def put_file(self, path: str | os.PathLike[str]) -> tuple[str, int]:
-        """Store a file; return its digest and size. Idempotent."""
+    def incoming(self) -> Incoming:
+        """A new batch of files for ``Ledger.append(..., evidence=batch)``: stored with the
+        entries naming them, or not at all."""
         ...
 
     def has(self, digest: str) -> bool:
@@ -69,12 +86,14 @@ class Ledger(Protocol):
 
     def append(
         self, entries: Sequence[bytes], decoded: Sequence[dict[str, Any]] | None = None,
-        *, after: tuple[int, bytes] | None = None,
+        *, after: tuple[int, bytes] | None = None, evidence: Incoming | None = None,
     ) -> Appended:
         """Append a batch atomically and durably; see the module contract. ``decoded``, when
         given, MUST be the JSON decoding of ``entries`` (it spares the backend a parse).
         ``after`` is the ``(size, root)`` the caller proved: the backend MUST refuse, before
-        signing, a log that does not extend it."""
+        signing, a log that does not extend it. ``evidence``, a batch of this ledger's
+        ``blobs.incoming()``, MUST be readable under its digests once the append returns, and
+        MUST leave nothing in the vault when the append fails."""
         ...
 
     def snapshot(self) -> AbstractContextManager[None]:

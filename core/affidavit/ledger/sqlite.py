@@ -11,9 +11,10 @@ levels is rehashed from at most 8 stored nodes below it, so a proof still reads 
 one query, while an append writes barely more than the entries themselves. The key map lives in
 ``map_leaves`` and ``map_nodes`` (``ledger.sqlite_map``).
 
-The signing key lives beside the database, mode 0600. A new ledger gets a fresh random origin
-and, unless told to reuse one, a fresh key; a key file whose database is missing or empty is
-refused, so that a lost or emptied database cannot silently restart history under an old key.
+The signing key lives beside the database (``<file name>.key``, see :func:`_sidecars`), mode
+0600. A new ledger gets a fresh random origin and, unless told to reuse one, a fresh key; a key
+file whose database is missing or empty is refused, so that a lost or emptied database cannot
+silently restart history under an old key.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterator, Sequence
     from typing import Any
 
+    from affidavit.ledger.blobs import Incoming
     from affidavit.ledger.keymap import MapProof
 
 __all__ = ["SQLiteLedger", "STRIDE", "FORMAT"]
@@ -85,6 +87,62 @@ def _path_from_url(url: str) -> str:
     return path
 
 
+def _sidecars(path: str) -> tuple[str, str]:
+    """The key file and the vault of the database at ``path``: ``<file name>.key`` and
+    ``<file name>.blobs`` (``ledger.db.key``), so that ``l.db`` and ``l.sqlite`` beside each
+    other never share a key or a vault.
+
+    Ledgers made before this naming have ``<stem>.key`` and ``<stem>.blobs`` (``ledger.key``).
+    They are used where they are, never renamed: a read must not write, and a rename would pull
+    the files from under a writer of the older version running at the same time. So a database
+    with neither new sidecar but an old one keeps the old names; and so does a missing database
+    whose old key is there and is no other database's (``l.db`` for a new ``l.sqlite``), so
+    that losing a legacy database is still refused, not silently restarted beside its key.
+    """
+    key, vault = path + ".key", path + ".blobs"
+    stem = os.path.splitext(path)[0]
+    old_key, old_vault = stem + ".key", stem + ".blobs"
+    if old_key == key or path in (old_key, old_vault) or os.path.lexists(key) or \
+            os.path.lexists(vault):
+        return key, vault
+    if os.path.lexists(path):
+        if os.path.lexists(old_key) or os.path.lexists(old_vault):
+            return old_key, old_vault
+    elif os.path.lexists(old_key) and not _sibling_database(path, stem):
+        return old_key, old_vault
+    return key, vault
+
+
+def _sibling_database(path: str, stem: str) -> bool:
+    """Whether another SQLite database named ``<stem>`` or ``<stem>.<ext>`` sits beside
+    ``path``: the owner of an old-style ``<stem>.key``, which a new database at ``path`` must
+    not take for its own. Only regular files are opened (without blocking, so a FIFO cannot
+    hang the check), and only their first 16 bytes read."""
+    import stat
+
+    folder, base = os.path.split(stem)
+    mine = os.path.basename(path)
+    try:
+        names = os.listdir(folder or ".")
+    except OSError:
+        return False
+    for name in names:
+        if name == mine or os.path.splitext(name)[0] != base:
+            continue
+        try:
+            fd = os.open(os.path.join(folder, name), os.O_RDONLY | os.O_NONBLOCK)
+        except OSError:
+            continue
+        try:
+            if stat.S_ISREG(os.fstat(fd).st_mode) and os.read(fd, 16) == b"SQLite format 3\0":
+                return True
+        except OSError:
+            pass
+        finally:
+            os.close(fd)
+    return False
+
+
 def _enter_wal(db: sqlite3.Connection) -> None:
     """Switch a new database to WAL. Two processes creating the ledger at once can both hold a
     read lock while asking for the write lock this needs; SQLite then answers BUSY at once
@@ -99,6 +157,57 @@ def _enter_wal(db: sqlite3.Connection) -> None:
             if "locked" not in str(exc) or attempt == 199:
                 raise
             time.sleep(0.01 + 0.001 * (os.getpid() % 10))
+
+
+def _frozen(path: str) -> bool:
+    """Whether the database at ``path`` is a still copy, which a reader opens ``immutable``.
+
+    Still means: no ``-wal`` file beside it (there is one whenever a connection is open, so no
+    writer is at work), and no one can start writing it, because it or its folder has no write
+    permission bit, or its file system is mounted read-only (root aside, who ignores the bits:
+    do not write as root into a ledger made read-only). An auditor's read-only copy is such a
+    database, and its folder could not hold the ``-shm`` file SQLite needs for a WAL database;
+    opened immutable, SQLite needs none, takes no locks and creates nothing. Anything else is
+    opened as usual: an immutable reader would not see a writer's changes, and could read pages
+    half-way through being checkpointed.
+    """
+    if os.path.lexists(path + "-wal"):
+        return False
+    try:
+        if not os.stat(path).st_mode & 0o222:
+            return True
+        folder = os.path.dirname(os.path.abspath(path))
+        if not os.stat(folder).st_mode & 0o222:
+            return True
+        return bool(os.statvfs(folder).f_flag & os.ST_RDONLY)
+    except (OSError, AttributeError):  # no statvfs (Windows): not known to be still
+        return False
+
+
+def _immutable_uri(path: str) -> str:
+    """The ``file:`` URI opening ``path`` read-only and immutable; ``?`` and ``#`` cannot occur
+    (:func:`_path_from_url` refuses them), ``%`` is escaped."""
+    return f"file://{os.path.abspath(path).replace('%', '%25')}?mode=ro&immutable=1"
+
+
+def _why_read_only(path: str) -> str:
+    try:
+        if os.statvfs(os.path.dirname(os.path.abspath(path))).f_flag & os.ST_RDONLY:
+            return "its file system is mounted read-only"
+    except (OSError, AttributeError):
+        pass
+    return "this user may not write it"
+
+
+def _rollback(db: sqlite3.Connection) -> None:
+    """Roll back a failed write, if SQLite has not already: a commit that fails for a full disk
+    or an I/O error ends the transaction itself, and a ROLLBACK then would fail too and hide
+    the error that matters."""
+    if db.in_transaction:
+        try:  # noqa: SIM105  (no contextlib on the write path)
+            db.execute("ROLLBACK")
+        except sqlite3.Error:
+            pass  # the error being raised is the one to report; SQLite ends the transaction
 
 
 def _read(path: str) -> str:
@@ -155,15 +264,15 @@ class SQLiteLedger:
         with ``create=False`` a missing ledger is an error instead of a new empty one."""
         self.url = url
         self.path = _path_from_url(url)
-        stem = os.path.splitext(self.path)[0]
-        self.key_path = stem + ".key"
-        self.blobs = FileBlobStore(stem + ".blobs")
+        self.key_path, vault = _sidecars(self.path)
+        self.blobs = FileBlobStore(vault)
         self.create = create
         self._connection: sqlite3.Connection | None = None
         self._signer: Any = None
         self._meta: dict[str, str] | None = None
         self._snapshots = 0
         self._reuse = False
+        self._new_key = False
 
     @property
     def _db(self) -> sqlite3.Connection:
@@ -172,6 +281,10 @@ class SQLiteLedger:
         return self._connection
 
     def _connect(self) -> sqlite3.Connection:
+        """The connection: read-only and immutable for a reader of a still copy (see
+        :func:`_frozen`), otherwise read-write in WAL mode. A writer is refused at once when
+        the database cannot be written, before it reads anything: SQLite would otherwise read
+        a read-only file through ``-wal``/``-shm`` files it then cannot remove."""
         exists = os.path.exists(self.path)
         if not self.create and not exists:
             raise LedgerUnavailable(
@@ -180,15 +293,45 @@ class SQLiteLedger:
             )
         if not exists and os.path.exists(self.key_path) and not self._reuse:
             raise _key_reuse_refused(self.key_path, self.path)
+        if exists and self.create and not os.access(self.path, os.W_OK):
+            raise LedgerUnavailable(
+                f"ledger {self.path} is read-only ({_why_read_only(self.path)})",
+                remedy="nothing was recorded; read commands still work on it")
         try:
-            os.makedirs(os.path.dirname(os.path.abspath(self.path)), exist_ok=True)
+            if not self.create and _frozen(self.path):
+                return sqlite3.connect(_immutable_uri(self.path), uri=True, isolation_level=None)
+            if not exists:
+                os.makedirs(os.path.dirname(os.path.abspath(self.path)), exist_ok=True)
             db = sqlite3.connect(self.path, timeout=60, isolation_level=None)
             db.execute("PRAGMA busy_timeout = 60000")
             _enter_wal(db)
             db.execute("PRAGMA synchronous = FULL")
-        except (OSError, sqlite3.Error) as exc:
-            raise LedgerUnavailable(f"cannot open ledger {self.path}: {exc}") from None
+        except sqlite3.Error as exc:
+            raise self._unavailable(exc) from None
+        except OSError as exc:
+            raise LedgerUnavailable(f"cannot open ledger {self.path}: "
+                                    f"{(exc.strerror or str(exc)).lower()}") from None
         return db
+
+    def _unavailable(self, exc: sqlite3.Error) -> LedgerUnavailable:
+        """What a failure of the SQLite library means here, in one line naming the file."""
+        name = getattr(exc, "sqlite_errorname", "")
+        if name == "SQLITE_READONLY_DIRECTORY" and not self.create:
+            return LedgerUnavailable(
+                f"ledger {self.path} cannot be read by this user while it may be written: "
+                f"SQLite needs to create {self.path}-shm beside it, in a folder this user "
+                "cannot write", remedy="read it as its owner, or read a still copy: copy the "
+                "database and `chmod a-w` the copy")
+        if name.startswith("SQLITE_READONLY"):
+            return LedgerUnavailable(f"ledger {self.path} is read-only ({exc})",
+                                     remedy="nothing was recorded")
+        if name == "SQLITE_CANTOPEN" and os.path.lexists(self.path + "-wal"):
+            return LedgerUnavailable(
+                f"ledger {self.path}: its write-ahead log {self.path}-wal cannot be read without "
+                f"{self.path}-shm, which cannot be created in its folder",
+                remedy=f"copy it whole with `sqlite3 {self.path} '.backup copy.db'` and read the "
+                       "copy")
+        return LedgerUnavailable(f"ledger {self.path}: {exc}")
 
     @property
     def _map(self) -> SQLiteMap:
@@ -232,8 +375,16 @@ class SQLiteLedger:
                     meta = self._create_identity()
                 self._db.execute("COMMIT")
             except BaseException:
-                self._db.execute("ROLLBACK")
+                if self._new_key:  # made for a history that was not committed: not a key
+                    try:  # noqa: SIM105  (of anything, and it would refuse the next try)
+                        os.unlink(self.key_path)
+                    except OSError:
+                        pass
+                self._signer = None
+                _rollback(self._db)
                 raise
+            finally:
+                self._new_key = False
         for required in ("origin", "verifier_key"):
             if not meta.get(required):
                 raise IntegrityError(f"ledger {self.path} has no {required} in its meta table")
@@ -256,15 +407,24 @@ class SQLiteLedger:
             signer_key = note.generate_signer_key(origin)
             folder, name = os.path.split(self.key_path)
             tmp = os.path.join(folder, f".{name}.{os.getpid()}")
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "w") as fh:
-                fh.write(signer_key + "\n")
             try:
-                os.link(tmp, self.key_path)
-            except FileExistsError:
-                raise _key_reuse_refused(self.key_path, self.path) from None
-            finally:
-                os.unlink(tmp)
+                fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+                try:
+                    with os.fdopen(fd, "w") as fh:
+                        fh.write(signer_key + "\n")
+                        fh.flush()
+                        os.fsync(fh.fileno())
+                    try:
+                        os.link(tmp, self.key_path)
+                    except FileExistsError:
+                        raise _key_reuse_refused(self.key_path, self.path) from None
+                    self._new_key = True
+                finally:
+                    os.unlink(tmp)
+            except OSError as exc:
+                raise LedgerUnavailable(f"cannot write the ledger key {self.key_path}: "
+                                        f"{(exc.strerror or str(exc)).lower()}",
+                                        remedy="nothing was recorded") from None
         try:
             signer = note.Signer.from_key(signer_key)
         except Exception as exc:  # noqa: BLE001 - any unreadable key is the same failure
@@ -288,7 +448,8 @@ class SQLiteLedger:
                 key = _read(self.key_path)
             except OSError as exc:
                 raise LedgerUnavailable(
-                    f"cannot read the ledger key {self.key_path}: {exc.strerror or exc}"
+                    f"cannot read the ledger key {self.key_path}: "
+                    f"{(exc.strerror or str(exc)).lower()}", remedy="nothing was recorded"
                 ) from None
             try:
                 signer = note.Signer.from_key(key)
@@ -313,7 +474,7 @@ class SQLiteLedger:
 
     def append(
         self, entries: Sequence[bytes], decoded: Sequence[dict[str, Any]] | None = None,
-        *, after: tuple[int, bytes] | None = None,
+        *, after: tuple[int, bytes] | None = None, evidence: Incoming | None = None,
     ) -> Appended:
         """Append ``entries`` in one transaction: tree nodes, index rows, key map, and a
         checkpoint for the new size signed over both roots.
@@ -323,9 +484,16 @@ class SQLiteLedger:
         root)`` of the head the caller proved, must be extended by the log found inside the
         transaction: a log rolled back (or rewritten) since is refused before anything is
         signed, so an honest writer never signs a fork.
+
+        ``evidence`` (from ``self.blobs.incoming()``) is renamed into the vault after every row
+        is written, just before the commit, while this writer holds the write lock, and
+        removed again when the commit fails: see :class:`affidavit.ledger.blobs.Incoming` for
+        why that order, and not after the commit.
         """
         from affidavit.ledger import keymap
 
+        if evidence is not None and getattr(evidence, "store", None) is not self.blobs:
+            raise ValueError("evidence must be a batch of this ledger's own vault")
         meta = self._init()
         signer = self._writer()
         if decoded is None:
@@ -373,9 +541,13 @@ class SQLiteLedger:
                                    (keymap.encode_root(map_root),)).to_text()
             signed = str(signer.sign(text))
             db.execute("INSERT INTO checkpoints (size, note) VALUES (?, ?)", (new_size, signed))
+            if evidence is not None:
+                evidence.place()
             db.execute("COMMIT")
         except BaseException:
-            db.execute("ROLLBACK")
+            if evidence is not None:
+                evidence.undo()
+            _rollback(db)
             raise
         return Appended(first=size, size=new_size, checkpoint=signed)
 
@@ -698,7 +870,7 @@ class SQLiteLedger:
                     "signed map root", remedy="run `affidavit verify ledger`")
             db.execute("COMMIT")
         except BaseException:
-            db.execute("ROLLBACK")
+            _rollback(db)
             raise
         return count
 
@@ -709,17 +881,29 @@ class SQLiteLedger:
             self._connection = None
 
 
+def _os_failure(self: SQLiteLedger, exc: OSError) -> LedgerUnavailable:
+    where = exc.filename if isinstance(exc.filename, str) else self.path
+    return LedgerUnavailable(f"ledger {self.path}: {where}: {(exc.strerror or str(exc)).lower()}")
+
+
 def _guard(method: Any) -> Any:
     """Report a database the SQLite library cannot use (unreadable, corrupt, locked for good,
-    a disk error) as the ledger being unavailable: exit 3 with the file named, no traceback."""
+    a disk error), or a file beside it the system refuses, as the ledger being unavailable:
+    exit 3 with the file named, no traceback."""
     import functools
+
+    writes = method.__name__ in ("init", "append", "reindex")
 
     @functools.wraps(method)
     def guarded(self: SQLiteLedger, *args: Any, **kwargs: Any) -> Any:
         try:
             return method(self, *args, **kwargs)
-        except sqlite3.Error as exc:
-            raise LedgerUnavailable(f"ledger {self.path}: {exc}") from None
+        except (sqlite3.Error, OSError) as exc:
+            error = (self._unavailable(exc) if isinstance(exc, sqlite3.Error)
+                     else _os_failure(self, exc))
+            if writes and error.remedy is None:  # a failed write is rolled back whole
+                error.remedy = "nothing was recorded"
+            raise error from None
 
     return guarded
 
@@ -732,7 +916,9 @@ def _guard_generator(method: Any) -> Any:
         try:
             yield from method(self, *args, **kwargs)
         except sqlite3.Error as exc:
-            raise LedgerUnavailable(f"ledger {self.path}: {exc}") from None
+            raise self._unavailable(exc) from None
+        except OSError as exc:
+            raise _os_failure(self, exc) from None
 
     return guarded
 
