@@ -440,7 +440,7 @@ def test_an_unreadable_attachment_is_the_callers_error(closed: Home, attachment:
     before = snapshot(closed)
     for dry_run in ((), ("--dry-run",)):  # hashed only, or copied into the vault
         refused(affidavit(*_attest("--attachments", attachment, *dry_run)), 2, closed, before,
-                f"evidence file {attachment}", "permission denied")
+                f"--attachments {attachment}", "permission denied")
 
 
 def test_a_new_ledger_in_a_read_only_folder_is_not_created(
