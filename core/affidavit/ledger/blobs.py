@@ -108,9 +108,10 @@ class Incoming:
     remove what was never placed.
 
     Why place before the commit rather than after: a crash between the two then leaves a file
-    no entry names (harmless, and a later write of the same bytes reuses it), never an entry
-    naming a file the vault lacks, which ``verify ledger`` would have to report as lost
-    evidence. Placing inside the transaction also serialises it with every other writer, so one
+    no entry names (harmless: a later write of the same bytes takes its name over), never an
+    entry naming a file the vault lacks, which ``verify ledger`` would have to report as lost
+    evidence. A crash before the placing leaves an ``.incoming-`` file, which no reader
+    looks at. Placing inside the transaction also serialises it with every other writer, so one
     writer's undo cannot remove a file another's entry has just committed; the undo removes a
     file only while it is the very file this batch placed (same inode), and every writer places
     its own copy even when the digest is there, so a copy committed by another writer is never

@@ -882,8 +882,16 @@ class SQLiteLedger:
 
 
 def _os_failure(self: SQLiteLedger, exc: OSError) -> LedgerUnavailable:
+    reason = (exc.strerror or str(exc)).lower()
     where = exc.filename if isinstance(exc.filename, str) else self.path
-    return LedgerUnavailable(f"ledger {self.path}: {where}: {(exc.strerror or str(exc)).lower()}")
+    if where != self.path:
+        reason = f"{where}: {reason}"
+    return LedgerUnavailable(f"ledger {self.path}: {reason}")
+
+
+#: What a failed write leaves, for the methods that write: each is one transaction, rolled back.
+_UNDONE = {"init": "nothing was recorded", "append": "nothing was recorded",
+           "reindex": "the index was left as it was"}
 
 
 def _guard(method: Any) -> Any:
@@ -892,7 +900,7 @@ def _guard(method: Any) -> Any:
     exit 3 with the file named, no traceback."""
     import functools
 
-    writes = method.__name__ in ("init", "append", "reindex")
+    undone = _UNDONE.get(method.__name__)
 
     @functools.wraps(method)
     def guarded(self: SQLiteLedger, *args: Any, **kwargs: Any) -> Any:
@@ -901,8 +909,8 @@ def _guard(method: Any) -> Any:
         except (sqlite3.Error, OSError) as exc:
             error = (self._unavailable(exc) if isinstance(exc, sqlite3.Error)
                      else _os_failure(self, exc))
-            if writes and error.remedy is None:  # a failed write is rolled back whole
-                error.remedy = "nothing was recorded"
+            if error.remedy is None:
+                error.remedy = undone
             raise error from None
 
     return guarded
