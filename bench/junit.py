@@ -7,7 +7,8 @@ times, 2% failures and 0.5% errors with stack traces and 3% skips, written twice
 process pairs -- a fresh process for ours, then one for the anchor, as the CLI runs once per
 process -- each timing its own work after its imports:
 
-- ours: ``find_results`` + ``parse_files`` + ``summarize``;
+- ours: ``find_results`` + ``parse_files`` + ``summarize``, retried tests folded (the
+  default, ``--retries fold``: every test's name kept in a set per class while parsing);
 - the anchor: ``junitparser.JUnitXml.fromfile`` for every file (files found with ``rglob``),
   every suite and case walked and each case's results counted;
 
@@ -26,6 +27,11 @@ includes importing the reader, as the CLI pays it: ``xml.sax`` pulls in ``urllib
 costs more than 25% (ours at least 1.25x faster):
 
     junit-100k-1file-vs-defusedxml: ours 0.19s, anchor 0.22s, 1.16x faster than ... (...)
+
+A third line per layout is what folding costs: ours against ours with ``retries="count"``
+(every element a test, nothing kept per test), the speed of before folding existed:
+
+    junit-100k-1file-fold-cost: ours 0.23s, anchor 0.18s, 1.28x slower than ... (...)
 
 Run: ``PYTHONPATH=core python3 bench/junit.py [--quick]``. Targets: at least 3x faster,
 peak RSS < 64 MB.
@@ -55,12 +61,14 @@ RUNS = 5
 CHILD = r"""
 import json, resource, sys, time
 which, target, kind = sys.argv[1:4]
-if which == "ours":
+if which in ("ours", "count"):
     from affidavit.collect.junit import find_results, parse_files, summarize
+
+    retries = "fold" if which == "ours" else "count"
 
     def work():
         paths = find_results(target, []) if kind == "dir" else find_results(None, [target])
-        return summarize(parse_files(paths))["summary"]["tests"]
+        return summarize(parse_files(paths, retries=retries), retries=retries)["summary"]["tests"]
 elif which == "defusedxml":
     from affidavit.collect.junit import find_results, summarize
 
@@ -100,7 +108,7 @@ elif which == "defusedxml":
             bridge = Bridge(reader)
             bridge.characters = None
             reader.setContentHandler(bridge)
-            counter = CaseCounter(path, 50)
+            counter = CaseCounter(path, 50, fold=True)
             counter.bind(bridge)
             digest = hashlib.sha256()
             with open(path, "rb") as stream:
@@ -206,12 +214,13 @@ def main(argv: list[str] | None = None) -> int:
     base.mkdir(parents=True, exist_ok=True)
     one, split = build(base, cases)
     for label, target, kind in (("1file", one, "file"), (f"{SUITES}files", split, "dir")):
-        mine, theirs, defused = [], [], []
+        mine, theirs, defused, counting = [], [], [], []
         for _ in range(RUNS):  # in turn, so that a busy moment hits every contender
             mine.append(run("ours", target, kind))
             theirs.append(run("anchor", target, kind))
             defused.append(run("defusedxml", target, kind))
-        counted = {r["tests"] for r in mine + theirs + defused}
+            counting.append(run("count", target, kind))
+        counted = {r["tests"] for r in mine + theirs + defused + counting}
         if counted != {cases}:
             raise SystemExit(f"case counts differ from {cases}: {sorted(counted)}")
         rss = max(r["peak_kb"] for r in mine) / 1024
@@ -223,6 +232,10 @@ def main(argv: list[str] | None = None) -> int:
                min(r["seconds"] for r in defused),
                than="the same counter fed by defusedxml.expatreader",
                note="hand-written reader kept while at least 1.25x faster")
+        report(f"junit-{cases // 1000}k-{label}-fold-cost", min(r["seconds"] for r in mine),
+               min(r["seconds"] for r in counting),
+               than="ours counting every element (--retries count)",
+               note="what folding retried tests costs")
     return 0
 
 

@@ -44,7 +44,9 @@ def test_bench_run_quick_prints_one_line_per_benchmark(tmp_path: Path) -> None:
                      "append-10k-entries",
                      "inclusion-proof-20k", "map-proof-20k", "assert-trail-20k",
                      "assert-trail-20k-extra", "junit-10k-1file", "junit-10k-1file-vs-defusedxml",
-                     "junit-10k-1000files", "junit-10k-1000files-vs-defusedxml", "sarif-10k",
+                     "junit-10k-1file-fold-cost", "junit-10k-1000files",
+                     "junit-10k-1000files-vs-defusedxml", "junit-10k-1000files-fold-cost",
+                     "sarif-10k",
                      "sarif-10k-vs-ijson"]
     # which way is better is spelled out, never a bare ratio
     shape = re.compile(r"^[a-z0-9-]+: ours [0-9.e+-]+(ms|s), anchor [0-9.e+-]+(ms|s), "

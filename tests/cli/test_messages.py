@@ -44,7 +44,7 @@ def test_assert_trail_summary_says_why_each_attestation_fails(cli: Cli, failing:
     assert gate.out.splitlines() == [
         "### ❌ trail demo/t1: NON_COMPLIANT",
         "",
-        "- trail: attestation 'unit' is not compliant: 1 test case failed, more than "
+        "- trail: attestation 'unit' is not compliant: 1 test failed, more than "
         "--max-failures 0",
         "- trail: attestation 'sast' is not compliant: 1 finding at or above high (1 high), "
         "--fail-on high",
@@ -76,7 +76,7 @@ def test_assert_artifact_says_why(cli: Cli, tmp_path: Path) -> None:
     assert gate.code == 1
     assert gate.out.splitlines()[1] == (
         f"  - demo/t1: artifact {fingerprint[:12]}: attestation 'unit' is not compliant: "
-        "1 test case failed, more than --max-failures 0")
+        "1 test failed, more than --max-failures 0")
 
 
 def test_a_generic_claim_is_not_explained_twice(cli: Cli) -> None:

@@ -67,12 +67,14 @@ def test_junit_counts_verdict_and_raw_files_as_evidence(cli: Cli, trail: Any, fi
                     report.parent.parent, "--output", "json"))
     record = out["entry"]["record"]
     summary = record["statement"]["predicate"]["summary"]
-    assert (summary["tests"], summary["passed"], summary["failures"], summary["skipped"]) == (
-        3, 1, 1, 1)
+    assert (summary["tests"], summary["passed"], summary["failed"], summary["skipped"],
+            summary["runs"]) == (3, 1, 1, 1, 3)
     assert record["compliant"] is False
-    assert out["reasons"] == ["1 test case failed, more than --max-failures 0"]
+    assert out["reasons"] == ["1 test failed, more than --max-failures 0"]
     assert [e["name"] for e in record["evidence"]] == ["sub/TEST-calc.xml"]
-    assert record["statement"]["predicateType"] == "https://affidavit.dev/predicate/junit/v1"
+    assert record["statement"]["predicateType"] == "https://affidavit.dev/predicate/junit/v2"
+    assert record["statement"]["predicate"]["policy"] == {
+        "max_failures": 0, "max_errors": 0, "max_flaky": None, "retries": "fold"}
     allowed = _json(cli("attest", "junit", *_trail_args("unit"), "--results", str(report),
                         "--max-failures", "1", "--no-attach", "--output", "json"))
     assert allowed["entry"]["record"]["compliant"] is True
@@ -99,8 +101,54 @@ def test_junit_markdown_summary(cli: Cli, trail: Any, files: Any) -> None:
                  "--output", "markdown")
     assert result.code == 0
     assert result.out.startswith("### ❌ unit (junit): not compliant\n")
-    assert "| 3 | 1 | 1 | 0 | 1 | 0 |" in result.out
+    assert "| Tests | Passed | Flaky | Failed | Errors | Skipped | Runs |" in result.out
+    assert "| 3 | 1 | 0 | 1 | 0 | 1 | 3 |" in result.out
     assert "| calc | calc.Add.test_two | failure | 2 != 3 |" in result.out
+
+
+RETRIED = """<?xml version="1.0" encoding="UTF-8"?>
+<testsuites>
+  <testsuite name="pkg" tests="4" failures="2">
+    <testcase classname="pkg" name="TestFlaky" time="0.1"><failure message="timed out"/></testcase>
+    <testcase classname="pkg" name="TestStable" time="0.1"/>
+    <testcase classname="pkg" name="TestFlaky" time="0.1"/>
+    <testcase classname="pkg" name="TestBroken" time="0.1"><failure message="no"/></testcase>
+  </testsuite>
+</testsuites>
+"""
+
+
+def test_junit_retries_fold_count_and_max_flaky(cli: Cli, trail: Any, files: Any,
+                                                home: Home) -> None:
+    """A retried test that passed is flaky, not failed; --retries count is the old reading;
+    --max-flaky limits the flaky ones; the policy is in the record."""
+    report = files("results/TEST-pkg.xml", RETRIED)
+
+    def attest(*flags: str) -> dict[str, Any]:
+        return _json(cli("attest", "junit", *_trail_args("unit"), "--results", str(report),
+                         "--max-failures", "1", *flags, "--output", "json"))
+
+    folded = attest()
+    record = folded["entry"]["record"]
+    predicate = record["statement"]["predicate"]
+    assert {k: predicate["summary"][k] for k in ("tests", "passed", "flaky", "failed", "runs")} \
+        == {"tests": 3, "passed": 1, "flaky": 1, "failed": 1, "runs": 4}
+    assert [c["name"] for c in predicate["failed_cases"]] == ["TestBroken"]
+    assert record["compliant"] is True
+    counted = attest("--retries", "count")
+    summary = counted["entry"]["record"]["statement"]["predicate"]["summary"]
+    assert (summary["tests"], summary["failed"], summary["flaky"]) == (4, 2, 0)
+    assert counted["reasons"] == ["2 test cases failed, more than --max-failures 1"]
+    limited = attest("--max-flaky", "0")
+    assert limited["entry"]["record"]["statement"]["predicate"]["policy"]["max_flaky"] == 0
+    assert limited["reasons"] == [
+        "1 test was flaky (failed on one run, passed on another), more than --max-flaky 0"]
+    before = state(home)
+    for flags, problem in ((("--retries", "twice"), "--retries"),
+                           (("--max-flaky", "-1"), "--max-flaky")):
+        assert_error(cli("attest", "junit", *_trail_args("unit"), "--results", str(report),
+                         *flags), 2, problem)
+        assert state(home) == before
 
 
 def test_junit_needs_an_explicit_location(cli: Cli, trail: Any, home: Home) -> None:

@@ -51,7 +51,19 @@ def test_bad_junit_limits_are_usage_errors(failures: Any, errors: Any, flag: str
 
 
 def test_junit_policy_records_the_limits() -> None:
-    assert junit_policy(3, 0) == {"max_failures": 3, "max_errors": 0}
+    assert junit_policy(3, 0) == {"max_failures": 3, "max_errors": 0, "max_flaky": None,
+                                  "retries": "fold"}
+    assert junit_policy(0, 1, 2, "count") == {"max_failures": 0, "max_errors": 1,
+                                              "max_flaky": 2, "retries": "count"}
+
+
+@pytest.mark.parametrize(("max_flaky", "retries", "flag"), [
+    (-1, "fold", "--max-flaky"), (True, "fold", "--max-flaky"), (None, "sometimes", "--retries"),
+    (None, "", "--retries")])
+def test_bad_flaky_limit_or_retries_are_usage_errors(max_flaky: Any, retries: str,
+                                                     flag: str) -> None:
+    with pytest.raises(UsageError, match=f"^{flag}: "):
+        junit_policy(0, 0, max_flaky, retries)
 
 
 # One finding of each severity on its own, against every --fail-on value.

@@ -37,17 +37,23 @@ def attest_junit(
     results: Sequence[str] = (),
     max_failures: int = 0,
     max_errors: int = 0,
+    max_flaky: int | None = None,
+    retries: str = "fold",
     attach: bool = True,
 ) -> Recorded:
-    """Record JUnit XML results: counts, failing cases, and the verdict against the limits."""
+    """Record JUnit XML results: counts, failing tests, and the verdict against the limits.
+
+    ``retries="fold"`` makes a test written several times (a retry, an attempt, a rerun child)
+    one test, flaky when one run failed and another passed; ``"count"`` counts every
+    ``<testcase>`` element as a test. ``max_flaky`` None is no limit on flaky tests."""
     from affidavit.collect import junit
     from affidavit.compliance.judge import junit_policy
     from affidavit.models.predicates import JUNIT
 
-    policy = junit_policy(max_failures, max_errors)
+    policy = junit_policy(max_failures, max_errors, max_flaky, retries)
     claim = check_claim(claim)
     paths = junit.find_result_names(results_dir, results)
-    predicate = junit.summarize(junit.parse_files(paths))
+    predicate = junit.summarize(junit.parse_files(paths, retries=retries), retries=retries)
     predicate["policy"] = policy
     recorded = attest(ledger, claim, type="junit", predicate=predicate, predicate_type=JUNIT,
                       raw_files=_named(paths, results_dir) if attach else None)

@@ -41,7 +41,10 @@ def table(headers: list[str], rows: list[list[object]]) -> str:
 
 def _junit(predicate: Record) -> str:
     summary = predicate.get("summary", {})
-    keys = ["tests", "passed", "failures", "errors", "skipped", "flaky"]
+    if "runs" in summary:  # junit/v2: flaky apart from passed, and every run counted
+        keys = ["tests", "passed", "flaky", "failed", "errors", "skipped", "runs"]
+    else:
+        keys = ["tests", "passed", "failures", "errors", "skipped", "flaky"]
     out = table([k.capitalize() for k in keys], [[summary.get(k) for k in keys]])
     failed = predicate.get("failed_cases", [])[:_SHOWN]
     if failed:

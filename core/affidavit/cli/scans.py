@@ -10,6 +10,7 @@ from affidavit.cli.write import attest_flags, claim, open_for_write, show
 __all__ = ["attest_junit", "attest_sarif", "attest_snyk"]
 
 _FAIL_ON = ("critical", "high", "medium", "low", "any", "none")
+_RETRIES = ("fold", "count")
 
 
 def _count(value: str) -> int:
@@ -36,8 +37,14 @@ def attest_junit(p: argparse.ArgumentParser) -> None:
     attest_flags(p)
     opt.add(p, "--results-dir", metavar="DIR", help="every *.xml file below DIR")
     opt.add(p, "--results", nargs="+", metavar="FILE_OR_GLOB", help="result files or globs")
-    opt.add(p, "--max-failures", type=_count, metavar="N", help="failures allowed (default 0)")
-    opt.add(p, "--max-errors", type=_count, metavar="N", help="errors allowed (default 0)")
+    opt.add(p, "--max-failures", type=_count, metavar="N",
+            help="failed tests allowed (default 0)")
+    opt.add(p, "--max-errors", type=_count, metavar="N", help="errored tests allowed (default 0)")
+    opt.add(p, "--max-flaky", type=_count, metavar="N",
+            help="flaky tests allowed: failed on one run, passed on another (default: no limit)")
+    opt.add(p, "--retries", choices=_RETRIES,
+            help="fold: a test written several times is one test, flaky when a retry passed; "
+                 "count: every <testcase> is a test (default fold)")
     _attach(p)
     p.set_defaults(handler=_attest_junit)
 
@@ -74,7 +81,8 @@ def _attest_junit(args: argparse.Namespace) -> int:
     return show(args, scans.attest_junit(
         open_for_write(args), claim(args), results_dir=args.results_dir,
         results=args.results or (), max_failures=args.max_failures or 0,
-        max_errors=args.max_errors or 0, attach=args.attach is not False))
+        max_errors=args.max_errors or 0, max_flaky=args.max_flaky,
+        retries=args.retries or "fold", attach=args.attach is not False))
 
 
 def _attest_sarif(args: argparse.Namespace) -> int:

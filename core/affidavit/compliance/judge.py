@@ -11,7 +11,10 @@ Per type:
 - ``approval``: ``approved`` (a denial is not compliant); ``approval-request``: always
   compliant, it asks for a claim and makes none (the trail's approval rule is in
   ``compliance.approval``);
-- ``junit``: failures and errors within the recorded ``policy`` limits (default 0 and 0);
+- ``junit``: failed tests, errored tests and flaky tests within the recorded ``policy`` limits
+  (``max_failures``, ``max_errors``, ``max_flaky``; a v2 policy names how runs were counted,
+  ``retries``); a ``junit/v1`` predicate, whose policy has no ``retries``, is judged as it
+  was written: ``summary.failures`` and ``errors`` within limits that default to 0 and 0;
 - ``sarif``, ``snyk``: the recorded ``policy`` (``fail_on``, ``max_findings``) applied to the
   ``actionable`` counts per severity -- the two fields every scan predicate has had, the v1
   shapes (``sarif/v1``: ``summary``/``runs``; ``snyk/v1``: ``totals``/``projects``) and the one
@@ -82,10 +85,19 @@ def _limit(value: object, flag: str) -> int:
     return value
 
 
-def junit_policy(max_failures: int, max_errors: int) -> dict[str, int]:
+RETRIES = ("fold", "count")
+"""How a JUnit attestation counts a retried test (``--retries``): see collect/junit/fold.py."""
+
+
+def junit_policy(max_failures: int, max_errors: int, max_flaky: int | None = None,
+                 retries: str = "fold") -> dict[str, Any]:
     """The ``policy`` a JUnit predicate records, after checking the limits."""
+    if retries not in RETRIES:
+        raise UsageError(f"--retries: {retries!r} is not one of {', '.join(RETRIES)}")
     return {"max_failures": _limit(max_failures, "--max-failures"),
-            "max_errors": _limit(max_errors, "--max-errors")}
+            "max_errors": _limit(max_errors, "--max-errors"),
+            "max_flaky": None if max_flaky is None else _limit(max_flaky, "--max-flaky"),
+            "retries": retries}
 
 
 def scan_policy(fail_on: str, max_findings: int | None, new_only: bool) -> dict[str, Any]:
@@ -97,25 +109,42 @@ def scan_policy(fail_on: str, max_findings: int | None, new_only: bool) -> dict[
     return {"fail_on": fail_on, "max_findings": max_findings, "new_only": bool(new_only)}
 
 
-def _cases(n: int) -> str:
-    return f"{n} test case" if n == 1 else f"{n} test cases"
+def _many(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 def junit_verdict(predicate: Mapping[str, Any]) -> tuple[bool, list[str]]:
-    """Compliant iff failures and errors are within the predicate's ``policy`` limits."""
-    policy = predicate.get("policy") or {"max_failures": 0, "max_errors": 0}
+    """Compliant iff failed, errored and flaky tests are within the predicate's ``policy``."""
+    policy = predicate.get("policy")
+    if policy is None and "runs" not in (predicate.get("summary") or {}):
+        policy = {"max_failures": 0, "max_errors": 0}  # a v1 record written without one
     if not isinstance(policy, dict) or not isinstance(predicate.get("summary"), dict):
         raise _Malformed("policy or summary is not an object")
+    summary = predicate["summary"]
     max_failures = _count(policy.get("max_failures"), "policy.max_failures")
     max_errors = _count(policy.get("max_errors"), "policy.max_errors")
-    summary = predicate["summary"]
-    failures = _count(summary.get("failures"), "summary.failures")
+    v2 = "retries" in policy
+    if v2 and policy["retries"] not in RETRIES:
+        raise _Malformed(f"policy.retries {policy['retries']!r} is not one of "
+                         f"{', '.join(RETRIES)}")
+    failed_key = "failed" if v2 else "failures"
+    failures = _count(summary.get(failed_key), f"summary.{failed_key}")
     errors = _count(summary.get("errors"), "summary.errors")
+    kind = "test" if v2 and policy["retries"] == "fold" else "test case"
     reasons = []
     if failures > max_failures:
-        reasons.append(f"{_cases(failures)} failed, more than --max-failures {max_failures}")
+        reasons.append(f"{_many(failures, kind)} failed, more than --max-failures {max_failures}")
     if errors > max_errors:
-        reasons.append(f"{_cases(errors)} had an error, more than --max-errors {max_errors}")
+        reasons.append(f"{_many(errors, kind)} had an error, more than --max-errors {max_errors}")
+    if v2 and policy.get("max_flaky") is not None:
+        max_flaky = _count(policy["max_flaky"], "policy.max_flaky")
+        flaky = _count(summary.get("flaky"), "summary.flaky")
+        if flaky > max_flaky:
+            were = "was" if flaky == 1 else "were"
+            reasons.append(f"{_many(flaky, kind)} {were} flaky (failed on one run, passed on "
+                           f"another), more than --max-flaky {max_flaky}")
+    elif v2 and "max_flaky" not in policy:
+        raise _Malformed("policy.max_flaky is missing")
     return not reasons, reasons
 
 

@@ -10,6 +10,7 @@ __all__ = [
     "GENERIC",
     "ARTIFACT",
     "JUNIT",
+    "JUNIT_V1",
     "SARIF",
     "SNYK",
     "SCAN_V1",
@@ -30,7 +31,11 @@ ARTIFACT = "https://affidavit.dev/predicate/artifact/v1"
 
 #: JUnit XML test results (`attest junit`): counts, failing cases, files; see docs/predicates.md.
 #: in-toto's test-result/v0.1 predicate has no room for counts or declared totals, hence ours.
-JUNIT = "https://affidavit.dev/predicate/junit/v1"
+#: v2 since retried tests are folded (summary ``failed``, ``flaky`` apart from ``passed``,
+#: ``runs``; policy ``max_flaky``, ``retries``); v1 records stay readable and judged.
+JUNIT = "https://affidavit.dev/predicate/junit/v2"
+#: The JUnit predicate type before folding: never written any more, judged as before.
+JUNIT_V1 = "https://affidavit.dev/predicate/junit/v1"
 #: SARIF scan results from any producer (`attest sarif`): the one scan predicate (summary with
 #: counts by severity and level, sources = runs, findings); see docs/predicates.md.
 #: in-toto's vulns/v0.1 describes package vulnerabilities only, not code-scanning results.

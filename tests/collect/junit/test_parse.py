@@ -26,8 +26,9 @@ from affidavit.collect.junit import (
     parse_stream,
     summarize,
 )
+from affidavit.compliance.judge import junit_policy
 from affidavit.errors import InputError, UsageError
-from affidavit.models.junit import JUNIT, JUnitPredicate
+from affidavit.models.junit import JUNIT, JUNIT_V1, JUnitPredicate, JUnitPredicateV1
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -69,8 +70,16 @@ def parsed(name: str, **kwargs: Any) -> dict[str, Any]:
     return parse_file(FIXTURES / name, **kwargs)
 
 
-def predicate_of(*names: str, cap: int = 50) -> dict[str, Any]:
-    return summarize([parsed(n, failed_cases_cap=cap) for n in names], failed_cases_cap=cap)
+def predicate_of(*names: str, cap: int = 50, retries: str = "fold") -> dict[str, Any]:
+    """The predicate of the fixtures ``names``, with the default policy recorded."""
+    files = [parsed(n, failed_cases_cap=cap, retries=retries) for n in names]
+    return {**summarize(files, failed_cases_cap=cap, retries=retries),
+            "policy": junit_policy(0, 0, None, retries)}
+
+
+def recorded(predicate: dict[str, Any]) -> dict[str, Any]:
+    """``predicate`` as ``attest junit`` records it, with the default policy."""
+    return {**predicate, "policy": junit_policy(0, 0)}
 
 
 # ------------------------------------------------------------------------------------------
@@ -88,7 +97,7 @@ def test_counts(name: str) -> None:
     suites = result["suites"]
     for key in ("tests", "failures", "errors", "skipped"):
         assert sum(s[key] for s in suites) == result["summary"][key], "suites add up"
-    JUnitPredicate.model_validate(summarize([result]))
+    JUnitPredicate.model_validate(recorded(summarize([result])))
 
 
 def test_every_fixture_is_listed() -> None:
@@ -135,13 +144,9 @@ def test_surefire_flaky_and_rerun() -> None:
     assert result["summary"]["flaky"] == 2  # passedOnRerun, erroredThenPassed
 
 
-def test_repeated_cases_count_each_element_and_by_test_merges_them() -> None:
+def test_repeated_cases_count_each_element_in_the_per_file_dict() -> None:
     result = parsed("repeated-cases.xml", details=True)
-    assert result["summary"]["tests"] == 5
-    # R.flaky failed then passed -> passed, flaky; R.broken failed then errored -> error;
-    # Other.flaky is another test (other classname and file)
-    assert result["by_test"] == {"tests": 3, "passed": 2, "failures": 0, "errors": 1,
-                                 "skipped": 0, "flaky": 1}
+    assert result["summary"]["tests"] == 5  # the predicate folds them: test_retried_tests_fold
 
 
 def test_status_disabled_is_skipped_and_status_alone_never_fails() -> None:
@@ -467,8 +472,9 @@ def test_a_location_is_required(tree: Path) -> None:
 
 def test_summarize_adds_files_up() -> None:
     predicate = predicate_of("testsuites-root.xml", "missing-counts.xml", "surefire-flaky.xml")
-    assert predicate["summary"] == {"tests": 16, "passed": 7, "failures": 4, "errors": 3,
-                                    "skipped": 2, "flaky": 2, "duration_s": 10.5}
+    # Surefire's two flaky cases are flaky, not passed; its 7 rerun children are runs
+    assert predicate["summary"] == {"tests": 16, "passed": 5, "flaky": 2, "failed": 4,
+                                    "errors": 3, "skipped": 2, "runs": 23, "duration_s": 10.5}
     # missing-counts.xml declares nothing: the others' declarations are summed
     assert predicate["declared"] == {"tests": 12, "failures": 3, "errors": 2, "skipped": 1}
     assert [f["path"] for f in predicate["files"]] == [
@@ -477,6 +483,95 @@ def test_summarize_adds_files_up() -> None:
     assert predicate["failed_cases_total"] == 7 and len(predicate["failed_cases"]) == 7
     assert len(predicate["suites"]) == 4
     JUnitPredicate.model_validate(predicate)
+
+
+FOLDED_KEYS = ("tests", "passed", "flaky", "failed", "errors", "skipped", "runs")
+
+
+@pytest.mark.parametrize(("names", "retries", "expected"), [
+    # R.flaky failed then passed: flaky; R.broken failed then errored: errors; Other.flaky
+    # has another classname and file: a test of its own
+    (("repeated-cases.xml",), "fold", (3, 1, 1, 0, 1, 0, 5)),
+    (("repeated-cases.xml",), "count", (5, 2, 0, 2, 1, 0, 5)),
+    # flakyFailure/flakyError alone: flaky; failure + rerunFailures and rerun*-only: failed
+    # every run; 6 elements and 7 rerun children
+    (("surefire-flaky.xml",), "fold", (6, 1, 2, 2, 1, 0, 13)),
+    (("surefire-flaky.xml",), "count", (6, 1, 2, 2, 1, 0, 13)),
+    # unnamed cases are never folded, even with each other
+    (("missing-counts.xml", "missing-counts.xml"), "fold", (8, 2, 0, 2, 2, 2, 8)),
+    # the same tests in two files (a second attempt): one test each, every run kept
+    (("testsuites-root.xml", "testsuites-root.xml"), "fold", (6, 3, 0, 1, 1, 1, 12)),
+    (("testsuites-root.xml", "testsuites-root.xml"), "count", (12, 6, 0, 2, 2, 2, 12)),
+])
+def test_retried_tests_fold(names: tuple[str, ...], retries: str,
+                            expected: tuple[int, ...]) -> None:
+    predicate = predicate_of(*names, retries=retries)
+    assert tuple(predicate["summary"][k] for k in FOLDED_KEYS) == expected
+    JUnitPredicate.model_validate(predicate)
+
+
+def test_folded_failed_cases_are_the_tests_that_never_passed() -> None:
+    predicate = predicate_of("repeated-cases.xml")
+    # R.flaky passed on its second run; R.broken's error outranks its failure
+    assert predicate["failed_cases"] == [{"suite": "Retries", "classname": "R",
+                                          "name": "broken", "kind": "error",
+                                          "message": "attempt 2"}]
+    assert predicate["failed_cases_total"] == 1
+
+
+def test_a_failure_and_its_passing_retry_in_another_file_are_one_flaky_test(
+        tmp_path: Path) -> None:
+    """Bazel writes every attempt to its own file; whichever order the files come in."""
+    first = tmp_path / "attempt_1.xml"
+    first.write_text('<testsuite name="//pkg:t"><testcase classname="T" name="a">'
+                     '<failure message="boom"/></testcase><testcase classname="T" name="b"/>'
+                     '</testsuite>')
+    last = tmp_path / "test.xml"
+    last.write_text('<testsuite name="//pkg:t"><testcase classname="T" name="a"/>'
+                    '<testcase classname="T" name="b"/></testsuite>')
+    for order in ((first, last), (last, first)):
+        files = parse_files(order)
+        predicate = summarize(files)
+        assert tuple(predicate["summary"][k] for k in FOLDED_KEYS) == (2, 1, 1, 0, 0, 0, 4)
+        assert predicate["failed_cases"] == [] and predicate["failed_cases_total"] == 0
+        counted = summarize(parse_files(order, retries="count"), retries="count")
+        assert counted["summary"]["failed"] == 1 and counted["failed_cases_total"] == 1
+
+
+def test_a_disabled_test_is_skipped_even_with_a_failure_child() -> None:
+    xml = (b'<testsuite name="s"><testcase name="off" status="disabled">'
+           b'<failure message="would fail"/></testcase>'
+           b'<testcase name="not run" status="NotRun"><error/></testcase>'
+           b'<testcase name="ran" status="run"><failure message="did fail"/></testcase>'
+           b'</testsuite>')
+    folded = summarize([parse_stream(io.BytesIO(xml), "r.xml")])
+    assert tuple(folded["summary"][k] for k in FOLDED_KEYS) == (3, 0, 0, 1, 0, 2, 3)
+    assert [c["name"] for c in folded["failed_cases"]] == ["ran"]
+    counted = summarize([parse_stream(io.BytesIO(xml), "r.xml", retries="count")],
+                        retries="count")  # the element's result wins, as before folding
+    assert tuple(counted["summary"][k] for k in FOLDED_KEYS) == (3, 0, 0, 2, 1, 0, 3)
+
+
+def test_a_run_that_failed_and_a_rerun_that_errored_make_an_errored_test() -> None:
+    """Folded, a Surefire case counts every run's kind (errors if any run errored); counted,
+    the primary result decides, as before."""
+    xml = (b'<testsuite name="s"><testcase classname="C" name="t">'
+           b'<failure message="assert"/><rerunError message="setup broke"/></testcase>'
+           b'</testsuite>')
+    folded = summarize([parse_stream(io.BytesIO(xml), "r.xml")])
+    assert (folded["summary"]["errors"], folded["summary"]["failed"]) == (1, 0)
+    assert folded["failed_cases"][0]["kind"] == "error"
+    assert folded["failed_cases"][0]["message"] == "setup broke"
+    counted = summarize([parse_stream(io.BytesIO(xml), "r.xml", retries="count")],
+                        retries="count")
+    assert (counted["summary"]["errors"], counted["summary"]["failed"]) == (0, 1)
+
+
+def test_fold_needs_files_parsed_for_it() -> None:
+    with pytest.raises(ValueError, match="retries='fold'"):
+        summarize([parsed("bom-utf8.xml", retries="count")])
+    with pytest.raises(ValueError, match="'fold' or 'count'"):
+        parsed("bom-utf8.xml", retries="sometimes")
 
 
 def test_declared_is_null_when_nobody_declares() -> None:
@@ -494,29 +589,62 @@ def test_failed_cases_are_capped_and_the_cap_stated() -> None:
     JUnitPredicate.model_validate(predicate)
 
 
-def verdict(predicate: dict[str, Any], *, max_failures: int = 0,
-            max_errors: int = 0) -> tuple[bool, list[str]]:
+def verdict(predicate: dict[str, Any], *, max_failures: int = 0, max_errors: int = 0,
+            max_flaky: int | None = None) -> tuple[bool, list[str]]:
     """The judge's verdict of ``predicate`` recorded with these limits."""
     from affidavit.compliance.judge import junit_verdict
 
-    return junit_verdict({**predicate, "policy": {"max_failures": max_failures,
-                                                  "max_errors": max_errors}})
+    policy = {**predicate["policy"], "max_failures": max_failures, "max_errors": max_errors,
+              "max_flaky": max_flaky}
+    return junit_verdict({**predicate, "policy": policy})
 
 
 def test_verdict_thresholds() -> None:
     predicate = predicate_of("testsuites-root.xml")  # 1 failure, 1 error
     assert verdict(predicate) == (False, [
-        "1 test case failed, more than --max-failures 0",
-        "1 test case had an error, more than --max-errors 0"])
+        "1 test failed, more than --max-failures 0",
+        "1 test had an error, more than --max-errors 0"])
     assert verdict(predicate, max_failures=1) == (False, [
-        "1 test case had an error, more than --max-errors 0"])
+        "1 test had an error, more than --max-errors 0"])
     assert verdict(predicate, max_failures=1, max_errors=1) == (True, [])
     assert verdict(predicate_of("bom-utf8.xml")) == (True, [])
     flaky = predicate_of("surefire-flaky.xml")
     assert verdict(flaky, max_failures=1, max_errors=5)[1] == [
-        "2 test cases failed, more than --max-failures 1"]
+        "2 tests failed, more than --max-failures 1"]
+    assert verdict(flaky, max_failures=2, max_errors=1, max_flaky=1)[1] == [
+        "2 tests were flaky (failed on one run, passed on another), more than --max-flaky 1"]
+    assert verdict(flaky, max_failures=2, max_errors=1, max_flaky=2) == (True, [])
+    counted = predicate_of("repeated-cases.xml", retries="count")  # each element a test case
+    assert verdict(counted, max_failures=1, max_errors=1) == (False, [
+        "2 test cases failed, more than --max-failures 1"])
     with pytest.raises(InputError):
         verdict(predicate, max_failures=-1)
+
+
+def test_v1_records_are_still_judged_as_they_were_written() -> None:
+    """Records written before folding have no ``retries`` in their policy, ``failures`` in
+    their summary, and possibly no policy at all: the judge reads them as v1."""
+    from affidavit.compliance.judge import junit_verdict
+
+    v1 = {"summary": {"tests": 3, "passed": 1, "failures": 1, "errors": 1, "skipped": 0,
+                      "flaky": 0, "duration_s": 0.0},
+          "declared": dict.fromkeys(("tests", "failures", "errors", "skipped")),
+          "suites": [], "failed_cases": [], "failed_cases_total": 2, "failed_cases_cap": 50,
+          "files": [{"path": "r.xml", "sha256": "0" * 64}]}
+    JUnitPredicateV1.model_validate(v1)
+    assert junit_verdict(v1) == (False, ["1 test case failed, more than --max-failures 0",
+                                         "1 test case had an error, more than --max-errors 0"])
+    limits = {"max_failures": 1, "max_errors": 1}
+    assert junit_verdict({**v1, "policy": limits}) == (True, [])
+    assert JUNIT_V1 == "https://affidavit.dev/predicate/junit/v1"
+    # a v2 summary is never judged without its policy, nor a v2 policy without max_flaky
+    folded = predicate_of("testsuites-root.xml")
+    for broken in ({k: v for k, v in folded.items() if k != "policy"},
+                   {**folded, "policy": {**limits, "retries": "fold"}},
+                   {**folded, "policy": {**folded["policy"], "retries": "sometimes"}},
+                   {**folded, "policy": limits}):
+        with pytest.raises(InputError):
+            junit_verdict(broken)
 
 
 def test_model_rejects_inconsistent_predicates() -> None:
@@ -527,6 +655,9 @@ def test_model_rejects_inconsistent_predicates() -> None:
     for broken in (
         {**good, "summary": {**good["summary"], "passed": 4}},
         {**good, "summary": {**good["summary"], "flaky": 9}},
+        {**good, "summary": {**good["summary"], "runs": 5}},
+        {**good, "policy": {**good["policy"], "retries": "often"}},
+        {k: v for k, v in good.items() if k != "policy"},
         {**good, "failed_cases_cap": 1},
         {**good, "failed_cases_total": 5},
         {**good, "files": []},
@@ -540,13 +671,14 @@ def test_model_rejects_inconsistent_predicates() -> None:
 def test_schema_is_published() -> None:
     schema = JUnitPredicate.model_json_schema()
     assert set(schema["required"]) == {"summary", "declared", "suites", "failed_cases",
-                                        "failed_cases_total", "failed_cases_cap", "files"}
-    assert JUNIT == "https://affidavit.dev/predicate/junit/v1"
+                                        "failed_cases_total", "failed_cases_cap", "files",
+                                        "policy"}
+    assert JUNIT == "https://affidavit.dev/predicate/junit/v2"
 
 
 def test_details_are_only_computed_when_asked() -> None:
-    plain = parsed("repeated-cases.xml")
-    assert not {"by_test", "unnamed", "top_suites"} & set(plain)
+    plain = parsed("repeated-cases.xml", retries="count")
+    assert not {"unnamed", "top_suites", "_passed", "_runs", "_failing"} & set(plain)
     detailed = parsed("repeated-cases.xml", details=True)
     assert {k: v for k, v in detailed.items() if k in plain} == plain
 

@@ -14,7 +14,6 @@ import math
 
 from affidavit.collect.junit.reader import MAX_DEPTH
 from affidavit.collect.junit.tally import (
-    BITS,
     CHILDREN,
     NAME,
     TOP,
@@ -49,7 +48,12 @@ _KINDS: dict[str, int] = {
 }
 _TALLIED = {_FAILURE: 0, _ERROR: 1, _SKIPPED: 2}  # raw result elements, for the mappings
 _MESSAGE_KINDS = _ERROR | _FAILURE | _RERUN_ERROR | _RERUN_FAILURE
+_RERUNS = _FLAKY | _RERUN_ERROR | _RERUN_FAILURE  # each such child is one more run of its case
+_ANY_ERROR, _ANY_FAILURE = _ERROR | _RERUN_ERROR, _FAILURE | _RERUN_FAILURE
 _SKIP_STATUS = frozenset({"disabled", "skipped", "ignored", "pending", "notrun", "not run"})
+#: a run's bits for folding, by the index of its outcome: passed 1, failed 2, errored 4,
+#: skipped 8; a Surefire flaky case is a failed run and a passed one
+_FOLD_BITS = (1, 2, 4, 8, 3)
 
 
 def _outcome(flags: int, attrs: dict[str, str]) -> int:
@@ -70,16 +74,32 @@ def _outcome(flags: int, attrs: dict[str, str]) -> int:
     return K if flags & _FLAKY else 0
 
 
+def _fold_bits(index: int, flags: int, attrs: dict[str, str]) -> int:
+    """A run's bits when runs are folded: a case whose ``status`` says it did not run is
+    skipped whatever result elements it holds (a disabled test cannot have failed); one
+    whose runs failed and errored (a ``<failure>`` and a ``<rerunError>``) counts both."""
+    status = attrs.get("status")
+    if status and status.lower() in _SKIP_STATUS:
+        return 8
+    if index == K:
+        return 3
+    bits = (4 if flags & _ANY_ERROR else 0) | (2 if flags & _ANY_FAILURE else 0)
+    return bits or _FOLD_BITS[index]
+
+
 class CaseCounter(FileTally):
     """Counts the ``<testcase>`` elements of one file; :meth:`result` gives the per-file dict.
 
-    ``details`` adds ``by_test``, ``unnamed``, ``failed_but_skipped``, ``skipped_by_status``
-    and ``top_suites`` (a map entry per distinct test: memory grows with the number of tests,
-    so only comparisons with other tools ask for them).
+    ``fold`` keeps, per test identity, the bits of its runs' outcomes and the first message
+    of each kind a failed run gave, for :mod:`affidavit.collect.junit.fold` to merge over
+    files: a map entry per distinct test, so memory grows with the file (never beyond it).
+    ``details`` adds ``unnamed``, ``failed_but_skipped``, ``skipped_by_status`` and
+    ``top_suites``, which only comparisons with other tools ask for.
     """
 
-    def __init__(self, shown: str, failed_cases_cap: int, details: bool = False) -> None:
-        super().__init__(failed_cases_cap, details)
+    def __init__(self, shown: str, failed_cases_cap: int, details: bool = False,
+                 fold: bool = False) -> None:
+        super().__init__(failed_cases_cap, details, fold)
         self.shown = shown
         self.started = False
 
@@ -111,6 +131,10 @@ class CaseCounter(FileTally):
         shown, cap, details = self.shown, self.cap, self.details
         frames, tops, failed = self.frames, self.tops, self.failed
         failed_case, per_test = self._failed_case, self._per_test
+        passed = self.passed
+        fold_run = self._fold_run if passed is not None else None
+        reruns = self.reruns
+        message_cap = cap if fold_run is None else math.inf  # a folded run may be the one shown
         kinds = dict(_KINDS)
         depth = 0
         case: dict[str, str] | None = None
@@ -145,9 +169,11 @@ class CaseCounter(FileTally):
                     if case is None:
                         return
                     flags |= kind
+                    if kind & _RERUNS:
+                        reruns[0] += 1
                     if kind in _TALLIED and cur[TOP] is not None:
                         cur[TOP]["results"][_TALLIED[kind]] += 1
-                    if not kind & _MESSAGE_KINDS or len(failed) >= cap:
+                    if not kind & _MESSAGE_KINDS or len(failed) >= message_cap:
                         return
                     if messages is None:
                         messages = {}
@@ -215,8 +241,20 @@ class CaseCounter(FileTally):
                     frame[index] += 1
                 if index in (F, E):
                     failed_case(frame, attrs, index, messages)
+                if fold_run is not None:
+                    fold_run(frame, attrs, _fold_bits(index, flags, attrs), messages)
             else:
                 index = 0
+                if passed is not None:  # the common case: a name in its group's set
+                    test = attrs.get("name")
+                    if test is None:
+                        fold_run(frame, attrs, 1, None)  # type: ignore[misc]
+                    else:
+                        group = (frame[6], attrs.get("classname"), attrs.get("file"))
+                        names = passed.get(group)
+                        if names is None:
+                            names = passed[group] = set()
+                        names.add(test)
             seconds = attrs.get("time")
             if seconds:
                 try:
@@ -247,6 +285,33 @@ class CaseCounter(FileTally):
         self.failed.append({"suite": frame[NAME], "classname": attrs.get("classname"),
                             "name": attrs.get("name"), "kind": kind, "message": message})
 
+    def _fold_run(self, frame: list[Any], attrs: dict[str, str], bits: int,
+                  said: dict[int, str] | None) -> None:
+        """Fold a run that is not a plain pass (or has no name) into its test's entry, and
+        remember the first message of each kind a failed run of that test gave."""
+        classname, name = attrs.get("classname"), attrs.get("name")
+        key: tuple[Any, ...]
+        if name is None and classname is None:  # cannot be told apart: a test of its own
+            key = (self.unnamed_key, len(self.runs))
+        else:
+            key = (frame[NAME], classname, name, attrs.get("file"))
+        if bits == 1 and name is not None and self.passed is not None:
+            self.passed.setdefault((frame[NAME], classname, attrs.get("file")), set()).add(name)
+            return
+        runs = self.runs
+        runs[key] = runs.get(key, 0) | bits
+        if not bits & 6 or bits & 1:
+            return
+        said = said or {}
+        kind = "error" if bits & 4 else "failure"
+        message = (said.get(_ERROR) or said.get(_RERUN_ERROR) if kind == "error"
+                   else said.get(_FAILURE) or said.get(_RERUN_FAILURE))
+        record = self.failing.get(key)
+        if record is None:
+            record = self.failing[key] = {"suite": frame[NAME], "classname": classname,
+                                          "name": name, "messages": {}}
+        record["messages"].setdefault(kind, message)
+
     def _per_test(self, frame: list[Any], attrs: dict[str, str], index: int,
                   flags: int) -> None:
         if index in (F, E) and (flags & _SKIPPED or attrs.get("status") in ("disabled",
@@ -255,11 +320,5 @@ class CaseCounter(FileTally):
         elif index == S and not flags & _SKIPPED:
             status = attrs["status"].lower()
             self.skipped_by_status[status] = self.skipped_by_status.get(status, 0) + 1
-        name, classname = attrs.get("name"), attrs.get("classname")
-        if name is None and classname is None:
+        if attrs.get("name") is None and attrs.get("classname") is None:
             self.unnamed[T] += 1
-            if index:
-                self.unnamed[index] += 1
-            return
-        key = hash((frame[NAME], classname, name, attrs.get("file")))
-        self.by_test[key] = self.by_test.get(key, 0) | BITS[index]

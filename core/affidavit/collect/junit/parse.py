@@ -6,10 +6,11 @@ A pure collector: paths or byte streams in, plain dicts out (the predicate of
 Counting rules (the same for every producer; the corpus tests state how each other tool's
 numbers map onto these):
 
-- **Every ``<testcase>`` element counts once**, wherever it is: under ``<testsuites>`` or a
-  bare ``<testsuite>`` root, in suites nested at any depth, or directly under the root. A test
-  written twice (a rerun as a second element) is two cases; ``by_test`` in the per-file dict
-  shows the same file with such repeats merged, for comparison only.
+- **Every ``<testcase>`` element counts once** in the per-file dict, wherever it is: under
+  ``<testsuites>`` or a bare ``<testsuite>`` root, in suites nested at any depth, or directly
+  under the root. A test written twice (a rerun as a second element) is two cases there; the
+  predicate folds them into one test with two runs unless ``retries="count"``
+  (:mod:`~affidavit.collect.junit.fold` has those rules).
 - **One outcome per case**, by priority: ``<error>`` > ``<failure>`` > ``<skipped>`` >
   passed, however many result elements a case holds. Surefire's ``<rerunError>`` /
   ``<rerunFailure>`` without a primary result still mean error / failure (every rerun
@@ -74,14 +75,14 @@ _DECLARED = ("tests", "failures", "errors", "skipped")
 
 
 def parse_files(paths: Sequence[str | os.PathLike[str]], *, failed_cases_cap: int = 50,
-                details: bool = False) -> list[dict[str, Any]]:
+                details: bool = False, retries: str = "fold") -> list[dict[str, Any]]:
     """:func:`parse_file` for each path, in order; the first bad file's error is raised."""
-    return [parse_file(path, failed_cases_cap=failed_cases_cap, details=details)
-            for path in paths]
+    return [parse_file(path, failed_cases_cap=failed_cases_cap, details=details,
+                       retries=retries) for path in paths]
 
 
 def parse_file(path: str | os.PathLike[str], *, failed_cases_cap: int = 50,
-               details: bool = False) -> dict[str, Any]:
+               details: bool = False, retries: str = "fold") -> dict[str, Any]:
     """Count the test cases of one results file; see :func:`parse_stream`."""
     shown = os.fspath(path)
     try:
@@ -91,26 +92,26 @@ def parse_file(path: str | os.PathLike[str], *, failed_cases_cap: int = 50,
     with stream:
         try:
             return parse_stream(stream, shown, failed_cases_cap=failed_cases_cap,
-                                details=details)
+                                details=details, retries=retries)
         except OSError as exc:
             raise _os_error(shown, exc) from None
 
 
 def parse_stream(stream: BinaryIO, path: str, *, failed_cases_cap: int = 50,
-                 details: bool = False) -> dict[str, Any]:
+                 details: bool = False, retries: str = "fold") -> dict[str, Any]:
     """Count the test cases of the results file ``path`` read from ``stream``.
 
     Returns ``{path, sha256, repaired, summary, declared, suites, failed_cases,
-    failed_cases_total}`` -- the per-file parts of the predicate, shaped like it. ``details``
-    adds, for comparisons with other tools: ``by_test`` (the summary counts with repeated
-    elements of one test -- same suite, classname, name and file -- merged: passed if any run
-    passed, flaky if another run failed), ``unnamed`` (cases with neither name nor
-    classname), ``failed_but_skipped`` (failed or errored cases also marked skipped or
+    failed_cases_total, runs}`` -- the per-file parts of the predicate, shaped like it, with
+    each element counted as a test (the ``count`` reading); ``retries="fold"`` adds what
+    :func:`summarize` folds retried tests with, over every file (private keys ``_tests``
+    and ``_failing``: a map entry per distinct test). ``details`` adds, for comparisons
+    with other tools: ``unnamed`` (cases with neither name nor classname),
+    ``failed_but_skipped`` (failed or errored cases also marked skipped or
     ``status="disabled|ignored"``, which some tools count as skipped), ``skipped_by_status``
     (cases skipped only by their ``status``, per status, which some tools count as passed)
-    and ``top_suites`` (each
-    top-level suite's declared attributes, its counted cases and its raw number of
-    ``<failure>``/``<error>``/``<skipped>`` elements); it costs memory per distinct test.
+    and ``top_suites`` (each top-level suite's declared attributes, its counted cases and its
+    raw number of ``<failure>``/``<error>``/``<skipped>`` elements).
     The lenient second reading needs a seekable stream; otherwise the first error stands.
     """
     start = stream.tell() if stream.seekable() else None
@@ -118,7 +119,8 @@ def parse_stream(stream: BinaryIO, path: str, *, failed_cases_cap: int = 50,
     if not head:
         raise InputError(f"{path}: file is empty")
     expat_encoding, codec = sniff_encoding(head, path)
-    counter = CaseCounter(path, failed_cases_cap, details)
+    fold = _fold(retries)
+    counter = CaseCounter(path, failed_cases_cap, details, fold)
     try:
         sha256 = read_xml(stream, path, counter, head=head, codec=codec,
                           expat_encoding=expat_encoding)
@@ -130,7 +132,7 @@ def parse_stream(stream: BinaryIO, path: str, *, failed_cases_cap: int = 50,
 
         stream.seek(start)
         head = stream.read(HEAD)
-        counter = CaseCounter(path, failed_cases_cap, details)
+        counter = CaseCounter(path, failed_cases_cap, details, fold)
         try:
             sha256 = read_xml(stream, path, counter, head=head, codec=repair_codec(head, path),
                               errors="replace", repair=Repairer())
@@ -141,30 +143,50 @@ def parse_stream(stream: BinaryIO, path: str, *, failed_cases_cap: int = 50,
         return {**counter.result(path, sha256), "repaired": True}
 
 
-def summarize(files: Sequence[dict[str, Any]], *, failed_cases_cap: int = 50) -> dict[str, Any]:
-    """The JUnit predicate for the per-file results ``files`` (in the order given).
+def summarize(files: Sequence[dict[str, Any]], *, failed_cases_cap: int = 50,
+              retries: str = "fold") -> dict[str, Any]:
+    """The JUnit predicate (``junit/v2``, without its ``policy``) for the per-file results
+    ``files`` (in the order given), retried tests folded (``retries="fold"``, the files parsed
+    so too) or each element counted as a test (``"count"``).
 
-    ``failed_cases`` keeps the first ``failed_cases_cap`` failed cases over all files (give
+    ``failed_cases`` keeps the first ``failed_cases_cap`` failed tests over all files (give
     :func:`parse_file` the same cap); ``failed_cases_total`` says how many there were.
     """
-    summary: dict[str, Any] = {key: sum(f["summary"][key] for f in files) for key in _COUNTS}
+    if _fold(retries):
+        from affidavit.collect.junit.fold import fold
+
+        counts, failed, failed_total = fold(files, failed_cases_cap)
+        summary: dict[str, Any] = dict(counts)
+    else:
+        counted = {key: sum(f["summary"][key] for f in files) for key in _COUNTS}
+        summary = {"tests": counted["tests"], "passed": counted["passed"] - counted["flaky"],
+                   "flaky": counted["flaky"], "failed": counted["failures"],
+                   "errors": counted["errors"], "skipped": counted["skipped"]}
+        failed = []
+        for f in files:
+            failed += f["failed_cases"][:failed_cases_cap - len(failed)]
+        failed_total = sum(f["failed_cases_total"] for f in files)
+    summary["runs"] = sum(f["runs"] for f in files)
     summary["duration_s"] = round(math.fsum(f["summary"]["duration_s"] for f in files), 6)
     declared: dict[str, int | None] = {}
     for key in _DECLARED:
         values = [f["declared"][key] for f in files if f["declared"][key] is not None]
         declared[key] = sum(values) if values else None
-    failed: list[dict[str, Any]] = []
-    for f in files:
-        failed += f["failed_cases"][:failed_cases_cap - len(failed)]
     return {
         "summary": summary,
         "declared": declared,
         "suites": [suite for f in files for suite in f["suites"]],
         "failed_cases": failed,
-        "failed_cases_total": sum(f["failed_cases_total"] for f in files),
+        "failed_cases_total": failed_total,
         "failed_cases_cap": failed_cases_cap,
         "files": [{"path": f["path"], "sha256": f["sha256"]} for f in files],
     }
+
+
+def _fold(retries: str) -> bool:
+    if retries not in ("fold", "count"):
+        raise ValueError(f"retries must be 'fold' or 'count', not {retries!r}")
+    return retries == "fold"
 
 
 def _os_error(shown: str, exc: OSError) -> InputError:

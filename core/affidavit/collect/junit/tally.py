@@ -17,9 +17,6 @@ __all__ = ["FileTally", "declared_of", "new_frame"]
 
 # frame indexes; an outcome is the index it counts under (0 = passed)
 T, F, E, S, K, SECONDS, NAME, CHILDREN, REAL, TOP = range(10)
-#: bits of the per-test map, by outcome: passed 1, failed 2, errored 4, skipped 8,
-#: passed after a flaky run 1|16
-BITS = (1, 2, 4, 8, 17)
 _INF = math.inf
 _DECLARED = ("tests", "failures", "errors", "skipped")
 
@@ -32,15 +29,24 @@ def new_frame(name: str | None, real: bool) -> list[Any]:
 class FileTally:
     """Frames, top-level suites' claims and failed cases of one file (or part of one)."""
 
-    def __init__(self, failed_cases_cap: int, details: bool) -> None:
+    def __init__(self, failed_cases_cap: int, details: bool, fold: bool = False) -> None:
         self.cap = failed_cases_cap
         self.details = details
+        # folding (affidavit.collect.junit.fold): the names of tests with a plain passing run,
+        # by (suite, classname, file) -- a name is all a passing run keeps, which is what makes
+        # folding cheap; the bits of every other run's outcome, by identity (suite, classname,
+        # name, file); the first failed run of each test: suite, classname, name, first
+        # message per kind
+        self.passed: dict[tuple[Any, ...], set[str]] | None = {} if fold else None
+        self.runs: dict[tuple[Any, ...], int] = {}
+        self.failing: dict[tuple[Any, ...], dict[str, Any]] = {}
+        self.unnamed_key = object()  # unnamed cases' keys: never equal to another file's
+        self.reruns = [0]  # Surefire's rerun and flaky children: runs beyond the elements
         self.frames: list[list[Any]] = [new_frame(None, False)]
         self.tops: list[dict[str, Any]] = []
         self.failed: list[dict[str, Any]] = []
         self.failed_total = 0
-        self.by_test: dict[int, int] = {}
-        self.unnamed = [0, 0, 0, 0, 0]
+        self.unnamed = [0]
         self.failed_but_skipped = 0
         self.skipped_by_status: dict[str, int] = {}
 
@@ -66,7 +72,12 @@ class FileTally:
             "failed_cases": self.failed,
             "failed_cases_total": self.failed_total,
             "repaired": False,
+            "runs": totals[T] + self.reruns[0],
         }
+        if self.passed is not None:
+            result["_passed"] = self.passed
+            result["_runs"] = self.runs
+            result["_failing"] = self.failing
         if self.details:
             for frame in frames:
                 if frame[TOP] is not None:
@@ -74,22 +85,10 @@ class FileTally:
                     for i in range(5):
                         counts[i] += frame[i]
             result["top_suites"] = [_top(top) for top in self.tops]
-            result["by_test"] = self._by_test_counts()
             result["unnamed"] = self.unnamed[T]
             result["failed_but_skipped"] = self.failed_but_skipped
             result["skipped_by_status"] = self.skipped_by_status
         return result
-
-    def _by_test_counts(self) -> dict[str, int]:
-        counts = list(self.unnamed)
-        for bits in self.by_test.values():
-            counts[T] += 1
-            if bits & 1:
-                if bits & (2 | 4 | 16):
-                    counts[K] += 1
-            else:
-                counts[E if bits & 4 else F if bits & 2 else S] += 1
-        return _counts(counts)
 
 
 def declared_of(attrs: dict[str, str]) -> dict[str, Any]:
