@@ -231,6 +231,48 @@ def test_a_ledger_with_v1_scan_records_still_reads_and_verifies(
     assert verified.code == 0, str(verified)
 
 
+JUNIT_V1_PREDICATE: dict[str, Any] = {  # as the v1 collector wrote it: per element, no runs
+    "summary": {"tests": 3, "passed": 1, "failures": 1, "errors": 0, "skipped": 1, "flaky": 0,
+                "duration_s": 0.5},
+    "declared": {"tests": 3, "failures": 1, "errors": 0, "skipped": 1},
+    "suites": [{"name": "calc", "file": "TEST-calc.xml", "tests": 3, "failures": 1,
+                "errors": 0, "skipped": 1, "duration_s": 0.5}],
+    "failed_cases": [{"suite": "calc", "classname": "calc.Add", "name": "test_two",
+                      "kind": "failure", "message": "2 != 3"}],
+    "failed_cases_total": 1, "failed_cases_cap": 50,
+    "files": [{"path": "TEST-calc.xml", "sha256": "cd" * 32}],
+    "policy": {"max_failures": 0, "max_errors": 0},
+}
+
+
+def test_a_ledger_with_v1_junit_records_still_reads_and_verifies(
+        cli: Cli, trail: Any, ledger: Any, files: Any, tmp_path: Path) -> None:
+    """JUnit records written before retries were folded (``junit/v1``: ``failures``, a policy
+    without ``retries``, or none) are judged as they were written, beside v2 records."""
+    from affidavit.api import record
+    from affidavit.models.predicates import JUNIT_V1
+
+    old = record.attest(ledger, record.Claim(flow=FLOW, trail=TRAIL, name="unit-old"),
+                        type="junit", predicate=JUNIT_V1_PREDICATE, predicate_type=JUNIT_V1)
+    assert old.entry["record"]["compliant"] is False
+    assert old.reasons == ["1 test case failed, more than --max-failures 0"]
+    no_policy = {k: v for k, v in JUNIT_V1_PREDICATE.items() if k != "policy"}
+    older = record.attest(ledger, record.Claim(flow=FLOW, trail=TRAIL, name="unit-older"),
+                          type="junit", predicate=no_policy, predicate_type=JUNIT_V1)
+    assert older.entry["record"]["compliant"] is False
+    report = files("results/TEST-pkg.xml", RETRIED)
+    _json(cli("attest", "junit", *_trail_args("unit"), "--results", str(report),
+              "--max-failures", "1", "--output", "json"))
+    states = {a["name"]: a["compliant"] for a in _json(cli(
+        "get", "trail", TRAIL, "--flow", FLOW, "--output", "json"))["attestations"]}
+    assert states == {"unit-old": False, "unit-older": False, "unit": True}
+    assert cli("verify", "ledger").code == 0
+    package = tmp_path / "t1.zip"
+    assert cli("evidence", "package", "--flow", FLOW, "--trail", TRAIL, "-o", package).code == 0
+    verified = cli("verify", "package", package, "--public-key", ledger.verifier_key())
+    assert verified.code == 0, str(verified)
+
+
 def test_snyk_json(cli: Cli, trail: Any, files: Any) -> None:
     report = files("snyk.json", SNYK)
     out = _json(cli("attest", "snyk", *_trail_args("deps"), "--scan-results", report,

@@ -642,6 +642,9 @@ def test_v1_records_are_still_judged_as_they_were_written() -> None:
     for broken in ({k: v for k, v in folded.items() if k != "policy"},
                    {**folded, "policy": {**limits, "retries": "fold"}},
                    {**folded, "policy": {**folded["policy"], "retries": "sometimes"}},
+                   {**folded, "policy": {**folded["policy"], "max_flaky": "3"}},
+                   {**folded, "summary": {**folded["summary"], "flaky": -1},
+                    "policy": {**folded["policy"], "max_flaky": 0}},
                    {**folded, "policy": limits}):
         with pytest.raises(InputError):
             junit_verdict(broken)
