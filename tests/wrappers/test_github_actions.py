@@ -227,7 +227,7 @@ def test_failing_assert_fails_the_job(tmp_path: Path, core_wheel: Path,
     ledger = str(out / "ledger.db")
     verdict = _affidavit("assert", "trail", "failing", "--flow", "demo", "--ledger", ledger)
     assert verdict.returncode == 1
-    assert "1 test case failed, more than --max-failures 0" in verdict.stdout
+    assert "1 test failed, more than --max-failures 0" in verdict.stdout
     flow = json.loads(_affidavit("get", "flow", "demo", "--ledger", ledger, "--output",
                                  "json").stdout)
     assert flow["template"]["trail"]["attestations"] == [{"name": "unit", "type": "junit"}]
@@ -298,7 +298,7 @@ def test_summaries_written_by_each_action(tmp_path: Path, ledger: dict[str, str]
     result, summary, outputs = run_action_script(
         "assert", {"flow": "demo", "trail": "t1"}, tmp_path / "c", ledger)
     assert result.returncode == 1
-    reason = ("trail: attestation 'unit' is not compliant: 1 test case failed, more than "
+    reason = ("trail: attestation 'unit' is not compliant: 1 test failed, more than "
               "--max-failures 0")
     assert summary.startswith(f"### ❌ trail demo/t1: NON_COMPLIANT\n\n- {reason}\n")
     assert outputs == {"compliant": "false", "status": "NON_COMPLIANT",
