@@ -14,7 +14,12 @@ from tests.helpers import Cli, assert_error
 @pytest.mark.parametrize(("url", "needle"), [
     ("file:l.db?mode=memory", "not a form affidavit reads"),
     ("file:l.db", "not a form affidavit reads"),
-    ("https://ledger.example/l", "no ledger backend for https://"),
+    ("ftp://ledger.example/l", "no ledger backend for ftp://"),
+    ("https://ledger.example/l?org=x", "query strings, fragments and credentials"),
+    ("https://user:secret@ledger.example", "query strings, fragments and credentials"),
+    ("http://ledger.example", "plain http is only for a server on this machine"),
+    ("https://", "names no host"),
+    ("https://ledger.example:99999", "is not a URL"),
     ("sqlite:l.db", "not a form affidavit reads"),
     ("sqlite://", "has no path"),
     ("sqlite:///", "has no path"),

@@ -111,10 +111,10 @@ def _append(ledger: Ledger, entry: dict[str, Any], dry_run: bool,
         with _head(ledger) as head:
             head.check_writable()
     assert head.checkpoint is not None
-    appended = ledger.append([canonical.dumps(entry)], [entry],
-                             after=(head.checkpoint.size, head.checkpoint.root),
+    data = canonical.dumps(entry)
+    appended = ledger.append([data], [entry], after=(head.checkpoint.size, head.checkpoint.root),
                              evidence=evidence)
-    head.after_append(appended)
+    head.after_append(appended, [data] if getattr(ledger, "remote", False) else None)
     return Recorded(
         entry=entry, entry_index=appended.first, checkpoint=appended.checkpoint, dry_run=False
     )

@@ -69,6 +69,8 @@ TABLE: dict[str, tuple[str, Nouns]] = {
         "reindex": ("audit:ledger_reindex", "rebuild the indexes from the log"),
     }),
     "schema": ("print the JSON Schema of a record type", {None: ("audit:schema", "")}),
+    "server": ("serve a ledger over HTTP to remote clients (pip install 'affidavit[server]')",
+               {None: ("affidavit.server.command:serve", "")}),
     "ci": ("what the CI detection sees", {
         "env": ("ci:ci_env", "the provider, commit, build URL... detected from the environment"),
     }),

@@ -73,7 +73,10 @@ def _configure(parser: argparse.ArgumentParser, target: str) -> None:
     import importlib
 
     module, _, function = target.partition(":")
-    getattr(importlib.import_module(f"affidavit.cli.{module}"), function)(parser)
+    # a command another package owns (``affidavit server``) is named in full, so the CLI does
+    # not import that package unless the command is run
+    name = module if module.startswith("affidavit.") else f"affidavit.cli.{module}"
+    getattr(importlib.import_module(name), function)(parser)
 
 
 def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:

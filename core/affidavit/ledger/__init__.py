@@ -39,13 +39,16 @@ class Appended:
 class KeyedRead:
     """Everything a reader needs about some keys, from one read of one state of the ledger:
     per key its indexed entries and key map proof, and each of those entries with its
-    inclusion proof in the tree of ``size``. A remote backend answers it in one round trip."""
+    inclusion proof in the tree of ``size``. A remote backend answers it in one round trip, and
+    when other writers moved the log on since the reader's checkpoint, it answers at the newer
+    size with the ``checkpoint`` that signs it (the reader proves that one extends its own)."""
 
-    __slots__ = ("size", "positions", "proofs", "entries", "inclusion")
+    __slots__ = ("size", "positions", "proofs", "entries", "inclusion", "checkpoint")
 
     def __init__(self, *, size: int, positions: dict[str, list[int]],
                  proofs: dict[str, MapProof], entries: dict[int, bytes],
-                 inclusion: dict[int, list[bytes]]) -> None:
+                 inclusion: dict[int, list[bytes]], checkpoint: str | None = None) -> None:
+        self.checkpoint = checkpoint
         self.size = size
         self.positions = positions
         self.proofs = proofs

@@ -25,7 +25,9 @@ GROUP = "affidavit.ledgers"
 
 #: Backends this package ships: chosen without the plugin cache, so nothing written in the cache
 #: folder can redirect the default ledger to other code.
-BUILT_IN = {"sqlite": "affidavit.ledger.sqlite:SQLiteLedger"}
+BUILT_IN = {"sqlite": "affidavit.ledger.sqlite:SQLiteLedger",
+            "http": "affidavit.ledger.http:HttpLedger",
+            "https": "affidavit.ledger.http:HttpLedger"}
 
 
 def cache_dir() -> str:

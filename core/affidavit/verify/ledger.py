@@ -17,6 +17,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import sys
 from typing import Any
 
@@ -173,8 +174,15 @@ def verify_ledger(ledger: Ledger, *, public_key: str | None = None,
                   deep: bool = False) -> dict[str, Any]:
     """Run the audit; raise ``IntegrityError`` (exit 3) on the first failure."""
     where = f"ledger {ledger.url}"
+    remote = getattr(ledger, "remote", False)
+    if remote and public_key is None:
+        public_key = os.environ.get("AFFIDAVIT_PUBLIC_KEY") or None
     verifier = verifier_for(ledger, public_key)
     origin = ledger.origin()
+    if remote:
+        from affidavit.verify.pins import check_pin
+
+        check_pin(ledger.url, origin, verifier.key)
     seen = Seen(origin, verifier)
     remembered = seen.load()  # before the snapshot: never newer than what it will show
     with ledger.snapshot():

@@ -94,8 +94,17 @@ class Proven:
         from affidavit.verify.seen import Seen
 
         ledger = self.ledger
+        remote = getattr(ledger, "remote", False)
+        if remote and self.public_key is None:
+            import os
+
+            self.public_key = os.environ.get("AFFIDAVIT_PUBLIC_KEY") or None
         verifier = self.verifier = verifier_for(ledger, self.public_key)
         origin = ledger.origin()
+        if remote:  # a server picks what it presents: its first identity must stay
+            from affidavit.verify.pins import check_pin
+
+            check_pin(ledger.url, origin, verifier.key)
         seen = Seen(origin, verifier)
         remembered = seen.load()  # before the snapshot: never newer than what it will show
         self._snapshot = ledger.snapshot()
@@ -168,6 +177,8 @@ class Proven:
             return {key: self._under[key] for key in keys}
         assert self.checkpoint is not None, "use Proven as a context manager"
         read = self.ledger.read_many(todo, self.size)
+        if read.size != self.size and read.checkpoint is not None and read.size > self.size:
+            self._advance(read.checkpoint, read.size)
         if read.size != self.size:
             raise IntegrityError(f"{self.where}: asked for a read at size {self.size}, got one "
                                  f"at size {read.size}")
@@ -203,6 +214,37 @@ class Proven:
                     remedy="run `affidavit ledger reindex`; it refuses if the log itself changed")
             self._under[key] = found
         return {key: self._under[key] for key in keys}
+
+    def _advance(self, signed: str, size: int) -> None:
+        """Move this view to a newer checkpoint a remote ledger answered at (other writers
+        appended since this view opened): signed by the ledger's key, of its origin, for
+        ``size``, and consistent with the view's own. What was proven before stays proven
+        (under a prefix of the new tree); what is read from now on is proven under the new one."""
+        from affidavit.verify.seen import Seen
+
+        assert self.checkpoint is not None and self.verifier is not None
+        try:
+            new = Checkpoint.parse(note.open_note(signed, [self.verifier]))
+            map_root = keymap.decode_root(new.extensions)
+        except IntegrityError as exc:
+            raise IntegrityError(f"{self.where}: newer checkpoint: {exc.message}") from None
+        if new.origin != self.checkpoint.origin or new.size != size:
+            raise IntegrityError(f"{self.where}: answered at size {size} under a checkpoint "
+                                 f"for size {new.size} of origin {new.origin!r}")
+        if self.checkpoint.size:
+            try:
+                proof.verify_consistency(
+                    self.checkpoint.size, new.size,
+                    self.ledger.consistency_proof(self.checkpoint.size, new.size),
+                    self.checkpoint.root, new.root)
+            except IntegrityError as exc:
+                raise IntegrityError(f"{self.where}: its newer checkpoint does not extend the "
+                                     f"one this read began at ({exc.message})") from None
+        self.checkpoint, self.note, self.size, self.map_root = new, signed, new.size, map_root
+        self._included.clear()
+        self._proofs.clear()
+        self._under.clear()
+        Seen(new.origin, self.verifier).remember(new, signed)
 
     def keys(self, prefix: str) -> list[str]:
         """Index keys starting with ``prefix``. A listing, not a proof: the map cannot show a
@@ -304,6 +346,10 @@ class Proven:
         """The inclusion proofs under the checkpoint that the entries at ``positions`` passed
         when they were read (reading them first if they were not)."""
         self.entries(positions)
+        again = [p for p in positions if p not in self._included]  # proven before an advance
+        if again:
+            self._accept(again, self.ledger.entries_at(again),
+                         self.ledger.inclusion_proofs(again, self.size))
         return {p: self._included[p] for p in positions}
 
     def check_writable(self) -> None:
@@ -316,10 +362,27 @@ class Proven:
         self.ledger.check_writable()
         Seen(self.checkpoint.origin, self.verifier).check_writable()
 
-    def after_append(self, appended: Appended) -> Checkpoint:
+    def admit(self, entry: Any, position: int) -> Record:
+        """The checks every reader applies to an entry (its shape; an attestation's flag is
+        the one judge's verdict), applied before ``entry`` is written at ``position``: what a
+        server runs on every entry it is sent, so that it stores what it verified, never what
+        it was told. An :class:`InputError` names the problem."""
+        try:
+            shaped = _shaped(entry, position, "the entry")
+            if shaped["kind"] == "attestation":
+                from affidavit.compliance.judge import check_recorded
+
+                check_recorded(shaped["record"], self._entry_at, "the log")
+        except AffidavitError as exc:
+            raise InputError(f"entry {position} is refused: {exc.message}") from None
+        return shaped
+
+    def after_append(self, appended: Appended,
+                     entries: Sequence[bytes] | None = None) -> Checkpoint:
         """Check the checkpoint an append returned (outside this view's snapshot): signed by
         the ledger's key, of its origin, larger than and consistent with this view's, and
-        remember it."""
+        remember it. With ``entries`` (a remote ledger's append, whose writer is not this
+        process), each must also be proven included where the append says it went."""
         from affidavit.verify.seen import Seen
 
         assert self.checkpoint is not None and self.verifier is not None, (
@@ -339,6 +402,20 @@ class Proven:
             except IntegrityError as exc:
                 raise IntegrityError(f"{self.where}: the append's checkpoint does not extend "
                                      f"the one before it ({exc.message})") from None
+        if entries is not None:
+            places = list(range(appended.first, appended.first + len(entries)))
+            if places and places[-1] >= new.size:
+                raise IntegrityError(f"{self.where}: the append says its entries went to "
+                                     f"{appended.first}, beyond the size {new.size} it signed")
+            paths = self.ledger.inclusion_proofs(places, new.size)
+            for place, data in zip(places, entries, strict=True):
+                try:
+                    proof.verify_inclusion(rfc6962.leaf_hash(data), place, new.size,
+                                           paths[place], new.root)
+                except (IntegrityError, KeyError):
+                    raise IntegrityError(f"{self.where}: the entry just appended is not "
+                                         f"included at {place} in the checkpoint the append "
+                                         "returned") from None
         Seen(self.checkpoint.origin, verifier).remember(new, appended.checkpoint)
         return new
 

@@ -1,0 +1,418 @@
+"""The remote backend: ``--ledger http(s)://host`` talks to ``affidavit server``.
+
+Each :class:`~affidavit.ledger.base.Ledger` method is one request (``server/app.py`` lists
+them), so every command runs unchanged against a shared ledger, and nothing the server says is
+believed: the readers in ``verify.proven`` check each answer against the signed checkpoint and
+the key they pinned or remembered, every evidence file is checked against its digest as it
+arrives, and an append is proven included in the checkpoint it returns (``remote``).
+
+Requests time out (``AFFIDAVIT_HTTP_TIMEOUT`` seconds, default 30) and are retried with
+backoff on a lost connection, a timeout or a 502/503/504 (``AFFIDAVIT_HTTP_RETRIES``, default
+4 attempts). Retrying an append is safe: the server answers a retry whose entries are already
+in the log with where they went, so an append that timed out after it landed is not made
+twice. ``AFFIDAVIT_API_TOKEN`` is sent as a bearer token.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+import time
+import uuid
+from contextlib import contextmanager
+
+from affidavit.errors import (
+    AffidavitError,
+    InputError,
+    IntegrityError,
+    LedgerUnavailable,
+    NotFoundError,
+    UsageError,
+)
+from affidavit.ledger import Appended, KeyedRead, wire
+from affidavit.ledger.blobs import hash_file
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Iterator, Sequence
+    from typing import Any, BinaryIO
+
+    from affidavit.ledger.keymap import MapProof
+
+__all__ = ["HttpLedger"]
+
+_ERRORS: dict[str, type[AffidavitError]] = {
+    "UsageError": UsageError, "InputError": InputError, "NotFoundError": NotFoundError,
+    "IntegrityError": IntegrityError, "LedgerUnavailable": LedgerUnavailable,
+    "RootMismatch": IntegrityError}
+_RETRIED = (502, 503, 504)
+_PAGE = 1000
+
+
+class _Uploads:
+    """Evidence for one append: hashed here, sent with the append itself, so a failed append
+    leaves nothing on the server (it stores them in its own vault in the same commit)."""
+
+    def __init__(self) -> None:
+        self.files: list[tuple[str, str]] = []  # (digest, path)
+
+    def add(self, path: str | os.PathLike[str]) -> tuple[str, int]:
+        digest, size = hash_file(path)
+        self.files.append((digest, os.fspath(path)))
+        return digest, size
+
+    def close(self) -> None:
+        self.files.clear()
+
+
+class _RemoteBlobs:
+    """The server's vault, read through checks: a file that does not hash to its name is an
+    integrity error, never evidence."""
+
+    def __init__(self, ledger: HttpLedger) -> None:
+        self.ledger = ledger
+
+    def incoming(self) -> _Uploads:
+        return _Uploads()
+
+    def has(self, digest: str) -> bool:
+        return bool(self.ledger._get(f"/api/v1/evidence/{digest}/exists").get("exists"))
+
+    def open(self, digest: str) -> BinaryIO:
+        response = self.ledger._request("GET", f"/api/v1/evidence/{digest}", stream=True)
+        spool = tempfile.SpooledTemporaryFile(max_size=8 << 20)  # noqa: SIM115 - returned
+        hasher = hashlib.sha256()
+        try:
+            for chunk in response.iter_content(1 << 20):
+                hasher.update(chunk)
+                spool.write(chunk)
+        except OSError as exc:
+            spool.close()
+            raise LedgerUnavailable(f"ledger {self.ledger.url}: evidence {digest}: {exc}") from None
+        finally:
+            response.close()
+        if hasher.hexdigest() != digest:
+            spool.close()
+            raise IntegrityError(f"ledger {self.ledger.url}: evidence {digest} as served does "
+                                 "not match its digest")
+        spool.seek(0)
+        return spool  # type: ignore[return-value]
+
+
+class HttpLedger:
+    """A client of ``affidavit server`` at ``url``; see the module docstring."""
+
+    remote = True
+
+    def __init__(self, url: str, *, create: bool = True) -> None:
+        import requests
+
+        self.url = _checked(url)
+        self.create = create
+        self.session = requests.Session()
+        token = os.environ.get("AFFIDAVIT_API_TOKEN")
+        if token:
+            self.session.headers["Authorization"] = f"Bearer {token}"
+        self.timeout = _number("AFFIDAVIT_HTTP_TIMEOUT", 30.0)
+        self.attempts = int(_number("AFFIDAVIT_HTTP_RETRIES", 4.0))
+        self.blobs = _RemoteBlobs(self)
+        self._pinned: dict[str, Any] | None = None  # the state a snapshot reads at
+
+    # -- transport -------------------------------------------------------------------------
+
+    def _request(self, method: str, path: str, parts: Any = None, **kwargs: Any) -> Any:
+        """``parts``, when given, makes each attempt's ``files`` afresh (uploads rewound)."""
+        import requests
+
+        kwargs.setdefault("timeout", self.timeout)
+        last = ""
+        for attempt in range(max(self.attempts, 1)):
+            if attempt:
+                time.sleep(min(0.2 * 2 ** (attempt - 1), 5.0))
+            try:
+                if parts is not None:
+                    kwargs["files"] = parts()
+                response = self.session.request(method, self.url + path, **kwargs)
+            except (requests.ConnectionError, requests.Timeout) as exc:
+                last = type(exc).__name__.replace("Error", " error").lower()
+                continue
+            except requests.RequestException as exc:
+                raise LedgerUnavailable(f"ledger {self.url}: {exc}") from None
+            if response.status_code in _RETRIED:
+                last = f"HTTP {response.status_code}"
+                if attempt + 1 < self.attempts:
+                    response.close()
+                    continue
+            if response.status_code >= 400:
+                raise self._refused(response)
+            return response
+        raise LedgerUnavailable(f"ledger {self.url} cannot be reached ({last} after "
+                                f"{self.attempts} attempts)")
+
+    def _refused(self, response: Any) -> AffidavitError:
+        """The server's error as the same error here (same message, same exit code)."""
+        try:
+            error = response.json()["error"]
+            kind = _ERRORS.get(error["type"], LedgerUnavailable)
+            return kind(str(error["message"]), remedy=error.get("remedy"))
+        except (ValueError, KeyError, TypeError):
+            return LedgerUnavailable(f"ledger {self.url} answered HTTP {response.status_code}")
+
+    def _json(self, response: Any) -> Any:
+        try:
+            return response.json()
+        except ValueError:
+            raise IntegrityError(f"ledger {self.url} answered {response.request.path_url} "
+                                 "with something that is not JSON") from None
+
+    def _get(self, path: str, **params: Any) -> Any:
+        return self._json(self._request("GET", path, params=params or None))
+
+    def _post(self, path: str, body: Any) -> Any:
+        return self._json(self._request("POST", path, json=body))
+
+    def _field(self, answer: Any, field: str) -> Any:
+        if not isinstance(answer, dict) or field not in answer:
+            raise IntegrityError(f"ledger {self.url}: its answer lacks {field!r}")
+        return answer[field]
+
+    # -- state -----------------------------------------------------------------------------
+
+    def _state(self) -> dict[str, Any]:
+        if self._pinned is not None:
+            return self._pinned
+        answer = self._get("/api/v1/ledger/state")
+        if not isinstance(answer, dict):
+            raise IntegrityError(f"ledger {self.url}: its state is not an object")
+        return answer
+
+    @contextmanager
+    def _snapshot(self) -> Iterator[None]:
+        outer = self._pinned
+        if outer is None:
+            self._pinned = self._state()
+        try:
+            yield
+        finally:
+            self._pinned = outer
+
+    def snapshot(self) -> Any:
+        """Pins the size and checkpoint every read inside sees; a keyed read that the server
+        answers at a newer size carries that size's checkpoint, which the reader proves."""
+        return self._snapshot()
+
+    def init(self, *, reuse_key: bool = False) -> str:
+        return self.origin()
+
+    def check_writable(self) -> None:
+        self._get("/api/v1/ledger/writable")
+
+    def size(self) -> int:
+        return wire.count(self._field(self._state(), "size"), "size")
+
+    def checkpoint(self) -> str | None:
+        signed = self._field(self._state(), "checkpoint")
+        if signed is not None and not isinstance(signed, str):
+            raise IntegrityError(f"ledger {self.url}: its checkpoint is not text")
+        return signed
+
+    def origin(self) -> str:
+        return str(self._field(self._state(), "origin"))
+
+    def verifier_key(self) -> str:
+        return str(self._field(self._state(), "verifier_key"))
+
+    def checkpoints(self) -> Iterator[tuple[int, str]]:
+        start = 0
+        while True:
+            page = self._field(self._get("/api/v1/ledger/checkpoints", start=start,
+                                         limit=_PAGE), "checkpoints")
+            if not isinstance(page, list):
+                raise IntegrityError(f"ledger {self.url}: checkpoints is not a list")
+            for item in page:
+                if not (isinstance(item, list) and len(item) == 2 and isinstance(item[1], str)):
+                    raise IntegrityError(f"ledger {self.url}: a checkpoint of the wrong shape")
+                yield wire.count(item[0], "checkpoint size"), item[1]
+            if len(page) < _PAGE:
+                return
+            start = page[-1][0] + 1
+
+    # -- entries ---------------------------------------------------------------------------
+
+    def read(self, start: int, end: int) -> Iterator[tuple[int, bytes]]:
+        expected = start
+        for first in range(start, end, _PAGE):
+            page = self._field(self._get("/api/v1/ledger/entries", start=first,
+                                         end=min(first + _PAGE, end)), "entries")
+            for item in page if isinstance(page, list) else []:
+                if not (isinstance(item, list) and len(item) == 2) or item[0] != expected:
+                    raise IntegrityError(f"ledger {self.url} has no entry {expected}")
+                yield expected, wire.unb64(item[1], f"entry {expected}")
+                expected += 1
+        if expected < end:
+            raise IntegrityError(f"ledger {self.url} has no entry {expected}")
+
+    def entries_at(self, positions: Sequence[int]) -> dict[int, bytes]:
+        out: dict[int, bytes] = {}
+        wanted = sorted(set(positions))
+        for first in range(0, len(wanted), _PAGE):
+            page = self._field(self._post("/api/v1/ledger/entries-at",
+                                          {"positions": wanted[first:first + _PAGE]}),
+                               "entries")
+            if not isinstance(page, dict):
+                raise IntegrityError(f"ledger {self.url}: entries is not an object")
+            for key, value in page.items():
+                out[wire.count(int(key) if str(key).isdigit() else -1, "entry index")] = (
+                    wire.unb64(value, f"entry {key}"))
+        missing = [p for p in wanted if p not in out]
+        if missing:
+            raise IntegrityError(f"ledger {self.url} has no entry {missing[0]}")
+        return out
+
+    def lookup(self, key: str) -> list[int]:
+        return [wire.count(p, "position") for p in self._field(
+            self._get("/api/v1/ledger/lookup", key=key), "positions")]
+
+    def read_many(self, keys: Sequence[str], size: int) -> KeyedRead:
+        read, signed = wire.keyed_from(self._post("/api/v1/ledger/read-many",
+                                                  {"keys": list(keys), "size": size}))
+        read.checkpoint = signed
+        return read
+
+    def lookup_prefix(self, prefix: str) -> list[tuple[str, int]]:
+        rows = self._field(self._get("/api/v1/ledger/lookup-prefix", prefix=prefix), "rows")
+        return [(str(k), wire.count(i, "entry index")) for k, i in rows]
+
+    def keys(self, prefix: str) -> list[str]:
+        return [str(k) for k in self._field(self._get("/api/v1/ledger/keys", prefix=prefix),
+                                            "keys")]
+
+    def index_rows(self) -> Iterator[tuple[str, int]]:
+        for key, i in self._field(self._get("/api/v1/ledger/index-rows"), "rows"):
+            yield str(key), wire.count(i, "entry index")
+
+    def map_proof(self, key: str) -> MapProof:
+        return wire.proof_from(self._field(self._get("/api/v1/ledger/map-proof", key=key),
+                                           "proof"), "proof")
+
+    def map_rows(self) -> tuple[list[tuple[bytes, str, int, int]],
+                                list[tuple[int, bytes, bytes]]]:
+        answer = self._get("/api/v1/ledger/map-rows")
+        leaves = [(wire.unb64(k, "leaf key hash"), str(key), wire.count(c, "count"),
+                   wire.count(last, "last")) for k, key, c, last in self._field(answer, "leaves")]
+        nodes = [(wire.count(d, "depth"), wire.unb64(p, "prefix"), wire.unb64(h, "hash"))
+                 for d, p, h in self._field(answer, "nodes")]
+        return leaves, nodes
+
+    # -- proofs ----------------------------------------------------------------------------
+
+    def root(self, size: int) -> bytes:
+        return wire.unb64(self._field(self._get("/api/v1/ledger/root", size=size), "root"),
+                          "root")
+
+    def inclusion_proof(self, index: int, size: int) -> list[bytes]:
+        return wire.hashes(self._field(self._get("/api/v1/ledger/inclusion-proof", index=index,
+                                                 size=size), "hashes"), "hashes")
+
+    def inclusion_proofs(self, positions: Sequence[int], size: int) -> dict[int, list[bytes]]:
+        out: dict[int, list[bytes]] = {}
+        wanted = sorted(set(positions))
+        for first in range(0, len(wanted), _PAGE):
+            page = self._field(self._post("/api/v1/ledger/inclusion-proofs", {
+                "positions": wanted[first:first + _PAGE], "size": size}), "proofs")
+            if not isinstance(page, dict):
+                raise IntegrityError(f"ledger {self.url}: proofs is not an object")
+            for key, value in page.items():
+                if not str(key).isdigit():
+                    raise IntegrityError(f"ledger {self.url}: a proof for {key!r}")
+                out[int(key)] = wire.hashes(value, f"proof {key}")
+        return out
+
+    def consistency_proof(self, size1: int, size2: int) -> list[bytes]:
+        return wire.hashes(self._field(self._get("/api/v1/ledger/consistency-proof",
+                                                 first=size1, second=size2), "hashes"),
+                           "hashes")
+
+    # -- writing ---------------------------------------------------------------------------
+
+    def append(
+        self, entries: Sequence[bytes], decoded: Sequence[dict[str, Any]] | None = None,
+        *, after: tuple[int, bytes] | None = None, evidence: Any = None,
+    ) -> Appended:
+        """One request: the entries, the head they extend, and the evidence they name. Safe to
+        retry (see the module docstring); what it returns is proven by the caller."""
+        body = {"entries": [wire.b64(e) for e in entries],
+                "after": None if after is None else {"size": after[0],
+                                                     "root": wire.b64(after[1])}}
+        files = list(evidence.files) if isinstance(evidence, _Uploads) else []
+        handles = []
+        try:
+            for digest, path in files:
+                handles.append((digest, open(path, "rb")))  # noqa: SIM115 - closed below
+
+            def parts() -> list[tuple[str, Any]]:
+                out: list[tuple[str, Any]] = [("request", (None, json.dumps(body),
+                                                           "application/json"))]
+                for digest, handle in handles:
+                    handle.seek(0)
+                    out.append(("evidence", (digest, handle, "application/octet-stream")))
+                return out
+
+            answer = self._json(self._request("POST", "/api/v1/ledger/append", parts,
+                                              headers={"Idempotency-Key": uuid.uuid4().hex}))
+        except OSError as exc:
+            raise InputError(f"evidence: {exc.strerror or exc}") from None
+        finally:
+            for _, handle in handles:
+                handle.close()
+        return Appended(first=wire.count(self._field(answer, "first"), "first"),
+                        size=wire.count(self._field(answer, "size"), "size"),
+                        checkpoint=str(self._field(answer, "checkpoint")))
+
+    def reindex(self) -> int:
+        raise UsageError(f"ledger {self.url}: reindexing is done on the server, not by a client",
+                         remedy="run `affidavit ledger reindex --ledger` with the server's "
+                                "storage URL")
+
+    def local_files(self) -> list[str]:
+        return []
+
+    def close(self) -> None:
+        self.session.close()
+
+
+def _checked(url: str) -> str:
+    """``https://host[:port][/prefix]``, or ``http://`` to a loopback address only: a token
+    and the evidence must not cross a network in the clear."""
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        raise UsageError(f"ledger URL {url!r} is not a URL") from None
+    if parts.query or parts.fragment or parts.username or parts.password:
+        raise UsageError(f"ledger URL {url!r}: query strings, fragments and credentials are "
+                         "not supported", remedy="give the token in AFFIDAVIT_API_TOKEN")
+    if not parts.hostname:
+        raise UsageError(f"ledger URL {url!r} names no host")
+    if parts.scheme == "http" and parts.hostname not in ("127.0.0.1", "localhost", "::1"):
+        raise UsageError(f"ledger URL {url!r}: plain http is only for a server on this machine",
+                         remedy="use https://")
+    del port
+    return url.rstrip("/")
+
+
+def _number(name: str, default: float) -> float:
+    value = os.environ.get(name)
+    if not value:
+        return default
+    try:
+        number = float(value)
+    except ValueError:
+        raise UsageError(f"{name}: {value!r} is not a number") from None
+    if number <= 0:
+        raise UsageError(f"{name}: {value!r} must be greater than 0")
+    return number

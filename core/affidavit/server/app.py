@@ -1,0 +1,397 @@
+"""``affidavit server``: the ledger protocol over HTTP, for clients that believe none of it.
+
+Every endpoint under ``/api/v1/ledger`` is one method of :class:`affidavit.ledger.base.Ledger`,
+so the remote backend (:mod:`affidavit.ledger.http`) runs the whole library face -- every CLI
+command, with its flags, outputs and exit codes -- against a shared ledger, and the client's
+own proofs (``verify.proven``) check every answer: the server is not trusted to say anything
+true, only to be caught when it does not.
+
+What the server does decide is what it writes: every entry it is sent passes the checks every
+reader applies (:meth:`affidavit.verify.proven.Proven.admit`: the shape, and an attestation's
+``compliant`` flag recomputed by the one judge) before it is appended, and every evidence file
+an entry names must arrive with it or be in the vault already. A retried append (a timeout, a
+lost connection) does not append twice: an append whose very entries are already in the log
+after the size it proved is answered with where they went.
+
+Ledger calls run on the event loop's thread, one at a time per process (a SQLite connection
+belongs to one thread); ``--workers N`` runs N processes on one database.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+import time
+import uuid
+from typing import Any
+
+from fastapi import FastAPI, Request, Response
+from fastapi.responses import JSONResponse, PlainTextResponse, StreamingResponse
+
+from affidavit import canonical
+from affidavit.errors import (
+    AffidavitError,
+    InputError,
+    IntegrityError,
+    LedgerUnavailable,
+    NotFoundError,
+    UsageError,
+)
+from affidavit.ledger import wire
+
+__all__ = ["create_app", "MAX_REQUEST", "MAX_ENTRIES", "MAX_RANGE"]
+
+MAX_REQUEST = 256 << 20
+"""Largest request body accepted (an append with its evidence files), in bytes."""
+MAX_ENTRIES = 100
+"""Most entries one append may carry."""
+MAX_RANGE = 1000
+"""Most entries, positions or keys one read may ask for; clients page."""
+
+_STATUS = ((NotFoundError, 404), (IntegrityError, 409), (LedgerUnavailable, 503),
+           (UsageError, 400), (InputError, 400))
+
+
+def _error(exc: AffidavitError) -> JSONResponse:
+    status = next((code for kind, code in _STATUS if isinstance(exc, kind)), 400)
+    return JSONResponse({"error": {"type": type(exc).__name__, "message": exc.message,
+                                   "remedy": exc.remedy}}, status_code=status)
+
+
+def _refuse(message: str) -> InputError:
+    return InputError(message)
+
+
+class _BodyLimit:
+    """Refuse a request body over ``limit`` bytes, counted as it arrives (a chunked upload
+    has no Content-Length to refuse it by)."""
+
+    def __init__(self, app: Any, limit: int) -> None:
+        self.app, self.limit = app, limit
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope.get("headers") or []).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.limit:
+            await _too_large(self.limit)(scope, receive, send)
+            return
+        seen = 0
+
+        async def counted() -> Any:
+            nonlocal seen
+            message = await receive()
+            seen += len(message.get("body", b""))
+            if seen > self.limit:
+                raise _TooLarge
+            return message
+
+        try:
+            await self.app(scope, counted, send)
+        except _TooLarge:
+            await _too_large(self.limit)(scope, receive, send)
+
+
+class _TooLarge(Exception):
+    pass
+
+
+def _too_large(limit: int) -> JSONResponse:
+    return JSONResponse({"error": {"type": "InputError", "message":
+                                   f"request body over {limit} bytes", "remedy": None}},
+                        status_code=413)
+
+
+def _log(record: dict[str, Any]) -> None:
+    """One JSON line per event on stderr: what a log shipper ingests without a parser."""
+    sys.stderr.write(json.dumps(record, separators=(",", ":")) + "\n")
+    sys.stderr.flush()
+
+
+def create_app(ledger_url: str, *, max_request: int = MAX_REQUEST) -> Any:
+    """The ASGI application serving the ledger at ``ledger_url`` (created when missing)."""
+    from affidavit.ledger.registry import open_ledger
+
+    app = FastAPI(title="affidavit", version="1", openapi_url="/api/v1/openapi.json",
+                  docs_url=None, redoc_url=None)
+    state: dict[str, Any] = {}
+
+    def ledger() -> Any:
+        if "ledger" not in state:  # opened on the loop's thread, which every call runs on
+            opened = open_ledger(ledger_url, create=True)
+            opened.init()
+            state["ledger"] = opened
+        return state["ledger"]
+
+    @app.middleware("http")
+    async def logged(request: Request, call_next: Any) -> Response:
+        started = time.perf_counter()
+        request_id = request.headers.get("x-request-id") or uuid.uuid4().hex
+        try:
+            response: Response = await call_next(request)
+        except AffidavitError as exc:
+            response = _error(exc)
+        response.headers["x-request-id"] = request_id
+        _log({"time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "level": "info",
+              "request_id": request_id, "method": request.method, "path": request.url.path,
+              "status": response.status_code,
+              "ms": round((time.perf_counter() - started) * 1000, 2)})
+        return response
+
+    @app.exception_handler(AffidavitError)
+    async def refused(request: Request, exc: AffidavitError) -> JSONResponse:
+        return _error(exc)
+
+    @app.get("/healthz")
+    async def healthz() -> dict[str, str]:
+        """The process answers."""
+        return {"status": "ok"}
+
+    @app.get("/readyz")
+    async def readyz() -> JSONResponse:
+        """The ledger opens and has a signed checkpoint: ready to serve."""
+        try:
+            signed = ledger().checkpoint()
+        except AffidavitError as exc:
+            return JSONResponse({"status": "unavailable", "reason": exc.message},
+                                status_code=503)
+        return JSONResponse({"status": "ready" if signed else "unavailable"},
+                            status_code=200 if signed else 503)
+
+    @app.get("/api/v1/checkpoint", response_class=PlainTextResponse)
+    async def checkpoint() -> str:
+        """The latest signed checkpoint, a C2SP signed note (public: anyone may audit)."""
+        signed = ledger().checkpoint()
+        if signed is None:
+            raise LedgerUnavailable("the ledger has no signed checkpoint yet")
+        return str(signed)
+
+    @app.get("/api/v1/ledger/state")
+    async def state_of() -> dict[str, Any]:
+        """Size, latest checkpoint, origin and verifier key, read in one snapshot."""
+        led = ledger()
+        with led.snapshot():
+            return {"size": led.size(), "checkpoint": led.checkpoint(), "origin": led.origin(),
+                    "verifier_key": led.verifier_key()}
+
+    @app.get("/api/v1/ledger/writable")
+    async def writable() -> dict[str, bool]:
+        """Whether an append could be signed now (the server's key is at hand)."""
+        ledger().check_writable()
+        return {"writable": True}
+
+    @app.get("/api/v1/ledger/checkpoints")
+    async def checkpoints(start: int = 0, limit: int = MAX_RANGE) -> dict[str, Any]:
+        """Stored checkpoints of size >= ``start``, in order of size, a page at a time."""
+        out: list[list[Any]] = []
+        for size, signed in ledger().checkpoints():
+            if size >= start:
+                out.append([size, signed])
+                if len(out) >= min(limit, MAX_RANGE):
+                    break
+        return {"checkpoints": out}
+
+    @app.get("/api/v1/ledger/entries")
+    async def entries(start: int, end: int) -> dict[str, Any]:
+        """Entries ``[start, end)``, at most :data:`MAX_RANGE`."""
+        if start < 0 or end < start or end - start > MAX_RANGE:
+            raise _refuse(f"entries: start {start}, end {end}: at most {MAX_RANGE} at a time")
+        return {"entries": [[i, wire.b64(data)] for i, data in ledger().read(start, end)]}
+
+    @app.post("/api/v1/ledger/entries-at")
+    async def entries_at(body: dict[str, Any]) -> dict[str, Any]:
+        positions = _positions(body.get("positions"))
+        found = ledger().entries_at(positions)
+        return {"entries": {str(i): wire.b64(data) for i, data in found.items()}}
+
+    @app.get("/api/v1/ledger/lookup")
+    async def lookup(key: str) -> dict[str, Any]:
+        return {"positions": ledger().lookup(key)}
+
+    @app.post("/api/v1/ledger/read-many")
+    async def read_many(body: dict[str, Any]) -> dict[str, Any]:
+        """What a reader needs about ``keys`` at the latest state, with its checkpoint (at the
+        size asked for when the log is still there, else at the newer one)."""
+        keys = body.get("keys")
+        if not isinstance(keys, list) or not all(isinstance(k, str) for k in keys) or len(
+                keys) > MAX_RANGE:
+            raise _refuse(f"read-many: keys must be a list of at most {MAX_RANGE} texts")
+        led = ledger()
+        with led.snapshot():
+            size = led.size()
+            read = led.read_many(keys, size)
+            signed = led.checkpoint()
+        return wire.keyed_json(read, signed)
+
+    @app.get("/api/v1/ledger/lookup-prefix")
+    async def lookup_prefix(prefix: str) -> dict[str, Any]:
+        return {"rows": [[key, i] for key, i in ledger().lookup_prefix(prefix)]}
+
+    @app.get("/api/v1/ledger/keys")
+    async def keys(prefix: str) -> dict[str, Any]:
+        return {"keys": ledger().keys(prefix)}
+
+    @app.get("/api/v1/ledger/index-rows")
+    async def index_rows() -> dict[str, Any]:
+        return {"rows": [[key, i] for key, i in ledger().index_rows()]}
+
+    @app.get("/api/v1/ledger/map-proof")
+    async def map_proof(key: str) -> dict[str, Any]:
+        """The key map's proof for ``key`` (DESIGN §3.1), with the checkpoint whose map root
+        it is checked against."""
+        led = ledger()
+        with led.snapshot():
+            return {"proof": wire.proof_json(led.map_proof(key)), "checkpoint": led.checkpoint()}
+
+    @app.get("/api/v1/ledger/map-rows")
+    async def map_rows() -> dict[str, Any]:
+        leaves, nodes = ledger().map_rows()
+        return {"leaves": [[wire.b64(k), key, c, last] for k, key, c, last in leaves],
+                "nodes": [[depth, wire.b64(prefix), wire.b64(h)] for depth, prefix, h in nodes]}
+
+    @app.get("/api/v1/ledger/root")
+    async def root(size: int) -> dict[str, str]:
+        return {"root": wire.b64(ledger().root(size))}
+
+    @app.get("/api/v1/ledger/inclusion-proof")
+    async def inclusion_proof(index: int, size: int) -> dict[str, Any]:
+        """RFC 6962 audit path of entry ``index`` in the tree of ``size`` entries."""
+        return {"hashes": [wire.b64(h) for h in ledger().inclusion_proof(index, size)]}
+
+    @app.post("/api/v1/ledger/inclusion-proofs")
+    async def inclusion_proofs(body: dict[str, Any]) -> dict[str, Any]:
+        positions = _positions(body.get("positions"))
+        size = wire.count(body.get("size"), "size") if "size" in body else -1
+        found = ledger().inclusion_proofs(positions, size)
+        return {"proofs": {str(i): [wire.b64(h) for h in path] for i, path in found.items()}}
+
+    @app.get("/api/v1/ledger/consistency-proof")
+    async def consistency_proof(first: int, second: int) -> dict[str, Any]:
+        """RFC 6962 proof that the tree of ``first`` entries is a prefix of ``second``'s."""
+        return {"hashes": [wire.b64(h) for h in ledger().consistency_proof(first, second)]}
+
+    @app.get("/api/v1/evidence/{digest}/exists")
+    async def evidence_exists(digest: str) -> dict[str, bool]:
+        return {"exists": ledger().blobs.has(_digest(digest))}
+
+    @app.get("/api/v1/evidence/{digest}")
+    async def evidence(digest: str) -> StreamingResponse:
+        """An evidence file by its SHA-256 (the client checks the bytes against it)."""
+        stream = ledger().blobs.open(_digest(digest))
+
+        def chunks() -> Any:
+            with stream:
+                while chunk := stream.read(1 << 20):
+                    yield chunk
+
+        return StreamingResponse(chunks(), media_type="application/octet-stream")
+
+    @app.post("/api/v1/ledger/append")
+    async def append(request: Request) -> dict[str, Any]:
+        """Append entries (multipart: a ``request`` JSON part with ``entries`` and ``after``,
+        and the evidence files the entries name); see the module docstring."""
+        form = await request.form(max_files=MAX_ENTRIES * 10, max_fields=8,
+                                  max_part_size=max_request)
+        try:
+            raw = form.get("request")
+            if raw is None:
+                raise _refuse("append: the request part is missing")
+            text = raw if isinstance(raw, str) else (await raw.read()).decode("utf-8")
+            uploads = [part for key, part in form.multi_items()
+                       if key == "evidence" and not isinstance(part, str)]
+            return _append(ledger(), text, uploads)
+        finally:
+            await form.close()
+
+    return _BodyLimit(app, max_request)
+
+
+def _digest(digest: str) -> str:
+    if len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
+        raise _refuse(f"evidence {digest!r}: not a SHA-256 in lowercase hex")
+    return digest
+
+
+def _positions(value: Any) -> list[int]:
+    if not isinstance(value, list) or len(value) > MAX_RANGE:
+        raise _refuse(f"positions must be a list of at most {MAX_RANGE} entry indexes")
+    return [wire.count(p, "positions[]") for p in value]
+
+
+def _append(led: Any, text: str, uploads: list[Any]) -> dict[str, Any]:
+    from affidavit.verify.proven import Proven
+
+    try:
+        body = json.loads(text)
+    except ValueError:
+        raise _refuse("append: the request part is not JSON") from None
+    if not isinstance(body, dict) or not isinstance(body.get("entries"), list):
+        raise _refuse("append: entries must be a list")
+    posted = [wire.unb64(e, "entries[]") for e in body["entries"]]
+    if not 0 < len(posted) <= MAX_ENTRIES:
+        raise _refuse(f"append: between 1 and {MAX_ENTRIES} entries")
+    decoded: list[dict[str, Any]] = []
+    for i, data in enumerate(posted):
+        try:
+            entry = canonical.loads(data)
+        except (ValueError, InputError):
+            raise _refuse(f"append: entry {i} is not JSON") from None
+        if not isinstance(entry, dict) or canonical.dumps(entry) != data:
+            raise _refuse(f"append: entry {i} is not canonical JSON")
+        decoded.append(entry)
+    after_json = body.get("after")
+    after = None
+    if after_json is not None:
+        if not isinstance(after_json, dict):
+            raise _refuse("append: after must be {size, root}")
+        after = (wire.count(after_json.get("size"), "after.size"),
+                 wire.unb64(after_json.get("root"), "after.root"))
+    replayed = _replayed(led, posted, after)
+    if replayed is not None:
+        return replayed
+    with Proven(led) as view:
+        for i, entry in enumerate(decoded):
+            view.admit(entry, view.size + i)
+    batch = led.blobs.incoming()
+    try:
+        with tempfile.TemporaryDirectory(prefix="affidavit-upload-") as folder:
+            added: set[str] = set()
+            for n, upload in enumerate(uploads):
+                path = os.path.join(folder, str(n))
+                with open(path, "wb") as out:
+                    while chunk := upload.file.read(1 << 20):
+                        out.write(chunk)
+                added.add(batch.add(path)[0])
+            for i, entry in enumerate(decoded):
+                for ref in (entry.get("record") or {}).get("evidence") or []:
+                    digest = ref.get("sha256") if isinstance(ref, dict) else None
+                    if not isinstance(digest, str) or not (
+                            digest in added or led.blobs.has(digest)):
+                        raise _refuse(f"append: entry {i} names evidence {digest!r}, which was "
+                                      "neither sent nor stored")
+            appended = led.append(posted, decoded, after=after, evidence=batch)
+    finally:
+        batch.close()
+    return {"first": appended.first, "size": appended.size, "checkpoint": appended.checkpoint}
+
+
+def _replayed(led: Any, posted: list[bytes],
+              after: tuple[int, bytes] | None) -> dict[str, Any] | None:
+    """Where these very entries went, when a retry brings them again: the log after the size
+    the writer proved already holds them in a row. None when it does not."""
+    if after is None:
+        return None
+    with led.snapshot():
+        size = led.size()
+        start = after[0]
+        if size - start < len(posted) or size - start > MAX_RANGE:
+            return None
+        found = [data for _, data in led.read(start, size)]
+        signed = led.checkpoint()
+    for first in range(len(found) - len(posted) + 1):
+        if found[first:first + len(posted)] == posted:
+            return {"first": start + first, "size": size, "checkpoint": signed}
+    return None

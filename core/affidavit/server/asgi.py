@@ -1,0 +1,18 @@
+"""The ASGI factory uvicorn imports in each worker process (``affidavit server``)."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from affidavit.server.app import create_app
+
+__all__ = ["make"]
+
+
+def make() -> Any:
+    """The app for the ledger ``affidavit server`` was started on (passed by environment,
+    the only channel uvicorn's worker processes share)."""
+    return create_app(os.environ["AFFIDAVIT_SERVER_LEDGER"],
+                      max_request=int(os.environ.get("AFFIDAVIT_SERVER_MAX_REQUEST",
+                                                     str(256 << 20))))

@@ -1,0 +1,341 @@
+"""The CLI against ``affidavit server`` (a real uvicorn process on 127.0.0.1), and a server
+that lies: every lie is caught by the client's own proofs (exit 3), never believed.
+
+Expected outcomes are stated from the protocol (DESIGN §3, §4): what a pipeline sees on the
+embedded ledger it sees over HTTP, with the same exit codes; a server that drops, rewrites,
+forks or swaps its history, or answers an index it cannot prove, fails the next command.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import shutil
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+from tests.conftest import FLOW, TRAIL
+from tests.helpers import Home, Result, assert_error, sha256_hex
+from tests.server.conftest import Server, free_port
+
+JUNIT = """<?xml version="1.0" encoding="UTF-8"?>
+<testsuite name="calc" tests="2" failures="1">
+  <testcase classname="calc.Add" name="one"/>
+  <testcase classname="calc.Add" name="two"><failure message="2 != 3"/></testcase>
+</testsuite>
+"""
+
+Cli = Callable[..., Result]
+
+
+def _json(result: Result) -> Any:
+    assert result.code == 0, str(result)
+    return json.loads(result.out)
+
+
+def _pipeline(cli: Cli, files: Callable[..., Path]) -> None:
+    """What a pipeline records: a flow, a trail, test results with their report as evidence."""
+    assert cli("create", "flow", FLOW).code == 0
+    assert cli("begin", "trail", TRAIL, "--flow", FLOW).code == 0
+    report = files("results/TEST-calc.xml", JUNIT)
+    result = cli("attest", "junit", "--flow", FLOW, "--trail", TRAIL, "--name", "unit",
+                 "--results-dir", report.parent, "--max-failures", "1")
+    assert result.code == 0, str(result)
+
+
+def _entries(server: Server, start: int, end: int) -> list[bytes]:
+    answer = requests.get(f"{server.url}/api/v1/ledger/entries",
+                          params={"start": start, "end": end}, timeout=10).json()
+    return [base64.b64decode(data) for _, data in answer["entries"]]
+
+
+def _post_append(server: Server, entries: list[bytes], after: tuple[int, str] | None,
+                 evidence: tuple[tuple[str, bytes], ...] = ()) -> requests.Response:
+    body = {"entries": [base64.b64encode(e).decode() for e in entries],
+            "after": None if after is None else {"size": after[0], "root": after[1]}}
+    parts: list[tuple[str, Any]] = [("request", (None, json.dumps(body), "application/json"))]
+    parts += [("evidence", (name, data, "application/octet-stream")) for name, data in evidence]
+    return requests.post(f"{server.url}/api/v1/ledger/append", files=parts, timeout=30)
+
+
+def _head(server: Server) -> tuple[int, str]:
+    state = requests.get(f"{server.url}/api/v1/ledger/state", timeout=10).json()
+    root = state["checkpoint"].split("\n")[2]
+    return state["size"], root
+
+
+def _size(server: Server) -> int:
+    return int(requests.get(f"{server.url}/api/v1/ledger/state", timeout=10).json()["size"])
+
+
+# ------------------------------------------------------------------------------------------
+# the same commands, through the server
+
+
+def test_a_pipeline_records_reads_gates_and_packages_through_the_server(
+        cli: Cli, server: Server, files: Callable[..., Path], tmp_path: Path) -> None:
+    _pipeline(cli, files)
+    trail = _json(cli("get", "trail", TRAIL, "--flow", FLOW, "--output", "json"))
+    assert [(a["name"], a["compliant"]) for a in trail["attestations"]] == [("unit", True)]
+    assert cli("assert", "trail", TRAIL, "--flow", FLOW).code == 0
+    failing = cli("attest", "junit", "--flow", FLOW, "--trail", TRAIL, "--name", "strict",
+                  "--results", files("strict/TEST-calc.xml", JUNIT))
+    assert failing.code == 0  # recorded, not compliant
+    gate = cli("assert", "trail", TRAIL, "--flow", FLOW)
+    assert gate.code == 1 and "1 test failed, more than --max-failures 0" in gate.out
+    assert cli("verify", "ledger").code == 0
+    package = tmp_path / "t1.zip"
+    assert cli("evidence", "package", "--flow", FLOW, "--trail", TRAIL, "-o", package).code == 0
+    key = cli("ledger", "public-key").out.strip()
+    verified = cli("verify", "package", package, "--public-key", key)
+    assert verified.code == 0, str(verified)
+    # the report is in the server's vault, fetched back byte for byte
+    out = tmp_path / "copy.xml"
+    fetched = cli("evidence", "get", sha256_hex(JUNIT.encode()), "-o", out)
+    assert fetched.code == 0, str(fetched)
+    assert out.read_text() == JUNIT
+
+
+def test_errors_keep_their_exit_codes_over_http(cli: Cli, server: Server) -> None:
+    assert_error(cli("get", "trail", "nope", "--flow", "missing"), 2, "missing")
+    assert_error(cli("begin", "trail", TRAIL, "--flow", "no-such-flow"), 2, "no-such-flow")
+
+
+def test_an_unreachable_server_is_exit_3_in_one_line(
+        cli: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AFFIDAVIT_LEDGER", f"http://127.0.0.1:{free_port()}")
+    monkeypatch.setenv("AFFIDAVIT_HTTP_RETRIES", "2")
+    assert_error(cli("get", "trail", TRAIL, "--flow", FLOW), 3, "cannot be reached",
+                 "after 2 attempts")
+
+
+def test_health_readiness_openapi_and_the_public_checkpoint(server: Server) -> None:
+    assert requests.get(f"{server.url}/healthz", timeout=5).json() == {"status": "ok"}
+    assert requests.get(f"{server.url}/readyz", timeout=5).json() == {"status": "ready"}
+    spec = requests.get(f"{server.url}/api/v1/openapi.json", timeout=5).json()
+    assert "/api/v1/ledger/append" in spec["paths"] and "/api/v1/checkpoint" in spec["paths"]
+    note = requests.get(f"{server.url}/api/v1/checkpoint", timeout=5).text
+    lines = note.split("\n")
+    assert lines[1] == "0" and lines[3].startswith("map ") and "\u2014 " in note  # C2SP note
+    log = [json.loads(line) for line in server.log.read_text().splitlines() if line.startswith("{")]
+    assert {"method", "path", "status", "ms", "request_id"} <= set(log[-1])
+
+
+# ------------------------------------------------------------------------------------------
+# what the server writes: only what it verified, and each append once
+
+
+def test_the_server_judges_every_record_and_refuses_a_false_flag(
+        cli: Cli, server: Server, files: Callable[..., Path]) -> None:
+    _pipeline(cli, files)
+    size = _size(server)
+    attestation = json.loads(_entries(server, size - 1, size)[0])
+    assert attestation["record"]["compliant"] is True
+    attestation["record"]["compliant"] = False  # its predicate says compliant: a lie
+    from affidavit import canonical
+
+    refused = _post_append(server, [canonical.dumps(attestation)], _head(server))
+    assert refused.status_code == 400
+    assert "entry 3 is refused" in refused.json()["error"]["message"]
+    assert "records compliant=False but its predicate yields True" in refused.json()["error"][
+        "message"]
+    assert _size(server) == size
+
+
+def test_an_entry_naming_evidence_that_was_not_sent_is_refused(
+        cli: Cli, server: Server, files: Callable[..., Path]) -> None:
+    _pipeline(cli, files)
+    size = _size(server)
+    attestation = json.loads(_entries(server, size - 1, size)[0])
+    attestation["record"]["evidence"][0]["sha256"] = "ab" * 32
+    from affidavit import canonical
+
+    refused = _post_append(server, [canonical.dumps(attestation)], _head(server))
+    assert refused.status_code == 400 and "neither sent nor stored" in refused.text
+    assert _size(server) == size
+
+
+def test_a_retried_append_lands_once(cli: Cli, server: Server) -> None:
+    """The response to an append was lost and the client sends it again: same place."""
+    assert cli("create", "flow", FLOW).code == 0
+    from affidavit import canonical
+
+    flow = json.loads(_entries(server, 0, 1)[0])
+    flow["record"]["name"] = "second"
+    entry = canonical.dumps(flow)
+    head = _head(server)
+    first = _post_append(server, [entry], head)
+    again = _post_append(server, [entry], head)
+    assert first.status_code == again.status_code == 200, first.text
+    assert first.json()["first"] == again.json()["first"] == 1
+    assert _size(server) == 2
+
+
+def test_a_body_over_the_limit_is_413_and_nothing_is_written(
+        home: Home, tmp_path_factory: pytest.TempPathFactory) -> None:
+    small = Server(tmp_path_factory.mktemp("small"))
+    small.start(home.db, "--max-request-mb", "1")
+    try:
+        response = _post_append(small, [b"{}"], None, (("big", b"x" * (2 << 20)),))
+        assert response.status_code == 413
+        assert _size(small) == 0
+    finally:
+        small.stop()
+
+
+# ------------------------------------------------------------------------------------------
+# a server that lies is caught by the next call
+
+
+def _library_append(db: Path, name: str) -> None:
+    """Append a flow to the ledger file directly, with its own key: what an operator holding
+    the server's key can do behind its clients' backs."""
+    import os
+
+    from affidavit.api import record
+    from affidavit.ledger.sqlite import SQLiteLedger
+
+    client_cache = os.environ["AFFIDAVIT_CACHE_DIR"]
+    os.environ["AFFIDAVIT_CACHE_DIR"] = str(db.parent / "operator-cache")  # not the client's
+    handle = SQLiteLedger(str(db))
+    try:
+        record.create_flow(handle, name=name)
+    finally:
+        handle.close()
+        os.environ["AFFIDAVIT_CACHE_DIR"] = client_cache
+
+
+def _copy_ledger(src: Path, dst: Path) -> None:
+    dst.mkdir(parents=True, exist_ok=True)
+    for suffix in ("", "-wal", ".key"):  # the server's writes may still be in the WAL
+        if Path(f"{src}{suffix}").exists():
+            shutil.copy2(f"{src}{suffix}", dst / f"l.db{suffix}")
+    if Path(f"{src}.blobs").exists():
+        shutil.copytree(f"{src}.blobs", dst / "l.db.blobs")
+
+
+def test_a_forked_history_is_caught(cli: Cli, server: Server, home: Home,
+                                    files: Callable[..., Path], tmp_path: Path) -> None:
+    _pipeline(cli, files)
+    fork = tmp_path / "fork"
+    _copy_ledger(home.db, fork)  # the history as it was, and the key
+    assert cli("create", "flow", "seen-by-the-client").code == 0  # size 4, remembered
+    _library_append(fork / "l.db", "another-history")  # a different size 4, same key
+    server.start(fork / "l.db")
+    assert_error(cli("get", "trail", TRAIL, "--flow", FLOW), 3)
+    assert_error(cli("verify", "ledger"), 3)
+
+
+def test_a_rolled_back_history_is_caught(cli: Cli, server: Server, home: Home,
+                                         files: Callable[..., Path], tmp_path: Path) -> None:
+    _pipeline(cli, files)
+    old = tmp_path / "old"
+    _copy_ledger(home.db, old)
+    assert cli("attest", "generic", "--flow", FLOW, "--trail", TRAIL, "--name", "later",
+               "--compliant", "false").code == 0
+    server.start(old / "l.db")  # the non-compliant attestation is gone
+    assert_error(cli("assert", "trail", TRAIL, "--flow", FLOW), 3)
+
+
+def test_a_replaced_ledger_is_caught_by_its_first_identity(
+        cli: Cli, server: Server, files: Callable[..., Path], tmp_path: Path) -> None:
+    _pipeline(cli, files)
+    server.start(tmp_path / "new" / "l.db")  # a fresh ledger: new origin, new key
+    line = assert_error(cli("get", "flow", FLOW), 3, "was first used as origin")
+    assert server.url in line
+    assert_error(cli("create", "flow", "x"), 3, "was first used as origin")
+
+
+def test_a_pinned_key_refuses_a_server_signing_with_another(
+        cli: Cli, server: Server, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert cli("create", "flow", FLOW).code == 0
+    from affidavit.ledger import note
+
+    other = note.Signer.from_key(note.generate_signer_key("someone-else"))
+    monkeypatch.setenv("AFFIDAVIT_PUBLIC_KEY", other.verifier.key)
+    assert_error(cli("get", "flow", FLOW), 3, "not the pinned key")
+
+
+def test_evidence_the_server_altered_is_refused(cli: Cli, server: Server, home: Home,
+                                               files: Callable[..., Path],
+                                               tmp_path: Path) -> None:
+    _pipeline(cli, files)
+    stored = [p for p in home.blobs.rglob("*") if p.is_file()]
+    assert len(stored) == 1
+    stored[0].chmod(0o644)
+    stored[0].write_text(JUNIT.replace("2 != 3", "fine"))
+    assert_error(cli("evidence", "get", sha256_hex(JUNIT.encode()), "-o", tmp_path / "x.xml"), 3,
+                 "does not match its digest")
+    assert not (tmp_path / "x.xml").exists()
+
+
+class _LyingProxy:
+    """A server in front of the real one that drops an entry from every index answer: the
+    attack a compromised server would make to hide a failing attestation."""
+
+    def __init__(self, upstream: str) -> None:
+        import uvicorn
+        from starlette.applications import Starlette
+        from starlette.requests import Request
+        from starlette.responses import Response
+        from starlette.routing import Route
+
+        async def forward(request: Request) -> Response:
+            body = await request.body()
+            answer = requests.request(request.method, upstream + request.url.path,
+                                      params=dict(request.query_params), data=body,
+                                      headers={k: v for k, v in request.headers.items()
+                                               if k.lower() in ("content-type",)}, timeout=30)
+            content = answer.content
+            if request.url.path.endswith("/read-many"):
+                read = answer.json()
+                for key, positions in read["positions"].items():
+                    if key.startswith("trail:") and len(positions) > 2:
+                        dropped = positions.pop()  # the newest entry of the trail
+                        read["entries"].pop(str(dropped), None)
+                        read["inclusion"].pop(str(dropped), None)
+                content = json.dumps(read).encode()
+            return Response(content, status_code=answer.status_code,
+                            media_type=answer.headers.get("content-type"))
+
+        app = Starlette(routes=[Route("/{path:path}", forward,
+                                      methods=["GET", "POST", "HEAD"])])
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port,
+                                                    log_level="warning"))
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def __enter__(self) -> _LyingProxy:
+        self.thread.start()
+        deadline = time.monotonic() + 10
+        while not self.server.started and time.monotonic() < deadline:
+            time.sleep(0.02)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(10)
+
+
+@pytest.fixture
+def liar(server: Server) -> Iterator[_LyingProxy]:
+    with _LyingProxy(server.url) as proxy:
+        yield proxy
+
+
+def test_an_index_that_hides_an_attestation_is_caught(
+        cli: Cli, server: Server, liar: _LyingProxy, files: Callable[..., Path],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    _pipeline(cli, files)
+    assert cli("attest", "generic", "--flow", FLOW, "--trail", TRAIL, "--name", "security",
+               "--compliant", "false").code == 0
+    assert cli("assert", "trail", TRAIL, "--flow", FLOW).code == 1  # the honest answer
+    monkeypatch.setenv("AFFIDAVIT_LEDGER", liar.url)
+    assert_error(cli("assert", "trail", TRAIL, "--flow", FLOW), 3, "key map")
