@@ -42,6 +42,36 @@ def home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPat
     return here
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "remote: also run against affidavit server over HTTP (the CLI suite's "
+        "representative part: same commands, outputs and exit codes on the remote backend)")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if metafunc.definition.get_closest_marker("remote"):
+        metafunc.fixturenames.append("backend")
+        metafunc.parametrize("backend", ["embedded", "http"], indirect=True)
+
+
+@pytest.fixture
+def backend(request: pytest.FixtureRequest, home: Home,
+            monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """``http``: the test's commands go to a real uvicorn server on 127.0.0.1 serving the
+    test's ledger file (started in this process, so a test can still open that file)."""
+    kind = str(request.param)
+    if kind != "http":
+        yield kind
+        return
+    from tests.server.threaded import ThreadedServer
+
+    with ThreadedServer(home.url) as running:
+        request.node.remote_server = running  # type: ignore[attr-defined]
+        monkeypatch.setenv("AFFIDAVIT_LEDGER", running.url)
+        monkeypatch.setenv("AFFIDAVIT_HTTP_RETRIES", "2")
+        yield kind
+
+
 @pytest.fixture
 def cli(capsys: pytest.CaptureFixture[str]) -> Callable[..., Result]:
     """Run ``affidavit ARGS`` in-process; return its exit code and what it printed."""

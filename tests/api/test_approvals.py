@@ -12,6 +12,8 @@ import pytest
 
 from tests.helpers import Cli, Home, Result
 
+pytestmark = pytest.mark.remote  # also over HTTP (tests/conftest.py)
+
 TEMPLATE = """\
 version: 1
 trail:

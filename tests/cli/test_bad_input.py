@@ -17,6 +17,8 @@ from affidavit.api.evidence import package as build_package
 from tests.conftest import FLOW, TRAIL
 from tests.helpers import Cli, Home, assert_error, attest_generic, run_subprocess, state
 
+pytestmark = pytest.mark.remote  # also over HTTP (tests/conftest.py)
+
 FP = "cd" * 32
 UNKNOWN = "ef" * 32
 TRAIL_FLAGS = ("--flow", FLOW, "--trail", TRAIL)

@@ -14,6 +14,8 @@ import pytest
 from tests.conftest import FLOW
 from tests.helpers import Cli, Result
 
+pytestmark = pytest.mark.remote  # also over HTTP (tests/conftest.py)
+
 GIT_ENV = {"GIT_AUTHOR_NAME": "Ada Lovelace", "GIT_AUTHOR_EMAIL": "ada@example.com",
            "GIT_COMMITTER_NAME": "Ada Lovelace", "GIT_COMMITTER_EMAIL": "ada@example.com",
            "GIT_AUTHOR_DATE": "2026-01-31T10:00:00Z", "GIT_COMMITTER_DATE": "2026-01-31T10:00:00Z"}

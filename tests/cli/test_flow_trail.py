@@ -22,6 +22,8 @@ from affidavit.ledger import note
 from tests.conftest import FLOW, TRAIL
 from tests.helpers import Cli, Home, assert_error, run_subprocess, sha256_hex, state
 
+pytestmark = pytest.mark.remote  # also over HTTP (tests/conftest.py)
+
 Files = Callable[..., Path]
 
 COMMIT = "0123456789abcdef0123456789abcdef01234567"

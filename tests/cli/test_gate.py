@@ -12,6 +12,8 @@ import pytest
 from tests.helpers import SHOP_TEMPLATE as TEMPLATE
 from tests.helpers import Cli, Home, Result, state
 
+pytestmark = pytest.mark.remote  # also over HTTP (tests/conftest.py)
+
 
 @pytest.fixture
 def flow(cli: Cli, tmp_path: Path) -> dict[str, str]:

@@ -11,6 +11,8 @@ import pytest
 
 from tests.helpers import Cli, assert_error, ok
 
+pytestmark = pytest.mark.remote  # also over HTTP (tests/conftest.py)
+
 COMMIT = "c0ffee" * 6 + "abcd"
 FAILING = (b'<testsuite tests="2"><testcase classname="a" name="ok"/><testcase classname="a" '
            b'name="bad"><failure message="no"/></testcase></testsuite>')

@@ -14,6 +14,8 @@ import pytest
 
 from tests.helpers import Cli, Home, assert_error, read_github_outputs, state
 
+pytestmark = pytest.mark.remote  # also over HTTP (tests/conftest.py)
+
 PASSING = b'<testsuite tests="1"><testcase classname="a" name="ok"/></testsuite>'
 FAILING = (b'<testsuite tests="1"><testcase classname="a" name="bad">'
            b'<failure message="no"/></testcase></testsuite>')

@@ -16,6 +16,8 @@ import pytest
 from tests.conftest import FLOW, TRAIL
 from tests.helpers import Cli, Home, Result, assert_error, state
 
+pytestmark = pytest.mark.remote  # also over HTTP (tests/conftest.py)
+
 JUNIT = """<?xml version="1.0" encoding="UTF-8"?>
 <testsuite name="calc" tests="3" failures="1" errors="0" skipped="1">
   <testcase classname="calc.Add" name="test_one"/>

@@ -33,6 +33,8 @@ from tests.helpers import (
     state,
 )
 
+pytestmark = pytest.mark.remote  # also over HTTP (tests/conftest.py)
+
 FP = "5e" * 32
 REPORT_A = b"<testsuite name='a' tests='3'/>\n"
 REPORT_B = b"<testsuite name='b' tests='4'/>\n"

@@ -339,3 +339,12 @@ def test_an_index_that_hides_an_attestation_is_caught(
     assert cli("assert", "trail", TRAIL, "--flow", FLOW).code == 1  # the honest answer
     monkeypatch.setenv("AFFIDAVIT_LEDGER", liar.url)
     assert_error(cli("assert", "trail", TRAIL, "--flow", FLOW), 3, "key map")
+
+
+@pytest.mark.remote
+def test_the_remote_marker_runs_commands_through_the_server(
+        cli: Cli, backend: str, request: pytest.FixtureRequest) -> None:
+    """What makes the marked part of the CLI suite a test of the remote backend."""
+    assert cli("create", "flow", FLOW).code == 0
+    if backend == "http":
+        assert request.node.remote_server.requests > 0

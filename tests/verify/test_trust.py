@@ -18,6 +18,8 @@ from affidavit.ledger import note
 from affidavit.ledger.sqlite import SQLiteLedger
 from tests.helpers import Cli, Home, assert_error, ok, sha256_hex, state
 
+pytestmark = pytest.mark.remote  # also over HTTP (tests/conftest.py)
+
 FLOW, TRAIL = "demo", "t1"
 
 

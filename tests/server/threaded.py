@@ -1,0 +1,47 @@
+"""``affidavit server``'s app under a real uvicorn in a thread of the test process: cheaper than
+a process per test for the CLI suite's remote runs, and the same HTTP on 127.0.0.1."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from typing import Any
+
+
+class ThreadedServer:
+    """``with ThreadedServer(ledger_url) as s:`` serves at ``s.url`` until the block ends."""
+
+    def __init__(self, ledger_url: str, app: Any = None) -> None:
+        import uvicorn
+
+        from affidavit.server.app import create_app
+
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            self.port = int(sock.getsockname()[1])
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.requests = 0
+
+        def counted(record: dict[str, Any]) -> None:  # stderr is the CLI's here: not logged
+            self.requests += 1
+
+        quiet = create_app(ledger_url, log=counted)
+        config = uvicorn.Config(app or quiet, host="127.0.0.1",
+                                port=self.port, log_level="warning", access_log=False,
+                                lifespan="off")
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def __enter__(self) -> ThreadedServer:
+        self.thread.start()
+        deadline = time.monotonic() + 10
+        while not self.server.started:
+            if time.monotonic() > deadline or not self.thread.is_alive():
+                raise AssertionError("the threaded server did not start")
+            time.sleep(0.01)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(10)
