@@ -25,10 +25,12 @@ import sys
 import tempfile
 import time
 import uuid
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI, Path, Query, Request, Response
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse, StreamingResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from affidavit import canonical
 from affidavit.errors import (
@@ -40,6 +42,7 @@ from affidavit.errors import (
     UsageError,
 )
 from affidavit.ledger import wire
+from affidavit.server import schemas as sc
 
 __all__ = ["create_app", "MAX_REQUEST", "MAX_ENTRIES", "MAX_RANGE"]
 
@@ -47,8 +50,8 @@ MAX_REQUEST = 256 << 20
 """Largest request body accepted (an append with its evidence files), in bytes."""
 MAX_ENTRIES = 100
 """Most entries one append may carry."""
-MAX_RANGE = 1000
-"""Most entries, positions or keys one read may ask for; clients page."""
+MAX_RANGE = sc.MAX_RANGE
+_DIGEST = r"^[0-9a-f]{64}$"
 
 _STATUS = ((NotFoundError, 404), (IntegrityError, 409), (LedgerUnavailable, 503),
            (UsageError, 400), (InputError, 400))
@@ -111,12 +114,14 @@ def _log(record: dict[str, Any]) -> None:
     sys.stderr.flush()
 
 
-def create_app(ledger_url: str, *, max_request: int = MAX_REQUEST) -> Any:
-    """The ASGI application serving the ledger at ``ledger_url`` (created when missing)."""
+def create_app(ledger_url: str, *, max_request: int = MAX_REQUEST,
+               log: Any = _log) -> Any:
+    """The ASGI application serving the ledger at ``ledger_url`` (created when missing);
+    ``log`` takes one dict per request (JSON lines on stderr by default)."""
     from affidavit.ledger.registry import open_ledger
 
     app = FastAPI(title="affidavit", version="1", openapi_url="/api/v1/openapi.json",
-                  docs_url=None, redoc_url=None)
+                  docs_url=None, redoc_url=None, responses=sc.ERRORS)  # type: ignore[arg-type]
     state: dict[str, Any] = {}
 
     def ledger() -> Any:
@@ -135,7 +140,7 @@ def create_app(ledger_url: str, *, max_request: int = MAX_REQUEST) -> Any:
         except AffidavitError as exc:
             response = _error(exc)
         response.headers["x-request-id"] = request_id
-        _log({"time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "level": "info",
+        log({"time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "level": "info",
               "request_id": request_id, "method": request.method, "path": request.url.path,
               "status": response.status_code,
               "ms": round((time.perf_counter() - started) * 1000, 2)})
@@ -145,12 +150,28 @@ def create_app(ledger_url: str, *, max_request: int = MAX_REQUEST) -> Any:
     async def refused(request: Request, exc: AffidavitError) -> JSONResponse:
         return _error(exc)
 
-    @app.get("/healthz")
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        """Routing and parsing refusals (unknown path, a body that is not JSON) in the same
+        error body as every other refusal."""
+        kind: type[AffidavitError] = NotFoundError if exc.status_code == 404 else InputError
+        answer = _error(kind(f"{request.url.path}: {exc.detail}"))
+        answer.status_code = exc.status_code if exc.status_code < 500 else 503
+        return answer
+
+    @app.exception_handler(RequestValidationError)
+    async def malformed(request: Request, exc: RequestValidationError) -> JSONResponse:
+        """A request of the wrong shape is bad input like any other: the same error body."""
+        first = exc.errors()[0] if exc.errors() else {}
+        where = ".".join(str(p) for p in first.get("loc", ()))
+        return _error(InputError(f"{request.url.path}: {where}: {first.get('msg', 'invalid')}"))
+
+    @app.get("/healthz", response_model=sc.Health)
     async def healthz() -> dict[str, str]:
         """The process answers."""
         return {"status": "ok"}
 
-    @app.get("/readyz")
+    @app.get("/readyz", response_model=sc.Ready, responses={503: {"model": sc.Ready}})
     async def readyz() -> JSONResponse:
         """The ledger opens and has a signed checkpoint: ready to serve."""
         try:
@@ -169,7 +190,7 @@ def create_app(ledger_url: str, *, max_request: int = MAX_REQUEST) -> Any:
             raise LedgerUnavailable("the ledger has no signed checkpoint yet")
         return str(signed)
 
-    @app.get("/api/v1/ledger/state")
+    @app.get("/api/v1/ledger/state", response_model=sc.State)
     async def state_of() -> dict[str, Any]:
         """Size, latest checkpoint, origin and verifier key, read in one snapshot."""
         led = ledger()
@@ -177,68 +198,74 @@ def create_app(ledger_url: str, *, max_request: int = MAX_REQUEST) -> Any:
             return {"size": led.size(), "checkpoint": led.checkpoint(), "origin": led.origin(),
                     "verifier_key": led.verifier_key()}
 
-    @app.get("/api/v1/ledger/writable")
+    @app.get("/api/v1/ledger/writable", response_model=sc.Writable)
     async def writable() -> dict[str, bool]:
         """Whether an append could be signed now (the server's key is at hand)."""
         ledger().check_writable()
         return {"writable": True}
 
-    @app.get("/api/v1/ledger/checkpoints")
-    async def checkpoints(start: int = 0, limit: int = MAX_RANGE) -> dict[str, Any]:
+    @app.get("/api/v1/ledger/checkpoints", response_model=sc.CheckpointList)
+    async def checkpoints(start: Annotated[int, Query(ge=0)] = 0,
+                          limit: Annotated[int, Query(ge=1, le=MAX_RANGE)] = MAX_RANGE,
+                          ) -> dict[str, Any]:
         """Stored checkpoints of size >= ``start``, in order of size, a page at a time."""
         out: list[list[Any]] = []
         for size, signed in ledger().checkpoints():
             if size >= start:
                 out.append([size, signed])
-                if len(out) >= min(limit, MAX_RANGE):
+                if len(out) >= limit:
                     break
         return {"checkpoints": out}
 
-    @app.get("/api/v1/ledger/entries")
-    async def entries(start: int, end: int) -> dict[str, Any]:
-        """Entries ``[start, end)``, at most :data:`MAX_RANGE`."""
-        if start < 0 or end < start or end - start > MAX_RANGE:
-            raise _refuse(f"entries: start {start}, end {end}: at most {MAX_RANGE} at a time")
+    @app.get("/api/v1/ledger/entries", response_model=sc.EntryList)
+    async def entries(start: Annotated[int, Query(ge=0)],
+                      end: Annotated[int, Query(ge=0)]) -> dict[str, Any]:
+        """Entries ``[start, end)``, at most :data:`MAX_RANGE` of them (a page: ask again from
+        where it ended)."""
+        end = min(end, start + MAX_RANGE)
+        if end <= start:
+            return {"entries": []}
         return {"entries": [[i, wire.b64(data)] for i, data in ledger().read(start, end)]}
 
-    @app.post("/api/v1/ledger/entries-at")
-    async def entries_at(body: dict[str, Any]) -> dict[str, Any]:
-        positions = _positions(body.get("positions"))
-        found = ledger().entries_at(positions)
-        return {"entries": {str(i): wire.b64(data) for i, data in found.items()}}
-
-    @app.get("/api/v1/ledger/lookup")
-    async def lookup(key: str) -> dict[str, Any]:
-        return {"positions": ledger().lookup(key)}
-
-    @app.post("/api/v1/ledger/read-many")
-    async def read_many(body: dict[str, Any]) -> dict[str, Any]:
-        """What a reader needs about ``keys`` at the latest state, with its checkpoint (at the
-        size asked for when the log is still there, else at the newer one)."""
-        keys = body.get("keys")
-        if not isinstance(keys, list) or not all(isinstance(k, str) for k in keys) or len(
-                keys) > MAX_RANGE:
-            raise _refuse(f"read-many: keys must be a list of at most {MAX_RANGE} texts")
+    @app.post("/api/v1/ledger/entries-at", response_model=sc.EntryMap)
+    async def entries_at(body: sc.Positions) -> dict[str, Any]:
         led = ledger()
         with led.snapshot():
             size = led.size()
-            read = led.read_many(keys, size)
+            beyond = [p for p in body.positions if p >= size]
+            if beyond:
+                raise NotFoundError(f"the ledger has {size} entries: no entry {beyond[0]}")
+            found = led.entries_at(body.positions)
+        return {"entries": {str(i): wire.b64(data) for i, data in found.items()}}
+
+    @app.get("/api/v1/ledger/lookup", response_model=sc.PositionList)
+    async def lookup(key: str) -> dict[str, Any]:
+        return {"positions": ledger().lookup(key)}
+
+    @app.post("/api/v1/ledger/read-many", response_model=sc.KeyedAnswer)
+    async def read_many(body: sc.KeysAt) -> dict[str, Any]:
+        """What a reader needs about ``keys`` at the latest state, with its checkpoint (the
+        reader proves it extends the one it read at, when the log moved on)."""
+        led = ledger()
+        with led.snapshot():
+            size = led.size()
+            read = led.read_many(body.keys, size)
             signed = led.checkpoint()
         return wire.keyed_json(read, signed)
 
-    @app.get("/api/v1/ledger/lookup-prefix")
+    @app.get("/api/v1/ledger/lookup-prefix", response_model=sc.RowList)
     async def lookup_prefix(prefix: str) -> dict[str, Any]:
         return {"rows": [[key, i] for key, i in ledger().lookup_prefix(prefix)]}
 
-    @app.get("/api/v1/ledger/keys")
+    @app.get("/api/v1/ledger/keys", response_model=sc.KeyList)
     async def keys(prefix: str) -> dict[str, Any]:
         return {"keys": ledger().keys(prefix)}
 
-    @app.get("/api/v1/ledger/index-rows")
+    @app.get("/api/v1/ledger/index-rows", response_model=sc.RowList)
     async def index_rows() -> dict[str, Any]:
         return {"rows": [[key, i] for key, i in ledger().index_rows()]}
 
-    @app.get("/api/v1/ledger/map-proof")
+    @app.get("/api/v1/ledger/map-proof", response_model=sc.ProofAnswer)
     async def map_proof(key: str) -> dict[str, Any]:
         """The key map's proof for ``key`` (DESIGN §3.1), with the checkpoint whose map root
         it is checked against."""
@@ -246,41 +273,42 @@ def create_app(ledger_url: str, *, max_request: int = MAX_REQUEST) -> Any:
         with led.snapshot():
             return {"proof": wire.proof_json(led.map_proof(key)), "checkpoint": led.checkpoint()}
 
-    @app.get("/api/v1/ledger/map-rows")
+    @app.get("/api/v1/ledger/map-rows", response_model=sc.MapRows)
     async def map_rows() -> dict[str, Any]:
         leaves, nodes = ledger().map_rows()
         return {"leaves": [[wire.b64(k), key, c, last] for k, key, c, last in leaves],
                 "nodes": [[depth, wire.b64(prefix), wire.b64(h)] for depth, prefix, h in nodes]}
 
-    @app.get("/api/v1/ledger/root")
-    async def root(size: int) -> dict[str, str]:
+    @app.get("/api/v1/ledger/root", response_model=sc.Root)
+    async def root(size: Annotated[int, Query(ge=0)]) -> dict[str, str]:
         return {"root": wire.b64(ledger().root(size))}
 
-    @app.get("/api/v1/ledger/inclusion-proof")
-    async def inclusion_proof(index: int, size: int) -> dict[str, Any]:
+    @app.get("/api/v1/ledger/inclusion-proof", response_model=sc.Hashes)
+    async def inclusion_proof(index: Annotated[int, Query(ge=0)],
+                              size: Annotated[int, Query(ge=0)]) -> dict[str, Any]:
         """RFC 6962 audit path of entry ``index`` in the tree of ``size`` entries."""
         return {"hashes": [wire.b64(h) for h in ledger().inclusion_proof(index, size)]}
 
-    @app.post("/api/v1/ledger/inclusion-proofs")
-    async def inclusion_proofs(body: dict[str, Any]) -> dict[str, Any]:
-        positions = _positions(body.get("positions"))
-        size = wire.count(body.get("size"), "size") if "size" in body else -1
-        found = ledger().inclusion_proofs(positions, size)
+    @app.post("/api/v1/ledger/inclusion-proofs", response_model=sc.ProofMap)
+    async def inclusion_proofs(body: sc.PositionsAt) -> dict[str, Any]:
+        found = ledger().inclusion_proofs(body.positions, body.size)
         return {"proofs": {str(i): [wire.b64(h) for h in path] for i, path in found.items()}}
 
-    @app.get("/api/v1/ledger/consistency-proof")
-    async def consistency_proof(first: int, second: int) -> dict[str, Any]:
+    @app.get("/api/v1/ledger/consistency-proof", response_model=sc.Hashes)
+    async def consistency_proof(first: Annotated[int, Query(ge=0)],
+                                second: Annotated[int, Query(ge=0)]) -> dict[str, Any]:
         """RFC 6962 proof that the tree of ``first`` entries is a prefix of ``second``'s."""
         return {"hashes": [wire.b64(h) for h in ledger().consistency_proof(first, second)]}
 
-    @app.get("/api/v1/evidence/{digest}/exists")
-    async def evidence_exists(digest: str) -> dict[str, bool]:
-        return {"exists": ledger().blobs.has(_digest(digest))}
+    @app.get("/api/v1/evidence/{digest}/exists", response_model=sc.Exists)
+    async def evidence_exists(digest: Annotated[str, Path(pattern=_DIGEST)]) -> dict[str, bool]:
+        return {"exists": ledger().blobs.has(digest)}
 
-    @app.get("/api/v1/evidence/{digest}")
-    async def evidence(digest: str) -> StreamingResponse:
+    @app.get("/api/v1/evidence/{digest}", response_class=StreamingResponse,
+             responses={200: {"content": {"application/octet-stream": {}}}})
+    async def evidence(digest: Annotated[str, Path(pattern=_DIGEST)]) -> StreamingResponse:
         """An evidence file by its SHA-256 (the client checks the bytes against it)."""
-        stream = ledger().blobs.open(_digest(digest))
+        stream = ledger().blobs.open(digest)
 
         def chunks() -> Any:
             with stream:
@@ -289,36 +317,35 @@ def create_app(ledger_url: str, *, max_request: int = MAX_REQUEST) -> Any:
 
         return StreamingResponse(chunks(), media_type="application/octet-stream")
 
-    @app.post("/api/v1/ledger/append")
+    @app.post("/api/v1/ledger/append", response_model=sc.AppendAnswer, openapi_extra={
+        "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
+            "type": "object", "required": ["request"], "properties": {
+                "request": {"type": "string", "description": "JSON: {entries: [base64], "
+                                                             "after: {size, root} | null}"},
+                "evidence": {"type": "array",
+                             "items": {"type": "string", "format": "binary"}}}}}}}})
     async def append(request: Request) -> dict[str, Any]:
         """Append entries (multipart: a ``request`` JSON part with ``entries`` and ``after``,
         and the evidence files the entries name); see the module docstring."""
-        form = await request.form(max_files=MAX_ENTRIES * 10, max_fields=8,
-                                  max_part_size=max_request)
+        try:
+            form = await request.form(max_files=MAX_ENTRIES * 10, max_fields=8,
+                                      max_part_size=max_request)
+        except Exception as exc:  # noqa: BLE001 - a body that is not a form, however broken
+            if isinstance(exc, _TooLarge):
+                raise
+            raise _refuse("append: the body is not multipart/form-data") from None
         try:
             raw = form.get("request")
             if raw is None:
                 raise _refuse("append: the request part is missing")
-            text = raw if isinstance(raw, str) else (await raw.read()).decode("utf-8")
+            data = raw if isinstance(raw, str) else (await raw.read()).decode("utf-8", "replace")
             uploads = [part for key, part in form.multi_items()
                        if key == "evidence" and not isinstance(part, str)]
-            return _append(ledger(), text, uploads)
+            return _append(ledger(), data, uploads)
         finally:
             await form.close()
 
     return _BodyLimit(app, max_request)
-
-
-def _digest(digest: str) -> str:
-    if len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
-        raise _refuse(f"evidence {digest!r}: not a SHA-256 in lowercase hex")
-    return digest
-
-
-def _positions(value: Any) -> list[int]:
-    if not isinstance(value, list) or len(value) > MAX_RANGE:
-        raise _refuse(f"positions must be a list of at most {MAX_RANGE} entry indexes")
-    return [wire.count(p, "positions[]") for p in value]
 
 
 def _append(led: Any, text: str, uploads: list[Any]) -> dict[str, Any]:

@@ -1,0 +1,163 @@
+"""The shapes of the server's requests and answers, as the OpenAPI document publishes them.
+
+The client (``ledger/http.py`` through ``ledger/wire.py``) checks every answer itself; these
+models are for everyone else -- a ``curl`` user, a dashboard, schemathesis -- so that what the
+document says is what the server does: every body and answer is described, every error too.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = ["ErrorBody", "ERRORS", "Positions", "KeysAt", "PositionsAt", "State", "Health",
+           "Ready", "Writable", "CheckpointList", "EntryList", "EntryMap", "PositionList",
+           "KeyList", "RowList", "ProofAnswer", "MapRows", "Root", "Hashes", "ProofMap",
+           "Exists", "AppendAnswer", "KeyedAnswer", "Digest", "Count", "MAX_RANGE"]
+
+MAX_RANGE = 1000
+"""Most entries, positions or keys one request may name; clients page."""
+
+Count = Annotated[int, Field(ge=0)]
+B64 = Annotated[str, Field(description="standard base64")]
+Digest = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$", description="SHA-256, lowercase hex")]
+
+
+Pair = Annotated[list[int | str], Field(min_length=2, max_length=2,
+                                          description="[number, text] or [text, number]")]
+Row = Annotated[list[int | str], Field(min_length=3, max_length=4)]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class _Error(_Model):
+    type: Literal["UsageError", "InputError", "NotFoundError", "IntegrityError", "RootMismatch",
+                  "LedgerUnavailable"]
+    message: str
+    remedy: str | None
+
+
+class ErrorBody(_Model):
+    """Every refusal: the same error the client raises, so the CLI prints the same line."""
+
+    error: _Error
+
+
+ERRORS = {code: {"model": ErrorBody, "description": what} for code, what in (
+    (400, "bad input"), (404, "not in the ledger"), (409, "an integrity failure"),
+    (413, "request body over the limit"), (503, "the ledger is unavailable"))}
+
+
+class Positions(_Model):
+    positions: Annotated[list[Count], Field(max_length=MAX_RANGE)]
+
+
+class PositionsAt(Positions):
+    size: Count
+
+
+class KeysAt(_Model):
+    keys: Annotated[list[str], Field(max_length=MAX_RANGE)]
+    size: Count | None = None
+
+
+class Health(_Model):
+    status: Literal["ok"]
+
+
+class Ready(_Model):
+    status: Literal["ready", "unavailable"]
+    reason: str | None = None
+
+
+class State(_Model):
+    size: Count
+    checkpoint: str | None
+    origin: str
+    verifier_key: str
+
+
+class Writable(_Model):
+    writable: bool
+
+
+class CheckpointList(_Model):
+    checkpoints: list[Pair]
+
+
+class EntryList(_Model):
+    entries: list[Pair]
+
+
+class EntryMap(_Model):
+    entries: dict[str, B64]
+
+
+class PositionList(_Model):
+    positions: list[Count]
+
+
+class KeyList(_Model):
+    keys: list[str]
+
+
+class RowList(_Model):
+    rows: list[Pair]
+
+
+class _Other(_Model):
+    key_hash: B64
+    count: Count
+    last: Count
+
+
+class MapProofBody(_Model):
+    key: str
+    count: Count
+    last: Count | None
+    siblings: list[B64]
+    other: _Other | None
+
+
+class ProofAnswer(_Model):
+    proof: MapProofBody
+    checkpoint: str | None
+
+
+class MapRows(_Model):
+    leaves: list[Row]
+    nodes: list[Row]
+
+
+class Root(_Model):
+    root: B64
+
+
+class Hashes(_Model):
+    hashes: list[B64]
+
+
+class ProofMap(_Model):
+    proofs: dict[str, list[B64]]
+
+
+class Exists(_Model):
+    exists: bool
+
+
+class AppendAnswer(_Model):
+    first: Count
+    size: Count
+    checkpoint: str
+
+
+class KeyedAnswer(_Model):
+    size: Count
+    checkpoint: str | None
+    positions: dict[str, list[Count]]
+    proofs: dict[str, MapProofBody]
+    entries: dict[str, B64]
+    inclusion: dict[str, list[B64]]
