@@ -119,6 +119,7 @@ class HttpLedger:
         self.attempts = int(_number("AFFIDAVIT_HTTP_RETRIES", 4.0))
         self.blobs = _RemoteBlobs(self)
         self._pinned: dict[str, Any] | None = None  # the state a snapshot reads at
+        self._identity: dict[str, Any] | None = None
 
     # -- transport -------------------------------------------------------------------------
 
@@ -186,7 +187,14 @@ class HttpLedger:
         answer = self._get("/api/v1/ledger/state")
         if not isinstance(answer, dict):
             raise IntegrityError(f"ledger {self.url}: its state is not an object")
+        self._identity = answer
         return answer
+
+    def _identity_state(self) -> dict[str, Any]:
+        """The origin and key as last fetched: they do not change under a ledger (and when a
+        server changes them, the pin and the checkpoints' signatures say so), so asking for
+        them does not cost a request of its own."""
+        return self._identity if self._identity is not None else self._state()
 
     @contextmanager
     def _snapshot(self) -> Iterator[None]:
@@ -219,10 +227,10 @@ class HttpLedger:
         return signed
 
     def origin(self) -> str:
-        return str(self._field(self._state(), "origin"))
+        return str(self._field(self._identity_state(), "origin"))
 
     def verifier_key(self) -> str:
-        return str(self._field(self._state(), "verifier_key"))
+        return str(self._field(self._identity_state(), "verifier_key"))
 
     def checkpoints(self) -> Iterator[tuple[int, str]]:
         start = 0
