@@ -29,6 +29,10 @@ def test_demo_runs_end_to_end(tmp_path: Path) -> None:
     assert re.search(r"^Status:\s+COMPLIANT$", result.stdout, re.MULTILINE)
     assert re.search(r"^verified evidence\.zip: 5 entries and 2 evidence files", result.stdout,
                      re.MULTILINE)
+    # part 2: two jobs through a team server, the package verified with the server stopped
+    assert re.search(r"^verified team\.zip: 4 entries and 1 evidence files", result.stdout,
+                     re.MULTILINE)
+    assert "Demo complete: both parts verified." in result.stdout
 
 
 def test_bench_run_quick_prints_one_line_per_benchmark(tmp_path: Path) -> None:

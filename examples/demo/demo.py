@@ -14,6 +14,7 @@ import shlex
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 TEMPLATE = """\
@@ -100,7 +101,62 @@ def main() -> None:
             cwd=Path(tmp), env=env)
         run(cli, "verify", "ledger", cwd=repo, env=env)
         run(cli, "get", "trail", trail, "--flow", "demo-app", cwd=repo, env=env)
-        print("\nDemo complete: the trail above is COMPLIANT and its evidence package verified.")
+        print("\nPart 1 complete: the trail above is COMPLIANT and its evidence package "
+              "verified.")
+        team(cli, Path(tmp), env)
+        print("\nDemo complete: both parts verified.")
+
+
+def team(cli: str, tmp: Path, env: dict[str, str]) -> None:
+    """Part 2: a team ledger. A local `affidavit server` on SQLite; two CI "jobs", each with
+    its own machine state (cache), attest to one trail through it; the evidence package is
+    then verified offline, with the server stopped, by its public key alone."""
+    import socket
+    import urllib.request
+
+    print("\n--- Part 2: a shared team ledger behind `affidavit server` ---")
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    url = f"http://127.0.0.1:{port}"
+    server_env = {**env, "AFFIDAVIT_CACHE_DIR": str(tmp / "server-cache")}
+    print(f"\n$ affidavit server --ledger {tmp}/team.db --port {port} &", flush=True)
+    server = subprocess.Popen([cli, "server", "--ledger", str(tmp / "team.db"), "--port",
+                               str(port)], env=server_env, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(300):
+            try:
+                with urllib.request.urlopen(f"{url}/readyz", timeout=1) as answer:
+                    if answer.status == 200:
+                        break
+            except OSError:
+                time.sleep(0.05)
+        else:
+            sys.exit("demo: the server did not start")
+        jobs = []
+        for name in ("build-job", "test-job"):
+            folder = tmp / name
+            folder.mkdir()
+            jobs.append((folder, {**env, "AFFIDAVIT_LEDGER": url,
+                                  "AFFIDAVIT_CACHE_DIR": str(folder / "cache")}))
+        (build, build_env), (tests, tests_env) = jobs
+        (tests / "TEST-app.xml").write_text(JUNIT)
+        run(cli, "create", "flow", "team-app", cwd=build, env=build_env)
+        run(cli, "begin", "trail", "release-1", "--flow", "team-app", cwd=build, env=build_env)
+        run(cli, "attest", "generic", "--flow", "team-app", "--trail", "release-1", "--name",
+            "build", "--compliant", "true", cwd=build, env=build_env)
+        run(cli, "attest", "junit", "--flow", "team-app", "--trail", "release-1", "--name",
+            "unit-tests", "--results", "TEST-app.xml", cwd=tests, env=tests_env)
+        run(cli, "assert", "trail", "release-1", "--flow", "team-app", cwd=tests, env=tests_env)
+        run(cli, "evidence", "package", "--flow", "team-app", "--trail", "release-1", "-o",
+            str(tmp / "team.zip"), cwd=build, env=build_env)
+        key = run(cli, "ledger", "public-key", cwd=build, env=build_env)
+    finally:
+        server.terminate()
+        server.wait()
+    print("\n(the server is stopped: what follows needs only the package and the key)")
+    run(cli, "verify", "package", str(tmp / "team.zip"), "--public-key", key, cwd=tmp, env=env)
 
 
 if __name__ == "__main__":
