@@ -78,6 +78,8 @@ def commands(
         if _subcommands(child) is None:
             yield (*path, name), helps.get(name, ""), child
         else:
+            if child._defaults.get("handler") is not None:  # runs alone too (`server`)
+                yield (*path, name), helps.get(name, ""), child
             yield from commands(child, (*path, name))
 
 
@@ -187,6 +189,7 @@ def render(parser: argparse.ArgumentParser | None = None) -> str:
         title = f"[`affidavit {' '.join(path)}`](#{_anchor(path)}) — {help_line}"
         if len(path) == 1:
             lines.append(f"- {title}")
+            seen_verbs.add(path[0])
             continue
         if path[0] not in seen_verbs:
             seen_verbs.add(path[0])

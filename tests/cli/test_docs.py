@@ -54,7 +54,8 @@ COMMANDS = _table_commands()
 
 
 def _documentable(parser: argparse.ArgumentParser) -> list[argparse.Action]:
-    return [a for a in parser._actions if "--help" not in a.option_strings]
+    return [a for a in parser._actions if "--help" not in a.option_strings
+            and not isinstance(a, argparse._SubParsersAction)]  # its commands have sections
 
 
 def _names(parser: argparse.ArgumentParser) -> list[str]:

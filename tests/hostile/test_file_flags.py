@@ -55,18 +55,23 @@ FLAGS: dict[str, tuple[str, Command]] = {
         "artifact", lambda f: ["assert", "artifact", f, "--artifact-type", "file"]),
     "verify package PACKAGE": (
         "package", lambda f: ["verify", "package", f, "--public-key", "{key}"]),
+    "server --tokens": (  # refused before the server listens (the ledger is the test's)
+        "tokens", lambda f: ["server", "--tokens", f]),
+    "server token create --tokens": (
+        "tokens", lambda f: ["server", "token", "create", "--tokens", f, "--org", "acme",
+                             "--scope", "read"]),
 }
 
 #: variant -> (kinds it applies to, what the error says)
 NOT_REGULAR = "not a regular file"
 VARIANTS: dict[str, tuple[frozenset[str], str]] = {
-    "fifo": (frozenset({"yaml", "json", "report", "evidence", "artifact", "package"}),
-             NOT_REGULAR),
-    "dev-zero": (frozenset({"yaml", "json", "report", "evidence", "artifact", "package"}),
-                 NOT_REGULAR),
-    "symlink-loop": (frozenset({"yaml", "json", "report", "evidence", "artifact", "package"}),
-                     "symbolic links"),
-    "directory": (frozenset({"yaml", "json", "report", "package"}), "directory"),
+    "fifo": (frozenset({"yaml", "json", "report", "evidence", "artifact", "package",
+                        "tokens"}), NOT_REGULAR),
+    "dev-zero": (frozenset({"yaml", "json", "report", "evidence", "artifact", "package",
+                            "tokens"}), NOT_REGULAR),
+    "symlink-loop": (frozenset({"yaml", "json", "report", "evidence", "artifact", "package",
+                                "tokens"}), "symbolic links"),
+    "directory": (frozenset({"yaml", "json", "report", "package", "tokens"}), "directory"),
     "oversized": (frozenset({"yaml", "json"}), "larger than 64 MiB"),
     "duplicate-key": (frozenset({"yaml", "json"}), "duplicate key"),
     "lone-surrogate": (frozenset({"json"}), "lone surrogate"),

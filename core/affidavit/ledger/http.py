@@ -47,7 +47,7 @@ _ERRORS: dict[str, type[AffidavitError]] = {
     "UsageError": UsageError, "InputError": InputError, "NotFoundError": NotFoundError,
     "IntegrityError": IntegrityError, "LedgerUnavailable": LedgerUnavailable,
     "RootMismatch": IntegrityError}
-_RETRIED = (502, 503, 504)
+_RETRIED = (429, 502, 503, 504)
 _PAGE = 1000
 
 
@@ -110,6 +110,10 @@ class HttpLedger:
         import requests
 
         self.url = _checked(url)
+        # https://host[/prefix]/orgs/ORG is organisation ORG's ledger on that server
+        base, marker, org = self.url.rpartition("/orgs/")
+        self.api = (f"{base}/api/v1/orgs/{org}" if marker and org and "/" not in org
+                    else f"{self.url}/api/v1")
         self.create = create
         self.session = requests.Session()
         token = os.environ.get("AFFIDAVIT_API_TOKEN")
@@ -135,7 +139,8 @@ class HttpLedger:
             try:
                 if parts is not None:
                     kwargs["files"] = parts()
-                response = self.session.request(method, self.url + path, **kwargs)
+                response = self.session.request(method, self.api + path[len("/api/v1"):],
+                                                **kwargs)
             except (requests.ConnectionError, requests.Timeout) as exc:
                 last = type(exc).__name__.replace("Error", " error").lower()
                 continue

@@ -114,22 +114,35 @@ def _log(record: dict[str, Any]) -> None:
     sys.stderr.flush()
 
 
-def create_app(ledger_url: str, *, max_request: int = MAX_REQUEST,
-               log: Any = _log) -> Any:
-    """The ASGI application serving the ledger at ``ledger_url`` (created when missing);
-    ``log`` takes one dict per request (JSON lines on stderr by default)."""
+def create_app(ledger_url: str, *, max_request: int = MAX_REQUEST, log: Any = _log,
+               tokens: str | None = None, rate: float = 100.0) -> Any:
+    """The ASGI application serving the ledger at ``ledger_url`` (created when missing), or
+    one ledger per organisation when the URL holds ``{org}``; ``tokens`` (a token file) turns
+    authentication on (server/gate.py); ``log`` takes one dict per request (JSON lines on
+    stderr by default)."""
     from affidavit.ledger.registry import open_ledger
+    from affidavit.server.gate import ORG, Gate
+    from affidavit.server.tokens import TokenStore
+
+    multi = "{org}" in ledger_url
+    if multi and tokens is None:
+        raise UsageError(f"--ledger {ledger_url}: a ledger per organisation needs --tokens "
+                         "FILE (organisations are made by creating their tokens)")
+    store = TokenStore(tokens) if tokens is not None else None
 
     app = FastAPI(title="affidavit", version="1", openapi_url="/api/v1/openapi.json",
                   docs_url=None, redoc_url=None, responses=sc.ERRORS)  # type: ignore[arg-type]
     state: dict[str, Any] = {}
 
     def ledger() -> Any:
-        if "ledger" not in state:  # opened on the loop's thread, which every call runs on
-            opened = open_ledger(ledger_url, create=True)
+        """This request's organisation's ledger (the gate admitted the organisation)."""
+        org = ORG.get()
+        if org not in state:  # opened on the loop's thread, which every call runs on
+            opened = open_ledger(ledger_url.replace("{org}", org) if multi else ledger_url,
+                                 create=True)
             opened.init()
-            state["ledger"] = opened
-        return state["ledger"]
+            state[org] = opened
+        return state[org]
 
     @app.middleware("http")
     async def logged(request: Request, call_next: Any) -> Response:
@@ -345,7 +358,7 @@ def create_app(ledger_url: str, *, max_request: int = MAX_REQUEST,
         finally:
             await form.close()
 
-    return _BodyLimit(app, max_request)
+    return _BodyLimit(Gate(app, store, multi=multi, rate=rate, log=log), max_request)
 
 
 def _append(led: Any, text: str, uploads: list[Any]) -> dict[str, Any]:

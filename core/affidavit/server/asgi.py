@@ -15,4 +15,6 @@ def make() -> Any:
     the only channel uvicorn's worker processes share)."""
     return create_app(os.environ["AFFIDAVIT_SERVER_LEDGER"],
                       max_request=int(os.environ.get("AFFIDAVIT_SERVER_MAX_REQUEST",
-                                                     str(256 << 20))))
+                                                     str(256 << 20))),
+                      tokens=os.environ.get("AFFIDAVIT_SERVER_TOKENS") or None,
+                      rate=float(os.environ.get("AFFIDAVIT_SERVER_RATE", "100")))

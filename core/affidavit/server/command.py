@@ -24,7 +24,33 @@ def serve(p: argparse.ArgumentParser) -> None:
     p.add_argument("--workers", type=int, help="server processes (default 1)")
     p.add_argument("--max-request-mb", type=int, metavar="N",
                    help="largest request body, an append with its evidence (default 256)")
+    p.add_argument("--tokens", metavar="FILE",
+                   help="API token file: every request but the public ones needs a token")
+    p.add_argument("--rate-limit", type=float, metavar="N",
+                   help="requests a second allowed per token, on average (default 100)")
     p.set_defaults(handler=_serve)
+    actions = p.add_subparsers(dest="action", metavar="ACTION")
+    token = actions.add_parser("token", help="API tokens").add_subparsers(
+        dest="token_action", metavar="ACTION", required=True)
+    create = token.add_parser("create", help="create a token for an organisation; it is "
+                              "printed once and stored only as its hash")
+    create.add_argument("--tokens", metavar="FILE", required=True, help="the token file")
+    create.add_argument("--org", required=True, help="the organisation (made by its first "
+                        "token)")
+    create.add_argument("--scope", required=True, choices=("read", "write", "admin"),
+                        help="read: reads; write: reads and appends; admin: everything")
+    create.set_defaults(handler=_token_create)
+
+
+def _token_create(args: argparse.Namespace) -> int:
+    from affidavit.server.tokens import TokenStore
+
+    store = TokenStore(args.tokens)
+    try:
+        print(store.create(args.org, args.scope))
+    finally:
+        store.close()
+    return 0
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -47,9 +73,21 @@ def _serve(args: argparse.Namespace) -> int:
                          remedy="pip install 'affidavit[server]'") from None
     from affidavit.ledger.registry import open_ledger
 
-    opened = open_ledger(ledger, create=True)  # refuse a bad URL or key before listening
-    opened.init()
-    opened.close()
+    if args.tokens:  # first: refuse an unusable token file before anything else
+        from affidavit.server.tokens import TokenStore
+
+        TokenStore(args.tokens).close()  # refuse an unusable token file before listening
+        os.environ["AFFIDAVIT_SERVER_TOKENS"] = os.path.abspath(args.tokens)
+    if "{org}" in ledger:
+        if not args.tokens:
+            raise UsageError(f"--ledger {ledger}: a ledger per organisation needs --tokens FILE")
+    else:
+        opened = open_ledger(ledger, create=True)  # refuse a bad URL or key before listening
+        opened.init()
+        opened.close()
+    if args.rate_limit is not None and args.rate_limit <= 0:
+        raise UsageError("--rate-limit must be greater than 0")
+    os.environ["AFFIDAVIT_SERVER_RATE"] = str(args.rate_limit or 100.0)
     os.environ["AFFIDAVIT_SERVER_LEDGER"] = ledger
     os.environ["AFFIDAVIT_SERVER_MAX_REQUEST"] = str(max_mb << 20)
     uvicorn.run("affidavit.server.asgi:make", factory=True, host=host, port=port,

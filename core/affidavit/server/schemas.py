@@ -47,8 +47,10 @@ class ErrorBody(_Model):
 
 
 ERRORS = {code: {"model": ErrorBody, "description": what} for code, what in (
-    (400, "bad input"), (404, "not in the ledger"), (409, "an integrity failure"),
-    (413, "request body over the limit"), (503, "the ledger is unavailable"))}
+    (400, "bad input"), (401, "no valid API token"), (403, "the token's scope does not allow it"),
+    (404, "not in the ledger, or no such organisation"), (409, "an integrity failure"),
+    (413, "request body over the limit"), (429, "over the token's rate limit"),
+    (503, "the ledger is unavailable"))}
 
 
 class Positions(_Model):
