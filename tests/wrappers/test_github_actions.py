@@ -31,6 +31,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+import requests
 import yaml
 
 from tests.helpers import copy_of_sources, read_github_outputs
@@ -95,7 +96,7 @@ def _git_repo(folder: Path) -> None:
 
 
 def _act(repo: Path, workflow: str, base: Path, out: Path, action_repo: Path,
-         *env: str) -> subprocess.CompletedProcess[str]:
+         *env: str, secrets: tuple[str, ...] = ()) -> subprocess.CompletedProcess[str]:
     environ = {key: value for key, value in os.environ.items()
                if not key.startswith("AFFIDAVIT_")}
     environ["XDG_CACHE_HOME"] = str(base / "cache")  # act's job dirs (~/.cache/act) go to tmp too
@@ -108,12 +109,14 @@ def _act(repo: Path, workflow: str, base: Path, out: Path, action_repo: Path,
          "--env", f"AFFIDAVIT_LEDGER={out / 'ledger.db'}",
          "--env", f"AFFIDAVIT_TEST_OUT={out}",
          "--env", f"AFFIDAVIT_TEST_PIP_CACHE={_pip_cache_dir()}",
-         *[arg for pair in env for arg in ("--env", pair)]],
+         *[arg for pair in env for arg in ("--env", pair)],
+         *[arg for pair in secrets for arg in ("-s", pair)]],
         cwd=repo, env=environ, capture_output=True, text=True, timeout=300)
 
 
 def run_workflow(name: str, base: Path, action_repo: Path, *env: str,
-                 source: Path | None = None) -> tuple[subprocess.CompletedProcess[str], Path]:
+                 source: Path | None = None, secrets: tuple[str, ...] = (),
+                 ) -> tuple[subprocess.CompletedProcess[str], Path]:
     """Run tests/wrappers/github/workflows/NAME (or ``source``) under act in a fresh consumer
     repository."""
     consumer, out = base / "consumer", base / "out"
@@ -122,7 +125,7 @@ def run_workflow(name: str, base: Path, action_repo: Path, *env: str,
     shutil.copy(source or WORKFLOWS / name, consumer / ".github/workflows" / name)
     shutil.copytree(FIXTURES, consumer / "fixtures")
     _git_repo(consumer)
-    return _act(consumer, name, base, out, action_repo, *env), out
+    return _act(consumer, name, base, out, action_repo, *env, secrets=secrets), out
 
 
 def read_outputs(out: Path) -> dict[str, str]:
@@ -427,3 +430,32 @@ def test_self_test_workflow_runs_green(tmp_path: Path, action_repo: Path) -> Non
                              "--output", "json"], env=env, capture_output=True, text=True,
                             check=True)
     assert [t["status"] for t in json.loads(trails.stdout)] == ["COMPLIANT"]
+
+
+def test_the_actions_write_to_a_team_server_with_a_secret_token(
+        tmp_path_factory: pytest.TempPathFactory, action_repo: Path) -> None:
+    """`ledger` + `api-token` (from a secret): the evidence lands on the server, and a token
+    is needed for it to (the same workflow without the secret fails)."""
+    from tests.server.conftest import Server
+
+    base = tmp_path_factory.mktemp("team")
+    tokens = base / "tokens.db"
+    cli = str(Path(sys.executable).parent / "affidavit")
+    token = subprocess.run([cli, "server", "token", "create", "--tokens", str(tokens), "--org",
+                            "acme", "--scope", "write"], capture_output=True, text=True,
+                           check=True).stdout.strip()
+    server = Server(base)
+    server.start(f"{base}/{{org}}.db", "--tokens", str(tokens))
+    try:
+        team = f"TEAM_LEDGER={server.url}/orgs/acme"
+        result, _ = run_workflow("team.yml", base / "with", action_repo, team,
+                                 secrets=(f"AFFIDAVIT_API_TOKEN={token}",))
+        assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
+        assert token not in result.stdout  # masked
+        state = requests.get(f"{server.url}/api/v1/orgs/acme/ledger/state", timeout=10).json()
+        assert state["size"] == 3  # flow, trail, the JUnit attestation
+        refused, _ = run_workflow("team.yml", base / "without", action_repo, team)
+        assert refused.returncode != 0
+        assert "a valid API token is needed" in refused.stdout + refused.stderr
+    finally:
+        server.stop()
