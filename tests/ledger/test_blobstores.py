@@ -361,3 +361,70 @@ def test_a_file_store_never_imports_boto3(tmp_path: Path) -> None:
             "import affidavit.ledger.sqlite\n"
             "assert not any(m.split('.')[0] in ('boto3', 'botocore') for m in sys.modules)\n")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+# --- end to end: the SQLite ledger with its evidence in a bucket ---
+
+
+@pytest.fixture
+def s3_ledger(home: Home, bucket: Any) -> Iterator[Any]:
+    from affidavit.ledger.sqlite import SQLiteLedger
+
+    handle = SQLiteLedger(home.url, blobs=open_blobs(f"s3://{bucket.name}/ledger"))
+    yield handle
+    handle.close()
+
+
+def test_a_sqlite_ledger_keeps_its_evidence_in_s3_and_still_verifies(
+    s3_ledger: Any, bucket: Any, home: Home, tmp_path: Path
+) -> None:
+    from affidavit.api import evidence, ledgers, record, verification
+    from tests.helpers import attest_generic
+
+    report = _file(tmp_path, "report.xml", b"<testsuite tests='2'/>\n")
+    log = _file(tmp_path, "log.txt", b"all good\n")
+    record.create_flow(s3_ledger, name="demo")
+    record.begin_trail(s3_ledger, flow="demo", name="t1")
+    attest_generic(s3_ledger, flow="demo", trail="t1", name="unit", attachments=[report, log])
+    digests = sorted(sha256_hex(p.read_bytes()) for p in (report, log))
+    assert sorted(o.key for o in bucket.objects.all()) == [
+        f"ledger/sha256/{d[:2]}/{d}" for d in digests]  # the finals, no staging
+    assert not home.blobs.exists()  # nothing in a vault beside the database
+    assert not any("ledger/" in f for f in s3_ledger.local_files())
+
+    audit = verification.verify_ledger(s3_ledger, deep=True)
+    assert audit["evidence"] == 2
+    out = tmp_path / "pkg.zip"
+    evidence.package(s3_ledger, out=out, flow="demo", trail="t1")
+    checked = verification.verify_package(out, ledgers.public_key(s3_ledger))
+    assert checked  # every entry, proof and evidence file of the package held
+
+    bucket.Object(f"ledger/sha256/{digests[0][:2]}/{digests[0]}").delete()
+    with pytest.raises(IntegrityError, match="not in the vault"):
+        verification.verify_ledger(s3_ledger)
+
+
+def test_a_failed_append_leaves_nothing_in_the_bucket(
+    s3_ledger: Any, bucket: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The commit fails after the blobs were placed (the last step before it): undone."""
+    from affidavit.api import record
+    from affidavit.ledger import s3_blobs
+    from tests.helpers import attest_generic
+
+    record.create_flow(s3_ledger, name="demo")
+    record.begin_trail(s3_ledger, flow="demo", name="t1")
+    size = s3_ledger.size()
+    real = s3_blobs.Incoming.place
+
+    def place_then_fail(self: s3_blobs.Incoming) -> None:
+        real(self)
+        assert self.store.has(sha256_hex(b"report\n"))  # placed, about to commit
+        raise OSError("disk I/O error")
+
+    monkeypatch.setattr(s3_blobs.Incoming, "place", place_then_fail)
+    with pytest.raises(LedgerUnavailable, match="disk i/o error"):
+        attest_generic(s3_ledger, flow="demo", trail="t1", name="unit",
+                       attachments=[_file(tmp_path, "r.txt", b"report\n")])
+    assert s3_ledger.size() == size
+    assert list(bucket.objects.all()) == []

@@ -152,6 +152,15 @@ class _Body(io.RawIOBase):
         super().close()
 
 
+class _Blob(io.BufferedReader):
+    """A blob opened for reading, with its size known before the first byte (there is no
+    descriptor to ``fstat``): the package writer picks zip64 by it."""
+
+    def __init__(self, raw: _Body, size: int) -> None:
+        super().__init__(raw, 1 << 20)
+        self.size = size
+
+
 class Incoming:
     """Evidence files on their way into the bucket together with one append.
 
@@ -410,7 +419,7 @@ class S3BlobStore:
                 raise NotFoundError(f"evidence {digest} is not in the vault at {self.url}"
                                     ) from None
             raise self._failed(key, exc) from None
-        return io.BufferedReader(_Body(self, key, answer["Body"]), 1 << 20)
+        return _Blob(_Body(self, key, answer["Body"]), int(answer["ContentLength"]))
 
     def read_verified(self, digest: str) -> bytes:
         """The blob's bytes, refused when they no longer hash to their name."""
