@@ -155,6 +155,16 @@ def test_an_added_file_is_invisible_until_placed_then_readable(raw: Raw, source:
     assert raw.names() == [raw.final(digest)]  # no staging left, the blob stays
 
 
+def test_an_empty_file_is_stored_too(raw: Raw, tmp_path: Path) -> None:
+    batch = raw.store.incoming()
+    digest, size = batch.add(_file(tmp_path, "empty", b""))
+    assert (digest, size) == (sha256_hex(b""), 0)
+    batch.place()
+    batch.close()
+    assert raw.store.read_verified(digest) == b""
+    assert raw.names() == [raw.final(digest)]
+
+
 def test_close_without_place_leaves_nothing(raw: Raw, tmp_path: Path, source: Path) -> None:
     batch = raw.store.incoming()
     digest, _ = batch.add(source)

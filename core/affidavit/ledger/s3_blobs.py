@@ -318,16 +318,17 @@ class S3BlobStore:
         config.max_in_memory_upload_chunks = _PARTS_IN_MEMORY  # s3transfer's, not in boto3's
         return config
 
-    def _failed(self, key: str, exc: BaseException) -> LedgerUnavailable:
+    def _failed(self, key: str, exc: BaseException, *, write: bool = False
+                ) -> LedgerUnavailable:
         where = f"s3://{self.bucket}/{key}" if key else self.url
         return LedgerUnavailable(f"evidence store {where}: {_reason(exc)}",
-                                 remedy="nothing was recorded")
+                                 remedy="nothing was recorded" if write else None)
 
     def _call(self, key: str, call: Callable[[], _T]) -> _T:
         try:
             return call()
         except _botocore_errors() as exc:
-            raise self._failed(key, exc) from None
+            raise self._failed(key, exc, write=True) from None
 
     def _stored_size(self, key: str) -> int | None:
         """The size of the object at ``key``, None when there is none."""
@@ -356,7 +357,7 @@ class S3BlobStore:
         except _botocore_errors() as exc:
             if _code(exc) in _TAKEN:
                 return False
-            raise self._failed(final, exc) from None
+            raise self._failed(final, exc, write=True) from None
         source = {"Bucket": self.bucket, "Key": staging}
         try:
             parts = []
@@ -377,7 +378,7 @@ class S3BlobStore:
             if isinstance(exc, _botocore_errors()):
                 if _code(exc) in _TAKEN:
                     return False
-                raise self._failed(final, exc) from None
+                raise self._failed(final, exc, write=True) from None
             raise
         return True
 
