@@ -438,3 +438,26 @@ def test_a_failed_append_leaves_nothing_in_the_bucket(
                        attachments=[_file(tmp_path, "r.txt", b"report\n")])
     assert s3_ledger.size() == size
     assert list(bucket.objects.all()) == []
+
+
+def test_a_file_that_fails_mid_upload_is_input_error_and_leaves_nothing(
+    s3: S3BlobStore, bucket: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The read fails in s3transfer's thread, several parts in: the caller's input error, the
+    same as from the file vault, and no object or open multipart upload stays behind."""
+    from affidavit.errors import InputError
+
+    big = _file(tmp_path, "big.bin", os.urandom(20 << 20))
+    real, reads = os.readv, [0]
+
+    def failing(fd: int, buffers: Any) -> int:
+        reads[0] += 1
+        if reads[0] > 3:
+            raise OSError(5, "Input/output error")
+        return real(fd, buffers)
+
+    with monkeypatch.context() as patch, pytest.raises(InputError, match="input/output error"):
+        patch.setattr(os, "readv", failing)
+        s3.incoming().add(big)
+    assert list(bucket.objects.all()) == []
+    assert list(bucket.multipart_uploads.all()) == []
