@@ -40,7 +40,10 @@ def _copy_blob(ledger: Ledger, item: dict[str, Any], zf: zipfile.ZipFile) -> Non
     info.compress_type = zipfile.ZIP_DEFLATED
     try:
         with ledger.blobs.open(item["sha256"]) as src:
-            large = os.fstat(src.fileno()).st_size > (1 << 31)
+            size = getattr(src, "size", None)  # a store without descriptors (S3) says it
+            if not isinstance(size, int):
+                size = os.fstat(src.fileno()).st_size
+            large = size > (1 << 31)
             with zf.open(info, "w", force_zip64=large) as dst:
                 while chunk := src.read(1 << 20):
                     digest.update(chunk)

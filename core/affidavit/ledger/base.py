@@ -35,7 +35,7 @@ from typing import Any, BinaryIO, Protocol
 from affidavit.ledger import Appended, KeyedRead
 from affidavit.ledger.keymap import MapProof
 
-__all__ = ["Appended", "KeyedRead", "Ledger", "BlobStore", "Incoming"]
+__all__ = ["Appended", "KeyedRead", "Ledger", "BlobStore", "Incoming", "PlacedIncoming"]
 
 
 class Incoming(Protocol):
@@ -48,6 +48,21 @@ class Incoming(Protocol):
 
     def close(self) -> None:
         """Drop whatever was added and not stored (the write failed, or never appended)."""
+        ...
+
+
+class PlacedIncoming(Incoming, Protocol):
+    """A batch a ledger stores in two steps around its commit, so that a failed commit leaves
+    no evidence behind and a committed entry never names evidence the store lacks (the file
+    vault's and the bucket's; see :class:`affidavit.ledger.blobs.Incoming` for why)."""
+
+    def place(self) -> None:
+        """Make every added file readable under its digest: inside the write transaction,
+        just before the commit."""
+        ...
+
+    def undo(self) -> None:
+        """The commit failed: remove what :meth:`place` stored that was not there before."""
         ...
 
 

@@ -37,7 +37,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterator, Sequence
     from typing import Any
 
-    from affidavit.ledger.blobs import Incoming
+    from affidavit.ledger.base import BlobStore, PlacedIncoming
     from affidavit.ledger.keymap import MapProof
 
 __all__ = ["SQLiteLedger", "STRIDE", "FORMAT"]
@@ -259,13 +259,15 @@ class _Snapshot:
 class SQLiteLedger:
     """A ledger in one SQLite database, with its evidence vault and key beside it."""
 
-    def __init__(self, url: str, *, create: bool = True) -> None:
+    def __init__(self, url: str, *, create: bool = True, blobs: BlobStore | None = None) -> None:
         """Nothing is opened until first use, so a dry run that never reads leaves no file;
-        with ``create=False`` a missing ledger is an error instead of a new empty one."""
+        with ``create=False`` a missing ledger is an error instead of a new empty one.
+        ``blobs`` puts the evidence elsewhere than the vault beside the database (a bucket:
+        :func:`affidavit.ledger.blobstores.open_blobs`)."""
         self.url = url
         self.path = _path_from_url(url)
         self.key_path, vault = _sidecars(self.path)
-        self.blobs = FileBlobStore(vault)
+        self.blobs: BlobStore = FileBlobStore(vault) if blobs is None else blobs
         self.create = create
         self._connection: sqlite3.Connection | None = None
         self._signer: Any = None
@@ -474,7 +476,7 @@ class SQLiteLedger:
 
     def append(
         self, entries: Sequence[bytes], decoded: Sequence[dict[str, Any]] | None = None,
-        *, after: tuple[int, bytes] | None = None, evidence: Incoming | None = None,
+        *, after: tuple[int, bytes] | None = None, evidence: PlacedIncoming | None = None,
     ) -> Appended:
         """Append ``entries`` in one transaction: tree nodes, index rows, key map, and a
         checkpoint for the new size signed over both roots.
@@ -825,8 +827,9 @@ class SQLiteLedger:
 
     def local_files(self) -> list[str]:
         """The database, its journals, the key and the vault: what no output may overwrite."""
-        return [self.path, self.path + "-wal", self.path + "-shm", self.key_path,
-                self.blobs.root]
+        files = [self.path, self.path + "-wal", self.path + "-shm", self.key_path]
+        root = getattr(self.blobs, "root", None)  # a local vault; a bucket has no such path
+        return files + [root] if isinstance(root, str) else files
 
     def verifier_key(self) -> str:
         """Signed-note verifier key for this ledger's checkpoints."""
