@@ -19,7 +19,7 @@ import pytest
 from affidavit.ledger.blobs import FileBlobStore
 from affidavit.ledger.postgres import PostgresLedger
 from affidavit.ledger.sqlite import SQLiteLedger
-from tests.pg_cluster import Cluster, cluster
+from tests.pg_cluster import Cluster
 
 BACKENDS = ["sqlite", "postgresql"]
 
@@ -50,12 +50,6 @@ class Backend:
         """Every file in the evidence vault, temporary ones included."""
         return sorted(p for p in self.vault.rglob("*") if p.is_file()) if self.vault.exists() \
             else []
-
-
-@pytest.fixture(scope="session")
-def postgresql_proc() -> Iterator[Cluster]:
-    """One throwaway PostgreSQL cluster per test session (per xdist worker)."""
-    yield from cluster()
 
 
 def _sqlite(tmp_path: Path) -> Backend:
