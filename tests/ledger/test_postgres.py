@@ -201,3 +201,53 @@ def test_a_newer_schema_is_refused(url: str, tmp_path: Path) -> None:
         conn.execute("INSERT INTO schema_migrations (version) VALUES (99)")
     with pytest.raises(LedgerUnavailable, match="schema version 99"):
         PostgresLedger(url, key_file=str(tmp_path / "k")).size()
+
+
+class _LosesCommit:
+    """A connection that is lost while COMMIT is in flight, after the server committed
+    (``delivered``) or before it saw the COMMIT."""
+
+    def __init__(self, conn: Any, delivered: bool) -> None:
+        self.conn, self.delivered = conn, delivered
+
+    def execute(self, sql: Any, *args: Any) -> Any:
+        import psycopg
+
+        if sql == "COMMIT":
+            if self.delivered:
+                self.conn.execute("COMMIT")
+            self.conn.close()
+            raise psycopg.OperationalError("server closed the connection unexpectedly")
+        return self.conn.execute(sql, *args)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.conn, name)
+
+
+@pytest.mark.parametrize("delivered", [True, False])
+def test_a_connection_lost_during_commit_is_resolved(url: str, tmp_path: Path,
+                                                     delivered: bool) -> None:
+    """The append asks the database whether its checkpoint was committed: acknowledged with
+    its evidence kept when it was, refused with its evidence removed when it was not."""
+    from affidavit import canonical
+    from affidavit.ledger.blobs import FileBlobStore
+
+    ledger = PostgresLedger(url, key_file=str(tmp_path / "k"),
+                            blobs=FileBlobStore(str(tmp_path / "vault")))
+    ledger.check_writable()
+    (tmp_path / "e.txt").write_bytes(b"evidence")
+    batch = ledger.blobs.incoming()
+    digest, _ = batch.add(tmp_path / "e.txt")
+    entry = canonical.dumps({"v": 1, "kind": "note", "time": "2026-01-01T00:00:00Z",
+                             "record": {}})
+    ledger._connection = _LosesCommit(ledger._db, delivered)  # type: ignore[assignment]
+    if delivered:
+        assert ledger.append([entry], evidence=batch).size == 1
+    else:
+        with pytest.raises(LedgerUnavailable):
+            ledger.append([entry], evidence=batch)
+    batch.close()
+    assert ledger.size() == int(delivered)
+    assert ledger.blobs.has(digest) is delivered
+    assert ledger.append([entry]).first == int(delivered)
+    ledger.close()

@@ -374,6 +374,7 @@ class PostgresLedger:
             raise ValueError("decoded must hold one item per entry")
         leaves = rfc6962.leaf_hashes(entries)
         self._write()
+        committing = False
         try:
             size = self._size()
             head = self._signed_head(size, signer.verifier)
@@ -416,13 +417,47 @@ class PostgresLedger:
                              (new_size, signed))
             if evidence is not None:
                 evidence.place()
+            committing = True
             self._db.execute("COMMIT")
-        except BaseException:
+        except BaseException as exc:
+            if committing and self._in_doubt(exc) and self._committed(new_size, signed):
+                return Appended(first=size, size=new_size, checkpoint=signed)
             if evidence is not None:
                 evidence.undo()
             self._rollback()
             raise
         return Appended(first=size, size=new_size, checkpoint=signed)
+
+    def _in_doubt(self, exc: BaseException) -> bool:
+        """Whether a failed COMMIT may still have committed: the connection went away while
+        it was in flight, so only the database knows. (A COMMIT the server answered with an
+        error did not commit.)"""
+        import psycopg
+
+        conn = self._connection
+        return isinstance(exc, psycopg.OperationalError) and (
+            conn is None or conn.closed or conn.broken)
+
+    def _committed(self, size: int, signed: str) -> bool:
+        """After an in-doubt COMMIT, whether the checkpoint this append signed is stored, asked
+        on a new connection once the append lock is free again: the old transaction holds it
+        until it has committed or aborted, so the answer is final. When no answer can be had,
+        the outcome is unknown: ``LedgerUnavailable``, and the evidence stays in the vault
+        (an unnamed file is the lesser harm than a recorded entry whose file was removed)."""
+        self._connection = None
+        try:
+            self._db.execute("BEGIN")
+            self._db.execute("SET LOCAL lock_timeout = '30s'")
+            self._db.execute("SELECT pg_advisory_xact_lock(%s)", (LOCK,))
+            rows = self._q("SELECT note FROM checkpoints WHERE size = %s", (size,))
+            self._db.execute("ROLLBACK")
+        except Exception as exc:  # noqa: BLE001 - any failure leaves the outcome unknown
+            self._rollback()
+            raise LedgerUnavailable(
+                f"ledger {self.where}: the connection was lost while committing an append "
+                f"up to size {size}; whether it was recorded is unknown ({_one_line(exc)})",
+                remedy="run `affidavit verify ledger` before retrying") from None
+        return bool(rows) and rows[0][0] == signed
 
     def _check_extends(self, after: tuple[int, bytes], head: ckpt.Checkpoint) -> None:
         """The log must still extend the ``(size, root)`` the writer proved."""
