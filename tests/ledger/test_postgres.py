@@ -251,3 +251,30 @@ def test_a_connection_lost_during_commit_is_resolved(url: str, tmp_path: Path,
     assert ledger.blobs.has(digest) is delivered
     assert ledger.append([entry]).first == int(delivered)
     ledger.close()
+
+
+def test_the_server_serves_a_postgresql_ledger(
+        cli: Cli, url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``affidavit server`` on the PostgreSQL backend: the remote client proves every answer
+    of a ledger stored there, evidence included."""
+    from tests.server.threaded import ThreadedServer
+
+    monkeypatch.setenv("AFFIDAVIT_SIGNING_KEY_FILE", str(tmp_path / "signing.key"))
+    monkeypatch.setenv("AFFIDAVIT_EVIDENCE_DIR", str(tmp_path / "vault"))
+    (tmp_path / "results").mkdir()
+    (tmp_path / "results" / "TEST-a.xml").write_text(
+        "<testsuite tests='1'><testcase name='a'/></testsuite>")
+    with ThreadedServer(url) as server:
+        monkeypatch.setenv("AFFIDAVIT_LEDGER", server.url)
+        for command in [("create", "flow", "demo"), ("begin", "trail", "t1", "--flow", "demo"),
+                        ("attest", "junit", "--flow", "demo", "--trail", "t1", "--name", "unit",
+                         "--results-dir", str(tmp_path / "results"))]:
+            result = cli(*command)
+            assert result.code == 0, str(result)
+        result = cli("get", "trail", "t1", "--flow", "demo", "--output", "json")
+        assert result.code == 0, str(result)
+        assert cli("verify", "ledger").code == 0
+    ledger = PostgresLedger(url, create=False)
+    assert ledger.size() == 3
+    ledger.close()
+    assert [p for p in (tmp_path / "vault").rglob("*") if p.is_file()]
