@@ -150,6 +150,8 @@ def test_an_unreachable_server_is_one_line_exit_3(cli: Cli,
     with pytest.raises(LedgerUnavailable) as caught:
         PostgresLedger(url).size()
     assert "\n" not in caught.value.message and "secret" not in caught.value.message
+    with pytest.raises(LedgerUnavailable), PostgresLedger(url).snapshot():
+        pass
     monkeypatch.setenv("AFFIDAVIT_LEDGER", url)
     result = cli("list", "flows")
     assert result.code == 3, str(result)

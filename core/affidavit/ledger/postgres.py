@@ -120,7 +120,7 @@ class _Snapshot:
 
     def __enter__(self) -> None:
         owner = self._ledger
-        owner._init()
+        _guarded(owner, owner._init)
         if owner._snapshots == 0:
             _guarded(owner, lambda: owner._begin_snapshot())
         owner._snapshots += 1
@@ -133,7 +133,12 @@ class _Snapshot:
 
 
 class PostgresLedger:
-    """A ledger in one PostgreSQL database, its key in a file, its evidence in ``blobs``."""
+    """A ledger in one PostgreSQL database, its key in a file, its evidence in ``blobs``.
+
+    A handle holds one connection and the transaction state of its snapshots, so it belongs to
+    one thread at a time (the server makes every call from its event loop's thread); threads
+    and processes that write at once each open their own handle, and the advisory lock orders
+    them."""
 
     def __init__(self, url: str, *, create: bool = True, blobs: BlobStore | None = None,
                  key_file: str | None = None) -> None:
