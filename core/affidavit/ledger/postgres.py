@@ -23,6 +23,16 @@ from affidavit.errors import IntegrityError, LedgerUnavailable, NotFoundError, U
 from affidavit.ledger import Appended, KeyedRead, index, pg_migrations, proof, rfc6962
 from affidavit.ledger import checkpoint as ckpt
 from affidavit.ledger.compact import CompactRange
+from affidavit.ledger.pg_support import (
+    EVIDENCE_ENV,
+    KEY_FILE_ENV,
+    MissingBlobs,
+    Qmark,
+    one_line,
+    read_key,
+    redacted,
+    write_key,
+)
 from affidavit.ledger.sqlite_map import SQLiteMap
 
 TYPE_CHECKING = False
@@ -43,71 +53,7 @@ STRIDE = 4
 #: The advisory lock key every writer of a ledger database takes (advisory locks are per
 #: database, so one constant serves every ledger): ``b"affidavi"`` as a signed 64-bit integer.
 LOCK = int.from_bytes(b"affidavi", "big", signed=True)
-KEY_FILE_ENV = "AFFIDAVIT_SIGNING_KEY_FILE"
-EVIDENCE_ENV = "AFFIDAVIT_EVIDENCE_DIR"
 _PAGE = 1000  # rows per query when streaming a long read
-
-
-def _redacted(url: str) -> str:
-    """The URL without its password, for messages: they end up in CI logs."""
-    from urllib.parse import urlsplit, urlunsplit
-
-    try:
-        parts = urlsplit(url)
-        if parts.password is None:
-            return url
-        host = parts.hostname or ""
-        if parts.port is not None:
-            host = f"{host}:{parts.port}"
-        return urlunsplit(parts._replace(netloc=f"{parts.username or ''}:***@{host}"))
-    except ValueError:
-        return "postgresql://…"
-
-
-def _one_line(exc: BaseException) -> str:
-    text = " ".join(str(exc).split())
-    return text or type(exc).__name__
-
-
-class _Qmark:
-    """A psycopg connection seen through the ``?`` placeholders ``ledger.sqlite_map`` writes
-    (the map's SQL is the same on both databases; none of it holds a literal ``?`` or ``%``)."""
-
-    __slots__ = ("conn",)
-
-    def __init__(self, conn: psycopg.Connection[Any]) -> None:
-        self.conn = conn
-
-    def execute(self, sql: str, parameters: Any = (), /) -> Any:
-        return self.conn.execute(sql.replace("?", "%s"), parameters)
-
-    def executemany(self, sql: str, parameters: Any, /) -> Any:
-        rows = list(parameters)
-        if rows:
-            with self.conn.cursor() as cursor:
-                cursor.executemany(sql.replace("?", "%s"), rows)
-
-
-class _MissingBlobs:
-    """The vault of a ledger opened without one: any use says what to configure."""
-
-    root = None
-
-    def __init__(self, url: str) -> None:
-        self.url = url
-
-    def _refuse(self) -> UsageError:
-        return UsageError(f"ledger {self.url} needs evidence storage",
-                          remedy=f"set {EVIDENCE_ENV} to a folder for the evidence vault")
-
-    def incoming(self) -> Any:
-        raise self._refuse()
-
-    def has(self, digest: str) -> bool:
-        raise self._refuse()
-
-    def open(self, digest: str) -> Any:
-        raise self._refuse()
 
 
 class _Snapshot:
@@ -147,7 +93,7 @@ class PostgresLedger:
         if not url.startswith(("postgresql://", "postgres://")):
             raise UsageError(f"ledger URL {url!r} is not a postgresql:// URL")
         self.url = url
-        self.where = _redacted(url)
+        self.where = redacted(url)
         self.create = create
         self.key_path = key_file or os.environ.get(KEY_FILE_ENV) or None
         if blobs is None:
@@ -157,7 +103,7 @@ class PostgresLedger:
 
                 blobs = FileBlobStore(vault)
             else:
-                blobs = _MissingBlobs(self.where)
+                blobs = MissingBlobs(self.where)
         self.blobs: BlobStore = blobs
         self._connection: psycopg.Connection[Any] | None = None
         self._signer: Any = None
@@ -180,7 +126,7 @@ class PostgresLedger:
                 self._connection = psycopg.connect(self.url, autocommit=True, connect_timeout=10)
             except psycopg.Error as exc:
                 raise LedgerUnavailable(f"cannot connect to ledger {self.where}: "
-                                        f"{_one_line(exc)}") from None
+                                        f"{one_line(exc)}") from None
         return self._connection
 
     def _q(self, sql: str, params: Any = ()) -> list[tuple[Any, ...]]:
@@ -220,7 +166,7 @@ class PostgresLedger:
 
     @property
     def _map(self) -> SQLiteMap:
-        return SQLiteMap(_Qmark(self._db), self.where)
+        return SQLiteMap(Qmark(self._db), self.where)
 
     # -- setup --------------------------------------------------------------------------------
 
@@ -307,10 +253,10 @@ class PostgresLedger:
         origin = f"affidavit/{secrets.token_hex(16)}"
         made = False
         if exists:
-            signer_key = _read_key(path)
+            signer_key = read_key(path)
         else:
             signer_key = note.generate_signer_key(origin)
-            _write_key(path, signer_key)
+            write_key(path, signer_key)
             made = True
         try:
             signer = note.Signer.from_key(signer_key)
@@ -340,7 +286,7 @@ class PostgresLedger:
 
             path = self._key_file()
             try:
-                signer = note.Signer.from_key(_read_key(path))
+                signer = note.Signer.from_key(read_key(path))
             except (LedgerUnavailable, UsageError):
                 raise
             except Exception as exc:  # noqa: BLE001 - any unreadable key is the same failure
@@ -460,7 +406,7 @@ class PostgresLedger:
             self._rollback()
             raise LedgerUnavailable(
                 f"ledger {self.where}: the connection was lost while committing an append "
-                f"up to size {size}; whether it was recorded is unknown ({_one_line(exc)})",
+                f"up to size {size}; whether it was recorded is unknown ({one_line(exc)})",
                 remedy="run `affidavit verify ledger` before retrying") from None
         return bool(rows) and rows[0][0] == signed
 
@@ -780,42 +726,6 @@ class PostgresLedger:
             self._snapshots = 0
 
 
-def _read_key(path: str) -> str:
-    try:
-        with open(path, encoding="utf-8") as fh:
-            return fh.read().strip()
-    except OSError as exc:
-        raise LedgerUnavailable(f"cannot read the ledger key {path}: "
-                                f"{(exc.strerror or str(exc)).lower()}",
-                                remedy="nothing was recorded") from None
-
-
-def _write_key(path: str, key: str) -> None:
-    """Write a new key file, mode 0600, atomically and never over an existing one: two
-    creators racing on one path must not end up signing with different keys."""
-    folder, name = os.path.split(os.path.abspath(path))
-    tmp = os.path.join(folder, f".{name}.{os.getpid()}")
-    try:
-        os.makedirs(folder, exist_ok=True)
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        try:
-            with os.fdopen(fd, "w") as fh:
-                fh.write(key + "\n")
-                fh.flush()
-                os.fsync(fh.fileno())
-            try:
-                os.link(tmp, path)
-            except FileExistsError:
-                raise IntegrityError(f"ledger key {path} appeared while this ledger was being "
-                                     "created", remedy="nothing was recorded; try again") from None
-        finally:
-            os.unlink(tmp)
-    except OSError as exc:
-        raise LedgerUnavailable(f"cannot write the ledger key {path}: "
-                                f"{(exc.strerror or str(exc)).lower()}",
-                                remedy="nothing was recorded") from None
-
-
 def _failure(ledger: PostgresLedger, exc: BaseException) -> LedgerUnavailable:
     """A database failure as one line naming the (redacted) ledger URL; a broken connection
     is dropped so the next call reconnects."""
@@ -823,7 +733,7 @@ def _failure(ledger: PostgresLedger, exc: BaseException) -> LedgerUnavailable:
     if conn is not None and (conn.closed or conn.broken):
         ledger._connection = None
         ledger._snapshots = 0
-    return LedgerUnavailable(f"ledger {ledger.where}: {_one_line(exc)}")
+    return LedgerUnavailable(f"ledger {ledger.where}: {one_line(exc)}")
 
 
 def _guarded(ledger: PostgresLedger, call: Any) -> Any:
