@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PIP := $(PY) -m pip --disable-pip-version-check -q
 SHARED ?= $(abspath ../shared)
 
-.PHONY: demo test lint docs typecheck unit bench install install-dev wrapper-deps clean
+.PHONY: demo test lint docs typecheck unit bench install install-dev wrapper-deps postgres-deps clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -39,7 +39,11 @@ docs: install
 wrapper-deps: install-dev
 	@for script in tests/wrappers/install-*.sh; do sh "$$script" || exit 1; done
 
-unit: install-dev wrapper-deps
+# PostgreSQL for the ledger conformance suite (Debian `postgresql`), installed when missing.
+postgres-deps:
+	@sh tests/ledger/install-postgresql.sh
+
+unit: install-dev wrapper-deps postgres-deps
 	AFFIDAVIT_CORPUS=$${AFFIDAVIT_CORPUS:-$(SHARED)/corpus} \
 	AFFIDAVIT_VECTORS=$${AFFIDAVIT_VECTORS:-$(SHARED)/vectors} \
 	$(VENV)/bin/pytest -n 2 -q

@@ -27,7 +27,9 @@ GROUP = "affidavit.ledgers"
 #: folder can redirect the default ledger to other code.
 BUILT_IN = {"sqlite": "affidavit.ledger.sqlite:SQLiteLedger",
             "http": "affidavit.ledger.http:HttpLedger",
-            "https": "affidavit.ledger.http:HttpLedger"}
+            "https": "affidavit.ledger.http:HttpLedger",
+            "postgresql": "affidavit.ledger.postgres:PostgresLedger",
+            "postgres": "affidavit.ledger.postgres:PostgresLedger"}
 
 
 def cache_dir() -> str:

@@ -1,4 +1,5 @@
-"""The key map (``ledger.keymap``) kept in the embedded ledger's SQLite file.
+"""The key map (``ledger.keymap``) kept in the embedded ledger's SQLite file, and, through the
+same SQL, in the PostgreSQL ledger's database (``ledger.postgres``).
 
 Two tables: ``map_leaves`` holds every key with its ``(count, last)``, ordered by key hash;
 ``map_nodes`` holds the hash of every subtree that holds two or more keys, named by
@@ -27,11 +28,18 @@ from affidavit.ledger.keymap import (
 
 TYPE_CHECKING = False  # typing costs 3 ms to import; the CLI's write path avoids it
 if TYPE_CHECKING:
-    import sqlite3
     from collections.abc import Iterator, Mapping
-    from typing import Any
+    from typing import Any, Protocol
 
     from affidavit.ledger.keymap import MemoryMap
+
+    class Statements(Protocol):
+        """What the map needs of a connection: ``?`` placeholders, rows as tuples (a
+        ``sqlite3.Connection``, or the PostgreSQL ledger's adapter)."""
+
+        def execute(self, sql: str, parameters: Any = ..., /) -> Any: ...
+
+        def executemany(self, sql: str, parameters: Any, /) -> Any: ...
 
 __all__ = ["SCHEMA", "SQLiteMap"]
 
@@ -83,7 +91,7 @@ def _bounds(depth: int, prefix: int) -> tuple[bytes, bytes | None]:
 class SQLiteMap:
     """The map in one SQLite connection; ``where`` names the database in error messages."""
 
-    def __init__(self, db: sqlite3.Connection, where: str) -> None:
+    def __init__(self, db: Statements, where: str) -> None:
         self.db = db
         self.where = where
 

@@ -1,0 +1,786 @@
+"""The ledger in a PostgreSQL database: the server's storage, shared by several server processes.
+
+The rows are those of the SQLite ledger (entries with their leaf hashes, every fourth level of
+tree nodes, index rows, the key map, signed checkpoints), so every reader and audit works on
+both unchanged. What differs is how writers meet: an append takes a transaction-scoped
+advisory lock (one fixed key: the database is the ledger) before it reads the head, so appends
+from any number of processes form one linear history, each signing the checkpoint that extends
+the one before. A commit is durable before it is acknowledged (``synchronous_commit`` is forced
+on for the append's transaction, whatever the server's default).
+
+The signing key cannot sit beside a database on another host, so it comes from the file named
+by ``AFFIDAVIT_SIGNING_KEY_FILE`` (made, mode 0600, when the ledger is created), and is refused
+when it is not the key the history is signed with. Evidence goes to the ``BlobStore`` the caller
+gives, by default a vault folder named by ``AFFIDAVIT_EVIDENCE_DIR``.
+"""
+
+from __future__ import annotations
+
+import os
+
+from affidavit import canonical
+from affidavit.errors import IntegrityError, LedgerUnavailable, NotFoundError, UsageError
+from affidavit.ledger import Appended, KeyedRead, index, pg_migrations, proof, rfc6962
+from affidavit.ledger import checkpoint as ckpt
+from affidavit.ledger.compact import CompactRange
+from affidavit.ledger.pg_support import (
+    EVIDENCE_ENV,
+    KEY_FILE_ENV,
+    MissingBlobs,
+    Qmark,
+    one_line,
+    read_key,
+    redacted,
+    write_key,
+)
+from affidavit.ledger.sqlite_map import SQLiteMap
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Iterator, Sequence
+    from typing import Any
+
+    import psycopg
+
+    from affidavit.ledger.base import BlobStore
+    from affidavit.ledger.blobs import Incoming
+    from affidavit.ledger.keymap import MapProof
+
+__all__ = ["PostgresLedger", "STRIDE", "LOCK", "KEY_FILE_ENV", "EVIDENCE_ENV"]
+
+#: Stored tree levels, as in the SQLite ledger (``ledger.sqlite.STRIDE``).
+STRIDE = 4
+#: The advisory lock key every writer of a ledger database takes (advisory locks are per
+#: database, so one constant serves every ledger): ``b"affidavi"`` as a signed 64-bit integer.
+LOCK = int.from_bytes(b"affidavi", "big", signed=True)
+_PAGE = 1000  # rows per query when streaming a long read
+
+
+class _Snapshot:
+    """One REPEATABLE READ, read-only transaction, re-entrant: the outermost ``with`` owns it."""
+
+    __slots__ = ("_ledger",)
+
+    def __init__(self, ledger: PostgresLedger) -> None:
+        self._ledger = ledger
+
+    def __enter__(self) -> None:
+        owner = self._ledger
+        _guarded(owner, owner._init)
+        if owner._snapshots == 0:
+            _guarded(owner, lambda: owner._begin_snapshot())
+        owner._snapshots += 1
+
+    def __exit__(self, *exc: object) -> None:
+        owner = self._ledger
+        owner._snapshots -= 1
+        if owner._snapshots == 0 and owner._connection is not None:
+            _guarded(owner, lambda: owner._end_transaction())
+
+
+class PostgresLedger:
+    """A ledger in one PostgreSQL database, its key in a file, its evidence in ``blobs``.
+
+    A handle holds one connection and the transaction state of its snapshots, so it belongs to
+    one thread at a time (the server makes every call from its event loop's thread); threads
+    and processes that write at once each open their own handle, and the advisory lock orders
+    them."""
+
+    def __init__(self, url: str, *, create: bool = True, blobs: BlobStore | None = None,
+                 key_file: str | None = None) -> None:
+        """Nothing is connected until first use; ``create=False`` makes a database without a
+        ledger an error rather than a new, empty ledger."""
+        if not url.startswith(("postgresql://", "postgres://")):
+            raise UsageError(f"ledger URL {url!r} is not a postgresql:// URL")
+        self.url = url
+        self.where = redacted(url)
+        self.create = create
+        self.key_path = key_file or os.environ.get(KEY_FILE_ENV) or None
+        if blobs is None:
+            vault = os.environ.get(EVIDENCE_ENV)
+            if vault:
+                from affidavit.ledger.blobs import FileBlobStore
+
+                blobs = FileBlobStore(vault)
+            else:
+                blobs = MissingBlobs(self.where)
+        self.blobs: BlobStore = blobs
+        self._connection: psycopg.Connection[Any] | None = None
+        self._signer: Any = None
+        self._meta: dict[str, str] | None = None
+        self._snapshots = 0
+        self._reuse = False
+
+    # -- connection ---------------------------------------------------------------------------
+
+    @property
+    def _db(self) -> psycopg.Connection[Any]:
+        if self._connection is None:
+            try:
+                import psycopg
+            except ImportError:
+                raise LedgerUnavailable(
+                    f"ledger {self.where}: the PostgreSQL driver is not installed",
+                    remedy="pip install 'affidavit[postgres]'") from None
+            try:
+                self._connection = psycopg.connect(self.url, autocommit=True, connect_timeout=10)
+            except psycopg.Error as exc:
+                raise LedgerUnavailable(f"cannot connect to ledger {self.where}: "
+                                        f"{one_line(exc)}") from None
+        return self._connection
+
+    def _q(self, sql: str, params: Any = ()) -> list[tuple[Any, ...]]:
+        return self._db.execute(sql, params).fetchall()
+
+    def _begin_snapshot(self) -> None:
+        self._db.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        self._db.execute("SELECT 1 FROM meta LIMIT 1")  # takes the snapshot now
+
+    def _end_transaction(self) -> None:
+        from psycopg import pq
+
+        if self._db.info.transaction_status != pq.TransactionStatus.IDLE:
+            self._db.execute("ROLLBACK")
+
+    def _rollback(self) -> None:
+        """Roll back a failed write; a connection that broke is dropped (the next call
+        reconnects), and the error being raised stays the one reported."""
+        conn = self._connection
+        if conn is None:
+            return
+        try:
+            if conn.closed or conn.broken:
+                self._connection = None
+            else:
+                conn.execute("ROLLBACK")
+        except Exception:  # noqa: BLE001 - the original failure is the one that matters
+            self._connection = None
+
+    def _write(self) -> None:
+        """Begin a writing transaction holding the ledger's advisory lock."""
+        if self._snapshots:
+            raise UsageError(f"ledger {self.where}: cannot write inside a read snapshot")
+        self._db.execute("BEGIN ISOLATION LEVEL READ COMMITTED")
+        self._db.execute("SET LOCAL synchronous_commit TO on")
+        self._db.execute("SELECT pg_advisory_xact_lock(%s)", (LOCK,))
+
+    @property
+    def _map(self) -> SQLiteMap:
+        return SQLiteMap(Qmark(self._db), self.where)
+
+    # -- setup --------------------------------------------------------------------------------
+
+    def init(self, *, reuse_key: bool = False) -> str:
+        """Create the ledger now if it does not exist; return its origin. ``reuse_key`` lets an
+        existing key file sign a new history."""
+        self._reuse = reuse_key
+        return self._init()["origin"]
+
+    def _read_meta(self) -> dict[str, str] | None:
+        """The meta rows, or None when the schema is not (fully) there yet."""
+        rows = self._q("SELECT to_regclass('schema_migrations') IS NOT NULL")
+        if not rows[0][0]:
+            return None
+        versions = [int(r[0]) for r in self._q("SELECT version FROM schema_migrations")]
+        if versions and max(versions) > pg_migrations.LATEST:
+            raise LedgerUnavailable(
+                f"ledger {self.where} has schema version {max(versions)}; this version of "
+                f"affidavit knows up to {pg_migrations.LATEST}", remedy="upgrade affidavit")
+        if set(versions) != {v for v, _ in pg_migrations.MIGRATIONS}:
+            return None
+        return {str(k): str(v) for k, v in self._q("SELECT key, value FROM meta")}
+
+    def _init(self) -> dict[str, str]:
+        """Migrate, and create the identity and the empty log's checkpoint, once; later calls
+        use the cached meta rows. Creation runs under the append lock, so processes racing to
+        create one ledger make one history."""
+        if self._meta is not None:
+            return self._meta
+        meta = self._read_meta()
+        if (meta is None or "origin" not in meta) and not self.create:
+            raise LedgerUnavailable(f"{self.where} is not an affidavit ledger",
+                                    remedy="nothing was recorded there yet; check --ledger")
+        if meta is None or "origin" not in meta:
+            self._write()
+            made_key = False
+            try:
+                self._migrate()
+                meta = {str(k): str(v) for k, v in self._q("SELECT key, value FROM meta")}
+                if "origin" not in meta:
+                    meta, made_key = self._create_identity()
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._rollback()
+                self._signer = None
+                if made_key and self.key_path:
+                    try:  # noqa: SIM105 - a key of no history would refuse the next try
+                        os.unlink(self.key_path)
+                    except OSError:
+                        pass
+                raise
+        for required in ("origin", "verifier_key"):
+            if not meta.get(required):
+                raise IntegrityError(f"ledger {self.where} has no {required} in its meta table")
+        self._meta = meta
+        return meta
+
+    def _migrate(self) -> None:
+        """Apply the migrations this database lacks, inside the caller's locked transaction."""
+        self._db.execute(pg_migrations.TRACKING)
+        done = {int(r[0]) for r in self._q("SELECT version FROM schema_migrations")}
+        for version, statements in pg_migrations.MIGRATIONS:
+            if version in done:
+                continue
+            for statement in statements.split(";"):
+                if statement.strip():
+                    self._db.execute(statement)
+            self._db.execute("INSERT INTO schema_migrations (version) VALUES (%s)", (version,))
+
+    def _create_identity(self) -> tuple[dict[str, str], bool]:
+        """A fresh origin, the key (made now unless reusing one), and the signed empty
+        checkpoint; returns the meta rows and whether the key file was made here."""
+        import secrets
+
+        from affidavit.ledger import keymap, note
+
+        path = self._key_file()
+        exists = os.path.exists(path)
+        if exists and not self._reuse:
+            raise IntegrityError(
+                f"ledger key {path} exists but the database {self.where} holds no ledger",
+                remedy="restore the database, or start a new history under this key with "
+                       "`affidavit ledger init --reuse-key`")
+        origin = f"affidavit/{secrets.token_hex(16)}"
+        made = False
+        if exists:
+            signer_key = read_key(path)
+        else:
+            signer_key = note.generate_signer_key(origin)
+            write_key(path, signer_key)
+            made = True
+        try:
+            signer = note.Signer.from_key(signer_key)
+        except Exception as exc:  # noqa: BLE001 - any unreadable key is the same failure
+            raise LedgerUnavailable(f"ledger key {path} is not a signer key ({exc})") from None
+        meta = {"origin": origin, "verifier_key": signer.verifier_key}
+        with self._db.cursor() as cursor:
+            cursor.executemany("INSERT INTO meta (key, value) VALUES (%s, %s)",
+                               list(meta.items()))
+        empty = ckpt.Checkpoint(origin, 0, rfc6962.EMPTY_ROOT,
+                                (keymap.encode_root(keymap.EMPTY),)).to_text()
+        self._db.execute("INSERT INTO checkpoints (size, note) VALUES (0, %s)",
+                         (signer.sign(empty),))
+        self._signer = signer
+        return meta, made
+
+    def _key_file(self) -> str:
+        if not self.key_path:
+            raise UsageError(f"ledger {self.where} has no signing key file",
+                             remedy=f"set {KEY_FILE_ENV} to the path of the ledger's key")
+        return self.key_path
+
+    def _writer(self) -> Any:
+        """The signer, refused unless it is the key this ledger's checkpoints are signed by."""
+        if self._signer is None:
+            from affidavit.ledger import note
+
+            path = self._key_file()
+            try:
+                signer = note.Signer.from_key(read_key(path))
+            except (LedgerUnavailable, UsageError):
+                raise
+            except Exception as exc:  # noqa: BLE001 - any unreadable key is the same failure
+                raise IntegrityError(f"ledger key {path} is not a signer key ({exc})") from None
+            if signer.verifier_key != self._init()["verifier_key"]:
+                raise IntegrityError(
+                    f"ledger key {path} does not match the verifier key recorded in "
+                    f"{self.where}", remedy="the key file or the database was swapped")
+            self._signer = signer
+        return self._signer
+
+    def check_writable(self) -> None:
+        """Raise unless an append could be signed by this ledger's own key."""
+        self._init()
+        self._writer()
+
+    # -- writing ------------------------------------------------------------------------------
+
+    def append(
+        self, entries: Sequence[bytes], decoded: Sequence[dict[str, Any]] | None = None,
+        *, after: tuple[int, bytes] | None = None, evidence: Incoming | None = None,
+    ) -> Appended:
+        """Append in one transaction under the advisory lock: read the head, check ``after``,
+        write entries, nodes, index rows and the key map, sign, place the evidence, commit.
+        The evidence is placed before the commit and removed again when it fails, so that a
+        committed entry never names a missing file and a failed one leaves none."""
+        from affidavit.ledger import keymap
+
+        if evidence is not None and getattr(evidence, "store", None) is not self.blobs:
+            raise ValueError("evidence must be a batch of this ledger's own vault")
+        meta = self._init()
+        signer = self._writer()
+        if decoded is None:
+            decoded = [canonical.loads(data) for data in entries]
+        if len(decoded) != len(entries):
+            raise ValueError("decoded must hold one item per entry")
+        leaves = rfc6962.leaf_hashes(entries)
+        self._write()
+        committing = False
+        try:
+            size = self._size()
+            head = self._signed_head(size, signer.verifier)
+            rng = CompactRange.from_hashes(size, self._fetch(proof.root_nodes(size)))
+            if rng.root() != head.root:
+                raise IntegrityError(
+                    f"ledger {self.where}: the stored tree does not hash to the root its latest "
+                    "checkpoint signs; refusing to build on it",
+                    remedy="run `affidavit verify ledger`")
+            if after is not None:
+                self._check_extends(after, head)
+            nodes: list[tuple[int, int, bytes]] = []
+
+            def visit(level: int, idx: int, digest: bytes) -> None:
+                if level and not level % STRIDE:
+                    nodes.append((level, idx, digest))
+
+            rng.extend(leaves, visit)
+            rows = sorted((key, position) for position, entry in enumerate(decoded, size)
+                          for key in index.keys(entry))
+            filed: dict[str, tuple[int, int]] = {}
+            for key, position in rows:
+                count, last = filed.get(key, (0, -1))
+                filed[key] = (count + 1, max(last, position))
+            with self._db.cursor() as cursor:
+                cursor.executemany("INSERT INTO entries (idx, leaf, data) VALUES (%s, %s, %s)",
+                                   list(zip(range(size, size + len(entries)), leaves, entries,
+                                            strict=True)))
+                if nodes:
+                    cursor.executemany(
+                        "INSERT INTO nodes (level, idx, hash) VALUES (%s, %s, %s)", nodes)
+                if rows:
+                    cursor.executemany("INSERT INTO idx (key, entry) VALUES (%s, %s)", rows)
+            map_root = self._map.add(filed, keymap.decode_root(head.extensions))
+            new_size = size + len(entries)
+            text = ckpt.Checkpoint(meta["origin"], new_size, rng.root(),
+                                   (keymap.encode_root(map_root),)).to_text()
+            signed = str(signer.sign(text))
+            self._db.execute("INSERT INTO checkpoints (size, note) VALUES (%s, %s)",
+                             (new_size, signed))
+            if evidence is not None:
+                evidence.place()
+            committing = True
+            self._db.execute("COMMIT")
+        except BaseException as exc:
+            if committing and self._in_doubt(exc) and self._committed(new_size, signed):
+                return Appended(first=size, size=new_size, checkpoint=signed)
+            if evidence is not None:
+                evidence.undo()
+            self._rollback()
+            raise
+        return Appended(first=size, size=new_size, checkpoint=signed)
+
+    def _in_doubt(self, exc: BaseException) -> bool:
+        """Whether a failed COMMIT may still have committed: the connection went away while
+        it was in flight, so only the database knows. (A COMMIT the server answered with an
+        error did not commit.)"""
+        import psycopg
+
+        conn = self._connection
+        return isinstance(exc, psycopg.OperationalError) and (
+            conn is None or conn.closed or conn.broken)
+
+    def _committed(self, size: int, signed: str) -> bool:
+        """After an in-doubt COMMIT, whether the checkpoint this append signed is stored, asked
+        on a new connection once the append lock is free again: the old transaction holds it
+        until it has committed or aborted, so the answer is final. When no answer can be had,
+        the outcome is unknown: ``LedgerUnavailable``, and the evidence stays in the vault
+        (an unnamed file is the lesser harm than a recorded entry whose file was removed)."""
+        self._connection = None
+        try:
+            self._db.execute("BEGIN")
+            self._db.execute("SET LOCAL lock_timeout = '30s'")
+            self._db.execute("SELECT pg_advisory_xact_lock(%s)", (LOCK,))
+            rows = self._q("SELECT note FROM checkpoints WHERE size = %s", (size,))
+            self._db.execute("ROLLBACK")
+        except Exception as exc:  # noqa: BLE001 - any failure leaves the outcome unknown
+            self._rollback()
+            raise LedgerUnavailable(
+                f"ledger {self.where}: the connection was lost while committing an append "
+                f"up to size {size}; whether it was recorded is unknown ({one_line(exc)})",
+                remedy="run `affidavit verify ledger` before retrying") from None
+        return bool(rows) and rows[0][0] == signed
+
+    def _check_extends(self, after: tuple[int, bytes], head: ckpt.Checkpoint) -> None:
+        """The log must still extend the ``(size, root)`` the writer proved."""
+        size, root = after
+        if head.size < size:
+            raise IntegrityError(
+                f"ledger {self.where} went back from size {size} to {head.size} while this "
+                "write was being prepared: history was rolled back; nothing was signed",
+                remedy="run `affidavit verify ledger`")
+        if size == head.size:
+            same = root == head.root
+        elif size == 0:
+            same = True
+        else:
+            try:
+                proof.verify_consistency(size, head.size,
+                                         self._consistency(size, head.size), root, head.root)
+                same = True
+            except IntegrityError:
+                same = False
+        if not same:
+            raise IntegrityError(
+                f"ledger {self.where} no longer extends the size {size} this write proved: "
+                "history was rewritten; nothing was signed", remedy="run `affidavit verify ledger`")
+
+    def _signed_head(self, size: int, verifier: Any) -> ckpt.Checkpoint:
+        """The latest checkpoint, signed by this ledger's key, of its origin, covering exactly
+        ``size`` entries: anything else would be signing over an altered history."""
+        from affidavit.ledger import note
+
+        rows = self._q("SELECT size, note FROM checkpoints ORDER BY size DESC LIMIT 1")
+        if not rows:
+            raise IntegrityError(f"ledger {self.where} has no signed checkpoint",
+                                 remedy="run `affidavit verify ledger`")
+        stored, text = rows[0]
+        try:
+            head = ckpt.Checkpoint.parse(note.open_note(text, [verifier]))
+        except IntegrityError as exc:
+            raise IntegrityError(f"ledger {self.where}: its latest checkpoint: {exc.message}",
+                                 remedy="run `affidavit verify ledger`") from None
+        if head.size != size or stored != size or head.origin != self._init()["origin"]:
+            raise IntegrityError(
+                f"ledger {self.where} holds {size} entries but its latest checkpoint is for "
+                f"{head.size}", remedy="the log was truncated or extended outside affidavit; "
+                                       "run `affidavit verify ledger`")
+        return head
+
+    # -- tree ---------------------------------------------------------------------------------
+
+    def _size(self) -> int:
+        value = self._q("SELECT max(idx) FROM entries")[0][0]
+        return 0 if value is None else int(value) + 1
+
+    def _fetch(self, ids: Sequence[tuple[int, int]]) -> list[bytes]:
+        """Hashes of the perfect subtrees ``ids``, each folded up from the stored level at or
+        below it (as ``SQLiteLedger._fetch``), with one query per stored level."""
+        plans = []
+        wanted: dict[int, set[int]] = {}
+        for level, idx in ids:
+            up = level % STRIDE
+            base, first = level - up, idx << up
+            span = range(first, first + (1 << up))
+            plans.append((base, span))
+            wanted.setdefault(base, set()).update(span)
+        found: dict[tuple[int, int], bytes] = {}
+        for base, indexes in wanted.items():
+            if base == 0:
+                rows = self._q("SELECT idx, leaf FROM entries WHERE idx = ANY(%s)",
+                               (sorted(indexes),))
+            else:
+                rows = self._q("SELECT idx, hash FROM nodes WHERE level = %s AND idx = ANY(%s)",
+                               (base, sorted(indexes)))
+            for idx, digest in rows:
+                found[(base, int(idx))] = bytes(digest)
+        out = []
+        for base, span in plans:
+            try:
+                row = [found[(base, i)] for i in span]
+            except KeyError as exc:
+                raise IntegrityError(f"ledger {self.where} is missing tree node "
+                                     f"{exc.args[0]}") from None
+            while len(row) > 1:
+                row = [rfc6962.node_hash(row[i], row[i + 1]) for i in range(0, len(row), 2)]
+            out.append(row[0])
+        return out
+
+    def _check_size(self, size: int) -> None:
+        current = self._size()
+        if size > current:
+            raise NotFoundError(f"ledger {self.where} has {current} entries, not {size}")
+
+    def _consistency(self, size1: int, size2: int) -> list[bytes]:
+        nodes = proof.consistency_nodes(size1, size2)
+        return nodes.rehash(self._fetch(nodes.ids))
+
+    # -- reading ------------------------------------------------------------------------------
+
+    def snapshot(self) -> _Snapshot:
+        """``with ledger.snapshot():`` every read inside sees one committed state."""
+        return _Snapshot(self)
+
+    def size(self) -> int:
+        """Number of entries in the log."""
+        self._init()
+        return self._size()
+
+    def _checked(self, idx: int, data: bytes, leaf: bytes) -> bytes:
+        if rfc6962.leaf_hash(data) != leaf:
+            raise IntegrityError(
+                f"ledger {self.where}: entry {idx} does not match its leaf hash",
+                remedy="the log was modified outside affidavit; run `affidavit verify ledger`")
+        return bytes(data)
+
+    def read(self, start: int, end: int) -> Iterator[tuple[int, bytes]]:
+        """Entries ``[start, end)``, a page per query (entries never change, so pages read
+        outside a snapshot still fit together), each checked against its leaf hash."""
+        self._init()
+        expected = start
+        while expected < end:
+            rows = self._q("SELECT idx, data, leaf FROM entries WHERE idx >= %s AND idx < %s "
+                           "ORDER BY idx", (expected, min(end, expected + _PAGE)))
+            if not rows:
+                break
+            for idx, data, leaf in rows:
+                if idx != expected:
+                    raise IntegrityError(f"ledger {self.where} has no entry {expected}",
+                                         remedy="entries were deleted outside affidavit")
+                yield int(idx), self._checked(idx, data, leaf)
+                expected += 1
+        if expected < end:
+            if expected < self._size():
+                raise IntegrityError(f"ledger {self.where} has no entry {expected}",
+                                     remedy="entries were deleted outside affidavit")
+            raise NotFoundError(f"ledger {self.where} has no entry {expected}")
+
+    def entries_at(self, positions: Sequence[int]) -> dict[int, bytes]:
+        """The entries at ``positions``, each checked; one missing is a gap."""
+        self._init()
+        ordered = sorted(set(positions))
+        out = {int(idx): self._checked(idx, data, leaf) for idx, data, leaf in self._q(
+            "SELECT idx, data, leaf FROM entries WHERE idx = ANY(%s)", (ordered,))}
+        missing = [p for p in ordered if p not in out]
+        if missing:
+            raise IntegrityError(f"ledger {self.where} has no entry {missing[0]}",
+                                 remedy="entries were deleted outside affidavit")
+        return out
+
+    def read_many(self, keys: Sequence[str], size: int) -> KeyedRead:
+        """Index rows and map proofs of ``keys``, their entries and inclusion proofs, from one
+        snapshot."""
+        with self.snapshot():
+            positions = {key: self.lookup(key) for key in dict.fromkeys(keys)}
+            proofs = {key: self.map_proof(key) for key in positions}
+            wanted = sorted({p for found in positions.values() for p in found if 0 <= p < size})
+            return KeyedRead(size=size, positions=positions, proofs=proofs,
+                             entries=self.entries_at(wanted),
+                             inclusion=self.inclusion_proofs(wanted, size))
+
+    def lookup(self, key: str) -> list[int]:
+        """Entries filed under ``key``, in log order."""
+        self._init()
+        return [int(r[0]) for r in self._q(
+            "SELECT entry FROM idx WHERE key = %s ORDER BY entry", (key,))]
+
+    def lookup_prefix(self, prefix: str) -> list[tuple[str, int]]:
+        """``(key, entry)`` for every key starting with ``prefix``, by key then entry."""
+        self._init()
+        return [(str(k), int(e)) for k, e in self._q(
+            "SELECT key, entry FROM idx WHERE key >= %s AND key < %s ORDER BY key, entry",
+            (prefix, prefix + "\U0010ffff"))]
+
+    def keys(self, prefix: str) -> list[str]:
+        """Distinct keys starting with ``prefix``, sorted by code point."""
+        self._init()
+        return [str(r[0]) for r in self._q(
+            "SELECT DISTINCT key FROM idx WHERE key >= %s AND key < %s ORDER BY key",
+            (prefix, prefix + "\U0010ffff"))]
+
+    def index_rows(self) -> Iterator[tuple[str, int]]:
+        """Every index row, ordered by entry then key, a page per query."""
+        self._init()
+        last: tuple[int, str] | None = None
+        while True:
+            if last is None:
+                rows = self._q("SELECT key, entry FROM idx ORDER BY entry, key LIMIT %s",
+                               (_PAGE,))
+            else:
+                rows = self._q("SELECT key, entry FROM idx WHERE (entry, key) > (%s, %s) "
+                               "ORDER BY entry, key LIMIT %s", (last[0], last[1], _PAGE))
+            for key, entry in rows:
+                yield str(key), int(entry)
+            if len(rows) < _PAGE:
+                return
+            last = (int(rows[-1][1]), str(rows[-1][0]))
+
+    def map_proof(self, key: str) -> MapProof:
+        """The key map's proof for ``key`` against the latest map root."""
+        self._init()
+        return self._map.prove(key)
+
+    def map_rows(self) -> tuple[list[tuple[bytes, str, int, int]], list[tuple[int, bytes, bytes]]]:
+        """Every stored map leaf and node, for an audit."""
+        self._init()
+        store = self._map
+        return list(store.leaves()), list(store.nodes())
+
+    def checkpoint(self) -> str | None:
+        """The latest signed checkpoint."""
+        self._init()
+        rows = self._q("SELECT note FROM checkpoints ORDER BY size DESC LIMIT 1")
+        return str(rows[0][0]) if rows else None
+
+    def checkpoints(self) -> Iterator[tuple[int, str]]:
+        """All signed checkpoints by size, a page per query."""
+        self._init()
+        after = -1
+        while True:
+            rows = self._q("SELECT size, note FROM checkpoints WHERE size > %s ORDER BY size "
+                           "LIMIT %s", (after, _PAGE))
+            for size, text in rows:
+                yield int(size), str(text)
+            if len(rows) < _PAGE:
+                return
+            after = int(rows[-1][0])
+
+    def root(self, size: int) -> bytes:
+        """Merkle root of the first ``size`` entries."""
+        self._init()
+        self._check_size(size)
+        return proof.root_from(self._fetch(proof.root_nodes(size)))
+
+    def inclusion_proof(self, index_: int, size: int) -> list[bytes]:
+        """Audit path of entry ``index_`` in the tree of ``size``."""
+        return self.inclusion_proofs([index_], size)[index_]
+
+    def inclusion_proofs(self, positions: Sequence[int], size: int) -> dict[int, list[bytes]]:
+        """Audit paths of several entries in the tree of ``size``, read together."""
+        self._init()
+        self._check_size(size)
+        plans = {i: proof.inclusion_nodes(i, size) for i in set(positions)}
+        ids = sorted({node for plan in plans.values() for node in plan.ids})
+        hashes = dict(zip(ids, self._fetch(ids), strict=True))
+        return {i: plan.rehash([hashes[node] for node in plan.ids]) for i, plan in plans.items()}
+
+    def consistency_proof(self, size1: int, size2: int) -> list[bytes]:
+        """Proof that the tree of ``size1`` is a prefix of the tree of ``size2``."""
+        self._init()
+        self._check_size(size2)
+        return self._consistency(size1, size2)
+
+    def local_files(self) -> list[str]:
+        """The key file and a local vault, if any: the database itself is not a local file."""
+        files = [self.key_path] if self.key_path else []
+        root = getattr(self.blobs, "root", None)
+        if isinstance(root, str):
+            files.append(root)
+        return files
+
+    def verifier_key(self) -> str:
+        """Signed-note verifier key for this ledger's checkpoints."""
+        return self._init()["verifier_key"]
+
+    def origin(self) -> str:
+        """The checkpoint origin line."""
+        return self._init()["origin"]
+
+    # -- maintenance --------------------------------------------------------------------------
+
+    def reindex(self) -> int:
+        """Rebuild the index and the key map from the log under the append lock; rolled back
+        unless the log hashes to the signed tree root and the rebuilt map to the signed map
+        root."""
+        from affidavit.ledger import keymap, note
+
+        self._init()
+        self._write()
+        try:
+            size = self._size()
+            head = self._signed_head(size, note.Verifier.from_key(self.verifier_key()))
+            self._db.execute("DELETE FROM idx")
+            memory = keymap.MemoryMap()
+            rng = CompactRange()
+            count = 0
+            rows: list[tuple[str, int]] = []
+            for position, data in list(self.read(0, size)):
+                rng.append(rfc6962.leaf_hash(data))
+                for key in index.keys(canonical.loads(data)):
+                    rows.append((key, position))
+                    memory.add(key, position)
+                count += 1
+            if rows:
+                with self._db.cursor() as cursor:
+                    cursor.executemany("INSERT INTO idx (key, entry) VALUES (%s, %s)", rows)
+            if rng.root() != head.root:
+                raise IntegrityError(f"ledger {self.where}: the entries do not hash to the "
+                                     "signed tree root", remedy="run `affidavit verify ledger`")
+            if self._map.replace(memory) != keymap.decode_root(head.extensions):
+                raise IntegrityError(
+                    f"ledger {self.where}: the key map rebuilt from the log differs from the "
+                    "signed map root", remedy="run `affidavit verify ledger`")
+            self._db.execute("COMMIT")
+        except BaseException:
+            self._rollback()
+            raise
+        return count
+
+    def close(self) -> None:
+        """Close the connection."""
+        if self._connection is not None:
+            try:  # noqa: SIM105 - closing a broken connection may fail; nothing to keep
+                self._connection.close()
+            except Exception:  # noqa: BLE001
+                pass
+            self._connection = None
+            self._snapshots = 0
+
+
+def _failure(ledger: PostgresLedger, exc: BaseException) -> LedgerUnavailable:
+    """A database failure as one line naming the (redacted) ledger URL; a broken connection
+    is dropped so the next call reconnects."""
+    conn = ledger._connection
+    if conn is not None and (conn.closed or conn.broken):
+        ledger._connection = None
+        ledger._snapshots = 0
+    return LedgerUnavailable(f"ledger {ledger.where}: {one_line(exc)}")
+
+
+def _guarded(ledger: PostgresLedger, call: Any) -> Any:
+    import psycopg
+
+    try:
+        return call()
+    except psycopg.Error as exc:
+        raise _failure(ledger, exc) from None
+
+
+def _guard(method: Any) -> Any:
+    """Report a failure of the database (unreachable, refused, dropped) as the ledger being
+    unavailable: one line, exit 3, never a traceback."""
+    import functools
+
+    @functools.wraps(method)
+    def guarded(self: PostgresLedger, *args: Any, **kwargs: Any) -> Any:
+        import psycopg
+
+        try:
+            return method(self, *args, **kwargs)
+        except psycopg.Error as exc:
+            raise _failure(self, exc) from None
+
+    return guarded
+
+
+def _guard_generator(method: Any) -> Any:
+    import functools
+
+    @functools.wraps(method)
+    def guarded(self: PostgresLedger, *args: Any, **kwargs: Any) -> Any:
+        import psycopg
+
+        try:
+            yield from method(self, *args, **kwargs)
+        except psycopg.Error as exc:
+            raise _failure(self, exc) from None
+
+    return guarded
+
+
+for _name in ("init", "check_writable", "append", "size", "entries_at", "read_many", "lookup",
+              "lookup_prefix", "keys", "map_proof", "map_rows", "checkpoint", "root",
+              "inclusion_proof", "inclusion_proofs", "consistency_proof", "verifier_key",
+              "origin", "reindex"):
+    setattr(PostgresLedger, _name, _guard(getattr(PostgresLedger, _name)))
+for _name in ("read", "index_rows", "checkpoints"):
+    setattr(PostgresLedger, _name, _guard_generator(getattr(PostgresLedger, _name)))

@@ -1,0 +1,374 @@
+"""The ``Ledger`` protocol's contract (``affidavit.ledger.base``), checked on every backend.
+
+Expected values come from the naive references (``tests/ledger/naive_tree.py``,
+``naive_map.py``) and the hand-written keys of ``data.py``, never from the code under test.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from affidavit.errors import AffidavitError, IntegrityError, LedgerUnavailable, NotFoundError
+from affidavit.ledger import keymap, note
+from affidavit.ledger.checkpoint import Checkpoint
+from tests.ledger import naive_map, naive_tree
+from tests.ledger.conformance.conftest import Backend
+from tests.ledger.conformance.data import BATCHES, ENTRIES, ITEMS, items_at, rows
+
+
+def _leaf(entry: bytes) -> bytes:
+    return hashlib.sha256(b"\x00" + entry).digest()
+
+
+def _khash(key: str) -> bytes:
+    return hashlib.sha256(key.encode()).digest()
+
+
+def _opened(ledger: Any, text: str) -> Checkpoint:
+    """The checkpoint ``text``, its signature checked with the ledger's verifier key."""
+    return Checkpoint.parse(note.open_note(text, [note.Verifier.from_key(ledger.verifier_key())]))
+
+
+def _fill(ledger: Any) -> list[Any]:
+    return [ledger.append(ENTRIES[a:b], [entry for entry, _ in ITEMS[a:b]])
+            for a, b in BATCHES]
+
+
+@pytest.fixture
+def full(ledger: Any) -> Any:
+    """The ledger holding every item of ``data.ITEMS``, appended in ``data.BATCHES``."""
+    _fill(ledger)
+    return ledger
+
+
+# -- creation ----------------------------------------------------------------------------------
+
+
+def test_a_new_ledger_has_a_signed_empty_checkpoint(ledger: Any) -> None:
+    assert ledger.size() == 0
+    head = _opened(ledger, ledger.checkpoint())
+    assert (head.origin, head.size, head.root) == (ledger.origin(), 0, hashlib.sha256().digest())
+    assert keymap.decode_root(head.extensions) == naive_map.EMPTY
+    assert ledger.root(0) == naive_tree.mth([])
+    assert [size for size, _ in ledger.checkpoints()] == [0]
+    assert ledger.origin().startswith("affidavit/")
+
+
+def test_origins_are_random(backend: Backend, tmp_path: Path) -> None:
+    first = backend.open().init()
+    assert backend.open().init() == first  # the same ledger, reopened
+    assert first != _other_origin(tmp_path)
+
+
+def _other_origin(tmp_path: Path) -> str:
+    from affidavit.ledger.sqlite import SQLiteLedger
+
+    other = SQLiteLedger(f"sqlite:///{tmp_path}/other/l.db")
+    try:
+        return str(other.init())
+    finally:
+        other.close()
+
+
+def test_a_missing_ledger_is_not_created_by_a_reader(backend: Backend) -> None:
+    with pytest.raises(LedgerUnavailable):
+        backend.open(create=False).size()
+    backend.open().init()
+    assert backend.open(create=False).size() == 0
+
+
+# -- the log and its tree -----------------------------------------------------------------------
+
+
+def test_append_acknowledges_each_batch(ledger: Any) -> None:
+    acks = _fill(ledger)
+    assert [(a.first, a.size) for a in acks] == BATCHES
+    for ack, (_, end) in zip(acks, BATCHES, strict=True):
+        head = _opened(ledger, ack.checkpoint)
+        assert (head.size, head.root) == (end, naive_tree.mth(ENTRIES[:end]))
+    assert ledger.size() == len(ENTRIES)
+
+
+def test_read_returns_the_entries_and_refuses_past_the_end(full: Any) -> None:
+    assert list(full.read(0, len(ENTRIES))) == list(enumerate(ENTRIES))
+    assert list(full.read(3, 7)) == [(i, ENTRIES[i]) for i in range(3, 7)]
+    assert list(full.read(5, 5)) == []
+    with pytest.raises(NotFoundError):
+        list(full.read(10, 20))
+    assert full.entries_at([7, 2, 2]) == {2: ENTRIES[2], 7: ENTRIES[7]}
+    assert full.entries_at([]) == {}
+
+
+def test_roots_and_proofs_match_the_naive_tree(full: Any) -> None:
+    n = len(ENTRIES)
+    for size in range(n + 1):
+        assert full.root(size) == naive_tree.mth(ENTRIES[:size])
+    for size in range(1, n + 1):
+        for i in range(size):
+            assert full.inclusion_proof(i, size) == naive_tree.path(i, ENTRIES[:size])
+        assert full.inclusion_proofs(range(size), size) == {
+            i: naive_tree.path(i, ENTRIES[:size]) for i in range(size)}
+        for old in range(1, size + 1):
+            assert full.consistency_proof(old, size) == naive_tree.proof(old, ENTRIES[:size])
+    with pytest.raises(NotFoundError):
+        full.root(n + 1)
+
+
+def test_every_checkpoint_signs_both_roots(full: Any) -> None:
+    stored = list(full.checkpoints())
+    assert [size for size, _ in stored] == [0] + [b for _, b in BATCHES]
+    for size, text in stored:
+        head = _opened(full, text)
+        assert (head.origin, head.size) == (full.origin(), size)
+        assert head.root == naive_tree.mth(ENTRIES[:size])
+        assert keymap.decode_root(head.extensions) == naive_map.root(items_at(size))
+    assert full.checkpoint() == stored[-1][1]
+
+
+# -- the index and the key map ---------------------------------------------------------------
+
+
+def test_index_reads_match_the_keys_of_each_entry(full: Any) -> None:
+    expected = rows()
+    for key in {k for k, _ in expected}:
+        assert full.lookup(key) == sorted(p for k, p in expected if k == key)
+    assert full.lookup("flow:nope") == []
+    assert full.lookup_prefix("trail:demo/") == sorted(
+        (k, p) for k, p in expected if k.startswith("trail:demo/"))
+    assert full.keys("flow:") == sorted({k for k, _ in expected if k.startswith("flow:")})
+    assert full.keys("") == sorted({k for k, _ in expected})
+    assert list(full.index_rows()) == sorted(expected, key=lambda row: (row[1], row[0]))
+
+
+def test_keys_sort_by_code_point(full: Any) -> None:
+    """Not by the database's locale: ``dém✓`` after ``demo`` and ``other``."""
+    assert full.keys("flowdef:") == ["flowdef:demo", "flowdef:dém✓", "flowdef:other"]
+
+
+def test_map_proofs_match_the_naive_map(full: Any) -> None:
+    items = items_at(len(ENTRIES))
+    root = keymap.decode_root(_opened(full, full.checkpoint()).extensions)
+    for key in [*items, "flow:absent", "trail:demo/t9", "artifact:" + "00" * 32]:
+        proof = full.map_proof(key)
+        siblings, leaf = naive_map.prove(items, key)
+        assert proof.siblings == siblings
+        if key in items:
+            assert (proof.count, proof.last, proof.other) == (*items[key], None)
+        else:
+            assert (proof.count, proof.last) == (0, None)
+            assert proof.other == leaf
+        keymap.verify_proof(root, proof)
+
+
+def test_map_rows_hold_every_key(full: Any) -> None:
+    leaves, nodes = full.map_rows()
+    assert sorted(leaves) == sorted((_khash(k), k, c, last)
+                                    for k, (c, last) in items_at(len(ENTRIES)).items())
+    assert nodes and all(len(digest) == 32 for _, _, digest in nodes)
+
+
+def test_read_many_is_one_proven_state(full: Any) -> None:
+    size = len(ENTRIES)
+    keys = ["trail:demo/t1", f"artifact:{'ab' * 32}", "flow:none"]
+    got = full.read_many(keys, size)
+    expected = {k: sorted(p for key, p in rows() if key == k) for k in keys}
+    assert got.size == size
+    assert got.positions == expected
+    wanted = sorted({p for found in expected.values() for p in found})
+    assert got.entries == {p: ENTRIES[p] for p in wanted}
+    assert got.inclusion == {p: naive_tree.path(p, ENTRIES) for p in wanted}
+    items = items_at(size)
+    for key in keys:
+        assert got.proofs[key].siblings == naive_map.prove(items, key)[0]
+        assert got.proofs[key].count == items.get(key, (0, 0))[0]
+
+
+def test_reindex_rebuilds_the_same_index(backend: Backend, full: Any) -> None:
+    before = list(full.index_rows())
+    backend.tamper("DELETE FROM idx WHERE key = ?", "trail:demo/t1")
+    backend.tamper("DELETE FROM map_leaves")
+    assert full.reindex() == len(ENTRIES)
+    assert list(full.index_rows()) == before
+    assert sorted(full.map_rows()[0]) == sorted(
+        (_khash(k), k, c, last) for k, (c, last) in items_at(len(ENTRIES)).items())
+
+
+# -- appends: atomic, extending what the writer proved, with their evidence ----------------------
+
+
+def _state(ledger: Any) -> tuple[Any, ...]:
+    return (ledger.size(), ledger.checkpoint(), list(ledger.checkpoints()),
+            list(ledger.index_rows()), ledger.map_rows())
+
+
+def test_after_is_refused_unless_the_log_extends_it(full: Any) -> None:
+    size = full.size()
+    before = _state(full)
+    for after in [(size, b"\x00" * 32), (size + 1, full.root(size)),
+                  (4, naive_tree.mth(ENTRIES[:5]))]:
+        with pytest.raises(IntegrityError):
+            full.append([ENTRIES[0]], after=after)
+        assert _state(full) == before
+    ack = full.append([ENTRIES[0]], after=(4, naive_tree.mth(ENTRIES[:4])))
+    assert ack.first == size
+    full.append([ENTRIES[1]], after=(0, b""))
+
+
+def test_a_failing_append_leaves_nothing(backend: Backend, full: Any, tmp_path: Path) -> None:
+    """An entry whose keys cannot be computed fails the batch after it began: no entry, row,
+    checkpoint or evidence file of the batch stays."""
+    before = _state(full)
+    (tmp_path / "report.txt").write_bytes(b"evidence bytes")
+    batch = full.blobs.incoming()
+    digest, size = batch.add(tmp_path / "report.txt")
+    assert (digest, size) == (hashlib.sha256(b"evidence bytes").hexdigest(), 14)
+    broken = {"v": 1, "kind": "flow", "time": "2026-01-01T00:00:00Z", "record": {}}
+    with pytest.raises(KeyError):
+        full.append([ENTRIES[0], ENTRIES[1]], [ITEMS[0][0], broken], evidence=batch)
+    batch.close()
+    assert _state(full) == before
+    assert not full.blobs.has(digest)
+    assert backend.vault_files() == []
+    full.append([ENTRIES[0]])
+    assert full.size() == len(ENTRIES) + 1
+
+
+def test_evidence_is_readable_once_the_append_returns(backend: Backend, ledger: Any,
+                                                      tmp_path: Path) -> None:
+    (tmp_path / "a.xml").write_bytes(b"<testsuite/>")
+    batch = ledger.blobs.incoming()
+    digest, _ = batch.add(tmp_path / "a.xml")
+    assert not ledger.blobs.has(digest)
+    ledger.append([ENTRIES[0]], evidence=batch)
+    batch.close()
+    assert ledger.blobs.has(digest)
+    with ledger.blobs.open(digest) as fh:
+        assert fh.read() == b"<testsuite/>"
+    assert backend.vault_files() == [backend.vault / digest[:2] / digest[2:]]
+
+
+def test_evidence_of_a_refused_append_is_not_kept(backend: Backend, full: Any,
+                                                  tmp_path: Path) -> None:
+    (tmp_path / "b.txt").write_bytes(b"never named")
+    batch = full.blobs.incoming()
+    digest, _ = batch.add(tmp_path / "b.txt")
+    with pytest.raises(IntegrityError):
+        full.append([ENTRIES[0]], after=(1, b"\x01" * 32), evidence=batch)
+    batch.close()
+    assert not full.blobs.has(digest)
+    assert backend.vault_files() == []
+
+
+def test_evidence_of_another_vault_is_refused(backend: Backend, ledger: Any,
+                                              tmp_path: Path) -> None:
+    from affidavit.ledger.blobs import FileBlobStore
+
+    (tmp_path / "c.txt").write_bytes(b"x")
+    batch = FileBlobStore(str(tmp_path / "elsewhere")).incoming()
+    batch.add(tmp_path / "c.txt")
+    with pytest.raises(ValueError):
+        ledger.append([ENTRIES[0]], evidence=batch)
+    batch.close()
+    assert ledger.size() == 0
+
+
+def test_a_key_other_than_the_historys_is_refused(backend: Backend, ledger: Any) -> None:
+    ledger.append([ENTRIES[0]])
+    backend.key_path.write_text(note.generate_signer_key("intruder") + "\n")
+    other = backend.open()
+    with pytest.raises(IntegrityError):
+        other.check_writable()
+    with pytest.raises(IntegrityError):
+        other.append([ENTRIES[1]])
+    assert other.size() == 1
+
+
+# -- reads see one state -----------------------------------------------------------------------
+
+
+def test_a_snapshot_sees_one_state(backend: Backend, full: Any) -> None:
+    writer = backend.open()
+    size, text = full.size(), full.checkpoint()
+    with full.snapshot():
+        assert full.size() == size
+        writer.append([ENTRIES[0], ENTRIES[2]], [ITEMS[0][0], ITEMS[2][0]])
+        with full.snapshot():  # re-entrant: still the same state
+            assert full.size() == size
+        assert full.checkpoint() == text
+        assert full.lookup("flow:demo") == writer.lookup("flow:demo")[:-2]
+        assert full.map_proof("flow:demo").count == items_at(size)["flow:demo"][0]
+        assert len(list(full.checkpoints())) == len(BATCHES) + 1
+        with pytest.raises(AffidavitError):
+            full.append([ENTRIES[1]])
+        assert full.size() == size
+    assert full.size() == size + 2
+    assert _opened(full, full.checkpoint()).size == size + 2
+
+
+def test_a_second_handle_appends_after_the_first(backend: Backend, ledger: Any) -> None:
+    other = backend.open()
+    ledger.append(ENTRIES[:2])
+    assert other.append(ENTRIES[2:5]).first == 2
+    assert ledger.append(ENTRIES[5:6]).first == 5
+    assert ledger.root(6) == naive_tree.mth(ENTRIES[:6])
+
+
+# -- storage changed below affidavit ---------------------------------------------------------
+
+
+def test_an_altered_entry_is_an_integrity_error(backend: Backend, full: Any) -> None:
+    backend.tamper("UPDATE entries SET data = ? WHERE idx = 3", ENTRIES[3].replace(b"1", b"7"))
+    with pytest.raises(IntegrityError):
+        list(full.read(0, len(ENTRIES)))
+    with pytest.raises(IntegrityError):
+        full.entries_at([3])
+    with pytest.raises(IntegrityError):
+        full.reindex()
+
+
+def test_an_altered_entry_and_leaf_is_refused_by_the_next_append(backend: Backend,
+                                                                  full: Any) -> None:
+    forged = ENTRIES[12].replace(b"3", b"4")
+    backend.tamper("UPDATE entries SET data = ?, leaf = ? WHERE idx = 12", forged, _leaf(forged))
+    with pytest.raises(IntegrityError):
+        full.append([ENTRIES[0]])
+    with pytest.raises(IntegrityError):
+        full.reindex()
+
+
+def test_a_deleted_entry_is_a_gap(backend: Backend, full: Any) -> None:
+    backend.tamper("DELETE FROM entries WHERE idx = 5")
+    with pytest.raises(IntegrityError):
+        list(full.read(0, len(ENTRIES)))
+    with pytest.raises(IntegrityError):
+        full.entries_at([4, 5])
+
+
+def test_a_missing_latest_checkpoint_is_refused(backend: Backend, full: Any) -> None:
+    backend.tamper("DELETE FROM checkpoints WHERE size = ?", len(ENTRIES))
+    with pytest.raises(IntegrityError):
+        full.append([ENTRIES[0]])
+
+
+def test_a_forged_checkpoint_signature_is_refused(backend: Backend, full: Any) -> None:
+    text = full.checkpoint()
+    body, _, signature = text.rpartition("\n— ")
+    name, _, value = signature.partition(" ")
+    forged = f"{body}\n— {name} {value[:8]}{'A' * (len(value) - 9)}=\n"
+    backend.tamper("UPDATE checkpoints SET note = ? WHERE size = ?", forged, len(ENTRIES))
+    with pytest.raises(IntegrityError):
+        full.append([ENTRIES[0]])
+
+
+def test_an_altered_key_map_is_refused(backend: Backend, full: Any) -> None:
+    backend.tamper("UPDATE map_leaves SET count = count + 1 WHERE key = ?", "flow:demo")
+    with pytest.raises(IntegrityError):
+        full.append([ENTRIES[0]], [ITEMS[0][0]])
+    with pytest.raises(IntegrityError):
+        full.append([ENTRIES[1]], [ITEMS[1][0]])
+    full.reindex()
+    full.append([ENTRIES[0]], [ITEMS[0][0]])
