@@ -101,11 +101,12 @@ def default_url() -> str:
         folder = parent
 
 
-def open_ledger(url: str | None = None, *, create: bool = True) -> Any:
+def open_ledger(url: str | None = None, *, create: bool = True, **options: Any) -> Any:
     """Open the ledger at ``url`` (``--ledger``/``AFFIDAVIT_LEDGER``; default: see above).
 
-    Backends are constructed as ``Backend(url, create=create)``; ``create=False`` (every read
-    and verify command) makes a missing ledger an error rather than a new, empty one.
+    Backends are constructed as ``Backend(url, create=create, **options)``; ``create=False``
+    (every read and verify command) makes a missing ledger an error rather than a new, empty
+    one; ``options`` are the server's (``blobs=``: where evidence goes).
     """
     url = url or os.environ.get("AFFIDAVIT_LEDGER") or default_url()
     scheme = url.split("://", 1)[0] if "://" in url else "sqlite"
@@ -118,4 +119,4 @@ def open_ledger(url: str | None = None, *, create: bool = True) -> Any:
         known = ", ".join(sorted(registered)) or "none"
         raise UsageError(f"no ledger backend for {scheme}:// (installed: {known})")
     module, _, attr = target.partition(":")
-    return getattr(importlib.import_module(module), attr)(url, create=create)
+    return getattr(importlib.import_module(module), attr)(url, create=create, **options)

@@ -115,11 +115,14 @@ def _log(record: dict[str, Any]) -> None:
 
 
 def create_app(ledger_url: str, *, max_request: int = MAX_REQUEST, log: Any = _log,
-               tokens: str | None = None, rate: float = 100.0) -> Any:
+               tokens: str | None = None, rate: float = 100.0,
+               evidence: str | None = None) -> Any:
     """The ASGI application serving the ledger at ``ledger_url`` (created when missing), or
     one ledger per organisation when the URL holds ``{org}``; ``tokens`` (a token file) turns
     authentication on (server/gate.py); ``log`` takes one dict per request (JSON lines on
-    stderr by default)."""
+    stderr by default); ``evidence`` (``s3://bucket/prefix`` or ``file:///dir``, ``{org}``
+    filled in like the ledger's) is where evidence goes instead of the backend's own vault."""
+    from affidavit.ledger.blobstores import open_blobs
     from affidavit.ledger.registry import open_ledger
     from affidavit.server.gate import ORG, Gate
     from affidavit.server.tokens import TokenStore
@@ -138,8 +141,10 @@ def create_app(ledger_url: str, *, max_request: int = MAX_REQUEST, log: Any = _l
         """This request's organisation's ledger (the gate admitted the organisation)."""
         org = ORG.get()
         if org not in state:  # opened on the loop's thread, which every call runs on
+            options = {} if evidence is None else {"blobs": open_blobs(
+                evidence.replace("{org}", org))}
             opened = open_ledger(ledger_url.replace("{org}", org) if multi else ledger_url,
-                                 create=True)
+                                 create=True, **options)
             opened.init()
             state[org] = opened
         return state[org]
@@ -319,7 +324,7 @@ def create_app(ledger_url: str, *, max_request: int = MAX_REQUEST, log: Any = _l
 
     @app.get("/api/v1/evidence/{digest}", response_class=StreamingResponse,
              responses={200: {"content": {"application/octet-stream": {}}}})
-    async def evidence(digest: Annotated[str, Path(pattern=_DIGEST)]) -> StreamingResponse:
+    async def evidence_file(digest: Annotated[str, Path(pattern=_DIGEST)]) -> StreamingResponse:
         """An evidence file by its SHA-256 (the client checks the bytes against it)."""
         stream = ledger().blobs.open(digest)
 

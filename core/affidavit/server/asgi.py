@@ -17,4 +17,5 @@ def make() -> Any:
                       max_request=int(os.environ.get("AFFIDAVIT_SERVER_MAX_REQUEST",
                                                      str(256 << 20))),
                       tokens=os.environ.get("AFFIDAVIT_SERVER_TOKENS") or None,
-                      rate=float(os.environ.get("AFFIDAVIT_SERVER_RATE", "100")))
+                      rate=float(os.environ.get("AFFIDAVIT_SERVER_RATE", "100")),
+                      evidence=os.environ.get("AFFIDAVIT_SERVER_EVIDENCE") or None)

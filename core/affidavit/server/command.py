@@ -24,6 +24,9 @@ def serve(p: argparse.ArgumentParser) -> None:
     p.add_argument("--workers", type=int, help="server processes (default 1)")
     p.add_argument("--max-request-mb", type=int, metavar="N",
                    help="largest request body, an append with its evidence (default 256)")
+    p.add_argument("--evidence", metavar="URL",
+                   help="where evidence goes: s3://bucket/prefix or file:///dir ({org} filled "
+                        "in); default: the ledger's own vault")
     p.add_argument("--tokens", metavar="FILE",
                    help="API token file: every request but the public ones needs a token")
     p.add_argument("--rate-limit", type=float, metavar="N",
@@ -78,11 +81,17 @@ def _serve(args: argparse.Namespace) -> int:
 
         TokenStore(args.tokens).close()  # refuse an unusable token file before listening
         os.environ["AFFIDAVIT_SERVER_TOKENS"] = os.path.abspath(args.tokens)
+    blobs = {}
+    if args.evidence:
+        from affidavit.ledger.blobstores import open_blobs
+
+        blobs = {"blobs": open_blobs(args.evidence.replace("{org}", "default"))}
+        os.environ["AFFIDAVIT_SERVER_EVIDENCE"] = args.evidence
     if "{org}" in ledger:
         if not args.tokens:
             raise UsageError(f"--ledger {ledger}: a ledger per organisation needs --tokens FILE")
     else:
-        opened = open_ledger(ledger, create=True)  # refuse a bad URL or key before listening
+        opened = open_ledger(ledger, create=True, **blobs)  # a bad URL or key: before listening
         opened.init()
         opened.close()
     if args.rate_limit is not None and args.rate_limit <= 0:
