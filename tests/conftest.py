@@ -29,6 +29,15 @@ FLOW = "demo"
 TRAIL = "t1"
 
 
+@pytest.fixture(scope="session")
+def postgresql_proc() -> Iterator[Any]:
+    """One throwaway PostgreSQL cluster per test session (per xdist worker), started on first
+    use; a cluster that cannot start fails every test asking for it."""
+    from tests.pg_cluster import cluster
+
+    yield from cluster()
+
+
 @pytest.fixture(autouse=True)
 def home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Home:
     """This test's ledger location and client cache, exported to the environment."""

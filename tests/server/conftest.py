@@ -38,9 +38,12 @@ class Server:
         self.process: subprocess.Popen[bytes] | None = None
         self.log = cache / "server.log"
 
-    def start(self, ledger: Path | str, *extra: str) -> None:
+    def start(self, ledger: Path | str, *extra: str, env: dict[str, str] | None = None) -> None:
+        """Serve ``ledger``; ``env`` adds variables (a PostgreSQL ledger's signing key file)."""
         self.stop()
+        given = env or {}
         env = {k: v for k, v in os.environ.items() if not k.startswith("AFFIDAVIT_")}
+        env.update(given)
         env["AFFIDAVIT_CACHE_DIR"] = str(self.cache)
         cli = Path(sys.executable).parent / "affidavit"
         self.process = subprocess.Popen(  # noqa: S603 - our own CLI

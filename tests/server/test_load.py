@@ -1,5 +1,6 @@
 """Two server processes on one database under 16 concurrent writers give one consistent log;
-a server killed with SIGKILL mid-load restarts and verifies, with nothing it acknowledged lost.
+a server killed with SIGKILL mid-load restarts and verifies, with nothing it acknowledged lost
+-- on SQLite and on PostgreSQL (one database, two stateless servers, one shared key).
 
 Each writer is a separate CLI process with its own client cache, as separate CI jobs are; the
 log is then checked by a fresh client (``verify ledger``: every checkpoint, the tree, the key
@@ -14,6 +15,7 @@ import signal
 import subprocess
 import sys
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -51,11 +53,36 @@ def _names(url: str, cache: Path) -> list[str]:
     return [e["record"]["name"] for e in entries if e["kind"] == "attestation"]
 
 
+class Storage:
+    """What the servers serve: the test's SQLite file, or a fresh PostgreSQL database with
+    the signing key and the evidence folder every replica shares."""
+
+    def __init__(self, kind: str, home: Home, folder: Path, request: pytest.FixtureRequest):
+        self.env: dict[str, str] = {}
+        self.extra: tuple[str, ...] = ()
+        if kind == "sqlite":
+            self.ledger = str(home.db)
+        else:
+            cluster = request.getfixturevalue("postgresql_proc")
+            self.ledger = cluster.new_database()
+            self.env = {"AFFIDAVIT_SIGNING_KEY_FILE": str(folder / "signing.key")}
+            self.extra = ("--evidence", f"file://{folder / 'evidence'}")
+
+    def start(self, server: Server) -> None:
+        server.start(self.ledger, *self.extra, env=self.env)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def storage(request: pytest.FixtureRequest, home: Home,
+            tmp_path_factory: pytest.TempPathFactory) -> Storage:
+    return Storage(str(request.param), home, tmp_path_factory.mktemp("storage"), request)
+
+
 @pytest.fixture
-def two(home: Home, tmp_path_factory: pytest.TempPathFactory) -> list[Server]:
+def two(storage: Storage, tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[Server]]:
     servers = [Server(tmp_path_factory.mktemp(f"server{i}")) for i in range(2)]
     for running in servers:
-        running.start(home.db)
+        storage.start(running)
     yield servers
     for running in servers:
         running.stop()
@@ -91,9 +118,9 @@ def test_sixteen_writers_through_two_servers_make_one_log(
 
 
 def test_a_server_killed_mid_load_loses_nothing_it_acknowledged(
-        home: Home, tmp_path_factory: pytest.TempPathFactory, tmp_path: Path) -> None:
+        storage: Storage, tmp_path_factory: pytest.TempPathFactory, tmp_path: Path) -> None:
     running = Server(tmp_path_factory.mktemp("victim"))
-    running.start(home.db)
+    storage.start(running)
     setup = tmp_path / "setup"
     assert _run(running.url, setup, "create", "flow", FLOW).returncode == 0
     assert _run(running.url, setup, "begin", "trail", TRAIL, "--flow", FLOW).returncode == 0
@@ -122,7 +149,7 @@ def test_a_server_killed_mid_load_loses_nothing_it_acknowledged(
     stop.set()
     for thread in threads:
         thread.join()
-    running.start(home.db)
+    storage.start(running)
     try:
         auditor = tmp_path / "auditor"
         verified = _run(running.url, auditor, "verify", "ledger")
