@@ -231,20 +231,27 @@ class Proven:
         if new.origin != self.checkpoint.origin or new.size != size:
             raise IntegrityError(f"{self.where}: answered at size {size} under a checkpoint "
                                  f"for size {new.size} of origin {new.origin!r}")
-        if self.checkpoint.size:
-            try:
-                proof.verify_consistency(
-                    self.checkpoint.size, new.size,
-                    self.ledger.consistency_proof(self.checkpoint.size, new.size),
-                    self.checkpoint.root, new.root)
-            except IntegrityError as exc:
-                raise IntegrityError(f"{self.where}: its newer checkpoint does not extend the "
-                                     f"one this read began at ({exc.message})") from None
+        self._check_extends(new, "its newer checkpoint does not extend the one this read "
+                                 "began at")
         self.checkpoint, self.note, self.size, self.map_root = new, signed, new.size, map_root
         self._included.clear()
         self._proofs.clear()
         self._under.clear()
         Seen(new.origin, self.verifier).remember(new, signed)
+
+    def _check_extends(self, new: Checkpoint, failure: str) -> None:
+        """``new`` extends this view's checkpoint (a consistency proof from the ledger), else
+        an :class:`IntegrityError` saying ``failure``."""
+        assert self.checkpoint is not None
+        if not self.checkpoint.size:
+            return
+        try:
+            proof.verify_consistency(
+                self.checkpoint.size, new.size,
+                self.ledger.consistency_proof(self.checkpoint.size, new.size),
+                self.checkpoint.root, new.root)
+        except IntegrityError as exc:
+            raise IntegrityError(f"{self.where}: {failure} ({exc.message})") from None
 
     def keys(self, prefix: str) -> list[str]:
         """Index keys starting with ``prefix``. A listing, not a proof: the map cannot show a
@@ -393,15 +400,7 @@ class Proven:
                 new.size <= self.checkpoint.size):
             raise IntegrityError(f"{self.where}: the append returned checkpoint size {new.size}"
                                  f" after size {self.checkpoint.size}")
-        if self.checkpoint.size:
-            try:
-                proof.verify_consistency(
-                    self.checkpoint.size, new.size,
-                    self.ledger.consistency_proof(self.checkpoint.size, new.size),
-                    self.checkpoint.root, new.root)
-            except IntegrityError as exc:
-                raise IntegrityError(f"{self.where}: the append's checkpoint does not extend "
-                                     f"the one before it ({exc.message})") from None
+        self._check_extends(new, "the append's checkpoint does not extend the one before it")
         if entries is not None:
             places = list(range(appended.first, appended.first + len(entries)))
             if places and places[-1] >= new.size:
