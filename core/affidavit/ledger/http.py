@@ -84,11 +84,13 @@ class _RemoteBlobs:
         response = self.ledger._request("GET", f"/api/v1/evidence/{digest}", stream=True)
         spool = tempfile.SpooledTemporaryFile(max_size=8 << 20)  # noqa: SIM115 - returned
         hasher = hashlib.sha256()
+        import requests
+
         try:
             for chunk in response.iter_content(1 << 20):
                 hasher.update(chunk)
                 spool.write(chunk)
-        except OSError as exc:
+        except (OSError, requests.RequestException) as exc:  # a connection lost mid-file
             spool.close()
             raise LedgerUnavailable(f"ledger {self.ledger.url}: evidence {digest}: {exc}") from None
         finally:
