@@ -34,6 +34,7 @@ from affidavit.ledger.pg_support import (
     write_key,
 )
 from affidavit.ledger.sqlite_map import SQLiteMap
+from affidavit.ledger.stored_tree import StoredTree
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -78,7 +79,7 @@ class _Snapshot:
             _guarded(owner, lambda: owner._end_transaction())
 
 
-class PostgresLedger:
+class PostgresLedger(StoredTree):
     """A ledger in one PostgreSQL database, its key in a file, its evidence in ``blobs``.
 
     A handle holds one connection and the transaction state of its snapshots, so it belongs to
@@ -500,10 +501,6 @@ class PostgresLedger:
         if size > current:
             raise NotFoundError(f"ledger {self.where} has {current} entries, not {size}")
 
-    def _consistency(self, size1: int, size2: int) -> list[bytes]:
-        nodes = proof.consistency_nodes(size1, size2)
-        return nodes.rehash(self._fetch(nodes.ids))
-
     # -- reading ------------------------------------------------------------------------------
 
     def snapshot(self) -> _Snapshot:
@@ -633,31 +630,6 @@ class PostgresLedger:
             if len(rows) < _PAGE:
                 return
             after = int(rows[-1][0])
-
-    def root(self, size: int) -> bytes:
-        """Merkle root of the first ``size`` entries."""
-        self._init()
-        self._check_size(size)
-        return proof.root_from(self._fetch(proof.root_nodes(size)))
-
-    def inclusion_proof(self, index_: int, size: int) -> list[bytes]:
-        """Audit path of entry ``index_`` in the tree of ``size``."""
-        return self.inclusion_proofs([index_], size)[index_]
-
-    def inclusion_proofs(self, positions: Sequence[int], size: int) -> dict[int, list[bytes]]:
-        """Audit paths of several entries in the tree of ``size``, read together."""
-        self._init()
-        self._check_size(size)
-        plans = {i: proof.inclusion_nodes(i, size) for i in set(positions)}
-        ids = sorted({node for plan in plans.values() for node in plan.ids})
-        hashes = dict(zip(ids, self._fetch(ids), strict=True))
-        return {i: plan.rehash([hashes[node] for node in plan.ids]) for i, plan in plans.items()}
-
-    def consistency_proof(self, size1: int, size2: int) -> list[bytes]:
-        """Proof that the tree of ``size1`` is a prefix of the tree of ``size2``."""
-        self._init()
-        self._check_size(size2)
-        return self._consistency(size1, size2)
 
     def local_files(self) -> list[str]:
         """The key file and a local vault, if any: the database itself is not a local file."""

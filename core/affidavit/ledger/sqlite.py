@@ -31,6 +31,7 @@ from affidavit.ledger.blobs import FileBlobStore
 from affidavit.ledger.compact import CompactRange
 from affidavit.ledger.sqlite_map import SCHEMA as MAP_SCHEMA
 from affidavit.ledger.sqlite_map import SQLiteMap
+from affidavit.ledger.stored_tree import StoredTree
 
 TYPE_CHECKING = False  # typing costs 3 ms to import; the CLI's write path avoids it
 if TYPE_CHECKING:
@@ -256,7 +257,7 @@ class _Snapshot:
             db.execute("COMMIT")
 
 
-class SQLiteLedger:
+class SQLiteLedger(StoredTree):
     """A ledger in one SQLite database, with its evidence vault and key beside it."""
 
     def __init__(self, url: str, *, create: bool = True, blobs: BlobStore | None = None) -> None:
@@ -798,32 +799,6 @@ class SQLiteLedger:
         current = self._size()
         if size > current:
             raise NotFoundError(f"ledger {self.path} has {current} entries, not {size}")
-
-    def root(self, size: int) -> bytes:
-        """Merkle root of the first ``size`` entries."""
-        self._init()
-        self._check_size(size)
-        return proof.root_from(self._fetch(proof.root_nodes(size)))
-
-    def inclusion_proof(self, index_: int, size: int) -> list[bytes]:
-        """Audit path of entry ``index_`` in the tree of ``size``."""
-        return self.inclusion_proofs([index_], size)[index_]
-
-    def inclusion_proofs(self, positions: Sequence[int], size: int) -> dict[int, list[bytes]]:
-        """Audit paths of several entries in the tree of ``size``, read in one pass."""
-        self._init()
-        self._check_size(size)
-        plans = {i: proof.inclusion_nodes(i, size) for i in set(positions)}
-        ids = sorted({node for plan in plans.values() for node in plan.ids})
-        hashes = dict(zip(ids, self._fetch(ids), strict=True))
-        return {i: plan.rehash([hashes[node] for node in plan.ids]) for i, plan in plans.items()}
-
-    def consistency_proof(self, size1: int, size2: int) -> list[bytes]:
-        """Proof that ``size1`` is a prefix of ``size2``."""
-        self._init()
-        self._check_size(size2)
-        nodes = proof.consistency_nodes(size1, size2)
-        return nodes.rehash(self._fetch(nodes.ids))
 
     def local_files(self) -> list[str]:
         """The database, its journals, the key and the vault: what no output may overwrite."""
