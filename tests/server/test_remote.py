@@ -275,11 +275,22 @@ def test_evidence_the_server_altered_is_refused(cli: Cli, server: Server, home: 
     assert not (tmp_path / "x.xml").exists()
 
 
-class _LyingProxy:
-    """A server in front of the real one that drops an entry from every index answer: the
-    attack a compromised server would make to hide a failing attestation."""
+def _hide_the_newest_of_each_trail(path: str, answer: Any) -> Any:
+    """The attack a compromised server would make to hide a failing attestation."""
+    if path.endswith("/read-many"):
+        for key, positions in answer["positions"].items():
+            if key.startswith("trail:") and len(positions) > 2:
+                dropped = positions.pop()  # the newest entry of the trail
+                answer["entries"].pop(str(dropped), None)
+                answer["inclusion"].pop(str(dropped), None)
+    return answer
 
-    def __init__(self, upstream: str) -> None:
+
+class _LyingProxy:
+    """A server in front of the real one that alters its JSON answers with ``lie(path,
+    answer)``."""
+
+    def __init__(self, upstream: str, lie: Callable[[str, Any], Any]) -> None:
         import uvicorn
         from starlette.applications import Starlette
         from starlette.requests import Request
@@ -293,14 +304,8 @@ class _LyingProxy:
                                       headers={k: v for k, v in request.headers.items()
                                                if k.lower() in ("content-type",)}, timeout=30)
             content = answer.content
-            if request.url.path.endswith("/read-many"):
-                read = answer.json()
-                for key, positions in read["positions"].items():
-                    if key.startswith("trail:") and len(positions) > 2:
-                        dropped = positions.pop()  # the newest entry of the trail
-                        read["entries"].pop(str(dropped), None)
-                        read["inclusion"].pop(str(dropped), None)
-                content = json.dumps(read).encode()
+            if answer.headers.get("content-type") == "application/json" and answer.ok:
+                content = json.dumps(lie(request.url.path, answer.json())).encode()
             return Response(content, status_code=answer.status_code,
                             media_type=answer.headers.get("content-type"))
 
@@ -326,8 +331,48 @@ class _LyingProxy:
 
 @pytest.fixture
 def liar(server: Server) -> Iterator[_LyingProxy]:
-    with _LyingProxy(server.url) as proxy:
+    with _LyingProxy(server.url, _hide_the_newest_of_each_trail) as proxy:
         yield proxy
+
+
+def _flip(value: str) -> str:
+    raw = bytearray(base64.b64decode(value))
+    raw[0] ^= 1
+    return base64.b64encode(bytes(raw)).decode()
+
+
+def _bad_inclusion(path: str, answer: Any) -> Any:
+    if path.endswith("/append"):
+        for hashes in answer["inclusion"].values():
+            hashes[0] = _flip(hashes[0])
+    return answer
+
+
+def _bad_consistency(path: str, answer: Any) -> Any:
+    if path.endswith("/append") and answer["consistency"]:
+        answer["consistency"][-1] = _flip(answer["consistency"][-1])
+    return answer
+
+
+def _no_consistency(path: str, answer: Any) -> Any:
+    if path.endswith("/append"):
+        answer["consistency"] = []
+    return answer
+
+
+@pytest.mark.parametrize(("lie", "caught"), [
+    (_bad_inclusion, "not included"), (_bad_consistency, "does not extend"),
+    (_no_consistency, "does not extend")])
+def test_an_append_answer_with_false_proofs_is_caught(
+        cli: Cli, server: Server, monkeypatch: pytest.MonkeyPatch,
+        lie: Callable[[str, Any], Any], caught: str) -> None:
+    """The proofs an append's answer carries are checked like any other: one that does not
+    prove the entry landed, or that the log still extends the writer's head, is exit 3."""
+    assert cli("create", "flow", FLOW).code == 0
+    assert cli("create", "flow", "second").code == 0
+    with _LyingProxy(server.url, lie) as proxy:
+        monkeypatch.setenv("AFFIDAVIT_LEDGER", proxy.url)
+        assert_error(cli("create", "flow", "third"), 3, caught)
 
 
 def test_an_index_that_hides_an_attestation_is_caught(

@@ -146,6 +146,7 @@ def require_trail(source: Ledger | Proven, flow: str, trail: str) -> None:
     from affidavit.verify.proven import proven
 
     with proven(source) as view:
+        view.under_all([index.flowdef_key(flow), index.trail_key(flow, trail)])  # one read
         require_flow(view, flow)
         if not view.under(index.trail_key(flow, trail)):
             raise NotFoundError(

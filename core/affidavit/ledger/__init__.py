@@ -10,20 +10,29 @@ from __future__ import annotations
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from affidavit.ledger.keymap import MapProof
 
-__all__ = ["Appended", "KeyedRead"]
+__all__ = ["Appended", "KeyedRead", "Pending"]
 
 
 class Appended:
-    """What an append acknowledged: entries ``[first, size)`` and the checkpoint signing them."""
+    """What an append acknowledged: its entries from ``first`` on, in the log of ``size``
+    entries the ``checkpoint`` signs. A remote ledger also sends the proofs its writer checks
+    the answer with (the consistency proof from the head the writer proved, and each entry's
+    inclusion proof), sparing two round trips; the writer asks for them when they are absent."""
 
-    __slots__ = ("first", "size", "checkpoint")
+    __slots__ = ("first", "size", "checkpoint", "consistency", "inclusion")
 
-    def __init__(self, *, first: int, size: int, checkpoint: str) -> None:
+    def __init__(self, *, first: int, size: int, checkpoint: str,
+                 consistency: list[bytes] | None = None,
+                 inclusion: dict[int, list[bytes]] | None = None) -> None:
         self.first = first
         self.size = size
         self.checkpoint = checkpoint
+        self.consistency = consistency
+        self.inclusion = inclusion
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Appended) and (self.first, self.size, self.checkpoint) == (
@@ -34,6 +43,26 @@ class Appended:
 
     def __repr__(self) -> str:
         return f"Appended(first={self.first}, size={self.size}, checkpoint=...)"
+
+
+class Pending:
+    """One writer's append, waiting to be integrated with others in one transaction
+    (:meth:`affidavit.ledger.stored_tree.StoredTree.append_batch`): its entries (``decoded``,
+    when given, MUST be ``[canonical.loads(e) for e in entries]``), the ``(size, root)`` head its
+    writer proved, the evidence batch from the ledger's own vault, and ``once``: answer with
+    where these very entries went when the log after ``after`` holds them already (a retried
+    request), instead of appending them twice."""
+
+    __slots__ = ("entries", "decoded", "after", "evidence", "once")
+
+    def __init__(self, entries: list[bytes], decoded: list[dict[str, Any]] | None = None, *,
+                 after: tuple[int, bytes] | None = None, evidence: Any = None,
+                 once: bool = False) -> None:
+        self.entries = entries
+        self.decoded = decoded
+        self.after = after
+        self.evidence = evidence
+        self.once = once
 
 
 class KeyedRead:

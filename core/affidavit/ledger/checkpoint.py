@@ -26,12 +26,13 @@ MAX_SIZE = 2**64 - 1
 """The largest tree size (the reference implementations store it in a uint64)."""
 
 _SIZE = re.compile(r"0|[1-9][0-9]*")
+_CONTROL = re.compile("[\x00-\x1f]")
 
 
 def _check_line(what: str, line: str) -> None:
     if not line:
         raise IntegrityError(f"checkpoint {what} is empty")
-    if any(ch < " " for ch in line):
+    if _CONTROL.search(line):
         raise IntegrityError(f"checkpoint {what} {line!r} contains a control character")
 
 

@@ -222,6 +222,10 @@ class HttpLedger:
         return self.origin()
 
     def check_writable(self) -> None:
+        """Answered by the state last read when it says so (a writer reads it to prove the
+        head anyway); otherwise asked, so that a refusal comes with the server's reason."""
+        if self._identity is not None and self._identity.get("writable") is True:
+            return
         self._get("/api/v1/ledger/writable")
 
     def size(self) -> int:
@@ -382,9 +386,18 @@ class HttpLedger:
         finally:
             for _, handle in handles:
                 handle.close()
+        consistency = answer.get("consistency") if isinstance(answer, dict) else None
+        inclusion = answer.get("inclusion") if isinstance(answer, dict) else None
+        if inclusion is not None and not isinstance(inclusion, dict):
+            raise IntegrityError(f"ledger {self.url}: the append's inclusion is not an object")
         return Appended(first=wire.count(self._field(answer, "first"), "first"),
                         size=wire.count(self._field(answer, "size"), "size"),
-                        checkpoint=str(self._field(answer, "checkpoint")))
+                        checkpoint=str(self._field(answer, "checkpoint")),
+                        consistency=None if consistency is None else wire.hashes(
+                            consistency, "consistency"),
+                        inclusion=None if inclusion is None else {
+                            wire.count(int(k) if str(k).isdigit() else -1, "inclusion"):
+                            wire.hashes(v, f"inclusion {k}") for k, v in inclusion.items()})
 
     def reindex(self) -> int:
         raise UsageError(f"ledger {self.url}: reindexing is done on the server, not by a client",

@@ -20,7 +20,7 @@ import os
 
 from affidavit import canonical
 from affidavit.errors import IntegrityError, LedgerUnavailable, NotFoundError, UsageError
-from affidavit.ledger import Appended, KeyedRead, index, pg_migrations, proof, rfc6962
+from affidavit.ledger import KeyedRead, index, pg_migrations, rfc6962
 from affidavit.ledger import checkpoint as ckpt
 from affidavit.ledger.compact import CompactRange
 from affidavit.ledger.pg_support import (
@@ -34,7 +34,7 @@ from affidavit.ledger.pg_support import (
     write_key,
 )
 from affidavit.ledger.sqlite_map import SQLiteMap
-from affidavit.ledger.stored_tree import StoredTree
+from affidavit.ledger.stored_tree import STRIDE, StoredTree
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -44,13 +44,10 @@ if TYPE_CHECKING:
     import psycopg
 
     from affidavit.ledger.base import BlobStore
-    from affidavit.ledger.blobs import Incoming
     from affidavit.ledger.keymap import MapProof
 
 __all__ = ["PostgresLedger", "STRIDE", "LOCK", "KEY_FILE_ENV", "EVIDENCE_ENV"]
 
-#: Stored tree levels, as in the SQLite ledger (``ledger.sqlite.STRIDE``).
-STRIDE = 4
 #: The advisory lock key every writer of a ledger database takes (advisory locks are per
 #: database, so one constant serves every ledger): ``b"affidavi"`` as a signed 64-bit integer.
 LOCK = int.from_bytes(b"affidavi", "big", signed=True)
@@ -306,79 +303,36 @@ class PostgresLedger(StoredTree):
 
     # -- writing ------------------------------------------------------------------------------
 
-    def append(
-        self, entries: Sequence[bytes], decoded: Sequence[dict[str, Any]] | None = None,
-        *, after: tuple[int, bytes] | None = None, evidence: Incoming | None = None,
-    ) -> Appended:
-        """Append in one transaction under the advisory lock: read the head, check ``after``,
-        write entries, nodes, index rows and the key map, sign, place the evidence, commit.
-        The evidence is placed before the commit and removed again when it fails, so that a
-        committed entry never names a missing file and a failed one leaves none."""
-        from affidavit.ledger import keymap
+    def _latest_checkpoint(self) -> tuple[int, str] | None:
+        rows = self._q("SELECT size, note FROM checkpoints ORDER BY size DESC LIMIT 1")
+        return None if not rows else (int(rows[0][0]), str(rows[0][1]))
 
-        if evidence is not None and getattr(evidence, "store", None) is not self.blobs:
-            raise ValueError("evidence must be a batch of this ledger's own vault")
-        meta = self._init()
-        signer = self._writer()
-        if decoded is None:
-            decoded = [canonical.loads(data) for data in entries]
-        if len(decoded) != len(entries):
-            raise ValueError("decoded must hold one item per entry")
-        leaves = rfc6962.leaf_hashes(entries)
+    def _begin_append(self) -> None:
         self._write()
-        committing = False
-        try:
-            size = self._size()
-            head = self._signed_head(size, signer.verifier)
-            rng = CompactRange.from_hashes(size, self._fetch(proof.root_nodes(size)))
-            if rng.root() != head.root:
-                raise IntegrityError(
-                    f"ledger {self.where}: the stored tree does not hash to the root its latest "
-                    "checkpoint signs; refusing to build on it",
-                    remedy="run `affidavit verify ledger`")
-            if after is not None:
-                self._check_extends(after, head)
-            nodes: list[tuple[int, int, bytes]] = []
 
-            def visit(level: int, idx: int, digest: bytes) -> None:
-                if level and not level % STRIDE:
-                    nodes.append((level, idx, digest))
+    def _store(self, first: int, leaves: list[bytes], entries: list[bytes],
+               nodes: list[tuple[int, int, bytes]], rows: list[tuple[str, int]]) -> None:
+        with self._db.cursor() as cursor:
+            cursor.executemany("INSERT INTO entries (idx, leaf, data) VALUES (%s, %s, %s)",
+                               list(zip(range(first, first + len(entries)), leaves, entries,
+                                        strict=True)))
+            if nodes:
+                cursor.executemany("INSERT INTO nodes (level, idx, hash) VALUES (%s, %s, %s)",
+                                   nodes)
+            if rows:
+                cursor.executemany("INSERT INTO idx (key, entry) VALUES (%s, %s)", rows)
 
-            rng.extend(leaves, visit)
-            rows = sorted((key, position) for position, entry in enumerate(decoded, size)
-                          for key in index.keys(entry))
-            filed: dict[str, tuple[int, int]] = {}
-            for key, position in rows:
-                count, last = filed.get(key, (0, -1))
-                filed[key] = (count + 1, max(last, position))
-            with self._db.cursor() as cursor:
-                cursor.executemany("INSERT INTO entries (idx, leaf, data) VALUES (%s, %s, %s)",
-                                   list(zip(range(size, size + len(entries)), leaves, entries,
-                                            strict=True)))
-                if nodes:
-                    cursor.executemany(
-                        "INSERT INTO nodes (level, idx, hash) VALUES (%s, %s, %s)", nodes)
-                if rows:
-                    cursor.executemany("INSERT INTO idx (key, entry) VALUES (%s, %s)", rows)
-            map_root = self._map.add(filed, keymap.decode_root(head.extensions))
-            new_size = size + len(entries)
-            text = ckpt.Checkpoint(meta["origin"], new_size, rng.root(),
-                                   (keymap.encode_root(map_root),)).to_text()
-            signed = str(signer.sign(text))
-            self._db.execute("INSERT INTO checkpoints (size, note) VALUES (%s, %s)",
-                             (new_size, signed))
-            if evidence is not None:
-                evidence.place()
-            committing = True
-            self._db.execute("COMMIT")
-        except BaseException as exc:
-            if committing and self._in_doubt(exc) and self._committed(new_size, signed):
-                return Appended(first=size, size=new_size, checkpoint=signed)
-            if evidence is not None:
-                evidence.undo()
-            self._rollback()
-            raise
-        return Appended(first=size, size=new_size, checkpoint=signed)
+    def _store_checkpoint(self, size: int, signed: str) -> None:
+        self._db.execute("INSERT INTO checkpoints (size, note) VALUES (%s, %s)", (size, signed))
+
+    def _commit_append(self) -> None:
+        self._db.execute("COMMIT")
+
+    def _abort_append(self) -> None:
+        self._rollback()
+
+    def _recovered(self, exc: BaseException, size: int, signed: str) -> bool:
+        return self._in_doubt(exc) and self._committed(size, signed)
 
     def _in_doubt(self, exc: BaseException) -> bool:
         """Whether a failed COMMIT may still have committed: the connection went away while
@@ -410,52 +364,6 @@ class PostgresLedger(StoredTree):
                 f"up to size {size}; whether it was recorded is unknown ({one_line(exc)})",
                 remedy="run `affidavit verify ledger` before retrying") from None
         return bool(rows) and rows[0][0] == signed
-
-    def _check_extends(self, after: tuple[int, bytes], head: ckpt.Checkpoint) -> None:
-        """The log must still extend the ``(size, root)`` the writer proved."""
-        size, root = after
-        if head.size < size:
-            raise IntegrityError(
-                f"ledger {self.where} went back from size {size} to {head.size} while this "
-                "write was being prepared: history was rolled back; nothing was signed",
-                remedy="run `affidavit verify ledger`")
-        if size == head.size:
-            same = root == head.root
-        elif size == 0:
-            same = True
-        else:
-            try:
-                proof.verify_consistency(size, head.size,
-                                         self._consistency(size, head.size), root, head.root)
-                same = True
-            except IntegrityError:
-                same = False
-        if not same:
-            raise IntegrityError(
-                f"ledger {self.where} no longer extends the size {size} this write proved: "
-                "history was rewritten; nothing was signed", remedy="run `affidavit verify ledger`")
-
-    def _signed_head(self, size: int, verifier: Any) -> ckpt.Checkpoint:
-        """The latest checkpoint, signed by this ledger's key, of its origin, covering exactly
-        ``size`` entries: anything else would be signing over an altered history."""
-        from affidavit.ledger import note
-
-        rows = self._q("SELECT size, note FROM checkpoints ORDER BY size DESC LIMIT 1")
-        if not rows:
-            raise IntegrityError(f"ledger {self.where} has no signed checkpoint",
-                                 remedy="run `affidavit verify ledger`")
-        stored, text = rows[0]
-        try:
-            head = ckpt.Checkpoint.parse(note.open_note(text, [verifier]))
-        except IntegrityError as exc:
-            raise IntegrityError(f"ledger {self.where}: its latest checkpoint: {exc.message}",
-                                 remedy="run `affidavit verify ledger`") from None
-        if head.size != size or stored != size or head.origin != self._init()["origin"]:
-            raise IntegrityError(
-                f"ledger {self.where} holds {size} entries but its latest checkpoint is for "
-                f"{head.size}", remedy="the log was truncated or extended outside affidavit; "
-                                       "run `affidavit verify ledger`")
-        return head
 
     # -- tree ---------------------------------------------------------------------------------
 
@@ -659,7 +567,7 @@ class PostgresLedger(StoredTree):
         self._write()
         try:
             size = self._size()
-            head = self._signed_head(size, note.Verifier.from_key(self.verifier_key()))
+            head, _ = self._signed_head(size, note.Verifier.from_key(self.verifier_key()))
             self._db.execute("DELETE FROM idx")
             memory = keymap.MemoryMap()
             rng = CompactRange()
@@ -749,10 +657,10 @@ def _guard_generator(method: Any) -> Any:
     return guarded
 
 
-for _name in ("init", "check_writable", "append", "size", "entries_at", "read_many", "lookup",
-              "lookup_prefix", "keys", "map_proof", "map_rows", "checkpoint", "root",
-              "inclusion_proof", "inclusion_proofs", "consistency_proof", "verifier_key",
-              "origin", "reindex"):
+for _name in ("init", "check_writable", "append", "append_batch", "size", "entries_at",
+              "read_many", "lookup", "lookup_prefix", "keys", "map_proof", "map_rows",
+              "checkpoint", "root", "inclusion_proof", "inclusion_proofs", "consistency_proof",
+              "verifier_key", "origin", "reindex"):
     setattr(PostgresLedger, _name, _guard(getattr(PostgresLedger, _name)))
 for _name in ("read", "index_rows", "checkpoints"):
     setattr(PostgresLedger, _name, _guard_generator(getattr(PostgresLedger, _name)))

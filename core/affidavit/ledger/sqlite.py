@@ -25,28 +25,26 @@ import sqlite3
 
 from affidavit import canonical
 from affidavit.errors import IntegrityError, LedgerUnavailable, NotFoundError, UsageError
-from affidavit.ledger import Appended, KeyedRead, index, proof, rfc6962
+from affidavit.ledger import KeyedRead, index, rfc6962
 from affidavit.ledger import checkpoint as ckpt
 from affidavit.ledger.blobs import FileBlobStore
 from affidavit.ledger.compact import CompactRange
 from affidavit.ledger.sqlite_map import SCHEMA as MAP_SCHEMA
 from affidavit.ledger.sqlite_map import SQLiteMap
-from affidavit.ledger.stored_tree import StoredTree
+from affidavit.ledger.stored_tree import STRIDE, StoredTree
 
 TYPE_CHECKING = False  # typing costs 3 ms to import; the CLI's write path avoids it
 if TYPE_CHECKING:
     from collections.abc import Iterator, Sequence
     from typing import Any
 
-    from affidavit.ledger.base import BlobStore, PlacedIncoming
+    from affidavit.ledger.base import BlobStore
     from affidavit.ledger.keymap import MapProof
 
 __all__ = ["SQLiteLedger", "STRIDE", "FORMAT"]
 
 #: Storage layout version, in ``meta``; a ledger of another layout is refused, not misread.
 FORMAT = "3"
-#: Levels whose perfect-subtree hashes are stored: multiples of STRIDE (level 0 in ``entries``).
-STRIDE = 4
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -267,6 +265,7 @@ class SQLiteLedger(StoredTree):
         :func:`affidavit.ledger.blobstores.open_blobs`)."""
         self.url = url
         self.path = _path_from_url(url)
+        self.where = self.path
         self.key_path, vault = _sidecars(self.path)
         self.blobs: BlobStore = FileBlobStore(vault) if blobs is None else blobs
         self.create = create
@@ -475,134 +474,33 @@ class SQLiteLedger(StoredTree):
 
     # -- writing ---------------------------------------------------------------------------
 
-    def append(
-        self, entries: Sequence[bytes], decoded: Sequence[dict[str, Any]] | None = None,
-        *, after: tuple[int, bytes] | None = None, evidence: PlacedIncoming | None = None,
-    ) -> Appended:
-        """Append ``entries`` in one transaction: tree nodes, index rows, key map, and a
-        checkpoint for the new size signed over both roots.
-
-        ``decoded``, when given, MUST be ``[canonical.loads(e) for e in entries]``: callers that
-        built the entries have them at hand and spare the parse. ``after``, the ``(size,
-        root)`` of the head the caller proved, must be extended by the log found inside the
-        transaction: a log rolled back (or rewritten) since is refused before anything is
-        signed, so an honest writer never signs a fork.
-
-        ``evidence`` (from ``self.blobs.incoming()``) is renamed into the vault after every row
-        is written, just before the commit, while this writer holds the write lock, and
-        removed again when the commit fails: see :class:`affidavit.ledger.blobs.Incoming` for
-        why that order, and not after the commit.
-        """
-        from affidavit.ledger import keymap
-
-        if evidence is not None and getattr(evidence, "store", None) is not self.blobs:
-            raise ValueError("evidence must be a batch of this ledger's own vault")
-        meta = self._init()
-        signer = self._writer()
-        if decoded is None:
-            decoded = [canonical.loads(data) for data in entries]
-        if len(decoded) != len(entries):
-            raise ValueError("decoded must hold one item per entry")
-        leaves = rfc6962.leaf_hashes(entries)
-        db = self._db
-        db.execute("BEGIN IMMEDIATE")
-        try:
-            size = self._size()
-            head = self._signed_head(size, signer.verifier)
-            rng = CompactRange.from_hashes(size, self._fetch(proof.root_nodes(size)))
-            if rng.root() != head.root:
-                raise IntegrityError(
-                    f"ledger {self.path}: the stored tree does not hash to the root its latest "
-                    "checkpoint signs; refusing to build on it",
-                    remedy="run `affidavit verify ledger`")
-            if after is not None:
-                self._check_extends(after, head)
-            nodes: list[tuple[int, int, bytes]] = []
-
-            def visit(level: int, idx: int, digest: bytes) -> None:
-                if level and not level % STRIDE:
-                    nodes.append((level, idx, digest))
-
-            rng.extend(leaves, visit)
-            keys_of = index.keys
-            index_rows = [(key, position) for position, entry in enumerate(decoded, size)
-                          for key in keys_of(entry)]
-            filed: dict[str, tuple[int, int]] = {}
-            for key, position in index_rows:
-                count, _ = filed.get(key, (0, 0))
-                filed[key] = (count + 1, position)
-            db.executemany(
-                "INSERT INTO entries (idx, leaf, data) VALUES (?, ?, ?)",
-                zip(range(size, size + len(entries)), leaves, entries, strict=True),
-            )
-            db.executemany("INSERT INTO nodes (level, idx, hash) VALUES (?, ?, ?)", nodes)
-            index_rows.sort()  # B-tree inserts in key order touch each page once
-            db.executemany("INSERT INTO idx (key, entry) VALUES (?, ?)", index_rows)
-            map_root = self._map.add(filed, keymap.decode_root(head.extensions))
-            new_size = size + len(entries)
-            text = ckpt.Checkpoint(meta["origin"], new_size, rng.root(),
-                                   (keymap.encode_root(map_root),)).to_text()
-            signed = str(signer.sign(text))
-            db.execute("INSERT INTO checkpoints (size, note) VALUES (?, ?)", (new_size, signed))
-            if evidence is not None:
-                evidence.place()
-            db.execute("COMMIT")
-        except BaseException:
-            if evidence is not None:
-                evidence.undo()
-            _rollback(db)
-            raise
-        return Appended(first=size, size=new_size, checkpoint=signed)
-
-    def _check_extends(self, after: tuple[int, bytes], head: ckpt.Checkpoint) -> None:
-        """Inside the write transaction: the log must still extend the head the writer proved
-        (no rollback, no rewrite since), checked with a consistency proof from the store."""
-        size, root = after
-        if head.size < size:
-            raise IntegrityError(
-                f"ledger {self.path} went back from size {size} to {head.size} while this "
-                "write was being prepared: history was rolled back; nothing was signed",
-                remedy="run `affidavit verify ledger`")
-        if size == head.size:
-            same = root == head.root
-        elif size == 0:
-            same = True
-        else:
-            try:
-                proof.verify_consistency(size, head.size, self.consistency_proof(size, head.size),
-                                         root, head.root)
-                same = True
-            except IntegrityError:
-                same = False
-        if not same:
-            raise IntegrityError(
-                f"ledger {self.path} no longer extends the size {size} this write proved: "
-                "history was rewritten; nothing was signed", remedy="run `affidavit verify ledger`")
-
-    def _signed_head(self, size: int, verifier: Any) -> ckpt.Checkpoint:
-        """The latest checkpoint, which must be signed by this ledger's key, of its origin, and
-        cover exactly its ``size`` entries: appending onto anything else would sign over a
-        truncated, padded or altered history."""
-        from affidavit.ledger import note
-
+    def _latest_checkpoint(self) -> tuple[int, str] | None:
         row = self._db.execute(
             "SELECT size, note FROM checkpoints ORDER BY size DESC LIMIT 1").fetchone()
         if row is None:
-            raise IntegrityError(f"ledger {self.path} has no signed checkpoint",
-                                 remedy="run `affidavit verify ledger`")
-        try:
-            head = ckpt.Checkpoint.parse(note.open_note(
-                _typed(row[1], str, "the latest checkpoint", self.path), [verifier]))
-        except IntegrityError as exc:
-            raise IntegrityError(f"ledger {self.path}: its latest checkpoint: {exc.message}",
-                                 remedy="run `affidavit verify ledger`") from None
-        if head.size != size or row[0] != size or head.origin != self._init()["origin"]:
-            raise IntegrityError(
-                f"ledger {self.path} holds {size} entries but its latest checkpoint is for "
-                f"{head.size}",
-                remedy="the log was truncated or extended outside affidavit; run "
-                       "`affidavit verify ledger`")
-        return head
+            return None
+        return (_typed(row[0], int, "the latest checkpoint's size", self.path),
+                _typed(row[1], str, "the latest checkpoint", self.path))
+
+    def _begin_append(self) -> None:
+        self._db.execute("BEGIN IMMEDIATE")
+
+    def _store(self, first: int, leaves: list[bytes], entries: list[bytes],
+               nodes: list[tuple[int, int, bytes]], rows: list[tuple[str, int]]) -> None:
+        db = self._db
+        db.executemany("INSERT INTO entries (idx, leaf, data) VALUES (?, ?, ?)",
+                       zip(range(first, first + len(entries)), leaves, entries, strict=True))
+        db.executemany("INSERT INTO nodes (level, idx, hash) VALUES (?, ?, ?)", nodes)
+        db.executemany("INSERT INTO idx (key, entry) VALUES (?, ?)", rows)
+
+    def _store_checkpoint(self, size: int, signed: str) -> None:
+        self._db.execute("INSERT INTO checkpoints (size, note) VALUES (?, ?)", (size, signed))
+
+    def _commit_append(self) -> None:
+        self._db.execute("COMMIT")
+
+    def _abort_append(self) -> None:
+        _rollback(self._db)
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -827,7 +725,7 @@ class SQLiteLedger(StoredTree):
         db.execute("BEGIN IMMEDIATE")
         try:
             size = self._size()
-            head = self._signed_head(size, note.Verifier.from_key(self.verifier_key()))
+            head, _ = self._signed_head(size, note.Verifier.from_key(self.verifier_key()))
             db.execute("DELETE FROM idx")
             memory = keymap.MemoryMap()
             rng = CompactRange()
@@ -869,6 +767,7 @@ def _os_failure(self: SQLiteLedger, exc: OSError) -> LedgerUnavailable:
 
 #: What a failed write leaves, for the methods that write: each is one transaction, rolled back.
 _UNDONE = {"init": "nothing was recorded", "append": "nothing was recorded",
+           "append_batch": "nothing was recorded",
            "reindex": "the index was left as it was"}
 
 
@@ -909,9 +808,10 @@ def _guard_generator(method: Any) -> Any:
     return guarded
 
 
-for _name in ("init", "check_writable", "append", "size", "entries_at", "lookup", "lookup_prefix",
-              "keys", "map_proof", "map_rows", "checkpoint", "root", "inclusion_proof",
-              "inclusion_proofs", "consistency_proof", "verifier_key", "origin", "reindex"):
+for _name in ("init", "check_writable", "append", "append_batch", "size", "entries_at", "lookup",
+              "lookup_prefix", "keys", "map_proof", "map_rows", "checkpoint", "root",
+              "inclusion_proof", "inclusion_proofs", "consistency_proof", "verifier_key",
+              "origin", "reindex"):
     setattr(SQLiteLedger, _name, _guard(getattr(SQLiteLedger, _name)))
 for _name in ("read", "index_rows", "checkpoints"):
     setattr(SQLiteLedger, _name, _guard_generator(getattr(SQLiteLedger, _name)))

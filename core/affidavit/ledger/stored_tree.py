@@ -1,28 +1,279 @@
-"""The proofs a backend answers from its stored tree nodes, written once for every backend.
+"""Appends and proofs over stored tree nodes, written once for every backend that stores them.
 
 A backend that stores the tree's leaves and nodes the same way (the SQLite and PostgreSQL
-ones: a node every ``STRIDE`` levels, folded up by ``_fetch``) proves roots, inclusion and
-consistency with the same few lines; only reading the nodes and knowing the log's size are
-its own.
+ones: a node every ``STRIDE`` levels, folded up by ``_fetch``) appends, proves roots,
+inclusion and consistency with the same code; its own are the few statements that open,
+fill and commit a transaction, and reading nodes.
+
+An append integrates a *batch* of pending appends in one transaction with one signed
+checkpoint: that is how a server takes the appends of many writers at once (one durable
+commit, one signature, one key map update for all of them, DESIGN §4), and a single append is
+a batch of one. Each writer's ``after`` is checked on its own, so one writer whose head was
+rolled back is refused without failing the others.
 """
 
 from __future__ import annotations
 
-from affidavit.ledger import proof
+from affidavit import canonical
+from affidavit.errors import AffidavitError, IntegrityError
+from affidavit.ledger import Appended, Pending, index, proof, rfc6962
+from affidavit.ledger import checkpoint as ckpt
+from affidavit.ledger.compact import CompactRange
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Sequence
     from typing import Any
 
-__all__ = ["StoredTree"]
+__all__ = ["StoredTree", "STRIDE", "REPLAY_WINDOW"]
+
+#: Levels whose perfect-subtree hashes are stored: multiples of STRIDE (level 0 in ``entries``).
+STRIDE = 4
+#: How far past its ``after`` a retried append is looked for (entries); beyond, it is new.
+REPLAY_WINDOW = 1000
 
 
 class StoredTree:
-    """Mixin: ``root``, ``inclusion_proof(s)``, ``consistency_proof`` over ``_fetch``."""
+    """Mixin: ``append``/``append_batch``, ``root``, ``inclusion_proof(s)``,
+    ``consistency_proof`` over a backend's ``_fetch`` and transaction hooks."""
+
+    where: str
+    blobs: Any
 
     def _init(self) -> Any:
         raise NotImplementedError
+
+    def _writer(self) -> Any:
+        raise NotImplementedError
+
+    def _size(self) -> int:
+        raise NotImplementedError
+
+    @property
+    def _map(self) -> Any:
+        raise NotImplementedError
+
+    def read(self, start: int, end: int) -> Any:
+        raise NotImplementedError
+
+    def _latest_checkpoint(self) -> tuple[int, str] | None:
+        """``(size, note)`` of the stored checkpoint of the largest size."""
+        raise NotImplementedError
+
+    def _begin_append(self) -> None:
+        """Begin the transaction an append writes in, holding the ledger's write lock."""
+        raise NotImplementedError
+
+    def _store(self, first: int, leaves: list[bytes], entries: list[bytes],
+               nodes: list[tuple[int, int, bytes]], rows: list[tuple[str, int]]) -> None:
+        raise NotImplementedError
+
+    def _store_checkpoint(self, size: int, signed: str) -> None:
+        raise NotImplementedError
+
+    def _commit_append(self) -> None:
+        raise NotImplementedError
+
+    def _abort_append(self) -> None:
+        raise NotImplementedError
+
+    def _recovered(self, exc: BaseException, size: int, signed: str) -> bool:
+        """After a COMMIT that failed with ``exc``: whether it committed all the same."""
+        return False
+
+    # -- writing ------------------------------------------------------------------------------
+
+    def append(
+        self, entries: Sequence[bytes], decoded: Sequence[dict[str, Any]] | None = None,
+        *, after: tuple[int, bytes] | None = None, evidence: Any = None,
+    ) -> Appended:
+        """Append ``entries`` in one transaction: tree nodes, index rows, key map, and a
+        checkpoint for the new size signed over both roots.
+
+        ``decoded``, when given, MUST be ``[canonical.loads(e) for e in entries]``: callers that
+        built the entries have them at hand and spare the parse. ``after``, the ``(size,
+        root)`` of the head the caller proved, must be extended by the log found inside the
+        transaction: a log rolled back (or rewritten) since is refused before anything is
+        signed, so an honest writer never signs a fork.
+
+        ``evidence`` (from ``self.blobs.incoming()``) is placed in the vault after every row
+        is written, just before the commit, while this writer holds the write lock, and
+        removed again when the commit fails: see :class:`affidavit.ledger.blobs.Incoming` for
+        why that order, and not after the commit.
+        """
+        (done,) = self.append_batch([Pending(list(entries), None if decoded is None
+                                             else list(decoded), after=after,
+                                             evidence=evidence)])
+        if isinstance(done, AffidavitError):
+            try:  # raised afresh, and let go of: no cycle through the batch's frame keeps
+                raise done.with_traceback(None)  # this handle (and its files) alive
+            finally:
+                del done
+        return done
+
+    def append_batch(self, pending: Sequence[Pending]) -> list[Appended | AffidavitError]:
+        """Integrate several appends in one transaction, in order, under one new checkpoint:
+        per append, where its entries went, or the :class:`IntegrityError` refusing it alone
+        (its log no longer extends its ``after``). Anything else failing fails them all, and
+        nothing is written."""
+        for part in pending:
+            if part.evidence is not None and getattr(part.evidence, "store", None) is not (
+                    self.blobs):
+                raise ValueError("evidence must be a batch of this ledger's own vault")
+            if part.decoded is None:
+                part.decoded = [canonical.loads(data) for data in part.entries]
+            if len(part.decoded) != len(part.entries):
+                raise ValueError("decoded must hold one item per entry")
+        meta = self._init()
+        signer = self._writer()
+        self._begin_append()
+        placing: list[Any] = []
+        committing = False
+        new_size, signed = 0, ""
+        try:
+            size = self._size()
+            head, signed = self._signed_head(size, signer.verifier)
+            new_size = size
+            rng = CompactRange.from_hashes(size, self._fetch(proof.root_nodes(size)))
+            if rng.root() != head.root:
+                raise IntegrityError(
+                    f"ledger {self.where}: the stored tree does not hash to the root its latest "
+                    "checkpoint signs; refusing to build on it",
+                    remedy="run `affidavit verify ledger`")
+            firsts: list[int | AffidavitError] = []
+            taken: list[bytes] = []
+            decoded: list[dict[str, Any]] = []
+            for part in pending:
+                if part.after is not None:
+                    try:
+                        self._check_extends(part.after, head)
+                    except IntegrityError as exc:
+                        firsts.append(exc.with_traceback(None))
+                        continue
+                    if part.once:
+                        went = self._went(part.entries, part.after[0], size, taken)
+                        if went is not None:
+                            firsts.append(went)
+                            continue
+                firsts.append(size + len(taken))
+                taken.extend(part.entries)
+                decoded.extend(part.decoded or ())
+                if part.evidence is not None:
+                    placing.append(part.evidence)
+            if taken:
+                new_size, signed = self._integrate(meta, signer, head, rng, taken, decoded)
+                for batch in placing:
+                    batch.place()
+                committing = True
+                self._commit_append()
+            else:  # every append was a retry already in, or refused: nothing to sign
+                self._abort_append()
+        except BaseException as exc:
+            if not (committing and self._recovered(exc, new_size, signed)):
+                for batch in placing:
+                    batch.undo()
+                self._abort_append()
+                raise
+        return [went if isinstance(went, AffidavitError) else
+                Appended(first=went, size=new_size, checkpoint=signed) for went in firsts]
+
+    def _integrate(self, meta: dict[str, str], signer: Any, head: ckpt.Checkpoint,
+                   rng: CompactRange, entries: list[bytes], decoded: list[dict[str, Any]],
+                   ) -> tuple[int, str]:
+        """Write ``entries`` after ``head`` inside the open transaction: rows, stored nodes,
+        index rows, key map, and the checkpoint signing both roots; its size and note."""
+        from affidavit.ledger import keymap
+
+        size = head.size
+        leaves = rfc6962.leaf_hashes(entries)
+        nodes: list[tuple[int, int, bytes]] = []
+
+        def visit(level: int, idx: int, digest: bytes) -> None:
+            if level and not level % STRIDE:
+                nodes.append((level, idx, digest))
+
+        rng.extend(leaves, visit)
+        keys_of = index.keys
+        rows = [(key, position) for position, entry in enumerate(decoded, size)
+                for key in keys_of(entry)]
+        filed: dict[str, tuple[int, int]] = {}
+        for key, position in rows:  # positions ascend: the last one seen is the latest
+            count, _ = filed.get(key, (0, 0))
+            filed[key] = (count + 1, position)
+        rows.sort()  # B-tree inserts in key order touch each page once
+        self._store(size, leaves, entries, nodes, rows)
+        map_root = self._map.add(filed, keymap.decode_root(head.extensions))
+        new_size = size + len(entries)
+        text = ckpt.Checkpoint(meta["origin"], new_size, rng.root(),
+                               (keymap.encode_root(map_root),)).to_text()
+        signed = str(signer.sign(text))
+        self._store_checkpoint(new_size, signed)
+        return new_size, signed
+
+    def _went(self, entries: list[bytes], start: int, size: int,
+              taken: list[bytes]) -> int | None:
+        """Where ``entries`` already are, in a row, in the log after ``start`` (up to
+        :data:`REPLAY_WINDOW` back) or earlier in this batch; None when they are new."""
+        if size - start > REPLAY_WINDOW:
+            start, seen = size, list(taken)
+        else:
+            seen = [data for _, data in self.read(start, size)] + taken
+        count = len(entries)
+        for offset in range(len(seen) - count + 1):
+            if seen[offset:offset + count] == entries:
+                return start + offset
+        return None
+
+    def _check_extends(self, after: tuple[int, bytes], head: ckpt.Checkpoint) -> None:
+        """Inside the write transaction: the log must still extend the head the writer proved
+        (no rollback, no rewrite since), checked with a consistency proof from the store."""
+        size, root = after
+        if head.size < size:
+            raise IntegrityError(
+                f"ledger {self.where} went back from size {size} to {head.size} while this "
+                "write was being prepared: history was rolled back; nothing was signed",
+                remedy="run `affidavit verify ledger`")
+        if size == head.size:
+            same = root == head.root
+        elif size == 0:
+            same = True
+        else:
+            try:
+                proof.verify_consistency(size, head.size, self._consistency(size, head.size),
+                                         root, head.root)
+                same = True
+            except IntegrityError:
+                same = False
+        if not same:
+            raise IntegrityError(
+                f"ledger {self.where} no longer extends the size {size} this write proved: "
+                "history was rewritten; nothing was signed", remedy="run `affidavit verify ledger`")
+
+    def _signed_head(self, size: int, verifier: Any) -> tuple[ckpt.Checkpoint, str]:
+        """The latest checkpoint and its note, which must be signed by this ledger's key, of
+        its origin, and cover exactly its ``size`` entries: appending onto anything else would
+        sign over a truncated, padded or altered history."""
+        from affidavit.ledger import note
+
+        latest = self._latest_checkpoint()
+        if latest is None:
+            raise IntegrityError(f"ledger {self.where} has no signed checkpoint",
+                                 remedy="run `affidavit verify ledger`")
+        stored, text = latest
+        try:
+            head = ckpt.Checkpoint.parse(note.open_note(text, [verifier]))
+        except IntegrityError as exc:
+            raise IntegrityError(f"ledger {self.where}: its latest checkpoint: {exc.message}",
+                                 remedy="run `affidavit verify ledger`") from None
+        if head.size != size or stored != size or head.origin != self._init()["origin"]:
+            raise IntegrityError(
+                f"ledger {self.where} holds {size} entries but its latest checkpoint is for "
+                f"{head.size}",
+                remedy="the log was truncated or extended outside affidavit; run "
+                       "`affidavit verify ledger`")
+        return head, text
+
+    # -- proofs -------------------------------------------------------------------------------
 
     def _check_size(self, size: int) -> None:
         raise NotImplementedError

@@ -11,14 +11,20 @@ reader applies (:meth:`affidavit.verify.proven.Proven.admit`: the shape, and an 
 ``compliant`` flag recomputed by the one judge) before it is appended, and every evidence file
 an entry names must arrive with it or be in the vault already. A retried append (a timeout, a
 lost connection) does not append twice: an append whose very entries are already in the log
-after the size it proved is answered with where they went.
+after the size it proved is answered with where they went (checked inside the write
+transaction, so a retry that reaches another server process is caught too).
 
-Ledger calls run on the event loop's thread, one at a time per process (a SQLite connection
-belongs to one thread); ``--workers N`` runs N processes on one database.
+Appends are integrated in batches by one writer thread per ledger (``server/sequencer.py``):
+one transaction, one durable commit and one signed checkpoint for every append waiting. An
+append's answer carries the consistency proof from the head its writer proved and the
+inclusion proofs of its entries, which the writer checks: no further round trips. Reads run
+on the event loop's thread with a handle of their own; ``--workers N`` runs N processes on
+one database.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import sys
@@ -41,8 +47,9 @@ from affidavit.errors import (
     NotFoundError,
     UsageError,
 )
-from affidavit.ledger import wire
+from affidavit.ledger import Pending, wire
 from affidavit.server import schemas as sc
+from affidavit.server.sequencer import Sequencer
 
 __all__ = ["create_app", "MAX_REQUEST", "MAX_ENTRIES", "MAX_RANGE"]
 
@@ -102,6 +109,51 @@ class _TooLarge(Exception):
     pass
 
 
+class _Logged:
+    """One log record per request (its id, echoed in ``x-request-id``, method, path, status,
+    milliseconds); plain ASGI, as every layer of Starlette's ``BaseHTTPMiddleware`` costs a
+    task and a stream per request."""
+
+    def __init__(self, app: Any, log: Any) -> None:
+        self.app, self.log = app, log
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        given = dict(scope.get("headers") or []).get(b"x-request-id")
+        request_id = given.decode("latin-1")[:200] if given else uuid.uuid4().hex
+        status = 500
+        sent = False
+
+        async def tagged(message: Any) -> None:
+            nonlocal status, sent
+            if message["type"] == "http.response.start":
+                status, sent = message["status"], True
+                message = {**message, "headers": [*message.get("headers", ()),
+                                                   (b"x-request-id", request_id.encode())]}
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tagged)
+        except AffidavitError as exc:
+            if sent:
+                raise
+            await _error(exc)(scope, receive, tagged)
+        self.log({"time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "level": "info",
+                  "request_id": request_id, "method": scope.get("method"),
+                  "path": scope["path"], "status": status,
+                  "ms": round((time.perf_counter() - started) * 1000, 2)})
+
+
+def _json(body: Any) -> Response:
+    """``body`` as JSON, sent as it is: the hot endpoints' answers are built from the store in
+    the shape their ``response_model`` documents (the schemathesis test holds them to it), so
+    validating each again is only cost."""
+    return Response(json.dumps(body, separators=(",", ":")), media_type="application/json")
+
+
 def _too_large(limit: int) -> JSONResponse:
     return JSONResponse({"error": {"type": "InputError", "message":
                                    f"request body over {limit} bytes", "remedy": None}},
@@ -136,33 +188,20 @@ def create_app(ledger_url: str, *, max_request: int = MAX_REQUEST, log: Any = _l
     app = FastAPI(title="affidavit", version="1", openapi_url="/api/v1/openapi.json",
                   docs_url=None, redoc_url=None, responses=sc.ERRORS)  # type: ignore[arg-type]
     state: dict[str, Any] = {}
+    writers: dict[str, Sequencer] = {}
 
     def ledger() -> Any:
         """This request's organisation's ledger (the gate admitted the organisation)."""
         org = ORG.get()
-        if org not in state:  # opened on the loop's thread, which every call runs on
+        if org not in state:  # opened on the loop's thread, which every read runs on
             options = {} if evidence is None else {"blobs": open_blobs(
                 evidence.replace("{org}", org))}
-            opened = open_ledger(ledger_url.replace("{org}", org) if multi else ledger_url,
-                                 create=True, **options)
+            url = ledger_url.replace("{org}", org) if multi else ledger_url
+            opened = open_ledger(url, create=True, **options)
             opened.init()
             state[org] = opened
+            writers[org] = Sequencer(lambda: open_ledger(url, create=True, blobs=opened.blobs))
         return state[org]
-
-    @app.middleware("http")
-    async def logged(request: Request, call_next: Any) -> Response:
-        started = time.perf_counter()
-        request_id = request.headers.get("x-request-id") or uuid.uuid4().hex
-        try:
-            response: Response = await call_next(request)
-        except AffidavitError as exc:
-            response = _error(exc)
-        response.headers["x-request-id"] = request_id
-        log({"time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "level": "info",
-              "request_id": request_id, "method": request.method, "path": request.url.path,
-              "status": response.status_code,
-              "ms": round((time.perf_counter() - started) * 1000, 2)})
-        return response
 
     @app.exception_handler(AffidavitError)
     async def refused(request: Request, exc: AffidavitError) -> JSONResponse:
@@ -209,12 +248,22 @@ def create_app(ledger_url: str, *, max_request: int = MAX_REQUEST, log: Any = _l
         return str(signed)
 
     @app.get("/api/v1/ledger/state", response_model=sc.State)
-    async def state_of() -> dict[str, Any]:
-        """Size, latest checkpoint, origin and verifier key, read in one snapshot."""
+    async def state_of() -> Response:
+        """Size, latest checkpoint, origin and verifier key, read in one snapshot, and whether
+        this request's token could append now (so a writer needs no request to learn it)."""
+        from affidavit.server.gate import may_write
+
         led = ledger()
+        writable = may_write()
+        if writable:
+            try:
+                led.check_writable()
+            except AffidavitError:
+                writable = False
         with led.snapshot():
-            return {"size": led.size(), "checkpoint": led.checkpoint(), "origin": led.origin(),
-                    "verifier_key": led.verifier_key()}
+            return _json({"size": led.size(), "checkpoint": led.checkpoint(),
+                          "origin": led.origin(), "verifier_key": led.verifier_key(),
+                          "writable": writable})
 
     @app.get("/api/v1/ledger/writable", response_model=sc.Writable)
     async def writable() -> dict[str, bool]:
@@ -261,7 +310,7 @@ def create_app(ledger_url: str, *, max_request: int = MAX_REQUEST, log: Any = _l
         return {"positions": ledger().lookup(key)}
 
     @app.post("/api/v1/ledger/read-many", response_model=sc.KeyedAnswer)
-    async def read_many(body: sc.KeysAt) -> dict[str, Any]:
+    async def read_many(body: sc.KeysAt) -> Response:
         """What a reader needs about ``keys`` at the latest state, with its checkpoint (the
         reader proves it extends the one it read at, when the log moved on)."""
         led = ledger()
@@ -269,7 +318,7 @@ def create_app(ledger_url: str, *, max_request: int = MAX_REQUEST, log: Any = _l
             size = led.size()
             read = led.read_many(body.keys, size)
             signed = led.checkpoint()
-        return wire.keyed_json(read, signed)
+        return _json(wire.keyed_json(read, signed))
 
     @app.get("/api/v1/ledger/lookup-prefix", response_model=sc.RowList)
     async def lookup_prefix(prefix: str) -> dict[str, Any]:
@@ -342,7 +391,7 @@ def create_app(ledger_url: str, *, max_request: int = MAX_REQUEST, log: Any = _l
                                                              "after: {size, root} | null}"},
                 "evidence": {"type": "array",
                              "items": {"type": "string", "format": "binary"}}}}}}}})
-    async def append(request: Request) -> dict[str, Any]:
+    async def append(request: Request) -> Response:
         """Append entries (multipart: a ``request`` JSON part with ``entries`` and ``after``,
         and the evidence files the entries name); see the module docstring."""
         try:
@@ -359,14 +408,16 @@ def create_app(ledger_url: str, *, max_request: int = MAX_REQUEST, log: Any = _l
             data = raw if isinstance(raw, str) else (await raw.read()).decode("utf-8", "replace")
             uploads = [part for key, part in form.multi_items()
                        if key == "evidence" and not isinstance(part, str)]
-            return _append(ledger(), data, uploads)
+            led = ledger()
+            return _json(await _append(led, writers[ORG.get()], data, uploads))
         finally:
             await form.close()
 
-    return _BodyLimit(Gate(app, store, multi=multi, rate=rate, log=log), max_request)
+    return _BodyLimit(Gate(_Logged(app, log), store, multi=multi, rate=rate, log=log),
+                      max_request)
 
 
-def _append(led: Any, text: str, uploads: list[Any]) -> dict[str, Any]:
+async def _append(led: Any, writer: Sequencer, text: str, uploads: list[Any]) -> dict[str, Any]:
     from affidavit.verify.proven import Proven
 
     try:
@@ -394,9 +445,6 @@ def _append(led: Any, text: str, uploads: list[Any]) -> dict[str, Any]:
             raise _refuse("append: after must be {size, root}")
         after = (wire.count(after_json.get("size"), "after.size"),
                  wire.unb64(after_json.get("root"), "after.root"))
-    replayed = _replayed(led, posted, after)
-    if replayed is not None:
-        return replayed
     with Proven(led) as view:
         for i, entry in enumerate(decoded):
             view.admit(entry, view.size + i)
@@ -409,34 +457,24 @@ def _append(led: Any, text: str, uploads: list[Any]) -> dict[str, Any]:
                 with open(path, "wb") as out:
                     while chunk := upload.file.read(1 << 20):
                         out.write(chunk)
-                added.add(batch.add(path)[0])
-            for i, entry in enumerate(decoded):
-                for ref in (entry.get("record") or {}).get("evidence") or []:
-                    digest = ref.get("sha256") if isinstance(ref, dict) else None
-                    if not isinstance(digest, str) or not (
-                            digest in added or led.blobs.has(digest)):
-                        raise _refuse(f"append: entry {i} names evidence {digest!r}, which was "
-                                      "neither sent nor stored")
-            appended = led.append(posted, decoded, after=after, evidence=batch)
-    finally:
+                added.add(batch.add(path)[0])  # staged: the folder may go
+        for i, entry in enumerate(decoded):
+            for ref in (entry.get("record") or {}).get("evidence") or []:
+                digest = ref.get("sha256") if isinstance(ref, dict) else None
+                if not isinstance(digest, str) or not (digest in added or led.blobs.has(digest)):
+                    raise _refuse(f"append: entry {i} names evidence {digest!r}, which was "
+                                  "neither sent nor stored")
+    except BaseException:
         batch.close()
-    return {"first": appended.first, "size": appended.size, "checkpoint": appended.checkpoint}
-
-
-def _replayed(led: Any, posted: list[bytes],
-              after: tuple[int, bytes] | None) -> dict[str, Any] | None:
-    """Where these very entries went, when a retry brings them again: the log after the size
-    the writer proved already holds them in a row. None when it does not."""
-    if after is None:
-        return None
-    with led.snapshot():
-        size = led.size()
-        start = after[0]
-        if size - start < len(posted) or size - start > MAX_RANGE:
-            return None
-        found = [data for _, data in led.read(start, size)]
-        signed = led.checkpoint()
-    for first in range(len(found) - len(posted) + 1):
-        if found[first:first + len(posted)] == posted:
-            return {"first": start + first, "size": size, "checkpoint": signed}
-    return None
+        raise
+    # From here the sequencer owns the batch: it closes it once the append is decided.
+    appended = await asyncio.wrap_future(writer.submit(Pending(
+        posted, decoded, after=after, evidence=batch, once=True)))
+    places = list(range(appended.first, appended.first + len(posted)))
+    since = after[0] if after is not None else 0
+    consistency = led.consistency_proof(since, appended.size) if 0 < since < appended.size \
+        else []
+    inclusion = led.inclusion_proofs(places, appended.size)
+    return {"first": appended.first, "size": appended.size, "checkpoint": appended.checkpoint,
+            "consistency": [wire.b64(h) for h in consistency],
+            "inclusion": {str(i): [wire.b64(h) for h in path] for i, path in inclusion.items()}}

@@ -23,10 +23,11 @@ from typing import Any
 
 from affidavit.server.tokens import ORG_NAME, TokenStore, allows
 
-__all__ = ["Gate", "ORG", "DEFAULT_ORG"]
+__all__ = ["Gate", "ORG", "DEFAULT_ORG", "may_write"]
 
 DEFAULT_ORG = "default"
 ORG: contextvars.ContextVar[str] = contextvars.ContextVar("affidavit_org", default=DEFAULT_ORG)
+_WRITER: contextvars.ContextVar[bool] = contextvars.ContextVar("affidavit_writer", default=False)
 
 _PUBLIC = {"/healthz", "/readyz", "/api/v1/openapi.json", "/api/v1/checkpoint",
            "/api/v1/ledger/state", "/api/v1/ledger/root", "/api/v1/ledger/inclusion-proof",
@@ -70,10 +71,26 @@ class Gate:
             await send({"type": "http.response.body", "body": body})
             return
         token = ORG.set(org)
+        writer = _WRITER.set(path == "/api/v1/ledger/state" and self._may_write(scope, org))
         try:
             await self.app(scope, receive, send)
         finally:
+            _WRITER.reset(writer)
             ORG.reset(token)
+
+    def _may_write(self, scope: Any, org: str) -> bool:
+        """Whether this request's token could append (asked on the public state, so that a
+        writer learns it with the head it reads, not in a request of its own)."""
+        if self.tokens is None:
+            return True
+        known = self._known(scope)
+        return known is not None and known[1] == org and allows(known[2], "write")
+
+    def _known(self, scope: Any) -> tuple[str, str, str] | None:
+        headers = dict(scope.get("headers") or [])
+        given = headers.get(b"authorization", b"").decode("latin-1")
+        return self.tokens.check(given[7:]) if self.tokens is not None and given.startswith(
+            "Bearer ") else None
 
     def _refused(self, scope: Any, org: str, path: str) -> tuple[int, bytes] | None:
         missing = _answer(404, "NotFoundError", f"no organisation {org!r} here")
@@ -88,9 +105,7 @@ class Gate:
             return missing
         if self.tokens is None or path in _PUBLIC:
             return None
-        headers = dict(scope.get("headers") or [])
-        given = headers.get(b"authorization", b"").decode("latin-1")
-        known = self.tokens.check(given[7:]) if given.startswith("Bearer ") else None
+        known = self._known(scope)
         if known is None:
             return _answer(401, "UsageError", "a valid API token is needed "
                            "(Authorization: Bearer TOKEN; the CLI sends AFFIDAVIT_API_TOKEN)")
@@ -113,3 +128,8 @@ class Gate:
                            f"more than {self.rate:g} requests a second with this token")
         self.buckets[ident] = (allowance - 1, now)
         return None
+
+
+def may_write() -> bool:
+    """Whether the current state request's token may append (see ``Gate._may_write``)."""
+    return _WRITER.get()

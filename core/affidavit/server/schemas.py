@@ -80,6 +80,7 @@ class State(_Model):
     checkpoint: str | None
     origin: str
     verifier_key: str
+    writable: bool = Field(description="whether this request's token could append now")
 
 
 class Writable(_Model):
@@ -154,6 +155,11 @@ class AppendAnswer(_Model):
     first: Count
     size: Count
     checkpoint: str
+    consistency: list[B64] = Field(
+        description="RFC 6962 consistency proof from the size the append named in `after` "
+                    "to `size` (empty when `after` was 0 or absent)")
+    inclusion: dict[str, list[B64]] = Field(
+        description="each appended entry's audit path in the tree of `size`, by position")
 
 
 class KeyedAnswer(_Model):

@@ -239,16 +239,18 @@ class Proven:
         self._under.clear()
         Seen(new.origin, self.verifier).remember(new, signed)
 
-    def _check_extends(self, new: Checkpoint, failure: str) -> None:
-        """``new`` extends this view's checkpoint (a consistency proof from the ledger), else
-        an :class:`IntegrityError` saying ``failure``."""
+    def _check_extends(self, new: Checkpoint, failure: str,
+                       given: list[bytes] | None = None) -> None:
+        """``new`` extends this view's checkpoint (by the consistency proof ``given`` with it,
+        else one asked of the ledger), else an :class:`IntegrityError` saying ``failure``."""
         assert self.checkpoint is not None
         if not self.checkpoint.size:
             return
         try:
             proof.verify_consistency(
                 self.checkpoint.size, new.size,
-                self.ledger.consistency_proof(self.checkpoint.size, new.size),
+                self.ledger.consistency_proof(self.checkpoint.size, new.size)
+                if given is None else given,
                 self.checkpoint.root, new.root)
         except IntegrityError as exc:
             raise IntegrityError(f"{self.where}: {failure} ({exc.message})") from None
@@ -400,13 +402,15 @@ class Proven:
                 new.size <= self.checkpoint.size):
             raise IntegrityError(f"{self.where}: the append returned checkpoint size {new.size}"
                                  f" after size {self.checkpoint.size}")
-        self._check_extends(new, "the append's checkpoint does not extend the one before it")
+        self._check_extends(new, "the append's checkpoint does not extend the one before it",
+                            appended.consistency)
         if entries is not None:
             places = list(range(appended.first, appended.first + len(entries)))
             if places and places[-1] >= new.size:
                 raise IntegrityError(f"{self.where}: the append says its entries went to "
                                      f"{appended.first}, beyond the size {new.size} it signed")
-            paths = self.ledger.inclusion_proofs(places, new.size)
+            paths = appended.inclusion if appended.inclusion is not None else (
+                self.ledger.inclusion_proofs(places, new.size))
             for place, data in zip(places, entries, strict=True):
                 try:
                     proof.verify_inclusion(rfc6962.leaf_hash(data), place, new.size,

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from affidavit.errors import AffidavitError, IntegrityError, LedgerUnavailable, NotFoundError
-from affidavit.ledger import keymap, note
+from affidavit.ledger import Pending, keymap, note
 from affidavit.ledger.checkpoint import Checkpoint
 from tests.ledger import naive_map, naive_tree
 from tests.ledger.conformance.conftest import Backend
@@ -372,3 +372,75 @@ def test_an_altered_key_map_is_refused(backend: Backend, full: Any) -> None:
         full.append([ENTRIES[1]], [ITEMS[1][0]])
     full.reindex()
     full.append([ENTRIES[0]], [ITEMS[0][0]])
+
+
+# -- batches of appends (a server integrating many writers at once) ----------------------------
+
+
+def _pending(a: int, b: int, **options: Any) -> Pending:
+    return Pending(ENTRIES[a:b], [entry for entry, _ in ITEMS[a:b]], **options)
+
+
+def test_a_batch_lands_in_order_under_one_checkpoint(ledger: Any) -> None:
+    """Three writers' appends in one batch: one new checkpoint, each told where it went, and
+    the log, index and map as if they had come one after another."""
+    acks = ledger.append_batch([_pending(0, 2), _pending(2, 5), _pending(5, 6)])
+    assert [(a.first, a.size) for a in acks] == [(0, 6), (2, 6), (5, 6)]
+    assert len({a.checkpoint for a in acks}) == 1
+    assert [size for size, _ in ledger.checkpoints()] == [0, 6]
+    head = _opened(ledger, acks[0].checkpoint)
+    assert head.root == naive_tree.mth(ENTRIES[:6])
+    assert keymap.decode_root(head.extensions) == naive_map.root(items_at(6))
+    assert list(ledger.read(0, 6)) == list(enumerate(ENTRIES[:6]))
+
+
+def test_a_stale_writer_is_refused_alone(full: Any) -> None:
+    """A writer whose ``after`` the log does not extend gets its refusal; the others land."""
+    size = full.size()
+    good = (size, full.root(size))
+    acks = full.append_batch([
+        Pending([ENTRIES[0]], after=good),
+        Pending([ENTRIES[1]], after=(4, naive_tree.mth(ENTRIES[:5]))),  # a forked head
+        Pending([ENTRIES[2]], after=(size + 3, b"\x00" * 32)),  # beyond the log
+        Pending([ENTRIES[3]], after=(0, b"")),
+    ])
+    assert isinstance(acks[1], IntegrityError) and isinstance(acks[2], IntegrityError)
+    assert "rewritten" in acks[1].message and "went back" in acks[2].message
+    assert [(a.first, a.size) for a in (acks[0], acks[3])] == [(size, size + 2),
+                                                               (size + 1, size + 2)]
+    assert list(full.read(size, size + 2)) == [(size, ENTRIES[0]), (size + 1, ENTRIES[3])]
+
+
+def test_a_retried_append_lands_once(full: Any) -> None:
+    """``once``: entries already in the log after the writer's head, or earlier in the same
+    batch, are answered with where they went; a batch of nothing but retries signs nothing."""
+    size = full.size()
+    after = (size, full.root(size))
+    first = full.append([ENTRIES[0], ENTRIES[1]], after=after)
+    again = full.append_batch([Pending(ENTRIES[0:2], after=after, once=True)])[0]
+    assert (again.first, again.size, again.checkpoint) == (size, size + 2, first.checkpoint)
+    assert full.size() == size + 2
+    head = (size + 2, full.root(size + 2))
+    acks = full.append_batch([Pending([ENTRIES[5]], after=head, once=True),
+                              Pending([ENTRIES[5]], after=head, once=True),
+                              Pending([ENTRIES[5]], after=head)])
+    assert [(a.first, a.size) for a in acks] == [(size + 2, size + 4), (size + 2, size + 4),
+                                                 (size + 3, size + 4)]
+    assert [data for _, data in full.read(size + 2, size + 4)] == [ENTRIES[5], ENTRIES[5]]
+
+
+def test_a_failing_batch_leaves_nothing(backend: Backend, full: Any, tmp_path: Path) -> None:
+    """One entry whose keys cannot be computed fails the whole batch: nothing of any writer's
+    entries or evidence stays."""
+    before = _state(full)
+    (tmp_path / "report.txt").write_bytes(b"evidence bytes")
+    batch = full.blobs.incoming()
+    digest, _ = batch.add(tmp_path / "report.txt")
+    broken = {"v": 1, "kind": "flow", "time": "2026-01-01T00:00:00Z", "record": {}}
+    with pytest.raises(KeyError):
+        full.append_batch([Pending([ENTRIES[0]], evidence=batch),
+                           Pending([ENTRIES[1]], [broken])])
+    batch.close()
+    assert _state(full) == before
+    assert not full.blobs.has(digest)
+    assert backend.vault_files() == []
