@@ -15,6 +15,9 @@ tells a user to); the ledger is ``AFFIDAVIT_LEDGER``, passed through as a pipeli
 ``install-from-git.gitlab-ci.yml`` installs the core the default way, from a git repository
 (a local one with the release tag, standing in for the project's) at ``v<version>``, and
 ``local.gitlab-ci.yml`` includes the templates as ``local:`` files rather than components.
+``team.gitlab-ci.yml`` writes to a real ``affidavit server`` on 127.0.0.1 through the ``ledger``
+input, with the token as the project's CI/CD variable ``AFFIDAVIT_API_TOKEN`` (gitlab-ci-local's
+home ``variables.yml``).
 
 Every document of every component is also checked against the ``vendor.gitlab-ci`` schema.
 
@@ -37,6 +40,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 import yaml
 
 from tests.helpers import Home, Result, copy_of_sources
@@ -48,6 +52,8 @@ COMPONENTS = ("attest", "begin-trail", "assert", "evidence-package")
 VERSION = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
 VENV_BIN = Path(sys.executable).parent
 ORIGIN = "git@gitlab.example.com:affidavit/affidavit.git"
+#: ORIGIN as gitlab-ci-local's home variables.yml names a project.
+PROJECT = "gitlab.example.com/affidavit/affidavit.git"
 
 GCL = shutil.which("gitlab-ci-local", path=str(ROOT / ".tools" / "node" / "bin")) or shutil.which(
     "gitlab-ci-local")
@@ -93,8 +99,21 @@ def pipeline(tmp_path: Path, home: Home, cli: Callable[..., Result]) -> Callable
     """Run ``pipelines/<name>.gitlab-ci.yml`` against flow ``demo`` (template: ``flow.yml``)."""
     assert cli("create", "flow", "demo", "--template-file", FIXTURES / "flow.yml").code == 0
 
-    def run(name: str, *variables: str, source: Path | None = None) -> Pipeline:
-        repo = tmp_path / "repo"
+    runs = 0
+
+    def run(name: str, *variables: str, source: Path | None = None,
+            project_variables: dict[str, str] | None = None) -> Pipeline:
+        """``variables`` are ``--variable`` pipeline variables; ``project_variables`` are the
+        project's CI/CD variables (Settings > CI/CD > Variables), which gitlab-ci-local reads
+        from its home ``variables.yml`` for the repository whose remote is ``ORIGIN``."""
+        nonlocal runs
+        runs += 1
+        repo = tmp_path / ("repo" if runs == 1 else f"repo-{runs}")
+        gcl_home = tmp_path / ("gcl-home" if runs == 1 else f"gcl-home-{runs}")
+        if project_variables:
+            (gcl_home / ".gitlab-ci-local").mkdir(parents=True)
+            (gcl_home / ".gitlab-ci-local" / "variables.yml").write_text(yaml.safe_dump(
+                {"project": {PROJECT: project_variables}}))
         shutil.copytree(TEMPLATES, repo / "templates")
         shutil.copytree(FIXTURES / "reports", repo / "reports")
         shutil.copy(FIXTURES / "flow.yml", repo / "flow.yml")
@@ -109,7 +128,7 @@ def pipeline(tmp_path: Path, home: Home, cli: Callable[..., Result]) -> Callable
         passed = [f"AFFIDAVIT_LEDGER={home.url}", f"AFFIDAVIT_CACHE_DIR={home.cache}",
                   "GITLAB_CI=true", *variables]
         done = subprocess.run(
-            [GCL, "--home", str(tmp_path / "gcl-home"),
+            [GCL, "--home", str(gcl_home),
              "--shell-executor-no-image", "--force-shell-executor", "--shell-isolation",
              "--ignore-predefined-vars", "GITLAB_CI", "--no-timestamps",
              *[arg for v in passed for arg in ("--variable", v)]],
@@ -284,6 +303,73 @@ def test_templates_included_as_local_files(pipeline: Callable[..., Pipeline],
     assert record["compliant"] is True  # one failure, allowed by --max-failures 1
     assert cli("assert", "trail", run.sha, "--flow", "local").code == 0
 
+
+
+@needs_gcl
+def test_the_components_write_to_a_team_server_with_a_masked_variable(
+        pipeline: Callable[..., Pipeline], cli: Callable[..., Result],
+        tmp_path_factory: pytest.TempPathFactory) -> None:
+    """``ledger`` input + the project's CI/CD variable AFFIDAVIT_API_TOKEN: the evidence lands on
+    a real ``affidavit server`` (not in the pipeline's default ledger), the token never shows in
+    a job's log, and without it every job that talks to the server fails on its 401."""
+    from tests.server.conftest import Server
+
+    base = tmp_path_factory.mktemp("team")
+    tokens = base / "tokens.db"
+    token = subprocess.run([str(VENV_BIN / "affidavit"), "server", "token", "create", "--tokens",
+                            str(tokens), "--org", "acme", "--scope", "write"],
+                           capture_output=True, text=True, check=True).stdout.strip()
+    assert len(token) > 16, token
+    server = Server(base)
+    server.start(f"{base}/{{org}}.db", "--tokens", str(tokens))
+    try:
+        ledger = f"{server.url}/orgs/acme"
+        state = f"{server.url}/api/v1/orgs/acme/ledger/state"
+        run = pipeline("team", f"TEAM_LEDGER={ledger}",
+                       project_variables={"AFFIDAVIT_API_TOKEN": token})
+        assert run.jobs == {"affidavit-begin-trail": "PASS", "affidavit-attest": "PASS",
+                            "affidavit-assert": "PASS", "affidavit-evidence-package": "PASS"}, (
+            run.output)
+        assert run.code == 0
+        assert requests.get(state, timeout=10).json()["size"] == 3  # flow, trail, JUnit
+        logs = [p.read_text() for p in (run.repo / ".gitlab-ci-local").rglob("*.log")]
+        assert logs and not [text for text in [run.output, *logs] if token in text]
+        # what landed is the run's: read back from the server with the token, as a client would
+        env = {k: v for k, v in os.environ.items() if not k.startswith("AFFIDAVIT_")}
+        env.update(AFFIDAVIT_LEDGER=ledger, AFFIDAVIT_API_TOKEN=token,
+                   AFFIDAVIT_CACHE_DIR=str(base / "client-cache"))
+        trail = json.loads(subprocess.run(
+            [str(VENV_BIN / "affidavit"), "get", "trail", run.sha, "--flow", "team", "--output",
+             "json"], env=env, capture_output=True, text=True, check=True).stdout)
+        assert [(a["name"], a["compliant"]) for a in trail["attestations"]] == [("unit", True)]
+        # and nothing went to the pipeline's own AFFIDAVIT_LEDGER (the test's SQLite file)
+        assert [e["kind"] for e in json.loads(cli("log", "ledger", "--output", "json").out)] == [
+            "flow"]
+
+        refused = pipeline("team", f"TEAM_LEDGER={ledger}")
+        assert refused.code != 0
+        assert refused.jobs["affidavit-begin-trail"] == "FAIL", refused.output
+        assert "a valid API token is needed" in refused.output
+        assert requests.get(state, timeout=10).json()["size"] == 3
+    finally:
+        server.stop()
+
+
+def test_no_template_traces_or_handles_the_token() -> None:
+    """gitlab-ci-local masks nothing, so the log check above is the job's own output; GitLab
+    masks AFFIDAVIT_API_TOKEN when the variable is masked. Either way the templates stay out
+    of it: no shell tracing that would print expanded commands, and the token is only ever
+    read by the core from the environment, never by a script."""
+    for component in COMPONENTS:
+        text = (TEMPLATES / f"{component}.yml").read_text()
+        _, jobs = _documents(component)
+        (job,) = jobs.values()
+        script = "\n".join(job["script"])
+        assert not re.search(r"set -[a-wyz]*x|set -o xtrace|bash -x|sh -x", script), component
+        assert "TOKEN" not in script and "TOKEN" not in json.dumps(job["variables"]), component
+        assert "printenv\n" not in script and not re.search(r"^\s*(env|set)\s*$", script,
+                                                             re.MULTILINE), component
+        assert "api-token" not in text, component  # a secret is a CI/CD variable, not an input
 
 # --- schema -------------------------------------------------------------------------------------
 
