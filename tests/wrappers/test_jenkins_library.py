@@ -5,7 +5,10 @@ against recording stand-ins for ``sh``, ``withEnv``, ``withCredentials``, ``stri
 ``archiveArtifacts``, ``error`` and ``env``; the tests assert on what was recorded. The recorded
 ``sh`` scripts are then run for real (bash and dash) with the recorded environment: against a stub
 CLI that dumps its argv, to prove hostile values arrive as literal argv/env text, and against the
-real CLI, to prove a begin-trail / attest-junit / assert pipeline lands in the ledger.
+real CLI, to prove a begin-trail / attest-junit / assert pipeline lands in the ledger. The
+team-ledger test has the harness run those steps for real (its ``withCredentials`` binds a
+secret from a stand-in credentials store, its ``sh`` runs ``sh -xe``) against a real
+``affidavit server`` on 127.0.0.1.
 
 Needs Debian ``groovy`` (``tests/wrappers/install-jenkins.sh``); every test but the help-page
 check is skipped without it.
@@ -25,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 
 ROOT = Path(__file__).resolve().parents[2]
 LIBRARY = ROOT / "jenkins"
@@ -182,15 +186,23 @@ def recorded(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
                "env": {"WORKSPACE": "/ws", "BUILD_NUMBER": "7", "GIT_COMMIT": "c0ffee" * 6 + "abcd",
                        "BUILD_URL": "https://jenkins.example/job/app/7/"}}
               for key, path in JENKINSFILES.items() if path.is_file()]
-    path = tmp_path_factory.mktemp("jenkins") / "scenarios.json"
+    return _harness(cases, tmp_path_factory.mktemp("jenkins"))
+
+
+def _harness(cases: list[dict[str, Any]], folder: Path,
+             env: dict[str, str] | None = None) -> dict[str, Any]:
+    """One groovy run of ``cases`` (written to ``folder``); ``env`` is the agent's environment
+    (default: this process's), which a scenario with ``run`` hands to its real ``sh``."""
+    assert GROOVY, NO_GROOVY
+    path = folder / "scenarios.json"
     path.write_text(json.dumps(cases), encoding="utf-8")
-    env = dict(os.environ)
+    env = dict(os.environ if env is None else env)
     if not env.get("JAVA_HOME"):
         java = shutil.which("java")
         if java:
             env["JAVA_HOME"] = str(Path(os.path.realpath(java)).parents[1])
     proc = subprocess.run([GROOVY, str(HARNESS), str(LIBRARY), str(path)], env=env,
-                          capture_output=True, text=True, timeout=120, check=False)
+                          capture_output=True, text=True, timeout=180, check=False)
     assert proc.returncode == 0, proc.stderr
     out: dict[str, Any] = json.loads(proc.stdout)
     return out
@@ -519,6 +531,93 @@ def test_example_jenkinsfile_runs_green_and_leaves_a_verified_ledger(
     assert [c["artifacts"] for c in run["calls"] if c["step"] == "archiveArtifacts"][-1] == (
         "affidavit-evidence.zip")
 
+
+
+#: begin trail, attest junit, assert trail: one stage's steps, each given the team ledger.
+TEAM_STEPS: list[tuple[str, dict[str, Any]]] = [
+    ("affidavitBeginTrail", {"flow": "team", "createFlow": True, "description": "build 7"}),
+    ("affidavitAttest", {"type": "junit", "flow": "team", "name": "unit",
+                         "resultsDir": str(FIXTURES / "test-results")}),
+    ("affidavitAssert", {"flow": "team"}),
+]
+
+
+@pytest.mark.skipif(GROOVY is None, reason=NO_GROOVY)
+def test_steps_write_to_a_team_server_with_a_bound_credential(tmp_path: Path) -> None:
+    """``ledger`` + ``credentialsId``, run for real by the harness (its ``withCredentials``
+    binds the credential's secret, its ``sh`` runs the real CLI) against a real
+    ``affidavit server``: with the right secret the three steps land; with a wrong one, or
+    with no ``credentialsId``, the first step fails on the server's 401 and nothing lands."""
+    from tests.server.conftest import Server
+
+    cli = str(VENV_BIN / "affidavit")
+    tokens = tmp_path / "tokens.db"
+    token = subprocess.run([cli, "server", "token", "create", "--tokens", str(tokens), "--org",
+                            "acme", "--scope", "write"], capture_output=True, text=True,
+                           check=True).stdout.strip()
+    assert len(token) > 16, token
+    server = Server(tmp_path)
+    server.start(f"{tmp_path}/{{org}}.db", "--tokens", str(tokens))
+    try:
+        ledger = f"{server.url}/orgs/acme"
+        cases, commits = [], {}
+        for key, store, credential in (("with", {"affidavit-team": token}, "affidavit-team"),
+                                       ("wrong", {"affidavit-team": "afv_" + "0" * 40},
+                                        "affidavit-team"),
+                                       ("absent", {"affidavit-team": token}, None)):
+            folder = tmp_path / key
+            folder.mkdir()
+            commits[key], jenkins = _jenkins_checkout(
+                folder, f"https://jenkins.example/job/team-{key}/7/")
+            given = {"ledger": ledger} | ({"credentialsId": credential} if credential else {})
+            cases.append({"id": key, "credentials": store, "env": jenkins, "run": str(folder),
+                          "steps": [{"step": step, "args": args | given}
+                                    for step, args in TEAM_STEPS]})
+        # the agent's environment: this test's own ledger (which the steps' `ledger` overrides)
+        # and client cache, the CLI on PATH, and no token of its own
+        agent = {k: v for k, v in os.environ.items() if k != "AFFIDAVIT_API_TOKEN"}
+        agent["PATH"] = f"{VENV_BIN}{os.pathsep}{agent.get('PATH', '')}"
+        out = _harness(cases, tmp_path, agent)
+
+        def logs(key: str) -> str:
+            return "".join(c.get("log") or "" for c in out[key]["calls"] if c["step"] == "sh")
+
+        run = out["with"]
+        assert run["error"] is None, logs("with")
+        assert [c.get("label") for c in run["calls"] if c["step"] == "sh"] == [
+            "affidavit begin trail", "affidavit attest junit", "affidavit assert trail"]
+        assert all(c["credentials"] == [{"type": "string", "credentialsId": "affidavit-team",
+                                         "variable": "AFFIDAVIT_API_TOKEN"}]
+                   for c in run["calls"] if c["step"] == "sh")
+        state = f"{server.url}/api/v1/orgs/acme/ledger/state"
+        assert requests.get(state, timeout=10).json()["size"] == 3  # flow, trail, JUnit
+        assert f"trail team/{commits['with']}: COMPLIANT" in logs("with")
+        # the secret is nowhere in what a build shows: no step's log (before Jenkins' own
+        # masking), no withEnv entry, no recorded call
+        assert token not in json.dumps(out)
+        reader = {k: v for k, v in agent.items() if not k.startswith("AFFIDAVIT_")}
+        reader.update(AFFIDAVIT_LEDGER=ledger, AFFIDAVIT_API_TOKEN=token,
+                      AFFIDAVIT_CACHE_DIR=str(tmp_path / "reader-cache"))
+        trail = json.loads(subprocess.run(
+            [cli, "get", "trail", commits["with"], "--flow", "team", "--output", "json"],
+            env=reader, capture_output=True, text=True, check=True).stdout)
+        assert trail["description"] == "build 7"
+        assert [(a["name"], a["compliant"]) for a in trail["attestations"]] == [("unit", True)]
+        assert "https://jenkins.example/job/team-with/7/" in json.dumps(trail)
+        local = subprocess.run([cli, "log", "ledger"], env=agent, capture_output=True,
+                               text=True)  # the agent's default ledger: never written
+        assert local.returncode == 3 and "nothing was recorded there yet" in local.stderr, local
+
+        for key in ("wrong", "absent"):
+            refused = out[key]
+            assert refused["error"] is not None and re.fullmatch(
+                r"script returned exit code [1-9]\d*", refused["error"]), (key, refused["error"])
+            assert [c.get("label") for c in refused["calls"] if c["step"] == "sh"] == [
+                "affidavit begin trail"], key  # the build stops at the first step
+            assert "a valid API token is needed" in logs(key), (key, logs(key))
+        assert requests.get(state, timeout=10).json()["size"] == 3
+    finally:
+        server.stop()
 
 # --- whole pipelines ------------------------------------------------------------------------------
 
