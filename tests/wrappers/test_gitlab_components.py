@@ -40,14 +40,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import requests
 import yaml
 
 from tests.helpers import Home, Result, copy_of_sources
+from tests.wrappers.team import Team, team_server
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATES = ROOT / "gitlab" / "templates"
 FIXTURES = Path(__file__).parent / "gitlab"
+EXAMPLES = ROOT / "examples" / "gitlab"
+#: The team ledger examples/gitlab/team.gitlab-ci.yml names (a test points it at its server).
+EXAMPLE_LEDGER = "https://affidavit.example.com/orgs/acme"
 COMPONENTS = ("attest", "begin-trail", "assert", "evidence-package")
 VERSION = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
 VENV_BIN = Path(sys.executable).parent
@@ -312,47 +315,43 @@ def test_the_components_write_to_a_team_server_with_a_masked_variable(
     """``ledger`` input + the project's CI/CD variable AFFIDAVIT_API_TOKEN: the evidence lands on
     a real ``affidavit server`` (not in the pipeline's default ledger), the token never shows in
     a job's log, and without it every job that talks to the server fails on its 401."""
-    from tests.server.conftest import Server
-
-    base = tmp_path_factory.mktemp("team")
-    tokens = base / "tokens.db"
-    token = subprocess.run([str(VENV_BIN / "affidavit"), "server", "token", "create", "--tokens",
-                            str(tokens), "--org", "acme", "--scope", "write"],
-                           capture_output=True, text=True, check=True).stdout.strip()
-    assert len(token) > 16, token
-    server = Server(base)
-    server.start(f"{base}/{{org}}.db", "--tokens", str(tokens))
-    try:
-        ledger = f"{server.url}/orgs/acme"
-        state = f"{server.url}/api/v1/orgs/acme/ledger/state"
-        run = pipeline("team", f"TEAM_LEDGER={ledger}",
-                       project_variables={"AFFIDAVIT_API_TOKEN": token})
+    with team_server(tmp_path_factory.mktemp("team")) as team:
+        run = pipeline("team", f"TEAM_LEDGER={team.ledger}",
+                       project_variables={"AFFIDAVIT_API_TOKEN": team.token})
         assert run.jobs == {"affidavit-begin-trail": "PASS", "affidavit-attest": "PASS",
                             "affidavit-assert": "PASS", "affidavit-evidence-package": "PASS"}, (
             run.output)
         assert run.code == 0
-        assert requests.get(state, timeout=10).json()["size"] == 3  # flow, trail, JUnit
-        logs = [p.read_text() for p in (run.repo / ".gitlab-ci-local").rglob("*.log")]
-        assert logs and not [text for text in [run.output, *logs] if token in text]
+        assert team.size() == 3  # flow, trail, the JUnit attestation
+        _assert_token_not_logged(run, team.token)
         # what landed is the run's: read back from the server with the token, as a client would
-        env = {k: v for k, v in os.environ.items() if not k.startswith("AFFIDAVIT_")}
-        env.update(AFFIDAVIT_LEDGER=ledger, AFFIDAVIT_API_TOKEN=token,
-                   AFFIDAVIT_CACHE_DIR=str(base / "client-cache"))
-        trail = json.loads(subprocess.run(
-            [str(VENV_BIN / "affidavit"), "get", "trail", run.sha, "--flow", "team", "--output",
-             "json"], env=env, capture_output=True, text=True, check=True).stdout)
+        trail = _team_trail(team, tmp_path_factory.mktemp("reader"), run.sha, "team")
         assert [(a["name"], a["compliant"]) for a in trail["attestations"]] == [("unit", True)]
         # and nothing went to the pipeline's own AFFIDAVIT_LEDGER (the test's SQLite file)
         assert [e["kind"] for e in json.loads(cli("log", "ledger", "--output", "json").out)] == [
             "flow"]
 
-        refused = pipeline("team", f"TEAM_LEDGER={ledger}")
+        refused = pipeline("team", f"TEAM_LEDGER={team.ledger}")
         assert refused.code != 0
         assert refused.jobs["affidavit-begin-trail"] == "FAIL", refused.output
         assert "a valid API token is needed" in refused.output
-        assert requests.get(state, timeout=10).json()["size"] == 3
-    finally:
-        server.stop()
+        assert team.size() == 3
+
+
+def _assert_token_not_logged(run: Pipeline, token: str) -> None:
+    """gitlab-ci-local masks nothing: the token is in neither its output nor any job's log."""
+    logs = [p.read_text() for p in (run.repo / ".gitlab-ci-local").rglob("*.log")]
+    assert logs and not [text for text in [run.output, *logs] if token in text]
+
+
+def _team_trail(team: Team, cache: Path, trail: str, flow: str) -> dict[str, Any]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AFFIDAVIT_")}
+    env.update(AFFIDAVIT_LEDGER=team.ledger, AFFIDAVIT_API_TOKEN=team.token,
+               AFFIDAVIT_CACHE_DIR=str(cache))
+    got: dict[str, Any] = json.loads(subprocess.run(
+        [str(VENV_BIN / "affidavit"), "get", "trail", trail, "--flow", flow, "--output", "json"],
+        env=env, capture_output=True, text=True, check=True).stdout)
+    return got
 
 
 def test_no_template_traces_or_handles_the_token() -> None:
@@ -459,9 +458,10 @@ def test_every_template_installs_the_core_the_same_way_at_its_own_version() -> N
 @needs_gcl
 def test_consumer_pipelines_match_the_gitlab_ci_schema() -> None:
     """The consumer pipelines (the way a project includes the components) are valid too."""
-    example = Path(__file__).resolve().parents[2] / "examples" / "gitlab" / ".gitlab-ci.yml"
+    examples = sorted(EXAMPLES.glob("*.gitlab-ci.yml"))  # `*` matches nothing too: .gitlab-ci.yml
+    assert [p.name for p in examples] == [".gitlab-ci.yml", "team.gitlab-ci.yml"]
     _check_jsonschema(*sorted(str(p) for p in (FIXTURES / "pipelines").glob("*.gitlab-ci.yml")),
-                      str(example))
+                      *map(str, examples))
 
 
 @needs_gcl
@@ -480,3 +480,27 @@ def test_example_pipeline_runs_green(pipeline: Callable[..., Pipeline],
     flow = json.loads(cli("get", "flow", "shop", "--output", "json").out)
     assert flow["description"] == "Shop delivery" and len(flow["entries"]) == 1
     assert run.jobs.get("affidavit-evidence-package") == "PASS", run.output
+
+
+@needs_gcl
+def test_team_example_pipeline_runs_green_on_a_server(
+        pipeline: Callable[..., Pipeline], tmp_path_factory: pytest.TempPathFactory) -> None:
+    """examples/gitlab/team.gitlab-ci.yml, its ledger URL pointed at a real server and the token
+    a project variable: the whole pipeline passes and its trail is on the server, compliant."""
+    text = (EXAMPLES / "team.gitlab-ci.yml").read_text()
+    assert text.count(f"ledger: {EXAMPLE_LEDGER}") == 6  # every component's job
+    folder = tmp_path_factory.mktemp("team")
+    with team_server(folder) as team:
+        source = folder / "team.gitlab-ci.yml"
+        source.write_text(text.replace(EXAMPLE_LEDGER, team.ledger))
+        run = pipeline("team-example", source=source,
+                       project_variables={"AFFIDAVIT_API_TOKEN": team.token})
+        assert run.code == 0, run.output
+        assert run.jobs.get("deploy") == "PASS" and run.jobs.get(
+            "affidavit-evidence-package") == "PASS", run.output
+        assert team.size() == 5  # flow, trail, the artifact, JUnit, SARIF
+        _assert_token_not_logged(run, team.token)
+        trail = _team_trail(team, folder / "reader", run.sha, "shop")
+        assert trail["status"] == "COMPLIANT"
+        assert sorted(a["name"] for a in trail["attestations"]) == ["sast", "unit-tests"]
+        assert [a["name"] for a in trail["artifacts"]] == ["shop"]
