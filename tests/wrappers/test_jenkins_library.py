@@ -28,7 +28,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import requests
+
+from tests.wrappers.team import team_server
 
 ROOT = Path(__file__).resolve().parents[2]
 LIBRARY = ROOT / "jenkins"
@@ -40,7 +41,10 @@ STEPS = ("affidavitSetup", "affidavitAttest", "affidavitBeginTrail", "affidavitA
 VERSION = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
 #: Pipelines run whole against the stand-ins: ours, and the example one once it exists.
 JENKINSFILES = {"fixture": FIXTURES / "Jenkinsfile",
-                "example": ROOT / "examples" / "jenkins" / "Jenkinsfile"}
+                "example": ROOT / "examples" / "jenkins" / "Jenkinsfile",
+                "team-example": ROOT / "examples" / "jenkins" / "Jenkinsfile.team"}
+#: The team ledger examples/jenkins/Jenkinsfile.team names (a test points it at its server).
+EXAMPLE_LEDGER = "https://affidavit.example.com/orgs/acme"
 
 GROOVY = shutil.which("groovy")
 NO_GROOVY = "groovy is not installed (tests/wrappers/install-jenkins.sh: apt-get install groovy)"
@@ -533,6 +537,10 @@ def test_example_jenkinsfile_runs_green_and_leaves_a_verified_ledger(
 
 
 
+def _sh_logs(run: dict[str, Any]) -> str:
+    return "".join(c.get("log") or "" for c in run["calls"] if c["step"] == "sh")
+
+
 #: begin trail, attest junit, assert trail: one stage's steps, each given the team ledger.
 TEAM_STEPS: list[tuple[str, dict[str, Any]]] = [
     ("affidavitBeginTrail", {"flow": "team", "createFlow": True, "description": "build 7"}),
@@ -548,18 +556,9 @@ def test_steps_write_to_a_team_server_with_a_bound_credential(tmp_path: Path) ->
     binds the credential's secret, its ``sh`` runs the real CLI) against a real
     ``affidavit server``: with the right secret the three steps land; with a wrong one, or
     with no ``credentialsId``, the first step fails on the server's 401 and nothing lands."""
-    from tests.server.conftest import Server
-
     cli = str(VENV_BIN / "affidavit")
-    tokens = tmp_path / "tokens.db"
-    token = subprocess.run([cli, "server", "token", "create", "--tokens", str(tokens), "--org",
-                            "acme", "--scope", "write"], capture_output=True, text=True,
-                           check=True).stdout.strip()
-    assert len(token) > 16, token
-    server = Server(tmp_path)
-    server.start(f"{tmp_path}/{{org}}.db", "--tokens", str(tokens))
-    try:
-        ledger = f"{server.url}/orgs/acme"
+    with team_server(tmp_path) as team:
+        token, ledger = team.token, team.ledger
         cases, commits = [], {}
         for key, store, credential in (("with", {"affidavit-team": token}, "affidavit-team"),
                                        ("wrong", {"affidavit-team": "afv_" + "0" * 40},
@@ -579,19 +578,15 @@ def test_steps_write_to_a_team_server_with_a_bound_credential(tmp_path: Path) ->
         agent["PATH"] = f"{VENV_BIN}{os.pathsep}{agent.get('PATH', '')}"
         out = _harness(cases, tmp_path, agent)
 
-        def logs(key: str) -> str:
-            return "".join(c.get("log") or "" for c in out[key]["calls"] if c["step"] == "sh")
-
         run = out["with"]
-        assert run["error"] is None, logs("with")
+        assert run["error"] is None, _sh_logs(out["with"])
         assert [c.get("label") for c in run["calls"] if c["step"] == "sh"] == [
             "affidavit begin trail", "affidavit attest junit", "affidavit assert trail"]
         assert all(c["credentials"] == [{"type": "string", "credentialsId": "affidavit-team",
                                          "variable": "AFFIDAVIT_API_TOKEN"}]
                    for c in run["calls"] if c["step"] == "sh")
-        state = f"{server.url}/api/v1/orgs/acme/ledger/state"
-        assert requests.get(state, timeout=10).json()["size"] == 3  # flow, trail, JUnit
-        assert f"trail team/{commits['with']}: COMPLIANT" in logs("with")
+        assert team.size() == 3  # flow, trail, JUnit
+        assert f"trail team/{commits['with']}: COMPLIANT" in _sh_logs(out["with"])
         # the secret is nowhere in what a build shows: no step's log (before Jenkins' own
         # masking), no withEnv entry, no recorded call
         assert token not in json.dumps(out)
@@ -614,10 +609,64 @@ def test_steps_write_to_a_team_server_with_a_bound_credential(tmp_path: Path) ->
                 r"script returned exit code [1-9]\d*", refused["error"]), (key, refused["error"])
             assert [c.get("label") for c in refused["calls"] if c["step"] == "sh"] == [
                 "affidavit begin trail"], key  # the build stops at the first step
-            assert "a valid API token is needed" in logs(key), (key, logs(key))
-        assert requests.get(state, timeout=10).json()["size"] == 3
-    finally:
-        server.stop()
+            assert "a valid API token is needed" in _sh_logs(out[key]), (key, _sh_logs(out[key]))
+        assert team.size() == 3
+
+
+@pytest.mark.skipif(GROOVY is None, reason=NO_GROOVY)
+def test_team_example_jenkinsfile_runs_green_on_a_server(tmp_path: Path) -> None:
+    """examples/jenkins/Jenkinsfile.team run whole by the harness, every `sh` for real (but
+    affidavitSetup's pip install: the workspace's .affidavit-venv is this venv), its ledger URL
+    pointed at a real server and its credential in the store: the build passes and its trail
+    is on the server, COMPLIANT; with a wrong secret in the credential it fails on the 401."""
+    text = JENKINSFILES["team-example"].read_text(encoding="utf-8")
+    assert text.count(f"ledger: '{EXAMPLE_LEDGER}'") == 6  # every affidavit step but setup
+    cli = str(VENV_BIN / "affidavit")
+    with team_server(tmp_path) as team:
+        cases, commits = [], {}
+        for key, secret in (("with", team.token), ("wrong", "afv_" + "0" * 40)):
+            folder = tmp_path / key
+            folder.mkdir()
+            commits[key], jenkins = _jenkins_checkout(
+                folder, f"https://jenkins.example/job/shop-{key}/7/")
+            (folder / ".affidavit-venv").symlink_to(VENV_BIN.parent)
+            jenkinsfile = tmp_path / f"Jenkinsfile.{key}"
+            jenkinsfile.write_text(text.replace(EXAMPLE_LEDGER, team.ledger), encoding="utf-8")
+            cases.append({"id": key, "jenkinsfile": str(jenkinsfile), "run": str(folder),
+                          "credentials": {"affidavit-api-token": secret},
+                          "skip": ["install affidavit"],
+                          "env": {**jenkins, "WORKSPACE": str(folder), "BUILD_NUMBER": "7"}})
+        agent = {k: v for k, v in os.environ.items() if k != "AFFIDAVIT_API_TOKEN"}
+        out = _harness(cases, tmp_path, agent)
+
+        run = out["with"]
+        assert run["error"] is None, _sh_logs(run)
+        assert "deploying shop" in _sh_logs(run)
+        assert team.size() == 5  # flow, trail, the artifact, JUnit, SARIF
+        assert team.token not in json.dumps(out)
+        reader = {k: v for k, v in agent.items() if not k.startswith("AFFIDAVIT_")}
+        reader.update(AFFIDAVIT_LEDGER=team.ledger, AFFIDAVIT_API_TOKEN=team.token,
+                      AFFIDAVIT_CACHE_DIR=str(tmp_path / "reader-cache"))
+        trail = json.loads(subprocess.run(
+            [cli, "get", "trail", commits["with"], "--flow", "shop", "--output", "json"],
+            env=reader, capture_output=True, text=True, check=True).stdout)
+        assert trail["status"] == "COMPLIANT"
+        assert sorted(a["name"] for a in trail["attestations"]) == ["sast", "unit-tests"]
+        # post/always packaged the evidence from the server; it verifies offline
+        key = subprocess.run([cli, "ledger", "public-key"], env=reader, capture_output=True,
+                             text=True, check=True).stdout.strip()
+        package = tmp_path / "with" / "affidavit-evidence.zip"
+        verified = subprocess.run([cli, "verify", "package", str(package), "--public-key", key],
+                                  env=reader, capture_output=True, text=True)
+        assert verified.returncode == 0, verified.stdout + verified.stderr
+
+        refused = out["wrong"]
+        assert refused["error"] is not None and refused["error"].startswith(
+            "script returned exit code "), refused["error"]
+        assert [c["label"] for c in refused["calls"] if c["step"] == "sh" and c.get("log")] == [
+            "affidavit begin trail"]  # install skipped; the build stops at the first step
+        assert "a valid API token is needed" in _sh_logs(refused)
+        assert team.size() == 5
 
 # --- whole pipelines ------------------------------------------------------------------------------
 
@@ -653,6 +702,21 @@ def test_example_jenkinsfile_attests_and_asserts(recorded: dict[str, Any]) -> No
     assert "affidavitAttest" in steps and "affidavitAssert" in steps
     assert steps.index("affidavitAssert") > steps.index("affidavitAttest")
 
+
+
+def test_team_example_jenkinsfile_gives_every_step_the_ledger_and_the_credential(
+        recorded: dict[str, Any]) -> None:
+    run = recorded["jenkinsfile-team-example"]
+    assert run["error"] is None
+    steps = [c for c in run["calls"] if c["step"] == "sh" and c["label"] != "install affidavit"
+             and (c["label"] or "").startswith("affidavit ")]
+    assert [c["label"] for c in steps] == [
+        "affidavit begin trail", "affidavit attest artifact", "affidavit attest junit",
+        "affidavit attest sarif", "affidavit assert trail", "affidavit evidence package"]
+    for call in steps:
+        assert f"AFFIDAVIT_LEDGER={EXAMPLE_LEDGER}" in call["env"], call["label"]
+        assert call["credentials"] == [{"type": "string", "credentialsId": "affidavit-api-token",
+                                        "variable": "AFFIDAVIT_API_TOKEN"}], call["label"]
 
 # --- help pages -----------------------------------------------------------------------------------
 

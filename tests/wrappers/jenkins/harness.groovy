@@ -19,7 +19,11 @@
 //   "run": "<dir>": sh runs for real, as Jenkins' durable task does: the script in a file,
 //     `sh -xe FILE` in <dir>, with this process's environment + the scenario's env (the build's
 //     variables) + the withEnv entries and credential bindings in force; its output is the
-//     call's "log", and a non-zero exit fails the step ("script returned exit code N").
+//     call's "log", and a non-zero exit fails the step ("script returned exit code N"). The
+//     build's variables are the live `env`, so what a step sets there (env.AFFIDAVIT_JENKINS_BIN)
+//     reaches later steps, as in Jenkins.
+//   "skip": ["<label>", ...]: sh calls with these labels are recorded but not run (the agent
+//     already has what `install affidavit` would install, say).
 // output: {"<id>": {"calls": [...], "error": "<message>" | null, "result": ..., "env": {...}}}
 // Every recorded sh call carries the withEnv entries and credential bindings in force around it.
 
@@ -112,9 +116,9 @@ for (Map scenario : scenarios) {
         if (scenario.shFails) {
             throw new PipelineError('script returned exit code 1')
         }
-        if (scenario.run) {
-            int code = runSh(m.script.toString(), new File(scenario.run.toString()),
-                             (scenario.env ?: [:]) as Map, liveEnv.flatten(), call)
+        if (scenario.run && !(m.label in (scenario.skip ?: []))) {
+            int code = runSh(m.script.toString(), new File(scenario.run.toString()), env,
+                             liveEnv.flatten(), call)
             if (code != 0) {
                 throw new PipelineError("script returned exit code ${code}")
             }
