@@ -459,3 +459,35 @@ def test_the_actions_write_to_a_team_server_with_a_secret_token(
         assert "a valid API token is needed" in refused.stdout + refused.stderr
     finally:
         server.stop()
+
+
+#: The team ledger examples/github/team.yml names (a test points it at its server).
+EXAMPLE_LEDGER = "https://affidavit.example.com/orgs/acme"
+
+
+def test_team_example_workflow_runs_green_on_a_server(
+        tmp_path_factory: pytest.TempPathFactory, action_repo: Path) -> None:
+    """examples/github/team.yml, its ledger URL pointed at a real server and the token a
+    secret: the job passes, its trail is on the server, COMPLIANT, and the token is masked."""
+    from tests.wrappers.team import team_server
+
+    text = (ROOT / "examples/github/team.yml").read_text()
+    assert text.count(f"ledger: {EXAMPLE_LEDGER}") == 6  # every action but setup
+    base = tmp_path_factory.mktemp("team-example")
+    with team_server(base) as team:
+        source = base / "team.yml"
+        source.write_text(text.replace(EXAMPLE_LEDGER, team.ledger))
+        result, out = run_workflow("team.yml", base / "run", action_repo, source=source,
+                                   secrets=(f"AFFIDAVIT_API_TOKEN={team.token}",))
+        assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
+        assert "deploying shop" in result.stdout
+        assert team.token not in result.stdout + result.stderr  # masked
+        assert team.size() == 5  # flow, trail, the artifact, JUnit, SARIF
+        assert not (out / "ledger.db").exists()  # act's AFFIDAVIT_LEDGER: overridden by ledger:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("AFFIDAVIT_")}
+        env.update(AFFIDAVIT_LEDGER=team.ledger, AFFIDAVIT_API_TOKEN=team.token,
+                   AFFIDAVIT_CACHE_DIR=str(base / "reader-cache"))
+        trails = subprocess.run([str(VENV_AFFIDAVIT), "list", "trails", "--flow", "shop",
+                                 "--output", "json"], env=env, capture_output=True, text=True,
+                                check=True)
+        assert [t["status"] for t in json.loads(trails.stdout)] == ["COMPLIANT"]

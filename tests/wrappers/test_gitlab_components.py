@@ -15,6 +15,9 @@ tells a user to); the ledger is ``AFFIDAVIT_LEDGER``, passed through as a pipeli
 ``install-from-git.gitlab-ci.yml`` installs the core the default way, from a git repository
 (a local one with the release tag, standing in for the project's) at ``v<version>``, and
 ``local.gitlab-ci.yml`` includes the templates as ``local:`` files rather than components.
+``team.gitlab-ci.yml`` writes to a real ``affidavit server`` on 127.0.0.1 through the ``ledger``
+input, with the token as the project's CI/CD variable ``AFFIDAVIT_API_TOKEN`` (gitlab-ci-local's
+home ``variables.yml``).
 
 Every document of every component is also checked against the ``vendor.gitlab-ci`` schema.
 
@@ -40,14 +43,20 @@ import pytest
 import yaml
 
 from tests.helpers import Home, Result, copy_of_sources
+from tests.wrappers.team import Team, team_server
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATES = ROOT / "gitlab" / "templates"
 FIXTURES = Path(__file__).parent / "gitlab"
+EXAMPLES = ROOT / "examples" / "gitlab"
+#: The team ledger examples/gitlab/team.gitlab-ci.yml names (a test points it at its server).
+EXAMPLE_LEDGER = "https://affidavit.example.com/orgs/acme"
 COMPONENTS = ("attest", "begin-trail", "assert", "evidence-package")
 VERSION = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
 VENV_BIN = Path(sys.executable).parent
 ORIGIN = "git@gitlab.example.com:affidavit/affidavit.git"
+#: ORIGIN as gitlab-ci-local's home variables.yml names a project.
+PROJECT = "gitlab.example.com/affidavit/affidavit.git"
 
 GCL = shutil.which("gitlab-ci-local", path=str(ROOT / ".tools" / "node" / "bin")) or shutil.which(
     "gitlab-ci-local")
@@ -93,8 +102,21 @@ def pipeline(tmp_path: Path, home: Home, cli: Callable[..., Result]) -> Callable
     """Run ``pipelines/<name>.gitlab-ci.yml`` against flow ``demo`` (template: ``flow.yml``)."""
     assert cli("create", "flow", "demo", "--template-file", FIXTURES / "flow.yml").code == 0
 
-    def run(name: str, *variables: str, source: Path | None = None) -> Pipeline:
-        repo = tmp_path / "repo"
+    runs = 0
+
+    def run(name: str, *variables: str, source: Path | None = None,
+            project_variables: dict[str, str] | None = None) -> Pipeline:
+        """``variables`` are ``--variable`` pipeline variables; ``project_variables`` are the
+        project's CI/CD variables (Settings > CI/CD > Variables), which gitlab-ci-local reads
+        from its home ``variables.yml`` for the repository whose remote is ``ORIGIN``."""
+        nonlocal runs
+        runs += 1
+        repo = tmp_path / ("repo" if runs == 1 else f"repo-{runs}")
+        gcl_home = tmp_path / ("gcl-home" if runs == 1 else f"gcl-home-{runs}")
+        if project_variables:
+            (gcl_home / ".gitlab-ci-local").mkdir(parents=True)
+            (gcl_home / ".gitlab-ci-local" / "variables.yml").write_text(yaml.safe_dump(
+                {"project": {PROJECT: project_variables}}))
         shutil.copytree(TEMPLATES, repo / "templates")
         shutil.copytree(FIXTURES / "reports", repo / "reports")
         shutil.copy(FIXTURES / "flow.yml", repo / "flow.yml")
@@ -109,7 +131,7 @@ def pipeline(tmp_path: Path, home: Home, cli: Callable[..., Result]) -> Callable
         passed = [f"AFFIDAVIT_LEDGER={home.url}", f"AFFIDAVIT_CACHE_DIR={home.cache}",
                   "GITLAB_CI=true", *variables]
         done = subprocess.run(
-            [GCL, "--home", str(tmp_path / "gcl-home"),
+            [GCL, "--home", str(gcl_home),
              "--shell-executor-no-image", "--force-shell-executor", "--shell-isolation",
              "--ignore-predefined-vars", "GITLAB_CI", "--no-timestamps",
              *[arg for v in passed for arg in ("--variable", v)]],
@@ -285,6 +307,69 @@ def test_templates_included_as_local_files(pipeline: Callable[..., Pipeline],
     assert cli("assert", "trail", run.sha, "--flow", "local").code == 0
 
 
+
+@needs_gcl
+def test_the_components_write_to_a_team_server_with_a_masked_variable(
+        pipeline: Callable[..., Pipeline], cli: Callable[..., Result],
+        tmp_path_factory: pytest.TempPathFactory) -> None:
+    """``ledger`` input + the project's CI/CD variable AFFIDAVIT_API_TOKEN: the evidence lands on
+    a real ``affidavit server`` (not in the pipeline's default ledger), the token never shows in
+    a job's log, and without it every job that talks to the server fails on its 401."""
+    with team_server(tmp_path_factory.mktemp("team")) as team:
+        run = pipeline("team", f"TEAM_LEDGER={team.ledger}",
+                       project_variables={"AFFIDAVIT_API_TOKEN": team.token})
+        assert run.jobs == {"affidavit-begin-trail": "PASS", "affidavit-attest": "PASS",
+                            "affidavit-assert": "PASS", "affidavit-evidence-package": "PASS"}, (
+            run.output)
+        assert run.code == 0
+        assert team.size() == 3  # flow, trail, the JUnit attestation
+        _assert_token_not_logged(run, team.token)
+        # what landed is the run's: read back from the server with the token, as a client would
+        trail = _team_trail(team, tmp_path_factory.mktemp("reader"), run.sha, "team")
+        assert [(a["name"], a["compliant"]) for a in trail["attestations"]] == [("unit", True)]
+        # and nothing went to the pipeline's own AFFIDAVIT_LEDGER (the test's SQLite file)
+        assert [e["kind"] for e in json.loads(cli("log", "ledger", "--output", "json").out)] == [
+            "flow"]
+
+        refused = pipeline("team", f"TEAM_LEDGER={team.ledger}")
+        assert refused.code != 0
+        assert refused.jobs["affidavit-begin-trail"] == "FAIL", refused.output
+        assert "a valid API token is needed" in refused.output
+        assert team.size() == 3
+
+
+def _assert_token_not_logged(run: Pipeline, token: str) -> None:
+    """gitlab-ci-local masks nothing: the token is in neither its output nor any job's log."""
+    logs = [p.read_text() for p in (run.repo / ".gitlab-ci-local").rglob("*.log")]
+    assert logs and not [text for text in [run.output, *logs] if token in text]
+
+
+def _team_trail(team: Team, cache: Path, trail: str, flow: str) -> dict[str, Any]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AFFIDAVIT_")}
+    env.update(AFFIDAVIT_LEDGER=team.ledger, AFFIDAVIT_API_TOKEN=team.token,
+               AFFIDAVIT_CACHE_DIR=str(cache))
+    got: dict[str, Any] = json.loads(subprocess.run(
+        [str(VENV_BIN / "affidavit"), "get", "trail", trail, "--flow", flow, "--output", "json"],
+        env=env, capture_output=True, text=True, check=True).stdout)
+    return got
+
+
+def test_no_template_traces_or_handles_the_token() -> None:
+    """gitlab-ci-local masks nothing, so the log check above is the job's own output; GitLab
+    masks AFFIDAVIT_API_TOKEN when the variable is masked. Either way the templates stay out
+    of it: no shell tracing that would print expanded commands, and the token is only ever
+    read by the core from the environment, never by a script."""
+    for component in COMPONENTS:
+        text = (TEMPLATES / f"{component}.yml").read_text()
+        _, jobs = _documents(component)
+        (job,) = jobs.values()
+        script = "\n".join(job["script"])
+        assert not re.search(r"set -[a-wyz]*x|set -o xtrace|bash -x|sh -x", script), component
+        assert "TOKEN" not in script and "TOKEN" not in json.dumps(job["variables"]), component
+        assert "printenv\n" not in script and not re.search(r"^\s*(env|set)\s*$", script,
+                                                             re.MULTILINE), component
+        assert "api-token" not in text, component  # a secret is a CI/CD variable, not an input
+
 # --- schema -------------------------------------------------------------------------------------
 
 
@@ -373,9 +458,10 @@ def test_every_template_installs_the_core_the_same_way_at_its_own_version() -> N
 @needs_gcl
 def test_consumer_pipelines_match_the_gitlab_ci_schema() -> None:
     """The consumer pipelines (the way a project includes the components) are valid too."""
-    example = Path(__file__).resolve().parents[2] / "examples" / "gitlab" / ".gitlab-ci.yml"
+    examples = sorted(EXAMPLES.glob("*.gitlab-ci.yml"))  # `*` matches nothing too: .gitlab-ci.yml
+    assert [p.name for p in examples] == [".gitlab-ci.yml", "team.gitlab-ci.yml"]
     _check_jsonschema(*sorted(str(p) for p in (FIXTURES / "pipelines").glob("*.gitlab-ci.yml")),
-                      str(example))
+                      *map(str, examples))
 
 
 @needs_gcl
@@ -394,3 +480,27 @@ def test_example_pipeline_runs_green(pipeline: Callable[..., Pipeline],
     flow = json.loads(cli("get", "flow", "shop", "--output", "json").out)
     assert flow["description"] == "Shop delivery" and len(flow["entries"]) == 1
     assert run.jobs.get("affidavit-evidence-package") == "PASS", run.output
+
+
+@needs_gcl
+def test_team_example_pipeline_runs_green_on_a_server(
+        pipeline: Callable[..., Pipeline], tmp_path_factory: pytest.TempPathFactory) -> None:
+    """examples/gitlab/team.gitlab-ci.yml, its ledger URL pointed at a real server and the token
+    a project variable: the whole pipeline passes and its trail is on the server, compliant."""
+    text = (EXAMPLES / "team.gitlab-ci.yml").read_text()
+    assert text.count(f"ledger: {EXAMPLE_LEDGER}") == 6  # every component's job
+    folder = tmp_path_factory.mktemp("team")
+    with team_server(folder) as team:
+        source = folder / "team.gitlab-ci.yml"
+        source.write_text(text.replace(EXAMPLE_LEDGER, team.ledger))
+        run = pipeline("team-example", source=source,
+                       project_variables={"AFFIDAVIT_API_TOKEN": team.token})
+        assert run.code == 0, run.output
+        assert run.jobs.get("deploy") == "PASS" and run.jobs.get(
+            "affidavit-evidence-package") == "PASS", run.output
+        assert team.size() == 5  # flow, trail, the artifact, JUnit, SARIF
+        _assert_token_not_logged(run, team.token)
+        trail = _team_trail(team, folder / "reader", run.sha, "shop")
+        assert trail["status"] == "COMPLIANT"
+        assert sorted(a["name"] for a in trail["attestations"]) == ["sast", "unit-tests"]
+        assert [a["name"] for a in trail["artifacts"]] == ["shop"]

@@ -5,7 +5,10 @@ against recording stand-ins for ``sh``, ``withEnv``, ``withCredentials``, ``stri
 ``archiveArtifacts``, ``error`` and ``env``; the tests assert on what was recorded. The recorded
 ``sh`` scripts are then run for real (bash and dash) with the recorded environment: against a stub
 CLI that dumps its argv, to prove hostile values arrive as literal argv/env text, and against the
-real CLI, to prove a begin-trail / attest-junit / assert pipeline lands in the ledger.
+real CLI, to prove a begin-trail / attest-junit / assert pipeline lands in the ledger. The
+team-ledger test has the harness run those steps for real (its ``withCredentials`` binds a
+secret from a stand-in credentials store, its ``sh`` runs ``sh -xe``) against a real
+``affidavit server`` on 127.0.0.1.
 
 Needs Debian ``groovy`` (``tests/wrappers/install-jenkins.sh``); every test but the help-page
 check is skipped without it.
@@ -26,6 +29,8 @@ from typing import Any
 
 import pytest
 
+from tests.wrappers.team import team_server
+
 ROOT = Path(__file__).resolve().parents[2]
 LIBRARY = ROOT / "jenkins"
 HARNESS = Path(__file__).parent / "jenkins" / "harness.groovy"
@@ -36,7 +41,10 @@ STEPS = ("affidavitSetup", "affidavitAttest", "affidavitBeginTrail", "affidavitA
 VERSION = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
 #: Pipelines run whole against the stand-ins: ours, and the example one once it exists.
 JENKINSFILES = {"fixture": FIXTURES / "Jenkinsfile",
-                "example": ROOT / "examples" / "jenkins" / "Jenkinsfile"}
+                "example": ROOT / "examples" / "jenkins" / "Jenkinsfile",
+                "team-example": ROOT / "examples" / "jenkins" / "Jenkinsfile.team"}
+#: The team ledger examples/jenkins/Jenkinsfile.team names (a test points it at its server).
+EXAMPLE_LEDGER = "https://affidavit.example.com/orgs/acme"
 
 GROOVY = shutil.which("groovy")
 NO_GROOVY = "groovy is not installed (tests/wrappers/install-jenkins.sh: apt-get install groovy)"
@@ -182,15 +190,23 @@ def recorded(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
                "env": {"WORKSPACE": "/ws", "BUILD_NUMBER": "7", "GIT_COMMIT": "c0ffee" * 6 + "abcd",
                        "BUILD_URL": "https://jenkins.example/job/app/7/"}}
               for key, path in JENKINSFILES.items() if path.is_file()]
-    path = tmp_path_factory.mktemp("jenkins") / "scenarios.json"
+    return _harness(cases, tmp_path_factory.mktemp("jenkins"))
+
+
+def _harness(cases: list[dict[str, Any]], folder: Path,
+             env: dict[str, str] | None = None) -> dict[str, Any]:
+    """One groovy run of ``cases`` (written to ``folder``); ``env`` is the agent's environment
+    (default: this process's), which a scenario with ``run`` hands to its real ``sh``."""
+    assert GROOVY, NO_GROOVY
+    path = folder / "scenarios.json"
     path.write_text(json.dumps(cases), encoding="utf-8")
-    env = dict(os.environ)
+    env = dict(os.environ if env is None else env)
     if not env.get("JAVA_HOME"):
         java = shutil.which("java")
         if java:
             env["JAVA_HOME"] = str(Path(os.path.realpath(java)).parents[1])
     proc = subprocess.run([GROOVY, str(HARNESS), str(LIBRARY), str(path)], env=env,
-                          capture_output=True, text=True, timeout=120, check=False)
+                          capture_output=True, text=True, timeout=180, check=False)
     assert proc.returncode == 0, proc.stderr
     out: dict[str, Any] = json.loads(proc.stdout)
     return out
@@ -520,6 +536,138 @@ def test_example_jenkinsfile_runs_green_and_leaves_a_verified_ledger(
         "affidavit-evidence.zip")
 
 
+
+def _sh_logs(run: dict[str, Any]) -> str:
+    return "".join(c.get("log") or "" for c in run["calls"] if c["step"] == "sh")
+
+
+#: begin trail, attest junit, assert trail: one stage's steps, each given the team ledger.
+TEAM_STEPS: list[tuple[str, dict[str, Any]]] = [
+    ("affidavitBeginTrail", {"flow": "team", "createFlow": True, "description": "build 7"}),
+    ("affidavitAttest", {"type": "junit", "flow": "team", "name": "unit",
+                         "resultsDir": str(FIXTURES / "test-results")}),
+    ("affidavitAssert", {"flow": "team"}),
+]
+
+
+@pytest.mark.skipif(GROOVY is None, reason=NO_GROOVY)
+def test_steps_write_to_a_team_server_with_a_bound_credential(tmp_path: Path) -> None:
+    """``ledger`` + ``credentialsId``, run for real by the harness (its ``withCredentials``
+    binds the credential's secret, its ``sh`` runs the real CLI) against a real
+    ``affidavit server``: with the right secret the three steps land; with a wrong one, or
+    with no ``credentialsId``, the first step fails on the server's 401 and nothing lands."""
+    cli = str(VENV_BIN / "affidavit")
+    with team_server(tmp_path) as team:
+        token, ledger = team.token, team.ledger
+        cases, commits = [], {}
+        for key, store, credential in (("with", {"affidavit-team": token}, "affidavit-team"),
+                                       ("wrong", {"affidavit-team": "afv_" + "0" * 40},
+                                        "affidavit-team"),
+                                       ("absent", {"affidavit-team": token}, None)):
+            folder = tmp_path / key
+            folder.mkdir()
+            commits[key], jenkins = _jenkins_checkout(
+                folder, f"https://jenkins.example/job/team-{key}/7/")
+            given = {"ledger": ledger} | ({"credentialsId": credential} if credential else {})
+            cases.append({"id": key, "credentials": store, "env": jenkins, "run": str(folder),
+                          "steps": [{"step": step, "args": args | given}
+                                    for step, args in TEAM_STEPS]})
+        # the agent's environment: this test's own ledger (which the steps' `ledger` overrides)
+        # and client cache, the CLI on PATH, and no token of its own
+        agent = {k: v for k, v in os.environ.items() if k != "AFFIDAVIT_API_TOKEN"}
+        agent["PATH"] = f"{VENV_BIN}{os.pathsep}{agent.get('PATH', '')}"
+        out = _harness(cases, tmp_path, agent)
+
+        run = out["with"]
+        assert run["error"] is None, _sh_logs(out["with"])
+        assert [c.get("label") for c in run["calls"] if c["step"] == "sh"] == [
+            "affidavit begin trail", "affidavit attest junit", "affidavit assert trail"]
+        assert all(c["credentials"] == [{"type": "string", "credentialsId": "affidavit-team",
+                                         "variable": "AFFIDAVIT_API_TOKEN"}]
+                   for c in run["calls"] if c["step"] == "sh")
+        assert team.size() == 3  # flow, trail, JUnit
+        assert f"trail team/{commits['with']}: COMPLIANT" in _sh_logs(out["with"])
+        # the secret is nowhere in what a build shows: no step's log (before Jenkins' own
+        # masking), no withEnv entry, no recorded call
+        assert token not in json.dumps(out)
+        reader = {k: v for k, v in agent.items() if not k.startswith("AFFIDAVIT_")}
+        reader.update(AFFIDAVIT_LEDGER=ledger, AFFIDAVIT_API_TOKEN=token,
+                      AFFIDAVIT_CACHE_DIR=str(tmp_path / "reader-cache"))
+        trail = json.loads(subprocess.run(
+            [cli, "get", "trail", commits["with"], "--flow", "team", "--output", "json"],
+            env=reader, capture_output=True, text=True, check=True).stdout)
+        assert trail["description"] == "build 7"
+        assert [(a["name"], a["compliant"]) for a in trail["attestations"]] == [("unit", True)]
+        assert "https://jenkins.example/job/team-with/7/" in json.dumps(trail)
+        local = subprocess.run([cli, "log", "ledger"], env=agent, capture_output=True,
+                               text=True)  # the agent's default ledger: never written
+        assert local.returncode == 3 and "nothing was recorded there yet" in local.stderr, local
+
+        for key in ("wrong", "absent"):
+            refused = out[key]
+            assert refused["error"] is not None and re.fullmatch(
+                r"script returned exit code [1-9]\d*", refused["error"]), (key, refused["error"])
+            assert [c.get("label") for c in refused["calls"] if c["step"] == "sh"] == [
+                "affidavit begin trail"], key  # the build stops at the first step
+            assert "a valid API token is needed" in _sh_logs(out[key]), (key, _sh_logs(out[key]))
+        assert team.size() == 3
+
+
+@pytest.mark.skipif(GROOVY is None, reason=NO_GROOVY)
+def test_team_example_jenkinsfile_runs_green_on_a_server(tmp_path: Path) -> None:
+    """examples/jenkins/Jenkinsfile.team run whole by the harness, every `sh` for real (but
+    affidavitSetup's pip install: the workspace's .affidavit-venv is this venv), its ledger URL
+    pointed at a real server and its credential in the store: the build passes and its trail
+    is on the server, COMPLIANT; with a wrong secret in the credential it fails on the 401."""
+    text = JENKINSFILES["team-example"].read_text(encoding="utf-8")
+    assert text.count(f"ledger: '{EXAMPLE_LEDGER}'") == 6  # every affidavit step but setup
+    cli = str(VENV_BIN / "affidavit")
+    with team_server(tmp_path) as team:
+        cases, commits = [], {}
+        for key, secret in (("with", team.token), ("wrong", "afv_" + "0" * 40)):
+            folder = tmp_path / key
+            folder.mkdir()
+            commits[key], jenkins = _jenkins_checkout(
+                folder, f"https://jenkins.example/job/shop-{key}/7/")
+            (folder / ".affidavit-venv").symlink_to(VENV_BIN.parent)
+            jenkinsfile = tmp_path / f"Jenkinsfile.{key}"
+            jenkinsfile.write_text(text.replace(EXAMPLE_LEDGER, team.ledger), encoding="utf-8")
+            cases.append({"id": key, "jenkinsfile": str(jenkinsfile), "run": str(folder),
+                          "credentials": {"affidavit-api-token": secret},
+                          "skip": ["install affidavit"],
+                          "env": {**jenkins, "WORKSPACE": str(folder), "BUILD_NUMBER": "7"}})
+        agent = {k: v for k, v in os.environ.items() if k != "AFFIDAVIT_API_TOKEN"}
+        out = _harness(cases, tmp_path, agent)
+
+        run = out["with"]
+        assert run["error"] is None, _sh_logs(run)
+        assert "deploying shop" in _sh_logs(run)
+        assert team.size() == 5  # flow, trail, the artifact, JUnit, SARIF
+        assert team.token not in json.dumps(out)
+        reader = {k: v for k, v in agent.items() if not k.startswith("AFFIDAVIT_")}
+        reader.update(AFFIDAVIT_LEDGER=team.ledger, AFFIDAVIT_API_TOKEN=team.token,
+                      AFFIDAVIT_CACHE_DIR=str(tmp_path / "reader-cache"))
+        trail = json.loads(subprocess.run(
+            [cli, "get", "trail", commits["with"], "--flow", "shop", "--output", "json"],
+            env=reader, capture_output=True, text=True, check=True).stdout)
+        assert trail["status"] == "COMPLIANT"
+        assert sorted(a["name"] for a in trail["attestations"]) == ["sast", "unit-tests"]
+        # post/always packaged the evidence from the server; it verifies offline
+        key = subprocess.run([cli, "ledger", "public-key"], env=reader, capture_output=True,
+                             text=True, check=True).stdout.strip()
+        package = tmp_path / "with" / "affidavit-evidence.zip"
+        verified = subprocess.run([cli, "verify", "package", str(package), "--public-key", key],
+                                  env=reader, capture_output=True, text=True)
+        assert verified.returncode == 0, verified.stdout + verified.stderr
+
+        refused = out["wrong"]
+        assert refused["error"] is not None and refused["error"].startswith(
+            "script returned exit code "), refused["error"]
+        assert [c["label"] for c in refused["calls"] if c["step"] == "sh" and c.get("log")] == [
+            "affidavit begin trail"]  # install skipped; the build stops at the first step
+        assert "a valid API token is needed" in _sh_logs(refused)
+        assert team.size() == 5
+
 # --- whole pipelines ------------------------------------------------------------------------------
 
 
@@ -554,6 +702,21 @@ def test_example_jenkinsfile_attests_and_asserts(recorded: dict[str, Any]) -> No
     assert "affidavitAttest" in steps and "affidavitAssert" in steps
     assert steps.index("affidavitAssert") > steps.index("affidavitAttest")
 
+
+
+def test_team_example_jenkinsfile_gives_every_step_the_ledger_and_the_credential(
+        recorded: dict[str, Any]) -> None:
+    run = recorded["jenkinsfile-team-example"]
+    assert run["error"] is None
+    steps = [c for c in run["calls"] if c["step"] == "sh" and c["label"] != "install affidavit"
+             and (c["label"] or "").startswith("affidavit ")]
+    assert [c["label"] for c in steps] == [
+        "affidavit begin trail", "affidavit attest artifact", "affidavit attest junit",
+        "affidavit attest sarif", "affidavit assert trail", "affidavit evidence package"]
+    for call in steps:
+        assert f"AFFIDAVIT_LEDGER={EXAMPLE_LEDGER}" in call["env"], call["label"]
+        assert call["credentials"] == [{"type": "string", "credentialsId": "affidavit-api-token",
+                                        "variable": "AFFIDAVIT_API_TOKEN"}], call["label"]
 
 # --- help pages -----------------------------------------------------------------------------------
 

@@ -10,6 +10,20 @@
 //   the library's steps run for real (each call is also recorded as {"step": "affidavitAttest",
 //   "args": ...}); any other DSL method (pipeline, stage, steps, post, echo, junit, ...) is
 //   recorded and its closure run, so every block, post conditions included, is executed once.
+//   or, to run several steps in order as one stage would (stopping at the first failure),
+//   {"id": ..., "steps": [{"step": "affidavitBeginTrail", "args": {...}}, ...]}.
+// Optional, for any scenario:
+//   "credentials": {"<id>": "<secret text>"}: the Jenkins credentials store. withCredentials then
+//     binds each string(credentialsId:, variable:) to its secret for the body, and fails as
+//     Jenkins does ("Could not find credentials entry with ID '<id>'") for an id not in it.
+//   "run": "<dir>": sh runs for real, as Jenkins' durable task does: the script in a file,
+//     `sh -xe FILE` in <dir>, with this process's environment + the scenario's env (the build's
+//     variables) + the withEnv entries and credential bindings in force; its output is the
+//     call's "log", and a non-zero exit fails the step ("script returned exit code N"). The
+//     build's variables are the live `env`, so what a step sets there (env.AFFIDAVIT_JENKINS_BIN)
+//     reaches later steps, as in Jenkins.
+//   "skip": ["<label>", ...]: sh calls with these labels are recorded but not run (the agent
+//     already has what `install affidavit` would install, say).
 // output: {"<id>": {"calls": [...], "error": "<message>" | null, "result": ..., "env": {...}}}
 // Every recorded sh call carries the withEnv entries and credential bindings in force around it.
 
@@ -51,6 +65,29 @@ abstract class PipelineScript extends Script {
     }
 }
 
+/** Runs `sh -xe FILE` in `dir` with the agent's environment, the build's variables and `entries`
+ *  (NAME=value, later ones win); records the combined output as the call's "log". */
+int runSh(String script, File dir, Map buildEnv, List entries, Map call) {
+    File file = File.createTempFile('jenkins-step', '.sh', dir)
+    try {
+        file.text = script
+        ProcessBuilder pb = new ProcessBuilder('sh', '-xe', file.path).directory(dir).redirectErrorStream(true)
+        Map<String, String> env = pb.environment()
+        buildEnv.each { k, v -> env.put(k.toString(), v.toString()) }
+        for (def entry : entries) {
+            String text = entry.toString()
+            int eq = text.indexOf('=')
+            env.put(text.substring(0, eq), text.substring(eq + 1))
+        }
+        Process process = pb.start()
+        process.outputStream.close()
+        call.log = process.inputStream.getText('UTF-8')
+        return process.waitFor()
+    } finally {
+        file.delete()
+    }
+}
+
 String libraryDir = args[0]
 List scenarios = new JsonSlurper().parse(new File(args[1]))
 
@@ -63,6 +100,7 @@ for (Map scenario : scenarios) {
     List calls = []
     List envStack = []
     List credStack = []
+    List liveEnv = []  // withEnv entries and bound secrets, innermost last: what a real sh sees
     Map env = new LinkedHashMap(scenario.env ?: [:])
     Binding binding = new Binding()
     binding.setVariable('env', env)
@@ -72,23 +110,42 @@ for (Map scenario : scenarios) {
     })
     binding.setVariable('sh', { def spec ->
         Map m = spec instanceof Map ? spec : [script: spec]
-        calls << [step: 'sh', script: m.script, label: m.label,
-                  env: envStack.flatten(), credentials: credStack.flatten()]
+        Map call = [step: 'sh', script: m.script, label: m.label,
+                    env: envStack.flatten(), credentials: credStack.flatten()]
+        calls << call
         if (scenario.shFails) {
             throw new PipelineError('script returned exit code 1')
+        }
+        if (scenario.run && !(m.label in (scenario.skip ?: []))) {
+            int code = runSh(m.script.toString(), new File(scenario.run.toString()), env,
+                             liveEnv.flatten(), call)
+            if (code != 0) {
+                throw new PipelineError("script returned exit code ${code}")
+            }
         }
         return null
     })
     binding.setVariable('withEnv', { List entries, Closure body ->
         calls << [step: 'withEnv', entries: entries]
         envStack.push(entries)
-        try { return body() } finally { envStack.pop() }
+        liveEnv.push(entries)
+        try { return body() } finally { envStack.pop(); liveEnv.pop() }
     })
     binding.setVariable('string', { Map m -> [type: 'string'] + m })
     binding.setVariable('withCredentials', { List bindings, Closure body ->
         calls << [step: 'withCredentials', bindings: bindings]
+        List bound = []
+        if (scenario.credentials != null) {
+            for (Map b : bindings) {
+                if (!scenario.credentials.containsKey(b.credentialsId)) {
+                    throw new PipelineError("Could not find credentials entry with ID '${b.credentialsId}'")
+                }
+                bound << "${b.variable}=${scenario.credentials[b.credentialsId]}".toString()
+            }
+        }
         credStack.push(bindings)
-        try { return body() } finally { credStack.pop() }
+        liveEnv.push(bound)
+        try { return body() } finally { credStack.pop(); liveEnv.pop() }
     })
     binding.setVariable('archiveArtifacts', { def spec ->
         calls << [step: 'archiveArtifacts'] + (spec instanceof Map ? spec : [artifacts: spec])
@@ -117,6 +174,8 @@ for (Map scenario : scenarios) {
             GroovyShell shell = new GroovyShell(loader, binding, config)
             String text = new File(scenario.jenkinsfile).text.replaceAll(/(?m)^\s*@Library\(.*$/, '')
             result = shell.evaluate(text, 'Jenkinsfile')
+        } else if (scenario.steps) {
+            result = scenario.steps.collect { Map one -> load(one.step).invokeMethod('call', one.args ?: [:]) }
         } else {
             result = load(scenario.step).invokeMethod('call', scenario.args ?: [:])
         }
