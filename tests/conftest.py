@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from tests.helpers import Home, Result
+from tests.s3_server import bucket, moto_endpoint, s3_env  # noqa: F401 - fixtures for all
 
 #: Variables the test run itself is configured with; every other AFFIDAVIT_* is cleared.
 _KEEP = {"AFFIDAVIT_VECTORS", "AFFIDAVIT_CORPUS"}
@@ -60,21 +61,30 @@ def pytest_configure(config: pytest.Config) -> None:
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if metafunc.definition.get_closest_marker("remote"):
         metafunc.fixturenames.append("backend")
-        metafunc.parametrize("backend", ["embedded", "http"], indirect=True)
+        metafunc.parametrize("backend", ["embedded", "http", "http-postgresql-s3"],
+                             indirect=True)
 
 
 @pytest.fixture
 def backend(request: pytest.FixtureRequest, home: Home,
             monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """``http``: the test's commands go to a real uvicorn server on 127.0.0.1 serving the
-    test's ledger file (started in this process, so a test can still open that file)."""
+    test's ledger file (started in this process, so a test can still open that file).
+    ``http-postgresql-s3``: the server stores the ledger in a fresh PostgreSQL database and
+    the evidence in a fresh S3 bucket (moto), as a team deployment does."""
     kind = str(request.param)
-    if kind != "http":
+    if kind == "embedded":
         yield kind
         return
     from tests.server.threaded import ThreadedServer
 
-    with ThreadedServer(home.url) as running:
+    ledger, options = home.url, {}
+    if kind == "http-postgresql-s3":
+        ledger = request.getfixturevalue("postgresql_proc").new_database()
+        bucket = request.getfixturevalue("bucket")
+        monkeypatch.setenv("AFFIDAVIT_SIGNING_KEY_FILE", str(home.dir / "server-signing.key"))
+        options = {"evidence": f"s3://{bucket.name}/evidence"}
+    with ThreadedServer(ledger, **options) as running:
         request.node.remote_server = running  # type: ignore[attr-defined]
         monkeypatch.setenv("AFFIDAVIT_LEDGER", running.url)
         monkeypatch.setenv("AFFIDAVIT_HTTP_RETRIES", "2")

@@ -44,16 +44,20 @@ class Cluster:
         return self.url(name)
 
 
-def cluster() -> Iterator[Cluster]:
-    """Start a cluster in a new folder, yield it, stop it and remove the folder."""
-    home = tempfile.mkdtemp(prefix="affidavit-pg-")
-    if os.getuid() == 0:
+def cluster(*, durable: bool = False) -> Iterator[Cluster]:
+    """Start a cluster in a new folder, yield it, stop it and remove the folder. Tests run it
+    without fsync (nothing they check needs the disk); ``durable`` (benchmarks) keeps it."""
+    root = os.getuid() == 0
+    # as root, under /tmp itself: TMPDIR may be a folder the postgres user cannot enter
+    home = tempfile.mkdtemp(prefix="affidavit-pg-", dir="/tmp" if root else None)
+    if root:
         shutil.chown(home, "postgres", "postgres")
     executor = PostgreSQLExecutor(
         executable=PG_CTL, host="127.0.0.1", port=port_for.select_random(),
         datadir=os.path.join(home, "data"), unixsocketdir=home,
         logfile=os.path.join(home, "postgresql.log"), startparams="-w", dbname="affidavit",
-        postgres_options="-c fsync=off -c max_connections=200", timeout=120)
+        postgres_options=("" if durable else "-c fsync=off ") + "-c max_connections=200",
+        timeout=120)
     try:
         executor.start()
         executor.wait_for_postgres()

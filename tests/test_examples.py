@@ -51,8 +51,9 @@ def test_bench_run_quick_prints_one_line_per_benchmark(tmp_path: Path) -> None:
                      "junit-10k-1file-fold-cost", "junit-10k-1000files",
                      "junit-10k-1000files-vs-defusedxml", "junit-10k-1000files-fold-cost",
                      "sarif-10k",
-                     "sarif-10k-vs-ijson", "server-16-clients", "server-16-clients-p50",
-                     "server-16-clients-p99"]
+                     "sarif-10k-vs-ijson",
+                     *[f"server-{storage}-16-clients{line}" for storage in ("sqlite", "postgresql")
+                       for line in ("", "-p50", "-p99")]]
     # which way is better is spelled out, never a bare ratio
     shape = re.compile(r"^[a-z0-9-]+: ours [0-9.e+-]+(ms|s), anchor [0-9.e+-]+(ms|s), "
                        r"[0-9]+\.[0-9]{2}x (faster|slower) than [^(]+( \(.*\))?$")

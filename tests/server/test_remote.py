@@ -389,7 +389,26 @@ def test_an_index_that_hides_an_attestation_is_caught(
 @pytest.mark.remote
 def test_the_remote_marker_runs_commands_through_the_server(
         cli: Cli, backend: str, request: pytest.FixtureRequest) -> None:
-    """What makes the marked part of the CLI suite a test of the remote backend."""
+    """What makes the marked part of the CLI suite a test of the remote backend: the
+    commands reach the server, and on ``http-postgresql-s3`` it stores in PostgreSQL and S3
+    (the test's own SQLite file is never made)."""
     assert cli("create", "flow", FLOW).code == 0
-    if backend == "http":
+    assert cli("attest", "generic", "--flow", FLOW, "--trail", "none", "--name", "x").code != 0
+    if backend != "embedded":
         assert request.node.remote_server.requests > 0
+    if backend == "http-postgresql-s3":
+        import psycopg
+
+        home: Home = request.getfixturevalue("home")
+        assert not home.db.exists()
+        with psycopg.connect(request.node.remote_server.ledger_url) as conn:
+            assert conn.execute("SELECT count(*) FROM entries").fetchone() == (1,)
+        bucket = request.getfixturevalue("bucket")
+        assert [o.key for o in bucket.objects.all()] == []  # no evidence yet
+        files = request.getfixturevalue("files")
+        assert cli("begin", "trail", TRAIL, "--flow", FLOW).code == 0
+        assert cli("attest", "generic", "--flow", FLOW, "--trail", TRAIL, "--name", "x",
+                   "--attachments", files("note.txt", "evidence bytes")).code == 0
+        digest = sha256_hex(b"evidence bytes")
+        assert [o.key for o in bucket.objects.all()] == [
+            f"evidence/sha256/{digest[:2]}/{digest}"]

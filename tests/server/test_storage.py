@@ -12,7 +12,6 @@ import pytest
 
 from tests.conftest import FLOW, TRAIL
 from tests.helpers import Home, Result, assert_error
-from tests.ledger.test_blobstores import bucket, moto_endpoint, s3_env  # noqa: F401 - fixtures
 from tests.server.conftest import Server
 
 REPORT = ('<testsuite name="s" tests="1"><testcase classname="c" name="t"/></testsuite>\n')

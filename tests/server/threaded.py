@@ -12,7 +12,8 @@ from typing import Any
 class ThreadedServer:
     """``with ThreadedServer(ledger_url) as s:`` serves at ``s.url`` until the block ends."""
 
-    def __init__(self, ledger_url: str, app: Any = None) -> None:
+    def __init__(self, ledger_url: str, app: Any = None, **options: Any) -> None:
+        """``options`` go to ``create_app`` (``evidence=``, ``tokens=``)."""
         import uvicorn
 
         from affidavit.server.app import create_app
@@ -21,12 +22,13 @@ class ThreadedServer:
             sock.bind(("127.0.0.1", 0))
             self.port = int(sock.getsockname()[1])
         self.url = f"http://127.0.0.1:{self.port}"
+        self.ledger_url = ledger_url
         self.requests = 0
 
         def counted(record: dict[str, Any]) -> None:  # stderr is the CLI's here: not logged
             self.requests += 1
 
-        quiet = create_app(ledger_url, log=counted)
+        quiet = create_app(ledger_url, log=counted, **options)
         config = uvicorn.Config(app or quiet, host="127.0.0.1",
                                 port=self.port, log_level="warning", access_log=False,
                                 lifespan="off")
