@@ -109,15 +109,13 @@ class HttpLedger:
     remote = True
 
     def __init__(self, url: str, *, create: bool = True) -> None:
-        import requests
-
         self.url = _checked(url)
         # https://host[/prefix]/orgs/ORG is organisation ORG's ledger on that server
         base, marker, org = self.url.rpartition("/orgs/")
         self.api = (f"{base}/api/v1/orgs/{org}" if marker and org and "/" not in org
                     else f"{self.url}/api/v1")
         self.create = create
-        self.session = requests.Session()
+        self.session = _session(self.api)
         token = os.environ.get("AFFIDAVIT_API_TOKEN")
         if token:
             self.session.headers["Authorization"] = f"Bearer {token}"
@@ -409,6 +407,22 @@ class HttpLedger:
 
     def close(self) -> None:
         self.session.close()
+
+
+def _session(api: str) -> Any:
+    """A session that reads the environment's proxy and CA settings once: every request goes
+    to ``api``'s one host, and requests would otherwise walk ``os.environ`` for them on each
+    call (a millisecond a request, a third of a client's time in an attestation)."""
+    import requests
+    from requests.utils import get_environ_proxies
+
+    session = requests.Session()
+    session.proxies.update(get_environ_proxies(api))  # {} when NO_PROXY says bypass
+    bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
+    if bundle:
+        session.verify = bundle
+    session.trust_env = False
+    return session
 
 
 def _checked(url: str) -> str:
