@@ -203,6 +203,10 @@ def create_app(ledger_url: str, *, max_request: int = MAX_REQUEST, log: Any = _l
             writers[org] = Sequencer(lambda: open_ledger(url, create=True, blobs=opened.blobs))
         return state[org]
 
+    from affidavit.server.queries import add_queries
+
+    add_queries(app, ledger, _json)
+
     @app.exception_handler(AffidavitError)
     async def refused(request: Request, exc: AffidavitError) -> JSONResponse:
         return _error(exc)

@@ -7,7 +7,7 @@ document says is what the server does: every body and answer is described, every
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -149,6 +149,13 @@ class ProofMap(_Model):
 
 class Exists(_Model):
     exists: bool
+
+
+class QueryAnswer(_Model):
+    checkpoint: str | None = Field(description="the signed checkpoint the answer was read "
+                                               "under (a C2SP signed note)")
+    result: Any = Field(description="what the CLI prints for the same read with "
+                                    "`--output json`")
 
 
 class AppendAnswer(_Model):
