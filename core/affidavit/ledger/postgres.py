@@ -66,6 +66,7 @@ class _Snapshot:
         owner = self._ledger
         _guarded(owner, owner._init)
         if owner._snapshots == 0:
+            owner._snapshot_size = None
             _guarded(owner, lambda: owner._begin_snapshot())
         owner._snapshots += 1
 
@@ -107,6 +108,7 @@ class PostgresLedger(StoredTree):
         self._signer: Any = None
         self._meta: dict[str, str] | None = None
         self._snapshots = 0
+        self._snapshot_size: int | None = None
         self._reuse = False
 
     # -- connection ---------------------------------------------------------------------------
@@ -368,8 +370,15 @@ class PostgresLedger(StoredTree):
     # -- tree ---------------------------------------------------------------------------------
 
     def _size(self) -> int:
+        """The log's size; read once per snapshot (it cannot change inside one), every time
+        outside one."""
+        if self._snapshots and self._snapshot_size is not None:
+            return self._snapshot_size
         value = self._q("SELECT max(idx) FROM entries")[0][0]
-        return 0 if value is None else int(value) + 1
+        size = 0 if value is None else int(value) + 1
+        if self._snapshots:
+            self._snapshot_size = size
+        return size
 
     def _fetch(self, ids: Sequence[tuple[int, int]]) -> list[bytes]:
         """Hashes of the perfect subtrees ``ids``, each folded up from the stored level at or
@@ -383,15 +392,18 @@ class PostgresLedger(StoredTree):
             plans.append((base, span))
             wanted.setdefault(base, set()).update(span)
         found: dict[tuple[int, int], bytes] = {}
-        for base, indexes in wanted.items():
-            if base == 0:
-                rows = self._q("SELECT idx, leaf FROM entries WHERE idx = ANY(%s)",
-                               (sorted(indexes),))
-            else:
-                rows = self._q("SELECT idx, hash FROM nodes WHERE level = %s AND idx = ANY(%s)",
-                               (base, sorted(indexes)))
-            for idx, digest in rows:
-                found[(base, int(idx))] = bytes(digest)
+        leaves = sorted(wanted.pop(0, ()))
+        if leaves:
+            for idx, digest in self._q("SELECT idx, leaf FROM entries WHERE idx = ANY(%s)",
+                                       (leaves,)):
+                found[(0, int(idx))] = bytes(digest)
+        if wanted:  # every stored level in one round trip
+            pairs = sorted((base, i) for base, indexes in wanted.items() for i in indexes)
+            for level, idx, digest in self._q(
+                    "SELECT n.level, n.idx, n.hash FROM nodes n JOIN unnest(%s::int[], "
+                    "%s::bigint[]) AS w(level, idx) ON n.level = w.level AND n.idx = w.idx",
+                    ([p[0] for p in pairs], [p[1] for p in pairs])):
+                found[(int(level), int(idx))] = bytes(digest)
         out = []
         for base, span in plans:
             try:
