@@ -35,8 +35,13 @@ Lines (costs: lower is better):
   operations used, against the 10 ms budget (the note gives its p50 and how many requests per
   operation): which request dominates.
 
-The notes give the build time and the ledger's size on disk. Run:
-``python3 bench/server_reads.py [--quick]``.
+The notes give the build time and the ledger's size on disk. The same lines prefixed
+``server-reads-pg-`` are for the same ledger in PostgreSQL: a throwaway cluster started the way
+the tests start one (``tests/pg_cluster.py``: local, ``fsync=off``), the ledger built afresh
+each run through ``PostgresLedger.append`` (not cached) and ``VACUUM ANALYZE``d, and the bare
+anchor a psycopg reader of the same rows; they say ``skipped`` when PostgreSQL or its Python
+support is missing, and ``--no-postgres`` leaves them out. Run:
+``python3 bench/server_reads.py [--quick] [--no-postgres]``.
 """
 
 from __future__ import annotations
@@ -59,7 +64,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from _common import report
+from _common import report, skipped
 
 #: Bump when the generated ledger changes, so a cached one of the old shape is not reused.
 GENERATOR = 1
@@ -148,6 +153,25 @@ def entries(n: int) -> Iterator[tuple[bytes, dict[str, Any]]]:
             streams = alive
 
 
+def fill(ledger: Any, n: int) -> int:
+    """Append the ledger of ``n`` attestations to ``ledger``, :data:`BATCH` entries per
+    append; the number of entries."""
+    data: list[bytes] = []
+    decoded: list[dict[str, Any]] = []
+    count = 0
+    for blob, entry in entries(n):
+        data.append(blob)
+        decoded.append(entry)
+        if len(data) == BATCH:
+            ledger.append(data, decoded)
+            count += len(data)
+            data, decoded = [], []
+    if data:
+        ledger.append(data, decoded)
+        count += len(data)
+    return count
+
+
 def _cache_root() -> Path:
     return Path(os.environ.get("AFFIDAVIT_BENCH_CACHE")
                 or Path.home() / ".cache" / "affidavit-bench")
@@ -171,19 +195,7 @@ def built(n: int) -> tuple[Path, dict[str, Any]]:
         ledger = SQLiteLedger(str(work / "ledger.db"))
         ledger.init()
         started = time.perf_counter()
-        data: list[bytes] = []
-        decoded: list[dict[str, Any]] = []
-        count = 0
-        for blob, entry in entries(n):
-            data.append(blob)
-            decoded.append(entry)
-            if len(data) == BATCH:
-                ledger.append(data, decoded)
-                count += len(data)
-                data, decoded = [], []
-        if data:
-            ledger.append(data, decoded)
-            count += len(data)
+        count = fill(ledger, n)
         seconds = time.perf_counter() - started
         ledger.close()
         meta = {"attestations": n, "entries": count, "build_s": round(seconds, 2),
@@ -205,14 +217,16 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _start(db: Path, cache: Path, log: Any) -> tuple[subprocess.Popen[bytes], str]:
+def _start(ledger: str, cache: Path, log: Any, extra: dict[str, str]
+           ) -> tuple[subprocess.Popen[bytes], str]:
     import requests
 
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("AFFIDAVIT_")}
     env["AFFIDAVIT_CACHE_DIR"] = str(cache)
+    env.update(extra)
     cli = Path(sys.executable).parent / "affidavit"
-    process = subprocess.Popen([str(cli), "server", "--ledger", str(db), "--host", "127.0.0.1",
+    process = subprocess.Popen([str(cli), "server", "--ledger", ledger, "--host", "127.0.0.1",
                                 "--port", str(port)],
                                env=env, stdout=subprocess.DEVNULL, stderr=log)
     url = f"http://127.0.0.1:{port}"
@@ -290,15 +304,17 @@ def server_log(path: Path) -> list[dict[str, Any]]:
     return out
 
 
-def bare(db: Path, ops: list[tuple[str, tuple[str, ...]]]) -> dict[str, list[float]]:
-    """The rows each operation reads, by a bare SQLite reader: index rows, then entries."""
-    con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+def bare(connect: Any, ops: list[tuple[str, tuple[str, ...]]], mark: str = "?"
+         ) -> dict[str, list[float]]:
+    """The rows each operation reads, by a bare reader of the database (``connect()``, a
+    DB-API connection with ``mark`` placeholders): index rows, then entries."""
+    con = connect()
     times: dict[str, list[float]] = defaultdict(list)
 
     def rows(keys: list[str]) -> int:
         positions = sorted({p for key in keys for (p,) in con.execute(
-            "SELECT entry FROM idx WHERE key = ?", (key,))})
-        marks = ",".join("?" * len(positions))
+            f"SELECT entry FROM idx WHERE key = {mark}", (key,)).fetchall()})
+        marks = ",".join([mark] * len(positions))
         return len(con.execute(f"SELECT idx, data, leaf FROM entries WHERE idx IN ({marks})",
                                positions).fetchall())
 
@@ -309,8 +325,8 @@ def bare(db: Path, ops: list[tuple[str, tuple[str, ...]]]) -> dict[str, list[flo
             got = rows([f"flowdef:{flow}", f"trail:{flow}/{trail}"])
         else:
             keys = [k for ns in ("artifact:", "commit:") for (k,) in con.execute(
-                "SELECT DISTINCT key FROM idx WHERE key >= ? AND key < ?",
-                (ns + args[0], ns + args[0] + "\U0010ffff"))]
+                f"SELECT DISTINCT key FROM idx WHERE key >= {mark} AND key < {mark}",
+                (ns + args[0], ns + args[0] + "\U0010ffff")).fetchall()]
             got = rows(keys)
         times[name].append((time.perf_counter() - started) * 1000)
         assert got > PER_TRAIL // 2, (name, args, got)
@@ -318,28 +334,25 @@ def bare(db: Path, ops: list[tuple[str, tuple[str, ...]]]) -> dict[str, list[flo
     return times
 
 
-def main() -> int:
-    quick = "--quick" in sys.argv
-    n = 20_000 if quick else 1_000_000
-    samples = 150 if quick else 500
-    label = f"{n // 1000}k" if n < 1_000_000 else f"{n // 1_000_000}M"
-    db, meta = built(n)
-    ops = _operations(n, samples)
+def measure(prefix: str, ledger_url: str, meta: dict[str, Any], ops: list[Any],
+            bare_run: Any, env: dict[str, str], bare_than: str) -> None:
+    """Serve ``ledger_url`` from one server process, run ``ops`` against it, then
+    ``bare_run()`` (the bare reads, after the server warmed the same pages), print the lines."""
+    label = f"{meta['attestations'] // 1000}k" if meta["attestations"] < 1_000_000 else (
+        f"{meta['attestations'] // 1_000_000}M")
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         os.environ["AFFIDAVIT_CACHE_DIR"] = str(folder / "client-cache")
-        for key in ("AFFIDAVIT_PUBLIC_KEY", "AFFIDAVIT_API_TOKEN"):
-            os.environ.pop(key, None)
         log_path = folder / "server.log"
         with open(log_path, "wb") as log:
-            process, url = _start(db, folder / "server-cache", log)
+            process, url = _start(ledger_url, folder / "server-cache", log, env)
             try:
                 walls = client(url, ops, warmup=30)
             finally:
                 process.terminate()
                 process.wait()
         records = server_log(log_path)
-    bare_ms = bare(db, ops)
+    bare_ms = bare_run()
 
     by_op: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
     per_endpoint: dict[str, list[float]] = defaultdict(list)
@@ -354,33 +367,93 @@ def main() -> int:
         per_endpoint[endpoint].append(float(record["ms"]))
         endpoint_ops[endpoint].add(request_id)
 
-    common = (f"{label} attestations, {meta['entries']} entries, built in {meta['build_s']}s, "
-              f"{meta['bytes'] / 1e6:.0f} MB on disk")
+    size = f"{meta['bytes'] / 1e6:.0f} MB on disk" if "bytes" in meta else ""
+    common = (f"{label} attestations, {meta['entries']} entries, built in {meta['build_s']}s"
+              + (f", {size}" if size else ""))
     for name in ("get-trail", "search-commit", "search-fingerprint"):
         totals = list(by_op[name].values())
         if len(totals) != len(walls[name]):
             raise SystemExit(f"{name}: {len(walls[name])} operations, {len(totals)} in the log")
         p50, p99 = percentile(totals, 0.5), percentile(totals, 0.99)
-        report(f"server-reads-{name}-p50", p50, BUDGET_MS, "ms", than="the 10 ms budget",
+        report(f"{prefix}-{name}-p50", p50, BUDGET_MS, "ms", than="the 10 ms budget",
                note=f"server-side total per operation over {len(totals)}; {common}")
-        report(f"server-reads-{name}-p99", p99, BUDGET_MS, "ms", than="the 10 ms budget",
+        report(f"{prefix}-{name}-p99", p99, BUDGET_MS, "ms", than="the 10 ms budget",
                note="server-side total per operation, the issue's goal")
-        report(f"server-reads-{name}-vs-bare", p50, statistics.median(bare_ms[name]), "ms",
-               than="a bare SQLite read of the same rows",
-               note=f"p50; bare p99 {percentile(bare_ms[name], 0.99):.3g}ms")
+        report(f"{prefix}-{name}-vs-bare", p50, statistics.median(bare_ms[name]), "ms",
+               than=bare_than, note=f"p50; bare p99 {percentile(bare_ms[name], 0.99):.3g}ms")
         client_ms = list(walls[name].values())
-        report(f"server-reads-{name}-client-p50", statistics.median(client_ms), p50, "ms",
+        report(f"{prefix}-{name}-client-p50", statistics.median(client_ms), p50, "ms",
                than="its server-side p50",
                note=f"client wall time per operation; p99 {percentile(client_ms, 0.99):.4g}ms")
     operations = sum(len(w) for w in walls.values())
     for endpoint, values in sorted(per_endpoint.items(),
                                    key=lambda item: -percentile(item[1], 0.99)):
         per_op = len(values) / max(1, len(endpoint_ops[endpoint]))
-        report(f"server-reads-endpoint-{endpoint}-p99", percentile(values, 0.99), BUDGET_MS, "ms",
+        report(f"{prefix}-endpoint-{endpoint}-p99", percentile(values, 0.99), BUDGET_MS, "ms",
                than="the 10 ms budget",
                note=f"one request; p50 {percentile(values, 0.5):.3g}ms; {len(values)} requests "
                     f"in {len(endpoint_ops[endpoint])} of {operations} operations "
                     f"({per_op:.3g} per operation using it)")
+
+
+def postgres(n: int, ops: list[Any]) -> None:
+    """The same ledger in PostgreSQL (a throwaway cluster, as the tests start one; built
+    afresh each run, not cached), served and measured the same way."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    try:
+        import psycopg
+        from tests.pg_cluster import cluster
+    except ImportError as exc:
+        skipped("server-reads-pg", f"PostgreSQL support is not installed ({exc})")
+        return
+    from affidavit.ledger.postgres import PostgresLedger
+
+    running = cluster()
+    try:
+        try:
+            pg = next(running)
+            url = pg.new_database()
+        except Exception as exc:  # noqa: BLE001 - whatever stops a cluster from starting
+            skipped("server-reads-pg", f"no PostgreSQL cluster here ({exc})")
+            return
+        with tempfile.TemporaryDirectory() as tmp:
+            env = {"AFFIDAVIT_SIGNING_KEY_FILE": os.path.join(tmp, "signing.key")}
+            os.environ.update(env)
+            try:
+                ledger = PostgresLedger(url)
+                ledger.init()
+                started = time.perf_counter()
+                count = fill(ledger, n)
+                meta = {"attestations": n, "entries": count,
+                        "build_s": round(time.perf_counter() - started, 2)}
+                ledger.close()
+                with psycopg.connect(url, autocommit=True) as con:
+                    con.execute("VACUUM ANALYZE")  # what autovacuum would do after a bulk load
+                    found = con.execute("SELECT pg_database_size(current_database())").fetchone()
+                    meta["bytes"] = int(found[0]) if found else 0
+                measure("server-reads-pg", url, meta, ops,
+                        lambda: bare(lambda: psycopg.connect(url, autocommit=True), ops, "%s"), env,
+                        "a bare psycopg read of the same rows")
+            finally:
+                for key in env:
+                    os.environ.pop(key, None)
+    finally:
+        next(running, None)
+
+
+def main() -> int:
+    quick = "--quick" in sys.argv
+    n = 20_000 if quick else 1_000_000
+    samples = 150 if quick else 500
+    for key in ("AFFIDAVIT_PUBLIC_KEY", "AFFIDAVIT_API_TOKEN", "AFFIDAVIT_SIGNING_KEY_FILE"):
+        os.environ.pop(key, None)
+    db, meta = built(n)
+    ops = _operations(n, samples)
+    measure("server-reads", str(db), meta, ops,
+            lambda: bare(lambda: sqlite3.connect(f"file:{db}?mode=ro", uri=True), ops), {},
+            "a bare SQLite read of the same rows")
+    if "--no-postgres" not in sys.argv:
+        postgres(n, ops)
     return 0
 
 
