@@ -42,6 +42,11 @@ def test_bench_run_quick_prints_one_line_per_benchmark(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     lines = result.stdout.strip().splitlines()
     names = [line.split(":", 1)[0] for line in lines]
+    # the read bench adds a line per endpoint its operations used: named, not listed
+    endpoints = [n for n in names if re.fullmatch(r"server-reads(-pg)?-endpoint-[a-z-]+-p99", n)]
+    assert {"server-reads-endpoint-read-many-p99", "server-reads-pg-endpoint-read-many-p99"} <= \
+        set(endpoints)
+    names = [n for n in names if n not in endpoints]
     coldstart = [f"coldstart-{command}{versus}" for command in COLDSTART_COMMANDS
                  for versus in ("", "-vs-kosli")]
     assert names == [*coldstart, "coldstart-crypto-imports", "fingerprint-dir", "append-10k",
@@ -53,7 +58,10 @@ def test_bench_run_quick_prints_one_line_per_benchmark(tmp_path: Path) -> None:
                      "sarif-10k",
                      "sarif-10k-vs-ijson",
                      *[f"server-{storage}-16-clients{line}" for storage in ("sqlite", "postgresql")
-                       for line in ("", "-p50", "-p99")]]
+                       for line in ("", "-p50", "-p99")],
+                     *[f"server-reads{pg}-{op}-{line}" for pg in ("", "-pg")
+                       for op in ("get-trail", "search-commit", "search-fingerprint")
+                       for line in ("p50", "p99", "vs-bare", "client-p50")]]
     # which way is better is spelled out, never a bare ratio
     shape = re.compile(r"^[a-z0-9-]+: ours [0-9.e+-]+(ms|s), anchor [0-9.e+-]+(ms|s), "
                        r"[0-9]+\.[0-9]{2}x (faster|slower) than [^(]+( \(.*\))?$")

@@ -281,15 +281,45 @@ class StoredTree:
     def _fetch(self, ids: Sequence[tuple[int, int]]) -> list[bytes]:
         raise NotImplementedError
 
+    def cache_subtrees(self, limit: int = 250_000) -> None:
+        """Keep the hashes of perfect subtrees this handle proves with, up to ``limit`` of
+        them (about 120 bytes each): a complete subtree of an append-only log never changes,
+        and the upper ones are on every proof's path, so a long-lived reader (the server)
+        stops reading and rehashing them for each request. Never for a writer, nor for a
+        handle that must notice storage altered below it between calls: a cached hash is
+        what the storage said when first read, and the CLI's proofs (checked against the
+        signed roots) are what catch a store that changed since."""
+        self._subtrees = {}
+        self._subtree_limit = limit
+
+    _subtrees: dict[tuple[int, int], bytes] | None = None
+    _subtree_limit = 0
+
+    def _proof_nodes(self, ids: Sequence[tuple[int, int]]) -> list[bytes]:
+        """``_fetch(ids)`` through the subtree cache, when it is on."""
+        cache = self._subtrees
+        if cache is None:
+            return self._fetch(ids)
+        missing = list(dict.fromkeys(i for i in ids if i not in cache))
+        if not missing:
+            return [cache[i] for i in ids]
+        found = dict(zip(missing, self._fetch(missing), strict=True))
+        answer = [found[i] if i in found else cache[i] for i in ids]
+        if len(cache) + len(found) > self._subtree_limit:
+            cache.clear()  # start over: cheaper than tracking recency on every hit
+        if len(found) <= self._subtree_limit:
+            cache.update(found)
+        return answer
+
     def _consistency(self, size1: int, size2: int) -> list[bytes]:
         nodes = proof.consistency_nodes(size1, size2)
-        return nodes.rehash(self._fetch(nodes.ids))
+        return nodes.rehash(self._proof_nodes(nodes.ids))
 
     def root(self, size: int) -> bytes:
         """Merkle root of the first ``size`` entries."""
         self._init()
         self._check_size(size)
-        return proof.root_from(self._fetch(proof.root_nodes(size)))
+        return proof.root_from(self._proof_nodes(proof.root_nodes(size)))
 
     def inclusion_proof(self, index_: int, size: int) -> list[bytes]:
         """Audit path of entry ``index_`` in the tree of ``size``."""
@@ -301,7 +331,7 @@ class StoredTree:
         self._check_size(size)
         plans = {i: proof.inclusion_nodes(i, size) for i in set(positions)}
         ids = sorted({node for plan in plans.values() for node in plan.ids})
-        hashes = dict(zip(ids, self._fetch(ids), strict=True))
+        hashes = dict(zip(ids, self._proof_nodes(ids), strict=True))
         return {i: plan.rehash([hashes[node] for node in plan.ids]) for i, plan in plans.items()}
 
     def consistency_proof(self, size1: int, size2: int) -> list[bytes]:

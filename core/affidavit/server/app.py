@@ -199,6 +199,8 @@ def create_app(ledger_url: str, *, max_request: int = MAX_REQUEST, log: Any = _l
             url = ledger_url.replace("{org}", org) if multi else ledger_url
             opened = open_ledger(url, create=True, **options)
             opened.init()
+            if hasattr(opened, "cache_subtrees"):  # a long-lived reader: see StoredTree
+                opened.cache_subtrees()
             state[org] = opened
             writers[org] = Sequencer(lambda: open_ledger(url, create=True, blobs=opened.blobs))
         return state[org]

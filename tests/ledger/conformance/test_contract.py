@@ -444,3 +444,20 @@ def test_a_failing_batch_leaves_nothing(backend: Backend, full: Any, tmp_path: P
     assert _state(full) == before
     assert not full.blobs.has(digest)
     assert backend.vault_files() == []
+
+
+@pytest.mark.parametrize("limit", [3, 40, 250_000])
+def test_proofs_through_the_subtree_cache_match_the_naive_tree(full: Any, limit: int) -> None:
+    """A long-lived reader's cache of complete subtrees (``cache_subtrees``) answers every
+    root and proof as the store does, however often its bound makes it start over."""
+    full.cache_subtrees(limit)
+    n = len(ENTRIES)
+    for _ in range(2):  # the second pass reads what the first one cached
+        for size in range(1, n + 1):
+            assert full.root(size) == naive_tree.mth(ENTRIES[:size])
+            assert full.inclusion_proofs(range(size), size) == {
+                i: naive_tree.path(i, ENTRIES[:size]) for i in range(size)}
+            for old in range(1, size + 1):
+                assert full.consistency_proof(old, size) == naive_tree.proof(old,
+                                                                             ENTRIES[:size])
+    assert len(full._subtrees) <= limit
