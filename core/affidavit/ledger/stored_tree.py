@@ -29,6 +29,10 @@ __all__ = ["StoredTree", "STRIDE", "REPLAY_WINDOW"]
 
 #: Levels whose perfect-subtree hashes are stored: multiples of STRIDE (level 0 in ``entries``).
 STRIDE = 4
+#: The lowest level whose subtrees the cache keeps (``cache_subtrees``): a subtree of 64 entries
+#: or more is on the paths of many proofs; the ones below are mostly one proof's own, and
+#: keeping them would only churn the cache of a large log.
+CACHED_LEVEL = 6
 #: How far past its ``after`` a retried append is looked for (entries); beyond, it is new.
 REPLAY_WINDOW = 1000
 
@@ -282,8 +286,9 @@ class StoredTree:
         raise NotImplementedError
 
     def cache_subtrees(self, limit: int = 250_000) -> None:
-        """Keep the hashes of perfect subtrees this handle proves with, up to ``limit`` of
-        them (about 120 bytes each): a complete subtree of an append-only log never changes,
+        """Keep the hashes of perfect subtrees of :data:`CACHED_LEVEL` and up this handle
+        proves with, up to ``limit`` of them (about 120 bytes each; 1M entries have 32,000
+        such subtrees): a complete subtree of an append-only log never changes,
         and the upper ones are on every proof's path, so a long-lived reader (the server)
         stops reading and rehashing them for each request. Never for a writer, nor for a
         handle that must notice storage altered below it between calls: a cached hash is
@@ -305,10 +310,11 @@ class StoredTree:
             return [cache[i] for i in ids]
         found = dict(zip(missing, self._fetch(missing), strict=True))
         answer = [found[i] if i in found else cache[i] for i in ids]
-        if len(cache) + len(found) > self._subtree_limit:
+        kept = {i: h for i, h in found.items() if i[0] >= CACHED_LEVEL}
+        if len(cache) + len(kept) > self._subtree_limit:
             cache.clear()  # start over: cheaper than tracking recency on every hit
-        if len(found) <= self._subtree_limit:
-            cache.update(found)
+        if len(kept) <= self._subtree_limit:
+            cache.update(kept)
         return answer
 
     def _consistency(self, size1: int, size2: int) -> list[bytes]:
