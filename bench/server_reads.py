@@ -17,7 +17,8 @@ the CLI commands -- ``query.trail_state`` (``affidavit get trail T --flow F``) a
 ``query.search`` (``affidavit search SHA``) -- with a remote ledger handle, one operation at a
 time, on random trails, commits and fingerprints. Every request of one operation carries the
 same ``x-request-id``; the server logs one JSON line per request with its ``ms`` (the
-``logged`` middleware: from the request reaching the app to the response leaving it), and an
+``_Logged`` layer of ``server/app.py``: from the request reaching the app to the response
+leaving it), and an
 operation's *server-side* time is the sum over its requests.
 
 Lines (costs: lower is better):
