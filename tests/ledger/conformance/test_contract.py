@@ -1,4 +1,5 @@
-"""The ``Ledger`` protocol's contract (``affidavit.ledger.base``), checked on every backend.
+"""The ``Ledger`` protocol's contract (``affidavit.ledger.base``), checked on every backend
+(SQLite, PostgreSQL; its reads also over HTTP, through ``affidavit server``).
 
 Expected values come from the naive references (``tests/ledger/naive_tree.py``,
 ``naive_map.py``) and the hand-written keys of ``data.py``, never from the code under test.
@@ -7,6 +8,8 @@ Expected values come from the naive references (``tests/ledger/naive_tree.py``,
 from __future__ import annotations
 
 import hashlib
+import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +47,31 @@ def full(ledger: Any) -> Any:
     """The ledger holding every item of ``data.ITEMS``, appended in ``data.BATCHES``."""
     _fill(ledger)
     return ledger
+
+
+@pytest.fixture(params=["embedded", "http"])
+def reader(request: pytest.FixtureRequest, backend: Backend, full: Any,
+           monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """:func:`full`, read through the handle itself, or through ``affidavit server`` serving
+    the same storage with the remote backend (``http``): every read of the contract answers
+    the same over HTTP. (Writes over HTTP carry only entries the server admits, which these
+    hand-made ones are not: the CLI suite's ``remote`` runs are their conformance test.)"""
+    if request.param == "embedded":
+        yield full
+        return
+    from affidavit.ledger.http import HttpLedger
+    from tests.server.threaded import ThreadedServer
+
+    monkeypatch.setenv("AFFIDAVIT_SIGNING_KEY_FILE", str(backend.key_path))
+    monkeypatch.setenv("AFFIDAVIT_EVIDENCE_DIR", str(backend.vault))
+    with ThreadedServer(backend.url) as server:
+        remote = HttpLedger(server.url)
+        yield remote
+        remote.close()
+        deadline = time.monotonic() + 5  # a request is counted once its answer has left
+        while not server.requests and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert server.requests > 0  # the reads went through the server
 
 
 # -- creation ----------------------------------------------------------------------------------
@@ -94,67 +122,67 @@ def test_append_acknowledges_each_batch(ledger: Any) -> None:
     assert ledger.size() == len(ENTRIES)
 
 
-def test_read_returns_the_entries_and_refuses_past_the_end(full: Any) -> None:
-    assert list(full.read(0, len(ENTRIES))) == list(enumerate(ENTRIES))
-    assert list(full.read(3, 7)) == [(i, ENTRIES[i]) for i in range(3, 7)]
-    assert list(full.read(5, 5)) == []
+def test_read_returns_the_entries_and_refuses_past_the_end(reader: Any) -> None:
+    assert list(reader.read(0, len(ENTRIES))) == list(enumerate(ENTRIES))
+    assert list(reader.read(3, 7)) == [(i, ENTRIES[i]) for i in range(3, 7)]
+    assert list(reader.read(5, 5)) == []
     with pytest.raises(NotFoundError):
-        list(full.read(10, 20))
-    assert full.entries_at([7, 2, 2]) == {2: ENTRIES[2], 7: ENTRIES[7]}
-    assert full.entries_at([]) == {}
+        list(reader.read(10, 20))
+    assert reader.entries_at([7, 2, 2]) == {2: ENTRIES[2], 7: ENTRIES[7]}
+    assert reader.entries_at([]) == {}
 
 
-def test_roots_and_proofs_match_the_naive_tree(full: Any) -> None:
+def test_roots_and_proofs_match_the_naive_tree(reader: Any) -> None:
     n = len(ENTRIES)
     for size in range(n + 1):
-        assert full.root(size) == naive_tree.mth(ENTRIES[:size])
+        assert reader.root(size) == naive_tree.mth(ENTRIES[:size])
     for size in range(1, n + 1):
         for i in range(size):
-            assert full.inclusion_proof(i, size) == naive_tree.path(i, ENTRIES[:size])
-        assert full.inclusion_proofs(range(size), size) == {
+            assert reader.inclusion_proof(i, size) == naive_tree.path(i, ENTRIES[:size])
+        assert reader.inclusion_proofs(range(size), size) == {
             i: naive_tree.path(i, ENTRIES[:size]) for i in range(size)}
         for old in range(1, size + 1):
-            assert full.consistency_proof(old, size) == naive_tree.proof(old, ENTRIES[:size])
+            assert reader.consistency_proof(old, size) == naive_tree.proof(old, ENTRIES[:size])
     with pytest.raises(NotFoundError):
-        full.root(n + 1)
+        reader.root(n + 1)
 
 
-def test_every_checkpoint_signs_both_roots(full: Any) -> None:
-    stored = list(full.checkpoints())
+def test_every_checkpoint_signs_both_roots(reader: Any) -> None:
+    stored = list(reader.checkpoints())
     assert [size for size, _ in stored] == [0] + [b for _, b in BATCHES]
     for size, text in stored:
-        head = _opened(full, text)
-        assert (head.origin, head.size) == (full.origin(), size)
+        head = _opened(reader, text)
+        assert (head.origin, head.size) == (reader.origin(), size)
         assert head.root == naive_tree.mth(ENTRIES[:size])
         assert keymap.decode_root(head.extensions) == naive_map.root(items_at(size))
-    assert full.checkpoint() == stored[-1][1]
+    assert reader.checkpoint() == stored[-1][1]
 
 
 # -- the index and the key map ---------------------------------------------------------------
 
 
-def test_index_reads_match_the_keys_of_each_entry(full: Any) -> None:
+def test_index_reads_match_the_keys_of_each_entry(reader: Any) -> None:
     expected = rows()
     for key in {k for k, _ in expected}:
-        assert full.lookup(key) == sorted(p for k, p in expected if k == key)
-    assert full.lookup("flow:nope") == []
-    assert full.lookup_prefix("trail:demo/") == sorted(
+        assert reader.lookup(key) == sorted(p for k, p in expected if k == key)
+    assert reader.lookup("flow:nope") == []
+    assert reader.lookup_prefix("trail:demo/") == sorted(
         (k, p) for k, p in expected if k.startswith("trail:demo/"))
-    assert full.keys("flow:") == sorted({k for k, _ in expected if k.startswith("flow:")})
-    assert full.keys("") == sorted({k for k, _ in expected})
-    assert list(full.index_rows()) == sorted(expected, key=lambda row: (row[1], row[0]))
+    assert reader.keys("flow:") == sorted({k for k, _ in expected if k.startswith("flow:")})
+    assert reader.keys("") == sorted({k for k, _ in expected})
+    assert list(reader.index_rows()) == sorted(expected, key=lambda row: (row[1], row[0]))
 
 
-def test_keys_sort_by_code_point(full: Any) -> None:
+def test_keys_sort_by_code_point(reader: Any) -> None:
     """Not by the database's locale: ``dém✓`` after ``demo`` and ``other``."""
-    assert full.keys("flowdef:") == ["flowdef:demo", "flowdef:dém✓", "flowdef:other"]
+    assert reader.keys("flowdef:") == ["flowdef:demo", "flowdef:dém✓", "flowdef:other"]
 
 
-def test_map_proofs_match_the_naive_map(full: Any) -> None:
+def test_map_proofs_match_the_naive_map(reader: Any) -> None:
     items = items_at(len(ENTRIES))
-    root = keymap.decode_root(_opened(full, full.checkpoint()).extensions)
+    root = keymap.decode_root(_opened(reader, reader.checkpoint()).extensions)
     for key in [*items, "flow:absent", "trail:demo/t9", "artifact:" + "00" * 32]:
-        proof = full.map_proof(key)
+        proof = reader.map_proof(key)
         siblings, leaf = naive_map.prove(items, key)
         assert proof.siblings == siblings
         if key in items:
@@ -165,17 +193,17 @@ def test_map_proofs_match_the_naive_map(full: Any) -> None:
         keymap.verify_proof(root, proof)
 
 
-def test_map_rows_hold_every_key(full: Any) -> None:
-    leaves, nodes = full.map_rows()
+def test_map_rows_hold_every_key(reader: Any) -> None:
+    leaves, nodes = reader.map_rows()
     assert sorted(leaves) == sorted((_khash(k), k, c, last)
                                     for k, (c, last) in items_at(len(ENTRIES)).items())
     assert nodes and all(len(digest) == 32 for _, _, digest in nodes)
 
 
-def test_read_many_is_one_proven_state(full: Any) -> None:
+def test_read_many_is_one_proven_state(reader: Any) -> None:
     size = len(ENTRIES)
     keys = ["trail:demo/t1", f"artifact:{'ab' * 32}", "flow:none"]
-    got = full.read_many(keys, size)
+    got = reader.read_many(keys, size)
     expected = {k: sorted(p for key, p in rows() if key == k) for k in keys}
     assert got.size == size
     assert got.positions == expected
@@ -341,12 +369,12 @@ def test_an_altered_entry_and_leaf_is_refused_by_the_next_append(backend: Backen
         full.reindex()
 
 
-def test_a_deleted_entry_is_a_gap(backend: Backend, full: Any) -> None:
+def test_a_deleted_entry_is_a_gap(backend: Backend, reader: Any) -> None:
     backend.tamper("DELETE FROM entries WHERE idx = 5")
     with pytest.raises(IntegrityError):
-        list(full.read(0, len(ENTRIES)))
+        list(reader.read(0, len(ENTRIES)))
     with pytest.raises(IntegrityError):
-        full.entries_at([4, 5])
+        reader.entries_at([4, 5])
 
 
 def test_a_missing_latest_checkpoint_is_refused(backend: Backend, full: Any) -> None:
