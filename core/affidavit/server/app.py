@@ -423,6 +423,19 @@ def create_app(ledger_url: str, *, max_request: int = MAX_REQUEST, log: Any = _l
                       max_request)
 
 
+def _stage(batch: Any, uploads: list[Any]) -> set[str]:
+    """Stage the uploaded evidence files in ``batch``; their digests."""
+    added: set[str] = set()
+    with tempfile.TemporaryDirectory(prefix="affidavit-upload-") as folder:
+        for n, upload in enumerate(uploads):
+            path = os.path.join(folder, str(n))
+            with open(path, "wb") as out:
+                while chunk := upload.file.read(1 << 20):
+                    out.write(chunk)
+            added.add(batch.add(path)[0])  # staged: the folder may go
+    return added
+
+
 async def _append(led: Any, writer: Sequencer, text: str, uploads: list[Any]) -> dict[str, Any]:
     from affidavit.verify.proven import Proven
 
@@ -456,14 +469,7 @@ async def _append(led: Any, writer: Sequencer, text: str, uploads: list[Any]) ->
             view.admit(entry, view.size + i)
     batch = led.blobs.incoming()
     try:
-        with tempfile.TemporaryDirectory(prefix="affidavit-upload-") as folder:
-            added: set[str] = set()
-            for n, upload in enumerate(uploads):
-                path = os.path.join(folder, str(n))
-                with open(path, "wb") as out:
-                    while chunk := upload.file.read(1 << 20):
-                        out.write(chunk)
-                added.add(batch.add(path)[0])  # staged: the folder may go
+        added = _stage(batch, uploads) if uploads else set()
         for i, entry in enumerate(decoded):
             for ref in (entry.get("record") or {}).get("evidence") or []:
                 digest = ref.get("sha256") if isinstance(ref, dict) else None
