@@ -1,7 +1,7 @@
 """(g) 16 concurrent clients appending attestations over HTTP to 2 ``affidavit server``
 processes on one ledger, against bare INSERTs of the same rows from 16 clients.
 
-Each client is a thread with its own remote ledger handle playing pipeline runs: a
+Each client is a process of its own (as CI jobs are) playing pipeline runs: a
 ``record.begin_trail``, then nine ``record.attest`` into that trail -- what ``affidavit begin
 trail`` and ``attest generic`` do after their start-up: prove the head and what the write
 depends on, append, prove the returned checkpoint extends the head and includes the entry.
@@ -81,43 +81,52 @@ def _percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
 
 
-def _ours(urls: list[str], seconds: float) -> tuple[list[float], float, list[bytes]]:
+def _client(n: int, url: str, start: float, seconds: float,
+            cache: str) -> tuple[list[float], list[bytes]]:
+    """One CI job: a process of its own with its own memory of checkpoints, running
+    pipelines (a trail, then its attestations) from ``start`` for ``seconds``."""
+    os.environ["AFFIDAVIT_CACHE_DIR"] = cache
     from affidavit import canonical
     from affidavit.api import record
     from affidavit.ledger.http import HttpLedger
 
+    ledger = HttpLedger(url)
     latencies: list[float] = []
     entries: list[bytes] = []
-    lock = threading.Lock()
+    time.sleep(max(0.0, start - time.time()))
     deadline = time.perf_counter() + seconds
+    i = 0
+    while time.perf_counter() < deadline:
+        trail = f"c{n}-{i // PER_TRAIL}"
+        began = time.perf_counter()
+        if i % PER_TRAIL == 0:
+            done = record.begin_trail(ledger, flow="bench", name=trail)
+        else:
+            done = record.attest(ledger, record.Claim(flow="bench", trail=trail,
+                                                      name=f"check-{i % PER_TRAIL}"),
+                                 type="generic", predicate={"compliant": True})
+        latencies.append(time.perf_counter() - began)
+        entries.append(canonical.dumps(done.entry))
+        i += 1
+    ledger.close()
+    return latencies, entries
 
-    def client(n: int) -> None:
-        ledger = HttpLedger(urls[n % len(urls)])
-        i = 0
-        # every client is a pipeline of its own: the flow exists, trails come and go
-        while time.perf_counter() < deadline:
-            trail = f"c{n}-{i // PER_TRAIL}"
-            started = time.perf_counter()
-            if i % PER_TRAIL == 0:  # a pipeline run: its trail, then its attestations
-                done = record.begin_trail(ledger, flow="bench", name=trail)
-            else:
-                done = record.attest(ledger, record.Claim(flow="bench", trail=trail,
-                                                          name=f"check-{i % PER_TRAIL}"),
-                                     type="generic", predicate={"compliant": True})
-            took = time.perf_counter() - started
-            with lock:
-                latencies.append(took)
-                entries.append(canonical.dumps(done.entry))
-            i += 1
-        ledger.close()
 
-    started = time.perf_counter()
-    threads = [threading.Thread(target=client, args=(n,)) for n in range(CLIENTS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return latencies, time.perf_counter() - started, entries
+def _ours(urls: list[str], seconds: float,
+          folder: Path) -> tuple[list[float], float, list[bytes]]:
+    """16 client processes (CI jobs are processes: threads of one would share its GIL and
+    measure that instead), started together once all have imported the library."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    start = time.time() + 3.0
+    with ProcessPoolExecutor(CLIENTS, mp_context=multiprocessing.get_context("fork")) as pool:
+        runs = [pool.submit(_client, n, urls[n % len(urls)], start, seconds,
+                            str(folder / f"client-{n}")) for n in range(CLIENTS)]
+        results = [run.result() for run in runs]
+    latencies = [took for done, _ in results for took in done]
+    entries = [entry for _, made in results for entry in made]
+    return latencies, seconds, entries
 
 
 def _bare_sqlite(entries: list[bytes], folder: Path) -> float:
@@ -197,7 +206,7 @@ def _run(storage: str, folder: Path, seconds: float) -> None:
         servers = [_start(ledger, folder / f"{storage}-server{n}", env, extra)
                    for n in range(2)]
         try:
-            latencies, wall, entries = _ours([url for _, url in servers], seconds)
+            latencies, wall, entries = _ours([url for _, url in servers], seconds, folder)
         finally:
             for process, _ in servers:
                 process.terminate()

@@ -133,8 +133,9 @@ class PostgresLedger(StoredTree):
         return self._db.execute(sql, params).fetchall()
 
     def _begin_snapshot(self) -> None:
+        """PostgreSQL takes the snapshot at the transaction's first query: every read inside
+        sees the state of that moment, which is all a snapshot promises."""
         self._db.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
-        self._db.execute("SELECT 1 FROM meta LIMIT 1")  # takes the snapshot now
 
     def _end_transaction(self) -> None:
         from psycopg import pq
