@@ -49,3 +49,70 @@ def test_evidence_goes_to_s3_and_comes_back_verified(
 def test_a_bad_evidence_url_is_refused_before_listening(
         cli: Callable[..., Result], home: Home) -> None:
     assert_error(cli("server", "--ledger", home.url, "--evidence", "ftp://x/y"), 2, "ftp://x/y")
+
+
+@pytest.mark.parametrize(("extra", "env", "named"), [
+    (("--evidence", "s3://shared/evidence"), {}, "--evidence s3://shared/evidence"),
+    ((), {"AFFIDAVIT_SIGNING_KEY_FILE": "/keys/ledger.key"}, "AFFIDAVIT_SIGNING_KEY_FILE"),
+    ((), {"AFFIDAVIT_SIGNING_KEY_FILE": "/keys/{org}.key", "AFFIDAVIT_EVIDENCE_DIR": "/vault"},
+     "AFFIDAVIT_EVIDENCE_DIR"),
+])
+def test_organisations_never_share_a_store(cli: Callable[..., Result], tmp_path: Path,
+                                           monkeypatch: pytest.MonkeyPatch,
+                                           extra: tuple[str, ...], env: dict[str, str],
+                                           named: str) -> None:
+    """With a ledger per organisation, an evidence store or a signing key without ``{org}``
+    would be one for all of them (one organisation's files served to another; a key file no
+    second ledger can start under): refused before listening."""
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    ledger = ("postgresql://affidavit@127.0.0.1:1/org_{org}" if env
+              else f"{tmp_path}/{{org}}.db")
+    assert_error(cli("server", "--ledger", ledger, "--tokens", tmp_path / "tokens.db",
+                     *extra), 2, named, "{org}")
+
+
+def test_a_ledger_per_organisation_on_postgresql(
+        cli: Callable[..., Result], tmp_path: Path, files: Callable[..., Path],
+        monkeypatch: pytest.MonkeyPatch, postgresql_proc: Any) -> None:
+    """Each organisation's ledger in its own database, signed by its own key, its evidence in
+    its own vault: one organisation's evidence is not found through another's."""
+    import psycopg
+    import requests
+
+    from tests.server.test_auth import _token
+
+    with psycopg.connect(postgresql_proc.url("postgres"), autocommit=True) as conn:
+        for org in ("acme", "globex"):
+            conn.execute(f'CREATE DATABASE "org_{org}"')  # type: ignore[arg-type]
+    tokens = tmp_path / "tokens.db"
+    made = {org: _token(tokens, org, "write") for org in ("acme", "globex")}
+    server = Server(tmp_path / "server")
+    (tmp_path / "server").mkdir()
+    server.start(postgresql_proc.url("org_{org}"), "--tokens", str(tokens), env={
+        "AFFIDAVIT_SIGNING_KEY_FILE": str(tmp_path / "keys-{org}.key"),
+        "AFFIDAVIT_EVIDENCE_DIR": str(tmp_path / "vault-{org}")})
+    try:
+        digests = {}
+        for org in ("acme", "globex"):
+            monkeypatch.setenv("AFFIDAVIT_LEDGER", f"{server.url}/orgs/{org}")
+            monkeypatch.setenv("AFFIDAVIT_API_TOKEN", made[org])
+            assert cli("create", "flow", FLOW).code == 0
+            assert cli("begin", "trail", TRAIL, "--flow", FLOW).code == 0
+            report = files(f"{org}/report.txt", f"{org}'s evidence\n")
+            assert cli("attest", "generic", "--flow", FLOW, "--trail", TRAIL, "--name", "x",
+                       "--attachments", report).code == 0
+            digests[org] = hashlib.sha256(f"{org}'s evidence\n".encode()).hexdigest()
+            assert cli("verify", "ledger", "--deep").code == 0
+        keys = {org: (tmp_path / f"keys-{org}.key").read_bytes() for org in ("acme", "globex")}
+        assert keys["acme"] != keys["globex"]
+        for org in ("acme", "globex"):
+            held = {p.name for p in (tmp_path / f"vault-{org}").rglob("*") if p.is_file()}
+            assert any(digests[org][2:] in name or digests[org] in name for name in held)
+        exists = requests.get(f"{server.url}/api/v1/orgs/globex/evidence/{digests['acme']}"
+                              "/exists", headers={"Authorization": f"Bearer {made['globex']}"},
+                              timeout=10)
+        assert exists.json() == {"exists": False}
+        assert_error(cli("evidence", "get", digests["acme"], "-o", tmp_path / "x"), 2)
+    finally:
+        server.stop()

@@ -174,15 +174,15 @@ def create_app(ledger_url: str, *, max_request: int = MAX_REQUEST, log: Any = _l
     authentication on (server/gate.py); ``log`` takes one dict per request (JSON lines on
     stderr by default); ``evidence`` (``s3://bucket/prefix`` or ``file:///dir``, ``{org}``
     filled in like the ledger's) is where evidence goes instead of the backend's own vault."""
-    from affidavit.ledger.blobstores import open_blobs
     from affidavit.ledger.registry import open_ledger
-    from affidavit.server.gate import ORG, Gate
+    from affidavit.server.gate import DEFAULT_ORG, ORG, Gate
     from affidavit.server.tokens import TokenStore
 
     multi = "{org}" in ledger_url
     if multi and tokens is None:
         raise UsageError(f"--ledger {ledger_url}: a ledger per organisation needs --tokens "
                          "FILE (organisations are made by creating their tokens)")
+    storage = _per_organisation(ledger_url, evidence, multi)
     store = TokenStore(tokens) if tokens is not None else None
 
     app = FastAPI(title="affidavit", version="1", openapi_url="/api/v1/openapi.json",
@@ -194,15 +194,14 @@ def create_app(ledger_url: str, *, max_request: int = MAX_REQUEST, log: Any = _l
         """This request's organisation's ledger (the gate admitted the organisation)."""
         org = ORG.get()
         if org not in state:  # opened on the loop's thread, which every read runs on
-            options = {} if evidence is None else {"blobs": open_blobs(
-                evidence.replace("{org}", org))}
             url = ledger_url.replace("{org}", org) if multi else ledger_url
-            opened = open_ledger(url, create=True, **options)
+            opened = open_ledger(url, create=True, **storage(org))
             opened.init()
             if hasattr(opened, "cache_subtrees"):  # a long-lived reader: see StoredTree
                 opened.cache_subtrees()
             state[org] = opened
-            writers[org] = Sequencer(lambda: open_ledger(url, create=True, blobs=opened.blobs))
+            same = {**storage(org), "blobs": opened.blobs}  # the writer's: the same store
+            writers[org] = Sequencer(lambda: open_ledger(url, create=True, **same))
         return state[org]
 
     from affidavit.server.queries import add_queries
@@ -236,7 +235,16 @@ def create_app(ledger_url: str, *, max_request: int = MAX_REQUEST, log: Any = _l
 
     @app.get("/readyz", response_model=sc.Ready, responses={503: {"model": sc.Ready}})
     async def readyz() -> JSONResponse:
-        """The ledger opens and has a signed checkpoint: ready to serve."""
+        """The ledger opens and has a signed checkpoint: ready to serve. With a ledger per
+        organisation, the token file opens (each organisation's ledger is opened, or made,
+        by its first request; on PostgreSQL its database is the operator's to create)."""
+        if multi and store is not None:
+            try:
+                store.has_org(DEFAULT_ORG)
+            except Exception as exc:  # noqa: BLE001 - a token file that cannot be read
+                return JSONResponse({"status": "unavailable", "reason": f"tokens: {exc}"},
+                                    status_code=503)
+            return JSONResponse({"status": "ready"})
         try:
             signed = ledger().checkpoint()
         except AffidavitError as exc:
@@ -421,6 +429,38 @@ def create_app(ledger_url: str, *, max_request: int = MAX_REQUEST, log: Any = _l
 
     return _BodyLimit(Gate(_Logged(app, log), store, multi=multi, rate=rate, log=log),
                       max_request)
+
+
+def _per_organisation(ledger_url: str, evidence: str | None, multi: bool) -> Any:
+    """``storage(org)``: the options each organisation's ledger is opened with -- its
+    evidence store, and on PostgreSQL its signing key file -- refused at start-up when one
+    ledger per organisation would share another's: a shared vault serves one organisation's
+    evidence to another, and a shared key file cannot start a second ledger."""
+    from affidavit.ledger.blobs import FileBlobStore
+    from affidavit.ledger.blobstores import open_blobs
+    from affidavit.ledger.pg_support import EVIDENCE_ENV, KEY_FILE_ENV
+
+    postgres = ledger_url.startswith(("postgresql://", "postgres://"))
+    key = os.environ.get(KEY_FILE_ENV) if postgres else None
+    vault = os.environ.get(EVIDENCE_ENV) if postgres and evidence is None else None
+    if multi:
+        for what, value in (("--evidence", evidence), (KEY_FILE_ENV, key),
+                            (EVIDENCE_ENV, vault)):
+            if value and "{org}" not in value:
+                raise UsageError(f"{what} {value}: with a ledger per organisation it must hold "
+                                 "{org} too, or the organisations would share it")
+
+    def storage(org: str) -> dict[str, Any]:
+        options: dict[str, Any] = {}
+        if evidence is not None:
+            options["blobs"] = open_blobs(evidence.replace("{org}", org))
+        elif vault:
+            options["blobs"] = FileBlobStore(vault.replace("{org}", org))
+        if key:
+            options["key_file"] = key.replace("{org}", org)
+        return options
+
+    return storage
 
 
 def _stage(batch: Any, uploads: list[Any]) -> set[str]:
