@@ -59,6 +59,7 @@ class Server:
             except requests.ConnectionError:
                 pass
             time.sleep(0.05)
+        self.stop()  # not left running past the test that gave up on it
         raise AssertionError(f"server did not become ready: {self.log.read_text()}")
 
     def stop(self) -> None:

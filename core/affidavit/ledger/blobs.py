@@ -19,11 +19,11 @@ _CHUNK = 1 << 20
 def hash_file(path: str | os.PathLike[str]) -> tuple[str, int]:
     """SHA-256 hex digest and size of an evidence file, read in 1 MiB chunks (a dry run's
     :meth:`Incoming.add`); a file that cannot be read is ``InputError``, as there."""
-    import hashlib
+    from affidavit.digest import sha256_for, size_of
 
-    digest = hashlib.sha256()
     size = 0
     src = _open_evidence(path)
+    digest = sha256_for(size_of(src))
     try:
         while chunk := _read_evidence(src, path):
             digest.update(chunk)
@@ -132,13 +132,13 @@ class Incoming:
 
         A file that cannot be read is the caller's input (``InputError``, exit 2); a vault
         that cannot be written is the ledger's (``LedgerUnavailable``, exit 3)."""
-        import hashlib
+        from affidavit.digest import sha256_for, size_of
 
         src = _open_evidence(path)
         try:
             fd, tmp = self._temporary()
             try:
-                digest = hashlib.sha256()
+                digest = sha256_for(size_of(src))
                 size = 0
                 with os.fdopen(fd, "wb") as out:
                     while chunk := _read_evidence(src, path):

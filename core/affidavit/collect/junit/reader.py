@@ -40,10 +40,10 @@ from __future__ import annotations
 import codecs
 import contextlib
 import gc
-import hashlib
 import pyexpat
 import re
 
+from affidavit.digest import sha256_for, size_of
 from affidavit.errors import InputError
 
 TYPE_CHECKING = False
@@ -143,7 +143,7 @@ def read_xml(stream: BinaryIO, shown: str, handler: Handler, *, head: bytes,
     UTF-8. Raises :class:`NotWellFormed` for malformed input and :class:`InputError` for input
     that is refused on purpose.
     """
-    digest = hashlib.sha256()
+    digest = sha256_for(size_of(stream))
     parser = new_parser(shown, "UTF-8" if codec else expat_encoding)
     handler.bind(parser)
     chunks = _chunks(stream, head, digest.update)

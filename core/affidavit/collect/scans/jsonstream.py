@@ -33,7 +33,6 @@ would read the file again without being able to tell runs apart.
 from __future__ import annotations
 
 import codecs
-import hashlib
 import json
 import json.scanner
 import os
@@ -42,6 +41,7 @@ import stat
 import sys
 from json.decoder import scanstring  # type: ignore[attr-defined]
 
+from affidavit.digest import sha256_for, size_of
 from affidavit.errors import InputError
 
 TYPE_CHECKING = False  # typing costs 3 ms to import; the CLI's write path avoids it
@@ -122,7 +122,7 @@ class JsonStream:
         self.shown = shown
         self._source = source
         self._chunk = chunk
-        self._sha = hashlib.sha256()
+        self._sha = sha256_for(size_of(source))
         self._decoder: codecs.IncrementalDecoder | None = None
         self._scan = json.scanner.make_scanner(
             json.JSONDecoder(object_pairs_hook=_pairs))  # type: ignore[arg-type]
