@@ -18,11 +18,9 @@ from __future__ import annotations
 
 import os
 
-from affidavit import canonical
 from affidavit.errors import IntegrityError, LedgerUnavailable, NotFoundError, UsageError
-from affidavit.ledger import KeyedRead, index, pg_migrations, rfc6962
 from affidavit.ledger import checkpoint as ckpt
-from affidavit.ledger.compact import CompactRange
+from affidavit.ledger import pg_migrations, rfc6962
 from affidavit.ledger.pg_support import (
     EVIDENCE_ENV,
     KEY_FILE_ENV,
@@ -474,17 +472,6 @@ class PostgresLedger(StoredTree):
                                  remedy="entries were deleted outside affidavit")
         return out
 
-    def read_many(self, keys: Sequence[str], size: int) -> KeyedRead:
-        """Index rows and map proofs of ``keys``, their entries and inclusion proofs, from one
-        snapshot."""
-        with self.snapshot():
-            positions = {key: self.lookup(key) for key in dict.fromkeys(keys)}
-            proofs = {key: self.map_proof(key) for key in positions}
-            wanted = sorted({p for found in positions.values() for p in found if 0 <= p < size})
-            return KeyedRead(size=size, positions=positions, proofs=proofs,
-                             entries=self.entries_at(wanted),
-                             inclusion=self.inclusion_proofs(wanted, size))
-
     def lookup(self, key: str) -> list[int]:
         """Entries filed under ``key``, in log order."""
         self._init()
@@ -570,43 +557,13 @@ class PostgresLedger(StoredTree):
 
     # -- maintenance --------------------------------------------------------------------------
 
-    def reindex(self) -> int:
-        """Rebuild the index and the key map from the log under the append lock; rolled back
-        unless the log hashes to the signed tree root and the rebuilt map to the signed map
-        root."""
-        from affidavit.ledger import keymap, note
+    def _store_index(self, rows: list[tuple[str, int]]) -> None:
+        if rows:
+            with self._db.cursor() as cursor:
+                cursor.executemany("INSERT INTO idx (key, entry) VALUES (%s, %s)", rows)
 
-        self._init()
-        self._write()
-        try:
-            size = self._size()
-            head, _ = self._signed_head(size, note.Verifier.from_key(self.verifier_key()))
-            self._db.execute("DELETE FROM idx")
-            memory = keymap.MemoryMap()
-            rng = CompactRange()
-            count = 0
-            rows: list[tuple[str, int]] = []
-            for position, data in list(self.read(0, size)):
-                rng.append(rfc6962.leaf_hash(data))
-                for key in index.keys(canonical.loads(data)):
-                    rows.append((key, position))
-                    memory.add(key, position)
-                count += 1
-            if rows:
-                with self._db.cursor() as cursor:
-                    cursor.executemany("INSERT INTO idx (key, entry) VALUES (%s, %s)", rows)
-            if rng.root() != head.root:
-                raise IntegrityError(f"ledger {self.where}: the entries do not hash to the "
-                                     "signed tree root", remedy="run `affidavit verify ledger`")
-            if self._map.replace(memory) != keymap.decode_root(head.extensions):
-                raise IntegrityError(
-                    f"ledger {self.where}: the key map rebuilt from the log differs from the "
-                    "signed map root", remedy="run `affidavit verify ledger`")
-            self._db.execute("COMMIT")
-        except BaseException:
-            self._rollback()
-            raise
-        return count
+    def _clear_index(self) -> None:
+        self._db.execute("DELETE FROM idx")
 
     def close(self) -> None:
         """Close the connection."""

@@ -23,12 +23,10 @@ import os
 import re
 import sqlite3
 
-from affidavit import canonical
 from affidavit.errors import IntegrityError, LedgerUnavailable, NotFoundError, UsageError
-from affidavit.ledger import KeyedRead, index, rfc6962
 from affidavit.ledger import checkpoint as ckpt
+from affidavit.ledger import rfc6962
 from affidavit.ledger.blobs import FileBlobStore
-from affidavit.ledger.compact import CompactRange
 from affidavit.ledger.sqlite_map import SCHEMA as MAP_SCHEMA
 from affidavit.ledger.sqlite_map import SQLiteMap
 from affidavit.ledger.stored_tree import STRIDE, StoredTree
@@ -624,17 +622,6 @@ class SQLiteLedger(StoredTree):
                                  remedy="entries were deleted outside affidavit")
         return out
 
-    def read_many(self, keys: Sequence[str], size: int) -> KeyedRead:
-        """:meth:`lookup`, :meth:`map_proof`, :meth:`entries_at` and :meth:`inclusion_proofs`
-        of ``keys``, inside one snapshot."""
-        with self.snapshot():
-            positions = {key: self.lookup(key) for key in dict.fromkeys(keys)}
-            proofs = {key: self.map_proof(key) for key in positions}
-            wanted = sorted({p for found in positions.values() for p in found if 0 <= p < size})
-            return KeyedRead(size=size, positions=positions, proofs=proofs,
-                             entries=self.entries_at(wanted),
-                             inclusion=self.inclusion_proofs(wanted, size))
-
     def lookup(self, key: str) -> list[int]:
         """Entries filed under ``key``."""
         self._init()
@@ -714,41 +701,11 @@ class SQLiteLedger(StoredTree):
 
     # -- maintenance -----------------------------------------------------------------------
 
-    def reindex(self) -> int:
-        """Rebuild the index and the key map from the log, checking every leaf on the way;
-        refused (and rolled back) unless the log still hashes to the latest signed tree root
-        and the rebuilt map to its signed map root."""
-        from affidavit.ledger import keymap, note
+    def _store_index(self, rows: list[tuple[str, int]]) -> None:
+        self._db.executemany("INSERT INTO idx (key, entry) VALUES (?, ?)", rows)
 
-        self._init()
-        db = self._db
-        db.execute("BEGIN IMMEDIATE")
-        try:
-            size = self._size()
-            head, _ = self._signed_head(size, note.Verifier.from_key(self.verifier_key()))
-            db.execute("DELETE FROM idx")
-            memory = keymap.MemoryMap()
-            rng = CompactRange()
-            count = 0
-            for position, data in self.read(0, size):
-                rng.append(rfc6962.leaf_hash(data))
-                rows = [(key, position) for key in index.keys(canonical.loads(data))]
-                db.executemany("INSERT INTO idx (key, entry) VALUES (?, ?)", rows)
-                for key, _ in rows:
-                    memory.add(key, position)
-                count += 1
-            if rng.root() != head.root:
-                raise IntegrityError(f"ledger {self.path}: the entries do not hash to the signed "
-                                     "tree root", remedy="run `affidavit verify ledger`")
-            if self._map.replace(memory) != keymap.decode_root(head.extensions):
-                raise IntegrityError(
-                    f"ledger {self.path}: the key map rebuilt from the log differs from the "
-                    "signed map root", remedy="run `affidavit verify ledger`")
-            db.execute("COMMIT")
-        except BaseException:
-            _rollback(db)
-            raise
-        return count
+    def _clear_index(self) -> None:
+        self._db.execute("DELETE FROM idx")
 
     def close(self) -> None:
         """Close the database connection."""

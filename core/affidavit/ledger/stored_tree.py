@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from affidavit import canonical
 from affidavit.errors import AffidavitError, IntegrityError
-from affidavit.ledger import Appended, Pending, index, proof, rfc6962
+from affidavit.ledger import Appended, KeyedRead, Pending, index, proof, rfc6962
 from affidavit.ledger import checkpoint as ckpt
 from affidavit.ledger.compact import CompactRange
 
@@ -35,6 +35,7 @@ STRIDE = 4
 CACHED_LEVEL = 6
 #: How far past its ``after`` a retried append is looked for (entries); beyond, it is new.
 REPLAY_WINDOW = 1000
+_INDEX_CHUNK = 10_000  # index rows written at a time by a reindex
 
 
 class StoredTree:
@@ -76,6 +77,27 @@ class StoredTree:
         raise NotImplementedError
 
     def _commit_append(self) -> None:
+        raise NotImplementedError
+
+    def _store_index(self, rows: list[tuple[str, int]]) -> None:
+        raise NotImplementedError
+
+    def _clear_index(self) -> None:
+        raise NotImplementedError
+
+    def snapshot(self) -> Any:
+        raise NotImplementedError
+
+    def lookup(self, key: str) -> list[int]:
+        raise NotImplementedError
+
+    def map_proof(self, key: str) -> Any:
+        raise NotImplementedError
+
+    def entries_at(self, positions: Sequence[int]) -> dict[int, bytes]:
+        raise NotImplementedError
+
+    def verifier_key(self) -> str:
         raise NotImplementedError
 
     def _abort_append(self) -> None:
@@ -276,6 +298,58 @@ class StoredTree:
                 remedy="the log was truncated or extended outside affidavit; run "
                        "`affidavit verify ledger`")
         return head, text
+
+    # -- reads and maintenance -----------------------------------------------------------------
+
+    def read_many(self, keys: Sequence[str], size: int) -> KeyedRead:
+        """:meth:`lookup`, :meth:`map_proof`, :meth:`entries_at` and :meth:`inclusion_proofs`
+        of ``keys``, inside one snapshot."""
+        with self.snapshot():
+            positions = {key: self.lookup(key) for key in dict.fromkeys(keys)}
+            proofs = {key: self.map_proof(key) for key in positions}
+            wanted = sorted({p for found in positions.values() for p in found if 0 <= p < size})
+            return KeyedRead(size=size, positions=positions, proofs=proofs,
+                             entries=self.entries_at(wanted),
+                             inclusion=self.inclusion_proofs(wanted, size))
+
+    def reindex(self) -> int:
+        """Rebuild the index and the key map from the log under the write lock, checking every
+        leaf on the way; refused (and rolled back) unless the log still hashes to the latest
+        signed tree root and the rebuilt map to its signed map root."""
+        from affidavit.ledger import keymap, note
+
+        self._init()
+        self._begin_append()
+        try:
+            size = self._size()
+            head, _ = self._signed_head(size, note.Verifier.from_key(self.verifier_key()))
+            self._clear_index()
+            memory = keymap.MemoryMap()
+            rng = CompactRange()
+            rows: list[tuple[str, int]] = []
+            count = 0
+            for position, data in self.read(0, size):
+                rng.append(rfc6962.leaf_hash(data))
+                for key in index.keys(canonical.loads(data)):
+                    rows.append((key, position))
+                    memory.add(key, position)
+                if len(rows) >= _INDEX_CHUNK:
+                    self._store_index(rows)
+                    rows = []
+                count += 1
+            self._store_index(rows)
+            if rng.root() != head.root:
+                raise IntegrityError(f"ledger {self.where}: the entries do not hash to the "
+                                     "signed tree root", remedy="run `affidavit verify ledger`")
+            if self._map.replace(memory) != keymap.decode_root(head.extensions):
+                raise IntegrityError(
+                    f"ledger {self.where}: the key map rebuilt from the log differs from the "
+                    "signed map root", remedy="run `affidavit verify ledger`")
+            self._commit_append()
+        except BaseException:
+            self._abort_append()
+            raise
+        return count
 
     # -- proofs -------------------------------------------------------------------------------
 

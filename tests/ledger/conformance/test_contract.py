@@ -216,7 +216,13 @@ def test_read_many_is_one_proven_state(reader: Any) -> None:
         assert got.proofs[key].count == items.get(key, (0, 0))[0]
 
 
-def test_reindex_rebuilds_the_same_index(backend: Backend, full: Any) -> None:
+@pytest.mark.parametrize("chunk", [3, 10_000])
+def test_reindex_rebuilds_the_same_index(backend: Backend, full: Any, chunk: int,
+                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """Written a few rows at a time (``chunk``) or all at once, the same index."""
+    from affidavit.ledger import stored_tree
+
+    monkeypatch.setattr(stored_tree, "_INDEX_CHUNK", chunk)
     before = list(full.index_rows())
     backend.tamper("DELETE FROM idx WHERE key = ?", "trail:demo/t1")
     backend.tamper("DELETE FROM map_leaves")
