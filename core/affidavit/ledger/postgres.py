@@ -42,7 +42,6 @@ if TYPE_CHECKING:
     import psycopg
 
     from affidavit.ledger.base import BlobStore
-    from affidavit.ledger.keymap import MapProof
 
 __all__ = ["PostgresLedger", "STRIDE", "LOCK", "KEY_FILE_ENV", "EVIDENCE_ENV"]
 
@@ -509,17 +508,6 @@ class PostgresLedger(StoredTree):
                 return
             last = (int(rows[-1][1]), str(rows[-1][0]))
 
-    def map_proof(self, key: str) -> MapProof:
-        """The key map's proof for ``key`` against the latest map root."""
-        self._init()
-        return self._map.prove(key)
-
-    def map_rows(self) -> tuple[list[tuple[bytes, str, int, int]], list[tuple[int, bytes, bytes]]]:
-        """Every stored map leaf and node, for an audit."""
-        self._init()
-        store = self._map
-        return list(store.leaves()), list(store.nodes())
-
     def checkpoint(self) -> str | None:
         """The latest signed checkpoint."""
         self._init()
@@ -546,14 +534,6 @@ class PostgresLedger(StoredTree):
         if isinstance(root, str):
             files.append(root)
         return files
-
-    def verifier_key(self) -> str:
-        """Signed-note verifier key for this ledger's checkpoints."""
-        return self._init()["verifier_key"]
-
-    def origin(self) -> str:
-        """The checkpoint origin line."""
-        return self._init()["origin"]
 
     # -- maintenance --------------------------------------------------------------------------
 

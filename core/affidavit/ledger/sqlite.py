@@ -37,7 +37,6 @@ if TYPE_CHECKING:
     from typing import Any
 
     from affidavit.ledger.base import BlobStore
-    from affidavit.ledger.keymap import MapProof
 
 __all__ = ["SQLiteLedger", "STRIDE", "FORMAT"]
 
@@ -654,17 +653,6 @@ class SQLiteLedger(StoredTree):
             yield (_typed(key, str, "an index key", self.path),
                    _typed(entry, int, f"an index row of {key!r}", self.path))
 
-    def map_proof(self, key: str) -> MapProof:
-        """The key map's proof for ``key`` (present or absent) against the latest map root."""
-        self._init()
-        return self._map.prove(key)
-
-    def map_rows(self) -> tuple[list[tuple[bytes, str, int, int]], list[tuple[int, bytes, bytes]]]:
-        """Every stored map leaf and node, for an audit that compares them with the log."""
-        self._init()
-        store = self._map
-        return list(store.leaves()), list(store.nodes())
-
     def checkpoint(self) -> str | None:
         """The latest signed checkpoint."""
         self._init()
@@ -690,14 +678,6 @@ class SQLiteLedger(StoredTree):
         files = [self.path, self.path + "-wal", self.path + "-shm", self.key_path]
         root = getattr(self.blobs, "root", None)  # a local vault; a bucket has no such path
         return files + [root] if isinstance(root, str) else files
-
-    def verifier_key(self) -> str:
-        """Signed-note verifier key for this ledger's checkpoints."""
-        return self._init()["verifier_key"]
-
-    def origin(self) -> str:
-        """The checkpoint origin line."""
-        return self._init()["origin"]
 
     # -- maintenance -----------------------------------------------------------------------
 

@@ -25,6 +25,8 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
     from typing import Any
 
+    from affidavit.ledger.keymap import MapProof
+
 __all__ = ["StoredTree", "STRIDE", "REPLAY_WINDOW"]
 
 #: Levels whose perfect-subtree hashes are stored: multiples of STRIDE (level 0 in ``entries``).
@@ -91,14 +93,10 @@ class StoredTree:
     def lookup(self, key: str) -> list[int]:
         raise NotImplementedError
 
-    def map_proof(self, key: str) -> Any:
-        raise NotImplementedError
 
     def entries_at(self, positions: Sequence[int]) -> dict[int, bytes]:
         raise NotImplementedError
 
-    def verifier_key(self) -> str:
-        raise NotImplementedError
 
     def _abort_append(self) -> None:
         raise NotImplementedError
@@ -311,6 +309,26 @@ class StoredTree:
             return KeyedRead(size=size, positions=positions, proofs=proofs,
                              entries=self.entries_at(wanted),
                              inclusion=self.inclusion_proofs(wanted, size))
+
+    def map_proof(self, key: str) -> MapProof:
+        """The key map's proof for ``key`` (present or absent) against the latest map root."""
+        self._init()
+        result: MapProof = self._map.prove(key)
+        return result
+
+    def map_rows(self) -> tuple[list[tuple[bytes, str, int, int]], list[tuple[int, bytes, bytes]]]:
+        """Every stored map leaf and node, for an audit that compares them with the log."""
+        self._init()
+        store = self._map
+        return list(store.leaves()), list(store.nodes())
+
+    def verifier_key(self) -> str:
+        """Signed-note verifier key for this ledger's checkpoints."""
+        return str(self._init()["verifier_key"])
+
+    def origin(self) -> str:
+        """The checkpoint origin line."""
+        return str(self._init()["origin"])
 
     def reindex(self) -> int:
         """Rebuild the index and the key map from the log under the write lock, checking every
