@@ -54,6 +54,8 @@ CREATE TABLE IF NOT EXISTS map_nodes (
 
 _TOP = 1 << KEY_BITS
 _CHUNK = 400  # (depth, prefix) pairs per query: 800 bound parameters
+_PREFETCH = 16  # depths of the changed keys' paths read per query by an update (about
+                # log2 of the keys: 16 covers 65,000 keys in one query, 4 billion in two)
 
 
 def _leaf_row(row: Any, where: str) -> tuple[bytes, int, int]:
@@ -249,19 +251,25 @@ class SQLiteMap:
         recomputed along the same paths from ``before`` (the old leaf hash of each changed key
         that existed).
 
-        Top down, a level per query, the walk follows stored nodes (two or more keys before
-        this change) until each changed key reaches a subtree without one: that subtree held at
-        most one key before, so its leaves now are that key and the changed ones below it, all
-        read in one query, and everything below is computed in memory. Bottom up, each stored
-        node on the way is rehashed from its children, the untouched ones read a level per
-        query.
+        Top down, :data:`_PREFETCH` levels per query, the walk follows stored nodes (two or
+        more keys before this change) until each changed key reaches a subtree without one:
+        that subtree held at most one key before, so its leaves now are that key and the
+        changed ones below it, all read in one query, and everything below is computed in
+        memory. Bottom up, each stored node on the way is rehashed from its children, the
+        untouched ones (every level's) read at once.
         """
         path: list[list[tuple[int, list[int]]]] = []  # per depth: stored nodes to rehash
         frontier: list[tuple[int, int, list[int]]] = []  # (depth, prefix, changed below)
         level: list[tuple[int, list[int]]] = [(0, sorted(changed))]
         depth = 0
+        stored: set[tuple[int, int]] = set()
+        asked = 0  # depths below this are known: their stored nodes are in ``stored``
         while level:
-            stored = self._nodes([(depth, p) for p, _ in level])
+            if depth >= asked:  # the next _PREFETCH depths of every path, in one query
+                asked = min(depth + _PREFETCH, KEY_BITS + 1)
+                stored |= set(self._nodes(list({
+                    (d, k >> (KEY_BITS - d)) for _, below in level for k in below
+                    for d in range(depth, asked)})))
             here: list[tuple[int, list[int]]] = []
             following: list[tuple[int, list[int]]] = []
             for prefix, below in level:
@@ -296,11 +304,12 @@ class SQLiteMap:
             earlier = {**untouched, **{k: before[k] for k in below if k in before}}
             computed[(d, p)] = _subtree(sorted(items.items()), d, p, writes)
             old[(d, p)] = _subtree(sorted(earlier.items()), d, p, None)
+        on_path = {(d, p) for d, p, _ in frontier} | {
+            (d, p) for d, here in enumerate(path) for p, _ in here}
+        beside = [child for d, here in enumerate(path) for p, _ in here
+                  for child in ((d + 1, p << 1), (d + 1, (p << 1) | 1)) if child not in on_path]
+        known = self._hashes(beside) if beside else {}  # every level's at once
         for depth in range(len(path) - 1, -1, -1):
-            siblings = [child for prefix, _ in path[depth]
-                        for child in ((depth + 1, prefix << 1), (depth + 1, (prefix << 1) | 1))
-                        if child not in computed]
-            known = self._hashes(siblings) if siblings else {}
             for prefix, _ in path[depth]:
                 left, right = (depth + 1, prefix << 1), (depth + 1, (prefix << 1) | 1)
                 digest = node_hash(computed.get(left) or known[left],

@@ -501,3 +501,17 @@ def test_proofs_through_the_subtree_cache_match_the_naive_tree(full: Any, limit:
                                                                                  log[:size])
     assert len(full._subtrees) <= limit
     assert limit < 100 or full._subtrees  # kept when there is room
+
+
+@pytest.mark.parametrize("prefetch", [1, 2])
+def test_map_updates_read_a_few_levels_at_a_time_give_the_same_map(
+        ledger: Any, prefetch: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An update reads its keys' paths ``_PREFETCH`` levels per query: read one or two at a
+    time (deep maps read in several queries), every checkpoint still signs the naive map."""
+    from affidavit.ledger import sqlite_map
+
+    monkeypatch.setattr(sqlite_map, "_PREFETCH", prefetch)
+    _fill(ledger)
+    for size, text in ledger.checkpoints():
+        assert keymap.decode_root(_opened(ledger, text).extensions) == naive_map.root(
+            items_at(size))
