@@ -106,6 +106,7 @@ class PostgresLedger(StoredTree):
         self._meta: dict[str, str] | None = None
         self._snapshots = 0
         self._snapshot_size: int | None = None
+        self._seen_size = 0
         self._reuse = False
 
     # -- connection ---------------------------------------------------------------------------
@@ -415,7 +416,13 @@ class PostgresLedger(StoredTree):
         return out
 
     def _check_size(self, size: int) -> None:
+        """``size`` is within the log: asked of the database only past the largest size this
+        handle has seen (a log only grows; one that shrank is caught by the proofs, whose
+        nodes are gone, and by every client's consistency check)."""
+        if size <= self._seen_size:
+            return
         current = self._size()
+        self._seen_size = max(self._seen_size, current)
         if size > current:
             raise NotFoundError(f"ledger {self.where} has {current} entries, not {size}")
 
