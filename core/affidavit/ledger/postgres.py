@@ -392,16 +392,13 @@ class PostgresLedger(StoredTree):
             wanted.setdefault(base, set()).update(span)
         found: dict[tuple[int, int], bytes] = {}
         leaves = sorted(wanted.pop(0, ()))
-        if leaves:
-            for idx, digest in self._q("SELECT idx, leaf FROM entries WHERE idx = ANY(%s)",
-                                       (leaves,)):
-                found[(0, int(idx))] = bytes(digest)
-        if wanted:  # every stored level in one round trip
-            pairs = sorted((base, i) for base, indexes in wanted.items() for i in indexes)
+        pairs = sorted((base, i) for base, indexes in wanted.items() for i in indexes)
+        if leaves or pairs:  # leaves and every stored level in one round trip
             for level, idx, digest in self._q(
+                    "SELECT 0, idx, leaf FROM entries WHERE idx = ANY(%s::bigint[]) UNION ALL "
                     "SELECT n.level, n.idx, n.hash FROM nodes n JOIN unnest(%s::int[], "
                     "%s::bigint[]) AS w(level, idx) ON n.level = w.level AND n.idx = w.idx",
-                    ([p[0] for p in pairs], [p[1] for p in pairs])):
+                    (leaves, [p[0] for p in pairs], [p[1] for p in pairs])):
                 found[(int(level), int(idx))] = bytes(digest)
         out = []
         for base, span in plans:
