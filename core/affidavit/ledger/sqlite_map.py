@@ -28,7 +28,7 @@ from affidavit.ledger.keymap import (
 
 TYPE_CHECKING = False  # typing costs 3 ms to import; the CLI's write path avoids it
 if TYPE_CHECKING:
-    from collections.abc import Iterator, Mapping
+    from collections.abc import Iterator, Mapping, Sequence
     from typing import Any, Protocol
 
     from affidavit.ledger.keymap import MemoryMap
@@ -99,19 +99,6 @@ class SQLiteMap:
 
     # -- reading subtrees ---------------------------------------------------------------------
 
-    def _leaves_in(self, depth: int, prefix: int) -> list[tuple[bytes, int, int]]:
-        """At most two leaves of the subtree: enough to tell none, one, or more."""
-        lo, hi = _bounds(depth, prefix)
-        if hi is None:
-            rows = self.db.execute(
-                "SELECT khash, count, last FROM map_leaves WHERE khash >= ? ORDER BY khash "
-                "LIMIT 2", (lo,))
-        else:
-            rows = self.db.execute(
-                "SELECT khash, count, last FROM map_leaves WHERE khash >= ? AND khash < ? "
-                "ORDER BY khash LIMIT 2", (lo, hi))
-        return [_leaf_row(row, self.where) for row in rows]
-
     def _ranges(self, wanted: list[tuple[int, int]]) -> dict[tuple[int, int], list[
             tuple[bytes, int, int]]]:
         """Every leaf of each subtree in ``wanted`` (subtrees expected to hold few keys), read
@@ -177,30 +164,69 @@ class SQLiteMap:
 
     def prove(self, key: str) -> MapProof:
         """The inclusion or absence proof of ``key`` against :meth:`root`."""
-        k = int.from_bytes(key_hash(key), "big")
-        # The path's stored nodes say how deep the key's subtree goes: below the deepest one
+        return self.prove_many([key])[key]
+
+    def prove_many(self, keys: Sequence[str]) -> dict[str, MapProof]:
+        """:meth:`prove` of each of ``keys``, their paths read together: a few queries for
+        all of them, not a few for each."""
+        hashed = {key: int.from_bytes(key_hash(key), "big") for key in dict.fromkeys(keys)}
+        # A path's stored nodes say how deep its key's subtree goes: below the deepest one
         # (two or more keys) sits a subtree of at most one key, the key's leaf or not.
-        depth = 0
-        while True:
-            span = [(d, k >> (KEY_BITS - d)) for d in range(depth, min(depth + 64, KEY_BITS))]
-            stored = self._nodes(span)
-            while (depth, k >> (KEY_BITS - depth)) in stored:
-                depth += 1
-            if depth < span[-1][0] + 1 or depth >= KEY_BITS:
-                break
-        siblings_wanted = [(d, (k >> (KEY_BITS - d)) ^ 1) for d in range(1, depth + 1)]
-        hashes = self._hashes(siblings_wanted)
-        siblings = [hashes[pair] for pair in reversed(siblings_wanted)]
-        found = self._leaves_in(depth, k >> (KEY_BITS - depth))
-        if len(found) > 1:
-            raise IntegrityError(f"ledger {self.where}: the key map lacks a node on the path "
-                                 f"of {key!r}", remedy="run `affidavit ledger reindex`")
-        if not found:
-            return MapProof(key, 0, None, siblings)
-        other_k, count, last = found[0]
-        if int.from_bytes(other_k, "big") == k:
-            return MapProof(key, count, last, siblings)
-        return MapProof(key, 0, None, siblings, (other_k, count, last))
+        depth = dict.fromkeys(hashed, 0)
+        todo = list(hashed)
+        while todo:
+            spans = {key: [(d, hashed[key] >> (KEY_BITS - d))
+                           for d in range(depth[key], min(depth[key] + 64, KEY_BITS))]
+                     for key in todo}
+            stored = self._nodes(list({pair for span in spans.values() for pair in span}))
+            deeper = []
+            for key in todo:
+                k = hashed[key]
+                while (depth[key], k >> (KEY_BITS - depth[key])) in stored:
+                    depth[key] += 1
+                if depth[key] >= spans[key][-1][0] + 1 and depth[key] < KEY_BITS:
+                    deeper.append(key)
+            todo = deeper
+        wanted = {key: [(d, (k >> (KEY_BITS - d)) ^ 1) for d in range(1, depth[key] + 1)]
+                  for key, k in hashed.items()}
+        hashes = self._hashes(list({pair for pairs in wanted.values() for pair in pairs}))
+        found = self._few_leaves([(depth[key], k >> (KEY_BITS - depth[key]))
+                                  for key, k in hashed.items()])
+        out = {}
+        for key, k in hashed.items():
+            siblings = [hashes[pair] for pair in reversed(wanted[key])]
+            leaves = found[(depth[key], k >> (KEY_BITS - depth[key]))]
+            if len(leaves) > 1:
+                raise IntegrityError(f"ledger {self.where}: the key map lacks a node on the "
+                                     f"path of {key!r}", remedy="run `affidavit ledger reindex`")
+            if not leaves:
+                out[key] = MapProof(key, 0, None, siblings)
+                continue
+            other_k, count, last = leaves[0]
+            if int.from_bytes(other_k, "big") == k:
+                out[key] = MapProof(key, count, last, siblings)
+            else:
+                out[key] = MapProof(key, 0, None, siblings, (other_k, count, last))
+        return out
+
+    def _few_leaves(self, wanted: list[tuple[int, int]]) -> dict[tuple[int, int], list[
+            tuple[bytes, int, int]]]:
+        """At most two leaves of each subtree in ``wanted`` (enough to tell none, one, or
+        more), read with one query per few hundred subtrees."""
+        found: dict[tuple[int, int], list[tuple[bytes, int, int]]] = {w: [] for w in wanted}
+        names = sorted(set(wanted))
+        for start in range(0, len(names), _CHUNK // 2):
+            chunk = names[start:start + _CHUNK // 2]
+            selects, params = [], []
+            for number, (depth, prefix) in enumerate(chunk):
+                lo, hi = _bounds(depth, prefix)
+                bound = "khash >= ?" if hi is None else "khash >= ? AND khash < ?"
+                selects.append(f"SELECT * FROM (SELECT {number} AS n, khash, count, last FROM "
+                               f"map_leaves WHERE {bound} ORDER BY khash LIMIT 2) AS s{number}")
+                params += [lo] if hi is None else [lo, hi]
+            for row in self.db.execute(" UNION ALL ".join(selects), params):
+                found[chunk[row[0]]].append(_leaf_row(row[1:], self.where))
+        return found
 
     # -- writing -----------------------------------------------------------------------------
 

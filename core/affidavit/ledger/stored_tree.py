@@ -304,7 +304,7 @@ class StoredTree:
         of ``keys``, inside one snapshot."""
         with self.snapshot():
             positions = {key: self.lookup(key) for key in dict.fromkeys(keys)}
-            proofs = {key: self.map_proof(key) for key in positions}
+            proofs = self._map.prove_many(list(positions))
             wanted = sorted({p for found in positions.values() for p in found if 0 <= p < size})
             return KeyedRead(size=size, positions=positions, proofs=proofs,
                              entries=self.entries_at(wanted),

@@ -515,3 +515,20 @@ def test_map_updates_read_a_few_levels_at_a_time_give_the_same_map(
     for size, text in ledger.checkpoints():
         assert keymap.decode_root(_opened(ledger, text).extensions) == naive_map.root(
             items_at(size))
+
+
+def test_read_many_proves_every_key_at_once_as_one_at_a_time(reader: Any) -> None:
+    """The map proofs of many keys read together are each key's own (present or absent)."""
+    items = items_at(len(ENTRIES))
+    keys = [*items, "flow:absent", "trail:demo/t9", "artifact:" + "00" * 32]
+    got = reader.read_many(keys, len(ENTRIES))
+    root = keymap.decode_root(_opened(reader, reader.checkpoint()).extensions)
+    for key in keys:
+        proof = got.proofs[key]
+        siblings, leaf = naive_map.prove(items, key)
+        assert proof.siblings == siblings
+        if key in items:
+            assert (proof.count, proof.last, proof.other) == (*items[key], None)
+        else:
+            assert (proof.count, proof.last, proof.other) == (0, None, leaf)
+        keymap.verify_proof(root, proof)
