@@ -191,8 +191,31 @@ def test_migrations_are_recorded_once(url: str, tmp_path: Path) -> None:
         ledger.init()
         ledger.close()
     with psycopg.connect(url) as conn:
-        rows: list[Any] = conn.execute("SELECT version FROM schema_migrations").fetchall()
-    assert rows == [(1,)]
+        rows: list[Any] = conn.execute(
+            "SELECT version FROM schema_migrations ORDER BY version").fetchall()
+    assert rows == [(1,), (2,)]
+
+
+def test_a_database_of_an_older_version_is_migrated_on_open(url: str, tmp_path: Path) -> None:
+    """A ledger made before migration 2 (the leaf index) gets it when next opened, and keeps
+    every entry and proof."""
+    import psycopg
+
+    ledger = PostgresLedger(url, key_file=str(tmp_path / "k"))
+    ledger.init()
+    ledger.append([b'{"kind":"note","record":{},"time":"2026-01-01T00:00:00Z","v":1}'])
+    root = ledger.root(1)
+    ledger.close()
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("DROP INDEX entries_leaf")
+        conn.execute("DELETE FROM schema_migrations WHERE version = 2")
+    again = PostgresLedger(url, key_file=str(tmp_path / "k"))
+    assert again.root(1) == root
+    again.close()
+    with psycopg.connect(url) as conn:
+        assert conn.execute("SELECT count(*) FROM pg_indexes WHERE indexname = "
+                            "'entries_leaf'").fetchone() == (1,)
+        assert conn.execute("SELECT max(version) FROM schema_migrations").fetchone() == (2,)
 
 
 def test_a_newer_schema_is_refused(url: str, tmp_path: Path) -> None:

@@ -479,3 +479,30 @@ def test_record_api_appends_canonical_bytes(ledger: SQLiteLedger) -> None:
     assert data == canonical.dumps(recorded.entry)
     assert recorded.checkpoint == ledger.checkpoint()
 
+
+
+def test_a_ledger_made_before_the_leaf_index_reads_and_gets_it_from_reindex(
+        ledger: SQLiteLedger) -> None:
+    """Ledgers of an earlier version have no ``entries_leaf`` index: proofs read the leaves
+    from the entries as before, and ``ledger reindex`` adds the index."""
+    entries = [canonical.dumps({"v": 1, "kind": "note", "time": "2026-01-01T00:00:00Z",
+                                "record": {"n": n}}) for n in range(40)]
+    ledger.append(entries)
+    expected = [ledger.inclusion_proof(i, 40) for i in range(40)]
+    path = ledger.path
+    ledger.close()
+    conn = sqlite3.connect(path)
+    conn.execute("DROP INDEX entries_leaf")
+    conn.commit()
+    conn.close()
+    older = SQLiteLedger(path)
+    assert [older.inclusion_proof(i, 40) for i in range(40)] == expected
+    assert older.reindex() == 40
+    older.close()
+    conn = sqlite3.connect(path)
+    assert conn.execute("SELECT count(*) FROM sqlite_master WHERE name = 'entries_leaf'"
+                        ).fetchone() == (1,)
+    conn.close()
+    again = SQLiteLedger(path)
+    assert [again.inclusion_proof(i, 40) for i in range(40)] == expected
+    again.close()

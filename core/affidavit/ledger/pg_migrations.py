@@ -34,6 +34,12 @@ CREATE TABLE map_nodes (
     PRIMARY KEY (depth, prefix))
 """
 
+#: The leaf hashes apart from the entries, so that a proof's leaves are read by index-only
+#: scans instead of from the entries' pages (see ``ledger.sqlite._LEAF_INDEX``).
+_V2 = """
+CREATE INDEX entries_leaf ON entries (idx) INCLUDE (leaf)
+"""
+
 #: ``(version, statements)``, in order; each runs in the transaction that records it.
-MIGRATIONS: tuple[tuple[int, str], ...] = ((1, _V1),)
+MIGRATIONS: tuple[tuple[int, str], ...] = ((1, _V1), (2, _V2))
 LATEST = MIGRATIONS[-1][0]

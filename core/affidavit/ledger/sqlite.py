@@ -43,6 +43,12 @@ __all__ = ["SQLiteLedger", "STRIDE", "FORMAT"]
 #: Storage layout version, in ``meta``; a ledger of another layout is refused, not misread.
 FORMAT = "3"
 
+#: The leaf hashes apart from the entries: a proof reads a few leaves beside each entry it
+#: proves, and these pages (40 bytes a leaf) stay in memory where the entries' would not
+#: (a 1M-entry ledger: 46 MB against 890 MB; p99 of a 102-entry read 28 -> 13 ms,
+#: bench/server_reads.py). Ledgers made before it get it from `ledger reindex`.
+_LEAF_INDEX = "CREATE INDEX IF NOT EXISTS entries_leaf ON entries (idx, leaf)"
+
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS entries (
@@ -53,6 +59,7 @@ CREATE TABLE IF NOT EXISTS nodes (
 CREATE TABLE IF NOT EXISTS checkpoints (size INTEGER PRIMARY KEY, note TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS idx (
     key TEXT NOT NULL, entry INTEGER NOT NULL, PRIMARY KEY (key, entry)) WITHOUT ROWID;
+""" + _LEAF_INDEX + ";" + """
 """ + MAP_SCHEMA
 
 
@@ -272,6 +279,7 @@ class SQLiteLedger(StoredTree):
         self._snapshots = 0
         self._reuse = False
         self._new_key = False
+        self._leaf_source: str | None = None
 
     @property
     def _db(self) -> sqlite3.Connection:
@@ -331,6 +339,20 @@ class SQLiteLedger(StoredTree):
                 remedy=f"copy it whole with `sqlite3 {self.path} '.backup copy.db'` and read the "
                        "copy")
         return LedgerUnavailable(f"ledger {self.path}: {exc}")
+
+    @property
+    def _leaves(self) -> str:
+        """How leaf hashes are read: through :data:`_LEAF_INDEX` when the ledger has it
+        (SQLite would otherwise look each row up by its rowid, page by page of entries)."""
+        if self._leaf_source is None:
+            has = self._db.execute("SELECT 1 FROM sqlite_master WHERE type = 'index' AND "
+                                   "name = 'entries_leaf'").fetchone()
+            self._leaf_source = "INDEXED BY entries_leaf" if has else ""
+        return self._leaf_source
+
+    def _ensure_indexes(self) -> None:
+        self._db.execute(_LEAF_INDEX)
+        self._leaf_source = None
 
     @property
     def _map(self) -> SQLiteMap:
@@ -538,7 +560,7 @@ class SQLiteLedger(StoredTree):
             chunk = ordered[start:start + 900]
             marks = ",".join("?" * len(chunk))
             for idx, digest in self._db.execute(
-                f"SELECT idx, leaf FROM entries WHERE idx IN ({marks})", chunk
+                f"SELECT idx, leaf FROM entries {self._leaves} WHERE idx IN ({marks})", chunk
             ):
                 found[(0, idx)] = _typed(digest, bytes, f"the leaf hash of entry {idx}", self.path)
         by_level: dict[int, list[int]] = {}

@@ -87,6 +87,9 @@ class StoredTree:
     def _clear_index(self) -> None:
         raise NotImplementedError
 
+    def _ensure_indexes(self) -> None:
+        """Add the storage's indexes a ledger made by an older version lacks (reindex)."""
+
     def snapshot(self) -> Any:
         raise NotImplementedError
 
@@ -341,6 +344,7 @@ class StoredTree:
         try:
             size = self._size()
             head, _ = self._signed_head(size, note.Verifier.from_key(self.verifier_key()))
+            self._ensure_indexes()
             self._clear_index()
             memory = keymap.MemoryMap()
             rng = CompactRange()
