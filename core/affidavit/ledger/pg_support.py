@@ -1,12 +1,10 @@
 """Pieces of the PostgreSQL ledger that need no database: how URLs and errors are shown, the
 adapter that lets the key map's SQL run on psycopg, the vault of a ledger given none, and the
-signing key file."""
+signing key file's variable (the file itself: ``ledger.keyfile``)."""
 
 from __future__ import annotations
 
-import os
-
-from affidavit.errors import IntegrityError, LedgerUnavailable, UsageError
+from affidavit.errors import UsageError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -14,8 +12,7 @@ if TYPE_CHECKING:
 
     import psycopg
 
-__all__ = ["KEY_FILE_ENV", "EVIDENCE_ENV", "redacted", "one_line", "Qmark", "MissingBlobs",
-           "read_key", "write_key"]
+__all__ = ["KEY_FILE_ENV", "EVIDENCE_ENV", "redacted", "one_line", "Qmark", "MissingBlobs"]
 
 KEY_FILE_ENV = "AFFIDAVIT_SIGNING_KEY_FILE"
 EVIDENCE_ENV = "AFFIDAVIT_EVIDENCE_DIR"
@@ -81,39 +78,3 @@ class MissingBlobs:
 
     def open(self, digest: str) -> Any:
         raise self._refuse()
-
-
-def read_key(path: str) -> str:
-    try:
-        with open(path, encoding="utf-8") as fh:
-            return fh.read().strip()
-    except OSError as exc:
-        raise LedgerUnavailable(f"cannot read the ledger key {path}: "
-                                f"{(exc.strerror or str(exc)).lower()}",
-                                remedy="nothing was recorded") from None
-
-
-def write_key(path: str, key: str) -> None:
-    """Write a new key file, mode 0600, atomically and never over an existing one: two
-    creators racing on one path must not end up signing with different keys."""
-    folder, name = os.path.split(os.path.abspath(path))
-    tmp = os.path.join(folder, f".{name}.{os.getpid()}")
-    try:
-        os.makedirs(folder, exist_ok=True)
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        try:
-            with os.fdopen(fd, "w") as fh:
-                fh.write(key + "\n")
-                fh.flush()
-                os.fsync(fh.fileno())
-            try:
-                os.link(tmp, path)
-            except FileExistsError:
-                raise IntegrityError(f"ledger key {path} appeared while this ledger was being "
-                                     "created", remedy="nothing was recorded; try again") from None
-        finally:
-            os.unlink(tmp)
-    except OSError as exc:
-        raise LedgerUnavailable(f"cannot write the ledger key {path}: "
-                                f"{(exc.strerror or str(exc)).lower()}",
-                                remedy="nothing was recorded") from None

@@ -21,15 +21,14 @@ import os
 from affidavit.errors import IntegrityError, LedgerUnavailable, NotFoundError, UsageError
 from affidavit.ledger import checkpoint as ckpt
 from affidavit.ledger import pg_migrations, rfc6962
+from affidavit.ledger.keyfile import read_key, write_key
 from affidavit.ledger.pg_support import (
     EVIDENCE_ENV,
     KEY_FILE_ENV,
     MissingBlobs,
     Qmark,
     one_line,
-    read_key,
     redacted,
-    write_key,
 )
 from affidavit.ledger.sqlite_map import SQLiteMap
 from affidavit.ledger.stored_tree import STRIDE, StoredTree

@@ -426,26 +426,11 @@ class SQLiteLedger(StoredTree):
             signer_key = _read(self.key_path)
         else:
             signer_key = note.generate_signer_key(origin)
-            folder, name = os.path.split(self.key_path)
-            tmp = os.path.join(folder, f".{name}.{os.getpid()}")
-            try:
-                fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-                try:
-                    with os.fdopen(fd, "w") as fh:
-                        fh.write(signer_key + "\n")
-                        fh.flush()
-                        os.fsync(fh.fileno())
-                    try:
-                        os.link(tmp, self.key_path)
-                    except FileExistsError:
-                        raise _key_reuse_refused(self.key_path, self.path) from None
-                    self._new_key = True
-                finally:
-                    os.unlink(tmp)
-            except OSError as exc:
-                raise LedgerUnavailable(f"cannot write the ledger key {self.key_path}: "
-                                        f"{(exc.strerror or str(exc)).lower()}",
-                                        remedy="nothing was recorded") from None
+            from affidavit.ledger.keyfile import write_key
+
+            write_key(self.key_path, signer_key,
+                      exists=lambda: _key_reuse_refused(self.key_path, self.path))
+            self._new_key = True
         try:
             signer = note.Signer.from_key(signer_key)
         except Exception as exc:  # noqa: BLE001 - any unreadable key is the same failure
