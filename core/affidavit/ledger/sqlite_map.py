@@ -99,11 +99,12 @@ class SQLiteMap:
 
     # -- reading subtrees ---------------------------------------------------------------------
 
-    def _ranges(self, wanted: list[tuple[int, int]]) -> dict[tuple[int, int], list[
-            tuple[bytes, int, int]]]:
-        """Every leaf of each subtree in ``wanted`` (subtrees expected to hold few keys), read
-        with one query per few hundred subtrees: a UNION ALL of range scans, each through the
-        key-hash index (an OR of ranges would make SQLite scan the table)."""
+    def _ranges(self, wanted: list[tuple[int, int]], limit: int | None = None) -> dict[
+            tuple[int, int], list[tuple[bytes, int, int]]]:
+        """The leaves of each subtree in ``wanted`` (subtrees expected to hold few keys), the
+        first ``limit`` of each when given, read with one query per few hundred subtrees: a
+        UNION ALL of range scans, each through the key-hash index (an OR of ranges would make
+        SQLite scan the table)."""
         found: dict[tuple[int, int], list[tuple[bytes, int, int]]] = {w: [] for w in wanted}
         names = sorted(set(wanted))
         for start in range(0, len(names), _CHUNK // 2):
@@ -111,14 +112,12 @@ class SQLiteMap:
             selects, params = [], []
             for number, (depth, prefix) in enumerate(chunk):
                 lo, hi = _bounds(depth, prefix)
-                if hi is None:
-                    selects.append(f"SELECT {number}, khash, count, last FROM map_leaves "
-                                   "WHERE khash >= ?")
-                    params.append(lo)
-                else:
-                    selects.append(f"SELECT {number}, khash, count, last FROM map_leaves "
-                                   "WHERE khash >= ? AND khash < ?")
-                    params += [lo, hi]
+                scan = (f"SELECT {number} AS n, khash, count, last FROM map_leaves WHERE "
+                        + ("khash >= ?" if hi is None else "khash >= ? AND khash < ?"))
+                selects.append(scan if limit is None else
+                               f"SELECT * FROM ({scan} ORDER BY khash LIMIT {int(limit)}) "
+                               f"AS s{number}")
+                params += [lo] if hi is None else [lo, hi]
             for row in self.db.execute(" UNION ALL ".join(selects), params):
                 found[chunk[row[0]]].append(_leaf_row(row, self.where))
         return found
@@ -190,8 +189,8 @@ class SQLiteMap:
         wanted = {key: [(d, (k >> (KEY_BITS - d)) ^ 1) for d in range(1, depth[key] + 1)]
                   for key, k in hashed.items()}
         hashes = self._hashes(list({pair for pairs in wanted.values() for pair in pairs}))
-        found = self._few_leaves([(depth[key], k >> (KEY_BITS - depth[key]))
-                                  for key, k in hashed.items()])
+        found = self._ranges([(depth[key], k >> (KEY_BITS - depth[key]))
+                              for key, k in hashed.items()], limit=2)  # none, one, or more
         out = {}
         for key, k in hashed.items():
             siblings = [hashes[pair] for pair in reversed(wanted[key])]
@@ -208,25 +207,6 @@ class SQLiteMap:
             else:
                 out[key] = MapProof(key, 0, None, siblings, (other_k, count, last))
         return out
-
-    def _few_leaves(self, wanted: list[tuple[int, int]]) -> dict[tuple[int, int], list[
-            tuple[bytes, int, int]]]:
-        """At most two leaves of each subtree in ``wanted`` (enough to tell none, one, or
-        more), read with one query per few hundred subtrees."""
-        found: dict[tuple[int, int], list[tuple[bytes, int, int]]] = {w: [] for w in wanted}
-        names = sorted(set(wanted))
-        for start in range(0, len(names), _CHUNK // 2):
-            chunk = names[start:start + _CHUNK // 2]
-            selects, params = [], []
-            for number, (depth, prefix) in enumerate(chunk):
-                lo, hi = _bounds(depth, prefix)
-                bound = "khash >= ?" if hi is None else "khash >= ? AND khash < ?"
-                selects.append(f"SELECT * FROM (SELECT {number} AS n, khash, count, last FROM "
-                               f"map_leaves WHERE {bound} ORDER BY khash LIMIT 2) AS s{number}")
-                params += [lo] if hi is None else [lo, hi]
-            for row in self.db.execute(" UNION ALL ".join(selects), params):
-                found[chunk[row[0]]].append(_leaf_row(row[1:], self.where))
-        return found
 
     # -- writing -----------------------------------------------------------------------------
 
