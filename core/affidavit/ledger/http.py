@@ -386,16 +386,13 @@ class HttpLedger:
                 handle.close()
         consistency = answer.get("consistency") if isinstance(answer, dict) else None
         inclusion = answer.get("inclusion") if isinstance(answer, dict) else None
-        if inclusion is not None and not isinstance(inclusion, dict):
-            raise IntegrityError(f"ledger {self.url}: the append's inclusion is not an object")
         return Appended(first=wire.count(self._field(answer, "first"), "first"),
                         size=wire.count(self._field(answer, "size"), "size"),
                         checkpoint=str(self._field(answer, "checkpoint")),
                         consistency=None if consistency is None else wire.hashes(
                             consistency, "consistency"),
-                        inclusion=None if inclusion is None else {
-                            wire.count(int(k) if str(k).isdigit() else -1, "inclusion"):
-                            wire.hashes(v, f"inclusion {k}") for k, v in inclusion.items()})
+                        inclusion=None if inclusion is None else wire.paths_from(
+                            inclusion, "the append's inclusion"))
 
     def reindex(self) -> int:
         raise UsageError(f"ledger {self.url}: reindexing is done on the server, not by a client",

@@ -20,8 +20,8 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-__all__ = ["b64", "unb64", "proof_json", "proof_from", "keyed_json", "keyed_from", "count",
-           "hashes", "Malformed"]
+__all__ = ["b64", "unb64", "proof_json", "proof_from", "paths_json", "paths_from",
+           "keyed_json", "keyed_from", "count", "hashes", "Malformed"]
 
 
 class Malformed(IntegrityError):
@@ -79,6 +79,18 @@ def proof_from(value: Any, field: str) -> MapProof:
                     hashes(value.get("siblings"), f"{field}.siblings"), parsed_other)
 
 
+def paths_json(paths: dict[int, list[bytes]]) -> dict[str, list[str]]:
+    """Audit paths by entry index, as JSON (object keys are text)."""
+    return {str(i): [b64(h) for h in path] for i, path in paths.items()}
+
+
+def paths_from(value: Any, field: str) -> dict[int, list[bytes]]:
+    """The audit paths of :func:`paths_json`'s answer."""
+    if not isinstance(value, dict):
+        raise Malformed(f"{field} is not an object")
+    return {_position(k, field): hashes(v, f"{field}[{k}]") for k, v in value.items()}
+
+
 def keyed_json(read: KeyedRead, checkpoint: str | None) -> dict[str, Any]:
     """A :class:`KeyedRead`, with the checkpoint of the state it was read at."""
     return {
@@ -87,7 +99,7 @@ def keyed_json(read: KeyedRead, checkpoint: str | None) -> dict[str, Any]:
         "positions": read.positions,
         "proofs": {key: proof_json(p) for key, p in read.proofs.items()},
         "entries": {str(i): b64(data) for i, data in read.entries.items()},
-        "inclusion": {str(i): [b64(h) for h in path] for i, path in read.inclusion.items()},
+        "inclusion": paths_json(read.inclusion),
     }
 
 
@@ -119,8 +131,7 @@ def keyed_from(value: Any) -> tuple[KeyedRead, str | None]:
                    for k, v in positions.items()},
         proofs={str(k): proof_from(v, f"proofs[{k!r}]") for k, v in proofs.items()},
         entries={_position(k, "entries"): unb64(v, f"entries[{k}]") for k, v in entries.items()},
-        inclusion={_position(k, "inclusion"): hashes(v, f"inclusion[{k}]")
-                   for k, v in inclusion.items()})
+        inclusion=paths_from(inclusion, "inclusion"))
     return read, checkpoint
 
 

@@ -175,7 +175,7 @@ def create_app(ledger_url: str, *, max_request: int = MAX_REQUEST, log: Any = _l
     stderr by default); ``evidence`` (``s3://bucket/prefix`` or ``file:///dir``, ``{org}``
     filled in like the ledger's) is where evidence goes instead of the backend's own vault."""
     from affidavit.ledger.registry import open_ledger
-    from affidavit.server.gate import DEFAULT_ORG, ORG, Gate
+    from affidavit.server.gate import DEFAULT_ORG, ORG, Gate, may_write
     from affidavit.server.tokens import TokenStore
 
     multi = "{org}" in ledger_url
@@ -195,12 +195,13 @@ def create_app(ledger_url: str, *, max_request: int = MAX_REQUEST, log: Any = _l
         org = ORG.get()
         if org not in state:  # opened on the loop's thread, which every read runs on
             url = ledger_url.replace("{org}", org) if multi else ledger_url
-            opened = open_ledger(url, create=True, **storage(org))
+            options = storage(org)
+            opened = open_ledger(url, create=True, **options)
             opened.init()
             if hasattr(opened, "cache_subtrees"):  # a long-lived reader: see StoredTree
                 opened.cache_subtrees()
             state[org] = opened
-            same = {**storage(org), "blobs": opened.blobs}  # the writer's: the same store
+            same = {**options, "blobs": opened.blobs}  # the writer's: the same store
             writers[org] = Sequencer(lambda: open_ledger(url, create=True, **same))
         return state[org]
 
@@ -265,8 +266,6 @@ def create_app(ledger_url: str, *, max_request: int = MAX_REQUEST, log: Any = _l
     async def state_of() -> Response:
         """Size, latest checkpoint, origin and verifier key, read in one snapshot, and whether
         this request's token could append now (so a writer needs no request to learn it)."""
-        from affidavit.server.gate import may_write
-
         led = ledger()
         writable = may_write()
         if writable:
@@ -373,7 +372,7 @@ def create_app(ledger_url: str, *, max_request: int = MAX_REQUEST, log: Any = _l
     @app.post("/api/v1/ledger/inclusion-proofs", response_model=sc.ProofMap)
     async def inclusion_proofs(body: sc.PositionsAt) -> dict[str, Any]:
         found = ledger().inclusion_proofs(body.positions, body.size)
-        return {"proofs": {str(i): [wire.b64(h) for h in path] for i, path in found.items()}}
+        return {"proofs": wire.paths_json(found)}
 
     @app.get("/api/v1/ledger/consistency-proof", response_model=sc.Hashes)
     async def consistency_proof(first: Annotated[int, Query(ge=0)],
@@ -529,4 +528,4 @@ async def _append(led: Any, writer: Sequencer, text: str, uploads: list[Any]) ->
     inclusion = led.inclusion_proofs(places, appended.size)
     return {"first": appended.first, "size": appended.size, "checkpoint": appended.checkpoint,
             "consistency": [wire.b64(h) for h in consistency],
-            "inclusion": {str(i): [wire.b64(h) for h in path] for i, path in inclusion.items()}}
+            "inclusion": wire.paths_json(inclusion)}
