@@ -311,7 +311,7 @@ class PostgresLedger(StoredTree):
         self._write()
 
     def _store(self, first: int, leaves: list[bytes], entries: list[bytes],
-               nodes: list[tuple[int, int, bytes]], rows: list[tuple[str, int]]) -> None:
+               nodes: list[tuple[int, int, bytes]]) -> None:
         with self._db.cursor() as cursor:
             cursor.executemany("INSERT INTO entries (idx, leaf, data) VALUES (%s, %s, %s)",
                                list(zip(range(first, first + len(entries)), leaves, entries,
@@ -319,8 +319,6 @@ class PostgresLedger(StoredTree):
             if nodes:
                 cursor.executemany("INSERT INTO nodes (level, idx, hash) VALUES (%s, %s, %s)",
                                    nodes)
-            if rows:
-                cursor.executemany("INSERT INTO idx (key, entry) VALUES (%s, %s)", rows)
 
     def _store_checkpoint(self, size: int, signed: str) -> None:
         self._db.execute("INSERT INTO checkpoints (size, note) VALUES (%s, %s)", (size, signed))

@@ -490,12 +490,11 @@ class SQLiteLedger(StoredTree):
         self._db.execute("BEGIN IMMEDIATE")
 
     def _store(self, first: int, leaves: list[bytes], entries: list[bytes],
-               nodes: list[tuple[int, int, bytes]], rows: list[tuple[str, int]]) -> None:
+               nodes: list[tuple[int, int, bytes]]) -> None:
         db = self._db
         db.executemany("INSERT INTO entries (idx, leaf, data) VALUES (?, ?, ?)",
                        zip(range(first, first + len(entries)), leaves, entries, strict=True))
         db.executemany("INSERT INTO nodes (level, idx, hash) VALUES (?, ?, ?)", nodes)
-        db.executemany("INSERT INTO idx (key, entry) VALUES (?, ?)", rows)
 
     def _store_checkpoint(self, size: int, signed: str) -> None:
         self._db.execute("INSERT INTO checkpoints (size, note) VALUES (?, ?)", (size, signed))

@@ -72,7 +72,9 @@ class StoredTree:
         raise NotImplementedError
 
     def _store(self, first: int, leaves: list[bytes], entries: list[bytes],
-               nodes: list[tuple[int, int, bytes]], rows: list[tuple[str, int]]) -> None:
+               nodes: list[tuple[int, int, bytes]]) -> None:
+        """Write the entries (with their leaf hashes) from position ``first``, and the tree
+        nodes they complete."""
         raise NotImplementedError
 
     def _store_checkpoint(self, size: int, signed: str) -> None:
@@ -96,10 +98,8 @@ class StoredTree:
     def lookup(self, key: str) -> list[int]:
         raise NotImplementedError
 
-
     def entries_at(self, positions: Sequence[int]) -> dict[int, bytes]:
         raise NotImplementedError
-
 
     def _abort_append(self) -> None:
         raise NotImplementedError
@@ -170,12 +170,18 @@ class StoredTree:
             firsts: list[int | AffidavitError] = []
             taken: list[bytes] = []
             decoded: list[dict[str, Any]] = []
+            refused: dict[tuple[int, bytes], IntegrityError | None] = {}  # per head proved
             for part in pending:
                 if part.after is not None:
-                    try:
-                        self._check_extends(part.after, head)
-                    except IntegrityError as exc:
-                        firsts.append(exc.with_traceback(None))
+                    if part.after not in refused:  # writers of one head: one proof
+                        try:
+                            self._check_extends(part.after, head)
+                            refused[part.after] = None
+                        except IntegrityError as exc:
+                            refused[part.after] = exc.with_traceback(None)
+                    error = refused[part.after]
+                    if error is not None:
+                        firsts.append(error)
                         continue
                     if part.once:
                         went = self._went(part.entries, part.after[0], size, taken)
@@ -228,7 +234,8 @@ class StoredTree:
             count, _ = filed.get(key, (0, 0))
             filed[key] = (count + 1, position)
         rows.sort()  # B-tree inserts in key order touch each page once
-        self._store(size, leaves, entries, nodes, rows)
+        self._store(size, leaves, entries, nodes)
+        self._store_index(rows)
         map_root = self._map.add(filed, keymap.decode_root(head.extensions))
         new_size = size + len(entries)
         text = ckpt.Checkpoint(meta["origin"], new_size, rng.root(),
