@@ -43,7 +43,6 @@ class Sequencer:
         self._queue: queue.SimpleQueue[tuple[Pending, Future[Appended]]] = queue.SimpleQueue()
         self._lock = threading.Lock()
         self._running = False
-        self.batches = 0  # batches committed, for tests and the bench
 
     def submit(self, pending: Pending) -> Future[Appended]:
         """Queue ``pending``; the future holds where it went, or the error refusing it."""
@@ -106,7 +105,6 @@ class Sequencer:
                     ledger.close()  # a handle in an unknown state is not used again
                     ledger = None
                 return ledger
-            self.batches += 1
             for (_, future), result in zip(live, results, strict=True):
                 if isinstance(result, AffidavitError):
                     future.set_exception(result)
