@@ -13,12 +13,7 @@ have_pg_ctl() {
 }
 
 if ! have_pg_ctl; then
-    if [ "$(id -u)" -ne 0 ]; then
-        echo "install-postgresql.sh: pg_ctl missing and not root; run: apt-get install -y postgresql" >&2
-        exit 1
-    fi
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get update
-    apt-get install -y --no-install-recommends postgresql
+    . "$(dirname "$0")/../apt_install.sh"
+    apt_install install-postgresql.sh postgresql
 fi
 have_pg_ctl

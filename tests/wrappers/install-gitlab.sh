@@ -12,13 +12,8 @@ PREFIX="$ROOT/.tools/node"
 VENV="${VENV:-$ROOT/.venv}"
 
 if ! command -v rsync >/dev/null 2>&1; then
-    if [ "$(id -u)" -ne 0 ]; then
-        echo "install-gitlab.sh: rsync missing and not root; run: apt-get install -y rsync" >&2
-        exit 1
-    fi
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get update
-    apt-get install -y --no-install-recommends rsync
+    . "$ROOT/tests/apt_install.sh"
+    apt_install install-gitlab.sh rsync
 fi
 
 have_gcl() {
