@@ -11,7 +11,9 @@ TYPE_CHECKING = False  # typing costs 3 ms to import; the CLI's write path avoid
 if TYPE_CHECKING:
     from typing import BinaryIO
 
-__all__ = ["FileBlobStore", "Incoming", "hash_file"]
+    from affidavit.ledger.base import BlobStore
+
+__all__ = ["FileBlobStore", "Incoming", "hash_file", "read_verified"]
 
 _CHUNK = 1 << 20
 
@@ -31,6 +33,18 @@ def hash_file(path: str | os.PathLike[str]) -> tuple[str, int]:
     finally:
         os.close(src)
     return digest.hexdigest(), size
+
+
+def read_verified(store: BlobStore, digest: str, where: str) -> bytes:
+    """The bytes ``store`` holds under ``digest`` (any store's ``open``), refused when they no
+    longer hash to their name; ``where`` names the store in the refusal."""
+    import hashlib
+
+    with store.open(digest) as fh:
+        data = fh.read()
+    if hashlib.sha256(data).hexdigest() != digest:
+        raise IntegrityError(f"evidence {digest} in {where} does not match its digest")
+    return data
 
 
 def _reason(exc: OSError) -> str:
@@ -299,10 +313,4 @@ class FileBlobStore:
 
     def read_verified(self, digest: str) -> bytes:
         """The blob's bytes, refused when they no longer hash to their name."""
-        import hashlib
-
-        with self.open(digest) as fh:
-            data = fh.read()
-        if hashlib.sha256(data).hexdigest() != digest:
-            raise IntegrityError(f"evidence {digest} in {self.root} does not match its digest")
-        return data
+        return read_verified(self, digest, self.root)

@@ -20,7 +20,7 @@ from affidavit.errors import (
     NotFoundError,
     UsageError,
 )
-from affidavit.ledger.blobs import _open_evidence
+from affidavit.ledger.blobs import _open_evidence, read_verified
 
 __all__ = ["S3BlobStore", "Incoming", "parse_s3_url"]
 
@@ -424,10 +424,4 @@ class S3BlobStore:
 
     def read_verified(self, digest: str) -> bytes:
         """The blob's bytes, refused when they no longer hash to their name."""
-        import hashlib
-
-        with self.open(digest) as fh:
-            data = fh.read()
-        if hashlib.sha256(data).hexdigest() != digest:
-            raise IntegrityError(f"evidence {digest} in {self.url} does not match its digest")
-        return data
+        return read_verified(self, digest, self.url)
