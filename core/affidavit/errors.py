@@ -14,6 +14,7 @@ __all__ = [
     "IntegrityError",
     "RootMismatch",
     "LedgerUnavailable",
+    "ProviderError",
 ]
 
 
@@ -58,5 +59,12 @@ class RootMismatch(IntegrityError):
 
 class LedgerUnavailable(AffidavitError):
     """The ledger cannot be opened or reached."""
+
+    exit_code = 3
+
+
+class ProviderError(AffidavitError):
+    """A CI or code-hosting provider's API refused the token or failed after its retries: the
+    answer is unknown, so it is never taken for "nothing there"."""
 
     exit_code = 3

@@ -166,8 +166,8 @@ def _cannot_judge(kind: str, why: str) -> str:
 
 REFUSALS = [
     # no verdict to give for the type
-    pytest.param("pull_request", {"compliant": True}, None,
-                 "attestation 'check' has type 'pull_request', which this version of affidavit "
+    pytest.param("made-up", {"compliant": True}, None,
+                 "attestation 'check' has type 'made-up', which this version of affidavit "
                  "cannot judge", id="unknown-type"),
     pytest.param("custom", {"data": {}}, COVERAGE,
                  "attestation 'check' has type 'custom', which this version of affidavit "
@@ -289,7 +289,7 @@ def test_refusal(kind: str, predicate: Any, type_version: Record | None, message
 def test_unknown_type_says_to_upgrade() -> None:
     """A type this version cannot judge may be one a newer version can: say so."""
     with pytest.raises(InputError) as caught:
-        judge("pull_request", "check", {"compliant": True})
+        judge("made-up", "check", {"compliant": True})
     assert caught.value.remedy == "upgrade affidavit"
 
 

@@ -52,7 +52,7 @@ class Recorded:
     """An entry that was appended (``entry_index`` set) or would have been (``dry_run``)."""
 
     __slots__ = ("entry", "entry_index", "checkpoint", "dry_run", "reasons", "trail_status",
-                 "files_read", "flow_change")
+                 "files_read", "flow_change", "notes")
 
     def __init__(self, *, entry: dict[str, Any], entry_index: int | None,
                  checkpoint: str | None, dry_run: bool) -> None:
@@ -68,6 +68,8 @@ class Recorded:
         self.files_read: list[str] = []
         #: ``begin_trail(create_flow=True)``: the flow entry it recorded (or would have).
         self.flow_change: Recorded | None = None
+        #: What the command found out on the way, one line each (where a lookup looked).
+        self.notes: list[str] = []
 
     def outputs(self) -> dict[str, str]:
         """The facts a CI step exposes as outputs (``--outputs-file``), as strings: a wrapper
@@ -96,6 +98,7 @@ class Recorded:
             "reasons": self.reasons,
             "trail_status": self.trail_status,
             "files_read": self.files_read,
+            "notes": self.notes,
             "flow_change": None if self.flow_change is None else self.flow_change.to_json(),
         }
 

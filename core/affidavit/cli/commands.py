@@ -25,6 +25,8 @@ TABLE: dict[str, tuple[str, Nouns]] = {
         "junit": ("scans:attest_junit", "record JUnit XML test results"),
         "sarif": ("scans:attest_sarif", "record SARIF scan results from any scanner"),
         "snyk": ("scans:attest_snyk", "record Snyk scan results (JSON or Snyk Code SARIF)"),
+        "pullrequest": ("pullrequests:attest_pullrequest",
+                        "record the pull requests of a commit: reviews, commits, four eyes"),
         "custom": ("custom:attest_custom", "record data of a custom type, judged by its rules"),
         "approval": ("approvals:attest_approval", "a person approves (or --deny) the trail"),
         "decision": ("approvals:attest_decision", "a person's decision on a control, with why"),
@@ -49,6 +51,8 @@ TABLE: dict[str, tuple[str, Nouns]] = {
         "artifact": ("gate:assert_artifact", "is the artifact compliant in its trails?"),
         "attestation": ("gate:assert_attestation", "is the latest report compliant?"),
         "approval": ("approvals:assert_approval", "approved? --wait blocks until decided"),
+        "pullrequest": ("pullrequests:assert_pullrequest",
+                        "does a pull request contain the commit (with the approvals asked)?"),
     }),
     "request": ("ask for something from inside a pipeline", {
         "approval": ("approvals:request_approval", "ask named people to approve the trail"),

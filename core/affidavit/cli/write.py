@@ -178,6 +178,8 @@ def _table(recorded: Any, code: int = 0) -> int:
         size = recorded.entry_index + 1
         sys.stdout.write(
             f"recorded {what} as entry {recorded.entry_index} (ledger size {size}){verdict}\n")
+    for note in recorded.notes:
+        sys.stdout.write(f"  {note}\n")
     for reason in recorded.reasons:
         sys.stdout.write(f"  - {reason}\n")
     return code

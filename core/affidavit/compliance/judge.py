@@ -19,6 +19,10 @@ Per type:
   ``actionable`` counts per severity -- the two fields every scan predicate has had, the v1
   shapes (``sarif/v1``: ``summary``/``runs``; ``snyk/v1``: ``totals``/``projects``) and the one
   v2 shape alike, so records already in ledgers are judged by the same function;
+- ``pull_request``: at least one pull request contains the commit, and with a policy
+  ``require_approvals`` N, the deciding one has N approvals under the four-eyes rule of
+  ``compliance.pullrequests`` (other people than its authors, of its final head unless
+  ``allow_stale_approvals``, each reviewer's last word);
 - ``custom:<name>``: every rule of the type version the predicate names holds on its data.
 
 The limits themselves (``--max-failures``/``--max-errors``, ``--fail-on``/``--max-findings``)
@@ -55,9 +59,11 @@ if TYPE_CHECKING:
     EntryAt = Callable[[int], Mapping[str, Any] | None]
 
 __all__ = ["judge", "check_recorded", "type_version_of", "junit_verdict", "scan_verdict",
-           "custom_verdict", "junit_policy", "scan_policy", "KNOWN_TYPES"]
+           "custom_verdict", "pull_request_verdict", "junit_policy", "scan_policy",
+           "pull_request_policy", "KNOWN_TYPES"]
 
-KNOWN_TYPES = ("generic", "decision", "approval", "approval-request", "junit", "sarif", "snyk")
+KNOWN_TYPES = ("generic", "decision", "approval", "approval-request", "junit", "sarif", "snyk",
+               "pull_request")
 """Types judged here, besides ``custom:<name>``."""
 
 
@@ -107,6 +113,49 @@ def scan_policy(fail_on: str, max_findings: int | None, new_only: bool) -> dict[
     if max_findings is not None:
         _limit(max_findings, "--max-findings")
     return {"fail_on": fail_on, "max_findings": max_findings, "new_only": bool(new_only)}
+
+
+def pull_request_policy(require_approvals: int | None,
+                        allow_stale_approvals: bool) -> dict[str, Any]:
+    """The ``policy`` a pull-request predicate records, after checking it."""
+    if require_approvals is not None and (_limit(require_approvals, "--require-approvals")
+                                          < 1):
+        raise UsageError("--require-approvals: 0 asks for nothing; leave the flag out")
+    return {"require_approvals": require_approvals,
+            "allow_stale_approvals": bool(allow_stale_approvals)}
+
+
+def pull_request_verdict(predicate: Mapping[str, Any]) -> tuple[bool, list[str]]:
+    """Compliant iff a pull request contains the commit and, when the policy asks, the
+    deciding one has enough approvals that count (``compliance.pullrequests``)."""
+    from affidavit.compliance.pullrequests import shortfall
+
+    found = predicate.get("pull_requests")
+    policy = predicate.get("policy")
+    if not isinstance(found, list) or not all(isinstance(p, dict) for p in found):
+        raise _Malformed("pull_requests is not a list of objects")
+    if not isinstance(policy, dict):
+        raise _Malformed("policy is not an object")
+    need = policy.get("require_approvals")
+    if need is not None and (_count(need, "policy.require_approvals") < 1):
+        raise _Malformed("policy.require_approvals is below 1")
+    stale = _bool(policy, "allow_stale_approvals")
+    for pull in found:
+        if not isinstance(pull.get("reviews"), list) or not isinstance(pull.get("commits"),
+                                                                      list):
+            raise _Malformed(f"pull request {pull.get('number')!r} has no reviews or commits "
+                             "list")
+    if not found:
+        commit = predicate.get("commit")
+        lookup = predicate.get("lookup")
+        waited = lookup.get("waited_seconds") if isinstance(lookup, dict) else None
+        what = f"commit {str(commit)[:12]}" if commit else "the commit"
+        after = f" (looked for {waited:g} s)" if isinstance(waited, (int, float)) and waited else ""
+        return False, [f"no pull request contains {what}{after}"]
+    if need is None:
+        return True, []
+    why = shortfall(found, need, allow_stale=stale, asked_by="--require-approvals")
+    return why is None, [] if why is None else [why]
 
 
 def _many(n: int, noun: str) -> str:
@@ -250,6 +299,8 @@ def judge(kind: str, name: str, predicate: Mapping[str, Any],
             return junit_verdict(predicate)
         if kind in ("sarif", "snyk"):
             return scan_verdict(kind, predicate)
+        if kind == "pull_request":
+            return pull_request_verdict(predicate)
         if kind.startswith("custom:"):
             if type_version is None:
                 raise _Malformed("the version of its type is not at hand")

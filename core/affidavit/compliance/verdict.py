@@ -126,6 +126,21 @@ def _type_fits(wanted: str, actual: str) -> bool:
     return wanted in ("*", actual)
 
 
+def _too_few_reviews(wanted: Record, record: Record) -> str | None:
+    """Why a ``pull_request`` report falls short of its slot's ``min_approvers`` (the
+    four-eyes rule of ``compliance.pullrequests``, the one the judge applies to the report's own
+    ``--require-approvals``), or None."""
+    need = wanted.get("min_approvers")
+    if wanted["type"] != "pull_request" or not need or record["type"] != "pull_request":
+        return None
+    from affidavit.compliance.pullrequests import shortfall
+
+    predicate = record["statement"]["predicate"]
+    return shortfall(predicate["pull_requests"], need,
+                     allow_stale=predicate["policy"]["allow_stale_approvals"],
+                     asked_by="the template")
+
+
 def trail_verdict(
     template: Record | None,
     artifacts: list[tuple[int, Record]],
@@ -161,11 +176,16 @@ def trail_verdict(
         scope = "trail" if fingerprint is None else "artifact"
         if found is not None and _type_fits(wanted["type"], found[1]["type"]):
             used.update(k for k in keys if k in latest)
-            slot.update(state="COMPLETE", compliant=found[1]["compliant"], entry=found[0])
+            short = _too_few_reviews(wanted, found[1])
+            compliant = found[1]["compliant"] and short is None
+            slot.update(state="COMPLETE", compliant=compliant, entry=found[0])
             if not found[1]["compliant"]:
                 issue(scope, fingerprint,
                       f"{where}: attestation {wanted['name']!r} is not compliant", missing=False,
                       entry=found[0])
+            elif short is not None:
+                issue(scope, fingerprint, f"{where}: attestation {wanted['name']!r}: {short}",
+                      missing=False, entry=found[0])
         else:
             slot.update(state="MISSING", compliant=None, entry=None)
             why = "has the wrong type" if found is not None else "is missing"

@@ -33,6 +33,7 @@ from affidavit.errors import (
 )
 from affidavit.ledger import Appended, KeyedRead, wire
 from affidavit.ledger.blobs import hash_file
+from affidavit.web import checked_url, env_number, session_for
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -109,18 +110,19 @@ class HttpLedger:
     remote = True
 
     def __init__(self, url: str, *, create: bool = True) -> None:
-        self.url = _checked(url)
+        self.url = checked_url(url, "ledger URL",
+                               token_hint="give the token in AFFIDAVIT_API_TOKEN")
         # https://host[/prefix]/orgs/ORG is organisation ORG's ledger on that server
         base, marker, org = self.url.rpartition("/orgs/")
         self.api = (f"{base}/api/v1/orgs/{org}" if marker and org and "/" not in org
                     else f"{self.url}/api/v1")
         self.create = create
-        self.session = _session(self.api)
+        self.session = session_for(self.api)
         token = os.environ.get("AFFIDAVIT_API_TOKEN")
         if token:
             self.session.headers["Authorization"] = f"Bearer {token}"
-        self.timeout = _number("AFFIDAVIT_HTTP_TIMEOUT", 30.0)
-        self.attempts = int(_number("AFFIDAVIT_HTTP_RETRIES", 4.0))
+        self.timeout = env_number("AFFIDAVIT_HTTP_TIMEOUT", 30.0)
+        self.attempts = int(env_number("AFFIDAVIT_HTTP_RETRIES", 4.0))
         self.blobs = _RemoteBlobs(self)
         self._pinned: dict[str, Any] | None = None  # the state a snapshot reads at
         self._identity: dict[str, Any] | None = None
@@ -404,54 +406,3 @@ class HttpLedger:
 
     def close(self) -> None:
         self.session.close()
-
-
-def _session(api: str) -> Any:
-    """A session that reads the environment's proxy and CA settings once: every request goes
-    to ``api``'s one host, and requests would otherwise walk ``os.environ`` for them on each
-    call (a millisecond a request, a third of a client's time in an attestation)."""
-    import requests
-    from requests.utils import get_environ_proxies
-
-    session = requests.Session()
-    session.proxies.update(get_environ_proxies(api))  # {} when NO_PROXY says bypass
-    bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
-    if bundle:
-        session.verify = bundle
-    session.trust_env = False
-    return session
-
-
-def _checked(url: str) -> str:
-    """``https://host[:port][/prefix]``, or ``http://`` to a loopback address only: a token
-    and the evidence must not cross a network in the clear."""
-    from urllib.parse import urlsplit
-
-    try:
-        parts = urlsplit(url)
-        port = parts.port
-    except ValueError:
-        raise UsageError(f"ledger URL {url!r} is not a URL") from None
-    if parts.query or parts.fragment or parts.username or parts.password:
-        raise UsageError(f"ledger URL {url!r}: query strings, fragments and credentials are "
-                         "not supported", remedy="give the token in AFFIDAVIT_API_TOKEN")
-    if not parts.hostname:
-        raise UsageError(f"ledger URL {url!r} names no host")
-    if parts.scheme == "http" and parts.hostname not in ("127.0.0.1", "localhost", "::1"):
-        raise UsageError(f"ledger URL {url!r}: plain http is only for a server on this machine",
-                         remedy="use https://")
-    del port
-    return url.rstrip("/")
-
-
-def _number(name: str, default: float) -> float:
-    value = os.environ.get(name)
-    if not value:
-        return default
-    try:
-        number = float(value)
-    except ValueError:
-        raise UsageError(f"{name}: {value!r} is not a number") from None
-    if number <= 0:
-        raise UsageError(f"{name}: {value!r} must be greater than 0")
-    return number

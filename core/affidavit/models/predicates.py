@@ -18,6 +18,7 @@ __all__ = [
     "APPROVAL",
     "DECISION",
     "APPROVAL_REQUEST",
+    "PULL_REQUEST",
     "PREDICATE_TYPES",
 ]
 
@@ -61,6 +62,10 @@ DECISION = "https://affidavit.dev/predicate/decision/v1"
 #: A pending request for approval (`request approval`): ``{approvers, reason?}``.
 APPROVAL_REQUEST = "https://affidavit.dev/predicate/approval-request/v1"
 
+#: The pull requests containing a commit, with every review and commit
+#: (`attest pullrequest PROVIDER`): see collect/pullrequests/shape.py and docs/predicates.md.
+PULL_REQUEST = "https://affidavit.dev/predicate/pull-request/v1"
+
 #: Attestation type name -> predicate type URI.
 PREDICATE_TYPES: dict[str, str] = {
     "generic": GENERIC,
@@ -71,4 +76,5 @@ PREDICATE_TYPES: dict[str, str] = {
     "approval": APPROVAL,
     "decision": DECISION,
     "approval-request": APPROVAL_REQUEST,
+    "pull_request": PULL_REQUEST,
 }

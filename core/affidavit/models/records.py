@@ -61,7 +61,9 @@ class TemplateAttestation(Model):
     name: Name
     type: str = Field(pattern=r"^(generic|artifact|junit|sarif|snyk|pull_request|approval|"
                       r"decision|custom:[A-Za-z0-9][A-Za-z0-9._-]*|\*)$")
-    #: For ``approval``: how many distinct approvers sign off (default 1).
+    #: For ``approval``: how many distinct approvers sign off (default 1). For
+    #: ``pull_request``: how many approvals of the final head, from people other than its
+    #: authors, the deciding pull request must have (``compliance.pullrequests``).
     min_approvers: int | None = Field(default=None, ge=1)
     #: For ``approval``: four eyes — approvers must not be the commit's author.
     distinct_from_author: bool | None = None

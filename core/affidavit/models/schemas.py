@@ -10,13 +10,15 @@ from typing import Any
 
 from affidavit.models.junit import JUnitPredicate
 from affidavit.models.package import PackageManifest
+from affidavit.models.pullrequests import PullRequestPredicate
 from affidavit.models.records import SCHEMAS
 from affidavit.models.scans import SarifPredicate, SnykPredicate
 
 __all__ = ["SCHEMA_NAMES", "schema_model"]
 
 _PREDICATES: dict[str, Any] = {
-    "junit": JUnitPredicate, "sarif": SarifPredicate, "snyk": SnykPredicate}
+    "junit": JUnitPredicate, "sarif": SarifPredicate, "snyk": SnykPredicate,
+    "pull_request": PullRequestPredicate}
 
 #: Shapes of files affidavit writes that are not records (an evidence package's manifest).
 _FILES: dict[str, Any] = {"package-manifest": PackageManifest}
