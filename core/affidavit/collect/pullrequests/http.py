@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Iterator, Mapping
     from typing import Any
 
-__all__ = ["Api", "MAX_BODY", "MAX_PAGES", "MAX_WAIT"]
+__all__ = ["Api", "Answer", "MAX_BODY", "MAX_PAGES", "MAX_WAIT", "next_link", "provider_words"]
 
 MAX_BODY = 32 << 20
 """Bytes one answer may have: pages are 100 items of a few KiB each."""
@@ -109,7 +109,7 @@ class Api:
                 status = response.status_code
                 wait = self._retry_after(response)
                 if status in _RETRIED or wait is not None:
-                    last = f"HTTP {status}{_said(self._body(response, url))}"
+                    last = f"HTTP {status}{provider_words(self._body(response, url))}"
                     self._backoff(attempt, wait)
                     continue
                 body = self._body(response, url)
@@ -183,7 +183,7 @@ class Api:
                                 ) from None
 
     def _refused(self, answer: Answer) -> AffidavitError:
-        said = _said(answer.body)
+        said = provider_words(answer.body)
         where = _path(answer.url)
         if answer.status in (401, 403):
             return ProviderError(
@@ -211,7 +211,7 @@ class Api:
             answer = self.request("GET", url, params=query)
             assert answer is not None
             yield from _items(answer.body, None, self, url)
-            url, query = _next_link(answer.headers.get("Link", "")), None
+            url, query = next_link(answer.headers.get("Link", "")), None
 
     def gitlab_pages(self, path: str, params: Mapping[str, Any] | None = None) -> Iterator[Any]:
         """Items of a GitLab list: ``x-next-page`` names the next page, empty on the last."""
@@ -222,7 +222,7 @@ class Api:
             yield from _items(answer.body, None, self, path)
             following = (answer.headers.get("x-next-page") or "").strip()
             if not following:
-                link = _next_link(answer.headers.get("Link", ""))
+                link = next_link(answer.headers.get("Link", ""))
                 if link is None:
                     return
                 path, query = link, {}
@@ -314,7 +314,7 @@ def _items(body: Any, field: str | None, api: Api, url: str) -> Iterator[Any]:
     yield from items
 
 
-def _next_link(header: str) -> str | None:
+def next_link(header: str) -> str | None:
     """The ``rel="next"`` target of an RFC 8288 Link header, or None."""
     for part in header.split(","):
         target, _, rest = part.partition(";")
@@ -326,7 +326,7 @@ def _next_link(header: str) -> str | None:
     return None
 
 
-def _said(body: Any) -> str:
+def provider_words(body: Any) -> str:
     """The provider's own words from an error body (each spells it differently), as
     ``: words``, or ``""``."""
     text: Any = None
