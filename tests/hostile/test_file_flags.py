@@ -20,6 +20,7 @@ from tests.conftest import FLOW, TRAIL
 from tests.helpers import Cli, Home, assert_error, state
 
 ATTEST = ("--flow", FLOW, "--trail", TRAIL, "--name", "unit")
+PR = ("--repository", "o/r", "--pr", "1", "--base-url", "http://127.0.0.1:9")
 
 #: flag -> (kind of input, the command with the file in it)
 Command = Callable[[str], list[str]]
@@ -45,6 +46,12 @@ FLAGS: dict[str, tuple[str, Command]] = {
         "report", lambda f: ["attest", "snyk", *ATTEST, "--scan-results", f]),
     "attest junit --results": (
         "report", lambda f: ["attest", "junit", *ATTEST, "--results", f]),
+    # refused before the provider is asked (nothing listens on port 9)
+    "attest pullrequest --user-data": (
+        "json", lambda f: ["attest", "pullrequest", "github", *ATTEST, *PR, "--user-data", f]),
+    "attest pullrequest --attachments": (
+        "evidence", lambda f: ["attest", "pullrequest", "github", *ATTEST, *PR,
+                               "--attachments", f]),
     "attest generic --attachments": (
         "evidence", lambda f: ["attest", "generic", *ATTEST, "--attachments", f]),
     "attest artifact PATH": (
