@@ -28,13 +28,16 @@ import subprocess
 import sys
 import tomllib
 import zipfile
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
 import yaml
 
 from tests.helpers import copy_of_sources, read_github_outputs
+from tests.wrappers.fake_provider import FakeProvider, recorded_github_pull
 
 ROOT = Path(__file__).resolve().parents[2]
 ACTIONS = ROOT / "actions"
@@ -88,11 +91,17 @@ def _pip_cache_dir() -> str:
     return found.stdout.strip() or str(Path.home() / ".cache/pip")
 
 
-def _git_repo(folder: Path) -> None:
+def _git_repo(folder: Path, origin: str | None = None) -> str:
+    """A repository of ``folder`` with one commit (its SHA is returned); act names the
+    repository (GITHUB_REPOSITORY) after the ``origin`` remote when there is one."""
     git = ["git", "-c", "user.name=Test", "-c", "user.email=test@example.com"]
     subprocess.run(["git", "init", "-q", "-b", "main"], cwd=folder, check=True)
+    if origin:
+        subprocess.run(["git", "remote", "add", "origin", origin], cwd=folder, check=True)
     subprocess.run(["git", "add", "-A"], cwd=folder, check=True)
     subprocess.run([*git, "commit", "-qm", "consumer"], cwd=folder, check=True)
+    return subprocess.run(["git", "rev-parse", "HEAD"], cwd=folder, check=True,
+                          capture_output=True, text=True).stdout.strip()
 
 
 def _act(repo: Path, workflow: str, base: Path, out: Path, action_repo: Path,
@@ -114,18 +123,67 @@ def _act(repo: Path, workflow: str, base: Path, out: Path, action_repo: Path,
         cwd=repo, env=environ, capture_output=True, text=True, timeout=300)
 
 
-def run_workflow(name: str, base: Path, action_repo: Path, *env: str,
-                 source: Path | None = None, secrets: tuple[str, ...] = (),
-                 ) -> tuple[subprocess.CompletedProcess[str], Path]:
-    """Run tests/wrappers/github/workflows/NAME (or ``source``) under act in a fresh consumer
-    repository."""
+def _consumer(name: str, base: Path, source: Path | None = None,
+              origin: str | None = None) -> tuple[Path, Path, str]:
+    """A fresh consumer repository holding tests/wrappers/github/workflows/NAME (or
+    ``source``), the folder the workflow writes to, and the commit act runs on."""
     consumer, out = base / "consumer", base / "out"
     (consumer / ".github/workflows").mkdir(parents=True)
     out.mkdir()
     shutil.copy(source or WORKFLOWS / name, consumer / ".github/workflows" / name)
     shutil.copytree(FIXTURES, consumer / "fixtures")
-    _git_repo(consumer)
+    return consumer, out, _git_repo(consumer, origin)
+
+
+def run_workflow(name: str, base: Path, action_repo: Path, *env: str,
+                 source: Path | None = None, secrets: tuple[str, ...] = (),
+                 ) -> tuple[subprocess.CompletedProcess[str], Path]:
+    """Run tests/wrappers/github/workflows/NAME (or ``source``) under act in a fresh consumer
+    repository."""
+    consumer, out, _ = _consumer(name, base, source)
     return _act(consumer, name, base, out, action_repo, *env, secrets=secrets), out
+
+
+#: The job's `github.token` under act (act takes it from the GITHUB_TOKEN secret).
+JOB_TOKEN = "ghs_job0token0of0this0run0000000000000"
+
+
+@dataclass
+class Run:
+    """One act run against a fake GitHub API: the run, its output folder, the commit it
+    built, and what the API was asked."""
+
+    result: subprocess.CompletedProcess[str]
+    out: Path
+    sha: str
+    fake: FakeProvider
+
+
+def run_with_github(name: str, base: Path, action_repo: Path, *env: str,
+                    source: Path | None = None, secrets: tuple[str, ...] = (),
+                    approved_head: bool = True, token: str = JOB_TOKEN) -> Run:
+    """``run_workflow`` in a repository named acme/shop, its commit the merge commit of pull
+    request #42 on a fake GitHub (tests/wrappers/fake_provider.py) that only ``token`` may
+    read, found by the CLI through AFFIDAVIT_GITHUB_BASE_URL."""
+    consumer, out, sha = _consumer(name, base, source, "https://github.com/acme/shop.git")
+    with FakeProvider("github", sha, token, approved_head=approved_head) as fake:
+        result = _act(consumer, name, base, out, action_repo,
+                      f"AFFIDAVIT_GITHUB_BASE_URL={fake.base_url}", *env,
+                      secrets=(f"GITHUB_TOKEN={JOB_TOKEN}", *secrets))
+    return Run(result, out, sha, fake)
+
+
+def pull_request_attestation(ledger: Path | str, flow: str, trail: str,
+                             name: str = "pull-request", *env: str) -> dict[str, Any]:
+    """The ``pull_request`` attestation NAME as the CLI reads it back."""
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("AFFIDAVIT_")}
+    environ.update(dict(e.split("=", 1) for e in env))
+    got = subprocess.run([str(VENV_AFFIDAVIT), "get", "attestation", name, "--flow", flow,
+                          "--trail", trail, "--ledger", str(ledger), "--output", "json"],
+                         env=environ, capture_output=True, text=True, timeout=60)
+    assert got.returncode == 0, got.stderr
+    record: dict[str, Any] = json.loads(got.stdout)["record"]
+    return record
 
 
 def read_outputs(out: Path) -> dict[str, str]:
@@ -240,10 +298,13 @@ def test_failing_assert_fails_the_job(tmp_path: Path, core_wheel: Path,
 
 
 def run_action_script(action: str, inputs: dict[str, str], tmp_path: Path,
-                      env: dict[str, str] | None = None) -> tuple[
-                          subprocess.CompletedProcess[str], str, dict[str, str]]:
+                      env: dict[str, str] | None = None, *,
+                      github: dict[str, str] | None = None, bin_dir: Path | None = None,
+                      ) -> tuple[subprocess.CompletedProcess[str], str, dict[str, str]]:
     """Run ACTION's single `run:` step as the runner would: its `env:` with `inputs.*` filled in
-    (a tiny evaluator for `${{ inputs.x }}` and `${{ inputs.x || env.Y }}` only)."""
+    (a tiny evaluator for `${{ inputs.x }}`, `${{ inputs.x || env.Y }}` and `${{ github.x }}`
+    from ``github``, the workflow's context); ``env`` is the job's environment, and the CLI
+    the one in ``bin_dir`` (default this venv's)."""
     meta = yaml.safe_load((ACTIONS / action / "action.yml").read_text())
     (step,) = [s for s in meta["runs"]["steps"] if "run" in s]
     defaults = {k: str(v.get("default", "")) for k, v in meta["inputs"].items()}
@@ -255,7 +316,8 @@ def run_action_script(action: str, inputs: dict[str, str], tmp_path: Path,
         value = ""
         for alternative in (part.strip() for part in body.split("||")):
             kind, _, name = alternative.partition(".")
-            value = values.get(name, "") if kind == "inputs" else base.get(name, "")
+            context = {"inputs": values, "env": base, "github": github or {}}[kind]
+            value = context.get(name, "")
             if value:
                 break
         step_env[key] = value
@@ -263,11 +325,12 @@ def run_action_script(action: str, inputs: dict[str, str], tmp_path: Path,
     summary, output = tmp_path / "summary.md", tmp_path / "output.txt"
     summary.touch()
     output.touch()
-    bin_dir = str(Path(_tool("affidavit") or "affidavit").parent)
-    full_env = {**{k: v for k, v in os.environ.items() if not k.startswith("AFFIDAVIT_")},
+    cli_dir = str(bin_dir or Path(_tool("affidavit") or "affidavit").parent)
+    full_env = {**{k: v for k, v in os.environ.items()  # a job has no token unless it sets one
+                   if not k.startswith("AFFIDAVIT_") and k != "GITHUB_TOKEN"},
                 **base, **step_env, "GITHUB_ACTION_PATH": str(ACTIONS / action),
                 "GITHUB_STEP_SUMMARY": str(summary), "GITHUB_OUTPUT": str(output),
-                "PATH": bin_dir + os.pathsep + os.environ["PATH"]}
+                "PATH": cli_dir + os.pathsep + os.environ["PATH"]}
     result = subprocess.run(["bash", "-e", "-c", step["run"]], env=full_env, cwd=tmp_path,
                             capture_output=True, text=True, timeout=60)
     return result, summary.read_text(), dict(read_github_outputs(output))
@@ -330,6 +393,115 @@ def test_token_is_masked_and_args_split_like_a_shell(tmp_path: Path,
     assert outputs["entry-index"] == "" and outputs["compliant"] == "true"
 
 
+def test_pullrequest_inputs_reach_the_cli(tmp_path: Path, ledger: dict[str, str]) -> None:
+    """Every pull-request input, through the real CLI to a fake GitHub: `provider` defaults
+    to github, `provider-token` is what is sent (and masked), `pr` is looked up directly,
+    `repository`, `base-url`, `require-approvals`, `allow-stale-approvals` and `max-wait`
+    are what the record says. With stale approvals allowed, Grace's approval of the first
+    push counts."""
+    run_action_script("begin-trail", {"flow": "demo", "trail": "t1"}, tmp_path / "a", ledger)
+    merge = "e" * 40
+    with FakeProvider("github", merge, "ghp_given0token") as fake:
+        result, summary, outputs = run_action_script(
+            "attest", {"type": "pullrequest", "flow": "demo", "trail": "t1", "name": "pr",
+                       "repository": "acme/shop", "pr": "42", "base-url": fake.base_url,
+                       "provider-token": "ghp_given0token", "require-approvals": "1",
+                       "allow-stale-approvals": "true", "max-wait": "0"},
+            tmp_path / "b", ledger, github={"token": JOB_TOKEN})
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.startswith("::add-mask::ghp_given0token\n")
+    assert {r["headers"]["authorization"] for r in fake.requests} == {"Bearer ghp_given0token"}
+    assert fake.paths[0] == "/repos/acme/shop/pulls/42"  # by number: no lookup by commit
+    assert (outputs["entry-index"], outputs["compliant"]) == ("2", "true")
+    assert "pr (pull_request)" in summary
+    record = pull_request_attestation(ledger["AFFIDAVIT_LEDGER"], "demo", "t1", "pr")
+    predicate = record["statement"]["predicate"]
+    assert (predicate["provider"], predicate["repository"], predicate["base_url"]) == (
+        "github", "acme/shop", fake.base_url)
+    assert predicate["lookup"] == {"by": "number", "polls": 1, "waited_seconds": 0.0}
+    assert predicate["policy"] == {"require_approvals": 1, "allow_stale_approvals": True}
+    assert predicate["pull_requests"] == [recorded_github_pull(merge)]
+
+
+STUB_CLI = """\
+import json, os, sys
+with open(os.environ["STUB_OUT"], "w") as out:
+    json.dump({"argv": sys.argv[1:], "env": {k: v for k, v in os.environ.items()
+               if k.startswith("AFFIDAVIT_") or k == "GITHUB_TOKEN"}}, out)
+"""
+
+
+@pytest.fixture
+def stub_cli(tmp_path: Path) -> tuple[Path, Path]:
+    """A stand-in `affidavit` that records its argv and environment: (its folder, the file)."""
+    folder = tmp_path / "stub-bin"
+    folder.mkdir()
+    stub = folder / "affidavit"
+    stub.write_text(f"#!{sys.executable}\n{STUB_CLI}")
+    stub.chmod(0o755)
+    return folder, tmp_path / "seen.json"
+
+
+@pytest.mark.parametrize(("inputs", "job_env", "argv", "seen_env"), [
+    # provider github by default, the job's token as GITHUB_TOKEN (the CLI's last choice)
+    ({"type": "pullrequest"}, {},
+     ["attest", "pullrequest", "github"], {"GITHUB_TOKEN": JOB_TOKEN}),
+    # a token the job sets wins: GITHUB_TOKEN (a PAT, say) is kept, provider-token is --token
+    ({"type": "pullrequest", "provider-token": "ghp_pat"}, {"GITHUB_TOKEN": "ghp_job_env"},
+     ["attest", "pullrequest", "github"],
+     {"GITHUB_TOKEN": "ghp_job_env", "AFFIDAVIT_TOKEN": "ghp_pat"}),
+    # another provider never gets the GitHub token; its own comes from the job's env
+    ({"type": "pullrequest", "provider": "gitlab", "repository": "acme/shop", "pr": "7",
+      "base-url": "https://gitlab.example.com", "require-approvals": "2", "max-wait": "5",
+      "allow-stale-approvals": "true"},
+     {"AFFIDAVIT_GITLAB_TOKEN": "glpat-x"},
+     ["attest", "pullrequest", "gitlab"],
+     {"AFFIDAVIT_GITLAB_TOKEN": "glpat-x", "AFFIDAVIT_REPOSITORY": "acme/shop",
+      "AFFIDAVIT_PR": "7", "AFFIDAVIT_BASE_URL": "https://gitlab.example.com",
+      "AFFIDAVIT_REQUIRE_APPROVALS": "2", "AFFIDAVIT_MAX_WAIT": "5",
+      "AFFIDAVIT_ALLOW_STALE_APPROVALS": "true"}),
+    # job-level AFFIDAVIT_* still apply when the inputs are left empty
+    ({"type": "pullrequest", "provider": "bitbucket"},
+     {"AFFIDAVIT_REPOSITORY": "acme/shop", "AFFIDAVIT_REQUIRE_APPROVALS": "1"},
+     ["attest", "pullrequest", "bitbucket"],
+     {"AFFIDAVIT_REPOSITORY": "acme/shop", "AFFIDAVIT_REQUIRE_APPROVALS": "1"}),
+    # other types get no provider word and no token
+    ({"type": "junit", "results": "r.xml"}, {}, ["attest", "junit"], {}),
+])
+def test_pullrequest_inputs_map_to_the_provider_word_and_env(
+        tmp_path: Path, stub_cli: tuple[Path, Path], inputs: dict[str, str],
+        job_env: dict[str, str], argv: list[str], seen_env: dict[str, str]) -> None:
+    folder, seen_file = stub_cli
+    result, _, _ = run_action_script("attest", inputs, tmp_path / "run",
+                                     {**job_env, "STUB_OUT": str(seen_file)},
+                                     github={"token": JOB_TOKEN}, bin_dir=folder)
+    assert result.returncode == 0, result.stderr
+    seen = json.loads(seen_file.read_text())
+    assert seen["argv"][:len(argv)] == argv
+    assert seen["argv"][len(argv):] == ["--output", "json", "--summary-file",
+                                        str(tmp_path / "run" / "summary.md"), "--outputs-file",
+                                        str(tmp_path / "run" / "output.txt")]
+    pullrequest_env = {k: v for k, v in seen["env"].items() if k in (
+        "GITHUB_TOKEN", "AFFIDAVIT_TOKEN", "AFFIDAVIT_GITLAB_TOKEN", "AFFIDAVIT_REPOSITORY",
+        "AFFIDAVIT_PR", "AFFIDAVIT_BASE_URL", "AFFIDAVIT_REQUIRE_APPROVALS",
+        "AFFIDAVIT_MAX_WAIT", "AFFIDAVIT_ALLOW_STALE_APPROVALS") and v}
+    assert pullrequest_env == seen_env
+    assert "AFFIDAVIT_ACTION_GITHUB_TOKEN" not in seen["env"]
+    if "AFFIDAVIT_TOKEN" in seen_env:
+        assert f"::add-mask::{seen_env['AFFIDAVIT_TOKEN']}" in result.stdout
+
+
+def test_provider_without_type_pullrequest_is_refused(tmp_path: Path,
+                                                      stub_cli: tuple[Path, Path]) -> None:
+    folder, seen_file = stub_cli
+    result, _, _ = run_action_script("attest", {"type": "junit", "provider": "github"},
+                                     tmp_path / "run", {"STUB_OUT": str(seen_file)},
+                                     bin_dir=folder)
+    assert result.returncode == 2
+    assert "::error::provider is for type pullrequest, not junit" in result.stdout
+    assert not seen_file.exists()
+
+
 def test_empty_inputs_fall_back_to_job_env(tmp_path: Path, ledger: dict[str, str]) -> None:
     """An input left empty is "not given": a job-level AFFIDAVIT_FLOW still counts."""
     result, summary, _ = run_action_script(
@@ -389,13 +561,24 @@ def test_no_expressions_inside_run_scripts() -> None:
             assert "${{" not in step.get("run", ""), path
 
 
+def _assert_asked_github_with_the_job_token(fake: FakeProvider, sha: str) -> None:
+    """By commit (a push build), every page with the job's token, nothing refused."""
+    assert fake.paths[0] == f"/repos/acme/shop/commits/{sha}/pulls?per_page=100"
+    assert {"/repos/acme/shop/pulls/42", "/repos/acme/shop/pulls/42/reviews?per_page=100",
+            "/repos/acme/shop/pulls/42/commits?per_page=100"} <= set(fake.paths)
+    assert {r["headers"].get("authorization") for r in fake.requests} == {
+        f"Bearer {JOB_TOKEN}"}
+
+
 def test_example_workflow_runs_green(tmp_path_factory: pytest.TempPathFactory,
                                      action_repo: Path) -> None:
-    """examples/github/workflow.yml: bootstrap the flow, build, attest artifact + JUnit + SARIF,
-    assert, deploy, package the evidence."""
+    """examples/github/workflow.yml: bootstrap the flow, build, attest artifact + JUnit + SARIF
+    + the pull request of the commit (from a fake GitHub, read with the job's token), assert,
+    deploy, package the evidence."""
     base = tmp_path_factory.mktemp("example")
-    result, out = run_workflow("workflow.yml", base, action_repo,
-                               source=ROOT / "examples/github/workflow.yml")
+    run = run_with_github("workflow.yml", base, action_repo,
+                          source=ROOT / "examples/github/workflow.yml")
+    result, out = run.result, run.out
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
     assert "deploying shop" in result.stdout
     ledger = out / "ledger.db"  # act's --env wins over the workflow's env
@@ -410,8 +593,39 @@ def test_example_workflow_runs_green(tmp_path_factory: pytest.TempPathFactory,
     assert verified.returncode == 0, verified.stderr
     # act deletes the job's workspace with the job: the zip is seen in the log, and its upload
     # skipped (the offline stand-in for actions/upload-artifact fails if it ever runs)
-    assert re.search(r"wrote affidavit-evidence\.zip: 5 entries, 2 evidence files", result.stdout)
+    assert re.search(r"wrote affidavit-evidence\.zip: 6 entries, 2 evidence files", result.stdout)
     assert "not reachable offline" not in result.stdout
+
+    record = pull_request_attestation(ledger, "shop", run.sha)
+    assert (record["type"], record["compliant"]) == ("pull_request", True)
+    predicate = record["statement"]["predicate"]
+    assert predicate["provider"] == "github" and predicate["base_url"] == run.fake.base_url
+    assert (predicate["repository"], predicate["commit"]) == ("acme/shop", run.sha)
+    assert predicate["lookup"] == {"by": "commit", "polls": 1, "waited_seconds": 0.0}
+    assert predicate["policy"] == {"require_approvals": 1, "allow_stale_approvals": False}
+    assert predicate["pull_requests"] == [recorded_github_pull(run.sha)]
+    _assert_asked_github_with_the_job_token(run.fake, run.sha)
+    assert JOB_TOKEN not in result.stdout + result.stderr
+
+
+def test_example_workflow_stops_a_change_without_an_approval_of_its_final_head(
+        tmp_path_factory: pytest.TempPathFactory, action_repo: Path) -> None:
+    """The same example when Grace approved only the first push (``require-approvals: 1``):
+    the pull request is recorded, not compliant, and the gate stops the deploy."""
+    base = tmp_path_factory.mktemp("example-stale")
+    run = run_with_github("workflow.yml", base, action_repo, approved_head=False,
+                          source=ROOT / "examples/github/workflow.yml")
+    assert run.result.returncode != 0, run.result.stdout[-4000:]
+    assert "Job failed" in run.result.stdout
+    assert "deploying shop" not in run.result.stdout
+    reason = ("pull request #42 has 0 approvals of its final head 4a5b6c7d8e9f from people "
+              "other than its authors, --require-approvals asks 1 (grace approved an older or "
+              "unknown head)")
+    assert reason in run.result.stdout
+    record = pull_request_attestation(run.out / "ledger.db", "shop", run.sha)
+    assert record["compliant"] is False
+    assert record["statement"]["predicate"]["pull_requests"] == [
+        recorded_github_pull(run.sha, approved_head=False)]
 
 
 def test_self_test_workflow_runs_green(tmp_path: Path, action_repo: Path) -> None:
@@ -468,21 +682,23 @@ EXAMPLE_LEDGER = "https://affidavit.example.com/orgs/acme"
 def test_team_example_workflow_runs_green_on_a_server(
         tmp_path_factory: pytest.TempPathFactory, action_repo: Path) -> None:
     """examples/github/team.yml, its ledger URL pointed at a real server and the token a
-    secret: the job passes, its trail is on the server, COMPLIANT, and the token is masked."""
+    secret, the pull request from a fake GitHub: the job passes, its trail is on the server,
+    COMPLIANT, with the pull request, and the token is masked."""
     from tests.wrappers.team import team_server
 
     text = (ROOT / "examples/github/team.yml").read_text()
-    assert text.count(f"ledger: {EXAMPLE_LEDGER}") == 6  # every action but setup
+    assert text.count(f"ledger: {EXAMPLE_LEDGER}") == 7  # every action but setup
     base = tmp_path_factory.mktemp("team-example")
     with team_server(base) as team:
         source = base / "team.yml"
         source.write_text(text.replace(EXAMPLE_LEDGER, team.ledger))
-        result, out = run_workflow("team.yml", base / "run", action_repo, source=source,
-                                   secrets=(f"AFFIDAVIT_API_TOKEN={team.token}",))
+        run = run_with_github("team.yml", base / "run", action_repo, source=source,
+                              secrets=(f"AFFIDAVIT_API_TOKEN={team.token}",))
+        result, out = run.result, run.out
         assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
         assert "deploying shop" in result.stdout
         assert team.token not in result.stdout + result.stderr  # masked
-        assert team.size() == 5  # flow, trail, the artifact, JUnit, SARIF
+        assert team.size() == 6  # flow, trail, the artifact, JUnit, SARIF, the pull request
         assert not (out / "ledger.db").exists()  # act's AFFIDAVIT_LEDGER: overridden by ledger:
         env = {k: v for k, v in os.environ.items() if not k.startswith("AFFIDAVIT_")}
         env.update(AFFIDAVIT_LEDGER=team.ledger, AFFIDAVIT_API_TOKEN=team.token,
@@ -491,3 +707,9 @@ def test_team_example_workflow_runs_green_on_a_server(
                                  "--output", "json"], env=env, capture_output=True, text=True,
                                 check=True)
         assert [t["status"] for t in json.loads(trails.stdout)] == ["COMPLIANT"]
+        record = pull_request_attestation(
+            team.ledger, "shop", run.sha, "pull-request", f"AFFIDAVIT_API_TOKEN={team.token}",
+            f"AFFIDAVIT_CACHE_DIR={base / 'reader-cache'}")
+        assert record["compliant"] is True
+        assert record["statement"]["predicate"]["pull_requests"] == [recorded_github_pull(run.sha)]
+        _assert_asked_github_with_the_job_token(run.fake, run.sha)

@@ -43,6 +43,12 @@ import pytest
 import yaml
 
 from tests.helpers import Home, Result, copy_of_sources
+from tests.wrappers.fake_provider import (
+    FIRST,
+    HEAD,
+    FakeProvider,
+    recorded_gitlab_merge_request,
+)
 from tests.wrappers.team import Team, team_server
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -105,10 +111,12 @@ def pipeline(tmp_path: Path, home: Home, cli: Callable[..., Result]) -> Callable
     runs = 0
 
     def run(name: str, *variables: str, source: Path | None = None,
-            project_variables: dict[str, str] | None = None) -> Pipeline:
+            project_variables: dict[str, str] | None = None,
+            on_commit: Callable[[str], None] | None = None) -> Pipeline:
         """``variables`` are ``--variable`` pipeline variables; ``project_variables`` are the
         project's CI/CD variables (Settings > CI/CD > Variables), which gitlab-ci-local reads
-        from its home ``variables.yml`` for the repository whose remote is ``ORIGIN``."""
+        from its home ``variables.yml`` for the repository whose remote is ``ORIGIN``;
+        ``on_commit`` is told the pipeline's commit before the pipeline runs."""
         nonlocal runs
         runs += 1
         repo = tmp_path / ("repo" if runs == 1 else f"repo-{runs}")
@@ -126,6 +134,8 @@ def pipeline(tmp_path: Path, home: Home, cli: Callable[..., Result]) -> Callable
         _git(repo, "remote", "add", "origin", ORIGIN)
         _git(repo, "add", "-A")
         _git(repo, "commit", "-q", "-m", f"pipeline {name}")
+        if on_commit is not None:
+            on_commit(_git(repo, "rev-parse", "HEAD"))
         env = {k: v for k, v in os.environ.items() if not k.startswith("AFFIDAVIT_")}
         env.update(PATH=f"{VENV_BIN}{os.pathsep}{env['PATH']}", NO_COLOR="1", FORCE_COLOR="0")
         passed = [f"AFFIDAVIT_LEDGER={home.url}", f"AFFIDAVIT_CACHE_DIR={home.cache}",
@@ -145,8 +155,9 @@ def pipeline(tmp_path: Path, home: Home, cli: Callable[..., Result]) -> Callable
     return run
 
 
-def _attestation(cli: Callable[..., Result], trail: str, name: str) -> dict[str, Any]:
-    got = cli("get", "attestation", name, "--flow", "demo", "--trail", trail, "--output", "json")
+def _attestation(cli: Callable[..., Result], trail: str, name: str,
+                 flow: str = "demo") -> dict[str, Any]:
+    got = cli("get", "attestation", name, "--flow", flow, "--trail", trail, "--output", "json")
     assert got.code == 0, got.err
     record: dict[str, Any] = json.loads(got.out)["record"]
     return record
@@ -464,43 +475,165 @@ def test_consumer_pipelines_match_the_gitlab_ci_schema() -> None:
                       *map(str, examples))
 
 
+#: The project's access token for reading its merge requests (a masked CI/CD variable).
+GITLAB_TOKEN = "glpat-read0api0of0the0project"
+#: The project gitlab-ci-local names after ORIGIN (CI_PROJECT_PATH).
+PROJECT_PATH = "affidavit/affidavit"
+def _check_merge_request(record: dict[str, Any], fake: FakeProvider, sha: str) -> None:
+    """The example's merge-request attestation: found by the pipeline's commit in the
+    pipeline's project, every request with the project's token (never the job token)."""
+    assert (record["type"], record["compliant"]) == ("pull_request", True)
+    predicate = record["statement"]["predicate"]
+    assert (predicate["provider"], predicate["base_url"]) == ("gitlab", fake.base_url)
+    assert (predicate["repository"], predicate["commit"]) == (PROJECT_PATH, sha)
+    assert predicate["lookup"] == {"by": "commit", "polls": 1, "waited_seconds": 0.0}
+    assert predicate["policy"] == {"require_approvals": 1, "allow_stale_approvals": False}
+    assert predicate["pull_requests"] == [recorded_gitlab_merge_request(PROJECT_PATH, sha)]
+    project = "/api/v4/projects/affidavit%2Faffidavit"
+    assert fake.paths[0] == (f"{project}/repository/commits/{sha}/merge_requests?per_page=100")
+    assert f"{project}/merge_requests/7/approvals" in fake.paths
+    assert [r["headers"] for r in fake.requests if r["headers"].get("private-token") !=
+            GITLAB_TOKEN or "job-token" in r["headers"]] == []
+
+
 @needs_gcl
 def test_example_pipeline_runs_green(pipeline: Callable[..., Pipeline],
                                      cli: Callable[..., Result]) -> None:
-    """examples/gitlab/.gitlab-ci.yml: build, attest artifact + JUnit + SARIF, gate, deploy."""
+    """examples/gitlab/.gitlab-ci.yml: build, attest artifact + JUnit + SARIF + the merge
+    request of the commit (from a fake GitLab, read with the project's masked variable
+    AFFIDAVIT_GITLAB_TOKEN), gate, deploy."""
     example = Path(__file__).resolve().parents[2] / "examples" / "gitlab" / ".gitlab-ci.yml"
-    run = pipeline("example", source=example)
+    with FakeProvider("gitlab", "", GITLAB_TOKEN, repository=PROJECT_PATH) as fake:
+        run = pipeline("example", f"AFFIDAVIT_GITLAB_BASE_URL={fake.base_url}", source=example,
+                       project_variables={"AFFIDAVIT_GITLAB_TOKEN": GITLAB_TOKEN},
+                       on_commit=fake.serve)
     assert run.code == 0, run.output
     assert run.jobs.get("deploy") == "PASS", run.output
+    assert run.jobs.get("attest-merge-request") == "PASS", run.output
     assert cli("assert", "trail", run.sha, "--flow", "shop").code == 0
     assert cli("verify", "ledger").code == 0
     kinds = json.loads(cli("get", "trail", run.sha, "--flow", "shop", "--output", "json").out)
-    assert sorted(a["name"] for a in kinds["attestations"]) == ["sast", "unit-tests"]
+    assert sorted(a["name"] for a in kinds["attestations"]) == [
+        "merge-request", "sast", "unit-tests"]
     assert [a["name"] for a in kinds["artifacts"]] == ["shop"]
     flow = json.loads(cli("get", "flow", "shop", "--output", "json").out)
     assert flow["description"] == "Shop delivery" and len(flow["entries"]) == 1
     assert run.jobs.get("affidavit-evidence-package") == "PASS", run.output
+    _check_merge_request(_attestation(cli, run.sha, "merge-request", "shop"), fake, run.sha)
+    summary = run.artifact("attest-merge-request", "summary-merge-request.md")
+    assert summary.startswith("### ✅ merge-request (pull_request): compliant"), summary
+    _assert_token_not_logged(run, GITLAB_TOKEN)
+
+
+@needs_gcl
+def test_pullrequest_inputs_reach_the_cli(pipeline: Callable[..., Pipeline],
+                                          cli: Callable[..., Result]) -> None:
+    """pipelines/pullrequest.gitlab-ci.yml: provider, pr-repository, pr, base-url,
+    require-approvals, allow-stale-approvals and max-wait each reach the CLI, here for a
+    GitHub pull request read with the project's AFFIDAVIT_GITHUB_TOKEN."""
+    token = "github_pat_0f0the0project"
+    with FakeProvider("github", "c" * 40, token) as fake:
+        run = pipeline("pullrequest", f"FAKE_GITHUB_API={fake.base_url}",
+                       project_variables={"AFFIDAVIT_GITHUB_TOKEN": token})
+    assert run.jobs == {"affidavit-begin-trail": "PASS", "pull request": "PASS"}, run.output
+    expanded = yaml.safe_load((run.repo / ".gitlab-ci-local" / "expanded-gitlab-ci.yml")
+                              .read_text())
+    variables = expanded["pull request"]["variables"]
+    assert {k: str(variables[k]) for k in (
+        "AFFIDAVIT_COMPONENT_TYPE", "AFFIDAVIT_COMPONENT_PROVIDER",
+        "AFFIDAVIT_COMPONENT_REQUIRE_APPROVALS", "AFFIDAVIT_INPUT_REPOSITORY",
+        "AFFIDAVIT_INPUT_PR", "AFFIDAVIT_INPUT_BASE_URL", "AFFIDAVIT_INPUT_ALLOW_STALE_APPROVALS",
+        "AFFIDAVIT_INPUT_MAX_WAIT")} == {
+        "AFFIDAVIT_COMPONENT_TYPE": "pullrequest", "AFFIDAVIT_COMPONENT_PROVIDER": "github",
+        "AFFIDAVIT_COMPONENT_REQUIRE_APPROVALS": "1", "AFFIDAVIT_INPUT_REPOSITORY": "acme/shop",
+        "AFFIDAVIT_INPUT_PR": "42", "AFFIDAVIT_INPUT_BASE_URL": "$FAKE_GITHUB_API",
+        "AFFIDAVIT_INPUT_ALLOW_STALE_APPROVALS": "true", "AFFIDAVIT_INPUT_MAX_WAIT": "0"}
+    # by number (no lookup by commit), at the expanded base-url, with the project's token
+    assert fake.paths[0] == "/repos/acme/shop/pulls/42"
+    assert {r["headers"]["authorization"] for r in fake.requests} == {f"Bearer {token}"}
+    record = _attestation(cli, "pr-42", "review")
+    assert (record["type"], record["compliant"]) == ("pull_request", True)
+    predicate = record["statement"]["predicate"]
+    assert (predicate["provider"], predicate["repository"], predicate["base_url"]) == (
+        "github", "acme/shop", fake.base_url)
+    assert predicate["lookup"] == {"by": "number", "polls": 1, "waited_seconds": 0.0}
+    assert predicate["policy"] == {"require_approvals": 1, "allow_stale_approvals": True}
+    assert [p["number"] for p in predicate["pull_requests"]] == [42]
+    assert [(r["reviewer"]["login"], r["state"], r["commit"])
+            for r in predicate["pull_requests"][0]["reviews"]] == [
+        ("linus", "commented", FIRST), ("grace", "approved", FIRST), ("grace", "approved", HEAD)]
+    assert "review (pull_request): compliant" in run.artifact("pull request", "out/review.md")
+    _assert_token_not_logged(run, token)
+
+
+def test_pullrequest_inputs_are_typed() -> None:
+    """The closed set and the numbers are GitLab's to check before a job starts; the provider
+    word follows `type: pullrequest` only, and require-approvals 0 (asking none) leaves the
+    flag out rather than handing the CLI a 0 it refuses."""
+    inputs = _documents("attest")[0]["spec"]["inputs"]
+    assert inputs["provider"] == {"options": ["gitlab", "github", "bitbucket", "azure"],
+                                  "default": "gitlab",
+                                  "description": inputs["provider"]["description"]}
+    assert (inputs["require-approvals"]["type"], inputs["require-approvals"]["default"]) == (
+        "number", 0)
+    assert (inputs["max-wait"]["type"], inputs["max-wait"]["default"]) == ("number", 30)
+    assert (inputs["allow-stale-approvals"]["type"],
+            inputs["allow-stale-approvals"]["default"]) == ("boolean", False)
+    assert inputs["pr"]["regex"] == "^([0-9]+)?$"
+    assert "pullrequest" in inputs["type"]["options"]
+    (job,) = _documents("attest")[1].values()
+    script = "\n".join(job["script"])
+    assert ('[ "$AFFIDAVIT_COMPONENT_TYPE" != pullrequest ] || set -- "$@" '
+            '"$AFFIDAVIT_COMPONENT_PROVIDER"') in script
+    assert 'if [ "$AFFIDAVIT_COMPONENT_REQUIRE_APPROVALS" != 0 ]; then' in script
+
+
+@needs_gcl
+def test_a_pull_request_number_that_is_not_one_stops_the_pipeline(
+        pipeline: Callable[..., Pipeline], tmp_path: Path) -> None:
+    """`pr: "#42"` does not match the input's regex: GitLab refuses the pipeline."""
+    source = tmp_path / "bad-pr.gitlab-ci.yml"
+    source.write_text((FIXTURES / "pipelines" / "pullrequest.gitlab-ci.yml").read_text()
+                      .replace('pr: "42"', 'pr: "#42"'))
+    run = pipeline("bad-pr", source=source)
+    assert run.code != 0 and run.jobs == {}
+    assert "`pr` input: `#42` does not match required regex: ^([0-9]+)?$" in run.output, (
+        run.output)
 
 
 @needs_gcl
 def test_team_example_pipeline_runs_green_on_a_server(
         pipeline: Callable[..., Pipeline], tmp_path_factory: pytest.TempPathFactory) -> None:
     """examples/gitlab/team.gitlab-ci.yml, its ledger URL pointed at a real server and the token
-    a project variable: the whole pipeline passes and its trail is on the server, compliant."""
+    a project variable, the merge request from a fake GitLab: the whole pipeline passes and its
+    trail is on the server, compliant, with the merge request."""
     text = (EXAMPLES / "team.gitlab-ci.yml").read_text()
-    assert text.count(f"ledger: {EXAMPLE_LEDGER}") == 6  # every component's job
+    assert text.count(f"ledger: {EXAMPLE_LEDGER}") == 7  # every component's job
     folder = tmp_path_factory.mktemp("team")
-    with team_server(folder) as team:
+    with team_server(folder) as team, FakeProvider("gitlab", "", GITLAB_TOKEN,
+                                                   repository=PROJECT_PATH) as fake:
         source = folder / "team.gitlab-ci.yml"
         source.write_text(text.replace(EXAMPLE_LEDGER, team.ledger))
-        run = pipeline("team-example", source=source,
-                       project_variables={"AFFIDAVIT_API_TOKEN": team.token})
+        run = pipeline("team-example", f"AFFIDAVIT_GITLAB_BASE_URL={fake.base_url}",
+                       source=source, on_commit=fake.serve,
+                       project_variables={"AFFIDAVIT_API_TOKEN": team.token,
+                                          "AFFIDAVIT_GITLAB_TOKEN": GITLAB_TOKEN})
         assert run.code == 0, run.output
         assert run.jobs.get("deploy") == "PASS" and run.jobs.get(
             "affidavit-evidence-package") == "PASS", run.output
-        assert team.size() == 5  # flow, trail, the artifact, JUnit, SARIF
+        assert team.size() == 6  # flow, trail, the artifact, JUnit, SARIF, the merge request
         _assert_token_not_logged(run, team.token)
+        _assert_token_not_logged(run, GITLAB_TOKEN)
         trail = _team_trail(team, folder / "reader", run.sha, "shop")
         assert trail["status"] == "COMPLIANT"
-        assert sorted(a["name"] for a in trail["attestations"]) == ["sast", "unit-tests"]
+        assert sorted(a["name"] for a in trail["attestations"]) == [
+            "merge-request", "sast", "unit-tests"]
         assert [a["name"] for a in trail["artifacts"]] == ["shop"]
+        env = {k: v for k, v in os.environ.items() if not k.startswith("AFFIDAVIT_")}
+        env.update(AFFIDAVIT_LEDGER=team.ledger, AFFIDAVIT_API_TOKEN=team.token,
+                   AFFIDAVIT_CACHE_DIR=str(folder / "reader"))
+        got = subprocess.run(
+            [str(VENV_BIN / "affidavit"), "get", "attestation", "merge-request", "--flow",
+             "shop", "--trail", run.sha, "--output", "json"], env=env, capture_output=True,
+            text=True, check=True)
+        _check_merge_request(json.loads(got.stdout)["record"], fake, run.sha)

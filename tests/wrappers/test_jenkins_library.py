@@ -29,6 +29,7 @@ from typing import Any
 
 import pytest
 
+from tests.wrappers.fake_provider import FakeProvider, recorded_github_pull
 from tests.wrappers.team import team_server
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -83,6 +84,14 @@ SCENARIOS: dict[str, tuple[str, dict[str, Any], dict[str, str], bool]] = {
         "type": "custom", "name": "cov", "customType": "coverage"}, {}, False),
     "attest-hostile": ("affidavitAttest", {
         "type": "generic", **HOSTILE, "args": HOSTILE_ARGS}, {}, False),
+    "attest-pullrequest": ("affidavitAttest", {
+        "type": "pullrequest", "provider": "github", "repository": "acme/shop", "name": "pr"},
+        {}, False),
+    "attest-pullrequest-all": ("affidavitAttest", {
+        "type": "pullrequest", "provider": "gitlab", "flow": "demo", "trail": "t1", "name": "mr",
+        "repository": "acme/shop", "pr": 7, "baseUrl": "https://gitlab.example.com",
+        "requireApprovals": 2, "allowStaleApprovals": True, "maxWait": 0,
+        "credentialsId": "affidavit-token", "providerCredentialsId": "gitlab-token"}, {}, False),
     "attest-fails": ("affidavitAttest", {
         "type": "junit", "name": "unit", "resultsDir": "r", "assert": True}, {}, True),
     "begin": ("affidavitBeginTrail", {"flow": "demo"}, {}, False),
@@ -115,16 +124,40 @@ SCENARIOS: dict[str, tuple[str, dict[str, Any], dict[str, str], bool]] = {
 #: id -> (step, args, the exact error message)
 ERRORS: dict[str, tuple[str, dict[str, Any], str]] = {
     "no-type": ("affidavitAttest", {"name": "unit"},
-                "affidavitAttest: 'type' is required (junit, sarif, snyk, generic, artifact, "
-                "custom, approval, decision)"),
+                "affidavitAttest: 'type' is required (junit, sarif, snyk, pullrequest, generic, "
+                "artifact, custom, approval, decision)"),
     "bad-type": ("affidavitAttest", {"type": "junit; rm -rf /"},
                  "affidavitAttest: 'type' must be an attest noun such as junit, not "
                  "'junit; rm -rf /'"),
     "unknown-key": ("affidavitAttest", {"type": "junit", "result": "x"},
                     "affidavitAttest: unknown argument 'result' (known: type, flow, trail, name, "
                     "artifact, artifactType, fingerprint, results, resultsDir, failOn, "
-                    "customType, attachments, annotate, assert, dryRun, ledger, credentialsId, "
-                    "summary, args)"),
+                    "customType, provider, repository, pr, baseUrl, requireApprovals, "
+                    "allowStaleApprovals, maxWait, attachments, annotate, assert, dryRun, "
+                    "ledger, credentialsId, providerCredentialsId, summary, args)"),
+    "pr-no-provider": ("affidavitAttest", {"type": "pullrequest", "name": "pr"},
+                       "affidavitAttest: type 'pullrequest' needs 'provider': github, gitlab, "
+                       "bitbucket or azure"),
+    "pr-bad-provider": ("affidavitAttest", {"type": "pullrequest", "provider": "gitea"},
+                        "affidavitAttest: type 'pullrequest' needs 'provider': github, gitlab, "
+                        "bitbucket or azure, not 'gitea'"),
+    "pr-option-wrong-type": ("affidavitAttest", {"type": "junit", "repository": "acme/shop"},
+                             "affidavitAttest: 'repository' only goes with type 'pullrequest'"),
+    "pr-token-wrong-type": ("affidavitAttest", {"type": "sarif", "providerCredentialsId": "t"},
+                            "affidavitAttest: 'providerCredentialsId' only goes with type "
+                            "'pullrequest'"),
+    "pr-number": ("affidavitAttest", {"type": "pullrequest", "provider": "github", "pr": "#42"},
+                  "affidavitAttest: 'pr' must be a whole number, not '#42'"),
+    "pr-approvals": ("affidavitAttest", {"type": "pullrequest", "provider": "github",
+                                         "requireApprovals": "two"},
+                     "affidavitAttest: 'requireApprovals' must be a whole number, not 'two'"),
+    "pr-max-wait": ("affidavitAttest", {"type": "pullrequest", "provider": "github",
+                                        "maxWait": "soon"},
+                    "affidavitAttest: 'maxWait' must be a number of seconds, not 'soon'"),
+    "pr-stale-string": ("affidavitAttest", {"type": "pullrequest", "provider": "github",
+                                            "allowStaleApprovals": "yes"},
+                        "affidavitAttest: 'allowStaleApprovals' must be true or false, not "
+                        "'yes'"),
     "empty-flow": ("affidavitAttest", {"type": "junit", "flow": " "},
                    "affidavitAttest: 'flow' is empty"),
     "artifact-wrong-type": ("affidavitAttest", {"type": "junit", "artifact": "a"},
@@ -293,6 +326,48 @@ def test_credentials_wrap_the_command(recorded: dict[str, Any]) -> None:
     assert calls[2]["credentials"] == [binding]
     assert _sh(recorded, "begin-e2e")["credentials"][0]["credentialsId"] == "tok"
     assert not any("API_TOKEN" in e for e in _sh(recorded, "attest-sarif-all")["env"])
+
+
+def test_attest_pullrequest_maps_to_env_and_the_provider_word(recorded: dict[str, Any]) -> None:
+    sh = _sh(recorded, "attest-pullrequest")
+    assert sh["env"] == [
+        "AFFIDAVIT_OUTPUT=markdown",
+        "AFFIDAVIT_NAME=pr",
+        "AFFIDAVIT_REPOSITORY=acme/shop",
+        *_argv(3, "attest", "pullrequest", "github"),
+        "AFFIDAVIT_JENKINS_SUMMARY=affidavit-attest-pullrequest-pr.md",
+    ]
+    assert sh["label"] == "affidavit attest pullrequest"
+    assert sh["credentials"] == []
+    assert _sh(recorded, "attest-pullrequest-all")["env"] == [
+        "AFFIDAVIT_OUTPUT=markdown",
+        "AFFIDAVIT_FLOW=demo",
+        "AFFIDAVIT_TRAIL=t1",
+        "AFFIDAVIT_NAME=mr",
+        "AFFIDAVIT_REPOSITORY=acme/shop",
+        "AFFIDAVIT_PR=7",
+        "AFFIDAVIT_BASE_URL=https://gitlab.example.com",
+        "AFFIDAVIT_REQUIRE_APPROVALS=2",
+        "AFFIDAVIT_ALLOW_STALE_APPROVALS=true",
+        "AFFIDAVIT_MAX_WAIT=0",
+        *_argv(3, "attest", "pullrequest", "gitlab"),
+        "AFFIDAVIT_JENKINS_SUMMARY=affidavit-attest-pullrequest-mr.md",
+    ]
+
+
+def test_the_provider_credential_wraps_the_command_as_the_cli_token(
+        recorded: dict[str, Any]) -> None:
+    """providerCredentialsId is bound as AFFIDAVIT_TOKEN (the CLI's --token), around the
+    ledger's own credential; neither secret is ever a withEnv entry."""
+    provider = {"type": "string", "credentialsId": "gitlab-token", "variable": "AFFIDAVIT_TOKEN"}
+    ledger = {"type": "string", "credentialsId": "affidavit-token",
+              "variable": "AFFIDAVIT_API_TOKEN"}
+    calls = _calls(recorded, "attest-pullrequest-all")
+    assert [c["step"] for c in calls] == [
+        "withCredentials", "withCredentials", "withEnv", "sh", "archiveArtifacts"]
+    assert (calls[0]["bindings"], calls[1]["bindings"]) == ([provider], [ledger])
+    assert calls[3]["credentials"] == [provider, ledger]
+    assert not any("TOKEN" in e for e in calls[3]["env"])
 
 
 def test_every_step_runs_one_fixed_script(recorded: dict[str, Any]) -> None:
@@ -499,30 +574,64 @@ def test_pipeline_records_into_the_ledger(
     assert subprocess.run([cli, "verify", "ledger"], capture_output=True).returncode == 0
 
 
+#: The credentials store of the example pipelines: the GitHub token of `github-token`.
+GITHUB_SECRET = "ghp_0f0the0jenkins0credential00000000"
+SECRETS = {"github-token": GITHUB_SECRET}
+
+
+def _check_pull_request(env: dict[str, str], commit: str, fake: FakeProvider) -> None:
+    """The examples' pull-request attestation, read back with the CLI (``env`` names the
+    ledger): pull request #42 of acme/shop found by the build's commit with the credential's
+    token, four eyes of its final head asked and met."""
+    got = subprocess.run([str(VENV_BIN / "affidavit"), "get", "attestation", "pull-request",
+                          "--flow", "shop", "--trail", commit, "--output", "json"], env=env,
+                         capture_output=True, text=True, check=True)
+    record = json.loads(got.stdout)["record"]
+    assert (record["type"], record["compliant"]) == ("pull_request", True)
+    predicate = record["statement"]["predicate"]
+    assert (predicate["provider"], predicate["repository"], predicate["commit"]) == (
+        "github", "acme/shop", commit)
+    assert predicate["lookup"] == {"by": "commit", "polls": 1, "waited_seconds": 0.0}
+    assert predicate["policy"] == {"require_approvals": 1, "allow_stale_approvals": False}
+    assert predicate["pull_requests"] == [recorded_github_pull(commit)]
+    assert fake.paths[0] == f"/repos/acme/shop/commits/{commit}/pulls?per_page=100"
+    assert {r["headers"].get("authorization") for r in fake.requests} == {
+        f"Bearer {GITHUB_SECRET}"}
+
+
 @pytest.mark.skipif(not SHELLS, reason="no POSIX shell")
 def test_example_jenkinsfile_runs_green_and_leaves_a_verified_ledger(
         recorded: dict[str, Any], tmp_path: Path) -> None:
     """Every `sh` of examples/jenkins/Jenkinsfile (the user's and the steps'), replayed in order
-    in a Jenkins-like checkout with the real CLI: the trail ends COMPLIANT and verifies."""
+    in a Jenkins-like checkout with the real CLI, each with the credentials it binds, and the
+    pull request from a fake GitHub (AFFIDAVIT_GITHUB_BASE_URL, as an agent's environment
+    could set): the trail ends COMPLIANT, with the pull request, and verifies."""
     cli = str(VENV_BIN / "affidavit")
     commit, jenkins = _jenkins_checkout(tmp_path, "https://jenkins.example/job/shop/7/")
     run = recorded["jenkinsfile-example"]
     assert run["error"] is None
     results: list[str] = []
-    for call in run["calls"]:
-        if call["step"] != "sh" or call.get("label") == "install affidavit":
-            continue
-        result = _run_sh({"script": call["script"], "env": call.get("env", [])}, SHELLS[0],
-                         tmp_path, jenkins)
-        assert result.returncode == 0, (call.get("label"), result.stdout, result.stderr)
-        results.append(result.stdout)
+    with FakeProvider("github", commit, GITHUB_SECRET) as fake:
+        jenkins["AFFIDAVIT_GITHUB_BASE_URL"] = fake.base_url
+        for call in run["calls"]:
+            if call["step"] != "sh" or call.get("label") == "install affidavit":
+                continue
+            bound = {b["variable"]: SECRETS[b["credentialsId"]] for b in call["credentials"]}
+            result = _run_sh({"script": call["script"], "env": call.get("env", [])},
+                             SHELLS[0], tmp_path, {**jenkins, **bound})
+            assert result.returncode == 0, (call.get("label"), result.stdout, result.stderr)
+            results.append(result.stdout)
     assert "deploying shop" in [r for r in results if "deploying" in r][0]
     ledger = dict(os.environ)  # the test's own ledger (AFFIDAVIT_LEDGER), as the steps saw it
     trail = json.loads(subprocess.run(
         [cli, "get", "trail", commit, "--flow", "shop", "--output", "json"], env=ledger,
         check=True, capture_output=True, text=True).stdout)
     assert trail["status"] == "COMPLIANT"
-    assert sorted(a["name"] for a in trail["attestations"]) == ["sast", "unit-tests"]
+    assert sorted(a["name"] for a in trail["attestations"]) == [
+        "pull-request", "sast", "unit-tests"]
+    _check_pull_request(ledger, commit, fake)
+    summary = (tmp_path / "affidavit-attest-pullrequest-pull-request.md").read_text()
+    assert summary.startswith("### ✅ pull-request (pull_request): compliant"), summary
     assert subprocess.run([cli, "verify", "ledger"], env=ledger,
                           capture_output=True).returncode == 0
     # the flow came from begin-trail (createFlow), and post/always packaged the evidence
@@ -620,9 +729,9 @@ def test_team_example_jenkinsfile_runs_green_on_a_server(tmp_path: Path) -> None
     pointed at a real server and its credential in the store: the build passes and its trail
     is on the server, COMPLIANT; with a wrong secret in the credential it fails on the 401."""
     text = JENKINSFILES["team-example"].read_text(encoding="utf-8")
-    assert text.count(f"ledger: '{EXAMPLE_LEDGER}'") == 6  # every affidavit step but setup
+    assert text.count(f"ledger: '{EXAMPLE_LEDGER}'") == 7  # every affidavit step but setup
     cli = str(VENV_BIN / "affidavit")
-    with team_server(tmp_path) as team:
+    with team_server(tmp_path) as team, FakeProvider("github", "", GITHUB_SECRET) as fake:
         cases, commits = [], {}
         for key, secret in (("with", team.token), ("wrong", "afv_" + "0" * 40)):
             folder = tmp_path / key
@@ -633,17 +742,20 @@ def test_team_example_jenkinsfile_runs_green_on_a_server(tmp_path: Path) -> None
             jenkinsfile = tmp_path / f"Jenkinsfile.{key}"
             jenkinsfile.write_text(text.replace(EXAMPLE_LEDGER, team.ledger), encoding="utf-8")
             cases.append({"id": key, "jenkinsfile": str(jenkinsfile), "run": str(folder),
-                          "credentials": {"affidavit-api-token": secret},
+                          "credentials": {"affidavit-api-token": secret, **SECRETS},
                           "skip": ["install affidavit"],
                           "env": {**jenkins, "WORKSPACE": str(folder), "BUILD_NUMBER": "7"}})
+        fake.serve(commits["with"])  # the "wrong" build stops before its pull request
         agent = {k: v for k, v in os.environ.items() if k != "AFFIDAVIT_API_TOKEN"}
+        agent["AFFIDAVIT_GITHUB_BASE_URL"] = fake.base_url
         out = _harness(cases, tmp_path, agent)
 
         run = out["with"]
         assert run["error"] is None, _sh_logs(run)
         assert "deploying shop" in _sh_logs(run)
-        assert team.size() == 5  # flow, trail, the artifact, JUnit, SARIF
+        assert team.size() == 6  # flow, trail, the artifact, JUnit, SARIF, the pull request
         assert team.token not in json.dumps(out)
+        assert GITHUB_SECRET not in json.dumps(out)
         reader = {k: v for k, v in agent.items() if not k.startswith("AFFIDAVIT_")}
         reader.update(AFFIDAVIT_LEDGER=team.ledger, AFFIDAVIT_API_TOKEN=team.token,
                       AFFIDAVIT_CACHE_DIR=str(tmp_path / "reader-cache"))
@@ -651,7 +763,9 @@ def test_team_example_jenkinsfile_runs_green_on_a_server(tmp_path: Path) -> None
             [cli, "get", "trail", commits["with"], "--flow", "shop", "--output", "json"],
             env=reader, capture_output=True, text=True, check=True).stdout)
         assert trail["status"] == "COMPLIANT"
-        assert sorted(a["name"] for a in trail["attestations"]) == ["sast", "unit-tests"]
+        assert sorted(a["name"] for a in trail["attestations"]) == [
+            "pull-request", "sast", "unit-tests"]
+        _check_pull_request(reader, commits["with"], fake)
         # post/always packaged the evidence from the server; it verifies offline
         key = subprocess.run([cli, "ledger", "public-key"], env=reader, capture_output=True,
                              text=True, check=True).stdout.strip()
@@ -666,7 +780,7 @@ def test_team_example_jenkinsfile_runs_green_on_a_server(tmp_path: Path) -> None
         assert [c["label"] for c in refused["calls"] if c["step"] == "sh" and c.get("log")] == [
             "affidavit begin trail"]  # install skipped; the build stops at the first step
         assert "a valid API token is needed" in _sh_logs(refused)
-        assert team.size() == 5
+        assert team.size() == 6
 
 # --- whole pipelines ------------------------------------------------------------------------------
 
@@ -712,11 +826,16 @@ def test_team_example_jenkinsfile_gives_every_step_the_ledger_and_the_credential
              and (c["label"] or "").startswith("affidavit ")]
     assert [c["label"] for c in steps] == [
         "affidavit begin trail", "affidavit attest artifact", "affidavit attest junit",
-        "affidavit attest sarif", "affidavit assert trail", "affidavit evidence package"]
+        "affidavit attest sarif", "affidavit attest pullrequest", "affidavit assert trail",
+        "affidavit evidence package"]
+    ledger = {"type": "string", "credentialsId": "affidavit-api-token",
+              "variable": "AFFIDAVIT_API_TOKEN"}
+    github = {"type": "string", "credentialsId": "github-token", "variable": "AFFIDAVIT_TOKEN"}
     for call in steps:
         assert f"AFFIDAVIT_LEDGER={EXAMPLE_LEDGER}" in call["env"], call["label"]
-        assert call["credentials"] == [{"type": "string", "credentialsId": "affidavit-api-token",
-                                        "variable": "AFFIDAVIT_API_TOKEN"}], call["label"]
+        assert call["credentials"] == (
+            [github, ledger] if call["label"] == "affidavit attest pullrequest" else [ledger]
+        ), call["label"]
 
 # --- help pages -----------------------------------------------------------------------------------
 

@@ -71,11 +71,12 @@ def find(module: Any, api: Api, repository: str, *, commit: str | None, number: 
     pause = 1.0
     while True:
         polls += 1
+        asked = clock()  # what was waited is the time before the answer, not the answer's own
         numbers = module.for_commit(api, repository, commit)
         if numbers:
             unique = sorted(set(numbers))
             return Found([module.get(api, repository, n) for n in unique],
-                         round(clock() - start, 1), polls)
+                         round(asked - start, 1), polls)
         left = max_wait - (clock() - start)
         if left <= 0:
             return Found([], round(clock() - start, 1), polls)
