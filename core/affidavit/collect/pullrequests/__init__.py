@@ -2,7 +2,7 @@
 
 One module per provider, each with the same four names, so the API layer has no provider cases:
 
-- ``DEFAULT_BASE_URL``: the cloud API root (None where it depends on the account: Azure);
+- ``DEFAULT_BASE_URL``: the cloud API root;
 - ``connect(base_url, token, username) -> Api``: the session with the provider's auth header;
 - ``for_commit(api, repository, sha) -> list[int] | None``: the numbers of the pull requests
   that contain ``sha``, through the provider's immediately consistent endpoint (never a search

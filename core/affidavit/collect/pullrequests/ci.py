@@ -48,7 +48,9 @@ def repository(provider: str, env: Mapping[str, str]) -> str | None:
         return env.get("CI_PROJECT_PATH") or env.get("CI_PROJECT_ID") or None
     if provider == "bitbucket" and env.get("BITBUCKET_BUILD_NUMBER"):
         return env.get("BITBUCKET_REPO_FULL_NAME") or None
-    if provider == "azure" and env.get("TF_BUILD", "").lower() == "true":
+    if (provider == "azure" and env.get("TF_BUILD", "").lower() == "true"
+            and env.get("BUILD_REPOSITORY_PROVIDER", "TfsGit") == "TfsGit"):
+        # A GitHub or Bitbucket repository built in Azure Pipelines is not an Azure Repos one.
         project, repo = env.get("SYSTEM_TEAMPROJECT"), env.get("BUILD_REPOSITORY_NAME")
         return f"{project}/{repo}" if project and repo else None
     return None
