@@ -22,7 +22,9 @@ from affidavit.models.records import (
     ENTRY,
     Artifact,
     Attestation,
+    Environment,
     Flow,
+    Snapshot,
     Subject,
     Template,
     Trail,
@@ -83,13 +85,31 @@ ATTESTATIONS = {
                        "compliant": True, "predicate": {"compliant": True}, "user_data": 0},
 }
 
+ENVIRONMENTS = {
+    "minimal": {"name": "prod", "type": "server"},
+    "full": {"name": "eu-1", "type": "k8s", "description": "Ünïcode", "include_scaling": True},
+    "logical": {"name": "live", "type": "logical", "physical": ["eu-1", "prod"]},
+}
+SNAPSHOTS = {
+    "empty": {"environment": "prod", "source": "path", "artifacts": []},
+    "listed": {"environment": "prod", "source": "json", "artifacts": [
+        build.running_artifact(name="web", fingerprint=FP, instances=3,
+                               details={"image": "web:1", "ready": True, "cpu": 0.5,
+                                        "node": None}),
+        build.running_artifact(name="api/ünï", fingerprint="1" * 64),
+    ]},
+}
+
 CASES: list[tuple[str, str, dict[str, Any]]] = [
+    *(("environment", name, kwargs) for name, kwargs in ENVIRONMENTS.items()),
+    *(("snapshot", name, kwargs) for name, kwargs in SNAPSHOTS.items()),
     *(("flow", name, kwargs) for name, kwargs in FLOWS.items()),
     *(("trail", name, kwargs) for name, kwargs in TRAILS.items()),
     *(("artifact", name, kwargs) for name, kwargs in ARTIFACTS.items()),
     *(("attestation", name, kwargs) for name, kwargs in ATTESTATIONS.items()),
 ]
-MODELS = {"flow": Flow, "trail": Trail, "artifact": Artifact, "attestation": Attestation}
+MODELS = {"flow": Flow, "trail": Trail, "artifact": Artifact, "attestation": Attestation,
+          "environment": Environment, "snapshot": Snapshot}
 
 
 def _check_round_trip(kind: str, record: dict[str, Any]) -> None:
@@ -165,6 +185,11 @@ def test_entry_time() -> None:
     ("attestation", {**build.attestation(flow="f", trail="t", name="n", type="generic",
                                          compliant=True, predicate={}), "compliant": "maybe"}),
     ("nonsense", {"name": "f"}),
+    ("environment", {"name": "prod", "type": "mainframe"}),
+    ("snapshot", {"environment": "prod", "source": "json",
+                  "artifacts": [{"name": "a", "fingerprint": FP, "details": {"x": [1]}}]}),
+    ("snapshot", {"environment": "prod", "source": "json",
+                  "artifacts": [{"name": "", "fingerprint": FP}]}),
 ])
 def test_models_refuse_what_builders_never_make(kind: str, record: dict[str, Any]) -> None:
     with pytest.raises(ValidationError):

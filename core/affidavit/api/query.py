@@ -340,6 +340,10 @@ def log(ledger: Ledger, start: int = 0, limit: int | None = None) -> list[Record
                 subject = record.get("name")
             elif entry["kind"] == "trail":
                 subject = f"{record['flow']}/{record['name']}"
+            elif entry["kind"] == "environment":
+                subject = record["name"]
+            elif entry["kind"] == "snapshot":
+                subject = f"{record['environment']} ({len(record['artifacts'])} running)"
             elif "flow" in record:
                 subject = f"{record['flow']}/{record['trail']}/{record['name']}"
             else:

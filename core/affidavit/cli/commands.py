@@ -11,10 +11,21 @@ __all__ = ["TABLE"]
 Nouns = dict[str | None, tuple[str, str]]
 
 TABLE: dict[str, tuple[str, Nouns]] = {
-    "create": ("create a flow or an attestation type", {
+    "create": ("create a flow, an environment or an attestation type", {
         "flow": ("write:create_flow", "create a flow, or change its description or template"),
+        "environment": ("environments:create_environment",
+                        "create an environment (server, k8s, ..., logical)"),
         "attestation-type": ("custom:create_attestation_type",
                              "a custom type: JSON Schema of its data and compliance rules"),
+    }),
+    "join": ("join physical environments into a logical one", {
+        "environment": ("environments:join_environment",
+                        "add --physical environments to a logical one"),
+    }),
+    "snapshot": ("record what runs in an environment (only when it changed)", {
+        "path": ("environments:snapshot_path", "one file or directory on a server"),
+        "paths": ("environments:snapshot_paths", "the artifacts a paths file names"),
+        "json": ("environments:snapshot_json", "a JSON list of {name, fingerprint} from any tool"),
     }),
     "begin": ("begin a trail", {
         "trail": ("write:begin_trail", "begin a trail (idempotent; keeps fields not given)"),
@@ -31,20 +42,29 @@ TABLE: dict[str, tuple[str, Nouns]] = {
         "approval": ("approvals:attest_approval", "a person approves (or --deny) the trail"),
         "decision": ("approvals:attest_decision", "a person's decision on a control, with why"),
     }),
-    "get": ("show one flow, trail, artifact or attestation", {
+    "get": ("show one flow, trail, artifact, attestation, environment or snapshot", {
         "flow": ("read:get_flow", "a flow and its trails"),
         "trail": ("read:get_trail", "a trail, its artifacts, attestations and verdict"),
         "artifact": ("read:get_artifact", "an artifact by fingerprint"),
         "attestation": ("read:get_attestation", "the latest report of an attestation"),
+        "environment": ("environments:get_environment", "an environment and its snapshot count"),
+        "snapshot": ("environments:get_snapshot",
+                     "what runs (ENV, ENV#N, ENV~N, ENV@{time}), with provenance"),
     }),
-    "list": ("list flows or trails", {
+    "list": ("list flows, trails or environments", {
         "flows": ("read:list_flows", "every flow"),
+        "environments": ("environments:list_environments", "every environment"),
         "trails": ("read:list_trails", "every trail of a flow, with its verdict"),
     }),
     "search": ("find artifacts and commits by SHA prefix", {None: ("read:search", "")}),
     "log": ("entries in log order", {
         "ledger": ("read:log_ledger", "every entry of the ledger"),
         "trail": ("read:log_trail", "a trail's history, with every change of its verdict"),
+        "environment": ("environments:log_environment",
+                        "an environment's snapshots: started, changed, exited"),
+    }),
+    "diff": ("compare two snapshots", {
+        "snapshots": ("environments:diff_snapshots", "added, removed and changed artifacts"),
     }),
     "assert": ("exit 0 when compliant, 1 when not, with the reasons", {
         "trail": ("gate:assert_trail", "is the trail compliant?"),

@@ -12,6 +12,11 @@ A key is ``<namespace>:<value>``; every key an entry is filed under is a key of 
 ``kind:flow``               every flow entry of the ledger (lists the flows)
 ``type:<name>``             the versions of a custom attestation type
 ``commit:<sha>``            artifacts and attestations that name this git commit
+``env:<name>``              every entry of an environment: its own and its snapshots
+``envdef:<env>``            the environment's own entries (creation, changes, joins)
+``snapshots:<env>``         the environment's snapshots only (the n-th is snapshot number n)
+``kind:environment``        every environment entry of the ledger (lists the environments)
+``running:<sha256 hex>``    snapshots in which an artifact with that fingerprint runs
 ==========================  ====================================================================
 
 Queries look a key up, prove its count and last against the signed map root, read the entries
@@ -35,6 +40,11 @@ __all__ = [
     "FLOWS_KEY",
     "commit_key",
     "type_key",
+    "env_key",
+    "envdef_key",
+    "snapshots_key",
+    "ENVIRONMENTS_KEY",
+    "running_key",
 ]
 
 FLOWS_KEY = "kind:flow"
@@ -76,6 +86,30 @@ def commit_key(sha: str) -> str:
     return f"commit:{sha}"
 
 
+ENVIRONMENTS_KEY = "kind:environment"
+"""Every environment entry: the set of environments is the set of names these carry."""
+
+
+def env_key(name: str) -> str:
+    """An environment's own entries and its snapshots."""
+    return f"env:{name}"
+
+
+def envdef_key(name: str) -> str:
+    """An environment's own entries: reading its type never means reading its snapshots."""
+    return f"envdef:{name}"
+
+
+def snapshots_key(name: str) -> str:
+    """An environment's snapshots: their count is the latest snapshot's number."""
+    return f"snapshots:{name}"
+
+
+def running_key(fingerprint: str) -> str:
+    """Snapshots that list this fingerprint as running: where an artifact runs and ran."""
+    return f"running:{fingerprint}"
+
+
 def keys(entry: dict[str, Any]) -> list[str]:
     """Every index key under which ``entry`` (a decoded log entry) is filed, each once."""
     record = entry.get("record", {})
@@ -86,6 +120,12 @@ def keys(entry: dict[str, Any]) -> list[str]:
         out += [flow_key(name), flowdef_key(name), FLOWS_KEY]
     elif kind == "attestation_type":
         out.append(type_key(record["name"]))
+    elif kind == "environment":
+        out += [env_key(record["name"]), envdef_key(record["name"]), ENVIRONMENTS_KEY]
+    elif kind == "snapshot":
+        name = record["environment"]
+        out += [env_key(name), snapshots_key(name)]
+        out += [running_key(a["fingerprint"]) for a in record["artifacts"]]
     elif kind in ("trail", "artifact", "attestation"):
         flow = record["flow"]
         trail = record["name"] if kind == "trail" else record["trail"]

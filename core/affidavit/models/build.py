@@ -25,6 +25,9 @@ __all__ = [
     "artifact",
     "attestation",
     "attestation_type",
+    "environment",
+    "running_artifact",
+    "snapshot",
     "trail_subject",
     "now",
 ]
@@ -103,6 +106,29 @@ def attestation_type(
     and the rules that decide compliance. Each change is a new version (its entry index)."""
     return _pruned({"name": name, "description": description, "schema": schema,
                     "rules": rules})
+
+
+def environment(*, name: str, type: str, description: str | None = None,
+                include_scaling: bool | None = None,
+                physical: list[str] | None = None) -> Record:
+    """An environment was created or changed; fields not given keep their earlier value."""
+    return _pruned({"name": name, "type": type, "description": description,
+                    "include_scaling": include_scaling, "physical": physical})
+
+
+def running_artifact(*, name: str, fingerprint: str, instances: int | None = None,
+                     details: Record | None = None) -> Record:
+    """One artifact a snapshot found running."""
+    return _pruned({"name": name, "fingerprint": fingerprint, "instances": instances,
+                    "details": details})
+
+
+def snapshot(*, environment: str, source: str, artifacts: list[Record]) -> Record:
+    """Everything running in ``environment``, in one order whatever order the source listed
+    it in, so that the same set is always the same record (and "unchanged" is equality)."""
+    ordered = sorted(artifacts, key=lambda a: (a["name"], a["fingerprint"],
+                                                repr(sorted(a.items()))))
+    return {"environment": environment, "source": source, "artifacts": ordered}
 
 
 def trail_subject(flow: str, trail: str) -> Record:

@@ -20,7 +20,8 @@ SHA256_PATTERN = r"^[0-9a-f]{64}$"
 #: A git object id (abbreviated ids are not accepted in records: they are ambiguous over time).
 COMMIT_PATTERN = r"^[0-9a-f]{40}([0-9a-f]{24})?$"
 
-ENTRY_KINDS = ("flow", "trail", "artifact", "attestation", "attestation_type")
+ENTRY_KINDS = ("flow", "trail", "artifact", "attestation", "attestation_type", "environment",
+               "snapshot")
 
 _name = re.compile(NAME_PATTERN)
 _sha256 = re.compile(SHA256_PATTERN)

@@ -35,6 +35,12 @@ __all__ = [
     "AttestationEntry",
     "AttestationType",
     "AttestationTypeEntry",
+    "ENVIRONMENT_TYPES",
+    "Environment",
+    "RunningArtifact",
+    "Snapshot",
+    "EnvironmentEntry",
+    "SnapshotEntry",
     "Entry",
     "ENTRY",
     "Checkpoint",
@@ -197,6 +203,45 @@ class AttestationType(Model):
     rules: list[str] | None = None
 
 
+#: Where artifacts run; ``logical`` is the read-only union of physical environments.
+ENVIRONMENT_TYPES = ("server", "k8s", "ecs", "lambda", "s3", "docker", "cloud-run", "logical")
+
+
+class Environment(Model):
+    """An environment was created or changed (like flows, fields not given keep their value).
+
+    A logical environment names the physical ones it joins; its snapshots are theirs."""
+
+    name: Name
+    type: Literal["server", "k8s", "ecs", "lambda", "s3", "docker", "cloud-run", "logical"]
+    description: str | None = None
+    include_scaling: bool | None = None
+    physical: list[Name] | None = None
+
+
+class RunningArtifact(Model):
+    """One artifact found running, as the snapshot's source saw it.
+
+    ``name`` is the source's own word for it (a path, ``namespace/pod/container``, a function)
+    and so not a flow-style name; ``details`` keeps the scalar facts a source adds (an image
+    reference, a pod's start time) without a model per source."""
+
+    name: str = Field(min_length=1, max_length=1024)
+    fingerprint: Sha256
+    instances: int | None = Field(default=None, ge=0)
+    details: dict[str, str | int | float | bool | None] | None = None
+
+
+class Snapshot(Model):
+    """The full set of artifacts running in one environment; recorded only when it differs
+    from the environment's latest snapshot. Its number is its place among them (1, 2, ...),
+    which the key map proves, so no writer has to agree with another on a counter."""
+
+    environment: Name
+    source: str = Field(pattern=r"^[a-z][a-z0-9-]{0,31}$")
+    artifacts: list[RunningArtifact]
+
+
 class _EntryBase(Model):
     v: Literal[1]
     time: str = Field(pattern=r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$")
@@ -237,7 +282,22 @@ class AttestationTypeEntry(_EntryBase):
     record: AttestationType
 
 
-AnyEntry = FlowEntry | TrailEntry | ArtifactEntry | AttestationEntry | AttestationTypeEntry
+class EnvironmentEntry(_EntryBase):
+    """Log entry holding an :class:`Environment`."""
+
+    kind: Literal["environment"]
+    record: Environment
+
+
+class SnapshotEntry(_EntryBase):
+    """Log entry holding a :class:`Snapshot`."""
+
+    kind: Literal["snapshot"]
+    record: Snapshot
+
+
+AnyEntry = (FlowEntry | TrailEntry | ArtifactEntry | AttestationEntry | AttestationTypeEntry
+            | EnvironmentEntry | SnapshotEntry)
 Entry = Annotated[AnyEntry, Field(discriminator="kind")]
 #: Validates any log entry: ``ENTRY.validate_python(obj)``.
 ENTRY: TypeAdapter[AnyEntry] = TypeAdapter(Entry)
@@ -261,6 +321,8 @@ SCHEMAS: dict[str, Any] = {
     "attestation": Attestation,
     "evidence": Evidence,
     "attestation-type": AttestationType,
+    "environment": Environment,
+    "snapshot": Snapshot,
     "statement": Statement,
     "template": Template,
     "checkpoint": Checkpoint,

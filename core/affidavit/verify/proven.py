@@ -43,6 +43,8 @@ _SHAPES = {
     "artifact": ("flow", "trail", "name", "fingerprint"),
     "attestation": ("flow", "trail", "name", "type", "compliant", "target", "statement"),
     "attestation_type": ("name",),
+    "environment": ("name", "type"),
+    "snapshot": ("environment", "source", "artifacts"),
 }
 
 
@@ -453,6 +455,13 @@ def _template_ok(template: Any) -> bool:
         and _slots_ok(a.get("attestations", [])) for a in artifacts)
 
 
+def _running_ok(artifacts: Any) -> bool:
+    """A snapshot's artifacts: what the readers (diff, provenance, search) use of each."""
+    return isinstance(artifacts, list) and all(
+        isinstance(a, dict) and isinstance(a.get("name"), str)
+        and isinstance(a.get("fingerprint"), str) for a in artifacts)
+
+
 def _shaped(entry: Any, position: int, where: str) -> Record:
     """``entry`` when it has what readers use of its kind, else an :class:`IntegrityError`."""
     record = entry.get("record") if isinstance(entry, dict) else None
@@ -465,6 +474,8 @@ def _shaped(entry: Any, position: int, where: str) -> Record:
                                   or not isinstance(record["statement"], dict)
                                   or not _target_ok(record["target"])):
         raise IntegrityError(f"{where}: entry {position} is not a valid attestation")
+    if kind == "snapshot" and not _running_ok(record["artifacts"]):
+        raise IntegrityError(f"{where}: entry {position} is not a valid snapshot")
     if kind in ("flow", "trail") and "template" in record and not _template_ok(
             record["template"]):
         raise IntegrityError(f"{where}: entry {position} carries a template of the wrong shape")

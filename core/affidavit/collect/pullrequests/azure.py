@@ -330,13 +330,13 @@ def _heads(iterations: list[Record]) -> Heads:
 
 
 def _head_at(heads: Heads, when: Any) -> str | None:
-    """The head pushed last at or before ``when``; None before the first push or when a time
+    """The head pushed last strictly before ``when``; None before the first push or when a time
     cannot be read (which the judge never takes for the final head)."""
     moment, head = _moment(when), None
     if moment is None:
         return None
     for pushed, sha in heads:
-        if pushed > moment:
+        if pushed >= moment:  # a push at the moment of a review counts as after it
             break
         head = sha
     return head

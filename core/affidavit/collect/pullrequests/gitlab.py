@@ -281,13 +281,13 @@ def _moment(value: Any) -> datetime | None:
 
 
 def _head_at(heads: Heads, when: Any) -> str | None:
-    """The head of the latest version pushed at or before ``when``, None before the first or
+    """The head of the latest version pushed strictly before ``when``, None before the first or
     when a time cannot be read."""
     moment, head = _moment(when), None
     if moment is None:
         return None
     for pushed, sha in heads:
-        if pushed > moment:
+        if pushed >= moment:  # a push at the moment of a review counts as after it
             break
         head = sha
     return head

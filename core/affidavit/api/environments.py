@@ -1,0 +1,464 @@
+"""Environments and their snapshots: what runs where, proven like every other read.
+
+A snapshot is the full set of artifacts an environment runs. It is recorded only when that
+set differs from the environment's latest snapshot, so the log holds changes, not polls, and
+"snapshot 12" means the twelfth different state. Its number is its place among the
+environment's snapshots, which the key map proves (``snapshots:<env>`` counts them): no writer
+keeps a counter another could disagree with.
+
+Every read here opens one proven view: the latest snapshot is the map's ``last`` entry under
+the environment's key, an older one is found among the entries proven complete under it, and
+each running artifact is joined to where it was reported (its flow, trail, commit and
+verdict) through the same proven reads as ``get artifact``.
+"""
+
+from __future__ import annotations
+
+import re
+
+from affidavit.api.record import Recorded, _append, _head
+from affidavit.errors import NotFoundError, UsageError
+from affidavit.ledger import index
+from affidavit.models import build
+from affidavit.models.fields import check_name
+from affidavit.verify.proven import Proven, proven
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+    from affidavit.ledger.base import Ledger
+
+    Record = dict[str, Any]
+
+__all__ = [
+    "ENVIRONMENT_TYPES",
+    "SOURCES",
+    "Snapshotted",
+    "create_environment",
+    "join_environment",
+    "environment_state",
+    "list_environments",
+    "record_snapshot",
+    "running_at_path",
+    "running_in_paths_file",
+    "running_in_listing",
+    "parse_address",
+    "snapshot_at",
+    "get_snapshot",
+    "environment_log",
+    "diff_snapshots",
+]
+
+ENVIRONMENT_TYPES = ("server", "k8s", "ecs", "lambda", "s3", "docker", "cloud-run", "logical")
+
+SOURCES: dict[str, tuple[str, ...]] = {
+    "path": ("server",),
+    "paths": ("server",),
+    "json": ("server", "k8s", "ecs", "lambda", "s3", "docker", "cloud-run"),
+}
+"""Which environment types each snapshot source may record into: a file system is a server's,
+and a listing from any tool fits any physical environment. A logical one takes none."""
+
+
+class Snapshotted:
+    """What a snapshot command did: recorded snapshot ``number``, or found the set unchanged
+    since snapshot ``number`` (``recorded`` is None then, and nothing was written)."""
+
+    def __init__(self, environment: str, number: int, recorded: Recorded | None,
+                 record: Record, previous: Record | None) -> None:
+        self.environment = environment
+        self.number = number
+        self.recorded = recorded
+        self.record = record
+        self.changes = _changes(previous["artifacts"] if previous else [], record["artifacts"])
+
+    @property
+    def changed(self) -> bool:
+        return self.recorded is not None
+
+    def to_json(self) -> Record:
+        recorded = self.recorded
+        return {
+            "environment": self.environment,
+            "number": self.number,
+            "changed": self.changed,
+            "dry_run": bool(recorded and recorded.dry_run),
+            "index": None if recorded is None else recorded.entry_index,
+            "checkpoint": None if recorded is None else recorded.checkpoint,
+            "running": len(self.record["artifacts"]),
+            "changes": self.changes,
+            "snapshot": self.record,
+        }
+
+    def outputs(self) -> dict[str, str]:
+        """The step outputs of a CI wrapper (every key always present)."""
+        index_ = None if self.recorded is None else self.recorded.entry_index
+        return {"environment": self.environment, "snapshot": str(self.number),
+                "changed": str(self.changed).lower(),
+                "entry-index": "" if index_ is None else str(index_),
+                "running": str(len(self.record["artifacts"]))}
+
+
+def _check_environment_name(name: str) -> str:
+    check_name(name, "environment")
+    if "~" in name:
+        raise UsageError(f"environment name {name!r}: '~' is kept for addressing (prod~1)")
+    return name
+
+
+def create_environment(ledger: Ledger, *, name: str, type: str,
+                       description: str | None = None, include_scaling: bool | None = None,
+                       dry_run: bool = False) -> Recorded | None:
+    """Create an environment, or record a change to its description; None when it already
+    exists as asked (so every pipeline run may ask). Its type never changes: snapshots of one
+    kind of source would be compared with another's."""
+    _check_environment_name(name)
+    if type not in ENVIRONMENT_TYPES:
+        raise UsageError(f"environment type {type!r} is not one of {', '.join(ENVIRONMENT_TYPES)}")
+    with _head(ledger) as head:
+        current = _state_or_none(head, name)
+        if not dry_run:
+            head.check_writable()
+    if current is not None:
+        if current["type"] != type:
+            raise UsageError(f"environment {name!r} is a {current['type']} environment, not "
+                             f"{type}", remedy="create an environment of another name")
+        if description == current["description"]:
+            description = None
+        if include_scaling == current["include_scaling"]:
+            include_scaling = None
+        if description is None and include_scaling is None:
+            return None
+    record = build.environment(name=name, type=type, description=description,
+                               include_scaling=include_scaling)
+    return _append(ledger, build.entry("environment", record), dry_run, head)
+
+
+def join_environment(ledger: Ledger, *, logical: str, physical: list[str],
+                     dry_run: bool = False) -> Recorded | None:
+    """Add physical environments to a logical one (None when all of them are in it already)."""
+    _check_environment_name(logical)
+    if not physical:
+        raise UsageError("join environment: name at least one --physical environment")
+    with _head(ledger) as head:
+        current = environment_state(head, logical)
+        if current["type"] != "logical":
+            raise UsageError(f"environment {logical!r} is a {current['type']} environment; only "
+                             "a logical one joins others")
+        for name in physical:
+            member = environment_state(head, name)
+            if member["type"] == "logical":
+                raise UsageError(f"environment {name!r} is logical; a logical environment "
+                                 "joins physical ones")
+        if not dry_run:
+            head.check_writable()
+    joined = sorted(set(current["physical"]) | set(physical))
+    if joined == current["physical"]:
+        return None
+    record = build.environment(name=logical, type="logical", physical=joined)
+    return _append(ledger, build.entry("environment", record), dry_run, head)
+
+
+def _state_or_none(view: Proven, name: str) -> Record | None:
+    entries = [(i, e) for i, e in view.under(index.envdef_key(name))
+               if e["kind"] == "environment"]
+    if not entries:
+        return None
+    state: Record = {"name": name, "type": entries[0][1]["record"]["type"],
+                     "description": None, "include_scaling": None, "physical": [],
+                     "created_at": entries[0][1]["time"], "entries": [i for i, _ in entries]}
+    for _, entry in entries:
+        record = entry["record"]
+        for field in ("description", "include_scaling", "physical"):
+            if field in record:
+                state[field] = record[field]
+    return state
+
+
+def environment_state(source: Ledger | Proven, name: str) -> Record:
+    """An environment's type, description and (logical) members, and its snapshot count."""
+    with proven(source) as view:
+        state = _state_or_none(view, name)
+        if state is None:
+            raise NotFoundError(f"environment {name!r} does not exist",
+                                remedy=f"affidavit create environment {name} --type TYPE")
+        state["snapshots"] = view.proof(index.snapshots_key(name)).count
+    return state
+
+
+def list_environments(source: Ledger | Proven) -> list[Record]:
+    """Every environment, in the order they were created."""
+    with proven(source) as view:
+        names = {e["record"]["name"]: None for _, e in view.under(index.ENVIRONMENTS_KEY)}
+        return [environment_state(view, name) for name in names]
+
+
+def _latest(view: Proven, name: str) -> tuple[int, int, Record] | None:
+    """``(number, index, entry)`` of the environment's latest snapshot: the key map proves
+    how many there are and which entry is the last, so one entry is read, not all."""
+    key = index.snapshots_key(name)
+    found = view.proof(key)
+    if not found.count or found.last is None:
+        return None
+    entry = view.entry(found.last)
+    if key not in index.keys(entry):
+        from affidavit.errors import IntegrityError
+
+        raise IntegrityError(f"{view.where}: the key map says entry {found.last} is the latest "
+                             f"snapshot of {name!r}, but the entry says otherwise")
+    return found.count, found.last, entry
+
+
+def running_at_path(name: str, path: str, exclude: tuple[str, ...] = ()) -> list[Record]:
+    """``snapshot path``: the one artifact at ``path`` (a file or a directory)."""
+    from affidavit.collect.environments.paths import fingerprint_paths
+
+    return fingerprint_paths([(name, path, exclude)])
+
+
+def running_in_paths_file(paths_file: str) -> list[Record]:
+    """``snapshot paths``: every artifact a Kosli-style paths file names."""
+    from affidavit.api.inputs import read_input
+    from affidavit.collect.environments.paths import fingerprint_paths, parse_paths_file
+
+    return fingerprint_paths(parse_paths_file(read_input(paths_file, "--paths-file"),
+                                              paths_file))
+
+
+def running_in_listing(file: str) -> list[Record]:
+    """``snapshot json``: the artifacts a JSON list names."""
+    from affidavit.api.inputs import read_input
+    from affidavit.collect.environments.listing import parse_listing
+
+    return parse_listing(read_input(file, "--file"), file)
+
+
+def record_snapshot(ledger: Ledger, *, environment: str, source: str,
+                    artifacts: list[Record], dry_run: bool = False) -> Snapshotted:
+    """Record what runs in ``environment`` when it differs from the latest snapshot."""
+    _check_environment_name(environment)
+    record = build.snapshot(environment=environment, source=source,
+                            artifacts=[build.running_artifact(**a) for a in artifacts])
+    _check_unique(record["artifacts"])
+    with _head(ledger) as head:
+        state = environment_state(head, environment)
+        if state["type"] not in SOURCES.get(source, ()):
+            raise UsageError(f"environment {environment!r} is a {state['type']} environment; "
+                             f"`snapshot {source}` records into "
+                             f"{' or '.join(SOURCES.get(source, ('none',)))} environments")
+        latest = _latest(head, environment)
+        if not dry_run:
+            head.check_writable()
+    previous = latest[2]["record"] if latest else None
+    number = latest[0] if latest else 0
+    if previous is not None and previous["artifacts"] == record["artifacts"]:
+        return Snapshotted(environment, number, None, record, previous)
+    recorded = _append(ledger, build.entry("snapshot", record), dry_run, head)
+    return Snapshotted(environment, number + 1, recorded, record, previous)
+
+
+def _check_unique(artifacts: list[Record]) -> None:
+    seen: set[tuple[str, str]] = set()
+    for artifact in artifacts:
+        pair = (artifact["name"], artifact["fingerprint"])
+        if pair in seen:
+            raise UsageError(f"artifact {pair[0]!r} with fingerprint {pair[1]} is listed twice; "
+                             "give how many copies run as 'instances'")
+        seen.add(pair)
+
+
+# -- addressing ------------------------------------------------------------------------------
+
+_ADDRESS = re.compile(
+    r"^(?P<env>[^#~@]+)(?:#(?P<number>\d+)|~(?P<back>\d+)|@\{(?P<when>[^}]*)\})?$")
+_AGO = re.compile(r"^(?P<n>\d+)\.(?P<unit>second|minute|hour|day|week)s?\.ago$")
+_UNIT = {"second": 1, "minute": 60, "hour": 3600, "day": 86400, "week": 604800}
+
+
+def parse_address(address: str, now: float | None = None) -> tuple[str, str, Any]:
+    """``(environment, how, value)`` for ``ENV`` (latest), ``ENV#N`` (number N), ``ENV~N``
+    (N before the latest), ``ENV@{ISO-8601}`` or ``ENV@{N.units.ago}`` (the one running then,
+    as a POSIX time)."""
+    import time
+    from datetime import UTC, datetime
+
+    match = _ADDRESS.match(address)
+    if match is None:
+        raise UsageError(f"snapshot {address!r}: expected ENV, ENV#N, ENV~N, ENV@{{ISO-8601}} or "
+                         "ENV@{N.hours.ago}")
+    env = _check_environment_name(match["env"])
+    if match["number"] is not None:
+        number = int(match["number"])
+        if number < 1:
+            raise UsageError(f"snapshot {address!r}: snapshots are numbered from 1")
+        return env, "number", number
+    if match["back"] is not None:
+        return env, "back", int(match["back"])
+    when = match["when"]
+    if when is None:
+        return env, "latest", None
+    ago = _AGO.match(when)
+    if ago is not None:
+        base = time.time() if now is None else now
+        return env, "time", base - int(ago["n"]) * _UNIT[ago["unit"]]
+    try:
+        moment = datetime.fromisoformat(when.replace("Z", "+00:00"))
+    except ValueError:
+        raise UsageError(f"snapshot {address!r}: {when!r} is neither an ISO-8601 time nor "
+                         "N.(seconds|minutes|hours|days|weeks).ago") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return env, "time", moment.timestamp()
+
+
+def _entry_time(entry: Record) -> float:
+    from datetime import datetime
+
+    return datetime.fromisoformat(entry["time"].replace("Z", "+00:00")).timestamp()
+
+
+def _describe(view: Proven, number: int, position: int, entry: Record) -> Record:
+    record = entry["record"]
+    return {"environment": record["environment"], "number": number, "entry": position,
+            "time": entry["time"], "source": record["source"],
+            "artifacts": [dict(a) for a in record["artifacts"]]}
+
+
+def snapshot_at(source: Ledger | Proven, address: str, *, now: float | None = None) -> Record:
+    """The snapshot ``address`` names (see :func:`parse_address`), proven."""
+    env, how, value = parse_address(address, now)
+    with proven(source) as view:
+        state = environment_state(view, env)
+        if state["type"] == "logical":
+            if how != "latest":
+                raise UsageError(f"snapshot {address!r}: a logical environment has no numbered "
+                                 f"snapshots; address one of {', '.join(state['physical'])}")
+            return _union(view, state)
+        if how == "latest":
+            latest = _latest(view, env)
+            if latest is None:
+                raise NotFoundError(f"environment {env!r} has no snapshot yet")
+            return _describe(view, *latest)
+        snapshots = [(i, e) for i, e in view.under(index.snapshots_key(env))]
+        if how == "number":
+            chosen = value
+        elif how == "back":
+            chosen = len(snapshots) - value
+        else:
+            chosen = sum(1 for _, e in snapshots if _entry_time(e) <= value)
+        if not 1 <= chosen <= len(snapshots):
+            if how == "time" and snapshots:
+                raise NotFoundError(f"snapshot {address!r}: nothing was recorded in {env!r} "
+                                    f"before its first snapshot, at {snapshots[0][1]['time']}")
+            have = f"snapshots 1 to {len(snapshots)}" if snapshots else "no snapshot"
+            raise NotFoundError(f"snapshot {address!r} does not exist: {env!r} has {have}")
+        position, entry = snapshots[chosen - 1]
+        return _describe(view, chosen, position, entry)
+
+
+def _union(view: Proven, state: Record) -> Record:
+    """A logical environment's latest state: every member's latest snapshot, each artifact
+    saying where it runs."""
+    artifacts = []
+    members = []
+    for name in state["physical"]:
+        latest = _latest(view, name)
+        members.append({"environment": name, "number": latest[0] if latest else None,
+                        "entry": latest[1] if latest else None})
+        if latest is not None:
+            artifacts += [{**a, "environment": name} for a in latest[2]["record"]["artifacts"]]
+    return {"environment": state["name"], "number": None, "entry": None, "time": None,
+            "source": "logical", "members": members, "artifacts": artifacts}
+
+
+def _provenance(view: Proven, fingerprint: str) -> Record | None:
+    """Where the artifact came from, or None: its reports and their trails' verdicts."""
+    from affidavit.api.query import artifact_state
+
+    try:
+        state = artifact_state(view, fingerprint)
+    except NotFoundError:
+        return None
+    latest = state["reports"][-1]
+    return {"flow": latest["flow"], "trail": latest["trail"], "name": latest["name"],
+            "commit": (latest.get("commit") or {}).get("sha"), "entry": latest["entry"],
+            "compliant": state["compliant"],
+            "trails": [{k: t[k] for k in ("flow", "trail", "status")} for t in state["trails"]]}
+
+
+def get_snapshot(source: Ledger | Proven, address: str, *, now: float | None = None) -> Record:
+    """The snapshot, each running artifact joined to its provenance (or ``null``: none)."""
+    with proven(source) as view:
+        found = snapshot_at(view, address, now=now)
+        joined: dict[str, Record | None] = {}
+        for artifact in found["artifacts"]:
+            fingerprint = artifact["fingerprint"]
+            if fingerprint not in joined:
+                joined[fingerprint] = _provenance(view, fingerprint)
+            artifact["provenance"] = joined[fingerprint]
+    found["without_provenance"] = sum(1 for a in found["artifacts"] if a["provenance"] is None)
+    return found
+
+
+def _by_name(artifacts: list[Record]) -> dict[str, set[str]]:
+    out: dict[str, set[str]] = {}
+    for artifact in artifacts:
+        out.setdefault(artifact["name"], set()).add(artifact["fingerprint"])
+    return out
+
+
+def _changes(before: list[Record], after: list[Record]) -> Record:
+    """Counts of what started (a name not running before), exited (a name no longer running)
+    and changed (a name running with other fingerprints) between two snapshots."""
+    old, new = _by_name(before), _by_name(after)
+    return {"started": sum(1 for n in new if n not in old),
+            "exited": sum(1 for n in old if n not in new),
+            "changed": sum(1 for n in new if n in old and new[n] != old[n])}
+
+
+def environment_log(source: Ledger | Proven, name: str) -> list[Record]:
+    """Every snapshot of a physical environment, oldest first, with what changed in each."""
+    with proven(source) as view:
+        state = environment_state(view, name)
+        if state["type"] == "logical":
+            raise UsageError(f"environment {name!r} is logical: log one of "
+                             f"{', '.join(state['physical']) or 'its members (none yet)'}")
+        out = []
+        before: list[Record] = []
+        for number, (position, entry) in enumerate(view.under(index.snapshots_key(name)), 1):
+            after = entry["record"]["artifacts"]
+            out.append({"number": number, "entry": position, "time": entry["time"],
+                        "source": entry["record"]["source"], "running": len(after),
+                        **_changes(before, after)})
+            before = after
+    return out
+
+
+def diff_snapshots(source: Ledger | Proven, first: str, second: str, *,
+                   now: float | None = None) -> Record:
+    """What is running in ``second`` and not ``first`` (added), the reverse (removed), and
+    names running in both with other fingerprints (changed), each side with its provenance."""
+    with proven(source) as view:
+        a = get_snapshot(view, first, now=now)
+        b = get_snapshot(view, second, now=now)
+
+    def keyed(found: Record) -> dict[tuple[str, str], Record]:
+        return {(x["name"], x["fingerprint"]): x for x in found["artifacts"]}
+
+    left, right = keyed(a), keyed(b)
+    names_left, names_right = _by_name(a["artifacts"]), _by_name(b["artifacts"])
+    changed_names = sorted(n for n in names_left if n in names_right
+                           and names_left[n] != names_right[n])
+    changed = [{"name": n,
+                "from": [left[(n, f)] for f in sorted(names_left[n] - names_right[n])],
+                "to": [right[(n, f)] for f in sorted(names_right[n] - names_left[n])]}
+               for n in changed_names]
+    moved = set(changed_names)
+    return {
+        "first": {k: a[k] for k in ("environment", "number", "entry", "time")},
+        "second": {k: b[k] for k in ("environment", "number", "entry", "time")},
+        "added": [x for k, x in sorted(right.items()) if k not in left and k[0] not in moved],
+        "removed": [x for k, x in sorted(left.items()) if k not in right and k[0] not in moved],
+        "changed": changed,
+    }

@@ -1,0 +1,317 @@
+"""``create|join|get|list|log environment``, ``snapshot path|paths|json``, ``get snapshot``
+and ``diff snapshots``: map flags onto ``affidavit.api.environments``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from affidavit.cli import options as opt
+from affidavit.cli.output import emit_json, key_values, table
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+__all__ = [
+    "create_environment",
+    "join_environment",
+    "get_environment",
+    "list_environments",
+    "log_environment",
+    "snapshot_path",
+    "snapshot_paths",
+    "snapshot_json",
+    "get_snapshot",
+    "diff_snapshots",
+]
+
+_TYPES = ("server", "k8s", "ecs", "lambda", "s3", "docker", "cloud-run", "logical")
+_ADDRESS_HELP = "ENV (latest), ENV#N, ENV~N (N before the latest), ENV@{2026-01-31T10:00Z} or " \
+                "ENV@{2.hours.ago}"
+
+
+def _write_flags(p: argparse.ArgumentParser) -> None:
+    opt.add_ledger(p)
+    opt.add_dry_run(p)
+    opt.add_output(p)
+    opt.add_outputs_file(p)
+
+
+def _read_flags(p: argparse.ArgumentParser) -> None:
+    opt.add_ledger(p)
+    opt.add_output(p)
+
+
+def _write_ledger(args: argparse.Namespace) -> Any:
+    from affidavit.api.ledgers import open_ledger
+
+    opt.check_output_files(args)
+    return open_ledger(args.ledger, create=not args.dry_run)
+
+
+def _read_ledger(args: argparse.Namespace) -> Any:
+    from affidavit.api.ledgers import open_ledger
+
+    return open_ledger(args.ledger)
+
+
+def _print(text: str) -> int:
+    sys.stdout.write(text + "\n")
+    return 0
+
+
+def create_environment(p: argparse.ArgumentParser) -> None:
+    """``create environment NAME --type TYPE``."""
+    p.add_argument("name", help="environment name")
+    opt.add(p, "--type", required=True, choices=_TYPES, help="where artifacts run")
+    opt.add(p, "--description", help="what the environment is")
+    opt.add(p, "--include-scaling", action="store_const", const=True,
+            help="a change in how many copies run is a new snapshot too")
+    _write_flags(p)
+    p.set_defaults(handler=_create_environment)
+
+
+def join_environment(p: argparse.ArgumentParser) -> None:
+    """``join environment LOGICAL --physical A,B``."""
+    p.add_argument("name", help="the logical environment")
+    opt.add(p, "--physical", required=True, nargs="+", metavar="ENV",
+            help="physical environments to join (comma-separated or several)")
+    _write_flags(p)
+    p.set_defaults(handler=_join_environment)
+
+
+def _show_write(args: argparse.Namespace, recorded: Any, what: str) -> int:
+    if recorded is None:
+        opt.write_outputs(args.outputs_file, {"entry-index": "", "changed": "false"})
+        if args.output == "json":
+            emit_json({"changed": False, "index": None, "entry": None, "checkpoint": None})
+        else:
+            sys.stdout.write(f"{what}: unchanged, nothing recorded\n")
+        return 0
+    opt.write_outputs(args.outputs_file, {
+        "entry-index": "" if recorded.entry_index is None else str(recorded.entry_index),
+        "changed": "true"})
+    if args.output == "json":
+        emit_json({"changed": True, **recorded.to_json()})
+    elif recorded.dry_run:
+        emit_json(recorded.entry)
+        sys.stderr.write(f"dry run: {what} was not recorded\n")
+    else:
+        sys.stdout.write(f"{what}: recorded as entry {recorded.entry_index}\n")
+    return 0
+
+
+def _create_environment(args: argparse.Namespace) -> int:
+    from affidavit.api import environments
+
+    name = opt.required(args.name, "environment name")
+    return _show_write(args, environments.create_environment(
+        _write_ledger(args), name=name, type=args.type, description=args.description,
+        include_scaling=args.include_scaling, dry_run=bool(args.dry_run)),
+        f"environment {name!r}")
+
+
+def _join_environment(args: argparse.Namespace) -> int:
+    from affidavit.api import environments
+
+    name = opt.required(args.name, "environment name")
+    return _show_write(args, environments.join_environment(
+        _write_ledger(args), logical=name, physical=list(opt.comma_list(args.physical)),
+        dry_run=bool(args.dry_run)), f"environment {name!r}")
+
+
+def get_environment(p: argparse.ArgumentParser) -> None:
+    """``get environment NAME``."""
+    p.add_argument("name")
+    _read_flags(p)
+    p.set_defaults(handler=_get_environment)
+
+
+def _get_environment(args: argparse.Namespace) -> int:
+    from affidavit.api import environments
+
+    state = environments.environment_state(_read_ledger(args),
+                                           opt.required(args.name, "environment name"))
+    if args.output == "json":
+        emit_json(state)
+        return 0
+    return _print(key_values([
+        ("Name", state["name"]), ("Type", state["type"]),
+        ("Description", state["description"]), ("Created", state["created_at"]),
+        ("Snapshots", state["snapshots"]),
+        *([("Physical", state["physical"])] if state["type"] == "logical" else []),
+    ]))
+
+
+def list_environments(p: argparse.ArgumentParser) -> None:
+    """``list environments``."""
+    _read_flags(p)
+    p.set_defaults(handler=_list_environments)
+
+
+def _list_environments(args: argparse.Namespace) -> int:
+    from affidavit.api import environments
+
+    found = environments.list_environments(_read_ledger(args))
+    if args.output == "json":
+        emit_json(found)
+        return 0
+    return _print(table(["name", "type", "snapshots", "description"],
+                        [[e["name"], e["type"], e["snapshots"], e["description"]]
+                         for e in found]))
+
+
+def log_environment(p: argparse.ArgumentParser) -> None:
+    """``log environment ENV``."""
+    p.add_argument("name")
+    _read_flags(p)
+    p.set_defaults(handler=_log_environment)
+
+
+def _log_environment(args: argparse.Namespace) -> int:
+    from affidavit.api import environments
+
+    rows = environments.environment_log(_read_ledger(args),
+                                        opt.required(args.name, "environment name"))
+    if args.output == "json":
+        emit_json(rows)
+        return 0
+    return _print(table(["#", "time", "running", "started", "changed", "exited", "entry"],
+                        [[r["number"], r["time"], r["running"], r["started"], r["changed"],
+                          r["exited"], r["entry"]] for r in rows]))
+
+
+def _snapshot_flags(p: argparse.ArgumentParser) -> None:
+    p.add_argument("environment", help="the environment's name")
+    _write_flags(p)
+
+
+def snapshot_path(p: argparse.ArgumentParser) -> None:
+    """``snapshot path ENV --name N --path P``."""
+    _snapshot_flags(p)
+    opt.add(p, "--name", required=True, help="the artifact's name")
+    opt.add(p, "--path", required=True, help="the file or directory that runs")
+    opt.add(p, "--exclude", nargs="+", metavar="PATH",
+            help="leave these out of a directory's fingerprint (comma-separated or several)")
+    p.set_defaults(handler=_snapshot, source="path")
+
+
+def snapshot_paths(p: argparse.ArgumentParser) -> None:
+    """``snapshot paths ENV --paths-file spec.yml``."""
+    _snapshot_flags(p)
+    opt.add(p, "--paths-file", required=True, metavar="FILE",
+            help="YAML: version: 1, artifacts: {NAME: {path: P, exclude: [...]}}")
+    p.set_defaults(handler=_snapshot, source="paths")
+
+
+def snapshot_json(p: argparse.ArgumentParser) -> None:
+    """``snapshot json ENV --file list.json``."""
+    _snapshot_flags(p)
+    opt.add(p, "--file", required=True, metavar="FILE",
+            help='JSON list of running artifacts: [{"name": …, "fingerprint": …}, …]')
+    p.set_defaults(handler=_snapshot, source="json")
+
+
+def _running(args: argparse.Namespace) -> list[dict[str, Any]]:
+    from affidavit.api import environments
+
+    if args.source == "path":
+        return environments.running_at_path(opt.required(args.name, "--name"),
+                                            opt.required(args.path, "--path"),
+                                            opt.comma_list(args.exclude))
+    if args.source == "paths":
+        return environments.running_in_paths_file(opt.required(args.paths_file,
+                                                               "--paths-file"))
+    return environments.running_in_listing(opt.required(args.file, "--file"))
+
+
+def _snapshot(args: argparse.Namespace) -> int:
+    from affidavit.api import environments
+
+    env = opt.required(args.environment, "environment name")
+    ledger = _write_ledger(args)
+    done = environments.record_snapshot(ledger, environment=env, source=args.source,
+                                        artifacts=_running(args), dry_run=bool(args.dry_run))
+    opt.write_outputs(args.outputs_file, done.outputs())
+    if args.output == "json":
+        emit_json(done.to_json())
+        return 0
+    changes = done.changes
+    counts = (f"{len(done.record['artifacts'])} running: {changes['started']} started, "
+              f"{changes['changed']} changed, {changes['exited']} exited")
+    if not done.changed:
+        sys.stdout.write(f"{env}: unchanged since snapshot #{done.number} ({counts}); nothing "
+                         "recorded\n")
+    elif done.recorded is not None and done.recorded.dry_run:
+        sys.stdout.write(f"dry run: {env}#{done.number} would be recorded ({counts})\n")
+    else:
+        index_ = done.recorded.entry_index if done.recorded else None
+        sys.stdout.write(f"{env}#{done.number} recorded as entry {index_} ({counts})\n")
+    return 0
+
+
+def get_snapshot(p: argparse.ArgumentParser) -> None:
+    """``get snapshot ADDRESS``."""
+    p.add_argument("address", metavar="SNAPSHOT", help=_ADDRESS_HELP)
+    _read_flags(p)
+    p.set_defaults(handler=_get_snapshot)
+
+
+def _provenance_cells(artifact: dict[str, Any]) -> list[Any]:
+    found = artifact.get("provenance")
+    if found is None:
+        return ["no provenance", None, None]
+    return [f"{found['flow']}/{found['trail']}", (found["commit"] or "")[:12] or None,
+            "COMPLIANT" if found["compliant"] else "NON_COMPLIANT"]
+
+
+def _get_snapshot(args: argparse.Namespace) -> int:
+    from affidavit.api import environments
+
+    found = environments.get_snapshot(_read_ledger(args),
+                                      opt.required(args.address, "snapshot"))
+    if args.output == "json":
+        emit_json(found)
+        return 0
+    where = found["environment"] + (f"#{found['number']}" if found["number"] else "")
+    head = key_values([("Snapshot", where), ("Time", found["time"]),
+                       ("Running", len(found["artifacts"])),
+                       ("Without provenance", found["without_provenance"])])
+    logical = found["source"] == "logical"
+    headers = ["name", "fingerprint", *(["environment"] if logical else []), "trail",
+               "commit", "compliance"]
+    rows = [[a["name"], a["fingerprint"][:12], *([a["environment"]] if logical else []),
+             *_provenance_cells(a)] for a in found["artifacts"]]
+    return _print(head + "\n\n" + table(headers, rows))
+
+
+def diff_snapshots(p: argparse.ArgumentParser) -> None:
+    """``diff snapshots A B``."""
+    p.add_argument("first", metavar="SNAPSHOT1", help=_ADDRESS_HELP)
+    p.add_argument("second", metavar="SNAPSHOT2", help="the snapshot to compare it with")
+    _read_flags(p)
+    p.set_defaults(handler=_diff_snapshots)
+
+
+def _diff_snapshots(args: argparse.Namespace) -> int:
+    from affidavit.api import environments
+
+    found = environments.diff_snapshots(_read_ledger(args),
+                                        opt.required(args.first, "snapshot"),
+                                        opt.required(args.second, "snapshot"))
+    if args.output == "json":
+        emit_json(found)
+        return 0
+    rows = [["added", a["name"], a["fingerprint"][:12], *_provenance_cells(a)]
+            for a in found["added"]]
+    rows += [["removed", a["name"], a["fingerprint"][:12], *_provenance_cells(a)]
+             for a in found["removed"]]
+    for change in found["changed"]:
+        for a in change["from"]:
+            rows.append(["changed from", a["name"], a["fingerprint"][:12], *_provenance_cells(a)])
+        for a in change["to"]:
+            rows.append(["changed to", a["name"], a["fingerprint"][:12], *_provenance_cells(a)])
+    if not rows:
+        return _print("no difference")
+    return _print(table(["", "name", "fingerprint", "trail", "commit", "compliance"], rows))
