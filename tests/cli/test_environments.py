@@ -107,10 +107,10 @@ def test_paths_file_in_kosli_form(cli: Cli, prod: str, files: Callable[..., Path
     ('[{"fingerprint": "' + "a" * 64 + '"}]', "item 0: 'name' must be a string"),
     ('[{"name": "x", "fingerprint": "' + "a" * 64 + '", "labels": {"a": 1}}]',
      "'labels' is not a string, number, boolean or null"),
-    ('[{"name": "x", "name": "y", "fingerprint": "' + "a" * 64 + '"}]', "appears twice"),
+    ('[{"name": "x", "name": "y", "fingerprint": "' + "a" * 64 + '"}]', "duplicate key 'name'"),
     ('[{"name": "x", "fingerprint": "' + "a" * 64 + '"}, {"name": "x", "fingerprint": "'
      + "a" * 64 + '"}]', "listed twice"),
-    ("[{", "not JSON"),
+    ("[{", "invalid JSON at line 1"),
     ('[{"name": "x", "fingerprint": "' + "a" * 64 + '", "instances": -1}]',
      "'instances' must be a whole number"),
 ])

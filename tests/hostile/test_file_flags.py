@@ -52,6 +52,13 @@ FLAGS: dict[str, tuple[str, Command]] = {
     "attest pullrequest --attachments": (
         "evidence", lambda f: ["attest", "pullrequest", "github", *ATTEST, *PR,
                                "--attachments", f]),
+    # read before the environment is looked up
+    "snapshot json --file": (
+        "json", lambda f: ["snapshot", "json", "prod", "--file", f]),
+    "snapshot paths --paths-file": (
+        "yaml", lambda f: ["snapshot", "paths", "prod", "--paths-file", f]),
+    "snapshot path --path": (
+        "artifact", lambda f: ["snapshot", "path", "prod", "--name", "app", "--path", f]),
     "attest generic --attachments": (
         "evidence", lambda f: ["attest", "generic", *ATTEST, "--attachments", f]),
     "attest artifact PATH": (
@@ -160,7 +167,8 @@ def test_every_file_flag_is_in_the_matrix() -> None:
         f"{c} --user-data" for c in ("attest junit", "attest sarif", "attest snyk",
                                      "attest custom", "attest decision", "request approval",
                                      "attest artifact")} | {
-        "attest junit --results-dir"}  # directories: test_unreadable.py and tests/test_walk.py
+        "attest junit --results-dir",  # directories: test_unreadable.py and tests/test_walk.py
+        "snapshot path --exclude"}  # patterns, not files
     assert taken <= covered, sorted(taken - covered)
 
 

@@ -14,6 +14,7 @@ verdict) through the same proven reads as ``get artifact``.
 
 from __future__ import annotations
 
+import os
 import re
 
 from affidavit.api.record import Recorded, _append, _head
@@ -219,19 +220,20 @@ def running_at_path(name: str, path: str, exclude: tuple[str, ...] = ()) -> list
 
 def running_in_paths_file(paths_file: str) -> list[Record]:
     """``snapshot paths``: every artifact a Kosli-style paths file names."""
-    from affidavit.api.inputs import read_input
+    from affidavit.api.inputs import parse_yaml, read_input
     from affidavit.collect.environments.paths import fingerprint_paths, parse_paths_file
 
-    return fingerprint_paths(parse_paths_file(read_input(paths_file, "--paths-file"),
-                                              paths_file))
+    where = f"paths file {paths_file}"
+    spec, _ = parse_yaml(read_input(paths_file, "paths"), where)
+    return fingerprint_paths(parse_paths_file(spec, where, os.path.dirname(paths_file)))
 
 
 def running_in_listing(file: str) -> list[Record]:
     """``snapshot json``: the artifacts a JSON list names."""
-    from affidavit.api.inputs import read_input
+    from affidavit.api.inputs import read_json_file
     from affidavit.collect.environments.listing import parse_listing
 
-    return parse_listing(read_input(file, "--file"), file)
+    return parse_listing(read_json_file(file, "listing"), f"listing file {file}")
 
 
 def record_snapshot(ledger: Ledger, *, environment: str, source: str,

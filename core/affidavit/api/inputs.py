@@ -108,26 +108,33 @@ def read_json_file(path: PathArg, what: str) -> Any:
     return parse_json(read_input(path, what), f"{what} file {path}")
 
 
+def parse_yaml(data: bytes, where: str) -> tuple[Any, str]:
+    """Strict YAML (a safe loader refusing duplicate keys) and its text; ``where`` names the
+    input in every error."""
+    import yaml
+
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{where}: not UTF-8 ({exc.reason})") from None
+    try:
+        return yaml.load(text, Loader=_unique_keys_loader()), text  # noqa: S506 - a SafeLoader
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        at = f" at line {mark.line + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or "invalid YAML"
+        raise InputError(f"{where}: {problem}{at}") from None
+    except RecursionError:
+        raise InputError(f"{where}: YAML nested too deeply") from None
+
+
 def read_template_file(path: PathArg) -> dict[str, Any]:
     """Load and validate a Kosli-style template (YAML ``version: 1``); return it canonical."""
-    import yaml
     from pydantic import ValidationError
 
     from affidavit.models.records import Template
 
-    try:
-        text = read_input(path, "template").decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise InputError(f"template file {path}: not UTF-8 ({exc.reason})") from None
-    try:
-        data = yaml.load(text, Loader=_unique_keys_loader())  # noqa: S506 - a SafeLoader
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark is not None else ""
-        problem = getattr(exc, "problem", None) or "invalid YAML"
-        raise InputError(f"template file {path}: {problem}{where}") from None
-    except RecursionError:
-        raise InputError(f"template file {path}: YAML nested too deeply") from None
+    data, text = parse_yaml(read_input(path, "template"), f"template file {path}")
     if not isinstance(data, dict):
         raise InputError(f"template file {path}: expected a mapping with 'version: 1'")
     try:

@@ -24,18 +24,9 @@ PathSpec = tuple[str, str, tuple[str, ...]]
 """One artifact to look for: its name, its path, what to leave out of a directory."""
 
 
-def parse_paths_file(data: bytes, where: str) -> list[PathSpec]:
-    """The artifacts a paths file names, relative paths resolved against its folder."""
-    import yaml
-
-    try:
-        spec = yaml.safe_load(data.decode("utf-8"))
-    except UnicodeDecodeError:
-        raise InputError(f"{where}: not UTF-8 text") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = f" at line {mark.line + 1}" if mark is not None else ""
-        raise InputError(f"{where}: not YAML{line}") from None
+def parse_paths_file(spec: Any, where: str, folder: str) -> list[PathSpec]:
+    """The artifacts a paths file (``spec``, parsed YAML, named ``where`` in errors) names,
+    relative paths resolved against ``folder``, the file's own."""
     if not isinstance(spec, dict) or spec.get("version") != 1:
         raise InputError(f"{where}: expected 'version: 1' and 'artifacts:'")
     unknown = set(spec) - {"version", "artifacts"}
@@ -44,7 +35,7 @@ def parse_paths_file(data: bytes, where: str) -> list[PathSpec]:
     artifacts = spec.get("artifacts")
     if not isinstance(artifacts, dict) or not artifacts:
         raise InputError(f"{where}: 'artifacts' must map each artifact name to its path")
-    base = Path(where).parent
+    base = Path(folder)
     out = []
     for name, item in artifacts.items():
         if not isinstance(name, str) or not name:
