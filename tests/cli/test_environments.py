@@ -68,7 +68,8 @@ def test_the_same_set_twice_is_one_snapshot(cli: Cli, prod: str,
                                   "1 changed, 0 exited)")
     got = ok(cli("get", "snapshot", prod, "--output", "json")).json()
     assert got["number"] == 2
-    assert got["artifacts"] == [{"name": "app", "fingerprint": fp("v2"), "provenance": None}]
+    assert got["artifacts"] == [{"name": "app", "fingerprint": fp("v2"), "provenance": None,
+                                 "allowed": None}]
 
 
 def test_order_of_a_listing_does_not_make_a_new_snapshot(cli: Cli, prod: str,
@@ -81,7 +82,8 @@ def test_order_of_a_listing_does_not_make_a_new_snapshot(cli: Cli, prod: str,
     assert (again["changed"], again["number"], again["index"]) == (False, 1, None)
     got = ok(cli("get", "snapshot", prod, "--output", "json")).json()
     assert got["artifacts"][1] == {"name": "web", "fingerprint": fp("w"), "instances": 3,
-                                   "details": {"image": "web:1"}, "provenance": None}
+                                   "details": {"image": "web:1"}, "provenance": None,
+                                   "allowed": None}
 
 
 def test_paths_file_in_kosli_form(cli: Cli, prod: str, files: Callable[..., Path]) -> None:
@@ -278,3 +280,72 @@ def test_an_index_that_hides_a_snapshot_is_an_integrity_error(
     db.close()
     assert_error(cli("log", "environment", "prod"), 3, "snapshots:prod")
     assert_error(cli("get", "snapshot", "prod#2"), 3, "snapshots:prod")
+
+
+def test_an_allowlisted_artifact_runs_without_provenance(cli: Cli, prod: str,
+                                                         files: Callable[..., Path]) -> None:
+    items = [{"name": "vendor", "fingerprint": fp("v")}, {"name": "odd", "fingerprint": fp("o")}]
+    ok(cli("snapshot", "json", prod, "--file", listing(files, "run.json", items)))
+    assert_error(cli("allow", "artifact", fp("v"), "--environment", prod, "--reason", " "), 2,
+                 "--reason")
+    assert_error(cli("allow", "artifact", "abc", "--environment", prod, "--reason", "x"), 2,
+                 "fingerprint")
+    assert_error(cli("allow", "artifact", fp("v"), "--environment", "nowhere", "--reason",
+                     "x"), 2, "'nowhere' does not exist")
+    ok(cli("allow", "artifact", fp("v"), "--environment", prod, "--reason", "vendor image"))
+    # an allowance counts from the snapshot after it: the recorded state stays what it was
+    before = ok(cli("get", "snapshot", prod, "--output", "json")).json()
+    assert [a["allowed"] for a in before["artifacts"]] == [None, None]
+    ok(cli("snapshot", "json", prod, "--file", listing(files, "run2.json", items[:1])))
+    got = ok(cli("get", "snapshot", prod, "--output", "json")).json()
+    (vendor,) = got["artifacts"]
+    assert vendor["allowed"]["reason"] == "vendor image" and vendor["provenance"] is None
+    assert got["without_provenance"] == 0
+    assert "allowed: vendor image" in ok(cli("get", "snapshot", prod)).out
+
+
+def test_expected_deployments_that_never_arrive_and_ones_nobody_announced(
+        cli: Cli, prod: str, files: Callable[..., Path]) -> None:
+    ok(cli("create", "flow", "shop"))
+    ok(cli("begin", "trail", "t1", "--flow", "shop"))
+    ok(cli("expect", "deployment", fp("a"), "--environment", prod, "--flow", "shop",
+           "--trail", "t1"))
+    ok(cli("expect", "deployment", fp("b"), "--environment", prod))
+    assert_error(cli("expect", "deployment", fp("b"), "--environment", prod, "--flow", "shop"),
+                 2, "--flow and --trail together")
+    assert_error(cli("expect", "deployment", fp("b"), "--environment", prod, "--flow", "shop",
+                     "--trail", "t9"), 2, "t9")
+    items = [{"name": "api", "fingerprint": fp("a")}, {"name": "side", "fingerprint": fp("s")}]
+    ok(cli("snapshot", "json", prod, "--file", listing(files, "s1.json", items)))
+    got = ok(cli("get", "snapshot", prod, "--grace", "0", "--output", "json")).json()
+    assert [m["fingerprint"] for m in got["expected_missing"]] == [fp("b")]
+    assert got["unexpected"] == [{"name": "side", "fingerprint": fp("s")}]
+    # within the grace period a deployment is not missing yet
+    patient = ok(cli("get", "snapshot", prod, "--output", "json")).json()
+    assert patient["expected_missing"] == []
+    # once it arrived it was delivered, even after it was replaced
+    ok(cli("snapshot", "json", prod, "--file", listing(
+        files, "s2.json", [{"name": "api", "fingerprint": fp("b")}])))
+    ok(cli("snapshot", "json", prod, "--file", listing(
+        files, "s3.json", [{"name": "api", "fingerprint": fp("c")}])))
+    got = ok(cli("get", "snapshot", prod, "--grace", "0", "--output", "json")).json()
+    assert got["expected_missing"] == []
+    assert got["unexpected"] == [{"name": "api", "fingerprint": fp("c")}]
+    table = ok(cli("get", "snapshot", "prod#1", "--grace", "0")).out
+    assert "Expected but not running:" in table and "Running but not expected:" in table
+
+
+def test_search_finds_where_an_artifact_runs_and_ran(cli: Cli, prod: str,
+                                                     files: Callable[..., Path]) -> None:
+    ok(cli("create", "environment", "staging", "--type", "server"))
+    ok(cli("snapshot", "json", "staging", "--file", listing(
+        files, "st.json", [{"name": "api", "fingerprint": fp("a")}])))
+    ok(cli("snapshot", "json", prod, "--file", listing(
+        files, "p1.json", [{"name": "api", "fingerprint": fp("a")}])))
+    ok(cli("snapshot", "json", prod, "--file", listing(
+        files, "p2.json", [{"name": "api", "fingerprint": fp("b")}])))
+    hits = ok(cli("search", fp("a"), "--output", "json")).json()
+    assert [(h["match"], h["environment"], h["current"], h["name"]) for h in hits] == [
+        ("running", "staging", True, "api"), ("running", "prod", False, "api")]
+    assert "staging (now)" in ok(cli("search", fp("a")[:8])).out
+    assert ok(cli("search", fp("z"), "--output", "json")).json() == []

@@ -20,9 +20,11 @@ from affidavit import canonical
 from affidavit.models import build, predicates
 from affidavit.models.records import (
     ENTRY,
+    Allowance,
     Artifact,
     Attestation,
     Environment,
+    Expectation,
     Flow,
     Snapshot,
     Subject,
@@ -100,7 +102,16 @@ SNAPSHOTS = {
     ]},
 }
 
+ALLOWANCES = {"one": {"environment": "prod", "fingerprint": FP, "reason": "vendor ✓"}}
+EXPECTATIONS = {
+    "minimal": {"environment": "prod", "fingerprint": FP},
+    "full": {"environment": "prod", "fingerprint": FP, "flow": "f", "trail": COMMIT,
+             "origin_url": "https://ci.example/3"},
+}
+
 CASES: list[tuple[str, str, dict[str, Any]]] = [
+    *(("allowance", name, kwargs) for name, kwargs in ALLOWANCES.items()),
+    *(("expectation", name, kwargs) for name, kwargs in EXPECTATIONS.items()),
     *(("environment", name, kwargs) for name, kwargs in ENVIRONMENTS.items()),
     *(("snapshot", name, kwargs) for name, kwargs in SNAPSHOTS.items()),
     *(("flow", name, kwargs) for name, kwargs in FLOWS.items()),
@@ -109,7 +120,8 @@ CASES: list[tuple[str, str, dict[str, Any]]] = [
     *(("attestation", name, kwargs) for name, kwargs in ATTESTATIONS.items()),
 ]
 MODELS = {"flow": Flow, "trail": Trail, "artifact": Artifact, "attestation": Attestation,
-          "environment": Environment, "snapshot": Snapshot}
+          "environment": Environment, "snapshot": Snapshot, "allowance": Allowance,
+          "expectation": Expectation}
 
 
 def _check_round_trip(kind: str, record: dict[str, Any]) -> None:
@@ -186,6 +198,7 @@ def test_entry_time() -> None:
                                          compliant=True, predicate={}), "compliant": "maybe"}),
     ("nonsense", {"name": "f"}),
     ("environment", {"name": "prod", "type": "mainframe"}),
+    ("allowance", {"environment": "prod", "fingerprint": FP, "reason": ""}),
     ("snapshot", {"environment": "prod", "source": "json",
                   "artifacts": [{"name": "a", "fingerprint": FP, "details": {"x": [1]}}]}),
     ("snapshot", {"environment": "prod", "source": "json",

@@ -41,6 +41,9 @@ __all__ = [
     "environment_state",
     "list_environments",
     "record_snapshot",
+    "allow_artifact",
+    "expect_deployment",
+    "DEFAULT_GRACE",
     "running_at_path",
     "running_in_paths_file",
     "running_in_listing",
@@ -211,6 +214,54 @@ def _latest(view: Proven, name: str) -> tuple[int, int, Record] | None:
     return found.count, found.last, entry
 
 
+def _physical(view: Proven, name: str, what: str) -> Record:
+    state = environment_state(view, name)
+    if state["type"] == "logical":
+        raise UsageError(f"environment {name!r} is logical: {what} one of its physical "
+                         "environments")
+    return state
+
+
+def allow_artifact(ledger: Ledger, *, environment: str, fingerprint: str, reason: str,
+                   dry_run: bool = False) -> Recorded:
+    """Let ``fingerprint`` run in ``environment`` without provenance, for ``reason``: the
+    entry is the evidence of who accepted what, and why."""
+    from affidavit.models.fields import check_sha256
+
+    fingerprint = check_sha256(fingerprint, "fingerprint")
+    if not reason.strip():
+        raise UsageError("allow artifact: --reason must say why")
+    with _head(ledger) as head:
+        _physical(head, environment, "allow in")
+        if not dry_run:
+            head.check_writable()
+    record = build.allowance(environment=environment, fingerprint=fingerprint, reason=reason)
+    return _append(ledger, build.entry("allowance", record), dry_run, head)
+
+
+def expect_deployment(ledger: Ledger, *, environment: str, fingerprint: str,
+                      flow: str | None = None, trail: str | None = None,
+                      origin_url: str | None = None, dry_run: bool = False) -> Recorded:
+    """Say that ``fingerprint`` is being deployed to ``environment`` (from the deploying
+    pipeline), so a snapshot can tell a deployment that never arrived, or one nobody said."""
+    from affidavit.models.fields import check_sha256
+
+    fingerprint = check_sha256(fingerprint, "fingerprint")
+    if (flow is None) != (trail is None):
+        raise UsageError("expect deployment: give --flow and --trail together (or neither)")
+    with _head(ledger) as head:
+        _physical(head, environment, "expect deployments to")
+        if flow is not None and trail is not None:
+            from affidavit.api.record import require_trail
+
+            require_trail(head, flow, trail)
+        if not dry_run:
+            head.check_writable()
+    record = build.expectation(environment=environment, fingerprint=fingerprint, flow=flow,
+                               trail=trail, origin_url=origin_url)
+    return _append(ledger, build.entry("expectation", record), dry_run, head)
+
+
 def running_at_path(name: str, path: str, exclude: tuple[str, ...] = ()) -> list[Record]:
     """``snapshot path``: the one artifact at ``path`` (a file or a directory)."""
     from affidavit.collect.environments.paths import fingerprint_paths
@@ -254,19 +305,29 @@ def record_snapshot(ledger: Ledger, *, environment: str, source: str,
             head.check_writable()
     previous = latest[2]["record"] if latest else None
     number = latest[0] if latest else 0
-    if previous is not None and previous["artifacts"] == record["artifacts"]:
+    scaling = bool(state["include_scaling"])
+    if previous is not None and _compared(previous["artifacts"], scaling) == _compared(
+            record["artifacts"], scaling):
         return Snapshotted(environment, number, None, record, previous)
     recorded = _append(ledger, build.entry("snapshot", record), dry_run, head)
     return Snapshotted(environment, number + 1, recorded, record, previous)
 
 
+def _compared(artifacts: list[Record], scaling: bool) -> list[Record]:
+    """What decides whether a set changed: everything recorded, except how many copies run
+    unless the environment was created ``--include-scaling``."""
+    if scaling:
+        return artifacts
+    return [{k: v for k, v in a.items() if k != "instances"} for a in artifacts]
+
+
 def _check_unique(artifacts: list[Record]) -> None:
     seen: set[tuple[str, str]] = set()
     for artifact in artifacts:
-        pair = (artifact["name"], artifact["fingerprint"])
+        pair = (artifact["name"], _fp(artifact))
         if pair in seen:
-            raise UsageError(f"artifact {pair[0]!r} with fingerprint {pair[1]} is listed twice; "
-                             "give how many copies run as 'instances'")
+            raise UsageError(f"artifact {pair[0]!r} with fingerprint {pair[1] or 'unknown'} is "
+                             "listed twice; give how many copies run as 'instances'")
         seen.add(pair)
 
 
@@ -389,24 +450,85 @@ def _provenance(view: Proven, fingerprint: str) -> Record | None:
             "trails": [{k: t[k] for k in ("flow", "trail", "status")} for t in state["trails"]]}
 
 
-def get_snapshot(source: Ledger | Proven, address: str, *, now: float | None = None) -> Record:
-    """The snapshot, each running artifact joined to its provenance (or ``null``: none)."""
+DEFAULT_GRACE = 600.0
+"""Seconds a deployment may take to show up running before its expectation is reported."""
+
+
+def get_snapshot(source: Ledger | Proven, address: str, *, now: float | None = None,
+                 grace: float = DEFAULT_GRACE) -> Record:
+    """The snapshot, each running artifact joined to its provenance (or ``null``: none) and
+    to the allowlist; for a physical environment also the deployments announced before it
+    that it does not show (after ``grace`` seconds) and what runs that nobody announced."""
     with proven(source) as view:
         found = snapshot_at(view, address, now=now)
         joined: dict[str, Record | None] = {}
+        members = [m["environment"] for m in found["members"]] if "members" in found else [
+            found["environment"]]
+        allowed = {name: _allowances(view, name, found["entry"]) for name in members}
         for artifact in found["artifacts"]:
-            fingerprint = artifact["fingerprint"]
-            if fingerprint not in joined:
+            fingerprint = _fp(artifact)
+            if fingerprint and fingerprint not in joined:
                 joined[fingerprint] = _provenance(view, fingerprint)
-            artifact["provenance"] = joined[fingerprint]
-    found["without_provenance"] = sum(1 for a in found["artifacts"] if a["provenance"] is None)
+            artifact["provenance"] = joined.get(fingerprint)
+            home = artifact.get("environment", found["environment"])
+            artifact["allowed"] = allowed[home].get(fingerprint)
+        if found["entry"] is not None:
+            found.update(_expectations(view, found, grace))
+    found["without_provenance"] = sum(1 for a in found["artifacts"]
+                                      if a["provenance"] is None and a["allowed"] is None)
     return found
+
+
+def _allowances(view: Proven, environment: str, upto: int | None) -> dict[str, Record]:
+    """The latest allowance of each fingerprint recorded before entry ``upto`` (all, for the
+    latest state of a logical environment)."""
+    out: dict[str, Record] = {}
+    for position, entry in view.under(index.allowed_key(environment)):
+        if upto is None or position < upto:
+            record = entry["record"]
+            out[record["fingerprint"]] = {"reason": record["reason"], "entry": position,
+                                          "time": entry["time"]}
+    return out
+
+
+def _expectations(view: Proven, found: Record, grace: float) -> Record:
+    """Expected but not running: announced before the snapshot (by more than ``grace``
+    seconds) and shown by no snapshot of the environment since. Running but not expected: in
+    the snapshot, announced never — asked only of environments that announce deployments."""
+    env, upto = found["environment"], found["entry"]
+    announced = [(i, e) for i, e in view.under(index.expected_key(env)) if i < upto]
+    if not announced:
+        return {"expected_missing": [], "unexpected": []}
+    shown_at = _entry_time(view.entry(upto))
+    running_now = {_fp(a) for a in found["artifacts"]}
+    missing = []
+    for position, entry in announced:
+        fingerprint = entry["record"]["fingerprint"]
+        if fingerprint in running_now or shown_at - _entry_time(entry) < grace:
+            continue
+        arrived = any(
+            e["kind"] == "snapshot" and e["record"]["environment"] == env and position < i <= upto
+            for i, e in view.under(index.running_key(fingerprint)))
+        if not arrived:
+            missing.append({"fingerprint": fingerprint, "entry": position,
+                            "time": entry["time"],
+                            **{k: entry["record"][k] for k in ("flow", "trail", "origin_url")
+                               if k in entry["record"]}})
+    said = {e["record"]["fingerprint"] for _, e in announced}
+    unexpected = [{"name": a["name"], "fingerprint": _fp(a)} for a in found["artifacts"]
+                  if _fp(a) and _fp(a) not in said]
+    return {"expected_missing": missing, "unexpected": unexpected}
+
+
+def _fp(artifact: Record) -> str:
+    """The artifact's fingerprint, "" when its source could not tell it yet."""
+    return str(artifact.get("fingerprint") or "")
 
 
 def _by_name(artifacts: list[Record]) -> dict[str, set[str]]:
     out: dict[str, set[str]] = {}
     for artifact in artifacts:
-        out.setdefault(artifact["name"], set()).add(artifact["fingerprint"])
+        out.setdefault(artifact["name"], set()).add(_fp(artifact))
     return out
 
 
@@ -446,7 +568,7 @@ def diff_snapshots(source: Ledger | Proven, first: str, second: str, *,
         b = get_snapshot(view, second, now=now)
 
     def keyed(found: Record) -> dict[tuple[str, str], Record]:
-        return {(x["name"], x["fingerprint"]): x for x in found["artifacts"]}
+        return {(x["name"], _fp(x)): x for x in found["artifacts"]}
 
     left, right = keyed(a), keyed(b)
     names_left, names_right = _by_name(a["artifacts"]), _by_name(b["artifacts"])

@@ -297,7 +297,8 @@ def trail_log(source: Ledger | Proven, flow: str, name: str) -> list[Record]:
 
 #: What ``search`` looks in, and the SHA lengths at which a miss is proven absent (git commits
 #: are SHA-1, or SHA-256 in repositories of the newer object format).
-_SEARCHED = (("fingerprint", "artifact:", (64,)), ("commit", "commit:", (40, 64)))
+_SEARCHED = (("fingerprint", "artifact:", (64,)), ("commit", "commit:", (40, 64)),
+             ("running", "running:", (64,)))
 
 
 def search(source: Ledger | Proven, prefix: str) -> list[Record]:
@@ -317,13 +318,29 @@ def search(source: Ledger | Proven, prefix: str) -> list[Record]:
             if len(lowered) in full and namespace + lowered not in keys:
                 view.under(namespace + lowered)  # proves the miss: the map must agree
             for key in keys:
+                sha = key.split(":", 1)[1]
                 for position, entry in view.under(key):
                     record = entry["record"]
-                    out.append({"match": kind, "sha": key.split(":", 1)[1], "entry": position,
+                    if entry["kind"] == "snapshot":
+                        out.append(_running_hit(view, sha, position, record))
+                        continue
+                    out.append({"match": kind, "sha": sha, "entry": position,
                                 "kind": entry["kind"], "flow": record["flow"],
                                 "trail": record.get("trail", record.get("name")),
-                                "name": record["name"]})
+                                "name": record["name"], "environment": None,
+                                "current": None})
     return out
+
+
+def _running_hit(view: Proven, sha: str, position: int, record: Record) -> Record:
+    """A snapshot the artifact ran in: where, under which name, and whether it still runs
+    there (the snapshot is its environment's latest, as the key map proves)."""
+    env = record["environment"]
+    names = sorted({a["name"] for a in record["artifacts"] if a.get("fingerprint") == sha})
+    latest = view.proof(index.snapshots_key(env)).last
+    return {"match": "running", "sha": sha, "entry": position, "kind": "snapshot",
+            "flow": None, "trail": None, "name": ", ".join(names), "environment": env,
+            "current": latest == position}
 
 
 def log(ledger: Ledger, start: int = 0, limit: int | None = None) -> list[Record]:
@@ -344,6 +361,8 @@ def log(ledger: Ledger, start: int = 0, limit: int | None = None) -> list[Record
                 subject = record["name"]
             elif entry["kind"] == "snapshot":
                 subject = f"{record['environment']} ({len(record['artifacts'])} running)"
+            elif entry["kind"] in ("allowance", "expectation"):
+                subject = f"{record['environment']} {record['fingerprint'][:12]}"
             elif "flow" in record:
                 subject = f"{record['flow']}/{record['trail']}/{record['name']}"
             else:

@@ -27,6 +27,13 @@ TABLE: dict[str, tuple[str, Nouns]] = {
         "paths": ("environments:snapshot_paths", "the artifacts a paths file names"),
         "json": ("environments:snapshot_json", "a JSON list of {name, fingerprint} from any tool"),
     }),
+    "allow": ("let an artifact run in an environment without provenance", {
+        "artifact": ("environments:allow_artifact", "allowlist a fingerprint, with a reason"),
+    }),
+    "expect": ("announce a deployment, from the pipeline making it", {
+        "deployment": ("environments:expect_deployment",
+                       "this fingerprint is being deployed to --environment"),
+    }),
     "begin": ("begin a trail", {
         "trail": ("write:begin_trail", "begin a trail (idempotent; keeps fields not given)"),
     }),

@@ -24,6 +24,8 @@ __all__ = [
     "snapshot_json",
     "get_snapshot",
     "diff_snapshots",
+    "allow_artifact",
+    "expect_deployment",
 ]
 
 _TYPES = ("server", "k8s", "ecs", "lambda", "s3", "docker", "cloud-run", "logical")
@@ -251,16 +253,74 @@ def _snapshot(args: argparse.Namespace) -> int:
     return 0
 
 
+def allow_artifact(p: argparse.ArgumentParser) -> None:
+    """``allow artifact FINGERPRINT --environment ENV --reason R``."""
+    p.add_argument("fingerprint", help="SHA-256 of the artifact")
+    opt.add(p, "--environment", required=True, help="where it may run without provenance")
+    opt.add(p, "--reason", required=True, help="why (recorded with who ran the command's CI)")
+    _write_flags(p)
+    p.set_defaults(handler=_allow_artifact)
+
+
+def _allow_artifact(args: argparse.Namespace) -> int:
+    from affidavit.api import environments
+
+    fingerprint = opt.required(args.fingerprint, "fingerprint")
+    return _show_write(args, environments.allow_artifact(
+        _write_ledger(args), environment=args.environment, fingerprint=fingerprint,
+        reason=args.reason, dry_run=bool(args.dry_run)),
+        f"allowance of {fingerprint[:12]} in {args.environment!r}")
+
+
+def expect_deployment(p: argparse.ArgumentParser) -> None:
+    """``expect deployment FINGERPRINT --environment ENV``."""
+    p.add_argument("fingerprint", help="SHA-256 of the artifact being deployed")
+    opt.add(p, "--environment", required=True, help="where it is being deployed")
+    opt.add(p, "--flow", help="the flow of the trail that deploys it (with --trail)")
+    opt.add(p, "--trail", help="the trail that deploys it (with --flow)")
+    opt.add(p, "--origin-url", help="link to the deployment (default in CI: the build URL)")
+    _write_flags(p)
+    p.set_defaults(handler=_expect_deployment)
+
+
+def _expect_deployment(args: argparse.Namespace) -> int:
+    from affidavit.api import environments
+
+    fingerprint = opt.required(args.fingerprint, "fingerprint")
+    return _show_write(args, environments.expect_deployment(
+        _write_ledger(args), environment=args.environment, fingerprint=fingerprint,
+        flow=args.flow, trail=args.trail, origin_url=args.origin_url,
+        dry_run=bool(args.dry_run)),
+        f"expected deployment of {fingerprint[:12]} to {args.environment!r}")
+
+
+def _grace(value: str) -> float:
+    number = float(value)
+    if not 0 <= number <= 30 * 86400:
+        raise ValueError(f"{value} is not between 0 and 30 days")
+    return number
+
+
 def get_snapshot(p: argparse.ArgumentParser) -> None:
     """``get snapshot ADDRESS``."""
     p.add_argument("address", metavar="SNAPSHOT", help=_ADDRESS_HELP)
+    opt.add(p, "--grace", type=_grace, metavar="SECONDS",
+            help="how long an expected deployment may take to show up running before it is "
+                 "reported missing (default 600)")
     _read_flags(p)
     p.set_defaults(handler=_get_snapshot)
+
+
+def _short(artifact: dict[str, Any]) -> str:
+    return str(artifact.get("fingerprint") or "unknown yet")[:12]
 
 
 def _provenance_cells(artifact: dict[str, Any]) -> list[Any]:
     found = artifact.get("provenance")
     if found is None:
+        allowed = artifact.get("allowed")
+        if allowed is not None:
+            return [f"allowed: {allowed['reason']}", None, None]
         return ["no provenance", None, None]
     return [f"{found['flow']}/{found['trail']}", (found["commit"] or "")[:12] or None,
             "COMPLIANT" if found["compliant"] else "NON_COMPLIANT"]
@@ -269,8 +329,9 @@ def _provenance_cells(artifact: dict[str, Any]) -> list[Any]:
 def _get_snapshot(args: argparse.Namespace) -> int:
     from affidavit.api import environments
 
-    found = environments.get_snapshot(_read_ledger(args),
-                                      opt.required(args.address, "snapshot"))
+    found = environments.get_snapshot(
+        _read_ledger(args), opt.required(args.address, "snapshot"),
+        grace=environments.DEFAULT_GRACE if args.grace is None else args.grace)
     if args.output == "json":
         emit_json(found)
         return 0
@@ -281,9 +342,19 @@ def _get_snapshot(args: argparse.Namespace) -> int:
     logical = found["source"] == "logical"
     headers = ["name", "fingerprint", *(["environment"] if logical else []), "trail",
                "commit", "compliance"]
-    rows = [[a["name"], a["fingerprint"][:12], *([a["environment"]] if logical else []),
+    rows = [[a["name"], _short(a), *([a["environment"]] if logical else []),
              *_provenance_cells(a)] for a in found["artifacts"]]
-    return _print(head + "\n\n" + table(headers, rows))
+    text = head + "\n\n" + table(headers, rows)
+    missing, unexpected = found.get("expected_missing", []), found.get("unexpected", [])
+    if missing:
+        text += "\n\nExpected but not running:\n" + table(
+            ["fingerprint", "trail", "announced"],
+            [[m["fingerprint"][:12], f"{m['flow']}/{m['trail']}" if "flow" in m else None,
+              m["time"]] for m in missing])
+    if unexpected:
+        text += "\n\nRunning but not expected:\n" + table(
+            ["name", "fingerprint"], [[u["name"], u["fingerprint"][:12]] for u in unexpected])
+    return _print(text)
 
 
 def diff_snapshots(p: argparse.ArgumentParser) -> None:
@@ -303,15 +374,15 @@ def _diff_snapshots(args: argparse.Namespace) -> int:
     if args.output == "json":
         emit_json(found)
         return 0
-    rows = [["added", a["name"], a["fingerprint"][:12], *_provenance_cells(a)]
+    rows = [["added", a["name"], _short(a), *_provenance_cells(a)]
             for a in found["added"]]
-    rows += [["removed", a["name"], a["fingerprint"][:12], *_provenance_cells(a)]
+    rows += [["removed", a["name"], _short(a), *_provenance_cells(a)]
              for a in found["removed"]]
     for change in found["changed"]:
         for a in change["from"]:
-            rows.append(["changed from", a["name"], a["fingerprint"][:12], *_provenance_cells(a)])
+            rows.append(["changed from", a["name"], _short(a), *_provenance_cells(a)])
         for a in change["to"]:
-            rows.append(["changed to", a["name"], a["fingerprint"][:12], *_provenance_cells(a)])
+            rows.append(["changed to", a["name"], _short(a), *_provenance_cells(a)])
     if not rows:
         return _print("no difference")
     return _print(table(["", "name", "fingerprint", "trail", "commit", "compliance"], rows))

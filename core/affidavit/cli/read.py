@@ -265,8 +265,11 @@ def _search(args: argparse.Namespace) -> int:
     if args.output == "json":
         emit_json(found)
         return 0
-    return _print(table(["match", "sha", "kind", "flow", "trail", "name", "entry"],
+    return _print(table(["match", "sha", "kind", "flow", "trail", "name", "environment",
+                         "entry"],
                         [[f["match"], f["sha"], f["kind"], f["flow"], f["trail"], f["name"],
+                          None if f["environment"] is None else
+                          f["environment"] + (" (now)" if f["current"] else ""),
                           f["entry"]] for f in found]))
 
 

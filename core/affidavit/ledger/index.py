@@ -17,6 +17,8 @@ A key is ``<namespace>:<value>``; every key an entry is filed under is a key of 
 ``snapshots:<env>``         the environment's snapshots only (the n-th is snapshot number n)
 ``kind:environment``        every environment entry of the ledger (lists the environments)
 ``running:<sha256 hex>``    snapshots in which an artifact with that fingerprint runs
+``allowed:<env>``           the environment's allowlist entries
+``expected:<env>``          the deployments pipelines said they were making to it
 ==========================  ====================================================================
 
 Queries look a key up, prove its count and last against the signed map root, read the entries
@@ -45,6 +47,8 @@ __all__ = [
     "snapshots_key",
     "ENVIRONMENTS_KEY",
     "running_key",
+    "allowed_key",
+    "expected_key",
 ]
 
 FLOWS_KEY = "kind:flow"
@@ -110,6 +114,16 @@ def running_key(fingerprint: str) -> str:
     return f"running:{fingerprint}"
 
 
+def allowed_key(name: str) -> str:
+    """An environment's allowlist: artifacts that may run there without provenance."""
+    return f"allowed:{name}"
+
+
+def expected_key(name: str) -> str:
+    """Deployments pipelines announced to an environment."""
+    return f"expected:{name}"
+
+
 def keys(entry: dict[str, Any]) -> list[str]:
     """Every index key under which ``entry`` (a decoded log entry) is filed, each once."""
     record = entry.get("record", {})
@@ -125,7 +139,12 @@ def keys(entry: dict[str, Any]) -> list[str]:
     elif kind == "snapshot":
         name = record["environment"]
         out += [env_key(name), snapshots_key(name)]
-        out += [running_key(a["fingerprint"]) for a in record["artifacts"]]
+        out += [running_key(a["fingerprint"]) for a in record["artifacts"]
+                if a.get("fingerprint")]
+    elif kind == "allowance":
+        out += [env_key(record["environment"]), allowed_key(record["environment"])]
+    elif kind == "expectation":
+        out += [env_key(record["environment"]), expected_key(record["environment"])]
     elif kind in ("trail", "artifact", "attestation"):
         flow = record["flow"]
         trail = record["name"] if kind == "trail" else record["trail"]

@@ -28,6 +28,8 @@ __all__ = [
     "environment",
     "running_artifact",
     "snapshot",
+    "allowance",
+    "expectation",
     "trail_subject",
     "now",
 ]
@@ -116,7 +118,7 @@ def environment(*, name: str, type: str, description: str | None = None,
                     "include_scaling": include_scaling, "physical": physical})
 
 
-def running_artifact(*, name: str, fingerprint: str, instances: int | None = None,
+def running_artifact(*, name: str, fingerprint: str | None, instances: int | None = None,
                      details: Record | None = None) -> Record:
     """One artifact a snapshot found running."""
     return _pruned({"name": name, "fingerprint": fingerprint, "instances": instances,
@@ -126,9 +128,21 @@ def running_artifact(*, name: str, fingerprint: str, instances: int | None = Non
 def snapshot(*, environment: str, source: str, artifacts: list[Record]) -> Record:
     """Everything running in ``environment``, in one order whatever order the source listed
     it in, so that the same set is always the same record (and "unchanged" is equality)."""
-    ordered = sorted(artifacts, key=lambda a: (a["name"], a["fingerprint"],
+    ordered = sorted(artifacts, key=lambda a: (a["name"], a.get("fingerprint") or "",
                                                 repr(sorted(a.items()))))
     return {"environment": environment, "source": source, "artifacts": ordered}
+
+
+def allowance(*, environment: str, fingerprint: str, reason: str) -> Record:
+    """An artifact may run in ``environment`` without provenance."""
+    return {"environment": environment, "fingerprint": fingerprint, "reason": reason}
+
+
+def expectation(*, environment: str, fingerprint: str, flow: str | None = None,
+                trail: str | None = None, origin_url: str | None = None) -> Record:
+    """A pipeline is deploying ``fingerprint`` to ``environment``."""
+    return _pruned({"environment": environment, "fingerprint": fingerprint, "flow": flow,
+                    "trail": trail, "origin_url": origin_url})
 
 
 def trail_subject(flow: str, trail: str) -> Record:

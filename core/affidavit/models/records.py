@@ -39,8 +39,12 @@ __all__ = [
     "Environment",
     "RunningArtifact",
     "Snapshot",
+    "Allowance",
+    "Expectation",
     "EnvironmentEntry",
     "SnapshotEntry",
+    "AllowanceEntry",
+    "ExpectationEntry",
     "Entry",
     "ENTRY",
     "Checkpoint",
@@ -227,7 +231,9 @@ class RunningArtifact(Model):
     reference, a pod's start time) without a model per source."""
 
     name: str = Field(min_length=1, max_length=1024)
-    fingerprint: Sha256
+    #: None: the source runs it but cannot say what it is yet (a container still pulling
+    #: its image); reported as such rather than dropped, which would read as "not running".
+    fingerprint: Sha256 | None = None
     instances: int | None = Field(default=None, ge=0)
     details: dict[str, str | int | float | bool | None] | None = None
 
@@ -240,6 +246,26 @@ class Snapshot(Model):
     environment: Name
     source: str = Field(pattern=r"^[a-z][a-z0-9-]{0,31}$")
     artifacts: list[RunningArtifact]
+
+
+class Allowance(Model):
+    """An artifact may run in an environment without provenance, for the reason given
+    (a vendor's image, a hotfix built by hand): the allowlist a policy's provenance rule reads."""
+
+    environment: Name
+    fingerprint: Sha256
+    reason: str = Field(min_length=1, max_length=4096)
+
+
+class Expectation(Model):
+    """A pipeline said it is deploying this artifact to the environment: a snapshot that does
+    not show it running after a grace period, or shows what nobody said, is worth a look."""
+
+    environment: Name
+    fingerprint: Sha256
+    flow: Name | None = None
+    trail: Name | None = None
+    origin_url: str | None = None
 
 
 class _EntryBase(Model):
@@ -296,8 +322,22 @@ class SnapshotEntry(_EntryBase):
     record: Snapshot
 
 
+class AllowanceEntry(_EntryBase):
+    """Log entry holding an :class:`Allowance`."""
+
+    kind: Literal["allowance"]
+    record: Allowance
+
+
+class ExpectationEntry(_EntryBase):
+    """Log entry holding an :class:`Expectation`."""
+
+    kind: Literal["expectation"]
+    record: Expectation
+
+
 AnyEntry = (FlowEntry | TrailEntry | ArtifactEntry | AttestationEntry | AttestationTypeEntry
-            | EnvironmentEntry | SnapshotEntry)
+            | EnvironmentEntry | SnapshotEntry | AllowanceEntry | ExpectationEntry)
 Entry = Annotated[AnyEntry, Field(discriminator="kind")]
 #: Validates any log entry: ``ENTRY.validate_python(obj)``.
 ENTRY: TypeAdapter[AnyEntry] = TypeAdapter(Entry)
@@ -323,6 +363,8 @@ SCHEMAS: dict[str, Any] = {
     "attestation-type": AttestationType,
     "environment": Environment,
     "snapshot": Snapshot,
+    "allowance": Allowance,
+    "expectation": Expectation,
     "statement": Statement,
     "template": Template,
     "checkpoint": Checkpoint,

@@ -45,6 +45,8 @@ _SHAPES = {
     "attestation_type": ("name",),
     "environment": ("name", "type"),
     "snapshot": ("environment", "source", "artifacts"),
+    "allowance": ("environment", "fingerprint", "reason"),
+    "expectation": ("environment", "fingerprint"),
 }
 
 
@@ -459,7 +461,7 @@ def _running_ok(artifacts: Any) -> bool:
     """A snapshot's artifacts: what the readers (diff, provenance, search) use of each."""
     return isinstance(artifacts, list) and all(
         isinstance(a, dict) and isinstance(a.get("name"), str)
-        and isinstance(a.get("fingerprint"), str) for a in artifacts)
+        and isinstance(a.get("fingerprint", ""), str) for a in artifacts)
 
 
 def _shaped(entry: Any, position: int, where: str) -> Record:
