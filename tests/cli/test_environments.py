@@ -349,3 +349,15 @@ def test_search_finds_where_an_artifact_runs_and_ran(cli: Cli, prod: str,
         ("running", "staging", True, "api"), ("running", "prod", False, "api")]
     assert "staging (now)" in ok(cli("search", fp("a")[:8])).out
     assert ok(cli("search", fp("z"), "--output", "json")).json() == []
+
+
+@pytest.mark.parametrize(("scaling", "snapshots"), [(False, 1), (True, 2)])
+def test_a_change_of_instances_counts_only_with_include_scaling(
+        cli: Cli, files: Callable[..., Path], scaling: bool, snapshots: int) -> None:
+    ok(cli("create", "environment", "prod", "--type", "k8s",
+           *(["--include-scaling"] if scaling else [])))
+    for n, count in enumerate((2, 5)):
+        ok(cli("snapshot", "json", "prod", "--file", listing(
+            files, f"s{n}.json", [{"name": "web", "fingerprint": fp("w"), "instances": count}])))
+    assert ok(cli("get", "environment", "prod", "--output", "json")).json()["snapshots"] == (
+        snapshots)
