@@ -37,7 +37,13 @@ import requests
 import yaml
 
 from tests.helpers import copy_of_sources, read_github_outputs
-from tests.wrappers.fake_provider import FakeProvider, recorded_github_pull
+from tests.wrappers.fake_provider import (
+    FIRST,
+    HEAD,
+    FakeProvider,
+    recorded_bitbucket_pull,
+    recorded_github_pull,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 ACTIONS = ROOT / "actions"
@@ -626,6 +632,48 @@ def test_example_workflow_stops_a_change_without_an_approval_of_its_final_head(
     assert record["compliant"] is False
     assert record["statement"]["predicate"]["pull_requests"] == [
         recorded_github_pull(run.sha, approved_head=False)]
+
+
+#: A Bitbucket Cloud repository access token, as the workflow's secret BITBUCKET_TOKEN.
+BITBUCKET_TOKEN = "ATCTT3xFfGN0bitbucket0repository0token"
+
+
+def test_pullrequest_of_a_bitbucket_cloud_repository(
+        tmp_path_factory: pytest.TempPathFactory, action_repo: Path) -> None:
+    """workflows/pullrequest-bitbucket.yml: `provider: bitbucket` with `repository`,
+    `base-url` (a fake Bitbucket Cloud's /2.0 root) and `provider-token` (a secret): pull
+    request #12, whose merge commit the push built, is found by that commit and recorded in
+    full, compliant with `require-approvals: 1` (Grace approved the final head), and the gate
+    passes; every request carried the secret (never the job's GitHub token), which the log
+    never shows."""
+    base = tmp_path_factory.mktemp("bitbucket")
+    consumer, out, sha = _consumer("pullrequest-bitbucket.yml", base)
+    with FakeProvider("bitbucket", sha, BITBUCKET_TOKEN) as fake:
+        result = _act(consumer, "pullrequest-bitbucket.yml", base, out, action_repo,
+                      f"FAKE_BITBUCKET_API={fake.base_url}",
+                      secrets=(f"GITHUB_TOKEN={JOB_TOKEN}", f"BITBUCKET_TOKEN={BITBUCKET_TOKEN}"))
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
+    assert read_outputs(out) == {"PR_INDEX": "2", "PR_COMPLIANT": "true",
+                                 "GATE_STATUS": "COMPLIANT"}
+    record = pull_request_attestation(out / "ledger.db", "shop", sha)
+    assert (record["type"], record["compliant"]) == ("pull_request", True)
+    predicate = record["statement"]["predicate"]
+    assert (predicate["provider"], predicate["base_url"]) == ("bitbucket", fake.base_url)
+    assert (predicate["repository"], predicate["commit"]) == ("acme/shop", sha)
+    assert predicate["lookup"] == {"by": "commit", "polls": 1, "waited_seconds": 0.0}
+    assert predicate["policy"] == {"require_approvals": 1, "allow_stale_approvals": False}
+    (pull,) = predicate["pull_requests"]
+    assert (pull["number"], pull["state"], pull["head"]["sha"], pull["merge_commit"]) == (
+        12, "merged", HEAD, sha)
+    assert [(r["reviewer"]["name"], r["state"], r["commit"]) for r in pull["reviews"]] == [
+        ("Grace Hopper", "approved", FIRST), ("Grace Hopper", "approved", HEAD)]
+    assert pull == recorded_bitbucket_pull(sha)
+    assert fake.paths[0] == f"/2.0/repositories/acme/shop/commit/{sha}/pullrequests?pagelen=50"
+    assert {r["headers"].get("authorization") for r in fake.requests} == {
+        f"Bearer {BITBUCKET_TOKEN}"}
+    # the log is the step's (its output names the pull request), and the secret is not in it
+    assert f"pull requests containing {sha[:12]} in acme/shop: #12" in result.stdout
+    assert BITBUCKET_TOKEN not in result.stdout + result.stderr
 
 
 def test_self_test_workflow_runs_green(tmp_path: Path, action_repo: Path) -> None:

@@ -26,6 +26,7 @@ Needs gitlab-ci-local and rsync (``tests/wrappers/install-gitlab.sh``); skipped 
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import re
@@ -47,6 +48,7 @@ from tests.wrappers.fake_provider import (
     FIRST,
     HEAD,
     FakeProvider,
+    recorded_azure_pull,
     recorded_gitlab_merge_request,
 )
 from tests.wrappers.team import Team, team_server
@@ -564,6 +566,51 @@ def test_pullrequest_inputs_reach_the_cli(pipeline: Callable[..., Pipeline],
         ("linus", "commented", FIRST), ("grace", "approved", FIRST), ("grace", "approved", HEAD)]
     assert "review (pull_request): compliant" in run.artifact("pull request", "out/review.md")
     _assert_token_not_logged(run, token)
+
+
+#: An Azure DevOps Server personal access token (the project's masked AFFIDAVIT_AZURE_TOKEN).
+AZURE_TOKEN = "4kq7wz2n5xv3c8b6m1l9j0h2g4f6d8s0a3p5o7i9u1y3t5r7e9w2"
+
+
+@needs_gcl
+def test_pullrequest_of_an_azure_devops_server_repository(
+        pipeline: Callable[..., Pipeline], cli: Callable[..., Result]) -> None:
+    """pipelines/pullrequest-azure.gitlab-ci.yml: `provider: azure` with `pr-repository`
+    (PROJECT/REPO) and `base-url` (a fake Azure DevOps Server's collection, api-version 7.0),
+    the token the project's variable AFFIDAVIT_AZURE_TOKEN: pull request 31, whose merge commit
+    the pipeline builds, is found by that commit and recorded in full, compliant with
+    `require-approvals: 1` (Grace voted 10 on the final head); every request carried the
+    token as Basic auth with an empty username, and no log shows it."""
+    with FakeProvider("azure", "", AZURE_TOKEN, self_hosted=True) as fake:
+        run = pipeline("pullrequest-azure", f"FAKE_AZURE_API={fake.base_url}",
+                       project_variables={"AFFIDAVIT_AZURE_TOKEN": AZURE_TOKEN},
+                       on_commit=fake.serve)
+    assert run.jobs == {"affidavit-begin-trail": "PASS", "azure pull request": "PASS"}, (
+        run.output)
+    record = _attestation(cli, run.sha, "review")
+    assert (record["type"], record["compliant"]) == ("pull_request", True)
+    predicate = record["statement"]["predicate"]
+    assert (predicate["provider"], predicate["base_url"]) == ("azure", fake.base_url)
+    assert fake.base_url.endswith("/tfs/DefaultCollection")
+    assert (predicate["repository"], predicate["commit"]) == ("Shop/shop", run.sha)
+    assert predicate["lookup"] == {"by": "commit", "polls": 1, "waited_seconds": 0.0}
+    assert predicate["policy"] == {"require_approvals": 1, "allow_stale_approvals": False}
+    (pull,) = predicate["pull_requests"]
+    assert (pull["number"], pull["state"], pull["head"]["sha"], pull["merge_commit"]) == (
+        31, "merged", HEAD, run.sha)
+    assert [(r["reviewer"]["login"], r["state"], r["commit"]) for r in pull["reviews"]] == [
+        ("ACME\\grace", "approved", FIRST), ("ACME\\grace", "approved", HEAD)]
+    assert pull == recorded_azure_pull(run.sha, self_hosted=True)
+    repo = "/tfs/DefaultCollection/Shop/_apis/git/repositories/shop"
+    assert fake.paths[0] == f"{repo}/pullrequestquery?api-version=7.0"
+    assert fake.requests[0]["json"] == {"queries": [
+        {"type": "lastMergeCommit", "items": [run.sha]}, {"type": "commit", "items": [run.sha]}]}
+    basic = "Basic " + base64.b64encode(f":{AZURE_TOKEN}".encode()).decode()
+    assert {r["headers"].get("authorization") for r in fake.requests} == {basic}
+    assert "review (pull_request): compliant" in run.artifact("azure pull request",
+                                                              "out/review.md")
+    _assert_token_not_logged(run, AZURE_TOKEN)
+    _assert_token_not_logged(run, basic.removeprefix("Basic "))
 
 
 def test_pullrequest_inputs_are_typed() -> None:

@@ -29,7 +29,13 @@ from typing import Any
 
 import pytest
 
-from tests.wrappers.fake_provider import FakeProvider, recorded_github_pull
+from tests.wrappers.fake_provider import (
+    FIRST,
+    HEAD,
+    FakeProvider,
+    recorded_bitbucket_pull,
+    recorded_github_pull,
+)
 from tests.wrappers.team import team_server
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -720,6 +726,68 @@ def test_steps_write_to_a_team_server_with_a_bound_credential(tmp_path: Path) ->
                 "affidavit begin trail"], key  # the build stops at the first step
             assert "a valid API token is needed" in _sh_logs(out[key]), (key, _sh_logs(out[key]))
         assert team.size() == 3
+
+
+#: A Bitbucket Data Center HTTP access token, the secret of the credential `bitbucket-token`.
+BITBUCKET_SECRET = "BBDC-MTIzNDU2Nzg5MDEyOmJpdGJ1Y2tldC1kYy10b2tlbg"
+
+
+@pytest.mark.skipif(GROOVY is None, reason=NO_GROOVY)
+def test_attest_pullrequest_of_a_bitbucket_data_center_repository(tmp_path: Path) -> None:
+    """begin trail, attest pullrequest (`provider: 'bitbucket'`, `repository: 'ACME/shop'`,
+    `baseUrl` a fake Data Center's root under its context path, `providerCredentialsId` bound
+    to its HTTP access token), assert trail, run for real by the harness in a Jenkins build of
+    the merge commit: pull request #12 is found by that commit and recorded in full, compliant
+    with `requireApprovals: 1` (Grace approved the final head), so the trail is COMPLIANT; every
+    request carried the credential's secret as a bearer token, and nothing the build shows
+    (the steps' `sh -xe` logs, their withEnv entries) holds it."""
+    cli = str(VENV_BIN / "affidavit")
+    commit, jenkins = _jenkins_checkout(tmp_path, "https://jenkins.example/job/shop/12/")
+    steps = [
+        {"step": "affidavitBeginTrail", "args": {"flow": "shop", "createFlow": True}},
+        {"step": "affidavitAttest", "args": {
+            "type": "pullrequest", "provider": "bitbucket", "flow": "shop",
+            "name": "pull-request", "repository": "ACME/shop", "requireApprovals": 1,
+            "maxWait": 0, "providerCredentialsId": "bitbucket-token"}},
+        {"step": "affidavitAssert", "args": {"flow": "shop"}},
+    ]
+    agent = {k: v for k, v in os.environ.items() if not k.endswith("_TOKEN")}
+    agent["PATH"] = f"{VENV_BIN}{os.pathsep}{agent.get('PATH', '')}"
+    with FakeProvider("bitbucket", commit, BITBUCKET_SECRET, self_hosted=True) as fake:
+        steps[1]["args"]["baseUrl"] = fake.base_url
+        out = _harness([{"id": "bitbucket", "steps": steps, "run": str(tmp_path),
+                         "env": jenkins, "credentials": {"bitbucket-token": BITBUCKET_SECRET}}],
+                       tmp_path, agent)
+    run = out["bitbucket"]
+    assert run["error"] is None, _sh_logs(run)
+    (attest,) = [c for c in run["calls"] if c.get("label") == "affidavit attest pullrequest"]
+    assert attest["credentials"] == [{"type": "string", "credentialsId": "bitbucket-token",
+                                      "variable": "AFFIDAVIT_TOKEN"}]
+    assert f"trail shop/{commit}: COMPLIANT" in _sh_logs(run)
+    got = subprocess.run([cli, "get", "attestation", "pull-request", "--flow", "shop",
+                          "--trail", commit, "--output", "json"], capture_output=True,
+                         text=True, check=True)
+    record = json.loads(got.stdout)["record"]
+    assert (record["type"], record["compliant"]) == ("pull_request", True)
+    predicate = record["statement"]["predicate"]
+    assert (predicate["provider"], predicate["base_url"]) == ("bitbucket", fake.api_url)
+    assert fake.base_url.endswith("/bitbucket")  # the root; the CLI adds /rest/api/1.0
+    assert (predicate["repository"], predicate["commit"]) == ("ACME/shop", commit)
+    assert predicate["lookup"] == {"by": "commit", "polls": 1, "waited_seconds": 0.0}
+    assert predicate["policy"] == {"require_approvals": 1, "allow_stale_approvals": False}
+    (pull,) = predicate["pull_requests"]
+    assert (pull["number"], pull["state"], pull["head"]["sha"], pull["merge_commit"]) == (
+        12, "merged", HEAD, commit)
+    assert [(r["reviewer"]["login"], r["state"], r["commit"]) for r in pull["reviews"]] == [
+        ("grace", "approved", FIRST), ("grace", "approved", HEAD)]
+    assert pull == recorded_bitbucket_pull(commit, self_hosted=True)
+    assert fake.paths[0] == ("/bitbucket/rest/api/1.0/projects/ACME/repos/shop/commits/"
+                             f"{commit}/pull-requests?limit=100")
+    assert {r["headers"].get("authorization") for r in fake.requests} == {
+        f"Bearer {BITBUCKET_SECRET}"}
+    # the log is the step's (its summary, shown in the build's log), and the secret is not in it
+    assert "### ✅ pull-request (pull_request): compliant" in attest["log"]
+    assert BITBUCKET_SECRET not in json.dumps(out)
 
 
 @pytest.mark.skipif(GROOVY is None, reason=NO_GROOVY)
