@@ -59,6 +59,8 @@ FLAGS: dict[str, tuple[str, Command]] = {
         "yaml", lambda f: ["snapshot", "paths", "prod", "--paths-file", f]),
     "snapshot path --path": (
         "artifact", lambda f: ["snapshot", "path", "prod", "--name", "app", "--path", f]),
+    "snapshot k8s --kubeconfig": (
+        "config", lambda f: ["snapshot", "k8s", "prod", "--kubeconfig", f]),
     "attest generic --attachments": (
         "evidence", lambda f: ["attest", "generic", *ATTEST, "--attachments", f]),
     "attest artifact PATH": (
@@ -80,13 +82,14 @@ FLAGS: dict[str, tuple[str, Command]] = {
 NOT_REGULAR = "not a regular file"
 VARIANTS: dict[str, tuple[frozenset[str], str]] = {
     "fifo": (frozenset({"yaml", "json", "report", "evidence", "artifact", "package",
-                        "tokens"}), NOT_REGULAR),
+                        "tokens", "config"}), NOT_REGULAR),
     "dev-zero": (frozenset({"yaml", "json", "report", "evidence", "artifact", "package",
-                            "tokens"}), NOT_REGULAR),
+                            "tokens", "config"}), NOT_REGULAR),
     "symlink-loop": (frozenset({"yaml", "json", "report", "evidence", "artifact", "package",
-                                "tokens"}), "symbolic links"),
-    "directory": (frozenset({"yaml", "json", "report", "package", "tokens"}), "directory"),
-    "oversized": (frozenset({"yaml", "json"}), "larger than 64 MiB"),
+                                "tokens", "config"}), "symbolic links"),
+    "directory": (frozenset({"yaml", "json", "report", "package", "tokens", "config"}),
+                  "directory"),
+    "oversized": (frozenset({"yaml", "json", "config"}), "larger than 64 MiB"),
     "duplicate-key": (frozenset({"yaml", "json"}), "duplicate key"),
     "lone-surrogate": (frozenset({"json"}), "lone surrogate"),
     "huge-integer": (frozenset({"json"}), "too long"),

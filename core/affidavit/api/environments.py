@@ -47,6 +47,12 @@ __all__ = [
     "running_at_path",
     "running_in_paths_file",
     "running_in_listing",
+    "running_in_k8s",
+    "running_in_docker",
+    "running_in_cloud_run",
+    "running_in_ecs",
+    "running_in_lambda",
+    "running_in_s3",
     "parse_address",
     "snapshot_at",
     "get_snapshot",
@@ -60,9 +66,16 @@ SOURCES: dict[str, tuple[str, ...]] = {
     "path": ("server",),
     "paths": ("server",),
     "json": ("server", "k8s", "ecs", "lambda", "s3", "docker", "cloud-run"),
+    "k8s": ("k8s",),
+    "docker": ("docker",),
+    "cloud-run": ("cloud-run",),
+    "ecs": ("ecs",),
+    "lambda": ("lambda",),
+    "s3": ("s3",),
 }
 """Which environment types each snapshot source may record into: a file system is a server's,
-and a listing from any tool fits any physical environment. A logical one takes none."""
+a cluster's pods a k8s environment's, and a listing from any tool fits any physical
+environment. A logical one takes none."""
 
 
 class Snapshotted:
@@ -285,6 +298,69 @@ def running_in_listing(file: str) -> list[Record]:
     from affidavit.collect.environments.listing import parse_listing
 
     return parse_listing(read_json_file(file, "listing"), f"listing file {file}")
+
+
+def running_in_k8s(*, kubeconfig: str | None = None, context: str | None = None,
+                   namespaces: tuple[str, ...] = (),
+                   exclude_namespaces: tuple[str, ...] = ()) -> list[Record]:
+    """``snapshot k8s``: the images a cluster's unfinished pods run, by digest."""
+    from affidavit.collect.environments import k8s
+
+    if kubeconfig is not None:
+        from affidavit.api.inputs import read_input
+
+        read_input(kubeconfig, "kubeconfig")  # a FIFO or a device must not hang the client
+    client = k8s.client_from(kubeconfig, context)
+    try:
+        return k8s.running(client, namespaces=namespaces, exclude_namespaces=exclude_namespaces)
+    finally:
+        client.close()
+
+
+def running_in_docker(*, docker_host: str | None = None) -> list[Record]:
+    """``snapshot docker``: the images a Docker Engine's running containers run."""
+    from affidavit.collect.environments import docker
+
+    return docker.running(docker_host)
+
+
+def running_in_cloud_run(*, project: str, region: str, token: str | None,
+                         base_url: str | None = None) -> list[Record]:
+    """``snapshot cloud-run``: the images the services of a project's region serve."""
+    from affidavit.collect.environments import cloudrun
+
+    if not token:
+        raise UsageError("snapshot cloud-run needs an access token",
+                         remedy="--access-token, or GOOGLE_OAUTH_ACCESS_TOKEN (e.g. from "
+                                "`gcloud auth print-access-token`)")
+    return cloudrun.running(project, region, token=token,
+                            base_url=base_url or cloudrun.BASE_URL)
+
+
+def running_in_ecs(*, clusters: tuple[str, ...], services: tuple[str, ...] = ()) -> list[Record]:
+    """``snapshot ecs``: the images the running tasks of ECS clusters run, by digest."""
+    from affidavit.collect.environments import aws, ecs
+
+    if not clusters:
+        raise UsageError("snapshot ecs: name at least one --cluster")
+    return ecs.running(aws.client("ecs"), clusters=clusters, services=services)
+
+
+def running_in_lambda(*, functions: tuple[str, ...] = ()) -> list[Record]:
+    """``snapshot lambda``: every Lambda function (or those named), by code digest."""
+    from affidavit.collect.environments import aws, lambdas
+
+    return lambdas.running(aws.client("lambda"), functions=functions)
+
+
+def running_in_s3(*, bucket: str, prefix: str | None = None, include: str | None = None,
+                  exclude: str | None = None) -> list[Record]:
+    """``snapshot s3``: a bucket (or a folder of it) as one artifact, fingerprinted as the
+    directory of its objects would be."""
+    from affidavit.collect.environments import aws, s3
+
+    return s3.running(aws.client("s3"), bucket=bucket, prefix=prefix, include=include,
+                      exclude=exclude)
 
 
 def record_snapshot(ledger: Ledger, *, environment: str, source: str,

@@ -26,6 +26,13 @@ TABLE: dict[str, tuple[str, Nouns]] = {
         "path": ("environments:snapshot_path", "one file or directory on a server"),
         "paths": ("environments:snapshot_paths", "the artifacts a paths file names"),
         "json": ("environments:snapshot_json", "a JSON list of {name, fingerprint} from any tool"),
+        "k8s": ("environments:snapshot_k8s", "the images a Kubernetes cluster's pods run"),
+        "docker": ("environments:snapshot_docker", "the images a Docker Engine runs"),
+        "cloud-run": ("environments:snapshot_cloud_run",
+                      "the images a Cloud Run region's services serve"),
+        "ecs": ("environments:snapshot_ecs", "the images an ECS cluster's running tasks run"),
+        "lambda": ("environments:snapshot_lambda", "every Lambda function, by code digest"),
+        "s3": ("environments:snapshot_s3", "a bucket (or folder) as one artifact"),
     }),
     "allow": ("let an artifact run in an environment without provenance", {
         "artifact": ("environments:allow_artifact", "allowlist a fingerprint, with a reason"),

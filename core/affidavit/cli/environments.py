@@ -22,6 +22,12 @@ __all__ = [
     "snapshot_path",
     "snapshot_paths",
     "snapshot_json",
+    "snapshot_k8s",
+    "snapshot_docker",
+    "snapshot_cloud_run",
+    "snapshot_ecs",
+    "snapshot_lambda",
+    "snapshot_s3",
     "get_snapshot",
     "diff_snapshots",
     "allow_artifact",
@@ -215,9 +221,97 @@ def snapshot_json(p: argparse.ArgumentParser) -> None:
     p.set_defaults(handler=_snapshot, source="json")
 
 
+def snapshot_k8s(p: argparse.ArgumentParser) -> None:
+    """``snapshot k8s ENV``."""
+    _snapshot_flags(p)
+    opt.add(p, "-n", "--namespace", nargs="+", metavar="NS",
+            help="only these namespaces (comma-separated or several)")
+    opt.add(p, "-x", "--exclude-namespace", nargs="+", metavar="NS",
+            help="every namespace but these (comma-separated or several)")
+    opt.add(p, "--kubeconfig", metavar="FILE",
+            help="kubeconfig of the cluster (default KUBECONFIG, in a pod its service "
+                 "account, else ~/.kube/config)")
+    opt.add(p, "--context", metavar="NAME", help="kubeconfig context (default: its current)")
+    p.set_defaults(handler=_snapshot, source="k8s")
+
+
+def snapshot_docker(p: argparse.ArgumentParser) -> None:
+    """``snapshot docker ENV``."""
+    _snapshot_flags(p)
+    opt.add(p, "--docker-host", metavar="URL",
+            help="the Docker Engine (default DOCKER_HOST, else unix:///var/run/docker.sock)")
+    p.set_defaults(handler=_snapshot, source="docker")
+
+
+def snapshot_cloud_run(p: argparse.ArgumentParser) -> None:
+    """``snapshot cloud-run ENV --project P --region R``."""
+    _snapshot_flags(p)
+    opt.add(p, "--project", required=True, help="Google Cloud project id")
+    opt.add(p, "--region", required=True, help="Cloud Run region, e.g. europe-west1")
+    opt.add(p, "--access-token", metavar="TOKEN",
+            help="OAuth access token (default GOOGLE_OAUTH_ACCESS_TOKEN, then "
+                 "CLOUDSDK_AUTH_ACCESS_TOKEN)")
+    opt.add(p, "--base-url", metavar="URL", help="Cloud Run Admin API root "
+            "(default https://run.googleapis.com)")
+    p.set_defaults(handler=_snapshot, source="cloud-run")
+
+
+_AWS = " (AWS credentials, region and endpoint from the usual AWS_* variables)"
+
+
+def snapshot_ecs(p: argparse.ArgumentParser) -> None:
+    """``snapshot ecs ENV --cluster C``."""
+    _snapshot_flags(p)
+    opt.add(p, "--cluster", required=True, nargs="+", metavar="NAME",
+            help="ECS cluster name or ARN (comma-separated or several)" + _AWS)
+    opt.add(p, "--service-names", nargs="+", metavar="NAME",
+            help="only the tasks of these services (one cluster)")
+    p.set_defaults(handler=_snapshot, source="ecs")
+
+
+def snapshot_lambda(p: argparse.ArgumentParser) -> None:
+    """``snapshot lambda ENV``."""
+    _snapshot_flags(p)
+    opt.add(p, "--function-names", nargs="+", metavar="NAME",
+            help="only these functions (default: every function of the region)" + _AWS)
+    p.set_defaults(handler=_snapshot, source="lambda")
+
+
+def snapshot_s3(p: argparse.ArgumentParser) -> None:
+    """``snapshot s3 ENV --bucket B``."""
+    _snapshot_flags(p)
+    opt.add(p, "--bucket", required=True, help="the bucket" + _AWS)
+    opt.add(p, "--prefix", help="only this folder of it")
+    opt.add(p, "--include", metavar="REGEX", help="only keys matching this regular expression")
+    opt.add(p, "--exclude", metavar="REGEX", help="leave out keys matching this expression")
+    p.set_defaults(handler=_snapshot, source="s3")
+
+
 def _running(args: argparse.Namespace) -> list[dict[str, Any]]:
+    import os
+
     from affidavit.api import environments
 
+    if args.source == "k8s":
+        return environments.running_in_k8s(
+            kubeconfig=args.kubeconfig, context=args.context,
+            namespaces=opt.comma_list(args.namespace),
+            exclude_namespaces=opt.comma_list(args.exclude_namespace))
+    if args.source == "docker":
+        return environments.running_in_docker(docker_host=args.docker_host)
+    if args.source == "ecs":
+        return environments.running_in_ecs(clusters=opt.comma_list(args.cluster),
+                                           services=opt.comma_list(args.service_names))
+    if args.source == "lambda":
+        return environments.running_in_lambda(functions=opt.comma_list(args.function_names))
+    if args.source == "s3":
+        return environments.running_in_s3(bucket=args.bucket, prefix=args.prefix,
+                                          include=args.include, exclude=args.exclude)
+    if args.source == "cloud-run":
+        token = (args.access_token or os.environ.get("GOOGLE_OAUTH_ACCESS_TOKEN")
+                 or os.environ.get("CLOUDSDK_AUTH_ACCESS_TOKEN"))
+        return environments.running_in_cloud_run(project=args.project, region=args.region,
+                                                 token=token, base_url=args.base_url)
     if args.source == "path":
         return environments.running_at_path(opt.required(args.name, "--name"),
                                             opt.required(args.path, "--path"),

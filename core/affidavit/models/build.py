@@ -118,8 +118,8 @@ def environment(*, name: str, type: str, description: str | None = None,
                     "include_scaling": include_scaling, "physical": physical})
 
 
-def running_artifact(*, name: str, fingerprint: str | None, instances: int | None = None,
-                     details: Record | None = None) -> Record:
+def running_artifact(*, name: str, fingerprint: str | None = None,
+                     instances: int | None = None, details: Record | None = None) -> Record:
     """One artifact a snapshot found running."""
     return _pruned({"name": name, "fingerprint": fingerprint, "instances": instances,
                     "details": details})
