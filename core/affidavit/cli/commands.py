@@ -77,6 +77,8 @@ TABLE: dict[str, tuple[str, Nouns]] = {
         "environment": ("environments:log_environment",
                         "an environment's snapshots: started, changed, exited"),
     }),
+    "metrics": ("deployment frequency, lead time, change failure rate, time to restore",
+                {None: ("metrics:metrics", "")}),
     "diff": ("compare two snapshots", {
         "snapshots": ("environments:diff_snapshots", "added, removed and changed artifacts"),
     }),
