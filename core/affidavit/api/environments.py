@@ -511,19 +511,42 @@ def _union(view: Proven, state: Record) -> Record:
             "source": "logical", "members": members, "artifacts": artifacts}
 
 
-def _provenance(view: Proven, fingerprint: str) -> Record | None:
-    """Where the artifact came from, or None: its reports and their trails' verdicts."""
-    from affidavit.api.query import artifact_state
+def _provenance(view: Proven, fingerprints: list[str]) -> dict[str, Record | None]:
+    """Where each artifact came from, or None: its latest report and its trails' verdicts.
 
-    try:
-        state = artifact_state(view, fingerprint)
-    except NotFoundError:
-        return None
-    latest = state["reports"][-1]
-    return {"flow": latest["flow"], "trail": latest["trail"], "name": latest["name"],
-            "commit": (latest.get("commit") or {}).get("sha"), "entry": latest["entry"],
-            "compliant": state["compliant"],
-            "trails": [{k: t[k] for k in ("flow", "trail", "status")} for t in state["trails"]]}
+    Every key is read in two passes (the artifacts' keys, then their flows' and trails'),
+    each in one round trip, and each trail is judged once however many of its artifacts run:
+    a snapshot of thousands of artifacts costs two reads, not thousands."""
+    from affidavit.compliance.verdict import artifact_verdict, judge_trail
+
+    unique = list(dict.fromkeys(f for f in fingerprints if f))
+    found = view.under_all([index.artifact_key(f) for f in unique])
+    reports = {f: [(i, e) for i, e in found[index.artifact_key(f)] if e["kind"] == "artifact"]
+               for f in unique}
+    pairs = sorted({(e["record"]["flow"], e["record"]["trail"])
+                    for rows in reports.values() for _, e in rows})
+    keys = [k for flow, trail in pairs for k in (index.flowdef_key(flow),
+                                                 index.trail_key(flow, trail))]
+    trails = view.under_all(keys) if keys else {}
+    verdicts = {(flow, trail): judge_trail(trails[index.flowdef_key(flow)],
+                                           trails[index.trail_key(flow, trail)])[1]
+                for flow, trail in pairs}
+    out: dict[str, Record | None] = {}
+    for fingerprint, rows in reports.items():
+        if not rows:
+            out[fingerprint] = None
+            continue
+        position, latest = rows[-1]
+        record = latest["record"]
+        judged = [{"flow": flow, "trail": trail,
+                   "status": artifact_verdict(verdicts[(flow, trail)], fingerprint)["status"]}
+                  for flow, trail in sorted({(e["record"]["flow"], e["record"]["trail"])
+                                             for _, e in rows})]
+        out[fingerprint] = {
+            "flow": record["flow"], "trail": record["trail"], "name": record["name"],
+            "commit": (record.get("commit") or {}).get("sha"), "entry": position,
+            "compliant": all(t["status"] == "COMPLIANT" for t in judged), "trails": judged}
+    return out
 
 
 DEFAULT_GRACE = 600.0
@@ -537,14 +560,12 @@ def get_snapshot(source: Ledger | Proven, address: str, *, now: float | None = N
     that it does not show (after ``grace`` seconds) and what runs that nobody announced."""
     with proven(source) as view:
         found = snapshot_at(view, address, now=now)
-        joined: dict[str, Record | None] = {}
         members = [m["environment"] for m in found["members"]] if "members" in found else [
             found["environment"]]
         allowed = {name: _allowances(view, name, found["entry"]) for name in members}
+        joined = _provenance(view, [_fp(a) for a in found["artifacts"]])
         for artifact in found["artifacts"]:
             fingerprint = _fp(artifact)
-            if fingerprint and fingerprint not in joined:
-                joined[fingerprint] = _provenance(view, fingerprint)
             artifact["provenance"] = joined.get(fingerprint)
             home = artifact.get("environment", found["environment"])
             artifact["allowed"] = allowed[home].get(fingerprint)

@@ -42,6 +42,28 @@ class _Facts:
         self.reports: dict[str, list[tuple[int, Record]]] = {}
         self.allowed = {e["record"]["fingerprint"]: i
                         for i, e in reversed(view.under(index.allowed_key(environment)))}
+        #: (name, fingerprint) -> the first snapshot that showed it: one pass, not one a query
+        self.first: dict[tuple[str, str], int] = {}
+        for position, entry in history:
+            for artifact in entry["record"]["artifacts"]:
+                fingerprint = artifact.get("fingerprint")
+                if fingerprint:
+                    self.first.setdefault((artifact["name"], fingerprint), position)
+
+    def prefetch(self, fingerprints: list[str]) -> None:
+        """Every deployed artifact's reports, then their flows' and trails' entries, each set
+        read and proven in one pass instead of one request a fingerprint."""
+        unique = [f for f in dict.fromkeys(fingerprints) if f not in self.reports]
+        found = self.view.under_all([index.artifact_key(f) for f in unique]) if unique else {}
+        for fingerprint in unique:
+            self.reports[fingerprint] = [(i, e) for i, e in found[index.artifact_key(fingerprint)]
+                                         if e["kind"] == "artifact"]
+        pairs = sorted({(e["record"]["flow"], e["record"]["trail"])
+                        for f in unique for _, e in self.reports[f]})
+        keys = [k for flow, trail in pairs
+                for k in (index.flowdef_key(flow), index.trail_key(flow, trail))]
+        if keys:
+            self.view.under_all(keys)
 
     def _reports(self, fingerprint: str) -> list[tuple[int, Record]]:
         if fingerprint not in self.reports:
@@ -51,9 +73,8 @@ class _Facts:
         return self.reports[fingerprint]
 
     def ran_before(self, name: str, fingerprint: str, entry: int) -> bool:
-        return any(i < entry and any(a["name"] == name and a.get("fingerprint") == fingerprint
-                                     for a in e["record"]["artifacts"])
-                   for i, e in self.history)
+        first = self.first.get((name, fingerprint))
+        return first is not None and first < entry
 
     def commit_time(self, fingerprint: str) -> float | None:
         for _, entry in reversed(self._reports(fingerprint)):
@@ -105,6 +126,7 @@ def environment_metrics(source: Ledger | Proven, environment: str, *,
         window = [shot for shot in timed if start <= shot[1] <= until]
         deployed = dora.deployments(before[-1] if before else None, window)
         facts = _Facts(view, environment, history)
+        facts.prefetch([d["fingerprint"] for d in deployed])
         found = dora.measures(deployed, since=start, until=until, ran_before=facts.ran_before,
                               compliant_on_arrival=facts.compliant_on_arrival,
                               commit_time=facts.commit_time)

@@ -86,21 +86,24 @@ def measures(deployed: list[Record], *, since: float, until: float,
         rows.append({**d, "compliant_on_arrival": compliant, "rollback": rollback,
                      "lead_time_seconds": None if committed is None else moment - committed,
                      "failed": False, "failed_because": None, "restored_after_seconds": None})
-    for n, row in enumerate(rows):
+    latest: dict[str, Record] = {}  # per name, the deployment in place
+    for row in rows:
+        replaced = latest.get(row["name"])
+        latest[row["name"]] = row
         if not row["rollback"]:
             continue
-        replaced = next((r for r in reversed(rows[:n]) if r["name"] == row["name"]
-                         and r["fingerprint"] != row["fingerprint"]), None)
-        if replaced is not None and not replaced["failed"]:
+        if replaced is not None and replaced["fingerprint"] != row["fingerprint"] and not (
+                replaced["failed"]):
             replaced["failed"], replaced["failed_because"] = True, "rolled back"
             replaced["restored_after_seconds"] = row["time"] - replaced["time"]
-    for n, row in enumerate(rows):
-        if row["compliant_on_arrival"]:
-            continue
-        row["failed"], row["failed_because"] = True, "not compliant on arrival"
-        fixed = next((r for r in rows[n + 1:] if r["name"] == row["name"]
-                      and (r["compliant_on_arrival"] or r["rollback"])), None)
-        row["restored_after_seconds"] = None if fixed is None else fixed["time"] - row["time"]
+    fixed_at: dict[str, float] = {}  # per name, the next deployment that restores it
+    for row in reversed(rows):
+        if not row["compliant_on_arrival"]:
+            row["failed"], row["failed_because"] = True, "not compliant on arrival"
+            fixed = fixed_at.get(row["name"])
+            row["restored_after_seconds"] = None if fixed is None else fixed - row["time"]
+        if row["compliant_on_arrival"] or row["rollback"]:
+            fixed_at[row["name"]] = row["time"]
     days = max(until - since, 1.0) / 86400
     leads = [r["lead_time_seconds"] for r in rows if r["lead_time_seconds"] is not None]
     failed = [r for r in rows if r["failed"]]
