@@ -61,7 +61,8 @@ def test_bench_run_quick_prints_one_line_per_benchmark(tmp_path: Path) -> None:
                        for line in ("", "-p50", "-p99")],
                      *[f"server-reads{pg}-{op}-{line}" for pg in ("", "-pg")
                        for op in ("get-trail", "search-commit", "search-fingerprint")
-                       for line in ("p50", "p99", "vs-bare", "client-p50")]]
+                       for line in ("p50", "p99", "vs-bare", "client-p50")],
+                     "environments-snapshot-join-1k", "environments-metrics-2k"]
     # which way is better is spelled out, never a bare ratio
     shape = re.compile(r"^[a-z0-9-]+: ours [0-9.e+-]+(ms|s), anchor [0-9.e+-]+(ms|s), "
                        r"[0-9]+\.[0-9]{2}x (faster|slower) than [^(]+( \(.*\))?$")

@@ -59,6 +59,10 @@ FLAGS: dict[str, tuple[str, Command]] = {
         "yaml", lambda f: ["snapshot", "paths", "prod", "--paths-file", f]),
     "snapshot path --path": (
         "artifact", lambda f: ["snapshot", "path", "prod", "--name", "app", "--path", f]),
+    "create policy --file": (
+        "config", lambda f: ["create", "policy", "strict", "--file", f]),
+    "evaluate snapshot --policy": (
+        "config", lambda f: ["evaluate", "snapshot", "prod", "--policy", f]),
     "snapshot k8s --kubeconfig": (
         "config", lambda f: ["snapshot", "k8s", "prod", "--kubeconfig", f]),
     "attest generic --attachments": (

@@ -26,6 +26,8 @@ from affidavit.models.records import (
     Environment,
     Expectation,
     Flow,
+    PolicyAttachment,
+    PolicyVersion,
     Snapshot,
     Subject,
     Template,
@@ -109,7 +111,13 @@ EXPECTATIONS = {
              "origin_url": "https://ci.example/3"},
 }
 
+POLICIES = {"yaml": {"name": "strict", "language": "yaml", "digest": FP,
+                     "text": "_schema: x\n", "description": "d"}}
+ATTACHMENTS = {"on": {"environment": "prod", "policy": "strict", "attached": True}}
+
 CASES: list[tuple[str, str, dict[str, Any]]] = [
+    *(("policy", name, kwargs) for name, kwargs in POLICIES.items()),
+    *(("policy_attachment", name, kwargs) for name, kwargs in ATTACHMENTS.items()),
     *(("allowance", name, kwargs) for name, kwargs in ALLOWANCES.items()),
     *(("expectation", name, kwargs) for name, kwargs in EXPECTATIONS.items()),
     *(("environment", name, kwargs) for name, kwargs in ENVIRONMENTS.items()),
@@ -121,7 +129,8 @@ CASES: list[tuple[str, str, dict[str, Any]]] = [
 ]
 MODELS = {"flow": Flow, "trail": Trail, "artifact": Artifact, "attestation": Attestation,
           "environment": Environment, "snapshot": Snapshot, "allowance": Allowance,
-          "expectation": Expectation}
+          "expectation": Expectation, "policy": PolicyVersion,
+          "policy_attachment": PolicyAttachment}
 
 
 def _check_round_trip(kind: str, record: dict[str, Any]) -> None:

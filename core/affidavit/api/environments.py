@@ -542,10 +542,31 @@ def _provenance(view: Proven, fingerprints: list[str]) -> dict[str, Record | Non
                    "status": artifact_verdict(verdicts[(flow, trail)], fingerprint)["status"]}
                   for flow, trail in sorted({(e["record"]["flow"], e["record"]["trail"])
                                              for _, e in rows})]
+        key = (record["flow"], record["trail"])
         out[fingerprint] = {
             "flow": record["flow"], "trail": record["trail"], "name": record["name"],
             "commit": (record.get("commit") or {}).get("sha"), "entry": position,
-            "compliant": all(t["status"] == "COMPLIANT" for t in judged), "trails": judged}
+            "compliant": all(t["status"] == "COMPLIANT" for t in judged), "trails": judged,
+            "trail_status": verdicts[key]["status"],
+            "attestations": _attested(trails[index.trail_key(*key)], fingerprint,
+                                      record["name"])}
+    return out
+
+
+def _attested(entries: list[tuple[int, Record]], fingerprint: str,
+              name: str) -> list[Record]:
+    """What was attested about an artifact in its trail, oldest first: attestations of the
+    trail itself, of this fingerprint, or of its template name (``--name app.unit``)."""
+    out = []
+    for _, entry in entries:
+        if entry["kind"] != "attestation":
+            continue
+        record = entry["record"]
+        target = record["target"]
+        if target["kind"] == "trail" or target.get("fingerprint") == fingerprint or (
+                target.get("fingerprint") is None and target.get("artifact") == name):
+            out.append({"name": record["name"], "type": record["type"],
+                        "compliant": record["compliant"]})
     return out
 
 

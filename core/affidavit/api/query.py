@@ -361,6 +361,11 @@ def log(ledger: Ledger, start: int = 0, limit: int | None = None) -> list[Record
                 subject = record["name"]
             elif entry["kind"] == "snapshot":
                 subject = f"{record['environment']} ({len(record['artifacts'])} running)"
+            elif entry["kind"] == "policy":
+                subject = record["name"]
+            elif entry["kind"] == "policy_attachment":
+                subject = f"{record['policy']} {'to' if record['attached'] else 'from'} " \
+                          f"{record['environment']}"
             elif entry["kind"] in ("allowance", "expectation"):
                 subject = f"{record['environment']} {record['fingerprint'][:12]}"
             elif "flow" in record:

@@ -11,10 +11,11 @@ __all__ = ["TABLE"]
 Nouns = dict[str | None, tuple[str, str]]
 
 TABLE: dict[str, tuple[str, Nouns]] = {
-    "create": ("create a flow, an environment or an attestation type", {
+    "create": ("create a flow, an environment, a policy or an attestation type", {
         "flow": ("write:create_flow", "create a flow, or change its description or template"),
         "environment": ("environments:create_environment",
                         "create an environment (server, k8s, ..., logical)"),
+        "policy": ("policies:create_policy", "a new version of an environment policy"),
         "attestation-type": ("custom:create_attestation_type",
                              "a custom type: JSON Schema of its data and compliance rules"),
     }),
@@ -33,6 +34,16 @@ TABLE: dict[str, tuple[str, Nouns]] = {
         "ecs": ("environments:snapshot_ecs", "the images an ECS cluster's running tasks run"),
         "lambda": ("environments:snapshot_lambda", "every Lambda function, by code digest"),
         "s3": ("environments:snapshot_s3", "a bucket (or folder) as one artifact"),
+    }),
+    "attach": ("apply a policy to an environment", {
+        "policy": ("policies:attach_policy", "the policy applies to --environment from now on"),
+    }),
+    "detach": ("stop applying a policy to an environment", {
+        "policy": ("policies:detach_policy", "the policy no longer applies to --environment"),
+    }),
+    "evaluate": ("try a policy on what runs, recording nothing", {
+        "snapshot": ("policies:evaluate_snapshot",
+                     "the latest snapshot, or every one --since (what-if)"),
     }),
     "allow": ("let an artifact run in an environment without provenance", {
         "artifact": ("environments:allow_artifact", "allowlist a fingerprint, with a reason"),
@@ -62,12 +73,14 @@ TABLE: dict[str, tuple[str, Nouns]] = {
         "artifact": ("read:get_artifact", "an artifact by fingerprint"),
         "attestation": ("read:get_attestation", "the latest report of an attestation"),
         "environment": ("environments:get_environment", "an environment and its snapshot count"),
+        "policy": ("policies:get_policy", "a policy version's text"),
         "snapshot": ("environments:get_snapshot",
                      "what runs (ENV, ENV#N, ENV~N, ENV@{time}), with provenance"),
     }),
     "list": ("list flows, trails or environments", {
         "flows": ("read:list_flows", "every flow"),
         "environments": ("environments:list_environments", "every environment"),
+        "policies": ("policies:list_policies", "every policy"),
         "trails": ("read:list_trails", "every trail of a flow, with its verdict"),
     }),
     "search": ("find artifacts and commits by SHA prefix", {None: ("read:search", "")}),
@@ -87,6 +100,8 @@ TABLE: dict[str, tuple[str, Nouns]] = {
         "artifact": ("gate:assert_artifact", "is the artifact compliant in its trails?"),
         "attestation": ("gate:assert_attestation", "is the latest report compliant?"),
         "approval": ("approvals:assert_approval", "approved? --wait blocks until decided"),
+        "snapshot": ("policies:assert_snapshot",
+                     "does what runs meet the environment's policies?"),
         "pullrequest": ("pullrequests:assert_pullrequest",
                         "does a pull request contain the commit (with the approvals asked)?"),
     }),

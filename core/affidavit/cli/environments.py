@@ -89,7 +89,7 @@ def join_environment(p: argparse.ArgumentParser) -> None:
     p.set_defaults(handler=_join_environment)
 
 
-def _show_write(args: argparse.Namespace, recorded: Any, what: str) -> int:
+def show_write(args: argparse.Namespace, recorded: Any, what: str) -> int:
     if recorded is None:
         opt.write_outputs(args.outputs_file, {"entry-index": "", "changed": "false"})
         if args.output == "json":
@@ -114,7 +114,7 @@ def _create_environment(args: argparse.Namespace) -> int:
     from affidavit.api import environments
 
     name = opt.required(args.name, "environment name")
-    return _show_write(args, environments.create_environment(
+    return show_write(args, environments.create_environment(
         _write_ledger(args), name=name, type=args.type, description=args.description,
         include_scaling=args.include_scaling, dry_run=bool(args.dry_run)),
         f"environment {name!r}")
@@ -124,7 +124,7 @@ def _join_environment(args: argparse.Namespace) -> int:
     from affidavit.api import environments
 
     name = opt.required(args.name, "environment name")
-    return _show_write(args, environments.join_environment(
+    return show_write(args, environments.join_environment(
         _write_ledger(args), logical=name, physical=list(opt.comma_list(args.physical)),
         dry_run=bool(args.dry_run)), f"environment {name!r}")
 
@@ -360,7 +360,7 @@ def _allow_artifact(args: argparse.Namespace) -> int:
     from affidavit.api import environments
 
     fingerprint = opt.required(args.fingerprint, "fingerprint")
-    return _show_write(args, environments.allow_artifact(
+    return show_write(args, environments.allow_artifact(
         _write_ledger(args), environment=args.environment, fingerprint=fingerprint,
         reason=args.reason, dry_run=bool(args.dry_run)),
         f"allowance of {fingerprint[:12]} in {args.environment!r}")
@@ -381,7 +381,7 @@ def _expect_deployment(args: argparse.Namespace) -> int:
     from affidavit.api import environments
 
     fingerprint = opt.required(args.fingerprint, "fingerprint")
-    return _show_write(args, environments.expect_deployment(
+    return show_write(args, environments.expect_deployment(
         _write_ledger(args), environment=args.environment, fingerprint=fingerprint,
         flow=args.flow, trail=args.trail, origin_url=args.origin_url,
         dry_run=bool(args.dry_run)),
@@ -421,18 +421,22 @@ def _provenance_cells(artifact: dict[str, Any]) -> list[Any]:
 
 
 def _get_snapshot(args: argparse.Namespace) -> int:
-    from affidavit.api import environments
+    from affidavit.api import environments, policies
 
-    found = environments.get_snapshot(
+    found = policies.snapshot_compliance(
         _read_ledger(args), opt.required(args.address, "snapshot"),
         grace=environments.DEFAULT_GRACE if args.grace is None else args.grace)
     if args.output == "json":
         emit_json(found)
         return 0
     where = found["environment"] + (f"#{found['number']}" if found["number"] else "")
+    compliance = found.get("compliance")
     head = key_values([("Snapshot", where), ("Time", found["time"]),
                        ("Running", len(found["artifacts"])),
-                       ("Without provenance", found["without_provenance"])])
+                       ("Without provenance", found["without_provenance"]),
+                       *([("Compliance", compliance["status"] + "".join(
+                           f", {p['name']}#{p['version']}" for p in compliance["policies"]))]
+                         if compliance else [])])
     logical = found["source"] == "logical"
     headers = ["name", "fingerprint", *(["environment"] if logical else []), "trail",
                "commit", "compliance"]

@@ -37,6 +37,8 @@ def assert_artifact(p: argparse.ArgumentParser) -> None:
     p.add_argument("artifact", help="SHA-256 fingerprint, or a file or directory to fingerprint")
     opt.add(p, "--flow", help="only trails of this flow")
     opt.add(p, "--artifact-type", choices=("file", "dir"), help="how to fingerprint a PATH")
+    opt.add(p, "--environment", metavar="ENV",
+            help="instead: does it meet the policies attached to this environment?")
     _common(p)
     p.set_defaults(handler=_assert_artifact)
 
@@ -97,6 +99,18 @@ def _assert_trail(args: argparse.Namespace) -> int:
 def _assert_artifact(args: argparse.Namespace) -> int:
     from affidavit.api import gate
 
+    if args.environment:
+        from affidavit.api import policies
+
+        if args.flow:
+            from affidavit.errors import UsageError
+
+            raise UsageError("--environment judges by the environment's policies: leave out "
+                             "--flow")
+        fingerprint = gate.resolve_fingerprint(opt.required(args.artifact, "artifact"),
+                                               args.artifact_type)
+        result = policies.assert_artifact_in(_ledger(args), fingerprint, args.environment)
+        return report(args.output, result, args.summary_file, args.outputs_file)
     result = gate.assert_artifact(_ledger(args), opt.required(args.artifact, "artifact"),
                                   args.flow, artifact_type=args.artifact_type)
     return report(args.output, result, args.summary_file, args.outputs_file)

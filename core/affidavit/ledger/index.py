@@ -19,6 +19,9 @@ A key is ``<namespace>:<value>``; every key an entry is filed under is a key of 
 ``running:<sha256 hex>``    snapshots in which an artifact with that fingerprint runs
 ``allowed:<env>``           the environment's allowlist entries
 ``expected:<env>``          the deployments pipelines said they were making to it
+``policy:<name>``           the versions of an environment policy (the n-th is version n)
+``kind:policy``             every policy version of the ledger (lists the policies)
+``policies:<env>``          the policies attached to and detached from an environment
 ==========================  ====================================================================
 
 Queries look a key up, prove its count and last against the signed map root, read the entries
@@ -49,6 +52,9 @@ __all__ = [
     "running_key",
     "allowed_key",
     "expected_key",
+    "policy_key",
+    "POLICIES_KEY",
+    "attached_key",
 ]
 
 FLOWS_KEY = "kind:flow"
@@ -124,6 +130,20 @@ def expected_key(name: str) -> str:
     return f"expected:{name}"
 
 
+POLICIES_KEY = "kind:policy"
+"""Every policy version: the set of policies is the set of names these carry."""
+
+
+def policy_key(name: str) -> str:
+    """A policy's versions, oldest first."""
+    return f"policy:{name}"
+
+
+def attached_key(environment: str) -> str:
+    """Attachments and detachments of policies to an environment."""
+    return f"policies:{environment}"
+
+
 def keys(entry: dict[str, Any]) -> list[str]:
     """Every index key under which ``entry`` (a decoded log entry) is filed, each once."""
     record = entry.get("record", {})
@@ -145,6 +165,11 @@ def keys(entry: dict[str, Any]) -> list[str]:
         out += [env_key(record["environment"]), allowed_key(record["environment"])]
     elif kind == "expectation":
         out += [env_key(record["environment"]), expected_key(record["environment"])]
+    elif kind == "policy":
+        out += [policy_key(record["name"]), POLICIES_KEY]
+    elif kind == "policy_attachment":
+        out += [env_key(record["environment"]), attached_key(record["environment"]),
+                policy_key(record["policy"])]
     elif kind in ("trail", "artifact", "attestation"):
         flow = record["flow"]
         trail = record["name"] if kind == "trail" else record["trail"]

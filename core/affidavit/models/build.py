@@ -30,6 +30,8 @@ __all__ = [
     "snapshot",
     "allowance",
     "expectation",
+    "policy",
+    "policy_attachment",
     "trail_subject",
     "now",
 ]
@@ -143,6 +145,18 @@ def expectation(*, environment: str, fingerprint: str, flow: str | None = None,
     """A pipeline is deploying ``fingerprint`` to ``environment``."""
     return _pruned({"environment": environment, "fingerprint": fingerprint, "flow": flow,
                     "trail": trail, "origin_url": origin_url})
+
+
+def policy(*, name: str, language: str, digest: str, text: str,
+           description: str | None = None) -> Record:
+    """A new version of policy ``name``."""
+    return _pruned({"name": name, "language": language, "digest": digest, "text": text,
+                    "description": description})
+
+
+def policy_attachment(*, environment: str, policy: str, attached: bool) -> Record:
+    """Policy ``policy`` now applies (or no longer applies) to ``environment``."""
+    return {"environment": environment, "policy": policy, "attached": attached}
 
 
 def trail_subject(flow: str, trail: str) -> Record:

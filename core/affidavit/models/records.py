@@ -45,6 +45,10 @@ __all__ = [
     "SnapshotEntry",
     "AllowanceEntry",
     "ExpectationEntry",
+    "PolicyVersion",
+    "PolicyAttachment",
+    "PolicyEntry",
+    "AttachmentEntry",
     "Entry",
     "ENTRY",
     "Checkpoint",
@@ -268,6 +272,25 @@ class Expectation(Model):
     origin_url: str | None = None
 
 
+class PolicyVersion(Model):
+    """A version of an environment policy: its text, kept whole so any reader can rerun the
+    decisions it made, and the SHA-256 of its bytes. Versions are never changed, only added."""
+
+    name: Name
+    language: Literal["yaml", "rego"]
+    digest: Sha256
+    text: str = Field(max_length=1 << 20)
+    description: str | None = None
+
+
+class PolicyAttachment(Model):
+    """A policy was attached to (or, ``attached: false``, detached from) an environment."""
+
+    environment: Name
+    policy: Name
+    attached: bool
+
+
 class _EntryBase(Model):
     v: Literal[1]
     time: str = Field(pattern=r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$")
@@ -336,8 +359,23 @@ class ExpectationEntry(_EntryBase):
     record: Expectation
 
 
+class PolicyEntry(_EntryBase):
+    """Log entry holding a :class:`PolicyVersion`."""
+
+    kind: Literal["policy"]
+    record: PolicyVersion
+
+
+class AttachmentEntry(_EntryBase):
+    """Log entry holding a :class:`PolicyAttachment`."""
+
+    kind: Literal["policy_attachment"]
+    record: PolicyAttachment
+
+
 AnyEntry = (FlowEntry | TrailEntry | ArtifactEntry | AttestationEntry | AttestationTypeEntry
-            | EnvironmentEntry | SnapshotEntry | AllowanceEntry | ExpectationEntry)
+            | EnvironmentEntry | SnapshotEntry | AllowanceEntry | ExpectationEntry
+            | PolicyEntry | AttachmentEntry)
 Entry = Annotated[AnyEntry, Field(discriminator="kind")]
 #: Validates any log entry: ``ENTRY.validate_python(obj)``.
 ENTRY: TypeAdapter[AnyEntry] = TypeAdapter(Entry)
@@ -365,6 +403,8 @@ SCHEMAS: dict[str, Any] = {
     "snapshot": Snapshot,
     "allowance": Allowance,
     "expectation": Expectation,
+    "policy": PolicyVersion,
+    "policy-attachment": PolicyAttachment,
     "statement": Statement,
     "template": Template,
     "checkpoint": Checkpoint,

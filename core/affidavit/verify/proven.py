@@ -47,6 +47,8 @@ _SHAPES = {
     "snapshot": ("environment", "source", "artifacts"),
     "allowance": ("environment", "fingerprint", "reason"),
     "expectation": ("environment", "fingerprint"),
+    "policy": ("name", "language", "digest", "text"),
+    "policy_attachment": ("environment", "policy", "attached"),
 }
 
 
