@@ -16,7 +16,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-__all__ = ["session_for", "checked_url", "env_number", "LOOPBACK"]
+__all__ = ["session_for", "checked_url", "env_number", "retry_after", "LOOPBACK"]
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
@@ -72,3 +72,21 @@ def env_number(name: str, default: float) -> float:
     if number <= 0:
         raise UsageError(f"{name}: {value!r} must be greater than 0")
     return number
+
+
+def retry_after(value: str | None) -> float | None:
+    """Seconds a ``Retry-After`` header asks to wait (delta-seconds or an HTTP date), None
+    when it says nothing usable: every client here waits out throttling the same way."""
+    import email.utils
+    import time
+
+    if not value:
+        return None
+    value = str(value).strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value).timestamp()
+    except (TypeError, ValueError, IndexError):
+        return None
+    return max(when - time.time(), 0.0)

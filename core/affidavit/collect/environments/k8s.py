@@ -27,7 +27,6 @@ Memory stays bounded: pods are read a page at a time (:data:`PAGE`, each answer 
 
 from __future__ import annotations
 
-import email.utils
 import json
 import os
 import re
@@ -357,17 +356,9 @@ def _said(body: Any) -> str:
 
 def _retry_after(headers: Any) -> float | None:
     """Seconds ``Retry-After`` asks for (a number or an HTTP date), or None."""
-    value = headers.get("Retry-After") if headers is not None else None
-    if not value:
-        return None
-    value = str(value).strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = email.utils.parsedate_to_datetime(value).timestamp()
-    except (TypeError, ValueError, IndexError):
-        return None
-    return max(when - time.time(), 0.0)
+    from affidavit.web import retry_after
+
+    return retry_after(headers.get("Retry-After") if headers is not None else None)
 
 
 def _one_line(text: object) -> str:

@@ -306,16 +306,6 @@ def _commit_id(ref: Any) -> str | None:
     return _text(ref.get("commitId")) if isinstance(ref, dict) else None
 
 
-def _moment(value: Any) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
 def _last_iteration(iterations: list[Record]) -> Record:
     """The latest push: the highest iteration ID (they count up from 1), {} when none."""
     numbered = [item for item in iterations if isinstance(item.get("id"), int)]
@@ -325,14 +315,14 @@ def _last_iteration(iterations: list[Record]) -> Record:
 def _heads(iterations: list[Record]) -> Heads:
     return sorted(((moment, _commit_id(item.get("sourceRefCommit")))
                    for item in iterations
-                   if (moment := _moment(item.get("createdDate"))) is not None),
+                   if (moment := shape.moment(item.get("createdDate"))) is not None),
                   key=lambda pair: pair[0])
 
 
 def _head_at(heads: Heads, when: Any) -> str | None:
     """The head pushed last strictly before ``when``; None before the first push or when a time
     cannot be read (which the judge never takes for the final head)."""
-    moment, head = _moment(when), None
+    moment, head = shape.moment(when), None
     if moment is None:
         return None
     for pushed, sha in heads:
@@ -416,7 +406,7 @@ def _reviews(threads: list[Record], heads: Heads, reviewers: list[Any],
     people = {key: item for item in reviewers if (key := _key(item)) is not None}
     reviews: list[Record] = []
     last: dict[str, str] = {}
-    for thread in sorted(threads, key=lambda t: (_moment(t.get("publishedDate")) or _LATER,
+    for thread in sorted(threads, key=lambda t: (shape.moment(t.get("publishedDate")) or _LATER,
                                                  _int(t.get("id"), 0))):
         if (thread.get("isDeleted") is True
                 or _property(thread, "CodeReviewThreadType") != "VoteUpdate"):

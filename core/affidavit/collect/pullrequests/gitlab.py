@@ -70,7 +70,7 @@ https://docs.gitlab.com/user/project/settings/project_access_tokens/#bot-users-f
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import datetime
 from urllib.parse import quote
 
 from affidavit.collect.pullrequests import shape
@@ -139,7 +139,7 @@ def get(api: Api, repository: str, number: int) -> Record:
     commits = _each(api, f"{path}/commits", denied=True)
     heads = sorted(((moment, version.get("head_commit_sha"))
                     for version in _each(api, f"{path}/versions", denied=True)
-                    if (moment := _moment(version.get("created_at"))) is not None),
+                    if (moment := shape.moment(version.get("created_at"))) is not None),
                    key=lambda pair: pair[0])
     notes = _each(api, f"{path}/notes", {"sort": "asc", "order_by": "created_at"})
     approvals = _first(api, f"{path}/approvals", {}, denied=True)
@@ -270,20 +270,10 @@ def _reviews(notes: list[Any], heads: Heads, approved_by: Any,
     return reviews
 
 
-def _moment(value: Any) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
 def _head_at(heads: Heads, when: Any) -> str | None:
     """The head of the latest version pushed strictly before ``when``, None before the first or
     when a time cannot be read."""
-    moment, head = _moment(when), None
+    moment, head = shape.moment(when), None
     if moment is None:
         return None
     for pushed, sha in heads:

@@ -21,12 +21,11 @@ default 5) are the same settings the remote ledger reads.
 
 from __future__ import annotations
 
-import email.utils
 import json
 import time
 
 from affidavit.errors import AffidavitError, NotFoundError, ProviderError
-from affidavit.web import checked_url, env_number, session_for
+from affidavit.web import checked_url, env_number, retry_after, session_for
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -149,14 +148,7 @@ class Api:
         value = response.headers.get("Retry-After")
         if value is not None and (response.status_code in _RETRIED
                                   or response.status_code == 403):
-            value = value.strip()
-            if value.isdigit():
-                return float(value)
-            try:
-                when = email.utils.parsedate_to_datetime(value).timestamp()
-            except (TypeError, ValueError, IndexError):
-                return None
-            return max(when - time.time(), 0.0)
+            return retry_after(value)
         if (response.status_code in (403, 429)
                 and response.headers.get("x-ratelimit-remaining") == "0"):
             reset = response.headers.get("x-ratelimit-reset", "")

@@ -9,13 +9,16 @@ take every field by keyword and write every key, so a value a provider does not 
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
     Record = dict[str, Any]
 
-__all__ = ["STATES", "REVIEW_STATES", "person", "ref", "review", "commit", "pull_request"]
+__all__ = ["STATES", "REVIEW_STATES", "person", "ref", "review", "commit", "pull_request",
+           "moment"]
 
 STATES = ("open", "draft", "merged", "closed")
 """A pull request's state: ``draft`` is open but marked not ready."""
@@ -70,3 +73,15 @@ def pull_request(*, provider: str, url: str | None, number: int, title: str | No
             "state": state, "author": author, "created_at": created_at,
             "merged_at": merged_at, "head": head, "base": base, "merge_commit": merge_commit,
             "reviews": reviews, "commits": commits}
+
+
+def moment(value: Any) -> datetime | None:
+    """A provider's ISO 8601 time (no zone meaning UTC), or None when it is not one: which
+    push a review saw is decided by comparing these."""
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
