@@ -187,3 +187,22 @@ def test_a_yaml_policy_and_its_rego_form_decide_alike(
     assert statuses["trail-compliance.yml"] == statuses["trail-compliance.rego"] == (
         "NON_COMPLIANT", [{"name": "app-stray", "fingerprint": fp("stray")},
                           {"name": "app-v2", "fingerprint": fp("v2")}])
+
+
+def test_evaluate_trails_by_a_policy_file(cli: Cli, shop: Callable[[str, bool], None],
+                                          files: Callable[..., Path]) -> None:
+    shop("v1", True)
+    shop("v2", False)
+    strict = files("strict.yml", STRICT)
+    before = entries(cli)
+    assert ok(cli("evaluate", "trail", "v1", "--flow", "shop", "--policy", strict)).out == (
+        "COMPLIANT: trail shop/v1\n")
+    refused = cli("evaluate", "trail", "v2", "--flow", "shop", "--policy", strict)
+    assert refused.code == 1 and refused.out.startswith("NON_COMPLIANT: trail shop/v2")
+    assert "attestation unit" in refused.out and "trail-compliance" in refused.out
+    both = cli("evaluate", "trails", "--flow", "shop", "--policy", strict, "--output", "json")
+    assert both.code == 1
+    assert [(t["trail"], t["status"]) for t in both.json()["trails"]] == [
+        ("v1", "COMPLIANT"), ("v2", "NON_COMPLIANT")]
+    assert_error(cli("evaluate", "trail", "v9", "--flow", "shop", "--policy", strict), 2, "v9")
+    assert entries(cli) == before

@@ -63,6 +63,10 @@ FLAGS: dict[str, tuple[str, Command]] = {
         "config", lambda f: ["create", "policy", "strict", "--file", f]),
     "evaluate snapshot --policy": (
         "config", lambda f: ["evaluate", "snapshot", "prod", "--policy", f]),
+    "evaluate trail --policy": (
+        "config", lambda f: ["evaluate", "trail", TRAIL, "--flow", FLOW, "--policy", f]),
+    "evaluate trails --policy": (
+        "config", lambda f: ["evaluate", "trails", "--flow", FLOW, "--policy", f]),
     "snapshot k8s --kubeconfig": (
         "config", lambda f: ["snapshot", "k8s", "prod", "--kubeconfig", f]),
     "attest generic --attachments": (

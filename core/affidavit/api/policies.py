@@ -43,6 +43,7 @@ __all__ = [
     "assert_snapshot",
     "assert_artifact_in",
     "evaluate_snapshot",
+    "evaluate_trails",
 ]
 
 
@@ -307,3 +308,31 @@ def _verdict_of(found: Record) -> Record:
     return {"number": found["number"], "entry": found["entry"], "time": found["time"],
             "status": compliance["status"], "reasons": compliance["reasons"],
             "blocked": [{"name": n, "fingerprint": f or None} for n, f in blocked]}
+
+
+def evaluate_trails(source: Ledger | Proven, flow: str, trails: list[str],
+                    policy_file: str) -> Record:
+    """What ``policy_file`` decides of each trail, recording nothing (Kosli's ``evaluate
+    trail|trails``): each trail is judged as one subject named after it, with its flow, its
+    verdict and every attestation reported to it -- the facts a snapshot gives an artifact."""
+    from affidavit.api.query import trail_names, trail_state
+
+    policies = _dry(policy_file)
+    with proven(source) as view:
+        names = trails or trail_names(view, flow)
+        subjects = []
+        for name in names:
+            state = trail_state(view, flow, name)
+            attested = [{"name": a["name"], "type": a["type"], "compliant": a["compliant"]}
+                        for a in state["attestations"] if not a["superseded"]]
+            subjects.append({"name": name, "fingerprint": None, "allowed": None,
+                             "provenance": {"flow": flow, "trail": name,
+                                            "trail_status": state["status"],
+                                            "attestations": attested}})
+    out = []
+    for subject in subjects:
+        decided = _decide(policies, [subject], f"trail {flow}/{subject['name']}")
+        out.append({"trail": subject["name"], "status": decided["status"],
+                    "reasons": decided["reasons"], "decisions": decided["decisions"]})
+    return {"flow": flow, "policy": {k: policies[0][k] for k in ("digest", "language")},
+            "trails": out, "compliant": all(t["status"] == "COMPLIANT" for t in out)}

@@ -41,9 +41,11 @@ TABLE: dict[str, tuple[str, Nouns]] = {
     "detach": ("stop applying a policy to an environment", {
         "policy": ("policies:detach_policy", "the policy no longer applies to --environment"),
     }),
-    "evaluate": ("try a policy on what runs, recording nothing", {
+    "evaluate": ("try a policy on what runs or on trails, recording nothing", {
         "snapshot": ("policies:evaluate_snapshot",
                      "the latest snapshot, or every one --since (what-if)"),
+        "trail": ("policies:evaluate_trail", "one trail, by a policy file (exit 1: not allowed)"),
+        "trails": ("policies:evaluate_trails", "every trail of a flow (or those named)"),
     }),
     "allow": ("let an artifact run in an environment without provenance", {
         "artifact": ("environments:allow_artifact", "allowlist a fingerprint, with a reason"),

@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from typing import Any
 
 __all__ = ["create_policy", "attach_policy", "detach_policy", "get_policy", "list_policies",
-           "evaluate_snapshot", "assert_snapshot"]
+           "evaluate_snapshot", "evaluate_trail", "evaluate_trails", "assert_snapshot"]
 
 
 def _write_flags(p: argparse.ArgumentParser) -> None:
@@ -170,6 +170,43 @@ def _evaluate_snapshot(args: argparse.Namespace) -> int:
         sys.stdout.write(f"{found['would_block']} of {len(found['snapshots'])} snapshots since "
                          f"{found['since']} would not be compliant\n")
     return 0
+
+
+def evaluate_trail(p: argparse.ArgumentParser) -> None:
+    """``evaluate trail NAME --flow F --policy FILE``."""
+    p.add_argument("name", help="trail name")
+    _trail_flags(p)
+
+
+def evaluate_trails(p: argparse.ArgumentParser) -> None:
+    """``evaluate trails [NAME…] --flow F --policy FILE``."""
+    p.add_argument("name", nargs="*", help="trail names (default: every trail of the flow)")
+    _trail_flags(p)
+
+
+def _trail_flags(p: argparse.ArgumentParser) -> None:
+    opt.add(p, "--flow", required=True, help="flow name")
+    opt.add(p, "--policy", required=True, metavar="FILE",
+            help="a policy file (YAML v1 or Rego) to judge the trails by, recording nothing")
+    opt.add_ledger(p)
+    opt.add_output(p)
+    p.set_defaults(handler=_evaluate_trails)
+
+
+def _evaluate_trails(args: argparse.Namespace) -> int:
+    """Exit 0 when every trail is compliant with the policy, 1 when one is not."""
+    from affidavit.api import policies
+
+    names = args.name if isinstance(args.name, list) else [opt.required(args.name, "trail")]
+    found = policies.evaluate_trails(_ledger(args), args.flow, names,
+                                     opt.required(args.policy, "--policy"))
+    if args.output == "json":
+        emit_json(found)
+    else:
+        for trail in found["trails"]:
+            sys.stdout.write(f"{trail['status']}: trail {found['flow']}/{trail['trail']}\n")
+            sys.stdout.writelines(f"  - {reason}\n" for reason in trail["reasons"])
+    return 0 if found["compliant"] else 1
 
 
 def assert_snapshot(p: argparse.ArgumentParser) -> None:
