@@ -88,7 +88,10 @@ class Snapshotted:
         self.number = number
         self.recorded = recorded
         self.record = record
-        self.changes = _changes(previous["artifacts"] if previous else [], record["artifacts"])
+        self.before = previous["artifacts"] if previous else []
+        self.changes = _changes(self.before, record["artifacts"])
+        #: What webhooks sent for it (``api.webhooks.notify``), one result each.
+        self.deliveries: list[Record] = []
 
     @property
     def changed(self) -> bool:
@@ -106,6 +109,7 @@ class Snapshotted:
             "running": len(self.record["artifacts"]),
             "changes": self.changes,
             "snapshot": self.record,
+            "deliveries": self.deliveries,
         }
 
     def outputs(self) -> dict[str, str]:

@@ -361,6 +361,8 @@ def log(ledger: Ledger, start: int = 0, limit: int | None = None) -> list[Record
                 subject = record["name"]
             elif entry["kind"] == "snapshot":
                 subject = f"{record['environment']} ({len(record['artifacts'])} running)"
+            elif entry["kind"] == "webhook":
+                subject = f"{record['environment']} {record['name']}"
             elif entry["kind"] == "policy":
                 subject = record["name"]
             elif entry["kind"] == "policy_attachment":

@@ -16,6 +16,8 @@ TABLE: dict[str, tuple[str, Nouns]] = {
         "environment": ("environments:create_environment",
                         "create an environment (server, k8s, ..., logical)"),
         "policy": ("policies:create_policy", "a new version of an environment policy"),
+        "webhook": ("environments:create_webhook",
+                    "POST an environment's events (signed JSON) after each snapshot"),
         "attestation-type": ("custom:create_attestation_type",
                              "a custom type: JSON Schema of its data and compliance rules"),
     }),

@@ -32,6 +32,7 @@ __all__ = [
     "diff_snapshots",
     "allow_artifact",
     "expect_deployment",
+    "create_webhook",
 ]
 
 _TYPES = ("server", "k8s", "ecs", "lambda", "s3", "docker", "cloud-run", "logical")
@@ -329,6 +330,13 @@ def _snapshot(args: argparse.Namespace) -> int:
     ledger = _write_ledger(args)
     done = environments.record_snapshot(ledger, environment=env, source=args.source,
                                         artifacts=_running(args), dry_run=bool(args.dry_run))
+    from affidavit.api.webhooks import notify
+
+    for sent in notify(ledger, done):  # after the append: a receiver can only be told
+        if not sent["ok"] or sent["error"]:
+            sys.stderr.write(f"affidavit: warning: webhook {sent['webhook']} ({sent['url']}): "
+                             f"{sent['error']} after {sent['attempts']} attempt(s); the "
+                             "snapshot is recorded\n")
     opt.write_outputs(args.outputs_file, done.outputs())
     if args.output == "json":
         emit_json(done.to_json())
@@ -386,6 +394,30 @@ def _expect_deployment(args: argparse.Namespace) -> int:
         flow=args.flow, trail=args.trail, origin_url=args.origin_url,
         dry_run=bool(args.dry_run)),
         f"expected deployment of {fingerprint[:12]} to {args.environment!r}")
+
+
+def create_webhook(p: argparse.ArgumentParser) -> None:
+    """``create webhook NAME --url URL --environment ENV --events E,…``."""
+    p.add_argument("name", help="webhook name (again with the same name replaces it)")
+    opt.add(p, "--url", required=True, help="where to POST the events (https://…)")
+    opt.add(p, "--environment", required=True, help="a physical environment")
+    opt.add(p, "--events", required=True, nargs="+", metavar="EVENT",
+            help="started, exited, non-compliant, allowlisted, unexpected (comma-separated)")
+    opt.add(p, "--secret-env", metavar="VAR",
+            help="the environment variable each sender reads the HMAC-SHA256 signing secret "
+                 "from (the secret itself is never recorded: the log is readable by all)")
+    _write_flags(p)
+    p.set_defaults(handler=_create_webhook)
+
+
+def _create_webhook(args: argparse.Namespace) -> int:
+    from affidavit.api import webhooks
+
+    name = opt.required(args.name, "webhook name")
+    return show_write(args, webhooks.create_webhook(
+        _write_ledger(args), name=name, url=args.url, environment=args.environment,
+        events=list(opt.comma_list(args.events)), secret_env=args.secret_env,
+        dry_run=bool(args.dry_run)), f"webhook {name!r} of {args.environment!r}")
 
 
 def _grace(value: str) -> float:

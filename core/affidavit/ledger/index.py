@@ -22,6 +22,7 @@ A key is ``<namespace>:<value>``; every key an entry is filed under is a key of 
 ``policy:<name>``           the versions of an environment policy (the n-th is version n)
 ``kind:policy``             every policy version of the ledger (lists the policies)
 ``policies:<env>``          the policies attached to and detached from an environment
+``webhooks:<env>``          where the environment's events are sent
 ==========================  ====================================================================
 
 Queries look a key up, prove its count and last against the signed map root, read the entries
@@ -55,6 +56,7 @@ __all__ = [
     "policy_key",
     "POLICIES_KEY",
     "attached_key",
+    "webhooks_key",
 ]
 
 FLOWS_KEY = "kind:flow"
@@ -144,6 +146,11 @@ def attached_key(environment: str) -> str:
     return f"policies:{environment}"
 
 
+def webhooks_key(environment: str) -> str:
+    """The webhooks of an environment."""
+    return f"webhooks:{environment}"
+
+
 def keys(entry: dict[str, Any]) -> list[str]:
     """Every index key under which ``entry`` (a decoded log entry) is filed, each once."""
     record = entry.get("record", {})
@@ -167,6 +174,8 @@ def keys(entry: dict[str, Any]) -> list[str]:
         out += [env_key(record["environment"]), expected_key(record["environment"])]
     elif kind == "policy":
         out += [policy_key(record["name"]), POLICIES_KEY]
+    elif kind == "webhook":
+        out += [env_key(record["environment"]), webhooks_key(record["environment"])]
     elif kind == "policy_attachment":
         out += [env_key(record["environment"]), attached_key(record["environment"]),
                 policy_key(record["policy"])]

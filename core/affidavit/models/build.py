@@ -32,6 +32,7 @@ __all__ = [
     "expectation",
     "policy",
     "policy_attachment",
+    "webhook",
     "trail_subject",
     "now",
 ]
@@ -157,6 +158,14 @@ def policy(*, name: str, language: str, digest: str, text: str,
 def policy_attachment(*, environment: str, policy: str, attached: bool) -> Record:
     """Policy ``policy`` now applies (or no longer applies) to ``environment``."""
     return {"environment": environment, "policy": policy, "attached": attached}
+
+
+def webhook(*, name: str, environment: str, url: str, events: list[str],
+            secret_env: str | None = None) -> Record:
+    """Environment ``environment``'s ``events`` are POSTed to ``url`` (a later entry of the
+    same name replaces it)."""
+    return _pruned({"name": name, "environment": environment, "url": url, "events": events,
+                    "secret_env": secret_env})
 
 
 def trail_subject(flow: str, trail: str) -> Record:

@@ -21,7 +21,8 @@ SHA256_PATTERN = r"^[0-9a-f]{64}$"
 COMMIT_PATTERN = r"^[0-9a-f]{40}([0-9a-f]{24})?$"
 
 ENTRY_KINDS = ("flow", "trail", "artifact", "attestation", "attestation_type", "environment",
-               "snapshot", "allowance", "expectation", "policy", "policy_attachment")
+               "snapshot", "allowance", "expectation", "policy", "policy_attachment",
+               "webhook")
 
 _name = re.compile(NAME_PATTERN)
 _sha256 = re.compile(SHA256_PATTERN)

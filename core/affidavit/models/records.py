@@ -49,6 +49,8 @@ __all__ = [
     "PolicyAttachment",
     "PolicyEntry",
     "AttachmentEntry",
+    "Webhook",
+    "WebhookEntry",
     "Entry",
     "ENTRY",
     "Checkpoint",
@@ -291,6 +293,19 @@ class PolicyAttachment(Model):
     attached: bool
 
 
+class Webhook(Model):
+    """Where to POST an environment's events. The signing secret is never in the log (which
+    every reader may read, for ever): ``secret_env`` names the variable each sender reads it
+    from when it delivers."""
+
+    name: Name
+    environment: Name
+    url: str = Field(pattern=r"^https?://", max_length=2048)
+    events: list[Literal["started", "exited", "non-compliant", "allowlisted", "unexpected"]] = (
+        Field(min_length=1))
+    secret_env: str | None = Field(default=None, pattern=r"^[A-Z_][A-Z0-9_]{0,127}$")
+
+
 class _EntryBase(Model):
     v: Literal[1]
     time: str = Field(pattern=r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$")
@@ -373,9 +388,16 @@ class AttachmentEntry(_EntryBase):
     record: PolicyAttachment
 
 
+class WebhookEntry(_EntryBase):
+    """Log entry holding a :class:`Webhook`."""
+
+    kind: Literal["webhook"]
+    record: Webhook
+
+
 AnyEntry = (FlowEntry | TrailEntry | ArtifactEntry | AttestationEntry | AttestationTypeEntry
             | EnvironmentEntry | SnapshotEntry | AllowanceEntry | ExpectationEntry
-            | PolicyEntry | AttachmentEntry)
+            | PolicyEntry | AttachmentEntry | WebhookEntry)
 Entry = Annotated[AnyEntry, Field(discriminator="kind")]
 #: Validates any log entry: ``ENTRY.validate_python(obj)``.
 ENTRY: TypeAdapter[AnyEntry] = TypeAdapter(Entry)
@@ -405,6 +427,7 @@ SCHEMAS: dict[str, Any] = {
     "expectation": Expectation,
     "policy": PolicyVersion,
     "policy-attachment": PolicyAttachment,
+    "webhook": Webhook,
     "statement": Statement,
     "template": Template,
     "checkpoint": Checkpoint,

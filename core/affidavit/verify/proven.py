@@ -49,6 +49,7 @@ _SHAPES = {
     "expectation": ("environment", "fingerprint"),
     "policy": ("name", "language", "digest", "text"),
     "policy_attachment": ("environment", "policy", "attached"),
+    "webhook": ("name", "environment", "url", "events"),
 }
 
 
