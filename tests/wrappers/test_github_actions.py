@@ -20,6 +20,7 @@ Install the tools with `tests/wrappers/install-github.sh`; without `act` the mod
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
@@ -306,18 +307,24 @@ def test_failing_assert_fails_the_job(tmp_path: Path, core_wheel: Path,
 def run_action_script(action: str, inputs: dict[str, str], tmp_path: Path,
                       env: dict[str, str] | None = None, *,
                       github: dict[str, str] | None = None, bin_dir: Path | None = None,
+                      step_id: str | None = None,
                       ) -> tuple[subprocess.CompletedProcess[str], str, dict[str, str]]:
-    """Run ACTION's single `run:` step as the runner would: its `env:` with `inputs.*` filled in
-    (a tiny evaluator for `${{ inputs.x }}`, `${{ inputs.x || env.Y }}` and `${{ github.x }}`
-    from ``github``, the workflow's context); ``env`` is the job's environment, and the CLI
-    the one in ``bin_dir`` (default this venv's)."""
+    """Run ACTION's single `run:` step (or the one with id ``step_id``) as the runner would: its
+    `env:` with `inputs.*` filled in (a tiny evaluator for `${{ inputs.x }}`,
+    `${{ inputs.x || env.Y }}` and `${{ github.x }}` from ``github``, the workflow's context);
+    ``env`` is the job's environment, and the CLI the one in ``bin_dir`` (default this venv's).
+    A step's `if:` is not evaluated: the caller picks the steps that would run."""
     meta = yaml.safe_load((ACTIONS / action / "action.yml").read_text())
-    (step,) = [s for s in meta["runs"]["steps"] if "run" in s]
+    (step,) = [s for s in meta["runs"]["steps"]
+               if "run" in s and (step_id is None or s.get("id") == step_id)]
     defaults = {k: str(v.get("default", "")) for k, v in meta["inputs"].items()}
     values = {**defaults, **inputs}
     base = {**(env or {})}
     step_env = {}
     for key, expr in step.get("env", {}).items():
+        if not expr.strip().startswith("${{"):  # a literal value
+            step_env[key] = expr
+            continue
         body = expr.strip().removeprefix("${{").removesuffix("}}").strip()
         value = ""
         for alternative in (part.strip() for part in body.split("||")):
@@ -544,7 +551,7 @@ def _run_tool(name: str, *args: str) -> subprocess.CompletedProcess[str]:
 def test_action_metadata_matches_the_schema() -> None:
     files = sorted(str(p) for p in ACTIONS.glob("*/action.yml"))
     assert [Path(f).parent.name for f in files] == [
-        "assert", "attest", "begin-trail", "evidence-package", "setup"]
+        "assert", "attest", "begin-trail", "evidence-package", "setup", "snapshot"]
     result = _run_tool("check-jsonschema", "--builtin-schema", "vendor.github-actions", *files)
     assert result.returncode == 0, result.stdout + result.stderr
 
@@ -601,6 +608,17 @@ def test_example_workflow_runs_green(tmp_path_factory: pytest.TempPathFactory,
     # skipped (the offline stand-in for actions/upload-artifact fails if it ever runs)
     assert re.search(r"wrote affidavit-evidence\.zip: 6 entries, 2 evidence files", result.stdout)
     assert "not reachable offline" not in result.stdout
+
+    # after the deploy: production runs shop, the artifact of this commit's trail, and the
+    # snapshot met production's policy (assert: true)
+    snapshot = json.loads(subprocess.run(
+        [str(VENV_AFFIDAVIT), "get", "snapshot", "production", "--output", "json"], env=env,
+        capture_output=True, text=True, check=True).stdout)
+    (shop,) = snapshot["artifacts"]
+    assert (snapshot["number"], shop["name"]) == (1, "shop")
+    assert (shop["provenance"]["flow"], shop["provenance"]["trail"]) == ("shop", run.sha)
+    assert shop["provenance"]["trail_status"] == "COMPLIANT"
+    assert snapshot["without_provenance"] == 0
 
     record = pull_request_attestation(ledger, "shop", run.sha)
     assert (record["type"], record["compliant"]) == ("pull_request", True)
@@ -761,3 +779,248 @@ def test_team_example_workflow_runs_green_on_a_server(
         assert record["compliant"] is True
         assert record["statement"]["predicate"]["pull_requests"] == [recorded_github_pull(run.sha)]
         _assert_asked_github_with_the_job_token(run.fake, run.sha)
+
+
+# --- actions/snapshot -----------------------------------------------------------------------------
+
+
+@functools.cache
+def _has_assert_snapshot() -> bool:
+    """`affidavit assert snapshot` is the core's newest gate: what needs it is skipped on a
+    core without it."""
+    return _affidavit("assert", "snapshot", "--help").returncode == 0
+
+
+def _needs_assert_snapshot() -> None:
+    if not _has_assert_snapshot():
+        pytest.skip("the core has no `affidavit assert snapshot` yet")
+
+
+#: source -> (its inputs, the AFFIDAVIT_* variables they become)
+SNAPSHOT_SOURCES: dict[str, tuple[dict[str, str], dict[str, str]]] = {
+    "path": ({"name": "shop", "path": "dist/shop 1.tar.gz", "exclude": "cache,*.tmp"},
+             {"AFFIDAVIT_NAME": "shop", "AFFIDAVIT_PATH": "dist/shop 1.tar.gz",
+              "AFFIDAVIT_EXCLUDE": "cache,*.tmp"}),
+    "paths": ({"paths-file": "deploy/paths.yml"}, {"AFFIDAVIT_PATHS_FILE": "deploy/paths.yml"}),
+    "json": ({"file": "running.json"}, {"AFFIDAVIT_FILE": "running.json"}),
+    "k8s": ({"namespace": "shop,payments", "exclude-namespace": "kube-system",
+             "kubeconfig": "kube/config", "context": "prod"},
+            {"AFFIDAVIT_NAMESPACE": "shop,payments", "AFFIDAVIT_EXCLUDE_NAMESPACE": "kube-system",
+             "AFFIDAVIT_KUBECONFIG": "kube/config", "AFFIDAVIT_CONTEXT": "prod"}),
+    "docker": ({"docker-host": "tcp://docker:2376"}, {"AFFIDAVIT_DOCKER_HOST": "tcp://docker:2376"}),
+    "ecs": ({"cluster": "prod,prod-eu", "service-names": "web,api"},
+            {"AFFIDAVIT_CLUSTER": "prod,prod-eu", "AFFIDAVIT_SERVICE_NAMES": "web,api"}),
+    "lambda": ({"function-names": "resize,notify"}, {"AFFIDAVIT_FUNCTION_NAMES": "resize,notify"}),
+    "s3": ({"bucket": "site", "prefix": "www/", "include": r"\.html$", "exclude": "^tmp/"},
+           {"AFFIDAVIT_BUCKET": "site", "AFFIDAVIT_PREFIX": "www/",
+            "AFFIDAVIT_INCLUDE": r"\.html$", "AFFIDAVIT_EXCLUDE": "^tmp/"}),
+    "cloud-run": ({"project": "acme-prod", "region": "europe-west1",
+                   "access-token": "ya29.cloud0run0token", "base-url": "http://127.0.0.1:9"},
+                  {"AFFIDAVIT_PROJECT": "acme-prod", "AFFIDAVIT_REGION": "europe-west1",
+                   "AFFIDAVIT_ACCESS_TOKEN": "ya29.cloud0run0token",
+                   "AFFIDAVIT_BASE_URL": "http://127.0.0.1:9"}),
+}
+
+
+def _seen_options(seen: dict[str, Any]) -> dict[str, str]:
+    """The AFFIDAVIT_* options the CLI was handed (not the action's own plumbing)."""
+    return {k: v for k, v in seen["env"].items()
+            if v and not k.startswith("AFFIDAVIT_ACTION_") and k != "GITHUB_TOKEN"}
+
+
+@pytest.mark.parametrize("source", sorted(SNAPSHOT_SOURCES))
+def test_snapshot_inputs_map_to_the_source_and_its_flags(
+        tmp_path: Path, stub_cli: tuple[Path, Path], source: str) -> None:
+    """`snapshot SOURCE ENV`, every input of the source as its AFFIDAVIT_* variable, the
+    tokens masked, `args` as AFFIDAVIT_ARGS; the JSON to the log and the outputs to
+    $GITHUB_OUTPUT (the core has no --summary-file for a snapshot)."""
+    folder, seen_file = stub_cli
+    inputs, variables = SNAPSHOT_SOURCES[source]
+    run = tmp_path / "run"
+    result, _, _ = run_action_script(
+        "snapshot", {"source": source, "environment": "production", "api-token": "s3cr3t",
+                     "ledger": "https://ledger.example/orgs/acme", "dry-run": "true",
+                     "args": "--output json", **inputs},
+        run, {"STUB_OUT": str(seen_file)}, bin_dir=folder, step_id="snapshot")
+    assert result.returncode == 0, result.stderr
+    seen = json.loads(seen_file.read_text())
+    assert seen["argv"] == ["snapshot", source, "production", "--output", "json",
+                            "--outputs-file", str(run / "output.txt")]
+    assert _seen_options(seen) == {
+        **variables, "AFFIDAVIT_API_TOKEN": "s3cr3t", "AFFIDAVIT_DRY_RUN": "true",
+        "AFFIDAVIT_LEDGER": "https://ledger.example/orgs/acme", "AFFIDAVIT_ARGS": "--output json"}
+    assert "::add-mask::s3cr3t\n" in result.stdout
+    if "AFFIDAVIT_ACCESS_TOKEN" in variables:
+        assert f"::add-mask::{variables['AFFIDAVIT_ACCESS_TOKEN']}\n" in result.stdout
+
+
+def test_snapshot_inputs_left_empty_fall_back_to_the_jobs_env(
+        tmp_path: Path, stub_cli: tuple[Path, Path]) -> None:
+    """A job-level AFFIDAVIT_NAME / AFFIDAVIT_PATH still counts; a job-level AFFIDAVIT_ARGS does
+    not (as in every action, `args` is the input's alone)."""
+    folder, seen_file = stub_cli
+    result, _, _ = run_action_script(
+        "snapshot", {"source": "path", "environment": "production"}, tmp_path / "run",
+        {"STUB_OUT": str(seen_file), "AFFIDAVIT_NAME": "shop", "AFFIDAVIT_PATH": "bin/shop",
+         "AFFIDAVIT_ARGS": "--dry-run"}, bin_dir=folder, step_id="snapshot")
+    assert result.returncode == 0, result.stderr
+    seen = json.loads(seen_file.read_text())
+    assert _seen_options(seen) == {"AFFIDAVIT_NAME": "shop", "AFFIDAVIT_PATH": "bin/shop"}
+    assert "::add-mask::" not in result.stdout
+
+
+def test_snapshot_creates_the_environment_and_asserts_with_their_own_words(
+        tmp_path: Path, stub_cli: tuple[Path, Path]) -> None:
+    """`environment-type` runs `create environment ENV` first (AFFIDAVIT_TYPE), `assert: true`
+    runs `assert snapshot ENV` after (through common.sh's affidavit_run: summary and outputs);
+    neither gets the snapshot's flags' `args`, and each step runs only when asked."""
+    folder, seen_file = stub_cli
+    inputs = {"source": "k8s", "environment": "prod", "environment-type": "k8s",
+              "namespace": "shop", "args": "--context blue", "api-token": "s3cr3t",
+              "ledger": "https://ledger.example/orgs/acme", "assert": "true"}
+    run = tmp_path / "create"
+    result, _, outputs = run_action_script("snapshot", inputs, run, {"STUB_OUT": str(seen_file)},
+                                           bin_dir=folder, step_id="environment")
+    assert result.returncode == 0, result.stderr
+    seen = json.loads(seen_file.read_text())
+    assert seen["argv"] == ["create", "environment", "prod", "--output", "json"]
+    assert _seen_options(seen) == {"AFFIDAVIT_TYPE": "k8s", "AFFIDAVIT_API_TOKEN": "s3cr3t",
+                                   "AFFIDAVIT_LEDGER": "https://ledger.example/orgs/acme"}
+    assert seen["env"]["AFFIDAVIT_ARGS"] == ""
+    assert result.stdout.startswith("::add-mask::s3cr3t\n")
+    assert outputs == {}  # the step outputs are the snapshot's
+
+    run = tmp_path / "assert"
+    result, _, _ = run_action_script("snapshot", inputs, run, {"STUB_OUT": str(seen_file)},
+                                     bin_dir=folder, step_id="assert")
+    assert result.returncode == 0, result.stderr
+    seen = json.loads(seen_file.read_text())
+    assert seen["argv"] == ["assert", "snapshot", "prod", "--output", "json", "--summary-file",
+                            str(run / "summary.md"), "--outputs-file", str(run / "output.txt")]
+    assert _seen_options(seen) == {"AFFIDAVIT_API_TOKEN": "s3cr3t",
+                                   "AFFIDAVIT_LEDGER": "https://ledger.example/orgs/acme"}
+    assert seen["env"]["AFFIDAVIT_ARGS"] == ""
+    assert result.stdout.startswith("::add-mask::s3cr3t\n")
+
+    steps = {s["id"]: s for s in yaml.safe_load(
+        (ACTIONS / "snapshot" / "action.yml").read_text())["runs"]["steps"]}
+    assert list(steps) == ["environment", "snapshot", "assert"]
+    assert (steps["environment"]["if"], steps["assert"]["if"]) == (
+        "inputs.environment-type != ''", "inputs.assert == 'true'")
+    assert "if" not in steps["snapshot"]
+    assert "common.sh" in steps["assert"]["run"]
+
+
+def _ledger_cli(ledger: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("AFFIDAVIT_")}, **ledger}
+    return subprocess.run([str(VENV_AFFIDAVIT), *args], env=env, capture_output=True, text=True,
+                          timeout=60)
+
+
+def test_snapshot_records_what_runs_only_when_it_changed(tmp_path: Path,
+                                                         ledger: dict[str, str]) -> None:
+    """With the real CLI: the environment is created once, the snapshot recorded once, its
+    outputs say so, and the running artifact is joined to the trail that reported it; a path
+    that is not there is exit 2 with nothing written."""
+    shop = tmp_path / "shop.bin"
+    shop.write_text("shop 1.0\n")
+    run_action_script("begin-trail", {"flow": "demo", "trail": "t1"}, tmp_path / "a", ledger)
+    result, _, _ = run_action_script("attest", {"type": "artifact", "flow": "demo", "trail": "t1",
+                                                "name": "shop", "artifact": str(shop)},
+                                     tmp_path / "b", ledger)
+    assert result.returncode == 0, result.stderr
+    inputs = {"source": "path", "environment": "production", "environment-type": "server",
+              "name": "shop", "path": str(shop)}
+    for attempt, (changed, index) in enumerate([("true", "4"), ("false", "")]):
+        result, _, outputs = run_action_script("snapshot", inputs, tmp_path / f"env{attempt}",
+                                               ledger, step_id="environment")
+        assert result.returncode == 0, result.stderr
+        assert outputs == {}
+        result, summary, outputs = run_action_script("snapshot", inputs, tmp_path / f"s{attempt}",
+                                                     ledger, step_id="snapshot")
+        assert result.returncode == 0, result.stderr
+        assert outputs == {"environment": "production", "snapshot": "1", "changed": changed,
+                           "entry-index": index, "running": "1"}
+        assert json.loads(result.stdout)["changed"] is (changed == "true")  # the JSON, in the log
+        assert summary == ""
+    kinds = [e["kind"] for e in json.loads(_ledger_cli(ledger, "log", "ledger", "--output",
+                                                       "json").stdout)]
+    assert kinds == ["flow", "trail", "artifact", "environment", "snapshot"]
+    got = json.loads(_ledger_cli(ledger, "get", "snapshot", "production", "--output",
+                                 "json").stdout)
+    (artifact,) = got["artifacts"]
+    assert artifact["name"] == "shop"
+    assert (artifact["provenance"]["flow"], artifact["provenance"]["trail"]) == ("demo", "t1")
+
+    result, _, outputs = run_action_script(
+        "snapshot", {**inputs, "path": str(tmp_path / "gone.bin")}, tmp_path / "missing",
+        ledger, step_id="snapshot")
+    assert result.returncode == 2
+    assert "gone.bin" in result.stderr
+    assert len(json.loads(_ledger_cli(ledger, "log", "ledger", "--output", "json").stdout)) == 5
+
+
+def test_snapshot_assert_gates_on_the_environments_policy(tmp_path: Path,
+                                                          ledger: dict[str, str]) -> None:
+    """`assert: true`: the step fails (exit 1) while what runs has no provenance, as the
+    attached policy requires, with the reason in the summary and the outputs; passes once the
+    artifact is reported by a trail."""
+    _needs_assert_snapshot()
+    shop = tmp_path / "shop.bin"
+    shop.write_text("shop 1.0\n")
+    policy = tmp_path / "policy.yml"
+    policy.write_text("_schema: https://kosli.com/schemas/policy/environment/v1\n"
+                      "artifacts:\n  provenance:\n    required: true\n")
+    inputs = {"source": "path", "environment": "production", "environment-type": "server",
+              "name": "shop", "path": str(shop), "assert": "true"}
+    result, _, _ = run_action_script("snapshot", inputs, tmp_path / "env", ledger,
+                                     step_id="environment")
+    assert result.returncode == 0, result.stderr
+    for args in (("create", "policy", "needs-provenance", "--file", str(policy)),
+                 ("attach", "policy", "needs-provenance", "--environment", "production")):
+        done = _ledger_cli(ledger, *args)
+        assert done.returncode == 0, done.stderr
+    result, _, _ = run_action_script("snapshot", inputs, tmp_path / "s1", ledger,
+                                     step_id="snapshot")
+    assert result.returncode == 0, result.stderr
+
+    result, summary, outputs = run_action_script("snapshot", inputs, tmp_path / "a1", ledger,
+                                                 step_id="assert")
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert summary.startswith("### ❌ snapshot production#1: NON_COMPLIANT\n"), summary
+    assert outputs["compliant"] == "false" and "no provenance" in outputs["reasons"]
+
+    run_action_script("begin-trail", {"flow": "demo", "trail": "t1"}, tmp_path / "b", ledger)
+    run_action_script("attest", {"type": "artifact", "flow": "demo", "trail": "t1",
+                                 "name": "shop", "artifact": str(shop)}, tmp_path / "c", ledger)
+    result, summary, outputs = run_action_script("snapshot", inputs, tmp_path / "a2", ledger,
+                                                 step_id="assert")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert summary.startswith("### ✅ snapshot production#1: COMPLIANT"), summary
+    assert (outputs["compliant"], outputs["reasons"]) == ("true", "")
+
+
+def test_snapshot_action_under_act(tmp_path: Path, action_repo: Path) -> None:
+    """workflows/snapshot.yml: the composite's steps and outputs as a runner runs them; the
+    second call records nothing, creates nothing, and (with the core's `assert snapshot`) is
+    gated by the policy attached in between."""
+    gated = _has_assert_snapshot()
+    result, out = run_workflow("snapshot.yml", tmp_path, action_repo,
+                               f"AFFIDAVIT_TEST_ASSERT={str(gated).lower()}")
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
+    sha = (out / "sha").read_text().strip()
+    assert read_outputs(out) == {
+        "FIRST_ENVIRONMENT": "staging", "FIRST_SNAPSHOT": "1", "FIRST_CHANGED": "true",
+        "FIRST_INDEX": "4", "FIRST_RUNNING": "1", "FIRST_COMPLIANT": "",
+        "AGAIN_SNAPSHOT": "1", "AGAIN_CHANGED": "false", "AGAIN_INDEX": "", "AGAIN_RUNNING": "1",
+        "AGAIN_COMPLIANT": "true" if gated else "", "AGAIN_REASONS": ""}
+    ledger = {"AFFIDAVIT_LEDGER": str(out / "ledger.db"),
+              "AFFIDAVIT_CACHE_DIR": str(tmp_path / "reader-cache")}
+    kinds = [e["kind"] for e in json.loads(_ledger_cli(ledger, "log", "ledger", "--output",
+                                                       "json").stdout)]
+    assert kinds[:5] == ["flow", "trail", "artifact", "environment", "snapshot"]
+    assert kinds.count("environment") == 1 and kinds.count("snapshot") == 1
+    got = json.loads(_ledger_cli(ledger, "get", "snapshot", "staging", "--output",
+                                 "json").stdout)
+    (artifact,) = got["artifacts"]
+    assert (artifact["name"], artifact["provenance"]["trail"]) == ("app", sha)

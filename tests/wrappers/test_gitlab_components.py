@@ -59,7 +59,7 @@ FIXTURES = Path(__file__).parent / "gitlab"
 EXAMPLES = ROOT / "examples" / "gitlab"
 #: The team ledger examples/gitlab/team.gitlab-ci.yml names (a test points it at its server).
 EXAMPLE_LEDGER = "https://affidavit.example.com/orgs/acme"
-COMPONENTS = ("attest", "begin-trail", "assert", "evidence-package")
+COMPONENTS = ("attest", "begin-trail", "assert", "evidence-package", "snapshot")
 VERSION = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
 VENV_BIN = Path(sys.executable).parent
 ORIGIN = "git@gitlab.example.com:affidavit/affidavit.git"
@@ -383,6 +383,93 @@ def test_no_template_traces_or_handles_the_token() -> None:
                                                              re.MULTILINE), component
         assert "api-token" not in text, component  # a secret is a CI/CD variable, not an input
 
+# --- the snapshot component ----------------------------------------------------------------------
+
+
+def _has_assert_snapshot(cli: Callable[..., Result]) -> bool:
+    """`affidavit assert snapshot` is the core's newest gate: what needs it is skipped on a
+    core without it."""
+    try:
+        return cli("assert", "snapshot", "--help").code == 0
+    except SystemExit as exit_:  # argparse: --help exits 0, an unknown noun 2
+        return exit_.code == 0
+
+
+def _snapshot(cli: Callable[..., Result], environment: str) -> dict[str, Any]:
+    got = cli("get", "snapshot", environment, "--output", "json")
+    assert got.code == 0, got.err
+    snapshot: dict[str, Any] = json.loads(got.out)
+    return snapshot
+
+
+@needs_gcl
+def test_snapshot_records_what_runs_only_when_it_changed(
+        pipeline: Callable[..., Pipeline], cli: Callable[..., Result]) -> None:
+    """pipelines/snapshot.gitlab-ci.yml: `record` creates the environment and records what runs
+    (the artifact the trail reported, with its provenance), `again` records nothing; each
+    report is kept; the k8s job's inputs reach a stub CLI as the words and AFFIDAVIT_*
+    variables of create environment, snapshot k8s and assert snapshot."""
+    run = pipeline("snapshot")
+    assert run.jobs == {"affidavit-begin-trail": "PASS", "attest-app": "PASS", "record": "PASS",
+                        "again": "PASS", "snapshot-k8s": "PASS"}, run.output
+    kinds = [e["kind"] for e in json.loads(cli("log", "ledger", "--output", "json").out)]
+    assert kinds == ["flow", "trail", "artifact", "environment", "snapshot"]
+    snapshot = _snapshot(cli, "staging")
+    (app,) = snapshot["artifacts"]
+    assert (snapshot["number"], app["name"]) == (1, "app")
+    assert (app["provenance"]["flow"], app["provenance"]["trail"]) == ("demo", run.sha)
+    assert run.artifact("record", "out/record.md").startswith("staging#1 recorded as entry 4")
+    assert run.artifact("again", "out/again.md").startswith(
+        "staging: unchanged since snapshot #1")
+
+    calls = [json.loads(line) for line in
+             (run.build("snapshot-k8s") / "stub" / "calls.jsonl").read_text().splitlines()]
+    assert [c["argv"] for c in calls] == [
+        ["--version"], ["create", "environment", "prod-k8s"], ["snapshot", "k8s", "prod-k8s"],
+        ["assert", "snapshot", "prod-k8s", "--output", "markdown"]]
+    mapped = [{k: v for k, v in c["env"].items() if not k.startswith(
+        ("AFFIDAVIT_COMPONENT_", "AFFIDAVIT_INPUT_", "AFFIDAVIT_CACHE_DIR"))} for c in calls]
+    options = {"AFFIDAVIT_NAMESPACE": "shop,payments", "AFFIDAVIT_EXCLUDE_NAMESPACE": "kube-system",
+               "AFFIDAVIT_KUBECONFIG": "kube/config",
+               "AFFIDAVIT_CONTEXT": """it's "prod"; $(touch pwned)""",
+               "AFFIDAVIT_LEDGER": "https://ledger.example/orgs/acme", "AFFIDAVIT_DRY_RUN": "true"}
+    # `args` is the snapshot's: create environment and assert snapshot have it empty
+    assert mapped[1] == {**options, "AFFIDAVIT_TYPE": "k8s", "AFFIDAVIT_ARGS": ""}
+    assert mapped[2] == {**options, "AFFIDAVIT_ARGS": "--kubeconfig 'kube/other config'"}
+    assert mapped[3] == {**options, "AFFIDAVIT_ARGS": ""}
+    assert not list(run.repo.rglob("pwned"))
+
+
+@needs_gcl
+def test_snapshot_assert_gates_on_the_environments_policy(
+        pipeline: Callable[..., Pipeline], cli: Callable[..., Result], tmp_path: Path) -> None:
+    """The same pipeline with `assert: true` and a policy on staging (every artifact from a
+    trail): `record` passes (the app has its trail) with the verdict in its report; `again`,
+    here a file no trail reported, records it and fails the job with the reason."""
+    if not _has_assert_snapshot(cli):
+        pytest.skip("the core has no `affidavit assert snapshot` yet")
+    policy = tmp_path / "policy.yml"
+    policy.write_text("_schema: https://kosli.com/schemas/policy/environment/v1\n"
+                      "artifacts:\n  provenance:\n    required: true\n")
+    for args in (("create", "environment", "staging", "--type", "server"),
+                 ("create", "policy", "needs-provenance", "--file", policy),
+                 ("attach", "policy", "needs-provenance", "--environment", "staging")):
+        assert cli(*args).code == 0
+    source = tmp_path / "snapshot-assert.gitlab-ci.yml"
+    source.write_text((FIXTURES / "pipelines" / "snapshot.gitlab-ci.yml").read_text()
+                      .replace("assert: false", "assert: true")
+                      .replace("path: ./reports/passing.xml", "path: reports/failing.xml"))
+    run = pipeline("snapshot-assert", source=source)
+    assert (run.jobs["record"], run.jobs["again"]) == ("PASS", "FAIL"), run.output
+    assert run.code != 0
+    record = run.artifact("record", "out/record.md")
+    assert "### ✅ snapshot staging#1: COMPLIANT" in record, record
+    again = run.artifact("again", "out/again.md")
+    assert again.startswith("staging#2 recorded as entry "), again
+    assert "### ❌ snapshot staging#2: NON_COMPLIANT" in again and "no provenance" in again
+    assert _snapshot(cli, "staging")["number"] == 2  # recorded first, then judged
+
+
 # --- schema -------------------------------------------------------------------------------------
 
 
@@ -525,6 +612,18 @@ def test_example_pipeline_runs_green(pipeline: Callable[..., Pipeline],
     summary = run.artifact("attest-merge-request", "summary-merge-request.md")
     assert summary.startswith("### ✅ merge-request (pull_request): compliant"), summary
     _assert_token_not_logged(run, GITLAB_TOKEN)
+    # after the deploy: production runs shop, the artifact of this commit's trail, and the
+    # snapshot met production's policy (assert: true)
+    assert run.jobs.get("production-policy") == "PASS", run.output
+    assert run.jobs.get("snapshot-production") == "PASS", run.output
+    snapshot = json.loads(cli("get", "snapshot", "production", "--output", "json").out)
+    (shop,) = snapshot["artifacts"]
+    assert (snapshot["number"], shop["name"]) == (1, "shop")
+    assert (shop["provenance"]["flow"], shop["provenance"]["trail"]) == ("shop", run.sha)
+    assert shop["provenance"]["trail_status"] == "COMPLIANT"
+    report = run.artifact("snapshot-production", "affidavit-snapshot.md")
+    assert report.startswith("production#1 recorded as entry "), report
+    assert "### ✅ snapshot production#1: COMPLIANT" in report, report
 
 
 @needs_gcl

@@ -44,7 +44,7 @@ HARNESS = Path(__file__).parent / "jenkins" / "harness.groovy"
 FIXTURES = Path(__file__).parent / "jenkins" / "fixtures"
 VENV_BIN = Path(sys.executable).parent
 STEPS = ("affidavitSetup", "affidavitAttest", "affidavitBeginTrail", "affidavitAssert",
-         "affidavitEvidencePackage")
+         "affidavitEvidencePackage", "affidavitSnapshot")
 VERSION = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
 #: Pipelines run whole against the stand-ins: ours, and the example one once it exists.
 JENKINSFILES = {"fixture": FIXTURES / "Jenkinsfile",
@@ -118,6 +118,36 @@ SCENARIOS: dict[str, tuple[str, dict[str, Any], dict[str, str], bool]] = {
         "flow": "demo", "trail": "t1", "out": "out/evidence 1.zip", "ledger": "sqlite:///x.db",
         "credentialsId": "tok", "args": "--output json"}, {}, False),
     "package-fails": ("affidavitEvidencePackage", {"flow": "demo"}, {}, True),
+    "snapshot-path": ("affidavitSnapshot", {
+        "source": "path", "environment": "production", "environmentType": "server",
+        "name": "shop", "path": "dist/shop 1.tar.gz", "exclude": ["cache", "*.tmp"],
+        "assert": True, "ledger": "https://ledger.example/x", "credentialsId": "affidavit-token",
+        "args": "--exclude 'two words'"}, {}, False),
+    "snapshot-k8s": ("affidavitSnapshot", {
+        "source": "k8s", "environment": "prod k8s", "namespace": "shop",
+        "excludeNamespace": ["kube-system", "monitoring"], "kubeconfig": "kube/config",
+        "context": "blue", "dryRun": True, "summary": "out/k8s.md",
+        "args": ["--context", "green"]}, {}, False),
+    "snapshot-s3": ("affidavitSnapshot", {
+        "source": "s3", "environment": "site", "bucket": "www", "prefix": "public/",
+        "include": r"\.html$", "exclude": "^tmp/.{1,3}$"}, {}, False),
+    "snapshot-cloud-run": ("affidavitSnapshot", {
+        "source": "cloud-run", "environment": "run", "project": "acme", "region": "europe-west1",
+        "baseUrl": "http://127.0.0.1:9", "accessTokenCredentialsId": "gcp-token"}, {}, False),
+    "snapshot-ecs": ("affidavitSnapshot", {
+        "source": "ecs", "environment": "ecs", "cluster": ["prod", "prod-eu"],
+        "serviceNames": "web"}, {}, False),
+    "snapshot-lambda": ("affidavitSnapshot", {
+        "source": "lambda", "environment": "fn", "functionNames": ["resize", "notify"]}, {}, False),
+    "snapshot-docker": ("affidavitSnapshot", {
+        "source": "docker", "environment": "box", "dockerHost": "tcp://docker:2376"}, {}, False),
+    "snapshot-json": ("affidavitSnapshot", {
+        "source": "json", "environment": "edge", "file": "running.json"}, {}, False),
+    "snapshot-paths": ("affidavitSnapshot", {
+        "source": "paths", "environment": "hosts", "pathsFile": "paths.yml"}, {}, False),
+    "snapshot-fails": ("affidavitSnapshot", {
+        "source": "path", "environment": "production", "name": "shop", "path": "shop",
+        "assert": True}, {}, True),
     "setup": ("affidavitSetup", {}, {"WORKSPACE": "/ws"}, False),
     "setup-release": ("affidavitSetup", {
         "version": "0.2.0", "repository": "https://git.example/affidavit.git"},
@@ -205,6 +235,43 @@ ERRORS: dict[str, tuple[str, dict[str, Any], str]] = {
     "package-unknown": ("affidavitEvidencePackage", {"output": "x.zip"},
                         "affidavitEvidencePackage: unknown argument 'output' (known: flow, "
                         "trail, fingerprint, out, ledger, credentialsId, args)"),
+    "snapshot-no-source": ("affidavitSnapshot", {"environment": "production"},
+                           "affidavitSnapshot: 'source' is required (path, paths, json, k8s, "
+                           "docker, ecs, lambda, s3, cloud-run)"),
+    "snapshot-bad-source": ("affidavitSnapshot", {"source": "nomad", "environment": "p"},
+                            "affidavitSnapshot: 'source' must be one of path, paths, json, k8s, "
+                            "docker, ecs, lambda, s3, cloud-run, not 'nomad'"),
+    "snapshot-no-environment": ("affidavitSnapshot", {"source": "path"},
+                                "affidavitSnapshot: 'environment' is required"),
+    "snapshot-bad-type": ("affidavitSnapshot", {"source": "path", "environment": "p",
+                                                "environmentType": "logical"},
+                          "affidavitSnapshot: 'environmentType' must be server, k8s, ecs, lambda, "
+                          "s3, docker, cloud-run, not 'logical'"),
+    "snapshot-other-source": ("affidavitSnapshot", {"source": "path", "environment": "p",
+                                                    "namespace": "shop"},
+                              "affidavitSnapshot: 'namespace' is for source k8s, not 'path'"),
+    "snapshot-exclude-k8s": ("affidavitSnapshot", {"source": "k8s", "environment": "p",
+                                                   "exclude": "x"},
+                             "affidavitSnapshot: 'exclude' is for source path or s3, not 'k8s'"),
+    "snapshot-token-wrong-source": ("affidavitSnapshot", {
+        "source": "docker", "environment": "p", "accessTokenCredentialsId": "gcp"},
+        "affidavitSnapshot: 'accessTokenCredentialsId' is for source cloud-run, not 'docker'"),
+    "snapshot-assert-string": ("affidavitSnapshot", {"source": "path", "environment": "p",
+                                                     "assert": "yes"},
+                               "affidavitSnapshot: 'assert' must be true or false, not 'yes'"),
+    # checked before the environment is created, not between the step's commands
+    "snapshot-comma": ("affidavitSnapshot", {"source": "path", "environment": "p",
+                                             "environmentType": "server", "exclude": ["a,b"]},
+                       "affidavitSnapshot: 'exclude' item 'a,b' contains a comma; pass it through "
+                       "args"),
+    "snapshot-unknown": ("affidavitSnapshot", {"source": "path", "environment": "p",
+                                               "type": "server"},
+                         "affidavitSnapshot: unknown argument 'type' (known: source, environment, "
+                         "environmentType, name, path, exclude, pathsFile, file, namespace, "
+                         "excludeNamespace, kubeconfig, context, dockerHost, cluster, "
+                         "serviceNames, functionNames, bucket, prefix, include, project, region, "
+                         "baseUrl, accessTokenCredentialsId, assert, dryRun, ledger, "
+                         "credentialsId, summary, args)"),
     "setup-both": ("affidavitSetup", {"version": "0.1.0", "package": "."},
                    "affidavitSetup: give 'package', or 'version'/'repository', not both"),
     "setup-version": ("affidavitSetup", {"version": "1.0 --index-url http://evil"},
@@ -377,8 +444,8 @@ def test_the_provider_credential_wraps_the_command_as_the_cli_token(
 
 
 def test_every_step_runs_one_fixed_script(recorded: dict[str, Any]) -> None:
-    scripts = {_sh(recorded, key)["script"] for key, (step, *_) in SCENARIOS.items()
-               if step != "affidavitSetup"}
+    scripts = {sh["script"] for key, (step, *_) in SCENARIOS.items() if step != "affidavitSetup"
+               for sh in _calls(recorded, key, "sh")}
     assert len(scripts) == 1
     (script,) = scripts
     # Only variables are referenced; the loop counter is the one thing eval ever expands.
@@ -416,6 +483,87 @@ def test_assert_subjects(recorded: dict[str, Any]) -> None:
         "AFFIDAVIT_OUTPUT=markdown", "AFFIDAVIT_FLOW=demo", "AFFIDAVIT_TRAIL=t1",
         *_argv(3, "assert", "attestation", "unit"),
         "AFFIDAVIT_JENKINS_SUMMARY=affidavit-assert-attestation.md"]
+
+
+#: The ledger's credential, as affidavitAttest's and every other step's credentialsId binds it.
+API_TOKEN_BINDING = {"type": "string", "credentialsId": "affidavit-token",
+                     "variable": "AFFIDAVIT_API_TOKEN"}
+
+
+def test_snapshot_creates_records_and_asserts_in_three_commands(recorded: dict[str, Any]) -> None:
+    """environmentType: `create environment ENV` first (AFFIDAVIT_TYPE, no summary); then
+    `snapshot path ENV` with the source's options and `args`; with assert, `assert snapshot ENV`
+    (markdown, archived); each under the ledger's credential, `args` the snapshot's alone."""
+    calls = _calls(recorded, "snapshot-path")
+    assert [c["step"] for c in calls] == [
+        "withCredentials", "withEnv", "sh",
+        "withCredentials", "withEnv", "sh", "archiveArtifacts",
+        "withCredentials", "withEnv", "sh", "archiveArtifacts"]
+    create, snapshot, gate = _calls(recorded, "snapshot-path", "sh")
+    ledger = "AFFIDAVIT_LEDGER=https://ledger.example/x"
+    assert create["env"] == ["AFFIDAVIT_OUTPUT=table", "AFFIDAVIT_TYPE=server", ledger,
+                             *_argv(3, "create", "environment", "production")]
+    assert snapshot["env"] == [
+        "AFFIDAVIT_OUTPUT=table", "AFFIDAVIT_NAME=shop", "AFFIDAVIT_PATH=dist/shop 1.tar.gz",
+        "AFFIDAVIT_EXCLUDE=cache,*.tmp", ledger, *_argv(3, "snapshot", "path", "production"),
+        "AFFIDAVIT_ARGS=--exclude 'two words'",
+        "AFFIDAVIT_JENKINS_SUMMARY=affidavit-snapshot-production.md"]
+    assert gate["env"] == [
+        "AFFIDAVIT_OUTPUT=markdown", ledger, *_argv(3, "assert", "snapshot", "production"),
+        "AFFIDAVIT_JENKINS_SUMMARY=affidavit-assert-snapshot-production.md"]
+    assert [c["label"] for c in (create, snapshot, gate)] == [
+        "affidavit create environment", "affidavit snapshot path", "affidavit assert snapshot"]
+    assert all(c["credentials"] == [API_TOKEN_BINDING] for c in (create, snapshot, gate))
+    assert [c["artifacts"] for c in calls if c["step"] == "archiveArtifacts"] == [
+        "affidavit-snapshot-production.md", "affidavit-assert-snapshot-production.md"]
+
+
+def test_snapshot_maps_every_source_to_its_flags(recorded: dict[str, Any]) -> None:
+    """One command without environmentType and assert; List options joined with commas, s3's
+    `exclude` a regular expression kept whole, List `args` one argument each."""
+    def env(key: str) -> list[str]:
+        (sh,) = _calls(recorded, key, "sh")
+        return list(sh["env"])
+
+    assert env("snapshot-k8s") == [
+        "AFFIDAVIT_OUTPUT=table", "AFFIDAVIT_NAMESPACE=shop",
+        "AFFIDAVIT_EXCLUDE_NAMESPACE=kube-system,monitoring", "AFFIDAVIT_KUBECONFIG=kube/config",
+        "AFFIDAVIT_CONTEXT=blue", "AFFIDAVIT_DRY_RUN=true",
+        *_argv(5, "snapshot", "k8s", "prod k8s", "--context", "green"),
+        "AFFIDAVIT_JENKINS_SUMMARY=out/k8s.md"]
+    assert env("snapshot-s3") == [
+        "AFFIDAVIT_OUTPUT=table", "AFFIDAVIT_EXCLUDE=^tmp/.{1,3}$", "AFFIDAVIT_BUCKET=www",
+        "AFFIDAVIT_PREFIX=public/", r"AFFIDAVIT_INCLUDE=\.html$",
+        *_argv(3, "snapshot", "s3", "site"), "AFFIDAVIT_JENKINS_SUMMARY=affidavit-snapshot-site.md"]
+    assert env("snapshot-ecs")[1:3] == ["AFFIDAVIT_CLUSTER=prod,prod-eu",
+                                        "AFFIDAVIT_SERVICE_NAMES=web"]
+    assert env("snapshot-lambda")[1] == "AFFIDAVIT_FUNCTION_NAMES=resize,notify"
+    assert env("snapshot-docker")[1] == "AFFIDAVIT_DOCKER_HOST=tcp://docker:2376"
+    assert env("snapshot-json")[1] == "AFFIDAVIT_FILE=running.json"
+    assert env("snapshot-paths")[1] == "AFFIDAVIT_PATHS_FILE=paths.yml"
+    # the environment's name, file-name safe, names the report
+    assert env("snapshot-k8s")[-1] == "AFFIDAVIT_JENKINS_SUMMARY=out/k8s.md"
+    assert _calls(recorded, "snapshot-k8s", "archiveArtifacts")[0]["artifacts"] == "out/k8s.md"
+
+
+def test_snapshot_binds_the_cloud_run_token_for_the_snapshot_only(
+        recorded: dict[str, Any]) -> None:
+    gcp = {"type": "string", "credentialsId": "gcp-token", "variable": "AFFIDAVIT_ACCESS_TOKEN"}
+    calls = _calls(recorded, "snapshot-cloud-run")
+    assert [c["step"] for c in calls] == ["withCredentials", "withEnv", "sh", "archiveArtifacts"]
+    assert calls[0]["bindings"] == [gcp]
+    assert calls[2]["credentials"] == [gcp]
+    assert calls[2]["env"] == [
+        "AFFIDAVIT_OUTPUT=table", "AFFIDAVIT_PROJECT=acme", "AFFIDAVIT_REGION=europe-west1",
+        "AFFIDAVIT_BASE_URL=http://127.0.0.1:9", *_argv(3, "snapshot", "cloud-run", "run"),
+        "AFFIDAVIT_JENKINS_SUMMARY=affidavit-snapshot-run.md"]
+
+
+def test_a_failing_snapshot_fails_the_step_archives_and_does_not_assert(
+        recorded: dict[str, Any]) -> None:
+    assert recorded["snapshot-fails"]["error"] == "script returned exit code 1"
+    assert [c["step"] for c in recorded["snapshot-fails"]["calls"]] == [
+        "withEnv", "sh", "archiveArtifacts"]
 
 
 def test_evidence_package_runs_once_and_archives_the_zip(recorded: dict[str, Any]) -> None:
@@ -580,6 +728,93 @@ def test_pipeline_records_into_the_ledger(
     assert subprocess.run([cli, "verify", "ledger"], capture_output=True).returncode == 0
 
 
+def _has_assert_snapshot() -> bool:
+    """`affidavit assert snapshot` is the core's newest gate: what needs it is skipped on a
+    core without it."""
+    return subprocess.run([str(VENV_BIN / "affidavit"), "assert", "snapshot", "--help"],
+                          capture_output=True).returncode == 0
+
+
+def _attach_policy(environment: str, folder: Path) -> None:
+    """``environment`` (a server environment) with a policy: every artifact from a trail."""
+    policy = folder / f"{environment}-policy.yml"
+    policy.write_text("_schema: https://kosli.com/schemas/policy/environment/v1\n"
+                      "artifacts:\n  provenance:\n    required: true\n")
+    cli = str(VENV_BIN / "affidavit")
+    for args in (("create", "environment", environment, "--type", "server"),
+                 ("create", "policy", f"{environment}-provenance", "--file", str(policy)),
+                 ("attach", "policy", f"{environment}-provenance", "--environment", environment)):
+        subprocess.run([cli, *args], check=True, capture_output=True)
+
+
+@pytest.mark.skipif(GROOVY is None, reason=NO_GROOVY)
+def test_snapshot_step_records_into_the_ledger(tmp_path: Path) -> None:
+    """affidavitBeginTrail, affidavitAttest of the artifact and affidavitSnapshot twice, run
+    for real by the harness in a Jenkins build: the environment is created once, the snapshot
+    recorded once (the second is unchanged), and what runs is joined to the build's trail.
+    With the core's `assert snapshot` and a policy attached, the gate passes there, and fails
+    (after recording) on an environment running a file no trail reported."""
+    cli = str(VENV_BIN / "affidavit")
+    gated = _has_assert_snapshot()
+    commit, jenkins = _jenkins_checkout(tmp_path, "https://jenkins.example/job/shop/9/")
+    (tmp_path / "shop.bin").write_text("shop 1.0\n")
+    (tmp_path / "tool.bin").write_text("not reported by any trail\n")
+    snapshot = {"source": "path", "environment": "production", "name": "shop",
+                "path": "shop.bin"}
+    steps = [
+        {"step": "affidavitBeginTrail", "args": {"flow": "shop", "createFlow": True}},
+        {"step": "affidavitAttest", "args": {"type": "artifact", "flow": "shop", "name": "shop",
+                                             "artifact": "shop.bin"}},
+        {"step": "affidavitSnapshot", "args": {**snapshot, "environmentType": "server"} | (
+            {"assert": True} if gated else {})},
+        {"step": "affidavitSnapshot", "args": snapshot},
+    ]
+    cases = [{"id": "snapshot", "steps": steps, "run": str(tmp_path), "env": jenkins}]
+    if gated:
+        _attach_policy("production", tmp_path)
+        _attach_policy("staging", tmp_path)
+        cases.append({"id": "gate-fails", "run": str(tmp_path), "env": jenkins, "steps": [
+            {"step": "affidavitSnapshot", "args": {
+                "source": "path", "environment": "staging", "environmentType": "server",
+                "name": "tool", "path": "tool.bin", "assert": True}}]})
+    agent = dict(os.environ)
+    agent["PATH"] = f"{VENV_BIN}{os.pathsep}{agent.get('PATH', '')}"
+    out = _harness(cases, tmp_path, agent)
+
+    run = out["snapshot"]
+    assert run["error"] is None, _sh_logs(run)
+    shs = [c for c in run["calls"] if c["step"] == "sh"]
+    assert [c["label"] for c in shs] == [
+        "affidavit begin trail", "affidavit attest artifact", "affidavit create environment",
+        "affidavit snapshot path", *(["affidavit assert snapshot"] if gated else []),
+        "affidavit snapshot path"]
+    assert "production#1 recorded as entry " in shs[3]["log"]
+    assert "production: unchanged since snapshot #1" in shs[-1]["log"]
+    got = json.loads(subprocess.run([cli, "get", "snapshot", "production", "--output", "json"],
+                                    check=True, capture_output=True, text=True).stdout)
+    (shop,) = got["artifacts"]
+    assert (got["number"], shop["name"]) == (1, "shop")
+    assert (shop["provenance"]["flow"], shop["provenance"]["trail"]) == ("shop", commit)
+    kinds = [e["kind"] for e in json.loads(subprocess.run(
+        [cli, "log", "ledger", "--output", "json"], check=True, capture_output=True,
+        text=True).stdout)]
+    assert kinds.count("environment") == (2 if gated else 1)  # production (+ staging, gated)
+    assert (tmp_path / "affidavit-snapshot-production.md").read_text().startswith(
+        "production: unchanged since snapshot #1")
+    if not gated:
+        pytest.skip("the core has no `affidavit assert snapshot` yet: the gate is not tested")
+    assert "### ✅ snapshot production#1: COMPLIANT" in shs[4]["log"]
+    refused = out["gate-fails"]
+    assert refused["error"] == "script returned exit code 1", refused["error"]
+    assert [c["step"] for c in refused["calls"]][-2:] == ["sh", "archiveArtifacts"]
+    verdict = (tmp_path / "affidavit-assert-snapshot-staging.md").read_text()
+    assert verdict.startswith("### ❌ snapshot staging#1: NON_COMPLIANT") and (
+        "no provenance" in verdict), verdict
+    assert json.loads(subprocess.run([cli, "get", "snapshot", "staging", "--output", "json"],
+                                     check=True, capture_output=True, text=True).stdout)[
+        "number"] == 1  # recorded, then judged
+
+
 #: The credentials store of the example pipelines: the GitHub token of `github-token`.
 GITHUB_SECRET = "ghp_0f0the0jenkins0credential00000000"
 SECRETS = {"github-token": GITHUB_SECRET}
@@ -649,6 +884,17 @@ def test_example_jenkinsfile_runs_green_and_leaves_a_verified_ledger(
     assert scope == {"flow": "shop", "trail": commit, "fingerprint": None}
     assert [c["artifacts"] for c in run["calls"] if c["step"] == "archiveArtifacts"][-1] == (
         "affidavit-evidence.zip")
+    # after the deploy: production runs shop, the artifact of this commit's trail, and the
+    # snapshot met production's policy (assert: true)
+    snapshot = json.loads(subprocess.run(
+        [cli, "get", "snapshot", "production", "--output", "json"], env=ledger, check=True,
+        capture_output=True, text=True).stdout)
+    (shop,) = snapshot["artifacts"]
+    assert (snapshot["number"], shop["name"]) == (1, "shop")
+    assert (shop["provenance"]["flow"], shop["provenance"]["trail"]) == ("shop", commit)
+    assert shop["provenance"]["trail_status"] == "COMPLIANT"
+    verdict = (tmp_path / "affidavit-assert-snapshot-production.md").read_text()
+    assert verdict.startswith("### ✅ snapshot production#1: COMPLIANT"), verdict
 
 
 
@@ -861,18 +1107,18 @@ def test_fixture_jenkinsfile_runs_every_step(recorded: dict[str, Any]) -> None:
             ] == [("affidavitSetup", None), ("affidavitBeginTrail", None),
                   ("affidavitAttest", "artifact"), ("affidavitAttest", "junit"),
                   ("affidavitAttest", "sarif"), ("affidavitAssert", None),
-                  ("affidavitEvidencePackage", None)]
+                  ("affidavitSnapshot", None), ("affidavitEvidencePackage", None)]
     assert [c["label"] for c in calls if c["step"] == "sh" and c["label"]] == [
         "install affidavit", "affidavit begin trail", "affidavit attest artifact",
         "affidavit attest junit", "affidavit attest sarif", "affidavit assert trail",
-        "affidavit evidence package"]
+        "affidavit create environment", "affidavit snapshot k8s", "affidavit evidence package"]
     begin = next(c for c in calls if c.get("label") == "affidavit begin trail")
     assert "AFFIDAVIT_DESCRIPTION=build 7" in begin["env"]
     assert "AFFIDAVIT_FLOW_TEMPLATE_FILE=.affidavit/backend.yml" in begin["env"]
     assert [c["artifacts"] for c in calls if c["step"] == "archiveArtifacts"] == [
         "affidavit-trail.md", "affidavit-attest-artifact-app.md",
         "affidavit-attest-junit-unit.md", "affidavit-attest-sarif-scan.md",
-        "affidavit-assert-trail.md", "affidavit-evidence.zip"]
+        "affidavit-assert-trail.md", "affidavit-snapshot-prod.md", "affidavit-evidence.zip"]
 
 
 @pytest.mark.skipif(not JENKINSFILES["example"].is_file(),
@@ -883,6 +1129,12 @@ def test_example_jenkinsfile_attests_and_asserts(recorded: dict[str, Any]) -> No
     steps = [c["step"] for c in run["calls"]]
     assert "affidavitAttest" in steps and "affidavitAssert" in steps
     assert steps.index("affidavitAssert") > steps.index("affidavitAttest")
+    # after the gate and the deploy: what production runs, then asserted by its policy
+    assert steps.index("affidavitSnapshot") > steps.index("affidavitAssert")
+    labels = [c["label"] for c in run["calls"] if c["step"] == "sh"]
+    assert labels[labels.index("affidavit assert trail"):][-4:] == [
+        "affidavit create environment", "affidavit snapshot path", "affidavit assert snapshot",
+        "affidavit evidence package"]
 
 
 
