@@ -536,6 +536,7 @@ def _provenance(view: Proven, fingerprints: list[str]) -> dict[str, Record | Non
                                            trails[index.trail_key(flow, trail)])[1]
                 for flow, trail in pairs}
     out: dict[str, Record | None] = {}
+    sorted_by_trail: dict[int, Any] = {}
     for fingerprint, rows in reports.items():
         if not rows:
             out[fingerprint] = None
@@ -553,25 +554,32 @@ def _provenance(view: Proven, fingerprints: list[str]) -> dict[str, Record | Non
             "compliant": all(t["status"] == "COMPLIANT" for t in judged), "trails": judged,
             "trail_status": verdicts[key]["status"],
             "attestations": _attested(trails[index.trail_key(*key)], fingerprint,
-                                      record["name"])}
+                                      record["name"], sorted_by_trail)}
     return out
 
 
-def _attested(entries: list[tuple[int, Record]], fingerprint: str,
-              name: str) -> list[Record]:
+def _attested(entries: list[tuple[int, Record]], fingerprint: str, name: str,
+              cache: dict[int, Any] | None = None) -> list[Record]:
     """What was attested about an artifact in its trail, oldest first: attestations of the
-    trail itself, of this fingerprint, or of its template name (``--name app.unit``)."""
-    out = []
-    for _, entry in entries:
-        if entry["kind"] != "attestation":
-            continue
-        record = entry["record"]
-        target = record["target"]
-        if target["kind"] == "trail" or target.get("fingerprint") == fingerprint or (
-                target.get("fingerprint") is None and target.get("artifact") == name):
-            out.append({"name": record["name"], "type": record["type"],
-                        "compliant": record["compliant"]})
-    return out
+    trail itself, of this fingerprint, or of its template name (``--name app.unit``). The
+    trail's attestations are sorted by target once (``cache``), not once an artifact."""
+    key = id(entries)
+    sorted_out = None if cache is None else cache.get(key)
+    if sorted_out is None:
+        sorted_out = []
+        for position, entry in entries:
+            if entry["kind"] != "attestation":
+                continue
+            record = entry["record"]
+            target = record["target"]
+            sorted_out.append((position, target["kind"], target.get("fingerprint"),
+                               target.get("artifact"),
+                               {"name": record["name"], "type": record["type"],
+                                "compliant": record["compliant"]}))
+        if cache is not None:
+            cache[key] = sorted_out
+    return [facts for _, kind, fp, artifact, facts in sorted_out
+            if kind == "trail" or fp == fingerprint or (fp is None and artifact == name)]
 
 
 DEFAULT_GRACE = 600.0
