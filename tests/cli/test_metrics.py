@@ -16,6 +16,8 @@ import pytest
 from affidavit.models import build
 from tests.helpers import Result, assert_error, ok
 
+pytestmark = pytest.mark.remote  # also over HTTP (tests/conftest.py)
+
 Cli = Callable[..., Result]
 T0 = 1_780_000_000  # 2026-05-28T20:26:40Z
 H = 3600

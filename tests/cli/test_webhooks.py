@@ -16,6 +16,8 @@ from werkzeug import Request, Response
 
 from tests.helpers import Result, assert_error, ok
 
+pytestmark = pytest.mark.remote  # also over HTTP (tests/conftest.py)
+
 Cli = Callable[..., Result]
 SECRET = "s3cr3t-for-the-receiver"
 
