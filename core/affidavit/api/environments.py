@@ -21,7 +21,7 @@ from affidavit.api.record import Recorded, _append, _head
 from affidavit.errors import NotFoundError, UsageError
 from affidavit.ledger import index
 from affidavit.models import build
-from affidavit.models.fields import check_name
+from affidavit.models.fields import ENVIRONMENT_TYPES, check_name
 from affidavit.verify.proven import Proven, proven
 
 TYPE_CHECKING = False
@@ -39,6 +39,8 @@ __all__ = [
     "create_environment",
     "join_environment",
     "environment_state",
+    "physical_state",
+    "running_by_name",
     "list_environments",
     "record_snapshot",
     "allow_artifact",
@@ -59,8 +61,6 @@ __all__ = [
     "environment_log",
     "diff_snapshots",
 ]
-
-ENVIRONMENT_TYPES = ("server", "k8s", "ecs", "lambda", "s3", "docker", "cloud-run", "logical")
 
 SOURCES: dict[str, tuple[str, ...]] = {
     "path": ("server",),
@@ -231,11 +231,13 @@ def _latest(view: Proven, name: str) -> tuple[int, int, Record] | None:
     return found.count, found.last, entry
 
 
-def _physical(view: Proven, name: str, what: str) -> Record:
-    state = environment_state(view, name)
+def physical_state(source: Ledger | Proven, name: str, what: str) -> Record:
+    """:func:`environment_state` of a physical environment; a logical one (which only joins
+    others) is refused, naming its members, for ``what`` (``log``, ``measure``...)."""
+    state = environment_state(source, name)
     if state["type"] == "logical":
-        raise UsageError(f"environment {name!r} is logical: {what} one of its physical "
-                         "environments")
+        members = ", ".join(state["physical"]) or "its members (none yet)"
+        raise UsageError(f"environment {name!r} is logical: {what} one of {members}")
     return state
 
 
@@ -249,7 +251,7 @@ def allow_artifact(ledger: Ledger, *, environment: str, fingerprint: str, reason
     if not reason.strip():
         raise UsageError("allow artifact: --reason must say why")
     with _head(ledger) as head:
-        _physical(head, environment, "allow in")
+        physical_state(head, environment, "allow in")
         if not dry_run:
             head.check_writable()
     record = build.allowance(environment=environment, fingerprint=fingerprint, reason=reason)
@@ -267,7 +269,7 @@ def expect_deployment(ledger: Ledger, *, environment: str, fingerprint: str,
     if (flow is None) != (trail is None):
         raise UsageError("expect deployment: give --flow and --trail together (or neither)")
     with _head(ledger) as head:
-        _physical(head, environment, "expect deployments to")
+        physical_state(head, environment, "expect deployments to")
         if flow is not None and trail is not None:
             from affidavit.api.record import require_trail
 
@@ -655,7 +657,9 @@ def _fp(artifact: Record) -> str:
     return str(artifact.get("fingerprint") or "")
 
 
-def _by_name(artifacts: list[Record]) -> dict[str, set[str]]:
+def running_by_name(artifacts: list[Record]) -> dict[str, set[str]]:
+    """Each name of a snapshot's artifacts with the fingerprints it runs ("" not known yet):
+    what started, changed and exited is decided by comparing two of these."""
     out: dict[str, set[str]] = {}
     for artifact in artifacts:
         out.setdefault(artifact["name"], set()).add(_fp(artifact))
@@ -665,7 +669,7 @@ def _by_name(artifacts: list[Record]) -> dict[str, set[str]]:
 def _changes(before: list[Record], after: list[Record]) -> Record:
     """Counts of what started (a name not running before), exited (a name no longer running)
     and changed (a name running with other fingerprints) between two snapshots."""
-    old, new = _by_name(before), _by_name(after)
+    old, new = running_by_name(before), running_by_name(after)
     return {"started": sum(1 for n in new if n not in old),
             "exited": sum(1 for n in old if n not in new),
             "changed": sum(1 for n in new if n in old and new[n] != old[n])}
@@ -674,10 +678,7 @@ def _changes(before: list[Record], after: list[Record]) -> Record:
 def environment_log(source: Ledger | Proven, name: str) -> list[Record]:
     """Every snapshot of a physical environment, oldest first, with what changed in each."""
     with proven(source) as view:
-        state = environment_state(view, name)
-        if state["type"] == "logical":
-            raise UsageError(f"environment {name!r} is logical: log one of "
-                             f"{', '.join(state['physical']) or 'its members (none yet)'}")
+        physical_state(view, name, "log")
         out = []
         before: list[Record] = []
         for number, (position, entry) in enumerate(view.under(index.snapshots_key(name)), 1):
@@ -701,7 +702,8 @@ def diff_snapshots(source: Ledger | Proven, first: str, second: str, *,
         return {(x["name"], _fp(x)): x for x in found["artifacts"]}
 
     left, right = keyed(a), keyed(b)
-    names_left, names_right = _by_name(a["artifacts"]), _by_name(b["artifacts"])
+    names_left = running_by_name(a["artifacts"])
+    names_right = running_by_name(b["artifacts"])
     changed_names = sorted(n for n in names_left if n in names_right
                            and names_left[n] != names_right[n])
     changed = [{"name": n,

@@ -14,10 +14,12 @@ if TYPE_CHECKING:
     from affidavit.ledger.base import Ledger
 
 __all__ = ["assert_trail", "assert_artifact", "assert_attestation", "resolve_fingerprint",
-           "outputs"]
+           "outputs", "result"]
 
 
-def _result(subject: str, status: str, reasons: list[str], **extra: Any) -> dict[str, Any]:
+def result(subject: str, status: str, reasons: list[str], **extra: Any) -> dict[str, Any]:
+    """A gate's answer: compliant only when ``status`` is COMPLIANT (anything else, UNKNOWN
+    included, fails closed)."""
     return {"subject": subject, "status": status, "compliant": status == "COMPLIANT",
             "reasons": reasons, **extra}
 
@@ -46,7 +48,7 @@ def assert_trail(ledger: Ledger, flow: str, trail: str) -> dict[str, Any]:
     with proven(ledger) as view:
         state = query.trail_state(view, flow, trail)
         reasons = _explained(view, state["verdict"]["issues"])
-    return _result(f"trail {flow}/{trail}", state["status"], reasons)
+    return result(f"trail {flow}/{trail}", state["status"], reasons)
 
 
 def resolve_fingerprint(value: str, artifact_type: str | None) -> str:
@@ -76,7 +78,7 @@ def assert_artifact(ledger: Ledger, artifact: str, flow: str | None = None, *,
         state = query.artifact_state(view, fingerprint, flow)
         reasons = [f"{t['flow']}/{t['trail']}: {r}" for t in state["trails"]
                    for r in _explained(view, t["issues"])]
-    return _result(f"artifact {fingerprint}", worst(t["status"] for t in state["trails"]),
+    return result(f"artifact {fingerprint}", worst(t["status"] for t in state["trails"]),
                    reasons, trails=state["trails"])
 
 
@@ -88,7 +90,7 @@ def assert_attestation(ledger: Ledger, flow: str, trail: str, name: str) -> dict
         reasons = [] if compliant else _explained(view, [{
             "reason": f"attestation {name!r} (entry {state['entry']}) is not compliant",
             "entry": state["entry"]}])
-    return _result(f"attestation {flow}/{trail}/{name}",
+    return result(f"attestation {flow}/{trail}/{name}",
                    "COMPLIANT" if compliant else "NON_COMPLIANT", reasons, entry=state["entry"])
 
 

@@ -109,17 +109,14 @@ def environment_metrics(source: Ledger | Proven, environment: str, *,
     import time
 
     from affidavit.api.durations import point_in_time
-    from affidavit.api.environments import environment_state
+    from affidavit.api.environments import physical_state
 
     until = time.time() if now is None else now
     start = _seconds(point_in_time(since, "--since", until))
     if start > until:
         raise UsageError(f"--since {since!r} is in the future")
     with proven(source) as view:
-        state = environment_state(view, environment)
-        if state["type"] == "logical":
-            raise UsageError(f"environment {environment!r} is logical: measure one of "
-                             f"{', '.join(state['physical']) or 'its members (none yet)'}")
+        physical_state(view, environment, "measure")
         history = view.under(index.snapshots_key(environment))
         timed = [(i, _seconds(e["time"]), e["record"]["artifacts"]) for i, e in history]
         before = [shot for shot in timed if shot[1] < start]

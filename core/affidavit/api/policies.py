@@ -95,16 +95,13 @@ def create_policy(ledger: Ledger, *, name: str, file: str, description: str | No
 
 def _attachment(ledger: Ledger, name: str, environment: str, attached: bool,
                 dry_run: bool) -> Recorded | None:
-    from affidavit.api.environments import environment_state
+    from affidavit.api.environments import physical_state
 
     with _head(ledger) as head:
         if not policy_versions(head, name):
             raise NotFoundError(f"policy {name!r} does not exist",
                                 remedy=f"affidavit create policy {name} --file FILE")
-        state = environment_state(head, environment)
-        if state["type"] == "logical":
-            raise UsageError(f"environment {environment!r} is logical: attach policies to "
-                             "its physical environments")
+        physical_state(head, environment, "attach policies to")
         now = {p["name"] for p in _attached(head, environment, None)}
         if not dry_run:
             head.check_writable()
@@ -178,24 +175,34 @@ def _facts(artifact: Record) -> Any:
     return facts
 
 
-def _decide(policies: list[Record], artifacts: list[Record], where: str) -> Record:
-    """The compliance of ``artifacts`` (with provenance joined) under ``policies``."""
-    from affidavit.compliance.policies import evaluate, load_policy, snapshot_status
+def _loaded(policies: list[Record]) -> list[tuple[Record, Any]]:
+    """Each policy version with its loaded rules: a Rego text is checked in a child process,
+    so a what-if over many snapshots loads it once."""
+    from affidavit.compliance.policies import load_policy
+
+    return [(p, load_policy(p["text"].encode("utf-8"), f"policy {p['name']} version "
+                            f"{p['version']}")) for p in policies]
+
+
+def _decide(policies: list[tuple[Record, Any]], artifacts: list[Record], where: str) -> Record:
+    """The compliance of ``artifacts`` (with provenance joined) under ``policies`` (from
+    :func:`_loaded`)."""
+    from affidavit.compliance.policies import evaluate, snapshot_status
 
     if not policies:
         return {"status": "UNKNOWN", "policies": [], "decisions": [],
                 "reasons": [f"no policy is attached to {where}"]}
     decisions: list[Record] = []
-    judged = [a for a in artifacts if not (a.get("provenance") is None and a.get("allowed"))]
+    judged = []
     for a in artifacts:
-        if a not in judged:
+        if a.get("provenance") is None and a.get("allowed"):
             decisions.append({"artifact": {"name": a["name"], "fingerprint": a["fingerprint"]},
                               "rule": "allowlist", "compliant": True, "policy": None,
                               "reason": f"allowlisted: {a['allowed']['reason']}"})
+        else:
+            judged.append(a)
     made = []
-    for policy in policies:
-        loaded = load_policy(policy["text"].encode("utf-8"),
-                             f"policy {policy['name']} version {policy['version']}")
+    for policy, loaded in policies:
         found = evaluate(loaded, [_facts(a) for a in judged])
         made += found
         decisions += [{**d.as_dict(), "policy": f"{policy['name']}#{policy['version']}"}
@@ -206,12 +213,13 @@ def _decide(policies: list[Record], artifacts: list[Record], where: str) -> Reco
                for d in decisions if not d["compliant"]]
     return {"status": status,
             "policies": [{k: p[k] for k in ("name", "version", "entry", "digest", "language")}
-                         for p in policies],
+                         for p, _ in policies],
             "decisions": decisions, "reasons": reasons}
 
 
 def snapshot_compliance(source: Ledger | Proven, address: str, *,
-                        dry: list[Record] | None = None, grace: float | None = None) -> Record:
+                        dry: list[tuple[Record, Any]] | None = None,
+                        grace: float | None = None) -> Record:
     """The snapshot ``address`` names with its compliance under the policies attached to its
     environment now (or, given ``dry``, under those policies alone: a dry run); a
     logical environment's union has no compliance of its own (its members have)."""
@@ -224,16 +232,18 @@ def snapshot_compliance(source: Ledger | Proven, address: str, *,
                 raise UsageError(f"snapshot {address!r}: policies apply to physical "
                                  "environments")
             return found
-        policies = dry if dry is not None else policies_in_force(view, found["environment"])
+        policies = dry if dry is not None else _loaded(
+            policies_in_force(view, found["environment"]))
         found["compliance"] = _decide(policies, found["artifacts"],
                                       f"environment {found['environment']!r}")
     return found
 
 
-def _dry(path: str) -> list[Record]:
+def _dry(path: str) -> list[tuple[Record, Any]]:
+    """The policy file ``path`` as :func:`_loaded` gives an attached one (loaded once)."""
     policy = _load(path)
-    return [{"name": path, "version": 0, "entry": None, "digest": _digest(policy.text),
-             "language": policy.language, "text": policy.text}]
+    return [({"name": path, "version": 0, "entry": None, "digest": _digest(policy.text),
+              "language": policy.language, "text": policy.text}, policy)]
 
 
 def assert_snapshot(source: Ledger | Proven, environment: str) -> Record:
@@ -242,38 +252,33 @@ def assert_snapshot(source: Ledger | Proven, environment: str) -> Record:
     found = snapshot_compliance(source, environment)
     if "compliance" not in found:
         raise UsageError(f"environment {environment!r} is logical: assert its physical ones")
-    compliance = found["compliance"]
-    return {"compliant": compliance["status"] == "COMPLIANT", "status": compliance["status"],
-            "subject": f"snapshot {environment}#{found['number']}",
-            "reasons": compliance["reasons"], "policies": compliance["policies"],
-            "decisions": compliance["decisions"]}
+    return _gate(f"snapshot {environment}#{found['number']}", found["compliance"])
+
+
+def _gate(subject: str, compliance: Record) -> Record:
+    from affidavit.api.gate import result
+
+    return result(subject, compliance["status"], compliance["reasons"],
+                  policies=compliance["policies"], decisions=compliance["decisions"])
 
 
 def assert_artifact_in(source: Ledger | Proven, fingerprint: str, environment: str) -> Record:
     """Whether ``fingerprint`` meets the policies attached to ``environment``, running there
     or not yet (a gate before the deploy)."""
-    from affidavit.api.environments import _allowances, _provenance
+    from affidavit.api.environments import _allowances, _provenance, physical_state
     from affidavit.models.fields import check_sha256
 
     fingerprint = check_sha256(fingerprint, "fingerprint")
     with proven(source) as view:
-        from affidavit.api.environments import environment_state
-
-        state = environment_state(view, environment)
-        if state["type"] == "logical":
-            raise UsageError(f"environment {environment!r} is logical: policies apply to "
-                             "physical environments")
+        physical_state(view, environment, "assert policies in")
         provenance = _provenance(view, [fingerprint])[fingerprint]
         allowed = _allowances(view, environment, None).get(fingerprint)
         name = provenance["name"] if provenance else fingerprint[:12]
         artifact = {"name": name, "fingerprint": fingerprint, "provenance": provenance,
                     "allowed": allowed}
-        compliance = _decide(policies_in_force(view, environment), [artifact],
+        compliance = _decide(_loaded(policies_in_force(view, environment)), [artifact],
                              f"environment {environment!r}")
-    return {"compliant": compliance["status"] == "COMPLIANT", "status": compliance["status"],
-            "subject": f"artifact {fingerprint[:12]} in {environment}",
-            "reasons": compliance["reasons"], "policies": compliance["policies"],
-            "decisions": compliance["decisions"]}
+    return _gate(f"artifact {fingerprint[:12]} in {environment}", compliance)
 
 
 def evaluate_snapshot(source: Ledger | Proven, environment: str, policy_file: str, *,
@@ -334,5 +339,5 @@ def evaluate_trails(source: Ledger | Proven, flow: str, trails: list[str],
         decided = _decide(policies, [subject], f"trail {flow}/{subject['name']}")
         out.append({"trail": subject["name"], "status": decided["status"],
                     "reasons": decided["reasons"], "decisions": decided["decisions"]})
-    return {"flow": flow, "policy": {k: policies[0][k] for k in ("digest", "language")},
+    return {"flow": flow, "policy": {k: policies[0][0][k] for k in ("digest", "language")},
             "trails": out, "compliant": all(t["status"] == "COMPLIANT" for t in out)}

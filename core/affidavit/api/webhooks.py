@@ -42,7 +42,7 @@ def create_webhook(ledger: Ledger, *, name: str, environment: str, url: str,
     """Send ``environment``'s ``events`` to ``url``; again with the same name replaces it."""
     import re
 
-    from affidavit.api.environments import environment_state
+    from affidavit.api.environments import physical_state
     from affidavit.web import checked_url
 
     check_name(name, "webhook")
@@ -55,10 +55,7 @@ def create_webhook(ledger: Ledger, *, name: str, environment: str, url: str,
         raise UsageError(f"--secret-env {secret_env!r}: the name of an environment variable "
                          "(upper case, digits and _)")
     with _head(ledger) as head:
-        state = environment_state(head, environment)
-        if state["type"] == "logical":
-            raise UsageError(f"environment {environment!r} is logical: its members' snapshots "
-                             "send their events")
+        physical_state(head, environment, "send the events of")
         if not dry_run:
             head.check_writable()
     record = build.webhook(name=name, environment=environment, url=url,
@@ -166,10 +163,11 @@ def notify(ledger: Ledger, done: Any, *, sleep: Callable[[float], None] | None =
     hooks = webhooks_of(ledger, done.environment)
     if not hooks:
         return []
+    from affidavit.api.environments import running_by_name
     from affidavit.api.policies import snapshot_compliance
 
     found = snapshot_compliance(ledger, done.environment)
-    before, after = _names(done.before), _names(done.record["artifacts"])
+    before, after = running_by_name(done.before), running_by_name(done.record["artifacts"])
     changes = {"started": {n for n, f in after.items() if f - before.get(n, set())},
                "exited": sorted(n for n in before if n not in after)}
     payload = {"environment": done.environment, "snapshot": found["number"],
@@ -178,9 +176,3 @@ def notify(ledger: Ledger, done: Any, *, sleep: Callable[[float], None] | None =
     done.deliveries = deliver(hooks, payload, events_of(found, changes), sleep=sleep)
     return list(done.deliveries)
 
-
-def _names(artifacts: list[Record]) -> dict[str, set[str]]:
-    out: dict[str, set[str]] = {}
-    for artifact in artifacts:
-        out.setdefault(artifact["name"], set()).add(str(artifact.get("fingerprint") or ""))
-    return out

@@ -35,7 +35,6 @@ __all__ = [
     "create_webhook",
 ]
 
-_TYPES = ("server", "k8s", "ecs", "lambda", "s3", "docker", "cloud-run", "logical")
 _ADDRESS_HELP = "ENV (latest), ENV#N, ENV~N (N before the latest), ENV@{2026-01-31T10:00Z} or " \
                 "ENV@{2.hours.ago}"
 
@@ -72,8 +71,10 @@ def _print(text: str) -> int:
 
 def create_environment(p: argparse.ArgumentParser) -> None:
     """``create environment NAME --type TYPE``."""
+    from affidavit.api.environments import ENVIRONMENT_TYPES
+
     p.add_argument("name", help="environment name")
-    opt.add(p, "--type", required=True, choices=_TYPES, help="where artifacts run")
+    opt.add(p, "--type", required=True, choices=ENVIRONMENT_TYPES, help="where artifacts run")
     opt.add(p, "--description", help="what the environment is")
     opt.add(p, "--include-scaling", action="store_const", const=True,
             help="a change in how many copies run is a new snapshot too")

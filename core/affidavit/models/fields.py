@@ -9,6 +9,7 @@ __all__ = [
     "SHA256_PATTERN",
     "COMMIT_PATTERN",
     "ENTRY_KINDS",
+    "ENVIRONMENT_TYPES",
     "check_name",
     "check_sha256",
 ]
@@ -19,6 +20,9 @@ NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$"
 SHA256_PATTERN = r"^[0-9a-f]{64}$"
 #: A git object id (abbreviated ids are not accepted in records: they are ambiguous over time).
 COMMIT_PATTERN = r"^[0-9a-f]{40}([0-9a-f]{24})?$"
+
+#: Where artifacts run; ``logical`` is the read-only union of physical environments.
+ENVIRONMENT_TYPES = ("server", "k8s", "ecs", "lambda", "s3", "docker", "cloud-run", "logical")
 
 ENTRY_KINDS = ("flow", "trail", "artifact", "attestation", "attestation_type", "environment",
                "snapshot", "allowance", "expectation", "policy", "policy_attachment",

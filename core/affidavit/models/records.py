@@ -35,7 +35,6 @@ __all__ = [
     "AttestationEntry",
     "AttestationType",
     "AttestationTypeEntry",
-    "ENVIRONMENT_TYPES",
     "Environment",
     "RunningArtifact",
     "Snapshot",
@@ -211,10 +210,6 @@ class AttestationType(Model):
     description: str | None = None
     schema_: dict[str, Any] = Field(alias="schema")
     rules: list[str] | None = None
-
-
-#: Where artifacts run; ``logical`` is the read-only union of physical environments.
-ENVIRONMENT_TYPES = ("server", "k8s", "ecs", "lambda", "s3", "docker", "cloud-run", "logical")
 
 
 class Environment(Model):
