@@ -39,7 +39,8 @@ _ADDRESS_HELP = "ENV (latest), ENV#N, ENV~N (N before the latest), ENV@{2026-01-
                 "ENV@{2.hours.ago}"
 
 
-def _write_flags(p: argparse.ArgumentParser) -> None:
+def write_flags(p: argparse.ArgumentParser) -> None:
+    """The flags of a write that may find nothing to record (environments, policies)."""
     opt.add_ledger(p)
     opt.add_dry_run(p)
     opt.add_output(p)
@@ -51,7 +52,8 @@ def _read_flags(p: argparse.ArgumentParser) -> None:
     opt.add_output(p)
 
 
-def _write_ledger(args: argparse.Namespace) -> Any:
+def write_ledger(args: argparse.Namespace) -> Any:
+    """The ledger to write to, once the output files are known to be writable."""
     from affidavit.api.ledgers import open_ledger
 
     opt.check_output_files(args)
@@ -78,7 +80,7 @@ def create_environment(p: argparse.ArgumentParser) -> None:
     opt.add(p, "--description", help="what the environment is")
     opt.add(p, "--include-scaling", action="store_const", const=True,
             help="a change in how many copies run is a new snapshot too")
-    _write_flags(p)
+    write_flags(p)
     p.set_defaults(handler=_create_environment)
 
 
@@ -87,7 +89,7 @@ def join_environment(p: argparse.ArgumentParser) -> None:
     p.add_argument("name", help="the logical environment")
     opt.add(p, "--physical", required=True, nargs="+", metavar="ENV",
             help="physical environments to join (comma-separated or several)")
-    _write_flags(p)
+    write_flags(p)
     p.set_defaults(handler=_join_environment)
 
 
@@ -117,7 +119,7 @@ def _create_environment(args: argparse.Namespace) -> int:
 
     name = opt.required(args.name, "environment name")
     return show_write(args, environments.create_environment(
-        _write_ledger(args), name=name, type=args.type, description=args.description,
+        write_ledger(args), name=name, type=args.type, description=args.description,
         include_scaling=args.include_scaling, dry_run=bool(args.dry_run)),
         f"environment {name!r}")
 
@@ -127,7 +129,7 @@ def _join_environment(args: argparse.Namespace) -> int:
 
     name = opt.required(args.name, "environment name")
     return show_write(args, environments.join_environment(
-        _write_ledger(args), logical=name, physical=list(opt.comma_list(args.physical)),
+        write_ledger(args), logical=name, physical=list(opt.comma_list(args.physical)),
         dry_run=bool(args.dry_run)), f"environment {name!r}")
 
 
@@ -194,7 +196,7 @@ def _log_environment(args: argparse.Namespace) -> int:
 
 def _snapshot_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("environment", help="the environment's name")
-    _write_flags(p)
+    write_flags(p)
 
 
 def snapshot_path(p: argparse.ArgumentParser) -> None:
@@ -328,7 +330,7 @@ def _snapshot(args: argparse.Namespace) -> int:
     from affidavit.api import environments
 
     env = opt.required(args.environment, "environment name")
-    ledger = _write_ledger(args)
+    ledger = write_ledger(args)
     done = environments.record_snapshot(ledger, environment=env, source=args.source,
                                         artifacts=_running(args), dry_run=bool(args.dry_run))
     from affidavit.api.webhooks import notify
@@ -361,7 +363,7 @@ def allow_artifact(p: argparse.ArgumentParser) -> None:
     p.add_argument("fingerprint", help="SHA-256 of the artifact")
     opt.add(p, "--environment", required=True, help="where it may run without provenance")
     opt.add(p, "--reason", required=True, help="why (recorded with who ran the command's CI)")
-    _write_flags(p)
+    write_flags(p)
     p.set_defaults(handler=_allow_artifact)
 
 
@@ -370,7 +372,7 @@ def _allow_artifact(args: argparse.Namespace) -> int:
 
     fingerprint = opt.required(args.fingerprint, "fingerprint")
     return show_write(args, environments.allow_artifact(
-        _write_ledger(args), environment=args.environment, fingerprint=fingerprint,
+        write_ledger(args), environment=args.environment, fingerprint=fingerprint,
         reason=args.reason, dry_run=bool(args.dry_run)),
         f"allowance of {fingerprint[:12]} in {args.environment!r}")
 
@@ -382,7 +384,7 @@ def expect_deployment(p: argparse.ArgumentParser) -> None:
     opt.add(p, "--flow", help="the flow of the trail that deploys it (with --trail)")
     opt.add(p, "--trail", help="the trail that deploys it (with --flow)")
     opt.add(p, "--origin-url", help="link to the deployment (default in CI: the build URL)")
-    _write_flags(p)
+    write_flags(p)
     p.set_defaults(handler=_expect_deployment)
 
 
@@ -391,7 +393,7 @@ def _expect_deployment(args: argparse.Namespace) -> int:
 
     fingerprint = opt.required(args.fingerprint, "fingerprint")
     return show_write(args, environments.expect_deployment(
-        _write_ledger(args), environment=args.environment, fingerprint=fingerprint,
+        write_ledger(args), environment=args.environment, fingerprint=fingerprint,
         flow=args.flow, trail=args.trail, origin_url=args.origin_url,
         dry_run=bool(args.dry_run)),
         f"expected deployment of {fingerprint[:12]} to {args.environment!r}")
@@ -407,7 +409,7 @@ def create_webhook(p: argparse.ArgumentParser) -> None:
     opt.add(p, "--secret-env", metavar="VAR",
             help="the environment variable each sender reads the HMAC-SHA256 signing secret "
                  "from (the secret itself is never recorded: the log is readable by all)")
-    _write_flags(p)
+    write_flags(p)
     p.set_defaults(handler=_create_webhook)
 
 
@@ -416,7 +418,7 @@ def _create_webhook(args: argparse.Namespace) -> int:
 
     name = opt.required(args.name, "webhook name")
     return show_write(args, webhooks.create_webhook(
-        _write_ledger(args), name=name, url=args.url, environment=args.environment,
+        write_ledger(args), name=name, url=args.url, environment=args.environment,
         events=list(opt.comma_list(args.events)), secret_env=args.secret_env,
         dry_run=bool(args.dry_run)), f"webhook {name!r} of {args.environment!r}")
 

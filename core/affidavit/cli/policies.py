@@ -7,6 +7,7 @@ import argparse
 import sys
 
 from affidavit.cli import options as opt
+from affidavit.cli.environments import show_write, write_flags, write_ledger
 from affidavit.cli.output import emit_json, table
 
 TYPE_CHECKING = False
@@ -17,18 +18,12 @@ __all__ = ["create_policy", "attach_policy", "detach_policy", "get_policy", "lis
            "evaluate_snapshot", "evaluate_trail", "evaluate_trails", "assert_snapshot"]
 
 
-def _write_flags(p: argparse.ArgumentParser) -> None:
-    opt.add_ledger(p)
-    opt.add_dry_run(p)
-    opt.add_output(p)
-    opt.add_outputs_file(p)
-
-
-def _ledger(args: argparse.Namespace, write: bool = False) -> Any:
+def _ledger(args: argparse.Namespace) -> Any:
+    """The ledger to read and decide on, once the output files are known to be writable."""
     from affidavit.api.ledgers import open_ledger
 
     opt.check_output_files(args)
-    return open_ledger(args.ledger, create=write and not args.dry_run)
+    return open_ledger(args.ledger)
 
 
 def create_policy(p: argparse.ArgumentParser) -> None:
@@ -37,17 +32,16 @@ def create_policy(p: argparse.ArgumentParser) -> None:
     opt.add(p, "--file", required=True, metavar="FILE",
             help="the policy: Kosli environment policy v1 (YAML) or Rego (package policy)")
     opt.add(p, "--description", help="what the policy is for")
-    _write_flags(p)
+    write_flags(p)
     p.set_defaults(handler=_create_policy)
 
 
 def _create_policy(args: argparse.Namespace) -> int:
     from affidavit.api import policies
-    from affidavit.cli.environments import show_write
 
     name = opt.required(args.name, "policy name")
     return show_write(args, policies.create_policy(
-        _ledger(args, write=True), name=name, file=opt.required(args.file, "--file"),
+        write_ledger(args), name=name, file=opt.required(args.file, "--file"),
         description=args.description, dry_run=bool(args.dry_run)),
         f"policy {name!r} (a new version)")
 
@@ -55,7 +49,7 @@ def _create_policy(args: argparse.Namespace) -> int:
 def _attachment_flags(p: argparse.ArgumentParser, handler: Any) -> None:
     p.add_argument("name", help="policy name")
     opt.add(p, "--environment", required=True, help="a physical environment")
-    _write_flags(p)
+    write_flags(p)
     p.set_defaults(handler=handler)
 
 
@@ -71,21 +65,19 @@ def detach_policy(p: argparse.ArgumentParser) -> None:
 
 def _attach(args: argparse.Namespace) -> int:
     from affidavit.api import policies
-    from affidavit.cli.environments import show_write
 
     name = opt.required(args.name, "policy name")
     return show_write(args, policies.attach_policy(
-        _ledger(args, write=True), name=name, environment=args.environment,
+        write_ledger(args), name=name, environment=args.environment,
         dry_run=bool(args.dry_run)), f"policy {name!r} on {args.environment!r}")
 
 
 def _detach(args: argparse.Namespace) -> int:
     from affidavit.api import policies
-    from affidavit.cli.environments import show_write
 
     name = opt.required(args.name, "policy name")
     return show_write(args, policies.detach_policy(
-        _ledger(args, write=True), name=name, environment=args.environment,
+        write_ledger(args), name=name, environment=args.environment,
         dry_run=bool(args.dry_run)), f"policy {name!r} off {args.environment!r}")
 
 
