@@ -38,7 +38,6 @@ class _Facts:
 
     def __init__(self, view: Proven, environment: str, history: list[tuple[int, Record]]):
         self.view = view
-        self.history = history
         self.reports: dict[str, list[tuple[int, Record]]] = {}
         self.allowed = {e["record"]["fingerprint"]: i
                         for i, e in reversed(view.under(index.allowed_key(environment)))}
