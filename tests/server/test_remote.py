@@ -161,6 +161,51 @@ def test_an_entry_naming_evidence_that_was_not_sent_is_refused(
     assert _size(server) == size
 
 
+def test_an_append_without_evidence_may_be_plain_json(
+        cli: Cli, server: Server, files: Callable[..., Path]) -> None:
+    """The JSON body is held to what the form is: judged, refused whole, and a request of
+    the wrong shape is the client's bad input (400), not a conflict."""
+    _pipeline(cli, files)
+    size = _size(server)
+    attestation = json.loads(_entries(server, size - 1, size)[0])
+    attestation["record"]["evidence"] = []
+    from affidavit import canonical
+
+    def post(body: Any) -> requests.Response:
+        return requests.post(f"{server.url}/api/v1/ledger/append", json=body, timeout=30)
+
+    head = _head(server)
+    after = {"size": head[0], "root": head[1]}
+    lie = dict(attestation, record=dict(attestation["record"], compliant=False))
+    refused = post({"entries": [base64.b64encode(canonical.dumps(lie)).decode()],
+                    "after": after})
+    assert refused.status_code == 400, refused.text
+    assert "its predicate yields True" in refused.json()["error"]["message"]
+    garbled = post({"entries": ["not base64!"], "after": after})
+    assert garbled.status_code == 400
+    assert garbled.json()["error"] == {"type": "InputError", "remedy": None,
+                                       "message": "append: entries[] is not base64"}
+    assert _size(server) == size
+    landed = post({"entries": [base64.b64encode(canonical.dumps(attestation)).decode()],
+                   "after": after})
+    assert landed.status_code == 200, landed.text
+    assert landed.json()["first"] == size and _size(server) == size + 1
+
+
+def test_a_write_reads_its_head_and_what_it_depends_on_in_one_request(
+        cli: Cli, server: Server) -> None:
+    """``attest`` in a new process: the ledger's identity, then the head with the flow and
+    trail it checks (one request), then the append -- no request of its own for the head."""
+    assert cli("create", "flow", FLOW).code == 0
+    assert cli("begin", "trail", TRAIL, "--flow", FLOW).code == 0
+    before = len(server.log.read_text().splitlines())
+    assert cli("attest", "generic", "--flow", FLOW, "--trail", TRAIL, "--name", "ok").code == 0
+    lines = server.log.read_text().splitlines()[before:]
+    paths = [json.loads(line)["path"] for line in lines if line.startswith("{")]
+    assert paths == ["/api/v1/ledger/state", "/api/v1/ledger/read-many",
+                     "/api/v1/ledger/append"], paths
+
+
 def test_a_retried_append_lands_once(cli: Cli, server: Server) -> None:
     """The response to an append was lost and the client sends it again: same place."""
     assert cli("create", "flow", FLOW).code == 0

@@ -123,14 +123,15 @@ def _append(ledger: Ledger, entry: dict[str, Any], dry_run: bool,
     )
 
 
-def _head(ledger: Ledger) -> Proven:
+def _head(ledger: Ledger, reads: Sequence[str] = ()) -> Proven:
     """A proven view of the ledger's head, to open around a write's checks: inside it the
-    write reads what it needs and, unless a dry run, checks the ledger's key
+    write reads what it needs (``reads``: the keys it will read first, which a remote ledger
+    fetches with the head) and, unless a dry run, checks the ledger's key
     (``check_writable``) before storing anything; its checkpoint is the one the append
     must extend."""
     from affidavit.verify.proven import Proven
 
-    return Proven(ledger)
+    return Proven(ledger, ahead=reads)
 
 
 def require_flow(source: Ledger | Proven, flow: str) -> None:
@@ -144,12 +145,17 @@ def require_flow(source: Ledger | Proven, flow: str) -> None:
                                 "--create-flow`")
 
 
+def trail_reads(flow: str, trail: str) -> list[str]:
+    """The keys :func:`require_trail` reads."""
+    return [index.flowdef_key(flow), index.trail_key(flow, trail)]
+
+
 def require_trail(source: Ledger | Proven, flow: str, trail: str) -> None:
     """Refuse to attest to a trail that was never begun."""
     from affidavit.verify.proven import proven
 
     with proven(source) as view:
-        view.under_all([index.flowdef_key(flow), index.trail_key(flow, trail)])  # one read
+        view.under_all(trail_reads(flow, trail))  # one read
         require_flow(view, flow)
         if not view.under(index.trail_key(flow, trail)):
             raise NotFoundError(
@@ -199,7 +205,7 @@ def begin_trail(
     ensure = create_flow or flow_description is not None or flow_template_file is not None
     flow_template = inputs.read_template_file(flow_template_file) if flow_template_file else None
     change = None
-    with _head(ledger) as head:
+    with _head(ledger, [index.flowdef_key(flow)]) as head:
         if ensure:
             change = _flow_change(head, flow, flow_description, flow_template)
         else:
@@ -404,7 +410,7 @@ def attest(
         raise InputError(
             f"attestation {claim.name!r} ({type}) claims compliant={compliant} but its "
             f"predicate yields {judged}", remedy="the verdict is the judge's, not the caller's")
-    with _head(ledger) as head:
+    with _head(ledger, trail_reads(claim.flow, claim.trail)) as head:
         require_trail(head, claim.flow, claim.trail)
         if not claim.dry_run:
             head.check_writable()

@@ -307,8 +307,11 @@ def _parse_signatures(block: str) -> list[tuple[str, bytes, bytes]]:
 
 
 #: Notes already opened in this process, by (note, verifier keys): a command meets the same
-#: checkpoint several times (the head, the seen memory, the head again after a write).
+#: checkpoint several times (the head, the seen memory, the head again after a write), and a
+#: long-lived process (a server, a client appending in a loop) meets each new one a few times
+#: in a row. The oldest is let go once :data:`_MEMO` are kept.
 _OPENED: dict[tuple[str, tuple[str, ...]], str] = {}
+_MEMO = 64
 
 
 def open_note(note: str | bytes, verifiers: Sequence[Verifier]) -> str:
@@ -329,8 +332,9 @@ def open_note(note: str | bytes, verifiers: Sequence[Verifier]) -> str:
     if opened is not None:
         return opened
     text = _open(note, verifiers)
-    if len(_OPENED) < 64:
-        _OPENED[memo] = text
+    if len(_OPENED) >= _MEMO:
+        del _OPENED[next(iter(_OPENED))]
+    _OPENED[memo] = text
     return text
 
 

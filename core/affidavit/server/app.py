@@ -7,7 +7,7 @@ own proofs (``verify.proven``) check every answer: the server is not trusted to 
 true, only to be caught when it does not.
 
 What the server does decide is what it writes: every entry it is sent passes the checks every
-reader applies (:meth:`affidavit.verify.proven.Proven.admit`: the shape, and an attestation's
+reader applies (:func:`affidavit.verify.proven.admit`: the shape, and an attestation's
 ``compliant`` flag recomputed by the one judge) before it is appended, and every evidence file
 an entry names must arrive with it or be in the vault already. A retried append (a timeout, a
 lost connection) does not append twice: an append whose very entries are already in the log
@@ -205,6 +205,16 @@ def create_app(ledger_url: str, *, max_request: int = MAX_REQUEST, log: Any = _l
             writers[org] = Sequencer(lambda: open_ledger(url, create=True, **same))
         return state[org]
 
+    def _writable(led: Any) -> bool:
+        """Whether this request's token could append now (see ``gate.may_write``)."""
+        if not may_write():
+            return False
+        try:
+            led.check_writable()
+        except AffidavitError:
+            return False
+        return True
+
     from affidavit.server.queries import add_queries
 
     add_queries(app, ledger, _json)
@@ -267,12 +277,7 @@ def create_app(ledger_url: str, *, max_request: int = MAX_REQUEST, log: Any = _l
         """Size, latest checkpoint, origin and verifier key, read in one snapshot, and whether
         this request's token could append now (so a writer needs no request to learn it)."""
         led = ledger()
-        writable = may_write()
-        if writable:
-            try:
-                led.check_writable()
-            except AffidavitError:
-                writable = False
+        writable = _writable(led)
         with led.snapshot():
             return _json({"size": led.size(), "checkpoint": led.checkpoint(),
                           "origin": led.origin(), "verifier_key": led.verifier_key(),
@@ -325,13 +330,20 @@ def create_app(ledger_url: str, *, max_request: int = MAX_REQUEST, log: Any = _l
     @app.post("/api/v1/ledger/read-many", response_model=sc.KeyedAnswer)
     async def read_many(body: sc.KeysAt) -> Response:
         """What a reader needs about ``keys`` at the latest state, with its checkpoint (the
-        reader proves it extends the one it read at, when the log moved on)."""
+        reader proves it extends the one it read at, when the log moved on); ``with_state``:
+        with the rest of the state too, so that a writer reads the head and what its write
+        depends on in one request."""
         led = ledger()
+        writable = body.with_state and _writable(led)
         with led.snapshot():
             size = led.size()
             read = led.read_many(body.keys, size)
             signed = led.checkpoint()
-        return _json(wire.keyed_json(read, signed))
+            answer = wire.keyed_json(read, signed)
+            if body.with_state:
+                answer.update(origin=led.origin(), verifier_key=led.verifier_key(),
+                              writable=writable)
+        return _json(answer)
 
     @app.get("/api/v1/ledger/lookup-prefix", response_model=sc.RowList)
     async def lookup_prefix(prefix: str) -> dict[str, Any]:
@@ -397,23 +409,36 @@ def create_app(ledger_url: str, *, max_request: int = MAX_REQUEST, log: Any = _l
 
         return StreamingResponse(chunks(), media_type="application/octet-stream")
 
+    request_doc = {"type": "object", "required": ["entries"], "properties": {
+        "entries": {"type": "array", "items": {"type": "string", "format": "byte"}},
+        "after": {"anyOf": [{"type": "null"}, {"type": "object", "required": ["size", "root"],
+                                                "properties": {"size": {"type": "integer"},
+                                                               "root": {"type": "string"}}}]}}}
+
     @app.post("/api/v1/ledger/append", response_model=sc.AppendAnswer, openapi_extra={
-        "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
-            "type": "object", "required": ["request"], "properties": {
-                "request": {"type": "string", "description": "JSON: {entries: [base64], "
-                                                             "after: {size, root} | null}"},
-                "evidence": {"type": "array",
-                             "items": {"type": "string", "format": "binary"}}}}}}}})
+        "requestBody": {"required": True, "content": {
+            "application/json": {"schema": request_doc},
+            "multipart/form-data": {"schema": {
+                "type": "object", "required": ["request"], "properties": {
+                    "request": {"type": "string", "description": "JSON: {entries: [base64], "
+                                                                 "after: {size, root} | null}"},
+                    "evidence": {"type": "array",
+                                 "items": {"type": "string", "format": "binary"}}}}}}}})
     async def append(request: Request) -> Response:
-        """Append entries (multipart: a ``request`` JSON part with ``entries`` and ``after``,
-        and the evidence files the entries name); see the module docstring."""
+        """Append entries: a JSON body ``{entries, after}``, or, with the evidence files the
+        entries name, a multipart form of a ``request`` part holding that JSON and the files;
+        see the module docstring."""
+        kind = request.headers.get("content-type", "").partition(";")[0].strip().lower()
+        if kind == "application/json":  # no evidence: no form to parse, on either side
+            data = (await request.body()).decode("utf-8", "replace")
+            return _json(await _append(ledger(), writers[ORG.get()], data, []))
         try:
             form = await request.form(max_files=MAX_ENTRIES * 10, max_fields=8,
                                       max_part_size=max_request)
         except Exception as exc:  # noqa: BLE001 - a body that is not a form, however broken
             if isinstance(exc, _TooLarge):
                 raise
-            raise _refuse("append: the body is not multipart/form-data") from None
+            raise _refuse("append: the body is neither JSON nor multipart/form-data") from None
         try:
             raw = form.get("request")
             if raw is None:
@@ -475,8 +500,18 @@ def _stage(batch: Any, uploads: list[Any]) -> set[str]:
     return added
 
 
+def _after(value: Any) -> tuple[int, bytes] | None:
+    """The ``after`` of an append request: the ``(size, root)`` of the head its writer proved."""
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise _refuse("append: after must be {size, root}")
+    return (wire.count(value.get("size"), "after.size"),
+            wire.unb64(value.get("root"), "after.root"))
+
+
 async def _append(led: Any, writer: Sequencer, text: str, uploads: list[Any]) -> dict[str, Any]:
-    from affidavit.verify.proven import Proven
+    from affidavit.verify.proven import admit
 
     try:
         body = json.loads(text)
@@ -484,7 +519,11 @@ async def _append(led: Any, writer: Sequencer, text: str, uploads: list[Any]) ->
         raise _refuse("append: the request part is not JSON") from None
     if not isinstance(body, dict) or not isinstance(body.get("entries"), list):
         raise _refuse("append: entries must be a list")
-    posted = [wire.unb64(e, "entries[]") for e in body["entries"]]
+    try:
+        posted = [wire.unb64(e, "entries[]") for e in body["entries"]]
+        after = _after(body.get("after"))
+    except wire.Malformed as exc:  # the client's request, not a server's answer: bad input
+        raise _refuse(f"append: {exc.message}") from None
     if not 0 < len(posted) <= MAX_ENTRIES:
         raise _refuse(f"append: between 1 and {MAX_ENTRIES} entries")
     decoded: list[dict[str, Any]] = []
@@ -496,16 +535,7 @@ async def _append(led: Any, writer: Sequencer, text: str, uploads: list[Any]) ->
         if not isinstance(entry, dict) or canonical.dumps(entry) != data:
             raise _refuse(f"append: entry {i} is not canonical JSON")
         decoded.append(entry)
-    after_json = body.get("after")
-    after = None
-    if after_json is not None:
-        if not isinstance(after_json, dict):
-            raise _refuse("append: after must be {size, root}")
-        after = (wire.count(after_json.get("size"), "after.size"),
-                 wire.unb64(after_json.get("root"), "after.root"))
-    with Proven(led) as view:
-        for i, entry in enumerate(decoded):
-            view.admit(entry, view.size + i)
+    admit(led, decoded)
     batch = led.blobs.incoming()
     try:
         added = _stage(batch, uploads) if uploads else set()

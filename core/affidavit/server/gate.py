@@ -33,6 +33,8 @@ _PUBLIC = {"/healthz", "/readyz", "/api/v1/openapi.json", "/api/v1/checkpoint",
            "/api/v1/ledger/state", "/api/v1/ledger/root", "/api/v1/ledger/inclusion-proof",
            "/api/v1/ledger/inclusion-proofs", "/api/v1/ledger/consistency-proof"}
 _WRITE = {"/api/v1/ledger/append", "/api/v1/ledger/writable"}
+_STATED = {"/api/v1/ledger/state", "/api/v1/ledger/read-many"}
+"""The answers that may carry the state, and with it whether the token could append."""
 
 
 def _answer(status: int, kind: str, message: str) -> tuple[int, bytes]:
@@ -71,7 +73,7 @@ class Gate:
             await send({"type": "http.response.body", "body": body})
             return
         token = ORG.set(org)
-        writer = _WRITER.set(path == "/api/v1/ledger/state" and self._may_write(scope, org))
+        writer = _WRITER.set(path in _STATED and self._may_write(scope, org))
         try:
             await self.app(scope, receive, send)
         finally:
@@ -79,8 +81,8 @@ class Gate:
             ORG.reset(token)
 
     def _may_write(self, scope: Any, org: str) -> bool:
-        """Whether this request's token could append (asked on the public state, so that a
-        writer learns it with the head it reads, not in a request of its own)."""
+        """Whether this request's token could append (asked on the state, so that a writer
+        learns it with the head it reads, not in a request of its own)."""
         if self.tokens is None:
             return True
         known = self._known(scope)

@@ -64,6 +64,8 @@ class PositionsAt(Positions):
 class KeysAt(_Model):
     keys: Annotated[list[str], Field(max_length=MAX_RANGE)]
     size: Count | None = None
+    with_state: bool = Field(False, description="answer with the state too (origin, verifier "
+                                                "key, writable): a writer's one read")
 
 
 class Health(_Model):
@@ -176,3 +178,6 @@ class KeyedAnswer(_Model):
     proofs: dict[str, MapProofBody]
     entries: dict[str, B64]
     inclusion: dict[str, list[B64]]
+    origin: str | None = Field(None, description="with_state: as the state answers it")
+    verifier_key: str | None = Field(None, description="with_state: as the state answers it")
+    writable: bool | None = Field(None, description="with_state: as the state answers it")

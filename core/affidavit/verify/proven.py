@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 
     Record = dict[str, Any]
 
-__all__ = ["Proven", "proven", "verifier_for"]
+__all__ = ["Proven", "proven", "verifier_for", "admit"]
 
 #: Fields each kind of entry must carry for the readers to use it.
 _SHAPES = {
@@ -77,9 +77,11 @@ def verifier_for(ledger: Ledger, public_key: str | None) -> note.Verifier:
 class Proven:
     """One ledger at its latest signed checkpoint; use as ``with Proven(ledger) as view:``."""
 
-    def __init__(self, ledger: Ledger, *, public_key: str | None = None) -> None:
+    def __init__(self, ledger: Ledger, *, public_key: str | None = None,
+                 ahead: Sequence[str] = ()) -> None:
         self.ledger = ledger
         self.public_key = public_key
+        self.ahead = ahead  # keys the snapshot may read with the head (a remote ledger's hint)
         self.checkpoint: Checkpoint | None = None
         self.note: str | None = None
         self.map_root = keymap.EMPTY
@@ -114,6 +116,9 @@ class Proven:
             check_pin(ledger.url, origin, verifier.key)
         seen = Seen(origin, verifier)
         remembered = seen.load()  # before the snapshot: never newer than what it will show
+        read_ahead = getattr(ledger, "read_ahead", None) if self.ahead else None
+        if read_ahead is not None:
+            read_ahead(self.ahead)
         self._snapshot = ledger.snapshot()
         self._snapshot.__enter__()
         try:
@@ -378,21 +383,6 @@ class Proven:
         self.ledger.check_writable()
         Seen(self.checkpoint.origin, self.verifier).check_writable()
 
-    def admit(self, entry: Any, position: int) -> Record:
-        """The checks every reader applies to an entry (its shape; an attestation's flag is
-        the one judge's verdict), applied before ``entry`` is written at ``position``: what a
-        server runs on every entry it is sent, so that it stores what it verified, never what
-        it was told. An :class:`InputError` names the problem."""
-        try:
-            shaped = _shaped(entry, position, "the entry")
-            if shaped["kind"] == "attestation":
-                from affidavit.compliance.judge import check_recorded
-
-                check_recorded(shaped["record"], self._entry_at, "the log")
-        except AffidavitError as exc:
-            raise InputError(f"entry {position} is refused: {exc.message}") from None
-        return shaped
-
     def after_append(self, appended: Appended,
                      entries: Sequence[bytes] | None = None) -> Checkpoint:
         """Check the checkpoint an append returned (outside this view's snapshot): signed by
@@ -428,6 +418,41 @@ class Proven:
                                          "returned") from None
         Seen(self.checkpoint.origin, verifier).remember(new, appended.checkpoint)
         return new
+
+
+def admit(ledger: Ledger, entries: Sequence[Any]) -> list[Record]:
+    """The checks every reader applies to an entry (its shape; an attestation's flag is the
+    one judge's verdict), applied to ``entries`` before they are appended to ``ledger``: what
+    a server runs on every entry it is sent, so that it stores what it verified, never what it
+    was told. An :class:`InputError` names the problem.
+
+    A proven view of the log is opened only for an entry whose verdict reads the log (a custom
+    type's version): the others are judged on their own, and a server takes hundreds a second."""
+    import contextlib
+
+    with contextlib.ExitStack() as stack:
+        view: Proven | None = None
+
+        def entry_at(position: int) -> Record | None:
+            nonlocal view
+            if view is None:
+                view = stack.enter_context(Proven(ledger))
+            return view._entry_at(position)
+
+        start = ledger.size()
+        return [_admitted(entry, start + i, entry_at) for i, entry in enumerate(entries)]
+
+
+def _admitted(entry: Any, position: int, entry_at: Any) -> Record:
+    try:
+        shaped = _shaped(entry, position, "the entry")
+        if shaped["kind"] == "attestation":
+            from affidavit.compliance.judge import check_recorded
+
+            check_recorded(shaped["record"], entry_at, "the log")
+    except AffidavitError as exc:
+        raise InputError(f"entry {position} is refused: {exc.message}") from None
+    return shaped
 
 
 def _target_ok(target: Any) -> bool:
