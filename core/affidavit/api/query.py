@@ -101,8 +101,9 @@ def trail_state(source: Ledger | Proven, flow: str, name: str,
                 extra: list[tuple[int, Record]] | None = None) -> Record:
     """Everything reported to a trail, and its verdict; ``extra`` entries (not in the log)
     are counted as if appended, which is how a dry run shows the verdict it would cause."""
-    with proven(source) as view:
-        view.under_all([index.flowdef_key(flow), index.trail_key(flow, name)])
+    reads = [index.flowdef_key(flow), index.trail_key(flow, name)]
+    with proven(source, reads) as view:
+        view.under_all(reads)
         own = flow_entries(view, flow)
         entries = list(view.under(index.trail_key(flow, name))) + (extra or [])
     if not entries:

@@ -404,10 +404,12 @@ class PostgresLedger(StoredTree):
             except KeyError as exc:
                 raise IntegrityError(f"ledger {self.where} is missing tree node "
                                      f"{exc.args[0]}") from None
-            while len(row) > 1:
-                row = [rfc6962.node_hash(row[i], row[i + 1]) for i in range(0, len(row), 2)]
-            out.append(row[0])
+            out.append(rfc6962.fold(row))
         return out
+
+    def _stored_level(self, level: int) -> list[tuple[int, bytes]]:
+        return [(int(idx), bytes(digest)) for idx, digest in self._q(
+            "SELECT idx, hash FROM nodes WHERE level = %s", (level,))]
 
     def _check_size(self, size: int) -> None:
         """``size`` is within the log: asked of the database only past the largest size this

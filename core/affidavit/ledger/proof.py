@@ -71,8 +71,13 @@ class Nodes:
     def __repr__(self) -> str:
         return f"Nodes(ids={self.ids!r}, begin={self.begin!r}, end={self.end!r})"
 
-    def rehash(self, hashes: Sequence[bytes]) -> list[bytes]:
+    def rehash(self, hashes: Sequence[bytes],
+               folds: dict[tuple[NodeID, ...], bytes] | None = None) -> list[bytes]:
         """Return the proof, given ``hashes[i]`` = the hash of ``ids[i]`` for every ``i``.
+
+        ``folds``, shared by the proofs of one batch, keeps each ephemeral sibling once it is
+        folded: the proofs of every entry left of the tree's right border share one (half the
+        log's, at least), and folding it again for each costs a dozen hashes a proof.
 
         Raises :class:`IntegrityError` when the number of hashes differs from ``len(ids)`` (a
         store that lost nodes).
@@ -84,9 +89,14 @@ class Nodes:
             )
         proof = list(hashes)
         if self.end - self.begin > 1:
-            folded = proof[self.end - 1]
-            for left in reversed(proof[self.begin : self.end - 1]):
-                folded = node_hash(left, folded)
+            border = self.ids[self.begin : self.end]
+            folded = None if folds is None else folds.get(border)
+            if folded is None:
+                folded = proof[self.end - 1]
+                for left in reversed(proof[self.begin : self.end - 1]):
+                    folded = node_hash(left, folded)
+                if folds is not None:
+                    folds[border] = folded
             proof[self.begin : self.end] = [folded]
         return proof
 

@@ -524,56 +524,52 @@ class SQLiteLedger(StoredTree):
         """Hashes of the perfect subtrees ``ids``, in the order asked.
 
         Each id maps to the ``2**r`` stored nodes ``r = level % STRIDE`` levels below it; all of
-        them are read with one query on ``entries`` and one on ``nodes``, then folded up.
+        them are read with one query on ``entries`` and one per stored level on ``nodes``, then
+        folded up. (Rows are kept by level, then index: a batch of proofs reads thousands.)
         """
         plans = []
-        leaves: set[int] = set()
-        stored: set[tuple[int, int]] = set()
+        wanted: dict[int, set[int]] = {}
         for level, idx in ids:
             up = level % STRIDE
             base, first = level - up, idx << up
-            span = range(first, first + (1 << up))
-            plans.append((base, span))
-            if base == 0:
-                leaves.update(span)
-            else:
-                stored.update((base, i) for i in span)
-        found: dict[tuple[int, int], bytes] = {}
-        ordered = sorted(leaves)
-        for start in range(0, len(ordered), 900):
-            chunk = ordered[start:start + 900]
-            marks = ",".join("?" * len(chunk))
-            for idx, digest in self._db.execute(
-                f"SELECT idx, leaf FROM entries {self._leaves} WHERE idx IN ({marks})", chunk
-            ):
-                found[(0, idx)] = _typed(digest, bytes, f"the leaf hash of entry {idx}", self.path)
-        by_level: dict[int, list[int]] = {}
-        for level, idx in sorted(stored):
-            by_level.setdefault(level, []).append(idx)
-        for level, indexes in by_level.items():
+            plans.append((base, first, first + (1 << up)))
+            wanted.setdefault(base, set()).update(range(first, first + (1 << up)))
+        found: dict[int, dict[int, bytes]] = {}
+        for base, indexes in sorted(wanted.items()):
             # One IN list per stored level walks the primary key once per index; an OR of
             # (level, idx) pairs costs SQLite far more to plan once proofs are batched.
-            for start in range(0, len(indexes), 900):
-                some = indexes[start:start + 900]
+            rows = found[base] = {}
+            ordered = sorted(indexes)
+            for start in range(0, len(ordered), 900):
+                some = ordered[start:start + 900]
                 marks = ",".join("?" * len(some))
-                for idx, digest in self._db.execute(
+                cursor = self._db.execute(
+                    f"SELECT idx, leaf FROM entries {self._leaves} WHERE idx IN ({marks})", some
+                ) if base == 0 else self._db.execute(
                     f"SELECT idx, hash FROM nodes WHERE level = ? AND idx IN ({marks})",
-                    [level, *some],
-                ):
-                    found[(level, idx)] = _typed(digest, bytes, f"tree node {(level, idx)}",
-                                                 self.path)
+                    [base, *some])
+                rows.update(cursor)
+            if not all(type(h) is bytes for h in rows.values()):
+                bad = next(i for i, h in rows.items() if type(h) is not bytes)
+                _typed(rows[bad], bytes, f"the leaf hash of entry {bad}" if base == 0 else
+                       f"tree node {(base, bad)}", self.path)
         out = []
-        for base, span in plans:
+        for base, first, stop in plans:
+            rows = found[base]
             try:
-                row = [found[(base, i)] for i in span]
+                row = [rows[i] for i in range(first, stop)]
             except KeyError as exc:
                 raise IntegrityError(
-                    f"ledger {self.path} is missing tree node {exc.args[0]}"
+                    f"ledger {self.path} is missing tree node {(base, exc.args[0])}"
                 ) from None
-            while len(row) > 1:
-                row = [rfc6962.node_hash(row[i], row[i + 1]) for i in range(0, len(row), 2)]
-            out.append(row[0])
+            out.append(rfc6962.fold(row))
         return out
+
+    def _stored_level(self, level: int) -> Iterator[tuple[int, bytes]]:
+        for idx, digest in self._db.execute("SELECT idx, hash FROM nodes WHERE level = ?",
+                                            (level,)):
+            yield (_typed(idx, int, f"a tree node index of level {level}", self.path),
+                   _typed(digest, bytes, f"tree node {(level, idx)}", self.path))
 
     def read(self, start: int, end: int) -> Iterator[tuple[int, bytes]]:
         """Entries ``[start, end)``, each checked against its stored leaf hash."""

@@ -31,10 +31,10 @@ __all__ = ["StoredTree", "STRIDE", "REPLAY_WINDOW"]
 
 #: Levels whose perfect-subtree hashes are stored: multiples of STRIDE (level 0 in ``entries``).
 STRIDE = 4
-#: The lowest level whose subtrees the cache keeps (``cache_subtrees``): a subtree of 64 entries
-#: or more is on the paths of many proofs; the ones below are mostly one proof's own, and
-#: keeping them would only churn the cache of a large log.
-CACHED_LEVEL = 6
+#: The lowest level whose subtrees the cache keeps (``cache_subtrees``): a subtree of 16 entries
+#: or more is on the paths of every proof of an entry under it; the ones below are mostly one
+#: proof's own, and keeping them would only churn the cache of a large log.
+CACHED_LEVEL = 4
 #: How far past its ``after`` a retried append is looked for (entries); beyond, it is new.
 REPLAY_WINDOW = 1000
 _INDEX_CHUNK = 10_000  # index rows written at a time by a reindex
@@ -390,18 +390,35 @@ class StoredTree:
 
     def cache_subtrees(self, limit: int = 250_000) -> None:
         """Keep the hashes of perfect subtrees of :data:`CACHED_LEVEL` and up this handle
-        proves with, up to ``limit`` of them (about 120 bytes each; 1M entries have 32,000
-        such subtrees): a complete subtree of an append-only log never changes,
-        and the upper ones are on every proof's path, so a long-lived reader (the server)
-        stops reading and rehashing them for each request. Never for a writer, nor for a
-        handle that must notice storage altered below it between calls: a cached hash is
-        what the storage said when first read, and the CLI's proofs (checked against the
-        signed roots) are what catch a store that changed since."""
-        self._subtrees = {}
+        proves with, up to ``limit`` of them (about 120 bytes each; 1M entries have some
+        125,000 such subtrees): a complete subtree of an append-only log never changes, and
+        they are on every proof's path, so a long-lived reader (the server) stops reading and
+        rehashing them for each request. The stored levels are read in at once, from the top
+        down as far as half the limit allows, so that the first requests after a start are
+        as fast as the rest; what is met later is kept as it is met, and let go of, all of it
+        but those first levels, when the limit is reached.
+
+        Never for a writer, nor for a handle that must notice storage altered below it
+        between calls: a cached hash is what the storage said when first read, and the CLI's
+        proofs (checked against the signed roots) are what catch a store that changed since."""
+        self._init()
+        size = self._size()
+        warm: dict[tuple[int, int], bytes] = {}
+        for level in range(STRIDE * (size.bit_length() // STRIDE), 0, -STRIDE):
+            if len(warm) + (size >> level) > limit // 2:
+                break
+            warm.update(((level, idx), digest) for idx, digest in self._stored_level(level))
+        self._subtrees = warm
+        self._subtree_warm = len(warm)
         self._subtree_limit = limit
 
     _subtrees: dict[tuple[int, int], bytes] | None = None
+    _subtree_warm = 0
     _subtree_limit = 0
+
+    def _stored_level(self, level: int) -> Any:
+        """``(idx, hash)`` of every stored node of ``level`` (a multiple of STRIDE)."""
+        raise NotImplementedError
 
     def _proof_nodes(self, ids: Sequence[tuple[int, int]]) -> list[bytes]:
         """``_fetch(ids)`` through the subtree cache, when it is on."""
@@ -411,12 +428,25 @@ class StoredTree:
         missing = list(dict.fromkeys(i for i in ids if i not in cache))
         if not missing:
             return [cache[i] for i in ids]
-        found = dict(zip(missing, self._fetch(missing), strict=True))
+        found = {}
+        for level, idx in missing:  # a node over cached ones is folded from them, not read
+            up = level % STRIDE
+            if level > up:
+                below = [cache.get((level - up, j)) for j in range(idx << up, (idx + 1) << up)]
+                if None not in below:
+                    found[(level, idx)] = rfc6962.fold(below)  # type: ignore[arg-type]
+        if found:
+            missing = [i for i in missing if i not in found]
+        found.update(zip(missing, self._fetch(missing), strict=True))
         answer = [found[i] if i in found else cache[i] for i in ids]
         kept = {i: h for i, h in found.items() if i[0] >= CACHED_LEVEL}
         if len(cache) + len(kept) > self._subtree_limit:
-            cache.clear()  # start over: cheaper than tracking recency on every hit
-        if len(kept) <= self._subtree_limit:
+            # start over from the levels read in at first (a dict keeps its order): cheaper
+            # than tracking recency on every hit
+            import itertools
+
+            cache = self._subtrees = dict(itertools.islice(cache.items(), self._subtree_warm))
+        if len(cache) + len(kept) <= self._subtree_limit:
             cache.update(kept)
         return answer
 
@@ -441,7 +471,9 @@ class StoredTree:
         plans = {i: proof.inclusion_nodes(i, size) for i in set(positions)}
         ids = sorted({node for plan in plans.values() for node in plan.ids})
         hashes = dict(zip(ids, self._proof_nodes(ids), strict=True))
-        return {i: plan.rehash([hashes[node] for node in plan.ids]) for i, plan in plans.items()}
+        folds: dict[Any, bytes] = {}
+        return {i: plan.rehash([hashes[node] for node in plan.ids], folds)
+                for i, plan in plans.items()}
 
     def consistency_proof(self, size1: int, size2: int) -> list[bytes]:
         """Proof that the tree of ``size1`` is a prefix of the tree of ``size2``."""

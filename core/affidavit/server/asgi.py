@@ -17,7 +17,12 @@ def make() -> Any:
 
     What exists once the app is built (modules, routes, schemas) lives as long as the process,
     so it is frozen out of the cyclic collector: every full collection walked it again, some
-    60,000 objects, stalling one request in a hundred or so by 10-20 ms."""
+    60,000 objects, stalling one request in a hundred or so by 10-20 ms. For the same reason
+    the older generations are collected ten times less often than Python's default: a read of
+    a trail allocates thousands of short-lived containers, freed by their reference counts
+    (the answers hold no cycles), and the default thresholds had the middle and oldest
+    generations -- the ledgers' subtree caches among them -- walked every few requests, for
+    a p99 a third above the median (bench/server_reads.py)."""
     app = create_app(os.environ["AFFIDAVIT_SERVER_LEDGER"],
                      max_request=int(os.environ.get("AFFIDAVIT_SERVER_MAX_REQUEST",
                                                     str(256 << 20))),
@@ -26,4 +31,6 @@ def make() -> Any:
                      evidence=os.environ.get("AFFIDAVIT_SERVER_EVIDENCE") or None)
     gc.collect()
     gc.freeze()
+    young, _, _ = gc.get_threshold()
+    gc.set_threshold(young, 100, 100)
     return app

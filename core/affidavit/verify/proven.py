@@ -75,7 +75,10 @@ def verifier_for(ledger: Ledger, public_key: str | None) -> note.Verifier:
 
 
 class Proven:
-    """One ledger at its latest signed checkpoint; use as ``with Proven(ledger) as view:``."""
+    """One ledger at its latest signed checkpoint; use as ``with Proven(ledger) as view:``.
+
+    ``ahead`` names the keys the view will read first: a remote ledger reads them with its
+    head, in the request that opens the view (they are proven like any other read)."""
 
     def __init__(self, ledger: Ledger, *, public_key: str | None = None,
                  ahead: Sequence[str] = ()) -> None:
@@ -531,7 +534,8 @@ class _Reuse:
         return None
 
 
-def proven(source: Ledger | Proven) -> Proven | _Reuse:
+def proven(source: Ledger | Proven, ahead: Sequence[str] = ()) -> Proven | _Reuse:
     """``with proven(x) as view:``: a new proven view of ledger ``x``, or ``x`` itself when it
-    is one already (so library functions compose within one snapshot)."""
-    return _Reuse(source) if isinstance(source, Proven) else Proven(source)
+    is one already (so library functions compose within one snapshot); ``ahead``: the keys a
+    new view will read first (see :class:`Proven`)."""
+    return _Reuse(source) if isinstance(source, Proven) else Proven(source, ahead=ahead)
