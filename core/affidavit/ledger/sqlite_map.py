@@ -137,15 +137,19 @@ class SQLiteMap:
         """Stored node hashes of the subtrees ``wanted`` (``(depth, prefix)``), those present."""
         found: dict[tuple[int, int], bytes] = {}
         names = {(d, _name(d, p)): (d, p) for d, p in wanted}
-        pairs = list(names)
+        for depth, prefix, digest in self._node_rows(list(names)):
+            found[names[(depth, bytes(prefix))]] = _hash_value(digest, self.where)
+        return found
+
+    def _node_rows(self, pairs: list[tuple[int, bytes]]) -> Iterator[tuple[Any, Any, Any]]:
+        """The stored ``(depth, prefix, hash)`` rows of the ``(depth, prefix)`` ``pairs``: an
+        OR of pairs, a few hundred per query (SQLite plans it as one index probe each)."""
         for start in range(0, len(pairs), _CHUNK):
             chunk = pairs[start:start + _CHUNK]
             where = " OR ".join(["(depth = ? AND prefix = ?)"] * len(chunk))
             params = [part for pair in chunk for part in pair]
-            for depth, prefix, digest in self.db.execute(
-                    f"SELECT depth, prefix, hash FROM map_nodes WHERE {where}", params):
-                found[names[(depth, bytes(prefix))]] = _hash_value(digest, self.where)
-        return found
+            yield from self.db.execute(
+                f"SELECT depth, prefix, hash FROM map_nodes WHERE {where}", params)
 
     def _hashes(self, wanted: list[tuple[int, int]]) -> dict[tuple[int, int], bytes]:
         """The current hash of each subtree in ``wanted``, stored node or not."""
