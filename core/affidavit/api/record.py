@@ -111,7 +111,7 @@ def _append(ledger: Ledger, entry: dict[str, Any], dry_run: bool,
     if dry_run:
         return Recorded(entry=entry, entry_index=None, checkpoint=None, dry_run=True)
     if head is None:
-        with _head(ledger) as head:
+        with _head(ledger, remember=False) as head:
             head.check_writable()
     assert head.checkpoint is not None
     data = canonical.dumps(entry)
@@ -123,15 +123,15 @@ def _append(ledger: Ledger, entry: dict[str, Any], dry_run: bool,
     )
 
 
-def _head(ledger: Ledger, reads: Sequence[str] = ()) -> Proven:
+def _head(ledger: Ledger, reads: Sequence[str] = (), *, remember: bool = True) -> Proven:
     """A proven view of the ledger's head, to open around a write's checks: inside it the
     write reads what it needs (``reads``: the keys it will read first, which a remote ledger
     fetches with the head) and, unless a dry run, checks the ledger's key
     (``check_writable``) before storing anything; its checkpoint is the one the append
-    must extend."""
+    must extend. ``remember=False`` when an append follows (see ``Proven``)."""
     from affidavit.verify.proven import Proven
 
-    return Proven(ledger, ahead=reads)
+    return Proven(ledger, ahead=reads, remember=remember)
 
 
 def require_flow(source: Ledger | Proven, flow: str) -> None:
@@ -205,7 +205,7 @@ def begin_trail(
     ensure = create_flow or flow_description is not None or flow_template_file is not None
     flow_template = inputs.read_template_file(flow_template_file) if flow_template_file else None
     change = None
-    with _head(ledger, [index.flowdef_key(flow)]) as head:
+    with _head(ledger, [index.flowdef_key(flow)], remember=dry_run) as head:
         if ensure:
             change = _flow_change(head, flow, flow_description, flow_template)
         else:
@@ -410,7 +410,7 @@ def attest(
         raise InputError(
             f"attestation {claim.name!r} ({type}) claims compliant={compliant} but its "
             f"predicate yields {judged}", remedy="the verdict is the judge's, not the caller's")
-    with _head(ledger, trail_reads(claim.flow, claim.trail)) as head:
+    with _head(ledger, trail_reads(claim.flow, claim.trail), remember=claim.dry_run) as head:
         require_trail(head, claim.flow, claim.trail)
         if not claim.dry_run:
             head.check_writable()

@@ -78,13 +78,17 @@ class Proven:
     """One ledger at its latest signed checkpoint; use as ``with Proven(ledger) as view:``.
 
     ``ahead`` names the keys the view will read first: a remote ledger reads them with its
-    head, in the request that opens the view (they are proven like any other read)."""
+    head, in the request that opens the view (they are proven like any other read).
+    ``remember=False`` is for the head of a write: the checkpoint the append returns is
+    proven to extend it (:meth:`after_append`) and remembered instead, so the chain from what
+    was remembered before is checked all the same, with one write of the memory, not two."""
 
     def __init__(self, ledger: Ledger, *, public_key: str | None = None,
-                 ahead: Sequence[str] = ()) -> None:
+                 ahead: Sequence[str] = (), remember: bool = True) -> None:
         self.ledger = ledger
         self.public_key = public_key
         self.ahead = ahead  # keys the snapshot may read with the head (a remote ledger's hint)
+        self.remember = remember
         self.checkpoint: Checkpoint | None = None
         self.note: str | None = None
         self.map_root = keymap.EMPTY
@@ -145,7 +149,8 @@ class Proven:
                     remedy="the log was truncated or extended outside affidavit")
             self.checkpoint, self.note, self.size = checkpoint, signed, size
             self.seen_before = seen.check(checkpoint, ledger.consistency_proof, remembered)
-            seen.remember(checkpoint, signed)
+            if self.remember:
+                seen.remember(checkpoint, signed)
         except BaseException:
             self.__exit__()
             raise
