@@ -6,6 +6,7 @@ YAML policy and its Rego form."""
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -205,4 +206,79 @@ def test_evaluate_trails_by_a_policy_file(cli: Cli, shop: Callable[[str, bool], 
     assert [(t["trail"], t["status"]) for t in both.json()["trails"]] == [
         ("v1", "COMPLIANT"), ("v2", "NON_COMPLIANT")]
     assert_error(cli("evaluate", "trail", "v9", "--flow", "shop", "--policy", strict), 2, "v9")
+    assert entries(cli) == before
+
+
+RISKY = """\
+_schema: https://kosli.com/schemas/policy/environment/v1
+artifacts:
+  attestations:
+    - name: unit
+      type: generic
+      if: ${{ flow.tags.risk-level == "high" }}
+"""
+
+RISKY_REGO = """\
+package policy
+
+import rego.v1
+
+default allow := false
+
+high_risk if input.flow.tags["risk-level"] == "high"
+
+tested if {
+	some a in input.trail.compliance_status.attestations_statuses
+	a.attestation_name == "unit"
+	a.is_compliant
+}
+
+allow if not high_risk
+
+allow if tested
+
+violations contains "attestation unit: a high-risk flow's artifact needs it" if not allow
+"""
+
+
+def test_a_flows_tags_decide_which_rules_apply(
+        cli: Cli, shop: Callable[[str, bool], None], files: Callable[..., Path]) -> None:
+    """``flow.tags.<key>`` reads the tags ``create flow --tag`` set, as they stand when the
+    snapshot is judged (later changes set or remove keys), in YAML and in Rego alike."""
+    shop("v2", False)
+    run(cli, files, 1, "v2")
+    forms = [files("risky.yml", RISKY)]
+    if importlib.util.find_spec("regopy") is not None:
+        forms.append(files("risky.rego", RISKY_REGO))
+
+    def statuses() -> set[str]:
+        return {ok(cli("evaluate", "snapshot", "prod", "--policy", form, "--output", "json"))
+                .json()["snapshots"][0]["status"] for form in forms}
+
+    assert statuses() == {"COMPLIANT"}  # untagged: the rule does not apply
+    ok(cli("create", "flow", "shop", "--tag", "risk-level=high", "team=payments"))
+    assert ok(cli("get", "flow", "shop", "--output", "json")).json()["tags"] == {
+        "risk-level": "high", "team": "payments"}
+    assert statuses() == {"NON_COMPLIANT"}
+    got = ok(cli("get", "snapshot", "prod", "--output", "json")).json()
+    assert got["artifacts"][0]["provenance"]["flow_tags"] == {"risk-level": "high",
+                                                              "team": "payments"}
+    ok(cli("create", "flow", "shop", "--untag", "risk-level"))
+    assert "Tags:         team=payments\n" in ok(cli("get", "flow", "shop")).out
+    assert statuses() == {"COMPLIANT"}
+    assert ok(cli("evaluate", "trail", "v2", "--flow", "shop", "--policy", forms[0]))
+    ok(cli("create", "flow", "shop", "--tag", "risk-level=high"))  # trails: the same facts
+    refused = cli("evaluate", "trail", "v2", "--flow", "shop", "--policy", forms[0])
+    assert refused.code == 1 and "attestation unit" in refused.out
+
+
+def test_bad_tags_are_refused_and_nothing_is_written(cli: Cli) -> None:
+    ok(cli("create", "flow", "shop"))
+    before = entries(cli)
+    assert_error(cli("create", "flow", "shop", "--tag", "risk-level"), 2, "not KEY=VALUE")
+    assert_error(cli("create", "flow", "shop", "--tag", ".x=1"), 2, "a tag key is a name")
+    assert_error(cli("create", "flow", "shop", "--tag", "k=" + "v" * 257), 2,
+                 "at most 256 characters")
+    assert_error(cli("create", "flow", "shop", "--tag", "k=1", "--untag", "k"), 2,
+                 "also given to --tag")
     assert entries(cli) == before

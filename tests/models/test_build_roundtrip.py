@@ -52,6 +52,7 @@ FLOWS = {
     "minimal": {"name": "f"},
     "described": {"name": "backend-ci", "description": "Ünïcode ✓ \"quoted\"\nnewline"},
     "templated": {"name": "f.1_x~y-z", "description": "d", "template": TEMPLATE},
+    "tagged": {"name": "f", "tags": {"risk-level": "high", "team": None}},
 }
 TRAILS = {
     "minimal": {"flow": "f", "name": "t"},

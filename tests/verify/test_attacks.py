@@ -377,7 +377,10 @@ def test_record_appended_around_the_judge_is_exit_3_on_every_read(
     build.entry("attestation", {**build.attestation(
         flow=FLOW, trail=TRAIL, name="unit", type="generic", compliant=True,
         predicate={"compliant": True}), "target": {"kind": "artifact"}}),
-], ids=["template-slot-without-name", "request-approvers-not-a-list", "target-without-artifact"])
+    build.entry("flow", {"name": FLOW, "tags": {"risk-level": ["high"]}}),
+    build.entry("flow", {"name": FLOW, "tags": "risk-level=high"}),
+], ids=["template-slot-without-name", "request-approvers-not-a-list", "target-without-artifact",
+        "flow-tag-not-text", "flow-tags-not-a-map"])
 def test_signed_record_of_the_wrong_shape_is_exit_3_not_a_crash(
     cli: Cli, home: Home, compliant: dict[str, Any], forged: dict[str, Any]
 ) -> None:

@@ -523,6 +523,7 @@ def _provenance(view: Proven, fingerprints: list[str]) -> dict[str, Record | Non
     Every key is read in two passes (the artifacts' keys, then their flows' and trails'),
     each in one round trip, and each trail is judged once however many of its artifacts run:
     a snapshot of thousands of artifacts costs two reads, not thousands."""
+    from affidavit.api.query import flow_tags
     from affidavit.compliance.verdict import artifact_verdict, judge_trail
 
     unique = list(dict.fromkeys(f for f in fingerprints if f))
@@ -539,6 +540,7 @@ def _provenance(view: Proven, fingerprints: list[str]) -> dict[str, Record | Non
                 for flow, trail in pairs}
     out: dict[str, Record | None] = {}
     sorted_by_trail: dict[int, Any] = {}
+    tags: dict[str, dict[str, str]] = {}  # each flow's, folded once
     for fingerprint, rows in reports.items():
         if not rows:
             out[fingerprint] = None
@@ -550,8 +552,11 @@ def _provenance(view: Proven, fingerprints: list[str]) -> dict[str, Record | Non
                   for flow, trail in sorted({(e["record"]["flow"], e["record"]["trail"])
                                              for _, e in rows})]
         key = (record["flow"], record["trail"])
+        if record["flow"] not in tags:
+            tags[record["flow"]] = flow_tags(trails[index.flowdef_key(record["flow"])])
         out[fingerprint] = {
-            "flow": record["flow"], "trail": record["trail"], "name": record["name"],
+            "flow": record["flow"], "flow_tags": tags[record["flow"]],
+            "trail": record["trail"], "name": record["name"],
             "commit": (record.get("commit") or {}).get("sha"), "entry": position,
             "compliant": all(t["status"] == "COMPLIANT" for t in judged), "trails": judged,
             "trail_status": verdicts[key]["status"],

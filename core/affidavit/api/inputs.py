@@ -10,6 +10,7 @@ from affidavit.errors import InputError, UsageError
 
 TYPE_CHECKING = False  # typing costs 3 ms to import; the CLI's write path avoids it
 if TYPE_CHECKING:
+    from collections.abc import Sequence
     from typing import Any
 
     #: What the API accepts as a path; pathlib itself is imported only where paths are walked.
@@ -217,6 +218,23 @@ def parse_annotations(pairs: list[str] | None) -> dict[str, str] | None:
             raise UsageError(f"--annotate {pair!r} is not KEY=VALUE")
         out[key.strip()] = value
     return out
+
+
+def parse_tags(pairs: Sequence[str] | None, removed: Sequence[str] | None = None
+               ) -> dict[str, str | None] | None:
+    """``--tag k=v …`` and ``--untag k …`` -> ``{"k": "v", "gone": None}`` (None removes a
+    tag); a pair without ``=``, or a key both set and removed, is refused."""
+    out: dict[str, str | None] = {}
+    for pair in pairs or ():
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise UsageError(f"--tag {pair!r} is not KEY=VALUE")
+        out[key.strip()] = value
+    for key in removed or ():
+        if key in out:
+            raise UsageError(f"--untag {key}: the same key is also given to --tag")
+        out[key] = None
+    return out or None
 
 
 def expand_attachments(paths: list[PathArg] | None) -> list[tuple[str, str]]:

@@ -169,7 +169,7 @@ def _facts(artifact: Record) -> Any:
                              "fingerprint": artifact.get("fingerprint"), "provenance": None}
     if provenance is not None:
         facts["provenance"] = {
-            "flow": {"name": provenance["flow"], "tags": {}},
+            "flow": {"name": provenance["flow"], "tags": provenance.get("flow_tags") or {}},
             "trail": {"name": provenance["trail"], "compliance": provenance["trail_status"]},
             "attestations": provenance["attestations"]}
     return facts
@@ -320,18 +320,19 @@ def evaluate_trails(source: Ledger | Proven, flow: str, trails: list[str],
     """What ``policy_file`` decides of each trail, recording nothing (Kosli's ``evaluate
     trail|trails``): each trail is judged as one subject named after it, with its flow, its
     verdict and every attestation reported to it -- the facts a snapshot gives an artifact."""
-    from affidavit.api.query import trail_names, trail_state
+    from affidavit.api.query import flow_entries, flow_tags, trail_names, trail_state
 
     policies = _dry(policy_file)
     with proven(source) as view:
         names = trails or trail_names(view, flow)
+        tags = flow_tags(flow_entries(view, flow))
         subjects = []
         for name in names:
             state = trail_state(view, flow, name)
             attested = [{"name": a["name"], "type": a["type"], "compliant": a["compliant"]}
                         for a in state["attestations"] if not a["superseded"]]
             subjects.append({"name": name, "fingerprint": None, "allowed": None,
-                             "provenance": {"flow": flow, "trail": name,
+                             "provenance": {"flow": flow, "flow_tags": tags, "trail": name,
                                             "trail_status": state["status"],
                                             "attestations": attested}})
     out = []

@@ -21,6 +21,7 @@ from affidavit.verify.proven import Proven, proven
 
 TYPE_CHECKING = False  # typing costs 3 ms to import; every gating read comes through here
 if TYPE_CHECKING:
+    from collections.abc import Iterable
     from typing import Any
 
     from affidavit.ledger.base import Ledger
@@ -53,6 +54,22 @@ def _fold(records: list[Record], fields: tuple[str, ...]) -> Record:
     return state
 
 
+def flow_tags(entries: Iterable[tuple[int, Record]]) -> dict[str, str]:
+    """A flow's tags now, from its own entries in log order (those filed under its
+    ``flowdef:`` key; others are passed over): each change sets the keys it names, or removes
+    those it names with null."""
+    tags: dict[str, str] = {}
+    for _, entry in entries:
+        if entry["kind"] != "flow":
+            continue
+        for key, value in (entry["record"].get("tags") or {}).items():
+            if value is None:
+                tags.pop(key, None)
+            else:
+                tags[key] = value
+    return dict(sorted(tags.items()))
+
+
 def flow_entries(source: Ledger | Proven, name: str) -> list[tuple[int, Record]]:
     """A flow's own entries (creation and changes), in log order; proven complete."""
     with proven(source) as view:
@@ -70,7 +87,8 @@ def trail_names(source: Ledger | Proven, flow: str) -> list[str]:
 
 
 def flow_state(source: Ledger | Proven, name: str) -> Record:
-    """A flow's current description and template, when it was created and its trails."""
+    """A flow's current description, template and tags, when it was created and its
+    trails."""
     with proven(source) as view:
         entries = flow_entries(view, name)
         trails = trail_names(view, name)
@@ -81,6 +99,7 @@ def flow_state(source: Ledger | Proven, name: str) -> Record:
         "description": state.get("description"),
         "template": state.get("template"),
         "template_entry": template_entry,
+        "tags": flow_tags(entries),
         "created_at": entries[0][1]["time"],
         "updated_at": entries[-1][1]["time"],
         "entries": [i for i, _ in entries],
@@ -129,6 +148,7 @@ def trail_state(source: Ledger | Proven, flow: str, name: str,
         "template_source": "trail" if state.get("template") else (
             "flow" if template else None),
         "template_entry": template_entry,
+        "tags": flow_tags(entries),
         "created_at": entries[0][1]["time"],
         "updated_at": entries[-1][1]["time"],
         "status": verdict["status"],

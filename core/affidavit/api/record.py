@@ -26,7 +26,7 @@ from affidavit.models.fields import check_name, check_sha256
 
 TYPE_CHECKING = False  # typing costs 3 ms to import; the CLI's write path avoids it
 if TYPE_CHECKING:
-    from collections.abc import Collection, Sequence
+    from collections.abc import Collection, Mapping, Sequence
     from typing import Any
 
     from affidavit.api.inputs import PathArg
@@ -170,12 +170,18 @@ def create_flow(
     name: str,
     description: str | None = None,
     template_file: PathArg | None = None,
+    tags: Mapping[str, str | None] | None = None,
     dry_run: bool = False,
 ) -> Recorded:
-    """Create a flow, or record a change to its description or template."""
+    """Create a flow, or record a change to its description, template or tags: ``tags`` sets
+    each key given to its value, or removes it when the value is None (the tags a policy's
+    ``flow.tags.<key>`` reads; :func:`affidavit.api.query.flow_tags`)."""
+    from affidavit.models.fields import check_tags
+
     check_name(name, "flow")
     template = inputs.read_template_file(template_file) if template_file else None
-    record = build.flow(name=name, description=description, template=template)
+    record = build.flow(name=name, description=description, template=template,
+                        tags=check_tags(dict(tags)) if tags else None)
     return _append(ledger, build.entry("flow", record), dry_run)
 
 

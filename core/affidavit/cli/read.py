@@ -129,6 +129,7 @@ def _get_flow(args: argparse.Namespace) -> int:
     return _print(key_values([
         ("Name", state["name"]), ("Description", state["description"]),
         ("Template", "yes" if state["template"] else "none"),
+        ("Tags", ", ".join(f"{k}={v}" for k, v in state["tags"].items()) or "none"),
         ("Created", state["created_at"]), ("Trails", state["trails"]),
     ]))
 

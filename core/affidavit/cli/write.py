@@ -90,6 +90,9 @@ def create_flow(p: argparse.ArgumentParser) -> None:
     p.add_argument("name", help="flow name")
     opt.add(p, "--description", help="what the flow is for")
     opt.add(p, "--template-file", help="flow template (YAML, version: 1)")
+    opt.add(p, "--tag", nargs="+", metavar="KEY=VALUE",
+            help="set tags (what a policy's flow.tags.KEY reads); others are kept")
+    opt.add(p, "--untag", nargs="+", metavar="KEY", help="remove tags")
     _common(p)
     p.set_defaults(handler=_create_flow)
 
@@ -194,11 +197,12 @@ def open_for_write(args: argparse.Namespace) -> Any:
 
 def _create_flow(args: argparse.Namespace) -> int:
     from affidavit.api import record
+    from affidavit.api.inputs import parse_tags
 
     return show(args, record.create_flow(
         open_for_write(args), name=opt.required(args.name, "flow name"),
         description=args.description, template_file=args.template_file,
-        dry_run=bool(args.dry_run)))
+        tags=parse_tags(args.tag, args.untag), dry_run=bool(args.dry_run)))
 
 
 def _begin_trail(args: argparse.Namespace) -> int:

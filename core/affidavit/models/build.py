@@ -57,10 +57,13 @@ def entry(kind: str, record: Record, *, time: str | None = None) -> Record:
 
 
 def flow(
-    *, name: str, description: str | None = None, template: Record | None = None
+    *, name: str, description: str | None = None, template: Record | None = None,
+    tags: dict[str, str | None] | None = None,
 ) -> Record:
-    """A flow was created or changed; only the fields given are recorded (others are kept)."""
-    return _pruned({"name": name, "description": description, "template": template})
+    """A flow was created or changed; only the fields given are recorded (others are kept),
+    and of ``tags`` only the keys given (None removes one)."""
+    return _pruned({"name": name, "description": description, "template": template,
+                    "tags": dict(sorted(tags.items())) if tags else None})
 
 
 def trail(

@@ -10,7 +10,13 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
-from affidavit.models.fields import COMMIT_PATTERN, NAME_PATTERN, SHA256_PATTERN
+from affidavit.models.fields import (
+    COMMIT_PATTERN,
+    NAME_PATTERN,
+    SHA256_PATTERN,
+    TAG_KEY_PATTERN,
+    TAG_VALUE_MAX,
+)
 
 __all__ = [
     "Name",
@@ -119,12 +125,16 @@ class CommitInfo(Model):
     url: str | None = None
 
 
+TagKey = Annotated[str, Field(pattern=TAG_KEY_PATTERN)]
+
+
 class Flow(Model):
-    """A flow was created or changed."""
+    """A flow was created or changed; ``tags`` sets each key given (None removes it)."""
 
     name: Name
     description: str | None = None
     template: Template | None = None
+    tags: dict[TagKey, Annotated[str, Field(max_length=TAG_VALUE_MAX)] | None] | None = None
 
 
 class Trail(Model):

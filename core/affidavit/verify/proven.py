@@ -493,6 +493,12 @@ def _template_ok(template: Any) -> bool:
         and _slots_ok(a.get("attestations", [])) for a in artifacts)
 
 
+def _tags_ok(tags: Any) -> bool:
+    """A flow's tags: text keys, each set to text or removed (null)."""
+    return isinstance(tags, dict) and all(
+        isinstance(k, str) and (v is None or isinstance(v, str)) for k, v in tags.items())
+
+
 def _running_ok(artifacts: Any) -> bool:
     """A snapshot's artifacts: what the readers (diff, provenance, search) use of each."""
     return isinstance(artifacts, list) and all(
@@ -517,6 +523,8 @@ def _shaped(entry: Any, position: int, where: str) -> Record:
     if kind in ("flow", "trail") and "template" in record and not _template_ok(
             record["template"]):
         raise IntegrityError(f"{where}: entry {position} carries a template of the wrong shape")
+    if kind == "flow" and "tags" in record and not _tags_ok(record["tags"]):
+        raise IntegrityError(f"{where}: entry {position} carries tags of the wrong shape")
     try:
         index.keys(entry)
     except (KeyError, TypeError, AttributeError):
