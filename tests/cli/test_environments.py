@@ -72,6 +72,36 @@ def test_the_same_set_twice_is_one_snapshot(cli: Cli, prod: str,
                                  "allowed": None}]
 
 
+def test_an_unchanged_set_is_remembered_as_a_heartbeat(cli: Cli, prod: str,
+                                                      files: Callable[..., Path]) -> None:
+    """The reporter ran again and found the same set: no entry, but `get snapshot` says when
+    it last reported -- marked a heartbeat, which nothing proves -- until the set changes."""
+    app = files("srv/app.bin", "v1")
+    ok(cli("snapshot", "path", prod, "--name", "app", "--path", app))
+    first = ok(cli("get", "snapshot", prod, "--output", "json")).json()
+    assert first["reported"] == {"time": first["time"], "heartbeat": False}
+    same = ok(cli("snapshot", "path", prod, "--name", "app", "--path", app, "--output", "json"))
+    assert same.json()["changed"] is False and same.json()["heartbeat"] > first["time"]
+    assert "; heartbeat at 20" in ok(cli("snapshot", "path", prod, "--name", "app",
+                                         "--path", app)).out
+    dry = ok(cli("snapshot", "path", prod, "--name", "app", "--path", app, "--dry-run",
+                 "--output", "json")).json()
+    assert dry["heartbeat"] is None  # a dry run remembers nothing
+    assert entries(cli) == 2
+    got = ok(cli("get", "snapshot", prod, "--output", "json")).json()
+    assert got["reported"]["heartbeat"] is True and got["reported"]["time"] > first["time"]
+    assert got["number"] == 1 and got["time"] == first["time"]
+    assert "(heartbeat: beside the log, not proven)" in ok(cli("get", "snapshot", prod)).out
+    assert ok(cli("get", "snapshot", f"{prod}#1", "--output", "json")).json()["reported"][
+        "heartbeat"] is True  # #1 is the latest
+    app.write_text("v2")
+    ok(cli("snapshot", "path", prod, "--name", "app", "--path", app))
+    changed = ok(cli("get", "snapshot", prod, "--output", "json")).json()
+    assert changed["reported"] == {"time": changed["time"], "heartbeat": False}
+    assert ok(cli("get", "snapshot", f"{prod}#1", "--output", "json")).json()["reported"] \
+        is None  # no longer the latest: it says nothing of later reports
+
+
 def test_order_of_a_listing_does_not_make_a_new_snapshot(cli: Cli, prod: str,
                                                          files: Callable[..., Path]) -> None:
     items = [{"name": "api", "fingerprint": fp("a")}, {"name": "web", "fingerprint": fp("w"),

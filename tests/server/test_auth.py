@@ -73,6 +73,27 @@ def test_scopes(cli: Callable[..., Result], orgs: tuple[Server, dict[str, str]],
     assert_error(cli("get", "flow", "app"), 2, "a valid API token is needed")
 
 
+def test_a_heartbeat_is_written_with_a_write_token_and_read_with_a_read_one(
+        cli: Callable[..., Result], orgs: tuple[Server, dict[str, str]],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    server, made = orgs
+    url = f"{server.url}/api/v1/orgs/acme/ledger/heartbeat"
+    beat = {"environment": "prod", "at": "2026-01-01T00:00:00.000000Z", "size": 0}
+
+    def post(token: str, body: dict[str, object]) -> requests.Response:
+        return requests.post(url, json=body, timeout=10,
+                             headers={"Authorization": f"Bearer {made[token]}"})
+
+    refused = post("acme-read", beat)
+    assert refused.status_code == 403 and "needs write" in refused.text
+    assert post("acme-write", {**beat, "size": 5}).status_code == 400  # beyond the log
+    assert post("acme-write", {**beat, "at": "yesterday"}).status_code == 400
+    assert post("acme-write", beat).json() == {"recorded": True}
+    read = requests.get(url, params={"environment": "prod"}, timeout=10,
+                        headers={"Authorization": f"Bearer {made['acme-read']}"})
+    assert read.json() == {"heartbeat": {"at": beat["at"], "size": 0}}
+
+
 def test_every_private_endpoint_hides_another_organisation(
         cli: Callable[..., Result], orgs: tuple[Server, dict[str, str]],
         monkeypatch: pytest.MonkeyPatch) -> None:

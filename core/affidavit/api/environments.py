@@ -92,6 +92,8 @@ class Snapshotted:
         self.changes = _changes(self.before, record["artifacts"])
         #: What webhooks sent for it (``api.webhooks.notify``), one result each.
         self.deliveries: list[Record] = []
+        #: When the set was found unchanged: the heartbeat remembered for it (None otherwise).
+        self.reported_at: str | None = None
 
     @property
     def changed(self) -> bool:
@@ -110,6 +112,7 @@ class Snapshotted:
             "changes": self.changes,
             "snapshot": self.record,
             "deliveries": self.deliveries,
+            "heartbeat": self.reported_at,
         }
 
     def outputs(self) -> dict[str, str]:
@@ -390,7 +393,11 @@ def record_snapshot(ledger: Ledger, *, environment: str, source: str,
     scaling = bool(state["include_scaling"])
     if previous is not None and _compared(previous["artifacts"], scaling) == _compared(
             record["artifacts"], scaling):
-        return Snapshotted(environment, number, None, record, previous)
+        done = Snapshotted(environment, number, None, record, previous)
+        if not dry_run:  # the reporter is alive: remembered beside the log, not in it
+            done.reported_at = build.now()
+            ledger.record_heartbeat(environment, done.reported_at, head.size)
+        return done
     recorded = _append(ledger, build.entry("snapshot", record), dry_run, head)
     return Snapshotted(environment, number + 1, recorded, record, previous)
 
@@ -484,7 +491,7 @@ def snapshot_at(source: Ledger | Proven, address: str, *, now: float | None = No
             latest = _latest(view, env)
             if latest is None:
                 raise NotFoundError(f"environment {env!r} has no snapshot yet")
-            return _describe(view, *latest)
+            return {**_describe(view, *latest), "reported": _reported(view, env, latest[1])}
         snapshots = [(i, e) for i, e in view.under(index.snapshots_key(env))]
         if how == "number":
             chosen = value
@@ -499,7 +506,20 @@ def snapshot_at(source: Ledger | Proven, address: str, *, now: float | None = No
             have = f"snapshots 1 to {len(snapshots)}" if snapshots else "no snapshot"
             raise NotFoundError(f"snapshot {address!r} does not exist: {env!r} has {have}")
         position, entry = snapshots[chosen - 1]
-        return _describe(view, chosen, position, entry)
+        return {**_describe(view, chosen, position, entry),
+                "reported": _reported(view, env, position) if chosen == len(snapshots) else None}
+
+
+def _reported(view: Proven, environment: str, position: int) -> Record:
+    """When ``environment`` last reported the set its latest snapshot (at ``position``)
+    records: the snapshot's own time, proven, or a later heartbeat -- the same set reported
+    again, remembered beside the log: not signed, not proven, only a sign the reporter is
+    alive (``heartbeat: true`` says which)."""
+    shown = view.entry(position)["time"]
+    beat = view.ledger.heartbeat(environment)
+    if beat is not None and beat[1] > position and beat[0] > shown:
+        return {"time": beat[0], "heartbeat": True}
+    return {"time": shown, "heartbeat": False}
 
 
 def _union(view: Proven, state: Record) -> Record:
@@ -514,7 +534,7 @@ def _union(view: Proven, state: Record) -> Record:
         if latest is not None:
             artifacts += [{**a, "environment": name} for a in latest[2]["record"]["artifacts"]]
     return {"environment": state["name"], "number": None, "entry": None, "time": None,
-            "source": "logical", "members": members, "artifacts": artifacts}
+            "source": "logical", "members": members, "artifacts": artifacts, "reported": None}
 
 
 def _provenance(view: Proven, fingerprints: list[str]) -> dict[str, Record | None]:

@@ -348,8 +348,9 @@ def _snapshot(args: argparse.Namespace) -> int:
     counts = (f"{len(done.record['artifacts'])} running: {changes['started']} started, "
               f"{changes['changed']} changed, {changes['exited']} exited")
     if not done.changed:
+        beat = f"; heartbeat at {done.reported_at}" if done.reported_at else ""
         sys.stdout.write(f"{env}: unchanged since snapshot #{done.number} ({counts}); nothing "
-                         "recorded\n")
+                         f"recorded{beat}\n")
     elif done.recorded is not None and done.recorded.dry_run:
         sys.stdout.write(f"dry run: {env}#{done.number} would be recorded ({counts})\n")
     else:
@@ -466,7 +467,11 @@ def _get_snapshot(args: argparse.Namespace) -> int:
         return 0
     where = found["environment"] + (f"#{found['number']}" if found["number"] else "")
     compliance = found.get("compliance")
+    reported = found.get("reported")
     head = key_values([("Snapshot", where), ("Time", found["time"]),
+                       *([("Reported", reported["time"] + (
+                           " (heartbeat: beside the log, not proven)" if reported["heartbeat"]
+                           else ""))] if reported else []),
                        ("Running", len(found["artifacts"])),
                        ("Without provenance", found["without_provenance"]),
                        *([("Compliance", compliance["status"] + "".join(

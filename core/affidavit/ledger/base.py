@@ -115,6 +115,18 @@ class Ledger(Protocol):
         """A read snapshot: every read inside the ``with`` sees one state of the ledger."""
         ...
 
+    def record_heartbeat(self, environment: str, at: str, size: int) -> None:
+        """Remember that ``environment`` reported, at ``at`` (RFC 3339 UTC with microseconds,
+        as entries carry), the same running set as its latest snapshot in the log of ``size``
+        entries -- beside the log, not in it: a heartbeat is neither signed nor proven, and
+        only says the reporter is alive. A later ``at`` replaces an earlier one; an earlier
+        one is ignored."""
+        ...
+
+    def heartbeat(self, environment: str) -> tuple[str, int] | None:
+        """The latest heartbeat of ``environment`` as ``(at, size)``, or None."""
+        ...
+
     def size(self) -> int:
         """Number of entries in the log."""
         ...

@@ -426,6 +426,21 @@ class HttpLedger:
                         inclusion=None if inclusion is None else wire.paths_from(
                             inclusion, "the append's inclusion"))
 
+    def record_heartbeat(self, environment: str, at: str, size: int) -> None:
+        self._post("/api/v1/ledger/heartbeat", {"environment": environment, "at": at,
+                                                "size": size})
+
+    def heartbeat(self, environment: str) -> tuple[str, int] | None:
+        """As the server tells it: a heartbeat is not proven (``Ledger.record_heartbeat``),
+        so only its shape is checked."""
+        found = self._field(self._get("/api/v1/ledger/heartbeat", environment=environment),
+                            "heartbeat")
+        if found is None:
+            return None
+        if not (isinstance(found, dict) and isinstance(found.get("at"), str)):
+            raise IntegrityError(f"ledger {self.url}: a heartbeat of the wrong shape")
+        return found["at"], wire.count(found.get("size"), "heartbeat size")
+
     def reindex(self) -> int:
         raise UsageError(f"ledger {self.url}: reindexing is done on the server, not by a client",
                          remedy="run `affidavit ledger reindex --ledger` with the server's "

@@ -40,6 +40,13 @@ _V2 = """
 CREATE INDEX entries_leaf ON entries (idx) INCLUDE (leaf)
 """
 
+#: Heartbeats: an environment that reported its unchanged running set (``Ledger.heartbeat``),
+#: beside the log, not in it.
+_V3 = """
+CREATE TABLE heartbeats (
+    environment TEXT COLLATE "C" PRIMARY KEY, at TEXT COLLATE "C" NOT NULL, size BIGINT NOT NULL)
+"""
+
 #: ``(version, statements)``, in order; each runs in the transaction that records it.
-MIGRATIONS: tuple[tuple[int, str], ...] = ((1, _V1), (2, _V2))
+MIGRATIONS: tuple[tuple[int, str], ...] = ((1, _V1), (2, _V2), (3, _V3))
 LATEST = MIGRATIONS[-1][0]

@@ -184,8 +184,9 @@ class PostgresLedger(StoredTree):
             raise LedgerUnavailable(
                 f"ledger {self.where} has schema version {max(versions)}; this version of "
                 f"affidavit knows up to {pg_migrations.LATEST}", remedy="upgrade affidavit")
-        if set(versions) != {v for v, _ in pg_migrations.MIGRATIONS}:
-            return None
+        if set(versions) != {v for v, _ in pg_migrations.MIGRATIONS} and (
+                self.create or 1 not in versions):
+            return None  # a writer migrates first; a reader reads what an older version made
         return {str(k): str(v) for k, v in self._q("SELECT key, value FROM meta")}
 
     def _init(self) -> dict[str, str]:
@@ -407,6 +408,24 @@ class PostgresLedger(StoredTree):
             out.append(rfc6962.fold(row))
         return out
 
+    def record_heartbeat(self, environment: str, at: str, size: int) -> None:
+        """See ``Ledger.record_heartbeat``: one upsert, committed on its own (no lock: it
+        touches nothing an append reads)."""
+        self._init()
+        if self._snapshots:
+            raise UsageError(f"ledger {self.where}: cannot write inside a read snapshot")
+        self._db.execute(
+            "INSERT INTO heartbeats (environment, at, size) VALUES (%s, %s, %s) "
+            "ON CONFLICT (environment) DO UPDATE SET at = excluded.at, size = excluded.size "
+            "WHERE excluded.at > heartbeats.at", (environment, at, size))
+
+    def heartbeat(self, environment: str) -> tuple[str, int] | None:
+        self._init()
+        if not self._q("SELECT to_regclass('heartbeats') IS NOT NULL")[0][0]:
+            return None  # a ledger an older version made, read without migrating it
+        rows = self._q("SELECT at, size FROM heartbeats WHERE environment = %s", (environment,))
+        return (str(rows[0][0]), int(rows[0][1])) if rows else None
+
     def _stored_level(self, level: int) -> list[tuple[int, bytes]]:
         return [(int(idx), bytes(digest)) for idx, digest in self._q(
             "SELECT idx, hash FROM nodes WHERE level = %s", (level,))]
@@ -613,7 +632,7 @@ def _guard_generator(method: Any) -> Any:
 for _name in ("init", "check_writable", "append", "append_batch", "size", "entries_at",
               "read_many", "lookup", "lookup_prefix", "keys", "map_proof", "map_rows",
               "checkpoint", "root", "inclusion_proof", "inclusion_proofs", "consistency_proof",
-              "verifier_key", "origin", "reindex"):
+              "verifier_key", "origin", "reindex", "record_heartbeat", "heartbeat"):
     setattr(PostgresLedger, _name, _guard(getattr(PostgresLedger, _name)))
 for _name in ("read", "index_rows", "checkpoints"):
     setattr(PostgresLedger, _name, _guard_generator(getattr(PostgresLedger, _name)))

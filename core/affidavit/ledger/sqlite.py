@@ -49,6 +49,13 @@ FORMAT = "3"
 #: bench/server_reads.py). Ledgers made before it get it from `ledger reindex`.
 _LEAF_INDEX = "CREATE INDEX IF NOT EXISTS entries_leaf ON entries (idx, leaf)"
 
+_HEARTBEATS = ("CREATE TABLE IF NOT EXISTS heartbeats (environment TEXT PRIMARY KEY, "
+               "at TEXT NOT NULL, size INTEGER NOT NULL)")
+#: Keep the later of two heartbeats (times of one fixed format compare as text).
+_BEAT = ("INSERT INTO heartbeats (environment, at, size) VALUES (?, ?, ?) "
+         "ON CONFLICT (environment) DO UPDATE SET at = excluded.at, size = excluded.size "
+         "WHERE excluded.at > heartbeats.at")
+
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS entries (
@@ -681,6 +688,36 @@ class SQLiteLedger(StoredTree):
         root = getattr(self.blobs, "root", None)  # a local vault; a bucket has no such path
         return files + [root] if isinstance(root, str) else files
 
+    # -- heartbeats (beside the log) ----------------------------------------------------------
+
+    def record_heartbeat(self, environment: str, at: str, size: int) -> None:
+        """See ``Ledger.record_heartbeat``: one upsert in a transaction of its own (the table
+        is made by the first heartbeat, so ledgers made before heartbeats need no change)."""
+        self._init()
+        db = self._db
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            db.execute(_HEARTBEATS)
+            db.execute(_BEAT, (environment, at, size))
+            db.execute("COMMIT")
+        except BaseException:
+            _rollback(db)
+            raise
+
+    def heartbeat(self, environment: str) -> tuple[str, int] | None:
+        self._init()
+        try:
+            row = self._db.execute("SELECT at, size FROM heartbeats WHERE environment = ?",
+                                   (environment,)).fetchone()
+        except sqlite3.OperationalError as exc:
+            if "no such table" in str(exc):
+                return None  # no heartbeat was ever recorded
+            raise
+        if row is None:
+            return None
+        return (_typed(row[0], str, f"the heartbeat of {environment!r}", self.path),
+                _typed(row[1], int, f"the heartbeat of {environment!r}", self.path))
+
     # -- maintenance -----------------------------------------------------------------------
 
     def _store_index(self, rows: list[tuple[str, int]]) -> None:
@@ -706,7 +743,7 @@ def _os_failure(self: SQLiteLedger, exc: OSError) -> LedgerUnavailable:
 
 #: What a failed write leaves, for the methods that write: each is one transaction, rolled back.
 _UNDONE = {"init": "nothing was recorded", "append": "nothing was recorded",
-           "append_batch": "nothing was recorded",
+           "append_batch": "nothing was recorded", "record_heartbeat": "nothing was recorded",
            "reindex": "the index was left as it was"}
 
 
@@ -750,7 +787,7 @@ def _guard_generator(method: Any) -> Any:
 for _name in ("init", "check_writable", "append", "append_batch", "size", "entries_at", "lookup",
               "lookup_prefix", "keys", "map_proof", "map_rows", "checkpoint", "root",
               "inclusion_proof", "inclusion_proofs", "consistency_proof", "verifier_key",
-              "origin", "reindex"):
+              "origin", "reindex", "record_heartbeat", "heartbeat"):
     setattr(SQLiteLedger, _name, _guard(getattr(SQLiteLedger, _name)))
 for _name in ("read", "index_rows", "checkpoints"):
     setattr(SQLiteLedger, _name, _guard_generator(getattr(SQLiteLedger, _name)))

@@ -283,6 +283,22 @@ def create_app(ledger_url: str, *, max_request: int = MAX_REQUEST, log: Any = _l
                           "origin": led.origin(), "verifier_key": led.verifier_key(),
                           "writable": writable})
 
+    @app.post("/api/v1/ledger/heartbeat", response_model=sc.Recorded)
+    async def record_heartbeat(body: sc.HeartbeatReport) -> dict[str, bool]:
+        """An environment reported its running set unchanged (write scope): remembered beside
+        the log, not in it -- no entry, no checkpoint, nothing a client could prove."""
+        led = ledger()
+        if body.size > led.size():
+            raise InputError(f"heartbeat: size {body.size} is beyond the log's {led.size()}")
+        led.record_heartbeat(body.environment, body.at, body.size)
+        return {"recorded": True}
+
+    @app.get("/api/v1/ledger/heartbeat", response_model=sc.HeartbeatAnswer)
+    async def heartbeat(environment: str) -> dict[str, Any]:
+        """The latest heartbeat of ``environment``, or null."""
+        found = ledger().heartbeat(environment)
+        return {"heartbeat": None if found is None else {"at": found[0], "size": found[1]}}
+
     @app.get("/api/v1/ledger/writable", response_model=sc.Writable)
     async def writable() -> dict[str, bool]:
         """Whether an append could be signed now (the server's key is at hand)."""

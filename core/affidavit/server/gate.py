@@ -7,7 +7,7 @@ request but the public ones needs ``Authorization: Bearer TOKEN`` of that organi
 
 - public (anyone may audit): health, readiness, the OpenAPI document, the latest checkpoint,
   the state (size, checkpoint, origin, key), roots, inclusion and consistency proofs;
-- ``write``: appends; ``read``: everything else.
+- ``write``: appends and heartbeats; ``read``: everything else.
 
 No token, or an unknown one: 401. Another organisation's token, or an organisation that does
 not exist: 404, the same answer, so names cannot be probed. A token without the scope: 403.
@@ -33,6 +33,8 @@ _PUBLIC = {"/healthz", "/readyz", "/api/v1/openapi.json", "/api/v1/checkpoint",
            "/api/v1/ledger/state", "/api/v1/ledger/root", "/api/v1/ledger/inclusion-proof",
            "/api/v1/ledger/inclusion-proofs", "/api/v1/ledger/consistency-proof"}
 _WRITE = {"/api/v1/ledger/append", "/api/v1/ledger/writable"}
+_WRITE_BY = {("POST", "/api/v1/ledger/heartbeat")}
+"""Writes that share their path with a read of another method."""
 _STATED = {"/api/v1/ledger/state", "/api/v1/ledger/read-many"}
 """The answers that may carry the state, and with it whether the token could append."""
 
@@ -114,7 +116,8 @@ class Gate:
         ident, token_org, token_scope = known
         if token_org != org:
             return missing
-        needed = "write" if path in _WRITE else "read"
+        needed = "write" if path in _WRITE or (scope.get("method"), path) in _WRITE_BY else (
+            "read")
         if not allows(token_scope, needed):
             return _answer(403, "UsageError", f"this token's scope is {token_scope}; "
                            f"{path} needs {needed}")

@@ -11,6 +11,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from affidavit.models.fields import NAME_PATTERN
+
 __all__ = ["ErrorBody", "ERRORS", "Positions", "KeysAt", "PositionsAt", "State", "Health",
            "Ready", "Writable", "CheckpointList", "EntryList", "EntryMap", "PositionList",
            "KeyList", "RowList", "ProofAnswer", "MapRows", "Root", "Hashes", "ProofMap",
@@ -83,6 +85,26 @@ class State(_Model):
     origin: str
     verifier_key: str
     writable: bool = Field(description="whether this request's token could append now")
+
+
+class HeartbeatReport(_Model):
+    environment: Annotated[str, Field(pattern=NAME_PATTERN)]
+    at: Annotated[str, Field(pattern=r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$",
+                             description="RFC 3339 UTC with microseconds, as entries carry")]
+    size: Count = Field(description="the log's size the unchanged set was compared at")
+
+
+class Heartbeat(_Model):
+    at: str
+    size: Count
+
+
+class HeartbeatAnswer(_Model):
+    heartbeat: Heartbeat | None = Field(description="beside the log: neither signed nor proven")
+
+
+class Recorded(_Model):
+    recorded: Literal[True]
 
 
 class Writable(_Model):

@@ -532,3 +532,23 @@ def test_read_many_proves_every_key_at_once_as_one_at_a_time(reader: Any) -> Non
         else:
             assert (proof.count, proof.last, proof.other) == (0, None, leaf)
         keymap.verify_proof(root, proof)
+
+
+def test_a_heartbeat_is_kept_beside_the_log_not_in_it(full: Any, backend: Backend) -> None:
+    """No entry, no checkpoint, no index row or map change: only the latest time per
+    environment (an earlier report arriving late is ignored), seen by every handle."""
+    before = _state(full)
+    assert full.heartbeat("prod") is None
+    full.record_heartbeat("prod", "2026-01-02T00:00:00.000000Z", full.size())
+    full.record_heartbeat("prod", "2026-01-01T00:00:00.000000Z", 1)  # late, older: ignored
+    full.record_heartbeat("staging", "2026-01-03T00:00:00.000000Z", 2)
+    assert _state(full) == before
+    other = backend.open()
+    assert other.heartbeat("prod") == ("2026-01-02T00:00:00.000000Z", full.size())
+    assert other.heartbeat("staging") == ("2026-01-03T00:00:00.000000Z", 2)
+    other.record_heartbeat("prod", "2026-01-04T00:00:00.000000Z", 3)
+    with full.snapshot():
+        assert full.heartbeat("prod") == ("2026-01-04T00:00:00.000000Z", 3)
+        assert full.heartbeat("nowhere") is None
+    full.append([ENTRIES[0]])  # appends go on as before
+    assert full.size() == before[0] + 1
