@@ -319,3 +319,40 @@ def test_happy_path_vectors_match_generated_proofs() -> None:
         assert nodes.rehash([store[n] for n in nodes.ids]) == v["proof"], path
         checked += 1
     assert checked == 10
+
+
+# --- many leaves against one root, sharing what earlier proofs proved --------------------------
+
+
+@pytest.mark.parametrize("size", [1, 2, 3, 7, 8, 63, 64, 65, 200, MAX_SIZE])
+def test_shared_checks_prove_every_leaf_and_refuse_every_false_one(size: int) -> None:
+    """With the subtrees earlier checks proved shared, every honest leaf still passes (in any
+    order), and a wrong leaf or a wrong sibling fails even once its path meets a proven
+    subtree a few levels up."""
+    root = naive_tree.mth(ENTRIES[:size])
+    proven: dict[tuple[int, int], bytes] = {}
+    order = list(range(size))[::-3] + list(range(size))  # repeats and arbitrary order
+    for i in order:
+        proof.verify_inclusion(leaf_hash(ENTRIES[i]), i, size, _inclusion(i, size), root, proven)
+    assert proven or size == 1  # what was proven is kept (a tree of one has no path)
+    for i in range(size):
+        path = _inclusion(i, size)
+        with pytest.raises(RootMismatch):
+            proof.verify_inclusion(leaf_hash(b"forged"), i, size, path, root, proven)
+        for k in range(len(path)):
+            bad = path[:k] + [_flip(path[k], k)] + path[k + 1:]
+            with pytest.raises(RootMismatch):
+                proof.verify_inclusion(leaf_hash(ENTRIES[i]), i, size, bad, root, dict(proven))
+        with pytest.raises(IntegrityError):
+            proof.verify_inclusion(leaf_hash(ENTRIES[i]), i, size, path[:-1] if path else
+                                   [b"\0" * 32], root, proven)
+
+
+def test_shared_checks_start_from_nothing_like_single_ones() -> None:
+    size = 100
+    root = naive_tree.mth(ENTRIES[:size])
+    for i in range(size):
+        path = _inclusion(i, size)
+        proof.verify_inclusion(leaf_hash(ENTRIES[i]), i, size, path, root, {})
+        with pytest.raises(RootMismatch):
+            proof.verify_inclusion(leaf_hash(ENTRIES[i]), i, size, path, _flip(root, 0), {})

@@ -196,12 +196,23 @@ def test_a_write_reads_its_head_and_what_it_depends_on_in_one_request(
         cli: Cli, server: Server) -> None:
     """``attest`` in a new process: the ledger's identity, then the head with the flow and
     trail it checks (one request), then the append -- no request of its own for the head."""
+    def requests_so_far(appends: int) -> list[str]:
+        """The paths requested, once the log holds ``appends`` appends (a request is logged
+        when its answer has gone, so the line can come after the client has it)."""
+        for _ in range(200):
+            lines = [json.loads(line) for line in server.log.read_text().splitlines()
+                     if line.startswith("{")]
+            paths = [line["path"] for line in lines if "path" in line]
+            if paths.count("/api/v1/ledger/append") >= appends:
+                return paths
+            time.sleep(0.025)
+        raise AssertionError(f"the server logged fewer than {appends} appends")
+
     assert cli("create", "flow", FLOW).code == 0
     assert cli("begin", "trail", TRAIL, "--flow", FLOW).code == 0
-    before = len(server.log.read_text().splitlines())
+    before = len(requests_so_far(2))
     assert cli("attest", "generic", "--flow", FLOW, "--trail", TRAIL, "--name", "ok").code == 0
-    lines = server.log.read_text().splitlines()[before:]
-    paths = [json.loads(line)["path"] for line in lines if line.startswith("{")]
+    paths = requests_so_far(3)[before:]
     assert paths == ["/api/v1/ledger/state", "/api/v1/ledger/read-many",
                      "/api/v1/ledger/append"], paths
 

@@ -56,6 +56,14 @@ def _db(home: Home) -> sqlite3.Connection:
     return sqlite3.connect(home.db, isolation_level=None)
 
 
+def db_size(home: Home) -> int:
+    db = _db(home)
+    try:
+        return int(db.execute("SELECT count(*) FROM entries").fetchone()[0])
+    finally:
+        db.close()
+
+
 # -- 1. deleting one index row flips a gate ------------------------------------------------------
 
 
@@ -74,6 +82,11 @@ def test_deleting_the_index_rows_of_a_failing_review_is_exit_3(
     out = tmp_path / "p.zip"
     assert_error(cli("evidence", "package", "--flow", FLOW, "--trail", TRAIL, "-o", out), 3)
     assert not out.exists()
+    # A write reads only how many entries the trail files, and that too must agree with the map.
+    before = db_size(home)
+    assert_error(cli("attest", "generic", "--flow", FLOW, "--trail", TRAIL, "--name", "late"), 3,
+                 "signed key map")
+    assert db_size(home) == before
     # The log itself is intact: rebuilding the index restores the honest answer.
     ok(cli("ledger", "reindex"))
     assert cli("assert", "trail", TRAIL, "--flow", FLOW).code == 1

@@ -123,15 +123,17 @@ def _append(ledger: Ledger, entry: dict[str, Any], dry_run: bool,
     )
 
 
-def _head(ledger: Ledger, reads: Sequence[str] = (), *, remember: bool = True) -> Proven:
+def _head(ledger: Ledger, reads: Sequence[str] = (), *, entries: bool = True,
+          remember: bool = True) -> Proven:
     """A proven view of the ledger's head, to open around a write's checks: inside it the
     write reads what it needs (``reads``: the keys it will read first, which a remote ledger
-    fetches with the head) and, unless a dry run, checks the ledger's key
-    (``check_writable``) before storing anything; its checkpoint is the one the append
-    must extend. ``remember=False`` when an append follows (see ``Proven``)."""
+    fetches with the head; ``entries=False`` when it needs only how many each files) and,
+    unless a dry run, checks the ledger's key (``check_writable``) before storing anything;
+    its checkpoint is the one the append must extend. ``remember=False`` when an append
+    follows (see ``Proven``)."""
     from affidavit.verify.proven import Proven
 
-    return Proven(ledger, ahead=reads, remember=remember)
+    return Proven(ledger, ahead=reads, ahead_entries=entries, remember=remember)
 
 
 def require_flow(source: Ledger | Proven, flow: str) -> None:
@@ -139,7 +141,7 @@ def require_flow(source: Ledger | Proven, flow: str) -> None:
     from affidavit.verify.proven import proven
 
     with proven(source) as view:
-        if not view.under(index.flowdef_key(flow)):
+        if not view.filed([index.flowdef_key(flow)])[index.flowdef_key(flow)]:
             raise NotFoundError(f"flow {flow!r} does not exist",
                                 remedy="run `affidavit create flow`, or `begin trail "
                                 "--create-flow`")
@@ -151,13 +153,15 @@ def trail_reads(flow: str, trail: str) -> list[str]:
 
 
 def require_trail(source: Ledger | Proven, flow: str, trail: str) -> None:
-    """Refuse to attest to a trail that was never begun."""
+    """Refuse to attest to a trail that was never begun: proven by the key map's count of
+    the trail's entries, none of which is read (a write costs the same however long its
+    trail)."""
     from affidavit.verify.proven import proven
 
     with proven(source) as view:
-        view.under_all(trail_reads(flow, trail))  # one read
+        view.filed(trail_reads(flow, trail))  # one read; no entry of the trail
         require_flow(view, flow)
-        if not view.under(index.trail_key(flow, trail)):
+        if not view.filed([index.trail_key(flow, trail)])[index.trail_key(flow, trail)]:
             raise NotFoundError(
                 f"trail {trail!r} does not exist in flow {flow!r}",
                 remedy="run `affidavit begin trail` first",
@@ -211,7 +215,7 @@ def begin_trail(
     ensure = create_flow or flow_description is not None or flow_template_file is not None
     flow_template = inputs.read_template_file(flow_template_file) if flow_template_file else None
     change = None
-    with _head(ledger, [index.flowdef_key(flow)], remember=dry_run) as head:
+    with _head(ledger, [index.flowdef_key(flow)], entries=ensure, remember=dry_run) as head:
         if ensure:
             change = _flow_change(head, flow, flow_description, flow_template)
         else:
@@ -278,7 +282,7 @@ def attest_artifact(
         digest = compute(path, artifact_type, exclude)
     else:
         raise UsageError("attest artifact needs a PATH or --fingerprint")
-    with _head(ledger) as head:
+    with _head(ledger, trail_reads(flow, trail), entries=False, remember=dry_run) as head:
         require_trail(head, flow, trail)
         if not dry_run:
             head.check_writable()
@@ -416,7 +420,8 @@ def attest(
         raise InputError(
             f"attestation {claim.name!r} ({type}) claims compliant={compliant} but its "
             f"predicate yields {judged}", remedy="the verdict is the judge's, not the caller's")
-    with _head(ledger, trail_reads(claim.flow, claim.trail), remember=claim.dry_run) as head:
+    with _head(ledger, trail_reads(claim.flow, claim.trail), entries=False,
+               remember=claim.dry_run) as head:
         require_trail(head, claim.flow, claim.trail)
         if not claim.dry_run:
             head.check_writable()

@@ -144,9 +144,10 @@ class Ledger(Protocol):
         """Indexes of the entries filed under ``key`` (see ``ledger.index``), in log order."""
         ...
 
-    def read_many(self, keys: Sequence[str], size: int) -> KeyedRead:
+    def read_many(self, keys: Sequence[str], size: int, *, entries: bool = True) -> KeyedRead:
         """For each of ``keys``: its index rows and key map proof; for all their entries: the
-        bytes and the inclusion proof in the tree of ``size``. One state, one round trip."""
+        bytes and the inclusion proof in the tree of ``size`` (``entries=False``: none of
+        them, for a reader that needs only how many are filed). One state, one round trip."""
         ...
 
     def lookup_prefix(self, prefix: str) -> list[tuple[str, int]]:

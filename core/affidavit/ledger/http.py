@@ -126,8 +126,8 @@ class HttpLedger:
         self.blobs = _RemoteBlobs(self)
         self._pinned: dict[str, Any] | None = None  # the state a snapshot reads at
         self._identity: dict[str, Any] | None = None
-        self._ahead: list[str] | None = None  # keys the next snapshot reads with its state
-        self._read: KeyedRead | None = None  # what it read of them
+        self._ahead: tuple[list[str], bool] | None = None  # what the next snapshot reads
+        self._read: tuple[KeyedRead, bool] | None = None  # what it read, with entries or not
 
     # -- transport -------------------------------------------------------------------------
 
@@ -205,17 +205,18 @@ class HttpLedger:
         them does not cost a request of its own."""
         return self._identity if self._identity is not None else self._state()
 
-    def read_ahead(self, keys: Sequence[str]) -> None:
-        """Have the next snapshot read ``keys`` with the state, in the same request: the head
-        and what a write depends on in one round trip (the next :meth:`read_many` of those
-        keys at that size is answered from it)."""
-        self._ahead = list(keys)
+    def read_ahead(self, keys: Sequence[str], *, entries: bool = True) -> None:
+        """Have the next snapshot read ``keys`` (with their entries or not) with the state, in
+        the same request: the head and what a write depends on in one round trip (the next
+        :meth:`read_many` of those keys at that size is answered from it)."""
+        self._ahead = (list(keys), entries)
 
-    def _state_ahead(self, keys: list[str]) -> dict[str, Any]:
-        answer = self._post("/api/v1/ledger/read-many", {"keys": keys, "with_state": True})
+    def _state_ahead(self, keys: list[str], entries: bool) -> dict[str, Any]:
+        answer = self._post("/api/v1/ledger/read-many", {"keys": keys, "with_state": True,
+                                                         "entries": entries})
         read, signed = wire.keyed_from(answer)
         read.checkpoint = signed
-        self._read = read
+        self._read = (read, entries)
         state = {"size": read.size, "checkpoint": signed, "origin": answer.get("origin"),
                  "verifier_key": answer.get("verifier_key"),
                  "writable": answer.get("writable")}
@@ -228,8 +229,8 @@ class HttpLedger:
     def _snapshot(self) -> Iterator[None]:
         outer = self._pinned
         if outer is None:
-            keys, self._ahead, self._read = self._ahead, None, None
-            self._pinned = self._state_ahead(keys) if keys else self._state()
+            ahead, self._ahead, self._read = self._ahead, None, None
+            self._pinned = self._state_ahead(*ahead) if ahead else self._state()
         try:
             yield
         finally:
@@ -318,12 +319,13 @@ class HttpLedger:
         return [wire.count(p, "position") for p in self._field(
             self._get("/api/v1/ledger/lookup", key=key), "positions")]
 
-    def read_many(self, keys: Sequence[str], size: int) -> KeyedRead:
+    def read_many(self, keys: Sequence[str], size: int, *, entries: bool = True) -> KeyedRead:
         ahead, self._read = self._read, None
-        if ahead is not None and ahead.size == size and set(keys) <= set(ahead.positions):
-            return ahead
-        read, signed = wire.keyed_from(self._post("/api/v1/ledger/read-many",
-                                                  {"keys": list(keys), "size": size}))
+        if ahead is not None and ahead[0].size == size and (ahead[1] or not entries) and (
+                set(keys) <= set(ahead[0].positions)):
+            return ahead[0]
+        read, signed = wire.keyed_from(self._post("/api/v1/ledger/read-many", {
+            "keys": list(keys), "size": size, "entries": entries}))
         read.checkpoint = signed
         return read
 

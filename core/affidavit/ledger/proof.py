@@ -250,15 +250,56 @@ def root_from_inclusion_proof(
 
 
 def verify_inclusion(
-    leaf_hash: bytes, index: int, size: int, proof: Sequence[bytes], root: bytes
+    leaf_hash: bytes, index: int, size: int, proof: Sequence[bytes], root: bytes,
+    proven: dict[NodeID, tuple[bytes, Sequence[bytes]]] | None = None,
 ) -> None:
     """Check that leaf ``index`` of the tree of ``size`` leaves and ``root`` has ``leaf_hash``.
 
-    Raises :class:`RootMismatch` when the proof leads to another root and :class:`IntegrityError`
-    when it is malformed (see :func:`root_from_inclusion_proof`).
+    ``proven``, shared by the checks of many leaves against one ``size`` and ``root``, holds
+    the subtrees below the right border that earlier checks proved, by ``(level, index)``,
+    each with the proof that proved it: a path that reaches one with the same hash, and whose
+    siblings from there up are that proof's (every leaf under one subtree shares them), is
+    proven without hashing them again; the subtrees a path proves are added. Many leaves of
+    one read share all but the lowest levels of their paths, so most stop a few hashes up
+    instead of at the root -- and every hash of every proof is still checked, so a proof
+    kept to hand on (an evidence package carries them) is one that verifies on its own.
+
+    Raises :class:`RootMismatch` when the proof leads to another root (or to another hash of a
+    subtree already proven) and :class:`IntegrityError` when it is malformed (see
+    :func:`root_from_inclusion_proof`).
     """
-    computed = root_from_inclusion_proof(leaf_hash, index, size, proof)
-    _match(f"inclusion of leaf {index} in tree size {size}", computed, root)
+    what = f"inclusion of leaf {index} in tree size {size}"
+    if proven is None:
+        _match(what, root_from_inclusion_proof(leaf_hash, index, size, proof), root)
+        return
+    if not 0 <= index < size:
+        raise IntegrityError(f"leaf index {index} is outside a tree of size {size}")
+    _check_hashes("leaf", [leaf_hash])
+    _check_hashes("inclusion proof", proof)
+    inner = (index ^ (size - 1)).bit_length()
+    if len(proof) != inner + (index >> inner).bit_count():
+        raise IntegrityError(
+            f"inclusion proof for leaf {index} in a tree of size {size} has {len(proof)} "
+            f"hashes, expected {inner + (index >> inner).bit_count()}")
+    node, passed = leaf_hash, []
+    for level in range(inner):
+        place = (level, index >> level)
+        known = proven.get(place)
+        if known is not None:
+            _match(what, node, known[0])
+            if list(proof[level:]) != list(known[1][level:]):
+                raise RootMismatch(f"{what}: its path above level {level} differs from the "
+                                   "one its subtree was proven by",
+                                   remedy="the entry, the proof or the checkpoint has been "
+                                          "altered")
+            break
+        passed.append((place, node))
+        sibling = proof[level]
+        node = node_hash(node, sibling) if index >> level & 1 == 0 else node_hash(sibling, node)
+    else:
+        _match(what, _chain_border(node, proof[inner:]), root)
+    for place, digest in passed:
+        proven[place] = (digest, proof)
 
 
 def verify_consistency(

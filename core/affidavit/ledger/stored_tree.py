@@ -309,13 +309,14 @@ class StoredTree:
 
     # -- reads and maintenance -----------------------------------------------------------------
 
-    def read_many(self, keys: Sequence[str], size: int) -> KeyedRead:
+    def read_many(self, keys: Sequence[str], size: int, *, entries: bool = True) -> KeyedRead:
         """:meth:`lookup`, :meth:`map_proof`, :meth:`entries_at` and :meth:`inclusion_proofs`
-        of ``keys``, inside one snapshot."""
+        of ``keys`` (the last two only with ``entries``), inside one snapshot."""
         with self.snapshot():
             positions = {key: self.lookup(key) for key in dict.fromkeys(keys)}
             proofs = self._map.prove_many(list(positions))
-            wanted = sorted({p for found in positions.values() for p in found if 0 <= p < size})
+            wanted = sorted({p for found in positions.values() for p in found if 0 <= p < size}
+                            ) if entries else []
             return KeyedRead(size=size, positions=positions, proofs=proofs,
                              entries=self.entries_at(wanted),
                              inclusion=self.inclusion_proofs(wanted, size))

@@ -353,7 +353,7 @@ def create_app(ledger_url: str, *, max_request: int = MAX_REQUEST, log: Any = _l
         writable = body.with_state and _writable(led)
         with led.snapshot():
             size = led.size()
-            read = led.read_many(body.keys, size)
+            read = led.read_many(body.keys, size, entries=body.entries)
             signed = led.checkpoint()
             answer = wire.keyed_json(read, signed)
             if body.with_state:

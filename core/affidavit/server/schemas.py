@@ -68,6 +68,8 @@ class KeysAt(_Model):
     size: Count | None = None
     with_state: bool = Field(False, description="answer with the state too (origin, verifier "
                                                 "key, writable): a writer's one read")
+    entries: bool = Field(True, description="false: positions and map proofs only, for a "
+                                            "reader that needs only how many are filed")
 
 
 class Health(_Model):

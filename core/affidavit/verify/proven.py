@@ -77,17 +77,20 @@ def verifier_for(ledger: Ledger, public_key: str | None) -> note.Verifier:
 class Proven:
     """One ledger at its latest signed checkpoint; use as ``with Proven(ledger) as view:``.
 
-    ``ahead`` names the keys the view will read first: a remote ledger reads them with its
-    head, in the request that opens the view (they are proven like any other read).
+    ``ahead`` names the keys the view will read first (``ahead_entries=False``: only how many
+    entries each files, :meth:`filed`): a remote ledger reads them with its head, in the
+    request that opens the view (they are proven like any other read).
     ``remember=False`` is for the head of a write: the checkpoint the append returns is
     proven to extend it (:meth:`after_append`) and remembered instead, so the chain from what
     was remembered before is checked all the same, with one write of the memory, not two."""
 
     def __init__(self, ledger: Ledger, *, public_key: str | None = None,
-                 ahead: Sequence[str] = (), remember: bool = True) -> None:
+                 ahead: Sequence[str] = (), ahead_entries: bool = True,
+                 remember: bool = True) -> None:
         self.ledger = ledger
         self.public_key = public_key
         self.ahead = ahead  # keys the snapshot may read with the head (a remote ledger's hint)
+        self.ahead_entries = ahead_entries  # ... with their entries, or only how many
         self.remember = remember
         self.checkpoint: Checkpoint | None = None
         self.note: str | None = None
@@ -98,6 +101,7 @@ class Proven:
         self._snapshot: Any = None
         self._entries: dict[int, Record] = {}
         self._included: dict[int, list[bytes]] = {}  # the inclusion proof each entry passed
+        self._subtrees: dict[Any, Any] = {}  # proven under the checkpoint's root (proof.py)
         self._under: dict[str, list[tuple[int, Record]]] = {}
         self._proofs: dict[str, MapProof] = {}
 
@@ -125,7 +129,7 @@ class Proven:
         remembered = seen.load()  # before the snapshot: never newer than what it will show
         read_ahead = getattr(ledger, "read_ahead", None) if self.ahead else None
         if read_ahead is not None:
-            read_ahead(self.ahead)
+            read_ahead(self.ahead, entries=self.ahead_entries)
         self._snapshot = ledger.snapshot()
         self._snapshot.__enter__()
         try:
@@ -189,21 +193,31 @@ class Proven:
         """Every entry filed under ``key``, proven complete: ``(index, entry)`` in log order."""
         return self.under_all([key])[key]
 
-    def under_all(self, keys: Sequence[str]) -> dict[str, list[tuple[int, Record]]]:
-        """:meth:`under` of several keys, their entries proven in one pass (and, through
-        ``Ledger.read_many``, read in one round trip)."""
-        todo = [key for key in dict.fromkeys(keys) if key not in self._under]
-        if not todo:
-            return {key: self._under[key] for key in keys}
+    def filed(self, keys: Sequence[str]) -> dict[str, int]:
+        """How many entries are filed under each of ``keys``, proven by the signed key map
+        and no entry read: what a write checks to know its flow or trail exists, at a cost
+        that does not grow with the trail (the index's rows must agree with the map, as for
+        :meth:`under`)."""
+        todo = [key for key in dict.fromkeys(keys) if key not in self._proofs]
+        if todo:
+            read, listed = self._keyed(todo, entries=False)
+            for key, positions in listed.items():
+                self._agrees(key, positions)
+        return {key: self._proofs[key].count for key in keys}
+
+    def _keyed(self, keys: list[str], *, entries: bool) -> tuple[Any, dict[str, list[int]]]:
+        """``Ledger.read_many`` of ``keys`` at this view's size (moving the view on when a
+        remote ledger answered at a newer one), each key's map proof checked and its index
+        positions within the log: the read, and the positions by key."""
         assert self.checkpoint is not None, "use Proven as a context manager"
-        read = self.ledger.read_many(todo, self.size)
+        read = self.ledger.read_many(keys, self.size, entries=entries)
         if read.size != self.size and read.checkpoint is not None and read.size > self.size:
             self._advance(read.checkpoint, read.size)
         if read.size != self.size:
             raise IntegrityError(f"{self.where}: asked for a read at size {self.size}, got one "
                                  f"at size {read.size}")
         listed: dict[str, list[int]] = {}
-        for key in todo:
+        for key in keys:
             positions = read.positions.get(key)
             if positions is None or key not in read.proofs:
                 raise IntegrityError(f"{self.where}: asked for the entries under {key!r}, got "
@@ -215,6 +229,26 @@ class Proven:
                                      remedy="run `affidavit ledger reindex`")
             listed[key] = positions
             self._check_proof(key, read.proofs[key])
+        return read, listed
+
+    def _agrees(self, key: str, positions: list[int]) -> None:
+        """The index's positions under ``key`` are as many as the signed map counts, the last
+        being the map's last."""
+        filed = self.proof(key)
+        if len(positions) != filed.count or (positions and positions[-1] != filed.last):
+            raise IntegrityError(
+                f"{self.where}: the index lists {len(positions)} entries under {key!r}, the "
+                f"signed key map {filed.count}"
+                + (f" (the last being entry {filed.last})" if filed.count else ""),
+                remedy="run `affidavit ledger reindex`; it refuses if the log itself changed")
+
+    def under_all(self, keys: Sequence[str]) -> dict[str, list[tuple[int, Record]]]:
+        """:meth:`under` of several keys, their entries proven in one pass (and, through
+        ``Ledger.read_many``, read in one round trip)."""
+        todo = [key for key in dict.fromkeys(keys) if key not in self._under]
+        if not todo:
+            return {key: self._under[key] for key in keys}
+        read, listed = self._keyed(todo, entries=True)
         new = sorted({p for found in listed.values() for p in found if p not in self._entries})
         if new:
             self._accept(new, read.entries, read.inclusion)
@@ -225,13 +259,7 @@ class Proven:
                     raise IntegrityError(
                         f"{self.where}: the index files entry {position} under {key!r} but the "
                         "entry says otherwise", remedy="run `affidavit ledger reindex`")
-            filed = self.proof(key)
-            if len(positions) != filed.count or (positions and positions[-1] != filed.last):
-                raise IntegrityError(
-                    f"{self.where}: the index lists {len(positions)} entries under {key!r}, the "
-                    f"signed key map {filed.count}"
-                    + (f" (the last being entry {filed.last})" if filed.count else ""),
-                    remedy="run `affidavit ledger reindex`; it refuses if the log itself changed")
+            self._agrees(key, positions)
             self._under[key] = found
         return {key: self._under[key] for key in keys}
 
@@ -255,6 +283,7 @@ class Proven:
                                  "began at")
         self.checkpoint, self.note, self.size, self.map_root = new, signed, new.size, map_root
         self._included.clear()
+        self._subtrees.clear()
         self._proofs.clear()
         self._under.clear()
         Seen(new.origin, self.verifier).remember(new, signed)
@@ -327,7 +356,7 @@ class Proven:
                 raise IntegrityError(f"{self.where}: entry {p} was asked for and not returned")
             try:
                 proof.verify_inclusion(rfc6962.leaf_hash(data[p]), p, self.size, proofs[p],
-                                       self.checkpoint.root)
+                                       self.checkpoint.root, self._subtrees)
             except (IntegrityError, KeyError) as exc:
                 why = exc.message if isinstance(exc, IntegrityError) else "no proof"
                 raise IntegrityError(f"{self.where}: entry {p} is not included in the signed "
