@@ -53,6 +53,7 @@ CREATE TABLE IF NOT EXISTS map_nodes (
 """
 
 _TOP = 1 << KEY_BITS
+_FEW = 32  # keys of a batch proof asked every level at once (see prove_many)
 _CHUNK = 400  # (depth, prefix) pairs per query: 800 bound parameters
 _PREFETCH = 16  # depths of the changed keys' paths read per query by an update (about
                 # log2 of the keys: 16 covers 65,000 keys in one query, 4 billion in two)
@@ -195,11 +196,14 @@ class SQLiteMap:
         # (two or more keys) sits a subtree of at most one key, the key's leaf or not. Paths
         # in a map of random key hashes all end within a few levels of one another, so the
         # first key's depth says how many levels to ask of the others: asking 64 of each
-        # asked ten times what a batch of thousands of keys needs.
+        # asked ten times what a batch of thousands of keys needs. A few keys are asked all
+        # 64 levels in one query (a second round costs a server's read more than it saves).
         depth = dict.fromkeys(hashed, 0)
         order = list(hashed)
-        self._descend(hashed, depth, order[:1], 64)
-        if len(order) > 1:
+        if len(order) <= _FEW:
+            self._descend(hashed, depth, order, 64)
+        else:
+            self._descend(hashed, depth, order[:1], 64)
             self._descend(hashed, depth, order[1:], max(8, depth[order[0]] + 4))
         wanted = {key: [(d, (k >> (KEY_BITS - d)) ^ 1) for d in range(1, depth[key] + 1)]
                   for key, k in hashed.items()}
