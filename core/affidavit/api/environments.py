@@ -491,7 +491,8 @@ def snapshot_at(source: Ledger | Proven, address: str, *, now: float | None = No
             latest = _latest(view, env)
             if latest is None:
                 raise NotFoundError(f"environment {env!r} has no snapshot yet")
-            return {**_describe(view, *latest), "reported": _reported(view, env, latest[1])}
+            found = _describe(view, *latest)
+            return {**found, "reported": _reported(view, env, found)}
         snapshots = [(i, e) for i, e in view.under(index.snapshots_key(env))]
         if how == "number":
             chosen = value
@@ -506,18 +507,19 @@ def snapshot_at(source: Ledger | Proven, address: str, *, now: float | None = No
             have = f"snapshots 1 to {len(snapshots)}" if snapshots else "no snapshot"
             raise NotFoundError(f"snapshot {address!r} does not exist: {env!r} has {have}")
         position, entry = snapshots[chosen - 1]
-        return {**_describe(view, chosen, position, entry),
-                "reported": _reported(view, env, position) if chosen == len(snapshots) else None}
+        found = _describe(view, chosen, position, entry)
+        return {**found, "reported": _reported(view, env, found)
+                if chosen == len(snapshots) else None}
 
 
-def _reported(view: Proven, environment: str, position: int) -> Record:
-    """When ``environment`` last reported the set its latest snapshot (at ``position``)
+def _reported(view: Proven, environment: str, latest: Record) -> Record:
+    """When ``environment`` last reported the set its ``latest`` snapshot (``_describe``'s)
     records: the snapshot's own time, proven, or a later heartbeat -- the same set reported
     again, remembered beside the log: not signed, not proven, only a sign the reporter is
     alive (``heartbeat: true`` says which)."""
-    shown = view.entry(position)["time"]
+    shown = latest["time"]
     beat = view.ledger.heartbeat(environment)
-    if beat is not None and beat[1] > position and beat[0] > shown:
+    if beat is not None and beat[1] > latest["entry"] and beat[0] > shown:
         return {"time": beat[0], "heartbeat": True}
     return {"time": shown, "heartbeat": False}
 

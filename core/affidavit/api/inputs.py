@@ -209,13 +209,17 @@ def _line_of(text: str, loc: tuple[int | str, ...]) -> int | None:
 
 def parse_annotations(pairs: list[str] | None) -> dict[str, str] | None:
     """``["k=v", ...]`` -> ``{"k": "v"}``; a pair without ``=`` or with an empty key is refused."""
-    if not pairs:
-        return None
+    return _key_values(pairs, "--annotate") or None
+
+
+def _key_values(pairs: Sequence[str] | None, flag: str) -> dict[str, str]:
+    """``["k=v", ...]`` given to ``flag`` -> ``{"k": "v"}``, keys stripped; a pair without
+    ``=`` or with an empty key is refused."""
     out: dict[str, str] = {}
-    for pair in pairs:
+    for pair in pairs or ():
         key, sep, value = pair.partition("=")
         if not sep or not key.strip():
-            raise UsageError(f"--annotate {pair!r} is not KEY=VALUE")
+            raise UsageError(f"{flag} {pair!r} is not KEY=VALUE")
         out[key.strip()] = value
     return out
 
@@ -224,12 +228,7 @@ def parse_tags(pairs: Sequence[str] | None, removed: Sequence[str] | None = None
                ) -> dict[str, str | None] | None:
     """``--tag k=v …`` and ``--untag k …`` -> ``{"k": "v", "gone": None}`` (None removes a
     tag); a pair without ``=``, or a key both set and removed, is refused."""
-    out: dict[str, str | None] = {}
-    for pair in pairs or ():
-        key, sep, value = pair.partition("=")
-        if not sep or not key.strip():
-            raise UsageError(f"--tag {pair!r} is not KEY=VALUE")
-        out[key.strip()] = value
+    out: dict[str, str | None] = dict(_key_values(pairs, "--tag"))
     for key in removed or ():
         if key in out:
             raise UsageError(f"--untag {key}: the same key is also given to --tag")

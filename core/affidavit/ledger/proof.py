@@ -235,6 +235,13 @@ def root_from_inclusion_proof(
     Raises :class:`IntegrityError` for a malformed proof: ``index`` not in ``[0, size)``, a hash
     that is not 32 bytes, or the wrong number of proof hashes.
     """
+    inner = _inclusion_shape(leaf_hash, index, size, proof)
+    return _chain_border(_chain_inner(leaf_hash, proof[:inner], index), proof[inner:])
+
+
+def _inclusion_shape(leaf_hash: bytes, index: int, size: int, proof: Sequence[bytes]) -> int:
+    """Refuse a malformed inclusion proof (see :func:`root_from_inclusion_proof`); the number
+    of its siblings below the right border."""
     if not 0 <= index < size:
         raise IntegrityError(f"leaf index {index} is outside a tree of size {size}")
     _check_hashes("leaf", [leaf_hash])
@@ -246,7 +253,7 @@ def root_from_inclusion_proof(
             f"inclusion proof for leaf {index} in a tree of size {size} has {len(proof)} "
             f"hashes, expected {inner + border}"
         )
-    return _chain_border(_chain_inner(leaf_hash, proof[:inner], index), proof[inner:])
+    return inner
 
 
 def verify_inclusion(
@@ -272,15 +279,7 @@ def verify_inclusion(
     if proven is None:
         _match(what, root_from_inclusion_proof(leaf_hash, index, size, proof), root)
         return
-    if not 0 <= index < size:
-        raise IntegrityError(f"leaf index {index} is outside a tree of size {size}")
-    _check_hashes("leaf", [leaf_hash])
-    _check_hashes("inclusion proof", proof)
-    inner = (index ^ (size - 1)).bit_length()
-    if len(proof) != inner + (index >> inner).bit_count():
-        raise IntegrityError(
-            f"inclusion proof for leaf {index} in a tree of size {size} has {len(proof)} "
-            f"hashes, expected {inner + (index >> inner).bit_count()}")
+    inner = _inclusion_shape(leaf_hash, index, size, proof)
     node, passed = leaf_hash, []
     for level in range(inner):
         place = (level, index >> level)

@@ -200,7 +200,7 @@ class Proven:
         :meth:`under`)."""
         todo = [key for key in dict.fromkeys(keys) if key not in self._proofs]
         if todo:
-            read, listed = self._keyed(todo, entries=False)
+            _, listed = self._keyed(todo, entries=False)
             for key, positions in listed.items():
                 self._agrees(key, positions)
         return {key: self._proofs[key].count for key in keys}
