@@ -6,13 +6,16 @@
 # affidavit_run ARGS...: `affidavit ARGS... --output json`, the record's JSON in the log; exit
 # status kept.
 affidavit_run() {
-  # the ledger's token (api-token) and a pull-request provider's (provider-token)
+  # the ledger's token (api-token), a pull-request provider's (provider-token), Jira's, Sonar's
   if [[ -n "${AFFIDAVIT_API_TOKEN:-}" ]]; then
     echo "::add-mask::$AFFIDAVIT_API_TOKEN"
   fi
-  if [[ -n "${AFFIDAVIT_TOKEN:-}" ]]; then
-    echo "::add-mask::$AFFIDAVIT_TOKEN"
-  fi
+  local secret
+  for secret in AFFIDAVIT_TOKEN AFFIDAVIT_JIRA_API_TOKEN AFFIDAVIT_JIRA_PAT AFFIDAVIT_SONAR_TOKEN; do
+    if [[ -n "${!secret:-}" ]]; then
+      echo "::add-mask::${!secret}"
+    fi
+  done
   affidavit "$@" --output json --summary-file "$GITHUB_STEP_SUMMARY" \
     --outputs-file "$GITHUB_OUTPUT"
 }

@@ -12,11 +12,16 @@ word that says which way it goes.
 
 from __future__ import annotations
 
+import json
 import os
 import statistics
 import subprocess
+import sys
+import tempfile
 import time
 from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
 
 
 def verdict(ours: float, anchor: float, than: str) -> str:
@@ -71,3 +76,24 @@ def clean_env(**extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     env.update(extra)
     return env
+
+
+def work_dir(name: str) -> Path:
+    """Where a benchmark keeps the inputs it builds once: ``$AFFIDAVIT_BENCH_DIR`` (or the
+    system temp dir) ``/affidavit-bench-<name>``, so a second run skips the building."""
+    root = os.environ.get("AFFIDAVIT_BENCH_DIR") or tempfile.gettempdir()
+    base = Path(root) / f"affidavit-bench-{name}"
+    base.mkdir(parents=True, exist_ok=True)
+    return base
+
+
+def in_child(code: str, *args: str) -> Any:
+    """The JSON a fresh interpreter running ``code`` with ``args`` prints: one contender's
+    work in a process of its own, so its imports, caches and peak memory are its own."""
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parent.parent / "core"))
+    done = subprocess.run([sys.executable, "-W", "ignore", "-c", code, *args],
+                          capture_output=True, text=True, env=env)
+    if done.returncode != 0:
+        raise SystemExit(f"{Path(sys.argv[0]).name}: {args[0] if args else 'child'} failed:\n"
+                         f"{done.stderr}")
+    return json.loads(done.stdout)

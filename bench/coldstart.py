@@ -21,6 +21,8 @@ it, on a small ledger (a flow, a trail, a custom type and one artifact), and is 
   attest sarif            ``attest snyk`` on the same SARIF: Kosli reads SARIF only as Snyk's
   attest snyk (JSON)      ``attest snyk`` on Snyk Code SARIF: Kosli reads no Snyk JSON
   attest approval         ``attest decision`` (Kosli has no approval attestation any more)
+  attest vulns|sbom       none: Kosli reads no Trivy or Grype JSON and has no SBOM or coverage
+  |coverage               attestation (the line says so)
   attest artifact         needs a git checkout (it reads the commit), so both run in one
   get trail               no ``--dry-run`` for reads: run against a local stub server that
                           answers a canned trail, so the request is made and printed
@@ -87,6 +89,19 @@ SNYK = {"ok": False, "projectName": "shop", "packageManager": "pip", "dependency
         "vulnerabilities": [{"id": "SNYK-PYTHON-JINJA2-1012994", "title": "ReDoS",
                              "severity": "low", "packageName": "jinja2", "version": "2.11.2",
                              "from": ["shop@0.1.0", "jinja2@2.11.2"]}]}
+TRIVY = {"SchemaVersion": 2, "ArtifactName": "shop:1.0", "ArtifactType": "container_image",
+         "Results": [{"Target": "requirements.txt", "Class": "lang-pkgs", "Type": "pip",
+                      "Vulnerabilities": [{
+                          "VulnerabilityID": "CVE-2024-22195", "PkgName": "jinja2",
+                          "InstalledVersion": "2.11.2", "FixedVersion": "3.1.3",
+                          "Status": "fixed", "Severity": "MEDIUM", "Title": "HTML attribute "
+                          "injection"}]}]}
+LCOV = "TN:\nSF:shop/cart.py\nDA:1,1\nDA:2,0\nLF:2\nLH:1\nend_of_record\n"
+CYCLONEDX = {"bomFormat": "CycloneDX", "specVersion": "1.6", "version": 1,
+             "metadata": {"component": {"type": "application", "name": "shop"}},
+             "components": [{"type": "library", "name": "jinja2", "version": "3.1.3",
+                             "purl": "pkg:pypi/jinja2@3.1.3",
+                             "licenses": [{"license": {"id": "BSD-3-Clause"}}]}]}
 SCHEMA = {"type": "object", "required": ["coverage"],
           "properties": {"coverage": {"type": "number", "minimum": 0, "maximum": 100}}}
 
@@ -107,6 +122,12 @@ def commands(fp: str) -> list[tuple[str, list[str], list[str] | None, str]]:
                          "snyk.json"],
          ["attest", "snyk", *on, "--name", "snyk", "--scan-results", "scan.sarif", *DRY],
          "kosli reads Snyk Code SARIF, no Snyk JSON"),
+        ("attest-vulns", ["attest", "vulns", *on, "--name", "trivy", "--scan-results",
+                          "trivy.json"], None, "Kosli reads no Trivy or Grype JSON"),
+        ("attest-sbom", ["attest", "sbom", *on, "--name", "sbom", "--sbom-file", "bom.json"],
+         None, "Kosli has no SBOM attestation"),
+        ("attest-coverage", ["attest", "coverage", *on, "--name", "cov", "--report",
+                             "lcov.info"], None, "Kosli has no coverage attestation"),
         ("attest-artifact", ["attest", "artifact", "app.bin", *on, "--name", "app",
                              "--artifact-type", "file"],
          ["attest", "artifact", "app.bin", "--artifact-type", "file", *on, "--name", "app",
@@ -136,6 +157,10 @@ def commands(fp: str) -> list[tuple[str, list[str], list[str] | None, str]]:
          ["fingerprint", "app.bin", "--artifact-type", "file"], ""),
     ]
 
+
+#: Commands known to miss the 5x target, and why (the note of their line says it).
+OVER = {"attest-sbom": "not met: checking the SBOM against the official CycloneDX schema "
+                       "(importing jsonschema-rs, compiling the schema) costs about 45 ms"}
 
 STUB: list[str] = []  # ``--host`` etc. of the stub server, set once it listens
 
@@ -208,6 +233,9 @@ def _seed(work: Path, cli: str, env: dict[str, str]) -> str:
     (work / "results" / "junit.xml").write_text(JUNIT)
     (work / "scan.sarif").write_text(json.dumps(SARIF))
     (work / "snyk.json").write_text(json.dumps(SNYK))
+    (work / "trivy.json").write_text(json.dumps(TRIVY))
+    (work / "bom.json").write_text(json.dumps(CYCLONEDX))
+    (work / "lcov.info").write_text(LCOV)
     (work / "coverage.schema.json").write_text(json.dumps(SCHEMA))
     (work / "coverage.json").write_text(json.dumps({"coverage": 91.5}))
     (work / "app.bin").write_bytes(bytes(range(256)) * 64)
@@ -278,7 +306,8 @@ def main() -> None:
             for label, ours_argv, kosli_argv, how in commands(fp):
                 ours_cmd = [cli, *ours_argv]
                 kosli_cmd = [kosli, *kosli_argv] if kosli and kosli_argv else None
-                failed = _kosli_fails(kosli_cmd, kosli_env, work) if kosli_cmd else why_not
+                failed = (_kosli_fails(kosli_cmd, kosli_env, work) if kosli_cmd
+                          else how if kosli_argv is None else why_not)
                 if failed:
                     kosli_cmd = None
                 for _ in range(2):  # bytecode and page caches, as on any second call
@@ -295,7 +324,9 @@ def main() -> None:
                         theirs.append(_timed(kosli_cmd, kosli_env, work, label))
                 mine = min(ours) * 1000
                 report(f"coldstart-{label}", mine, min(anchor) * 1000, "ms",
-                       than="python -c pass", note="target: at most 5x slower")
+                       than="python -c pass",
+                       note="; ".join(filter(None, ["target: at most 5x slower",
+                                                    OVER.get(label)])))
                 name = f"coldstart-{label}-vs-kosli"
                 if not kosli_cmd:
                     skipped(name, failed)

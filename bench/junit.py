@@ -40,17 +40,13 @@ peak RSS < 64 MB.
 from __future__ import annotations
 
 import argparse
-import json
-import os
 import random
-import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from _common import report  # noqa: E402
+from _common import in_child, report, work_dir  # noqa: E402
 
 FULL = 100_000
 QUICK = 10_000
@@ -198,10 +194,7 @@ def build(base: Path, cases: int) -> tuple[Path, Path]:
 
 def run(which: str, target: Path, kind: str) -> dict[str, float]:
     """One fresh process doing one contender's work; its report."""
-    env = dict(os.environ, PYTHONPATH=str(HERE.parent / "core"))
-    out = subprocess.run([sys.executable, "-c", CHILD, which, str(target), kind],
-                         check=True, capture_output=True, text=True, env=env)
-    return json.loads(out.stdout)  # type: ignore[no-any-return]
+    return in_child(CHILD, which, str(target), kind)  # type: ignore[no-any-return]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -209,9 +202,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="10,000 cases (CI smoke)")
     args = parser.parse_args(argv)
     cases = QUICK if args.quick else FULL
-    root = os.environ.get("AFFIDAVIT_BENCH_DIR") or tempfile.gettempdir()
-    base = Path(root) / f"affidavit-bench-junit-{cases}"
-    base.mkdir(parents=True, exist_ok=True)
+    base = work_dir(f"junit-{cases}")
     one, split = build(base, cases)
     for label, target, kind in (("1file", one, "file"), (f"{SUITES}files", split, "dir")):
         mine, theirs, defused, counting = [], [], [], []

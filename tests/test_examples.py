@@ -15,8 +15,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 # every command a pipeline runs on each change, each timed cold by bench/coldstart.py
 COLDSTART_COMMANDS = ["attest-generic", "attest-junit", "attest-sarif", "attest-snyk",
-                      "attest-artifact", "attest-custom", "attest-approval", "begin-trail",
-                      "get-trail", "assert-trail", "assert-artifact", "fingerprint"]
+                      "attest-vulns", "attest-sbom", "attest-coverage", "attest-artifact",
+                      "attest-custom", "attest-approval", "begin-trail", "get-trail",
+                      "assert-trail", "assert-artifact", "fingerprint"]
 
 
 def test_demo_runs_end_to_end(tmp_path: Path) -> None:
@@ -62,10 +63,12 @@ def test_bench_run_quick_prints_one_line_per_benchmark(tmp_path: Path) -> None:
                      *[f"server-reads{pg}-{op}-{line}" for pg in ("", "-pg")
                        for op in ("get-trail", "search-commit", "search-fingerprint")
                        for line in ("p50", "p99", "vs-bare", "client-p50")],
-                     "environments-snapshot-join-1k", "environments-metrics-2k"]
-    # which way is better is spelled out, never a bare ratio
-    shape = re.compile(r"^[a-z0-9-]+: ours [0-9.e+-]+(ms|s), anchor [0-9.e+-]+(ms|s), "
-                       r"[0-9]+\.[0-9]{2}x (faster|slower) than [^(]+( \(.*\))?$")
+                     "environments-snapshot-join-1k", "environments-metrics-2k",
+                     "coverage-lcov-10mb", "coverage-lcov-10mb-peak-rss", "sbom-2mb",
+                     "sbom-2mb-peak-rss"]
+    # which way is better is spelled out, never a bare ratio (time, or peak memory)
+    shape = re.compile(r"^[a-z0-9-]+: ours [0-9.e+-]+(ms|s|MB), anchor [0-9.e+-]+(ms|s|MB), "
+                       r"[0-9]+\.[0-9]{2}x (faster|slower|less|more) than [^(]+( \(.*\))?$")
     for line in lines:
         name = line.split(":", 1)[0]
         if name.endswith("-vs-kosli") and ": skipped: " in line:

@@ -11,7 +11,7 @@ def call(Map args = [:]) {
         flow: null,          // --flow (AFFIDAVIT_FLOW)
         trail: null,         // trail: its name (TRAIL); attestation: --trail. The core defaults it to the commit
         artifact: null,      // subject 'artifact': a SHA-256, or a file or directory to fingerprint (required)
-        artifactType: null,  // subject 'artifact' given as a path: file or dir (--artifact-type)
+        artifactType: null,  // subject 'artifact' given as a path: file or dir, or an image: oci or docker (--artifact-type)
         name: null,          // subject 'attestation': the attestation's name (required)
         ledger: null,        // --ledger URL; default .affidavit/ledger.db at the repo root
         credentialsId: null, // secret-text credential, exposed to the CLI as AFFIDAVIT_API_TOKEN

@@ -9,16 +9,20 @@ import affidavit.jenkins.StepArgs
 // in the core. The names are the GitHub/GitLab inputs' in camelCase. Help: affidavitAttest.txt.
 def call(Map args = [:]) {
     Map defaults = [
-        type: null,          // required: the `affidavit attest` noun (junit, sarif, snyk, pullrequest, generic, artifact, ...)
+        type: null,          // required: the `affidavit attest` noun (junit, sarif, snyk, vulns, sbom, coverage, jira, sonar, pullrequest, generic, artifact, ...)
         flow: null,          // --flow (AFFIDAVIT_FLOW)
         trail: null,         // --trail; the core defaults it to the commit
         name: null,          // --name: the attestation's (or artifact's) template name
         artifact: null,      // type 'artifact': the file or directory to fingerprint (PATH)
-        artifactType: null,  // type 'artifact': file (default) or dir (--artifact-type)
+        artifactType: null,  // type 'artifact': file (default), dir, oci (image reference) or docker (local image) (--artifact-type)
         fingerprint: null,   // bind to this SHA-256 instead of the trail (--fingerprint)
-        results: null,       // report files or globs, a List or a String: junit --results, sarif/snyk --scan-results
+        results: null,       // report files or globs, a List or a String: junit --results, sarif/snyk/vulns --scan-results, sbom --sbom-file, coverage --report
         resultsDir: null,    // junit: a directory, every *.xml below it (--results-dir)
-        failOn: null,        // sarif/snyk: critical|high|medium|low|any|none (--fail-on)
+        failOn: null,        // sarif/snyk/vulns: critical|high|medium|low|any|none (--fail-on)
+        minLines: null,      // coverage: lowest line coverage in percent that is compliant (--min-lines)
+        minBranches: null,   // coverage: lowest branch coverage in percent that is compliant (--min-branches)
+        jiraBaseUrl: null,   // jira: the Jira site (--jira-base-url); credentials via withCredentials as AFFIDAVIT_JIRA_API_TOKEN / AFFIDAVIT_JIRA_PAT
+        sonarUrl: null,      // sonar: the SonarQube server (--sonar-url); the token via withCredentials as AFFIDAVIT_SONAR_TOKEN
         customType: null,    // type 'custom': the type name (--type)
         provider: null,      // type 'pullrequest' (required): github, gitlab, bitbucket or azure (the PROVIDER word)
         repository: null,    // type 'pullrequest': the repository, e.g. 'acme/shop' (--repository; Jenkins gives no default)
@@ -39,7 +43,7 @@ def call(Map args = [:]) {
     ]
     Map a = StepArgs.merge(this, 'affidavitAttest', defaults, args)
     if (a.type == null) {
-        error("affidavitAttest: 'type' is required (junit, sarif, snyk, pullrequest, generic, artifact, custom, approval, decision)")
+        error("affidavitAttest: 'type' is required (junit, sarif, snyk, vulns, sbom, coverage, jira, sonar, pullrequest, generic, artifact, custom, approval, decision)")
     }
     if (!(a.type ==~ /[a-z][a-z0-9-]*/)) {
         error("affidavitAttest: 'type' must be an attest noun such as junit, not '${a.type}'")
@@ -81,8 +85,14 @@ def call(Map args = [:]) {
     entries += StepArgs.option('AFFIDAVIT_FINGERPRINT', a.fingerprint)
     entries += StepArgs.list(this, 'affidavitAttest', 'results', 'AFFIDAVIT_RESULTS', a.results)
     entries += StepArgs.list(this, 'affidavitAttest', 'results', 'AFFIDAVIT_SCAN_RESULTS', a.results)
+    entries += StepArgs.list(this, 'affidavitAttest', 'results', 'AFFIDAVIT_SBOM_FILE', a.results)
+    entries += StepArgs.list(this, 'affidavitAttest', 'results', 'AFFIDAVIT_REPORT', a.results)
     entries += StepArgs.option('AFFIDAVIT_RESULTS_DIR', a.resultsDir)
     entries += StepArgs.option('AFFIDAVIT_FAIL_ON', a.failOn)
+    entries += StepArgs.option('AFFIDAVIT_MIN_LINES', a.minLines)
+    entries += StepArgs.option('AFFIDAVIT_MIN_BRANCHES', a.minBranches)
+    entries += StepArgs.option('AFFIDAVIT_JIRA_BASE_URL', a.jiraBaseUrl)
+    entries += StepArgs.option('AFFIDAVIT_SONAR_URL', a.sonarUrl)
     entries += StepArgs.option('AFFIDAVIT_TYPE', a.customType)
     entries += StepArgs.option('AFFIDAVIT_REPOSITORY', a.repository)
     entries += StepArgs.option('AFFIDAVIT_PR', a.pr)

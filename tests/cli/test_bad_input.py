@@ -159,7 +159,7 @@ CASES: list[tuple[tuple[str, ...], tuple[str, ...]]] = [
     (("schema", "nope"), ("'nope'",)),
     (("fingerprint", "{missing}", "--artifact-type", "file"), ("{missing}",)),
     (("fingerprint", "{good}", "--artifact-type", "blob"), ("--artifact-type", "blob")),
-    (("fingerprint", "", "--artifact-type", "dir"), ("path", "empty")),
+    (("fingerprint", "", "--artifact-type", "dir"), ("PATH|IMAGE", "empty")),
     # evidence
     (("evidence", "get", "nothex", "-o", "{out}"), ("'nothex'",)),
     (("evidence", "get", UNKNOWN, "-o", "{out}"), (UNKNOWN,)),

@@ -44,6 +44,16 @@ FLAGS: dict[str, tuple[str, Command]] = {
         "report", lambda f: ["attest", "sarif", *ATTEST, "--scan-results", f]),
     "attest snyk --scan-results": (
         "report", lambda f: ["attest", "snyk", *ATTEST, "--scan-results", f]),
+    "attest vulns --scan-results": (
+        "report", lambda f: ["attest", "vulns", *ATTEST, "--scan-results", f]),
+    "attest coverage --report": (
+        "report", lambda f: ["attest", "coverage", *ATTEST, "--report", f]),
+    "attest sbom --sbom-file": (
+        "report", lambda f: ["attest", "sbom", *ATTEST, "--sbom-file", f]),
+    # refused before the server is asked (nothing listens on port 9)
+    "attest sonar --report-task": (
+        "report", lambda f: ["attest", "sonar", *ATTEST, "--report-task", f,
+                             "--sonar-url", "http://127.0.0.1:9"]),
     "attest junit --results": (
         "report", lambda f: ["attest", "junit", *ATTEST, "--results", f]),
     # refused before the provider is asked (nothing listens on port 9)
@@ -174,10 +184,12 @@ def test_every_file_flag_is_in_the_matrix() -> None:
             taken.add(f"{command} {match.group(1)}")
     covered = set(FLAGS) | {f"{c} --attachments" for c in (
         "attest junit", "attest sarif", "attest snyk", "attest custom", "attest approval",
-        "attest decision", "request approval", "attest artifact")} | {
+        "attest decision", "request approval", "attest artifact", "attest vulns",
+        "attest coverage", "attest jira", "attest sonar", "attest sbom")} | {
         f"{c} --user-data" for c in ("attest junit", "attest sarif", "attest snyk",
                                      "attest custom", "attest decision", "request approval",
-                                     "attest artifact")} | {
+                                     "attest artifact", "attest vulns", "attest coverage",
+                                     "attest jira", "attest sonar", "attest sbom")} | {
         "attest junit --results-dir",  # directories: test_unreadable.py and tests/test_walk.py
         "snapshot path --exclude"}  # patterns, not files
     assert taken <= covered, sorted(taken - covered)

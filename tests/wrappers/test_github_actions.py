@@ -515,6 +515,59 @@ def test_provider_without_type_pullrequest_is_refused(tmp_path: Path,
     assert not seen_file.exists()
 
 
+@pytest.mark.parametrize(("inputs", "job_env", "seen_env"), [
+    # coverage: the report is `results`, its minimums are inputs of their own
+    ({"type": "coverage", "results": "lcov.info", "min-lines": "80", "min-branches": "62.5"},
+     {}, {"AFFIDAVIT_REPORT": "lcov.info", "AFFIDAVIT_MIN_LINES": "80",
+          "AFFIDAVIT_MIN_BRANCHES": "62.5"}),
+    # sbom and vulns: the SBOM file / the scanner's report is `results` too
+    ({"type": "sbom", "results": "bom.json"}, {}, {"AFFIDAVIT_SBOM_FILE": "bom.json"}),
+    ({"type": "vulns", "results": "trivy.json", "fail-on": "critical"}, {},
+     {"AFFIDAVIT_SCAN_RESULTS": "trivy.json", "AFFIDAVIT_FAIL_ON": "critical"}),
+    # jira and sonar: the site is an input, the credentials come from the step's env (masked)
+    ({"type": "jira", "jira-base-url": "https://acme.atlassian.net"},
+     {"AFFIDAVIT_JIRA_USERNAME": "ada@acme.test", "AFFIDAVIT_JIRA_API_TOKEN": "jira0secret"},
+     {"AFFIDAVIT_JIRA_BASE_URL": "https://acme.atlassian.net",
+      "AFFIDAVIT_JIRA_USERNAME": "ada@acme.test", "AFFIDAVIT_JIRA_API_TOKEN": "jira0secret"}),
+    ({"type": "sonar"}, {"AFFIDAVIT_SONAR_URL": "https://sonar.example",
+                         "AFFIDAVIT_SONAR_TOKEN": "squ_secret"},
+     {"AFFIDAVIT_SONAR_URL": "https://sonar.example", "AFFIDAVIT_SONAR_TOKEN": "squ_secret"}),
+])
+def test_evidence_type_inputs_map_to_their_flags(
+        tmp_path: Path, stub_cli: tuple[Path, Path], inputs: dict[str, str],
+        job_env: dict[str, str], seen_env: dict[str, str]) -> None:
+    folder, seen_file = stub_cli
+    result, _, _ = run_action_script("attest", inputs, tmp_path / "run",
+                                     {**job_env, "STUB_OUT": str(seen_file)}, bin_dir=folder)
+    assert result.returncode == 0, result.stderr
+    seen = json.loads(seen_file.read_text())
+    assert seen["argv"][:2] == ["attest", inputs["type"]]
+    assert {k: seen["env"].get(k) for k in seen_env} == seen_env
+    for secret in ("AFFIDAVIT_JIRA_API_TOKEN", "AFFIDAVIT_SONAR_TOKEN"):
+        if secret in seen_env:
+            assert f"::add-mask::{seen_env[secret]}" in result.stdout
+
+
+def test_evidence_types_record_through_the_attest_action(tmp_path: Path,
+                                                         ledger: dict[str, str]) -> None:
+    """The real CLI behind `type: coverage|vulns|sbom`: the report reaches it as `results`,
+    the verdict and the files read come back as outputs, the summary names the type."""
+    reports = HERE.parent / "gitlab" / "reports" / "evidence"
+    run_action_script("begin-trail", {"flow": "demo", "trail": "t1"}, tmp_path / "a", ledger)
+    cases = [("coverage", "lcov.info", {"min-lines": "70", "min-branches": "60"}, "false"),
+             ("vulns", "trivy.json", {"fail-on": "medium"}, "false"),
+             ("sbom", "bom.json", {}, "true")]
+    for kind, report, extra, compliant in cases:
+        result, summary, outputs = run_action_script(
+            "attest", {"type": kind, "flow": "demo", "trail": "t1", "name": kind,
+                       "results": str(reports / report), **extra}, tmp_path / kind, ledger)
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert outputs["compliant"] == compliant, (kind, outputs)
+        assert outputs["results"] == str(reports / report)
+        verdict = "compliant" if compliant == "true" else "not compliant"
+        assert f"{kind} ({kind}): {verdict}" in summary, summary
+
+
 def test_empty_inputs_fall_back_to_job_env(tmp_path: Path, ledger: dict[str, str]) -> None:
     """An input left empty is "not given": a job-level AFFIDAVIT_FLOW still counts."""
     result, summary, _ = run_action_script(

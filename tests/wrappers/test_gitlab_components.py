@@ -211,6 +211,30 @@ def test_defaults(pipeline: Callable[..., Pipeline], cli: Callable[..., Result])
 
 
 @needs_gcl
+def test_evidence_types_record_through_the_attest_component(
+        pipeline: Callable[..., Pipeline], cli: Callable[..., Result]) -> None:
+    """coverage, vulns and sbom through `type:`: the report is `results` (as --report,
+    --scan-results, --sbom-file), coverage's `min-lines` and `min-branches` become its policy,
+    `fail-on` the vulnerability threshold."""
+    run = pipeline("evidence-types")
+    assert run.jobs == {"affidavit-begin-trail": "PASS", "attest-coverage": "PASS",
+                        "attest-vulns": "PASS", "attest-sbom": "PASS"}, run.output
+    coverage = _attestation(cli, run.sha, "coverage")
+    assert (coverage["type"], coverage["compliant"]) == ("coverage", False)  # 1 of 2 branches
+    predicate = coverage["statement"]["predicate"]
+    assert predicate["policy"] == {"min_lines": 70, "min_branches": 60}
+    assert predicate["summary"]["lines"] == {"covered": 3, "total": 4, "percent": 75.0}
+    vulns = _attestation(cli, run.sha, "vulns")
+    assert (vulns["type"], vulns["compliant"]) == ("vulns", True)  # one medium, --fail-on critical
+    assert vulns["statement"]["predicate"]["policy"]["fail_on"] == "critical"
+    sbom = _attestation(cli, run.sha, "sbom")
+    assert (sbom["type"], sbom["compliant"]) == ("sbom", True)
+    assert sbom["statement"]["predicate"]["summary"]["components"] == 2
+    assert "coverage (coverage): not compliant" in run.artifact("attest-coverage", "coverage.md")
+    assert cli("verify", "ledger").code == 0
+
+
+@needs_gcl
 def test_inputs_are_interpolated(pipeline: Callable[..., Pipeline],
                                  cli: Callable[..., Result]) -> None:
     """Job names, stages, rules, a named trail from a CI variable, results-dir, annotations,

@@ -80,6 +80,14 @@ SCENARIOS: dict[str, tuple[str, dict[str, Any], dict[str, str], bool]] = {
         "fingerprint": "ab" * 32, "assert": False, "dryRun": True,
         "ledger": "https://ledger.example/x", "credentialsId": "affidavit-token",
         "summary": "out/scan.md", "args": ["--max-findings", "3", "--new-only"]}, {}, False),
+    "attest-coverage": ("affidavitAttest", {
+        "type": "coverage", "name": "cov", "results": "build/lcov.info", "minLines": 80,
+        "minBranches": "62.5"}, {}, False),
+    "attest-jira": ("affidavitAttest", {
+        "type": "jira", "name": "ticket", "jiraBaseUrl": "https://acme.atlassian.net"}, {},
+        False),
+    "attest-sonar": ("affidavitAttest", {
+        "type": "sonar", "name": "gate", "sonarUrl": "https://sonar.example"}, {}, False),
     "attest-junit-files": ("affidavitAttest", {
         "type": "junit", "name": "unit", "results": ["a.xml", "reports/*.xml"],
         "args": "--max-failures 1 --annotate 'note=two words'"}, {}, False),
@@ -160,15 +168,16 @@ SCENARIOS: dict[str, tuple[str, dict[str, Any], dict[str, str], bool]] = {
 #: id -> (step, args, the exact error message)
 ERRORS: dict[str, tuple[str, dict[str, Any], str]] = {
     "no-type": ("affidavitAttest", {"name": "unit"},
-                "affidavitAttest: 'type' is required (junit, sarif, snyk, pullrequest, generic, "
-                "artifact, custom, approval, decision)"),
+                "affidavitAttest: 'type' is required (junit, sarif, snyk, vulns, sbom, coverage, "
+                "jira, sonar, pullrequest, generic, artifact, custom, approval, decision)"),
     "bad-type": ("affidavitAttest", {"type": "junit; rm -rf /"},
                  "affidavitAttest: 'type' must be an attest noun such as junit, not "
                  "'junit; rm -rf /'"),
     "unknown-key": ("affidavitAttest", {"type": "junit", "result": "x"},
                     "affidavitAttest: unknown argument 'result' (known: type, flow, trail, name, "
                     "artifact, artifactType, fingerprint, results, resultsDir, failOn, "
-                    "customType, provider, repository, pr, baseUrl, requireApprovals, "
+                    "minLines, minBranches, jiraBaseUrl, sonarUrl, customType, provider, "
+                    "repository, pr, baseUrl, requireApprovals, "
                     "allowStaleApprovals, maxWait, attachments, annotate, assert, dryRun, "
                     "ledger, credentialsId, providerCredentialsId, summary, args)"),
     "pr-no-provider": ("affidavitAttest", {"type": "pullrequest", "name": "pr"},
@@ -365,6 +374,8 @@ def test_attest_maps_every_option(recorded: dict[str, Any]) -> None:
         "AFFIDAVIT_FINGERPRINT=" + "ab" * 32,
         "AFFIDAVIT_RESULTS=a.sarif,b dir/c.sarif",
         "AFFIDAVIT_SCAN_RESULTS=a.sarif,b dir/c.sarif",
+        "AFFIDAVIT_SBOM_FILE=a.sarif,b dir/c.sarif",
+        "AFFIDAVIT_REPORT=a.sarif,b dir/c.sarif",
         "AFFIDAVIT_FAIL_ON=medium",
         "AFFIDAVIT_ATTACHMENTS=report.html",
         "AFFIDAVIT_ANNOTATE=team=core,ticket=OPS 1",
@@ -375,6 +386,26 @@ def test_attest_maps_every_option(recorded: dict[str, Any]) -> None:
         "AFFIDAVIT_JENKINS_SUMMARY=out/scan.md",
     ]
     assert _calls(recorded, "attest-sarif-all", "archiveArtifacts")[0]["artifacts"] == "out/scan.md"
+
+
+def test_attest_maps_the_evidence_types_options(recorded: dict[str, Any]) -> None:
+    """coverage, jira and sonar take their report and their own options by the same
+    AFFIDAVIT_* variables; the CLI ignores the variables a command has no flag for."""
+    assert _sh(recorded, "attest-coverage")["env"] == [
+        "AFFIDAVIT_OUTPUT=markdown",
+        "AFFIDAVIT_NAME=cov",
+        "AFFIDAVIT_RESULTS=build/lcov.info",
+        "AFFIDAVIT_SCAN_RESULTS=build/lcov.info",
+        "AFFIDAVIT_SBOM_FILE=build/lcov.info",
+        "AFFIDAVIT_REPORT=build/lcov.info",
+        "AFFIDAVIT_MIN_LINES=80",
+        "AFFIDAVIT_MIN_BRANCHES=62.5",
+        *_argv(2, "attest", "coverage"),
+        "AFFIDAVIT_JENKINS_SUMMARY=affidavit-attest-coverage-cov.md",
+    ]
+    assert "AFFIDAVIT_JIRA_BASE_URL=https://acme.atlassian.net" in _sh(
+        recorded, "attest-jira")["env"]
+    assert "AFFIDAVIT_SONAR_URL=https://sonar.example" in _sh(recorded, "attest-sonar")["env"]
 
 
 def test_attest_result_files_args_string_and_artifact_path(recorded: dict[str, Any]) -> None:

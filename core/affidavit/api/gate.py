@@ -51,11 +51,21 @@ def assert_trail(ledger: Ledger, flow: str, trail: str) -> dict[str, Any]:
     return result(f"trail {flow}/{trail}", state["status"], reasons)
 
 
-def resolve_fingerprint(value: str, artifact_type: str | None) -> str:
-    """A SHA-256 as given, or the fingerprint of the file or directory at that path."""
+def resolve_fingerprint(value: str, artifact_type: str | None, *,
+                        registry_username: str | None = None,
+                        registry_password: str | None = None) -> str:
+    """A SHA-256 as given, or the fingerprint of the file or directory at that path, or
+    with ``artifact_type`` ``oci``/``docker`` the digest of the image ``value`` names."""
     import os
     import re
 
+    from affidavit.api.fingerprints import IMAGE_TYPES
+
+    if artifact_type in IMAGE_TYPES:
+        from affidavit.api.fingerprints import fingerprint as image_fingerprint
+
+        return image_fingerprint(value, artifact_type, registry_username=registry_username,
+                                 registry_password=registry_password)
     # lexists: a dangling link or a loop is a path (whose fingerprint says what is wrong)
     if re.fullmatch(r"[0-9a-fA-F]{64}", value) and not os.path.lexists(value):
         return value.lower()
@@ -67,13 +77,16 @@ def resolve_fingerprint(value: str, artifact_type: str | None) -> str:
 
 
 def assert_artifact(ledger: Ledger, artifact: str, flow: str | None = None, *,
-                    artifact_type: str | None = None) -> dict[str, Any]:
+                    artifact_type: str | None = None, registry_username: str | None = None,
+                    registry_password: str | None = None) -> dict[str, Any]:
     """Compliant iff, in every trail that reported it, its own and the trail's required
-    attestations are present and compliant. ``artifact`` is a fingerprint or a path to
-    fingerprint (see :func:`resolve_fingerprint`)."""
+    attestations are present and compliant. ``artifact`` is a fingerprint, a path or an
+    image to fingerprint (see :func:`resolve_fingerprint`)."""
     from affidavit.compliance.verdict import worst
 
-    fingerprint = resolve_fingerprint(artifact, artifact_type)
+    fingerprint = resolve_fingerprint(artifact, artifact_type,
+                                      registry_username=registry_username,
+                                      registry_password=registry_password)
     with proven(ledger) as view:
         state = query.artifact_state(view, fingerprint, flow)
         reasons = [f"{t['flow']}/{t['trail']}: {r}" for t in state["trails"]

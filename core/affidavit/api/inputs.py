@@ -148,7 +148,8 @@ def read_template_file(path: PathArg) -> dict[str, Any]:
             problem = f"{key}: unknown key {loc[-1]!r}"
         elif first["type"] == "string_pattern_mismatch" and loc[-1] == "type":
             problem = (f"{key}: unknown attestation type {first['input']!r} (generic, artifact, "
-                       "junit, sarif, snyk, pull_request, approval, decision, custom:NAME or *)")
+                       "junit, sarif, snyk, pull_request, approval, decision, sbom, coverage, "
+                       "vulns, jira, sonar, custom:NAME or *)")
         else:
             problem = f"{key}: {first['msg']}"
         line = _line_of(text, first["loc"])

@@ -265,21 +265,37 @@ def attest_artifact(
     annotations: list[str] | None = None,
     exclude: tuple[str, ...] = (),
     dry_run: bool = False,
+    registry_username: str | None = None,
+    registry_password: str | None = None,
 ) -> Recorded:
-    """Report an artifact by its fingerprint, computed from ``path`` unless given."""
+    """Report an artifact by its fingerprint, computed from ``path`` unless given: a file or
+    a directory, or for ``oci``/``docker`` the image ``path`` names (its digest from the
+    registry or the local Engine, with the reference and an index's platforms beside it)."""
     from affidavit.api.commits import commit_record
+    from affidavit.api.fingerprints import IMAGE_TYPES
 
     check_name(flow, "flow")
     check_name(trail, "trail")
     check_name(name, "artifact name")
+    image = None
+    filename = None
     if fingerprint:
         digest = check_sha256(fingerprint, "--fingerprint")
+        if path is not None:  # the file or image the digest was given for
+            filename = str(path) if artifact_type in IMAGE_TYPES else os.path.basename(path)
     elif path is not None:
-        from affidavit.api.fingerprints import fingerprint as compute
-        from affidavit.paths import path_text
+        from affidavit.api.fingerprints import describe
 
-        path = path_text(path)  # the file name recorded, as pathlib spells it
-        digest = compute(path, artifact_type, exclude)
+        if artifact_type in IMAGE_TYPES:
+            filename = str(path)
+        else:
+            from affidavit.paths import path_text
+
+            path = path_text(path)  # the file name recorded, as pathlib spells it
+            filename = os.path.basename(path)
+        digest, image = describe(path, artifact_type, exclude,
+                                 registry_username=registry_username,
+                                 registry_password=registry_password)
     else:
         raise UsageError("attest artifact needs a PATH or --fingerprint")
     with _head(ledger, trail_reads(flow, trail), entries=False, remember=dry_run) as head:
@@ -292,10 +308,11 @@ def attest_artifact(
         name=name,
         fingerprint=digest,
         artifact_type=artifact_type,
-        filename=os.path.basename(path) if path is not None else None,
+        filename=filename,
         commit=commit_record(commit, url=commit_url, redact=redact),
         origin_url=origin_url,
         annotations=inputs.parse_annotations(annotations),
+        image=image,
     )
     return _append(ledger, build.entry("artifact", record), dry_run, head)
 

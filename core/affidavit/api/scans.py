@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 
 from affidavit.api.record import CheckedClaim, Claim, Recorded, attest, check_claim
+from affidavit.errors import UsageError
 
 TYPE_CHECKING = False  # typing costs 3 ms to import; the CLI's write path avoids it
 if TYPE_CHECKING:
@@ -17,7 +18,7 @@ if TYPE_CHECKING:
     from affidavit.api.inputs import PathArg
     from affidavit.ledger.base import Ledger
 
-__all__ = ["attest_junit", "attest_sarif", "attest_snyk"]
+__all__ = ["attest_junit", "attest_sarif", "attest_snyk", "attest_vulns"]
 
 
 def _named(paths: Sequence[str], base: str | None) -> list[tuple[str, PathArg]]:
@@ -114,3 +115,39 @@ def attest_snyk(
     return _attest_scan(ledger, claim, type="snyk", scan_results=scan_results,
                         fail_on=fail_on, max_findings=max_findings, new_only=False,
                         attach=attach)
+
+
+def attest_vulns(
+    ledger: Ledger,
+    claim: Claim | CheckedClaim,
+    *,
+    scan_results: Sequence[str],
+    format: str | None = None,
+    fail_on: str = "high",
+    max_findings: int | None = None,
+    ignore_unfixed: bool = False,
+    attach: bool = True,
+) -> Recorded:
+    """Record Trivy or Grype vulnerability reports (their own JSON; ``format`` ``trivy`` or
+    ``grype``, None to tell from each file), judged by severity threshold; with
+    ``ignore_unfixed`` a vulnerability without a known fix cannot fail the verdict."""
+    from affidavit.collect.scans import vulns
+    from affidavit.compliance.judge import scan_policy
+    from affidavit.models.predicates import VULNS
+    from affidavit.paths import path_text
+
+    if format is not None and format not in vulns.FORMATS:
+        raise UsageError(f"--format: {format!r} is not one of {', '.join(vulns.FORMATS)}")
+    if not scan_results:
+        raise UsageError("--scan-results: no report given (a verdict on no report would be "
+                         "empty)")
+    claim = check_claim(claim)
+    policy = {**scan_policy(fail_on, max_findings, False), "ignore_unfixed": bool(ignore_unfixed)}
+    paths = [path_text(p) for p in scan_results]
+    predicate = vulns.summarize([vulns.parse_file(path, format=format) for path in paths],
+                                ignore_unfixed=bool(ignore_unfixed))
+    predicate["policy"] = policy
+    recorded = attest(ledger, claim, type="vulns", predicate=predicate, predicate_type=VULNS,
+                      raw_files=_named(paths, None) if attach else None)
+    recorded.files_read = [os.fspath(path) for path in paths]
+    return recorded

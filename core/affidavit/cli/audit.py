@@ -26,10 +26,12 @@ __all__ = [
 
 
 def fingerprint(p: argparse.ArgumentParser) -> None:
-    """``fingerprint PATH --artifact-type file|dir``."""
-    p.add_argument("path", type=opt.path_text)
-    opt.add(p, "--artifact-type", required=True, choices=("file", "dir"), help="file or dir")
+    """``fingerprint PATH|IMAGE --artifact-type file|dir|oci|docker``."""
+    p.add_argument("path", type=opt.path_text, metavar="PATH|IMAGE",
+                   help="file or directory, or an image reference for oci and docker")
+    opt.add_artifact_type(p, "PATH|IMAGE", required=True)
     opt.add(p, "--exclude", nargs="+", metavar="GLOB", help="paths to leave out of a dir")
+    opt.add_output(p)
     p.set_defaults(handler=_fingerprint)
 
 
@@ -95,8 +97,9 @@ def ledger_reindex(p: argparse.ArgumentParser) -> None:
 def schema(p: argparse.ArgumentParser) -> None:
     """``schema TYPE``."""
     p.add_argument("type", help="entry, flow, trail, artifact, attestation, statement, "
-                   "template, checkpoint, evidence, a predicate: junit, sarif, snyk, or "
-                   "package-manifest (an evidence package's manifest.json)")
+                   "template, checkpoint, evidence, a predicate: junit, sarif, snyk, vulns, "
+                   "sbom, coverage, jira, sonar, pull_request, or package-manifest (an "
+                   "evidence package's manifest.json)")
     p.set_defaults(handler=_schema)
 
 
@@ -107,10 +110,16 @@ def _ledger(args: argparse.Namespace) -> Any:
 
 
 def _fingerprint(args: argparse.Namespace) -> int:
-    from affidavit.api.fingerprints import fingerprint
+    from affidavit.api.fingerprints import describe
 
-    digest = fingerprint(args.path, args.artifact_type, opt.comma_list(args.exclude))
-    sys.stdout.write(digest + "\n")
+    digest, image = describe(args.path, args.artifact_type, opt.comma_list(args.exclude),
+                             registry_username=args.registry_username,
+                             registry_password=args.registry_password)
+    if args.output == "json":
+        shown: dict[str, Any] = {"fingerprint": digest, "artifact_type": args.artifact_type}
+        emit_json({**shown, "image": image} if image is not None else shown)
+    else:
+        sys.stdout.write(digest + "\n")
     return 0
 
 

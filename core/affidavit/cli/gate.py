@@ -34,9 +34,10 @@ def assert_trail(p: argparse.ArgumentParser) -> None:
 
 def assert_artifact(p: argparse.ArgumentParser) -> None:
     """``assert artifact FINGERPRINT_OR_PATH [--flow F]``."""
-    p.add_argument("artifact", help="SHA-256 fingerprint, or a file or directory to fingerprint")
+    p.add_argument("artifact", help="SHA-256 fingerprint, or a file, directory or image (with "
+                   "--artifact-type oci|docker) to fingerprint")
     opt.add(p, "--flow", help="only trails of this flow")
-    opt.add(p, "--artifact-type", choices=("file", "dir"), help="how to fingerprint a PATH")
+    opt.add_artifact_type(p, "a PATH or IMAGE")
     opt.add(p, "--environment", metavar="ENV",
             help="instead: does it meet the policies attached to this environment?")
     _common(p)
@@ -108,12 +109,18 @@ def _assert_artifact(args: argparse.Namespace) -> int:
             raise UsageError("--environment judges by the environment's policies: leave out "
                              "--flow")
         fingerprint = gate.resolve_fingerprint(opt.required(args.artifact, "artifact"),
-                                               args.artifact_type)
+                                               args.artifact_type, **_registry(args))
         result = policies.assert_artifact_in(_ledger(args), fingerprint, args.environment)
         return report(args.output, result, args.summary_file, args.outputs_file)
     result = gate.assert_artifact(_ledger(args), opt.required(args.artifact, "artifact"),
-                                  args.flow, artifact_type=args.artifact_type)
+                                  args.flow, artifact_type=args.artifact_type,
+                                  **_registry(args))
     return report(args.output, result, args.summary_file, args.outputs_file)
+
+
+def _registry(args: argparse.Namespace) -> dict[str, str | None]:
+    return {"registry_username": args.registry_username,
+            "registry_password": args.registry_password}
 
 
 def _assert_attestation(args: argparse.Namespace) -> int:

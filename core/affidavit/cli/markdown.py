@@ -56,24 +56,135 @@ def _junit(predicate: Record) -> str:
 
 
 def _scan(predicate: Record, noun: str) -> str:
-    """Both scan types record the one scan predicate (docs/predicates.md); only the word for a
-    finding is the type's ("issue" for Snyk, whose findings are unique issues)."""
+    """The scan types record the one scan predicate (docs/predicates.md); only the word for a
+    finding is the type's ("issue" for Snyk, whose findings are unique issues), and findings
+    that name fixed-in versions (``vulns``) show them."""
     by_severity = predicate["summary"]["by_severity"]
     keys = ["critical", "high", "medium", "low", "none"]
     out = table([k.capitalize() for k in keys], [[by_severity[k] for k in keys]])
     findings = predicate["findings"][:_SHOWN]
     if findings:
-        out += f"\n**First {noun}s**\n\n" + table(
-            ["Severity", "Rule", "Message", "Location"],
-            [[f["severity"], f["rule_id"], f["message"][:120], f["location"]]
-             for f in findings])
+        nouns = noun[:-1] + "ies" if noun.endswith("y") else noun + "s"
+        fixes = [(f.get("extra") or {}).get("fixed_versions") for f in findings]
+        if all(fixed is None for fixed in fixes):
+            out += f"\n**First {nouns}**\n\n" + table(
+                ["Severity", "Rule", "Message", "Location"],
+                [[f["severity"], f["rule_id"], f["message"][:120], f["location"]]
+                 for f in findings])
+        else:
+            out += f"\n**First {nouns}**\n\n" + table(
+                ["Severity", "Rule", "Message", "Location", "Fixed in"],
+                [[f["severity"], f["rule_id"], f["message"][:120], f["location"],
+                  ", ".join(fixed or []) or None] for f, fixed in zip(findings, fixes,
+                                                                       strict=True)])
+    return out
+
+
+def _jira(predicate: Record) -> str:
+    """Each issue looked up: where its key was found and what Jira said of it."""
+    issues = predicate["issues"]
+    if not issues:
+        return ""
+    rows = []
+    for issue in issues[:_SHOWN * 2]:
+        status = issue["status"] or {}
+        rows.append([issue["key"], ", ".join(issue["found_in"]),
+                     (issue["summary"] or "")[:120] if issue["found"] else "not found",
+                     status.get("name"), issue["issue_type"]])
+    more = len(issues) - len(rows)
+    return table(["Issue", "Found in", "Summary", "Status", "Type"], rows) + (
+        f"\n{more} more issues\n" if more > 0 else "")
+
+
+def _sonar(predicate: Record) -> str:
+    """The gate's status and where it came from, then every condition as the server judged it."""
+    analysis = predicate.get("analysis") or {}
+    gate = predicate.get("quality_gate")
+    lookup = predicate["lookup"]
+    status = gate["status"] if gate else f"none (task {lookup.get('task_status') or 'not found'})"
+    scope = predicate.get("pull_request") and f"pull request {predicate['pull_request']}"
+    rows = [["Quality gate", status], ["Project", predicate["project_key"]],
+            ["Branch", scope or predicate.get("branch")], ["Analysis", analysis.get("id")],
+            ["Revision", analysis.get("revision")], ["Waited", f"{lookup['waited_seconds']:g} s"],
+            ["Dashboard", predicate.get("dashboard_url")]]
+    out = table(["", ""], [row for row in rows if row[1] is not None])
+    conditions = (gate or {}).get("conditions") or []
+    if conditions:
+        out += "\n" + table(
+            ["Metric", "Comparator", "Threshold", "Actual", "Status"],
+            [[c["metric_key"], c["comparator"], c["error_threshold"], c["actual_value"],
+              c["status"]] for c in conditions])
+    return out
+
+
+def _coverage(predicate: Record) -> str:
+    """Lines and branches as covered of total, the minimums asked, then the least covered
+    packages (every package when there are few)."""
+
+    def shown(figures: Record) -> str:
+        if not figures["total"]:
+            return "no data"
+        return f"{figures['percent']:.2f}% ({figures['covered']:,} of {figures['total']:,})"
+
+    summary, policy = predicate["summary"], predicate.get("policy") or {}
+    minimums = [f"{policy[k]:g}%" if policy.get(k) is not None else None
+                for k in ("min_lines", "min_branches")]
+    out = table(["", "Lines", "Branches"],
+                [["Covered", shown(summary["lines"]), shown(summary["branches"])],
+                 ["Minimum", *minimums]])
+    packages = sorted(predicate["packages"], key=lambda p: (
+        p["lines"]["covered"] / p["lines"]["total"] if p["lines"]["total"] else 2.0, p["name"]))
+    if len(packages) > 1:
+        title = ("Packages" if len(packages) <= _SHOWN else
+                 f"Least covered packages ({_SHOWN} of {predicate['packages_total']:,})")
+        out += f"\n**{title}**\n\n" + table(
+            ["Package", "Lines", "Branches"],
+            [[p["name"], shown(p["lines"]), shown(p["branches"])]
+             for p in packages[:_SHOWN]])
+    return out
+
+
+def _sbom(predicate: Record) -> str:
+    """The counts the policy reads, what the SBOM describes, the first denied components and
+    the most used licences."""
+    summary = predicate["summary"]
+    missing = summary["missing"]
+    out = table(["Components", "Without licence", "Without supplier", "Without version",
+                 "Without purl", "Denied"],
+                [[summary["components"], summary["without_license"], missing["supplier"],
+                  missing["version"], missing["purl"], summary["denied"]]])
+    kind = {"cyclonedx": "CycloneDX", "spdx": "SPDX"}.get(predicate["format"], "")
+    subject = predicate.get("describes") or {}
+    about = subject.get("name") or subject.get("ref")
+    if subject.get("sha256"):
+        about = f"{about or ''} sha256:{subject['sha256']} (not bound: --fingerprint binds)"
+    facts: list[list[object]] = [
+        ["Format", f"{kind} {predicate['spec_version']} ({predicate['encoding']})"],
+        ["Describes", about], ["Validated against", predicate.get("validation")]]
+    out += "\n" + table(["", ""], [row for row in facts if row[1]])
+    denied = predicate["denied"][:_SHOWN]
+    if denied:
+        out += "\n**First components with a denied licence**\n\n" + table(
+            ["Component", "Version", "Licences", "Denied"],
+            [[d["name"], d["version"], " / ".join(d["licenses"])[:120], ", ".join(d["matched"])]
+             for d in denied])
+    licenses = predicate["licenses"][:_SHOWN]
+    if licenses:
+        out += "\n**Licences**\n\n" + table(
+            ["Licence", "Components"], [[item["license"][:120], item["components"]]
+                                        for item in licenses])
     return out
 
 
 _BODIES: dict[str, Callable[[Record], str]] = {
+    "coverage": _coverage,
+    "jira": _jira,
     "junit": _junit,
+    "sbom": _sbom,
+    "sonar": _sonar,
     "sarif": lambda predicate: _scan(predicate, "finding"),
     "snyk": lambda predicate: _scan(predicate, "issue"),
+    "vulns": lambda predicate: _scan(predicate, "vulnerability"),
 }
 
 

@@ -27,6 +27,7 @@ __all__ = [
     "add_ledger",
     "add_output",
     "add_dry_run",
+    "add_artifact_type",
     "add_summary_file",
     "append_summary",
     "add_outputs_file",
@@ -140,6 +141,24 @@ def add_dry_run(parser: argparse.ArgumentParser) -> None:
     """``--dry-run``: compute and print, write nothing."""
     add(parser, "--dry-run", action="store_const", const=True,
         help="print what would be recorded and write nothing")
+
+
+ARTIFACT_TYPES = ("file", "dir", "oci", "docker")
+"""``--artifact-type``'s choices (``api.fingerprints.ARTIFACT_TYPES``: the CLI imports no more
+than it parses with)."""
+
+
+def add_artifact_type(parser: argparse.ArgumentParser, what: str, *,
+                      required: bool = False) -> None:
+    """``--artifact-type file|dir|oci|docker`` (how to fingerprint ``what``), and the
+    registry credentials an ``oci`` image may need."""
+    add(parser, "--artifact-type", required=required, choices=ARTIFACT_TYPES,
+        help=f"how to fingerprint {what}: file, dir, oci (an image's digest from its "
+             "registry) or docker (a local image's repo digest from the Docker Engine)")
+    add(parser, "--registry-username", metavar="USER",
+        help="for --artifact-type oci: the registry user (default: docker login's)")
+    add(parser, "--registry-password", metavar="SECRET",
+        help="for --artifact-type oci: the registry password or token")
 
 
 def _coerce(action: argparse.Action, raw: str, source: str) -> Any:

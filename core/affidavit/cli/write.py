@@ -114,10 +114,11 @@ def begin_trail(p: argparse.ArgumentParser) -> None:
 
 
 def attest_artifact(p: argparse.ArgumentParser) -> None:
-    """``attest artifact PATH``."""
-    p.add_argument("path", nargs="?", help="file or directory to fingerprint")
+    """``attest artifact PATH|IMAGE``."""
+    p.add_argument("path", nargs="?", metavar="PATH|IMAGE",
+                   help="file or directory, or image reference (oci, docker), to fingerprint")
     _trail_flags(p)
-    opt.add(p, "--artifact-type", choices=("file", "dir"), help="how to fingerprint PATH")
+    opt.add_artifact_type(p, "PATH|IMAGE")
     opt.add(p, "--fingerprint", help="SHA-256 of the artifact, instead of PATH")
     opt.add(p, "--exclude", nargs="+", metavar="GLOB", help="paths to leave out of a dir")
     _meta_flags(p)
@@ -226,7 +227,8 @@ def _attest_artifact(args: argparse.Namespace) -> int:
         commit=args.commit, commit_url=getattr(args, "commit_url", None),
         redact=args.redact_commit_info or (), origin_url=args.origin_url,
         annotations=args.annotate, exclude=opt.comma_list(args.exclude),
-        dry_run=bool(args.dry_run)))
+        dry_run=bool(args.dry_run), registry_username=args.registry_username,
+        registry_password=args.registry_password))
 
 
 def _attest_generic(args: argparse.Namespace) -> int:

@@ -15,10 +15,12 @@ Per type:
   (``max_failures``, ``max_errors``, ``max_flaky``; a v2 policy names how runs were counted,
   ``retries``); a ``junit/v1`` predicate, whose policy has no ``retries``, is judged as it
   was written: ``summary.failures`` and ``errors`` within limits that default to 0 and 0;
-- ``sarif``, ``snyk``: the recorded ``policy`` (``fail_on``, ``max_findings``) applied to the
-  ``actionable`` counts per severity -- the two fields every scan predicate has had, the v1
-  shapes (``sarif/v1``: ``summary``/``runs``; ``snyk/v1``: ``totals``/``projects``) and the one
-  v2 shape alike, so records already in ledgers are judged by the same function;
+- ``sarif``, ``snyk``, ``vulns``: the recorded ``policy`` (``fail_on``, ``max_findings``)
+  applied to the ``actionable`` counts per severity -- the two fields every scan predicate has
+  had, the v1 shapes (``sarif/v1``: ``summary``/``runs``; ``snyk/v1``: ``totals``/``projects``)
+  and the one v2 shape alike, so records already in ledgers are judged by the same function
+  (a ``vulns`` policy also says ``ignore_unfixed``: its ``actionable`` counts then leave out
+  findings with no fix, and its reasons say so);
 - ``pull_request``: at least one pull request contains the commit, and with a policy
   ``require_approvals`` N, the deciding one has N approvals under the four-eyes rule of
   ``compliance.pullrequests`` (other people than its authors, of its final head unless
@@ -41,6 +43,9 @@ Scan policy, as documented for users:
 - ``--fail-on none``: severity never fails the verdict.
 - ``--max-findings N``: independently of ``--fail-on``, non-compliant when there are more than
   ``N`` actionable findings of any severity (``none`` included). Unset: no limit.
+- ``--ignore-unfixed`` (``vulns``): a vulnerability no fixed-in version is known for (not
+  ``fixable``: see collect/scans/trivy.py, grype.py) is recorded but not actionable, so neither
+  threshold counts it; the policy records the choice and the reasons name it.
 
 A predicate this function cannot read, or a type it does not know, is an :class:`InputError`:
 there is no verdict to give, and no caller may fall back to the stored flag.
@@ -63,12 +68,21 @@ __all__ = ["judge", "check_recorded", "type_version_of", "junit_verdict", "scan_
            "pull_request_policy", "KNOWN_TYPES"]
 
 KNOWN_TYPES = ("generic", "decision", "approval", "approval-request", "junit", "sarif", "snyk",
-               "pull_request")
+               "pull_request", "sbom", "coverage", "vulns", "jira", "sonar")
 """Types judged here, besides ``custom:<name>``."""
+
+
+_OTHERS = frozenset({"sbom", "coverage", "jira", "sonar"})
+"""Types whose verdict lives in its own module, ``compliance/<type>.py``, as ``<type>_verdict``
+(a function of the predicate alone, raising :class:`Malformed` for what it cannot read)."""
 
 
 class _Malformed(InputError):
     """A predicate lacks what its type's verdict reads."""
+
+
+Malformed = _Malformed
+"""For the verdict modules of :data:`_OTHERS`: raise it for a predicate they cannot read."""
 
 
 def _bool(predicate: Mapping[str, Any], field: str) -> bool:
@@ -201,16 +215,24 @@ def _breakdown(counts: Mapping[str, int], severities: tuple[str, ...]) -> str:
     return ", ".join(f"{counts[s]} {s}" for s in severities if counts.get(s))
 
 
-_NOUNS = {"sarif": "finding", "snyk": "issue"}
+def _plural(total: int, noun: str) -> str:
+    if total == 1:
+        return noun
+    return noun[:-1] + "ies" if noun.endswith("y") else noun + "s"
+
+
+_NOUNS = {"sarif": "finding", "snyk": "issue", "vulns": "vulnerability"}
 """What a reason calls one counted thing: the type says it (a Snyk finding is a unique issue)."""
 
 
 def scan_verdict(kind: str, predicate: Mapping[str, Any]) -> tuple[bool, list[str]]:
-    """The recorded ``policy`` applied to the ``actionable`` counts of a ``sarif`` or ``snyk``
-    (``kind``) predicate; one reason per threshold crossed.
+    """The recorded ``policy`` applied to the ``actionable`` counts of a ``sarif``, ``snyk`` or
+    ``vulns`` (``kind``) predicate; one reason per threshold crossed.
 
     Reads only ``policy`` and ``actionable``, which both shapes ever recorded (v1 and v2) hold,
-    so there is one rule for every record, whatever shape it was written in."""
+    so there is one rule for every record, whatever shape it was written in. A ``vulns``
+    policy's ``ignore_unfixed`` changes no count (``actionable`` already leaves unfixed
+    findings out), only the words: "fixable vulnerabilities", "with --ignore-unfixed"."""
     rules = predicate.get("policy")
     counts = predicate.get("actionable")
     if not isinstance(rules, dict) or not isinstance(counts, dict):
@@ -227,6 +249,12 @@ def scan_verdict(kind: str, predicate: Mapping[str, Any]) -> tuple[bool, list[st
         _count(value, f"actionable.{severity}")
     noun = _NOUNS[kind]
     new = "new " if rules.get("new_only") else ""
+    flag = ""
+    if kind == "vulns":
+        if not isinstance(rules.get("ignore_unfixed"), bool):
+            raise _Malformed("policy.ignore_unfixed is not true or false")
+        if rules["ignore_unfixed"]:
+            new, flag = "fixable ", " with --ignore-unfixed"
     reasons: list[str] = []
     if fail_on != "none":
         floor = 0 if fail_on == "any" else RANK[fail_on]
@@ -234,15 +262,14 @@ def scan_verdict(kind: str, predicate: Mapping[str, Any]) -> tuple[bool, list[st
         total = sum(counts.get(s, 0) for s in hit)
         if total:
             where = "of any severity" if fail_on == "any" else f"at or above {fail_on}"
-            plural = "" if total == 1 else "s"
-            reasons.append(f"{total} {new}{noun}{plural} {where} ({_breakdown(counts, hit)}), "
-                           f"--fail-on {fail_on}")
+            reasons.append(f"{total} {new}{_plural(total, noun)} {where} "
+                           f"({_breakdown(counts, hit)}), --fail-on {fail_on}{flag}")
     if max_findings is not None:
         total = sum(counts.get(s, 0) for s in SEVERITIES)
         if total > max_findings:
-            plural = "" if total == 1 else "s"
-            reasons.append(f"{total} {new}{noun}{plural} ({_breakdown(counts, SEVERITIES)}), "
-                           f"more than --max-findings {max_findings}")
+            reasons.append(f"{total} {new}{_plural(total, noun)} "
+                           f"({_breakdown(counts, SEVERITIES)}), "
+                           f"more than --max-findings {max_findings}{flag}")
     return not reasons, reasons
 
 
@@ -297,10 +324,16 @@ def judge(kind: str, name: str, predicate: Mapping[str, Any],
             return True, []
         if kind == "junit":
             return junit_verdict(predicate)
-        if kind in ("sarif", "snyk"):
+        if kind in ("sarif", "snyk", "vulns"):
             return scan_verdict(kind, predicate)
         if kind == "pull_request":
             return pull_request_verdict(predicate)
+        if kind in _OTHERS:
+            from importlib import import_module
+
+            verdict: Callable[[Mapping[str, Any]], tuple[bool, list[str]]] = getattr(
+                import_module(f"affidavit.compliance.{kind}"), f"{kind}_verdict")
+            return verdict(predicate)
         if kind.startswith("custom:"):
             if type_version is None:
                 raise _Malformed("the version of its type is not at hand")

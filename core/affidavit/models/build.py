@@ -90,8 +90,10 @@ def artifact(
     commit: Record | None = None,
     origin_url: str | None = None,
     annotations: dict[str, str] | None = None,
+    image: Record | None = None,
 ) -> Record:
-    """An artifact reported to a trail under a template name."""
+    """An artifact reported to a trail under a template name (``image``: where an image's
+    digest came from, its media type and platforms)."""
     return _pruned(
         {
             "flow": flow,
@@ -100,6 +102,7 @@ def artifact(
             "fingerprint": fingerprint,
             "artifact_type": artifact_type,
             "filename": filename,
+            "image": image,
             "commit": commit,
             "origin_url": origin_url,
             "annotations": annotations,

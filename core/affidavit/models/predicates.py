@@ -19,6 +19,11 @@ __all__ = [
     "DECISION",
     "APPROVAL_REQUEST",
     "PULL_REQUEST",
+    "SBOM",
+    "COVERAGE",
+    "VULNS",
+    "JIRA",
+    "SONAR",
     "PREDICATE_TYPES",
 ]
 
@@ -66,6 +71,21 @@ APPROVAL_REQUEST = "https://affidavit.dev/predicate/approval-request/v1"
 #: (`attest pullrequest PROVIDER`): see collect/pullrequests/shape.py and docs/predicates.md.
 PULL_REQUEST = "https://affidavit.dev/predicate/pull-request/v1"
 
+#: A software bill of materials (`attest sbom`): CycloneDX or SPDX, its format and version,
+#: component and licence counts, the licence policy; see collect/sbom and docs/predicates.md.
+SBOM = "https://affidavit.dev/predicate/sbom/v1"
+#: Code coverage (`attest coverage`): Cobertura, JaCoCo or lcov line and branch percentages,
+#: per package, with the minimums asked; see collect/coverage and docs/predicates.md.
+COVERAGE = "https://affidavit.dev/predicate/coverage/v1"
+#: Trivy or Grype vulnerability reports in their own JSON (`attest vulns`): the one scan
+#: predicate, each finding with its package, installed and fixed-in versions.
+VULNS = "https://affidavit.dev/predicate/vulns/v1"
+#: Jira issues named by the commit message or branch (`attest jira`), as Jira's REST API
+#: reported them: key, summary, status, type.
+JIRA = "https://affidavit.dev/predicate/jira/v1"
+#: The SonarQube / SonarCloud quality gate of this commit's analysis (`attest sonar`).
+SONAR = "https://affidavit.dev/predicate/sonar/v1"
+
 #: Attestation type name -> predicate type URI.
 PREDICATE_TYPES: dict[str, str] = {
     "generic": GENERIC,
@@ -77,4 +97,9 @@ PREDICATE_TYPES: dict[str, str] = {
     "decision": DECISION,
     "approval-request": APPROVAL_REQUEST,
     "pull_request": PULL_REQUEST,
+    "sbom": SBOM,
+    "coverage": COVERAGE,
+    "vulns": VULNS,
+    "jira": JIRA,
+    "sonar": SONAR,
 }

@@ -29,6 +29,8 @@ __all__ = [
     "CommitInfo",
     "Flow",
     "Trail",
+    "ImagePlatform",
+    "ImageInfo",
     "Artifact",
     "Subject",
     "Statement",
@@ -81,6 +83,7 @@ class TemplateAttestation(Model):
 
     name: Name
     type: str = Field(pattern=r"^(generic|artifact|junit|sarif|snyk|pull_request|approval|"
+                      r"sbom|coverage|vulns|jira|sonar|"
                       r"decision|custom:[A-Za-z0-9][A-Za-z0-9._-]*|\*)$")
     #: For ``approval``: how many distinct approvers sign off (default 1). For
     #: ``pull_request``: how many approvals of the final head, from people other than its
@@ -146,8 +149,26 @@ class Trail(Model):
     template: Template | None = None
 
 
+class ImagePlatform(Model):
+    """One platform's manifest in a multi-platform image's index."""
+
+    platform: str = Field(min_length=1, max_length=200)
+    fingerprint: Sha256
+
+
+class ImageInfo(Model):
+    """Where an ``oci`` or ``docker`` artifact's digest came from: the full reference it was
+    resolved from (or the Engine's ``repo@sha256:…``), the manifest's media type when the
+    registry said it, and for an index each platform's manifest digest."""
+
+    reference: str = Field(min_length=1, max_length=600)
+    media_type: str | None = Field(default=None, max_length=200)
+    platforms: list[ImagePlatform] | None = None
+
+
 class Artifact(Model):
-    """An artifact reported to a trail."""
+    """An artifact reported to a trail. ``filename`` is the file's name for a ``file`` or a
+    ``dir``, the image reference as given for an ``oci`` or ``docker`` image."""
 
     flow: Name
     trail: Name
@@ -155,6 +176,7 @@ class Artifact(Model):
     fingerprint: Sha256
     artifact_type: Literal["file", "dir", "oci", "docker"]
     filename: str | None = None
+    image: ImageInfo | None = None
     commit: CommitInfo | None = None
     origin_url: str | None = None
     annotations: dict[str, str] | None = None

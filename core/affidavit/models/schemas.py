@@ -8,17 +8,23 @@ from __future__ import annotations
 
 from typing import Any
 
+from affidavit.models.coverage import CoveragePredicate
+from affidavit.models.jira import JiraPredicate
 from affidavit.models.junit import JUnitPredicate
 from affidavit.models.package import PackageManifest
 from affidavit.models.pullrequests import PullRequestPredicate
 from affidavit.models.records import SCHEMAS
+from affidavit.models.sbom import SbomPredicate
 from affidavit.models.scans import SarifPredicate, SnykPredicate
+from affidavit.models.sonar import SonarPredicate
+from affidavit.models.vulns import VulnsPredicate
 
 __all__ = ["SCHEMA_NAMES", "schema_model"]
 
 _PREDICATES: dict[str, Any] = {
     "junit": JUnitPredicate, "sarif": SarifPredicate, "snyk": SnykPredicate,
-    "pull_request": PullRequestPredicate}
+    "pull_request": PullRequestPredicate, "sonar": SonarPredicate, "jira": JiraPredicate,
+    "vulns": VulnsPredicate, "coverage": CoveragePredicate, "sbom": SbomPredicate}
 
 #: Shapes of files affidavit writes that are not records (an evidence package's manifest).
 _FILES: dict[str, Any] = {"package-manifest": PackageManifest}

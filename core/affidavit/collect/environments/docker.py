@@ -19,97 +19,33 @@ from __future__ import annotations
 import os
 import re
 
-from affidavit.errors import ProviderError, UsageError
-from affidavit.web import env_number
+from affidavit.collect.docker_engine import (
+    DEFAULT_HOST,
+    connect,
+    engine_failure,
+    repo_digests,
+    repository_of,
+)
+from affidavit.errors import ProviderError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Iterator
     from typing import Any
 
 __all__ = ["DEFAULT_HOST", "running"]
 
-DEFAULT_HOST = "unix:///var/run/docker.sock"
-"""Where the Engine listens when neither the caller nor ``DOCKER_HOST`` says otherwise."""
-
 _DIGEST = re.compile(r"^sha256:([0-9a-fA-F]{64})$")
-_HUB_PREFIXES = ("docker.io/", "index.docker.io/", "registry-1.docker.io/")
 
 
 def running(base_url: str | None = None) -> list[dict[str, Any]]:
     """One artifact per image the Engine at ``base_url`` (else ``DOCKER_HOST``, else the local
     socket) runs in a container, with the number of containers running it."""
     where = base_url or os.environ.get("DOCKER_HOST") or DEFAULT_HOST
-    client = _connect(where)
+    client = connect(where)
     try:
         return _artifacts(client, where)
     finally:
         client.close()
-
-
-# -- the connection --------------------------------------------------------------------------
-
-
-def _connect(where: str) -> Any:
-    """A client of the Engine at ``where``, which has already answered ``/version`` (the SDK
-    asks it for the API version to speak, so an Engine that is not there fails here). TLS
-    settings come from ``DOCKER_TLS_VERIFY`` and ``DOCKER_CERT_PATH``, as for the docker CLI."""
-    import docker  # type: ignore[import-untyped]
-    from docker.errors import DockerException  # type: ignore[import-untyped]
-
-    try:
-        params = docker.utils.kwargs_from_env()
-    except DockerException as exc:
-        raise UsageError(f"Docker: DOCKER_TLS_VERIFY/DOCKER_CERT_PATH: {_words(exc)}") from None
-    params["base_url"] = where
-    try:
-        docker.utils.parse_host(where, False, tls=bool(params.get("tls")))
-    except (DockerException, ValueError):
-        raise UsageError(f"Docker: {where!r} is not a Docker Engine address",
-                         remedy="use unix:///path/to/docker.sock or tcp://HOST:PORT") from None
-    timeout = env_number("AFFIDAVIT_HTTP_TIMEOUT", 30.0)
-    try:
-        return docker.DockerClient(timeout=timeout, **params)
-    except DockerException as exc:
-        raise _failure(where, "GET /version", exc) from None
-
-
-def _failure(where: str, what: str, exc: BaseException) -> ProviderError:
-    """The one-line error for ``exc``: the daemon's own message when it answered, else why
-    the Engine could not be reached."""
-    from docker.errors import APIError
-
-    for cause in _chain(exc):
-        if isinstance(cause, APIError):
-            status = getattr(cause.response, "status_code", None)
-            said = " ".join(str(cause.explanation or cause).split())[:300]
-            return ProviderError(f"Docker: the Engine at {where} refused {what} (HTTP "
-                                 f"{status}): {said}")
-    return ProviderError(f"Docker: cannot reach the Docker Engine at {where} ({_reason(exc)})",
-                         remedy="start Docker, or give its address in DOCKER_HOST")
-
-
-def _chain(exc: BaseException) -> Iterator[BaseException]:
-    """``exc`` and what it wraps: causes, and exceptions carried as arguments (urllib3 keeps
-    the socket's ``OSError`` in its ``ProtocolError``'s arguments)."""
-    todo, seen = [exc], 0
-    while todo and seen < 20:
-        current = todo.pop(0)
-        seen += 1
-        yield current
-        todo.extend(a for a in current.args if isinstance(a, BaseException))
-        todo.extend(e for e in (current.__cause__, current.__context__) if e is not None)
-
-
-def _reason(exc: BaseException) -> str:
-    for cause in _chain(exc):
-        if isinstance(cause, OSError) and cause.strerror:
-            return cause.strerror.lower()
-    return _words(exc)
-
-
-def _words(exc: BaseException) -> str:
-    return " ".join(str(exc).split())[:300] or type(exc).__name__
 
 
 # -- the artifacts ---------------------------------------------------------------------------
@@ -117,7 +53,7 @@ def _words(exc: BaseException) -> str:
 
 def _artifacts(client: Any, where: str) -> list[dict[str, Any]]:
     """The running containers grouped by (image reference, fingerprint)."""
-    from docker.errors import DockerException
+    from docker.errors import DockerException  # type: ignore[import-untyped]
     from requests import RequestException
 
     found: dict[tuple[str, str], dict[str, Any]] = {}
@@ -134,7 +70,7 @@ def _artifacts(client: Any, where: str) -> list[dict[str, Any]]:
                 "details": {"digest_source": source}})
             artifact["instances"] += 1
     except (DockerException, RequestException) as exc:
-        raise _failure(where, "the container list", exc) from None
+        raise engine_failure(where, "the container list", exc) from None
     return list(found.values())
 
 
@@ -169,8 +105,8 @@ def _fingerprint(reference: str, image_id: str,
                  image: dict[str, Any] | None) -> tuple[str, str]:
     """The registry digest of the reference's repository when the Engine knows one (the one
     the reference pins, if it pins one), else the image ID; and which of the two it is."""
-    repository, pinned = _repository(reference)
-    digests = sorted(_repo_digests(image, repository))
+    repository, pinned = repository_of(reference)
+    digests = sorted(repo_digests(image, repository))
     if pinned in digests:
         return pinned, "repo"
     if digests:
@@ -178,39 +114,3 @@ def _fingerprint(reference: str, image_id: str,
     match = _DIGEST.match(image_id)
     assert match is not None  # checked by _image_of
     return match.group(1).lower(), "id"
-
-
-def _repo_digests(image: dict[str, Any] | None, repository: str) -> Iterator[str]:
-    """The hex digests ``RepoDigests`` (``repo@sha256:…``; null on some Engines when empty)
-    gives for ``repository``."""
-    for entry in (image or {}).get("RepoDigests") or []:
-        if not isinstance(entry, str) or "@" not in entry:
-            continue
-        repo, _, digest = entry.partition("@")
-        match = _DIGEST.match(digest)
-        if match and _familiar(repo) == repository:
-            yield match.group(1).lower()
-
-
-def _repository(reference: str) -> tuple[str, str | None]:
-    """The repository a reference names, as ``RepoDigests`` spells it, and the hex digest
-    the reference pins, if any: ``docker.io/library/redis:7@sha256:…`` → ``redis``."""
-    name, _, digest = reference.partition("@")
-    match = _DIGEST.match(digest)
-    slash, colon = name.rfind("/"), name.rfind(":")
-    if colon > slash:
-        name = name[:colon]  # a tag, not a registry's port
-    return _familiar(name), match.group(1).lower() if match else None
-
-
-def _familiar(name: str) -> str:
-    """Docker Hub's repositories as the Engine lists them: without ``docker.io/``, and
-    without ``library/`` for official images."""
-    for prefix in _HUB_PREFIXES:
-        if name.startswith(prefix):
-            name = name[len(prefix):]
-            break
-    first, _, rest = name.partition("/")
-    if first == "library" and rest and "/" not in rest:
-        return rest
-    return name

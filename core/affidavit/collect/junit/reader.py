@@ -135,16 +135,19 @@ def sniff_encoding(head: bytes, shown: str) -> tuple[str | None, str | None]:
 
 def read_xml(stream: BinaryIO, shown: str, handler: Handler, *, head: bytes,
              codec: str | None = None, expat_encoding: str | None = None,
-             errors: str = "strict", repair: Callable[[str, bool], str] | None = None) -> str:
+             errors: str = "strict", repair: Callable[[str, bool], str] | None = None,
+             parser_for: Callable[[str, str | None], pyexpat.XMLParserType] | None = None
+             ) -> str:
     """Feed ``head`` and then the rest of ``stream`` to ``handler``; return the hex SHA-256.
 
     Without ``codec`` the bytes go to expat as they are; with it they are decoded by Python
     (``errors`` as for :func:`codecs.decode`), passed through ``repair`` when given, and fed as
     UTF-8. Raises :class:`NotWellFormed` for malformed input and :class:`InputError` for input
-    that is refused on purpose.
+    that is refused on purpose. ``parser_for(shown, encoding)`` makes the parser (default
+    :func:`new_parser`; the coverage collector's accepts a DTD-less ``<!DOCTYPE``).
     """
     digest = sha256_for(size_of(stream))
-    parser = new_parser(shown, "UTF-8" if codec else expat_encoding)
+    parser = (parser_for or new_parser)(shown, "UTF-8" if codec else expat_encoding)
     handler.bind(parser)
     chunks = _chunks(stream, head, digest.update)
     if codec:
@@ -221,17 +224,20 @@ def repair_codec(head: bytes, shown: str) -> str:
     return "utf-8"
 
 
-def new_parser(shown: str, encoding: str | None) -> pyexpat.XMLParserType:
-    """An expat parser that refuses DTDs and entities, reading ``encoding`` if given."""
+def new_parser(shown: str, encoding: str | None, *, namespace_separator: str | None = None,
+               what: str = "JUnit XML") -> pyexpat.XMLParserType:
+    """An expat parser that refuses DTDs and entities, reading ``encoding`` if given;
+    ``namespace_separator`` makes element names ``uri<sep>local``, ``what`` names the format
+    that never needs a DTD (the SBOM collector reads CycloneDX with it)."""
 
     def refuse_dtd(*_args: object) -> None:
         raise InputError(f"{shown}: has a DTD (<!DOCTYPE ...>); refused because a DTD can expand "
-                         "entities or read other files, and JUnit XML never needs one")
+                         f"entities or read other files, and {what} never needs one")
 
     def refuse_entity(*_args: object) -> int:
         raise InputError(f"{shown}: declares or references an external entity; refused")
 
-    parser = pyexpat.ParserCreate(encoding)
+    parser = pyexpat.ParserCreate(encoding, namespace_separator)
     parser.SetParamEntityParsing(pyexpat.XML_PARAM_ENTITY_PARSING_NEVER)
     parser.StartDoctypeDeclHandler = refuse_dtd
     parser.EntityDeclHandler = refuse_dtd

@@ -325,11 +325,14 @@ def provider_words(body: Any) -> str:
     if isinstance(body, dict):
         error = body.get("error")
         errors = body.get("errors")
+        jira = body.get("errorMessages")  # Jira: a list of strings, besides an errors object
         text = (body.get("message") or (error.get("message") if isinstance(error, dict)
                                         else error)
-                or (errors[0].get("message") if isinstance(errors, list) and errors
-                    and isinstance(errors[0], dict) else None)
-                or body.get("error_description"))
+                or ((errors[0].get("message") or errors[0].get("msg"))  # msg: SonarQube
+                    if isinstance(errors, list) and errors and isinstance(errors[0], dict)
+                    else None)
+                or body.get("error_description")
+                or ("; ".join(str(m) for m in jira) if isinstance(jira, list) else None))
         if isinstance(text, (dict, list)):
             text = json.dumps(text)
     elif isinstance(body, str):

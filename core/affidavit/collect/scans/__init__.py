@@ -1,5 +1,6 @@
-"""Security-scan collectors: SARIF (any producer) and Snyk (its JSON or its SARIF).
+"""Security-scan collectors: SARIF (any producer), Snyk (its JSON or its SARIF), and Trivy's
+and Grype's own JSON (``vulns``).
 
-Both count findings per severity and keep a bounded sample of them; neither decides whether a
+Each counts findings per severity and keeps a bounded sample of them; none decides whether a
 scan passes (that is :mod:`affidavit.compliance.judge`, from the counts recorded here).
 """

@@ -51,7 +51,7 @@ if TYPE_CHECKING:
 
     T = TypeVar("T")
 
-__all__ = ["JsonStream", "CHUNK", "read_document"]
+__all__ = ["JsonStream", "CHUNK", "read_document", "open_regular"]
 
 CHUNK = 1 << 20
 _WS = re.compile(r"[ \t\n\r]*")
@@ -414,12 +414,9 @@ def _os_error(shown: str, exc: OSError) -> InputError:
     return InputError(f"{shown}: {(exc.strerror or str(exc)).lower()}")
 
 
-def read_document(path: str | os.PathLike[str], reader: Callable[[JsonStream], T]) -> tuple[T, str]:
-    """``reader`` applied to a stream over the file, and the file's hex SHA-256.
-
-    The file is opened non-blocking so that a FIFO cannot hang the run, and must be a regular
-    file; the reader must consume the whole document (``JsonStream.finish``).
-    """
+def open_regular(path: str | os.PathLike[str]) -> BinaryIO:
+    """The file at ``path`` opened for reading (unbuffered), refused unless it is a regular
+    file: opened non-blocking, so that a FIFO cannot hang the run. Errors name the file."""
     shown = os.fspath(path)
     try:
         fd = os.open(shown, _O_READ)
@@ -433,7 +430,17 @@ def read_document(path: str | os.PathLike[str], reader: Callable[[JsonStream], T
     if not regular:
         os.close(fd)
         raise InputError(f"{shown}: not a regular file")
-    with os.fdopen(fd, "rb", buffering=0) as source:
+    return os.fdopen(fd, "rb", buffering=0)
+
+
+def read_document(path: str | os.PathLike[str], reader: Callable[[JsonStream], T]) -> tuple[T, str]:
+    """``reader`` applied to a stream over the file, and the file's hex SHA-256.
+
+    The file is opened by :func:`open_regular`; the reader must consume the whole document
+    (``JsonStream.finish``).
+    """
+    shown = os.fspath(path)
+    with open_regular(shown) as source:
         try:
             stream = JsonStream(source, shown)
             return reader(stream), stream.hexdigest()

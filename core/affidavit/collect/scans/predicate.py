@@ -1,12 +1,16 @@
-"""The one scan predicate (``sarif/v2``, ``snyk/v2``), built from either collector's files.
+"""The one scan predicate (``sarif/v2``, ``snyk/v2``, ``vulns/v1``), built from any scan
+collector's files.
 
-Both collectors parse a file into the same intermediate: ``sources`` (a SARIF run, a Snyk
+The collectors parse a file into the same intermediate: ``sources`` (a SARIF run, a Snyk
 project) and a sample of ``findings`` pointing at them by index, in the fields of the predicate
 plus the counts the verdict needs (``actionable``, ``existing``). :func:`summarize` merges files
-into the predicate, so the two types cannot drift apart again: one builder, one model
+into the predicate, so the types cannot drift apart again: one builder, one model
 (``models/scans.py``), one reader (the markdown summary), one judge. What is truly a type's own
-sits in named places: ``summary.by_level`` (``sarif``), ``summary.paths`` (``snyk``), and
-``extra`` on sources and findings (null for ``sarif``; Snyk's project and package facts).
+sits in named places: ``summary.by_level`` (``sarif``), ``summary.paths`` (``snyk``,
+``vulns``), and ``extra`` on sources and findings (null for ``sarif``; Snyk's project and
+package facts; Trivy's and Grype's package, installed and fixed-in versions). ``vulns`` sources
+also count ``unfixed`` (actionable findings that are not ``fixable``), which ``ignore_unfixed``
+takes out of ``actionable``.
 
 Predicate (field table in docs/predicates.md)::
 
@@ -20,7 +24,8 @@ Predicate (field table in docs/predicates.md)::
                (at most 10), location_count, fingerprints, suppressed, baseline_state,
                actionable, extra}
     findings_total (= summary.total), findings_cap, files[{path, sha256, format}], and the
-    policy {fail_on, max_findings, new_only} (added by the caller)
+    policy {fail_on, max_findings, new_only} (``vulns``: and ignore_unfixed; added by the
+    caller)
 """
 
 from __future__ import annotations
@@ -40,7 +45,7 @@ FINDINGS_CAP = 100
 _SOURCE_KEYS = ("name", "tool", "version", "total", "suppressed", "by_severity", "by_level",
                 "paths", "extra")
 #: The summary's type-specific breakdown: which of ``by_level`` / ``paths`` a type has.
-_OWN = {"sarif": ("by_level",), "snyk": ("paths",)}
+_OWN = {"sarif": ("by_level",), "snyk": ("paths",), "vulns": ("paths",)}
 _SNYK_TYPES = (("code", "code"), ("iac", "iac"), ("infrastructure", "iac"),
                ("container", "container"), ("opensource", "open-source"))
 
@@ -101,9 +106,11 @@ def _order(finding: Mapping[str, Any]) -> tuple[bool, int]:
 
 
 def summarize(files: Iterable[Mapping[str, Any]], *, type: str, new_only: bool = False,
+              ignore_unfixed: bool = False,
               findings_cap: int = FINDINGS_CAP) -> dict[str, Any]:
-    """The predicate of attestation type ``type`` (``sarif`` or ``snyk``) of parsed files
-    (see the module docstring).
+    """The predicate of attestation type ``type`` (``sarif``, ``snyk`` or ``vulns``) of parsed
+    files (see the module docstring); ``ignore_unfixed`` (``vulns`` only): a finding whose
+    ``extra.fixable`` is false is not actionable.
 
     ``findings_cap`` should not exceed the one the files were parsed with: each file keeps only
     what that cap can show.
@@ -137,11 +144,14 @@ def summarize(files: Iterable[Mapping[str, Any]], *, type: str, new_only: bool =
                 summary["by_severity"][name] += source["by_severity"][name]
                 counts[name] += source["actionable"][name] - (source["existing"][name]
                                                               if new_only else 0)
+                if ignore_unfixed:
+                    counts[name] -= source["unfixed"][name]
         for found in parsed["findings"]:
             finding = dict(found)
             finding["source"] = offset + found["source"]
             finding["actionable"] = actionable(found["suppressed"], found["kind"],
-                                               found["baseline_state"], new_only)
+                                               found["baseline_state"], new_only) and not (
+                ignore_unfixed and not found["extra"]["fixable"])
             findings.append(finding)
     for key in ("by_level", "paths"):
         if key not in own:

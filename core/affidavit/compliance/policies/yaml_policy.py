@@ -52,9 +52,9 @@ if TYPE_CHECKING:
 __all__ = ["YamlPolicy", "load_yaml", "decide_yaml"]
 
 _TYPES = frozenset({"generic", "artifact", "junit", "sarif", "snyk", "pull_request",
-                    "approval", "decision", "jira", "sonar", "*"})
+                    "approval", "decision", "jira", "sonar", "sbom", "coverage", "vulns", "*"})
 _TYPES_TEXT = ("generic, junit, snyk, pull_request, jira, sonar, sarif, artifact, approval, "
-               "decision, custom:NAME or *")
+               "decision, sbom, coverage, vulns, custom:NAME or *")
 _STR, _BOOL, _NULL = "tag:yaml.org,2002:str", "tag:yaml.org,2002:bool", "tag:yaml.org,2002:null"
 
 
