@@ -22,6 +22,11 @@ Lines per storage (costs: lower is better):
   the row -- or, below 1, what batching gains over one commit per row.
 - ``server-<storage>-16-clients-p50`` / ``-p99``: latency of one append as a client sees it,
   against the issue's goal of p99 < 100 ms.
+- ``server-<storage>-16-clients-vs-noop``: wall milliseconds per append against those per
+  request of the same 16 client processes POSTing with ``requests`` to 2 uvicorn processes
+  whose FastAPI endpoint does nothing but parse the body: the floor of this stack on this
+  machine. A write takes two requests, so twice the floor is the most any append could gain;
+  the note gives the floor in requests/s, which bounds appends/s whatever the server does.
 
 Run: ``PYTHONPATH=core python3 bench/server.py [--quick]`` (PostgreSQL from Debian's package,
 as ``make test`` installs it).
@@ -74,6 +79,70 @@ def _start(ledger: str, cache: Path, env_extra: dict[str, str],
         except requests.ConnectionError:
             time.sleep(0.05)
     raise SystemExit("server did not start")
+
+
+NOOP_APP = """
+from fastapi import FastAPI, Request
+
+app = FastAPI()
+
+
+@app.post("/api/v1/ledger/append")
+async def append(request: Request) -> dict[str, int]:
+    return {"keys": len(await request.json())}
+"""
+
+
+def _noop_client(url: str, start: float, seconds: float) -> int:
+    import requests
+
+    session = requests.Session()
+    body = {"record": {"flow": "bench", "trail": "t", "name": "check", "compliant": True,
+                       "statement": {"predicate": {"compliant": True}}}, "expect": {}}
+    time.sleep(max(0.0, start - time.time()))
+    deadline, done = time.perf_counter() + seconds, 0
+    while time.perf_counter() < deadline:
+        session.post(url, json=body).json()
+        done += 1
+    return done
+
+
+def _noop(folder: Path, seconds: float) -> float:
+    """Wall milliseconds per request of 16 client processes against 2 uvicorn processes
+    serving a FastAPI endpoint that does nothing (the HTTP stack's own cost, on these cores)."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    import requests
+
+    (folder / "noop_app.py").write_text(NOOP_APP)
+    servers, urls = [], []
+    for _ in range(2):
+        port = _free_port()
+        servers.append(subprocess.Popen(
+            [sys.executable, "-m", "uvicorn", "noop_app:app", "--port", str(port),
+             "--log-level", "warning", "--no-access-log"], cwd=folder,
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        urls.append(f"http://127.0.0.1:{port}/api/v1/ledger/append")
+    try:
+        for url in urls:
+            for _ in range(600):
+                try:
+                    requests.post(url, json={}, timeout=1)
+                    break
+                except requests.ConnectionError:
+                    time.sleep(0.05)
+        start = time.time() + 2.0
+        with ProcessPoolExecutor(CLIENTS,
+                                 mp_context=multiprocessing.get_context("fork")) as pool:
+            runs = [pool.submit(_noop_client, urls[n % 2], start, seconds)
+                    for n in range(CLIENTS)]
+            total = sum(run.result() for run in runs)
+    finally:
+        for server in servers:
+            server.terminate()
+            server.wait()
+    return seconds / total * 1000
 
 
 def _percentile(values: list[float], share: float) -> float:
@@ -178,7 +247,7 @@ def _threads(client: Callable[[list[bytes]], None], entries: list[bytes]) -> flo
     return time.perf_counter() - started
 
 
-def _run(storage: str, folder: Path, seconds: float) -> None:
+def _run(storage: str, folder: Path, seconds: float, noop_ms: float) -> None:
     from affidavit.api import record
     from affidavit.ledger.registry import open_ledger
 
@@ -229,6 +298,9 @@ def _run(storage: str, folder: Path, seconds: float) -> None:
            than="the 100 ms goal for p99", note="median latency of one append")
     report(f"{name}-p99", _percentile(latencies, 0.99) * 1000, 100.0, "ms",
            than="the 100 ms goal", note="p99 latency of one append")
+    report(f"{name}-vs-noop", wall / count * 1000, noop_ms, "ms",
+           than="a request to a FastAPI endpoint that does nothing, from the same 16 clients",
+           note=f"that floor is {1000 / noop_ms:.0f} requests/s here; an append takes 2")
 
 
 def main() -> int:
@@ -237,8 +309,9 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         os.environ["AFFIDAVIT_CACHE_DIR"] = str(folder / "client-cache")
+        noop_ms = _noop(folder, seconds)
         for storage in ("sqlite", "postgresql"):
-            _run(storage, folder, seconds)
+            _run(storage, folder, seconds, noop_ms)
     return 0
 
 

@@ -59,7 +59,7 @@ def test_bench_run_quick_prints_one_line_per_benchmark(tmp_path: Path) -> None:
                      "sarif-10k",
                      "sarif-10k-vs-ijson",
                      *[f"server-{storage}-16-clients{line}" for storage in ("sqlite", "postgresql")
-                       for line in ("", "-p50", "-p99")],
+                       for line in ("", "-p50", "-p99", "-vs-noop")],
                      *[f"server-reads{pg}-{op}-{line}" for pg in ("", "-pg")
                        for op in ("get-trail", "search-commit", "search-fingerprint")
                        for line in ("p50", "p99", "vs-bare", "client-p50")],
