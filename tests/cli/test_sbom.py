@@ -1,5 +1,6 @@
 """`attest sbom` end to end: a template's ``type: sbom`` slot, the policy flags, the SBOM as
-evidence, what it describes (said, never bound), markdown, bad input, offline verification.
+evidence, what it describes (said, bound only when asked), markdown, bad input, offline
+verification.
 
 The collector's reading of each format is tested in tests/collect/sbom; here the CLI's is.
 """
@@ -96,6 +97,22 @@ def test_binding_to_the_described_image_is_the_users(cli: Callable[..., Result],
     assert shown["notes"][1] == f"it describes sha256:{IMAGE}, not the --fingerprint given"
 
 
+def test_bind_described_binds_the_digest_the_sbom_names(cli: Callable[..., Result],
+                                                        template: None, home: Home,
+                                                        files: Callable[..., Path]) -> None:
+    shown = ok(attest(cli, "--sbom-file", FIXTURES / "cyclonedx-1.6.json", "--bind-described",
+                      "--output", "json")).json()
+    assert shown["entry"]["record"]["target"] == {"kind": "artifact", "fingerprint": IMAGE}
+    assert len(shown["notes"]) == 1  # nothing to say about the binding: it is the described one
+    before = state(home)
+    assert_error(attest(cli, "--sbom-file", FIXTURES / "cyclonedx-1.6.json", "--bind-described",
+                        "--fingerprint", "b" * 64), 2, "--bind-described", "--fingerprint")
+    bare = files("bare.json", '{"bomFormat": "CycloneDX", "specVersion": "1.6", "version": 1}')
+    assert_error(attest(cli, "--sbom-file", bare, "--bind-described"), 2, str(bare),
+                 "names no sha256 digest")
+    assert state(home) == before
+
+
 @pytest.mark.parametrize(("args", "needles"), [
     (("--sbom-file", "missing.json"), ("missing.json: no such file",)),
     (("--deny-license", "GPL3"), ("GPL3 is not on the SPDX licence list",)),
@@ -130,7 +147,7 @@ def test_dry_run_markdown_and_the_schema(cli: Callable[..., Result], template: N
                       "--output", "markdown", "--require-field", "supplier"))
     assert "### ❌ bom (sbom): not compliant" in shown.out
     assert "| Format | CycloneDX 1.4 (json) |" in shown.out
-    assert "(not bound: --fingerprint binds)" in shown.out
+    assert "| Describes | " in shown.out and "sha256:" in shown.out
     assert "- 2 components of 3 without a supplier, --require-field supplier" in shown.out
     assert state(home) == before
     schema = ok(cli("schema", "sbom")).json()

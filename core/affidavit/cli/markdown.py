@@ -157,7 +157,7 @@ def _sbom(predicate: Record) -> str:
     subject = predicate.get("describes") or {}
     about = subject.get("name") or subject.get("ref")
     if subject.get("sha256"):
-        about = f"{about or ''} sha256:{subject['sha256']} (not bound: --fingerprint binds)"
+        about = f"{about or ''} sha256:{subject['sha256']}".strip()  # the title says if bound
     facts: list[list[object]] = [
         ["Format", f"{kind} {predicate['spec_version']} ({predicate['encoding']})"],
         ["Describes", about], ["Validated against", predicate.get("validation")]]

@@ -36,6 +36,9 @@ def attest_sbom(p: argparse.ArgumentParser) -> None:
     opt.add(p, "--max-components-without-license", type=_count, metavar="N",
             help="not compliant with more than N components without a licence (default: no "
                  "limit)")
+    opt.add(p, "--bind-described", action="store_const", const=True,
+            help="bind to the sha256 digest the SBOM says it describes (its metadata component "
+                 "or described package) instead of the trail")
     opt.add(p, "--attach", action=argparse.BooleanOptionalAction,
             help="keep the SBOM file as evidence (default: yes)")
     p.set_defaults(handler=_attest_sbom)
@@ -48,4 +51,4 @@ def _attest_sbom(args: argparse.Namespace) -> int:
         open_for_write(args), claim(args), sbom_file=args.sbom_file,
         deny_license=args.deny_license or (), require_fields=args.require_field or (),
         max_components_without_license=args.max_components_without_license,
-        attach=args.attach is not False))
+        bind_described=bool(args.bind_described), attach=args.attach is not False))

@@ -36,7 +36,8 @@ class SbomDocument(Model):
 class SbomSubject(Model):
     """What the SBOM says it describes (CycloneDX ``metadata.component``, SPDX's described
     package): its SHA-256 from its first SHA-256 hash or checksum (``sha256_from: hash``) or
-    the digest its purl pins (``purl``). Recorded, never bound: bind with ``--fingerprint``."""
+    the digest its purl pins (``purl``). Recorded; bound only with ``--bind-described`` or
+    ``--fingerprint``."""
 
     name: str | None
     version: str | None
