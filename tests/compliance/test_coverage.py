@@ -3,6 +3,7 @@ is not met."""
 
 from __future__ import annotations
 
+import random
 from typing import Any
 
 import pytest
@@ -83,3 +84,19 @@ def test_a_predicate_it_cannot_read_is_an_input_error(change: Any, needle: str) 
 def test_the_judge_asks_this_module() -> None:
     assert judge("coverage", "cov", _predicate((1, 2), (0, 0), 60)) == (
         False, ["line coverage 50.00% (1 of 2 lines) is below --min-lines 60"])
+
+
+def test_minimums_are_read_as_the_decimals_they_were_written_as() -> None:
+    """The verdict's whole-number comparison reads a minimum exactly as ``Fraction(repr(P))``
+    would (so 80.1 is 801/10), e notation included."""
+    from fractions import Fraction
+
+    from affidavit.compliance.coverage import _exact
+
+    rng = random.Random(17)
+    values: list[int | float] = [0, 80, 0.0, 80.1, 99.99, 100.0, 1e-05, 1.5e-07, 62.5]
+    values += [rng.uniform(0, 100) for _ in range(500)]
+    values += [round(rng.uniform(0, 100), 3) for _ in range(500)]
+    for value in values:
+        numerator, denominator = _exact(value)
+        assert Fraction(numerator, denominator) == Fraction(repr(value)), value

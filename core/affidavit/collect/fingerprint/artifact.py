@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import stat
 
-from affidavit.collect.fingerprint.dirsha import fingerprint_dir
 from affidavit.collect.fingerprint.hashing import BUF_SIZE, hash_fd, input_error
 from affidavit.errors import InputError, UsageError
 
@@ -36,6 +35,8 @@ def fingerprint(path: StrPath, artifact_type: ArtifactType, exclude: Sequence[st
             )
         return fingerprint_file(path)
     if artifact_type == "dir":
+        from affidavit.collect.fingerprint.dirsha import fingerprint_dir  # its walk and threads
+
         return fingerprint_dir(path, exclude)
     raise UsageError(f"unknown artifact type {artifact_type!r} (expected 'file' or 'dir')")
 
@@ -69,7 +70,8 @@ def fingerprint_file(path: StrPath) -> str:
         # Not O_NONBLOCK here: a pipe (``<(cmd)``) is a legitimate file artifact.
         fd = os.open(raw, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
         try:
-            return hash_fd(fd, bytearray(BUF_SIZE))
+            return hash_fd(fd, bytearray(BUF_SIZE),
+                           st.st_size if stat.S_ISREG(st.st_mode) else None)
         finally:
             os.close(fd)
     except OSError as exc:

@@ -20,15 +20,14 @@ word their errors exactly as the workers do.
 
 from __future__ import annotations
 
-import hashlib
 import os
-import threading
 
 from affidavit.errors import InputError
 
 TYPE_CHECKING = False  # typing costs 3 ms to import; hashing one small file should not pay it
 if TYPE_CHECKING:
     from collections.abc import Sequence
+    from typing import Any
 
 __all__ = ["BUF_SIZE", "O_READ", "hash_fd", "hash_files", "input_error", "path_error"]
 
@@ -58,10 +57,14 @@ def path_error(path: bytes, exc: BaseException) -> InputError:
 # hashing
 
 
-def hash_fd(fd: int, buf: bytearray) -> str:
-    """Hex SHA-256 of everything left to read from ``fd``, read through ``buf``."""
+def hash_fd(fd: int, buf: bytearray, size: int | None = None) -> str:
+    """Hex SHA-256 of everything left to read from ``fd``, read through ``buf``; ``size``, when
+    known, lets a small file skip loading OpenSSL (:func:`affidavit.digest.sha256_for`), which
+    ``fingerprint`` and ``attest artifact`` of one file would otherwise pay at start-up."""
+    from affidavit.digest import sha256_for
+
     view = memoryview(buf)
-    h = hashlib.sha256()
+    h = sha256_for(size)
     while True:
         n = os.readv(fd, (buf,))
         if not n:
@@ -69,10 +72,17 @@ def hash_fd(fd: int, buf: bytearray) -> str:
         h.update(view[:n])
 
 
-_local = threading.local()
+_local: Any = None
+"""Each hashing thread's buffer: a ``threading.local`` made by :func:`hash_files` (on the
+calling thread, before any worker starts), so one file's fingerprint never imports threading."""
 
 
 def _thread_buffer() -> bytearray:
+    global _local
+    if _local is None:
+        import threading
+
+        _local = threading.local()
     buf: bytearray | None = getattr(_local, "buf", None)
     if buf is None:
         buf = bytearray(BUF_SIZE)
@@ -86,6 +96,8 @@ def _hash_batch(paths: Sequence[bytes]) -> list[bytes]:
     out: list[bytes] = []
     append = out.append
     readv = os.readv
+    import hashlib
+
     sha256 = hashlib.sha256
     for path in paths:
         try:
@@ -117,6 +129,7 @@ def hash_files(files: list[bytes]) -> list[bytes]:
     workers = min(_workers(), _MAX_THREADS)
     if workers == 1 or len(files) < 2:
         return _hash_batch(files)
+    _thread_buffer()  # the threading.local exists before the workers share it
     # Imported here: concurrent.futures pulls in logging (about 5 ms), which a file artifact
     # or a small tree hashed inline never needs.
     from concurrent.futures import ThreadPoolExecutor
