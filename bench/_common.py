@@ -87,11 +87,31 @@ def work_dir(name: str) -> Path:
     return base
 
 
+#: Appended to a child's code, which defines ``work()``: times one call and prints
+#: ``{seconds, counted, peak_kb}`` (``counted``: what ``work`` returned, for the parent to check
+#: both contenders counted alike; the peak RSS is ``VmHWM``, since ``ru_maxrss`` of an exec'd
+#: child starts at its parent's high-water mark).
+MEASURE = r"""
+import json as _json, resource as _resource, time as _time
+_start = _time.perf_counter()
+_counted = work()
+_seconds = _time.perf_counter() - _start
+_peak = _resource.getrusage(_resource.RUSAGE_SELF).ru_maxrss
+try:
+    with open("/proc/self/status") as _status:
+        _peak = next(int(line.split()[1]) for line in _status if line.startswith("VmHWM:"))
+except (OSError, StopIteration):
+    pass
+print(_json.dumps({"seconds": _seconds, "counted": _counted, "peak_kb": _peak}))
+"""
+
+
 def in_child(code: str, *args: str) -> Any:
-    """The JSON a fresh interpreter running ``code`` with ``args`` prints: one contender's
-    work in a process of its own, so its imports, caches and peak memory are its own."""
+    """What a fresh interpreter running ``code`` (which defines ``work()``) with ``args``
+    measures (:data:`MEASURE`): one contender's work in a process of its own, so its imports,
+    caches and peak memory are its own."""
     env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parent.parent / "core"))
-    done = subprocess.run([sys.executable, "-W", "ignore", "-c", code, *args],
+    done = subprocess.run([sys.executable, "-W", "ignore", "-c", code + MEASURE, *args],
                           capture_output=True, text=True, env=env)
     if done.returncode != 0:
         raise SystemExit(f"{Path(sys.argv[0]).name}: {args[0] if args else 'child'} failed:\n"

@@ -55,7 +55,7 @@ SEED = 20240611
 RUNS = 5
 
 CHILD = r"""
-import json, resource, sys, time
+import sys
 which, target, kind = sys.argv[1:4]
 if which in ("ours", "count"):
     from affidavit.collect.junit import find_results, parse_files, summarize
@@ -135,16 +135,6 @@ else:
                         skipped += 1
         return tests
 
-start = time.perf_counter()
-tests = work()
-seconds = time.perf_counter() - start
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-try:
-    with open("/proc/self/status") as status:
-        peak = next(int(line.split()[1]) for line in status if line.startswith("VmHWM:"))
-except (OSError, StopIteration):
-    pass
-print(json.dumps({"seconds": seconds, "tests": tests, "peak_kb": peak}))
 """
 
 
@@ -211,7 +201,7 @@ def main(argv: list[str] | None = None) -> int:
             theirs.append(run("anchor", target, kind))
             defused.append(run("defusedxml", target, kind))
             counting.append(run("count", target, kind))
-        counted = {r["tests"] for r in mine + theirs + defused + counting}
+        counted = {r["counted"] for r in mine + theirs + defused + counting}
         if counted != {cases}:
             raise SystemExit(f"case counts differ from {cases}: {sorted(counted)}")
         rss = max(r["peak_kb"] for r in mine) / 1024
