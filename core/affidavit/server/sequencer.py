@@ -99,13 +99,17 @@ class Sequencer:
                 results: list[Appended | AffidavitError] = ledger.append_batch(
                     [pending for pending, _ in live])
             except BaseException as exc:  # noqa: BLE001 - each waiting request hears it
-                for _, future in live:
+                for pending, future in live:
+                    _closed(pending)
                     future.set_exception(exc)
                 if ledger is not None and not isinstance(exc, AffidavitError):
                     ledger.close()  # a handle in an unknown state is not used again
                     ledger = None
                 return ledger
-            for (_, future), result in zip(live, results, strict=True):
+            for (pending, future), result in zip(live, results, strict=True):
+                # Its staged uploads are cleared before the request hears the outcome, so an
+                # acknowledged append leaves nothing behind in the store's incoming area.
+                _closed(pending)
                 if isinstance(result, AffidavitError):
                     future.set_exception(result)
                 else:
