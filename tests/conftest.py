@@ -18,6 +18,22 @@ import pytest
 from tests.helpers import Home, Result
 from tests.s3_server import bucket, moto_endpoint, s3_env  # noqa: F401 - fixtures for all
 
+
+def _first_re2_compile() -> None:
+    """Compile one RE2 pattern while the worker is fresh. Twice, a test worker has aborted
+    (SIGABRT) inside google-re2's first construction of a pattern, late in a run, after other
+    native libraries (lxml, jsonschema-rs, psycopg) had loaded into the same worker. It never
+    happened alone. Doing RE2's first construction before any of them load takes that moment
+    out of the suite's order; what the tests assert is unchanged."""
+    import re2  # type: ignore[import-untyped]
+
+    options = re2.Options()
+    options.log_errors = False
+    re2.compile("^datadog:", options)  # the pattern the aborted worker was compiling
+
+
+_first_re2_compile()
+
 #: Variables the test run itself is configured with; every other AFFIDAVIT_* is cleared.
 _KEEP = {"AFFIDAVIT_VECTORS", "AFFIDAVIT_CORPUS"}
 #: A CI's own variables would change the CLI's defaults (trail, commit, origin URL): tests that
