@@ -32,8 +32,7 @@ def attest_coverage(p: argparse.ArgumentParser) -> None:
     opt.add(p, "--min-branches", type=_percent, metavar="P",
             help="not compliant with less than P%% of branches covered, or with no branch "
                  "data (default: no minimum)")
-    opt.add(p, "--attach", action=argparse.BooleanOptionalAction,
-            help="keep the reports as evidence (default: yes)")
+    opt.add_attach(p, "the reports")
     p.set_defaults(handler=_attest_coverage)
 
 

@@ -143,6 +143,12 @@ def add_dry_run(parser: argparse.ArgumentParser) -> None:
         help="print what would be recorded and write nothing")
 
 
+def add_attach(parser: argparse.ArgumentParser, what: str) -> None:
+    """``--attach/--no-attach``: keep the files a collector read (``what``) as evidence."""
+    add(parser, "--attach", action=argparse.BooleanOptionalAction,
+        help=f"keep {what} as evidence (default: yes)")
+
+
 ARTIFACT_TYPES = ("file", "dir", "oci", "docker")
 """``--artifact-type``'s choices (``api.fingerprints.ARTIFACT_TYPES``: the CLI imports no more
 than it parses with)."""

@@ -39,8 +39,7 @@ def attest_sbom(p: argparse.ArgumentParser) -> None:
     opt.add(p, "--bind-described", action="store_const", const=True,
             help="bind to the sha256 digest the SBOM says it describes (its metadata component "
                  "or described package) instead of the trail")
-    opt.add(p, "--attach", action=argparse.BooleanOptionalAction,
-            help="keep the SBOM file as evidence (default: yes)")
+    opt.add_attach(p, "the SBOM file")
     p.set_defaults(handler=_attest_sbom)
 
 

@@ -20,11 +20,6 @@ def _count(value: str) -> int:
     return number
 
 
-def _attach(p: argparse.ArgumentParser) -> None:
-    opt.add(p, "--attach", action=argparse.BooleanOptionalAction,
-            help="keep the raw reports as evidence (default: yes)")
-
-
 def _thresholds(p: argparse.ArgumentParser) -> None:
     opt.add(p, "--fail-on", choices=_FAIL_ON,
             help="lowest severity that makes the scan not compliant (default high)")
@@ -45,7 +40,7 @@ def attest_junit(p: argparse.ArgumentParser) -> None:
     opt.add(p, "--retries", choices=_RETRIES,
             help="fold: a test written several times is one test, flaky when a retry passed; "
                  "count: every <testcase> is a test (default fold)")
-    _attach(p)
+    opt.add_attach(p, "the raw reports")
     p.set_defaults(handler=_attest_junit)
 
 
@@ -60,14 +55,14 @@ def attest_sarif(p: argparse.ArgumentParser) -> None:
     _scan(p, "SARIF 1.0, 2.0 or 2.1.0 files from any scanner")
     opt.add(p, "--new-only", action="store_const", const=True,
             help="only results new against the baseline (baselineState) can fail")
-    _attach(p)
+    opt.add_attach(p, "the raw reports")
     p.set_defaults(handler=_attest_sarif)
 
 
 def attest_snyk(p: argparse.ArgumentParser) -> None:
     """``attest snyk --scan-results FILE...``."""
     _scan(p, "Snyk JSON (open source, container, IaC) or Snyk Code SARIF")
-    _attach(p)
+    opt.add_attach(p, "the raw reports")
     p.set_defaults(handler=_attest_snyk)
 
 

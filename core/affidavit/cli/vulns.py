@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from affidavit.cli import options as opt
-from affidavit.cli.scans import _attach, _scan
+from affidavit.cli.scans import _scan
 from affidavit.cli.write import claim, open_for_write, show
 
 __all__ = ["attest_vulns"]
@@ -22,7 +22,7 @@ def attest_vulns(p: argparse.ArgumentParser) -> None:
     opt.add(p, "--ignore-unfixed", action="store_const", const=True,
             help="vulnerabilities with no fixed version known cannot fail the verdict "
                  "(still recorded)")
-    _attach(p)
+    opt.add_attach(p, "the raw reports")
     p.set_defaults(handler=_attest_vulns)
 
 
