@@ -105,7 +105,9 @@ def coverage_verdict(predicate: Mapping[str, Any]) -> tuple[bool, list[str]]:
             what = ("no branch data (0 branches: measured without branch coverage?)"
                     if kind == "branches" else "no line data (0 lines)")
             reasons.append(f"the reports have {what}, so {flag} {minimum:g} cannot be met")
-        elif covered * 100 * _exact(minimum)[1] < _exact(minimum)[0] * total:
+            continue
+        numerator, denominator = _exact(minimum)
+        if covered * 100 * denominator < numerator * total:  # covered/total < minimum/100
             shown = covered * 10000 // total / 100  # cut, never rounded up to the minimum
             reasons.append(f"{noun} coverage {shown:.2f}% ({covered:,} of "
                            f"{_many(total, noun)}) is below {flag} {minimum:g}")
