@@ -235,7 +235,7 @@ def _start(ledger: str, cache: Path, log: Any, extra: dict[str, str]
         if process.poll() is not None:
             raise SystemExit(f"server exited with {process.returncode}")
         try:
-            if requests.get(f"{url}/readyz", timeout=1).status_code == 200:
+            if requests.get(f"{url}/readyz", timeout=5).status_code == 200:
                 return process, url
         except requests.ConnectionError:
             time.sleep(0.05)

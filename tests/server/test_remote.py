@@ -399,8 +399,8 @@ def _flip(value: str) -> str:
 
 def _bad_inclusion(path: str, answer: Any) -> Any:
     if path.endswith("/append"):
-        for hashes in answer["inclusion"].values():
-            hashes[0] = _flip(hashes[0])
+        for position, path in answer["inclusion"].items():
+            answer["inclusion"][position] = _flip(path)  # the path's first hash, one bit
     return answer
 
 

@@ -334,11 +334,15 @@ def search(source: Ledger | Proven, prefix: str) -> list[Record]:
         raise UsageError(f"search {prefix!r}: give at least 4 hex characters of a SHA")
     out = []
     with proven(source) as view:
-        for kind, namespace, full in _SEARCHED:
-            keys = view.keys(namespace + lowered)
-            if len(lowered) in full and namespace + lowered not in keys:
-                view.under(namespace + lowered)  # proves the miss: the map must agree
-            for key in keys:
+        found = {kind: view.keys(namespace + lowered) for kind, namespace, _ in _SEARCHED}
+        misses = [namespace + lowered for kind, namespace, full in _SEARCHED
+                  if len(lowered) in full and namespace + lowered not in found[kind]]
+        # the hits and the proven misses (the map must agree) read a hundred keys a pass
+        wanted = [key for kind, _, _ in _SEARCHED for key in found[kind]] + misses
+        for first in range(0, len(wanted), 100):
+            view.under_all(wanted[first:first + 100])
+        for kind, _, _ in _SEARCHED:
+            for key in found[kind]:
                 sha = key.split(":", 1)[1]
                 for position, entry in view.under(key):
                     record = entry["record"]

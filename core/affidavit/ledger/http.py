@@ -368,14 +368,9 @@ class HttpLedger:
         out: dict[int, list[bytes]] = {}
         wanted = sorted(set(positions))
         for first in range(0, len(wanted), _PAGE):
-            page = self._field(self._post("/api/v1/ledger/inclusion-proofs", {
-                "positions": wanted[first:first + _PAGE], "size": size}), "proofs")
-            if not isinstance(page, dict):
-                raise IntegrityError(f"ledger {self.url}: proofs is not an object")
-            for key, value in page.items():
-                if not str(key).isdigit():
-                    raise IntegrityError(f"ledger {self.url}: a proof for {key!r}")
-                out[int(key)] = wire.hashes(value, f"proof {key}")
+            out.update(wire.paths_from(self._field(self._post(
+                "/api/v1/ledger/inclusion-proofs", {"positions": wanted[first:first + _PAGE],
+                                                    "size": size}), "proofs"), "proofs"))
         return out
 
     def consistency_proof(self, size1: int, size2: int) -> list[bytes]:

@@ -426,6 +426,15 @@ class PostgresLedger(StoredTree):
         rows = self._q("SELECT at, size FROM heartbeats WHERE environment = %s", (environment,))
         return (str(rows[0][0]), int(rows[0][1])) if rows else None
 
+    def _leaf_range(self, start: int, end: int) -> list[bytes]:
+        rows = self._q("SELECT idx, leaf FROM entries WHERE idx >= %s AND idx < %s ORDER BY idx",
+                       (start, end))
+        if [int(idx) for idx, _ in rows] != list(range(start, end)):
+            gap = next(i for n, i in enumerate(range(start, end))
+                       if n >= len(rows) or int(rows[n][0]) != i)
+            raise IntegrityError(f"ledger {self.where} is missing tree node {(0, gap)}")
+        return [bytes(leaf) for _, leaf in rows]
+
     def _stored_level(self, level: int) -> list[tuple[int, bytes]]:
         return [(int(idx), bytes(digest)) for idx, digest in self._q(
             "SELECT idx, hash FROM nodes WHERE level = %s", (level,))]
@@ -498,6 +507,14 @@ class PostgresLedger(StoredTree):
         self._init()
         return [int(r[0]) for r in self._q(
             "SELECT entry FROM idx WHERE key = %s ORDER BY entry", (key,))]
+
+    def _lookup_many(self, keys: list[str]) -> dict[str, list[int]]:
+        """Every key's entries in one query (each query is a round trip to the database)."""
+        out: dict[str, list[int]] = {key: [] for key in keys}
+        for key, entry in self._q("SELECT key, entry FROM idx WHERE key = ANY(%s) "
+                                  "ORDER BY key, entry", (keys,)):
+            out[str(key)].append(int(entry))
+        return out
 
     def lookup_prefix(self, prefix: str) -> list[tuple[str, int]]:
         """``(key, entry)`` for every key starting with ``prefix``, by key then entry."""

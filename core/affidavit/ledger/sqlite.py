@@ -572,6 +572,20 @@ class SQLiteLedger(StoredTree):
             out.append(rfc6962.fold(row))
         return out
 
+    def _leaf_range(self, start: int, end: int) -> list[bytes]:
+        rows = self._db.execute(f"SELECT idx, leaf FROM entries {self._leaves} WHERE idx >= ? "
+                                "AND idx < ? ORDER BY idx", (start, end)).fetchall()
+        # idx is the key: as many rows as asked, from the first to the last, are all of them
+        if len(rows) != end - start or (rows and (rows[0][0], rows[-1][0]) != (start, end - 1)):
+            have = {idx for idx, _ in rows}
+            gap = next(i for i in range(start, end) if i not in have)
+            raise IntegrityError(f"ledger {self.path} is missing tree node {(0, gap)}")
+        leaves = [leaf for _, leaf in rows]
+        for idx, leaf in rows:
+            if type(leaf) is not bytes:
+                _typed(leaf, bytes, f"the leaf hash of entry {idx}", self.path)
+        return leaves
+
     def _stored_level(self, level: int) -> Iterator[tuple[int, bytes]]:
         for idx, digest in self._db.execute("SELECT idx, hash FROM nodes WHERE level = ?",
                                             (level,)):

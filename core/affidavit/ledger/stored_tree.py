@@ -38,6 +38,24 @@ CACHED_LEVEL = 4
 #: How far past its ``after`` a retried append is looked for (entries); beyond, it is new.
 REPLAY_WINDOW = 1000
 _INDEX_CHUNK = 10_000  # index rows written at a time by a reindex
+_WARM_BLOCKS = 4096  # blocks read at a time when the block cache is filled at start
+#: Where each level below STRIDE starts in a block (:func:`_block`), in hashes.
+_BLOCK_OFFSETS = [sum(1 << (STRIDE - k) for k in range(level)) for level in range(STRIDE)]
+
+
+_LEAVES_BYTES = 32 << STRIDE  # a block as read: its leaf hashes only
+
+
+def _block(leaves: bytes) -> bytes:
+    """A block's ``2**STRIDE`` leaf hashes (as read, one string) with every node above them
+    below its root, level by level from the leaves up, as one string of hashes."""
+    digest, prefix = rfc6962._sha256, rfc6962._NODE_PREFIX
+    row = [leaves[i:i + 32] for i in range(0, len(leaves), 32)]
+    out = [leaves]
+    while len(row) > 2:
+        row = [digest(prefix + row[i] + row[i + 1]).digest() for i in range(0, len(row), 2)]
+        out.extend(row)
+    return b"".join(out)
 
 
 class StoredTree:
@@ -313,13 +331,18 @@ class StoredTree:
         """:meth:`lookup`, :meth:`map_proof`, :meth:`entries_at` and :meth:`inclusion_proofs`
         of ``keys`` (the last two only with ``entries``), inside one snapshot."""
         with self.snapshot():
-            positions = {key: self.lookup(key) for key in dict.fromkeys(keys)}
+            positions = self._lookup_many(list(dict.fromkeys(keys)))
             proofs = self._map.prove_many(list(positions))
             wanted = sorted({p for found in positions.values() for p in found if 0 <= p < size}
                             ) if entries else []
             return KeyedRead(size=size, positions=positions, proofs=proofs,
                              entries=self.entries_at(wanted),
                              inclusion=self.inclusion_proofs(wanted, size))
+
+    def _lookup_many(self, keys: list[str]) -> dict[str, list[int]]:
+        """:meth:`lookup` of each of ``keys``; a backend whose every query is a round trip
+        asks for all of them in one."""
+        return {key: self.lookup(key) for key in keys}
 
     def map_proof(self, key: str) -> MapProof:
         """The key map's proof for ``key`` (present or absent) against the latest map root."""
@@ -389,15 +412,24 @@ class StoredTree:
     def _fetch(self, ids: Sequence[tuple[int, int]]) -> list[bytes]:
         raise NotImplementedError
 
-    def cache_subtrees(self, limit: int = 250_000) -> None:
+    def cache_subtrees(self, limit: int = 500_000, blocks: int = 1 << 17) -> None:
         """Keep the hashes of perfect subtrees of :data:`CACHED_LEVEL` and up this handle
-        proves with, up to ``limit`` of them (about 120 bytes each; 1M entries have some
-        125,000 such subtrees): a complete subtree of an append-only log never changes, and
-        they are on every proof's path, so a long-lived reader (the server) stops reading and
-        rehashing them for each request. The stored levels are read in at once, from the top
-        down as far as half the limit allows, so that the first requests after a start are
-        as fast as the rest; what is met later is kept as it is met, and let go of, all of it
-        but those first levels, when the limit is reached.
+        proves with, up to ``limit`` of them (about 120 bytes each, 60 MB at most; 1M entries
+        have some 127,000 such subtrees): a complete subtree of an append-only log never
+        changes, and they are on every proof's path, so a long-lived reader (the server)
+        stops reading and rehashing them for each request. The stored levels are read in at
+        once, from the top down as far as half the limit allows, with the levels between
+        them folded from them, so that the first requests after a start are as fast as the
+        rest; what is met later is kept as it is met, and let go of, all of it but those
+        first levels, when the limit is reached.
+
+        Below them, up to ``blocks`` whole blocks (the ``2**STRIDE`` leaves under a stored
+        node, and every node between once a proof used it, :func:`_block`; at most 1.1 kB
+        each, so the default holds the bottom of a 2M-entry log in some 140 MB): every
+        proof's lowest ``STRIDE`` siblings are in its leaf's block, and they are what a proof
+        of a large log otherwise reads from storage and rehashes each time, one block per
+        proof. Their leaves are read in at start like the subtrees, when they fill at most
+        half of ``blocks``.
 
         Never for a writer, nor for a handle that must notice storage altered below it
         between calls: a cached hash is what the storage said when first read, and the CLI's
@@ -406,30 +438,95 @@ class StoredTree:
         size = self._size()
         warm: dict[tuple[int, int], bytes] = {}
         for level in range(STRIDE * (size.bit_length() // STRIDE), 0, -STRIDE):
-            if len(warm) + (size >> level) > limit // 2:
+            if len(warm) + 2 * (size >> level) > limit // 2:
                 break
-            warm.update(((level, idx), digest) for idx, digest in self._stored_level(level))
+            row = dict(self._stored_level(level))
+            warm.update(((level, idx), digest) for idx, digest in row.items())
+            for up in range(level + 1, level + STRIDE):  # the levels between, folded
+                pairs = sorted(i >> 1 for i in row if i & 1 and i - 1 in row)
+                row = {i: rfc6962.node_hash(row[2 * i], row[2 * i + 1]) for i in pairs}
+                warm.update(((up, idx), digest) for idx, digest in row.items())
         self._subtrees = warm
         self._subtree_warm = len(warm)
         self._subtree_limit = limit
+        self._blocks = {}
+        self._block_limit = blocks
+        whole = size >> STRIDE
+        if whole <= blocks // 2:
+            for first in range(0, whole, _WARM_BLOCKS):
+                last = min(first + _WARM_BLOCKS, whole)
+                self._keep_blocks(range(first, last), self._leaf_range(first << STRIDE,
+                                                                       last << STRIDE))
+        self._block_warm = len(self._blocks)
 
     _subtrees: dict[tuple[int, int], bytes] | None = None
     _subtree_warm = 0
     _subtree_limit = 0
+    _blocks: dict[int, bytes] | None = None
+    _block_warm = 0
+    _block_limit = 0
 
     def _stored_level(self, level: int) -> Any:
         """``(idx, hash)`` of every stored node of ``level`` (a multiple of STRIDE)."""
         raise NotImplementedError
 
-    def _proof_nodes(self, ids: Sequence[tuple[int, int]]) -> list[bytes]:
-        """``_fetch(ids)`` through the subtree cache, when it is on."""
+    def _leaf_range(self, start: int, end: int) -> list[bytes]:
+        """The stored leaf hashes of entries ``[start, end)``, in order (all of them there:
+        a gap is an :class:`IntegrityError`)."""
+        raise NotImplementedError
+
+    def _keep_blocks(self, numbers: range, leaves: list[bytes]) -> None:
+        cache = self._blocks
+        assert cache is not None
+        if len(cache) + len(numbers) > self._block_limit:
+            import itertools  # start over from the blocks read in at first, as for subtrees
+
+            cache = self._blocks = dict(itertools.islice(cache.items(), self._block_warm))
+        if len(cache) + len(numbers) <= self._block_limit:
+            width = 1 << STRIDE  # kept as read; the nodes above are hashed at first use
+            for n, block in zip(numbers, range(0, len(leaves), width), strict=True):
+                cache[n] = b"".join(leaves[block:block + width])
+                if len(cache[n]) != _LEAVES_BYTES:
+                    del cache[n]
+                    raise IntegrityError(f"ledger {self.where}: a leaf hash of entries "
+                                         f"{n << STRIDE}-{((n + 1) << STRIDE) - 1} is not "
+                                         "32 bytes")
+
+    def _low_nodes(self, ids: list[tuple[int, int]], size: int) -> dict[tuple[int, int], bytes]:
+        """The nodes among ``ids`` below :data:`STRIDE` in whole blocks of the tree of
+        ``size``, from the block cache (blocks not in it read first, one range each)."""
+        cache = self._blocks
+        if cache is None:
+            return {}
+        whole = size >> STRIDE
+        low = [(level, idx, idx >> (STRIDE - level)) for level, idx in ids if level < STRIDE]
+        low = [item for item in low if item[2] < whole]
+        for n in sorted({number for _, _, number in low} - cache.keys()):
+            self._keep_blocks(range(n, n + 1),
+                              self._leaf_range(n << STRIDE, (n + 1) << STRIDE))
+        cache = self._blocks
+        assert cache is not None
+        out = {}
+        for level, idx, number in low:
+            block = cache.get(number)
+            if block is None:  # the cache started over: read again with the rest
+                continue
+            if level and len(block) == _LEAVES_BYTES:
+                block = cache[number] = _block(block)
+            at = (_BLOCK_OFFSETS[level] + (idx & ((1 << (STRIDE - level)) - 1))) * 32
+            out[(level, idx)] = block[at:at + 32]
+        return out
+
+    def _proof_nodes(self, ids: Sequence[tuple[int, int]], size: int = 0) -> list[bytes]:
+        """``_fetch(ids)`` through the subtree and block caches, when they are on (blocks only
+        for whole ones in the tree of ``size``)."""
         cache = self._subtrees
         if cache is None:
             return self._fetch(ids)
         missing = list(dict.fromkeys(i for i in ids if i not in cache))
         if not missing:
             return [cache[i] for i in ids]
-        found = {}
+        found = self._low_nodes(missing, size)
         for level, idx in missing:  # a node over cached ones is folded from them, not read
             up = level % STRIDE
             if level > up:
@@ -440,7 +537,11 @@ class StoredTree:
             missing = [i for i in missing if i not in found]
         found.update(zip(missing, self._fetch(missing), strict=True))
         answer = [found[i] if i in found else cache[i] for i in ids]
-        kept = {i: h for i, h in found.items() if i[0] >= CACHED_LEVEL}
+        # below CACHED_LEVEL, only the nodes of the last, partial block: few, and on the
+        # right border every proof at this size takes (a whole block's are in the blocks)
+        whole = size >> STRIDE
+        kept = {i: h for i, h in found.items()
+                if i[0] >= CACHED_LEVEL or i[1] >> (STRIDE - i[0]) >= whole}
         if len(cache) + len(kept) > self._subtree_limit:
             # start over from the levels read in at first (a dict keeps its order): cheaper
             # than tracking recency on every hit
@@ -453,13 +554,13 @@ class StoredTree:
 
     def _consistency(self, size1: int, size2: int) -> list[bytes]:
         nodes = proof.consistency_nodes(size1, size2)
-        return nodes.rehash(self._proof_nodes(nodes.ids))
+        return nodes.rehash(self._proof_nodes(nodes.ids, size2))
 
     def root(self, size: int) -> bytes:
         """Merkle root of the first ``size`` entries."""
         self._init()
         self._check_size(size)
-        return proof.root_from(self._proof_nodes(proof.root_nodes(size)))
+        return proof.root_from(self._proof_nodes(proof.root_nodes(size), size))
 
     def inclusion_proof(self, index_: int, size: int) -> list[bytes]:
         """Audit path of entry ``index_`` in the tree of ``size``."""
@@ -471,7 +572,7 @@ class StoredTree:
         self._check_size(size)
         plans = {i: proof.inclusion_nodes(i, size) for i in set(positions)}
         ids = sorted({node for plan in plans.values() for node in plan.ids})
-        hashes = dict(zip(ids, self._proof_nodes(ids), strict=True))
+        hashes = dict(zip(ids, self._proof_nodes(ids, size), strict=True))
         folds: dict[Any, bytes] = {}
         return {i: plan.rehash([hashes[node] for node in plan.ids], folds)
                 for i, plan in plans.items()}

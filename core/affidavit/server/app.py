@@ -25,6 +25,7 @@ one database.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import sys
@@ -168,12 +169,16 @@ def _log(record: dict[str, Any]) -> None:
 
 def create_app(ledger_url: str, *, max_request: int = MAX_REQUEST, log: Any = _log,
                tokens: str | None = None, rate: float = 100.0,
-               evidence: str | None = None) -> Any:
+               evidence: str | None = None, opened: Any = None, eager: bool = False) -> Any:
     """The ASGI application serving the ledger at ``ledger_url`` (created when missing), or
     one ledger per organisation when the URL holds ``{org}``; ``tokens`` (a token file) turns
     authentication on (server/gate.py); ``log`` takes one dict per request (JSON lines on
     stderr by default); ``evidence`` (``s3://bucket/prefix`` or ``file:///dir``, ``{org}``
-    filled in like the ledger's) is where evidence goes instead of the backend's own vault."""
+    filled in like the ledger's) is where evidence goes instead of the backend's own vault;
+    ``opened()`` is called after a ledger was opened and its caches read in (the server
+    process moves them out of the collector's sight: ``server/asgi.py``); ``eager`` opens
+    the one ledger now rather than at the first request (a large one reads its caches in
+    for a second or so), unless it cannot be opened yet: then its first request tries."""
     from affidavit.ledger.registry import open_ledger
     from affidavit.server.gate import DEFAULT_ORG, ORG, Gate, may_write
     from affidavit.server.tokens import TokenStore
@@ -196,12 +201,14 @@ def create_app(ledger_url: str, *, max_request: int = MAX_REQUEST, log: Any = _l
         if org not in state:  # opened on the loop's thread, which every read runs on
             url = ledger_url.replace("{org}", org) if multi else ledger_url
             options = storage(org)
-            opened = open_ledger(url, create=True, **options)
-            opened.init()
-            if hasattr(opened, "cache_subtrees"):  # a long-lived reader: see StoredTree
-                opened.cache_subtrees()
-            state[org] = opened
-            same = {**options, "blobs": opened.blobs}  # the writer's: the same store
+            handle = open_ledger(url, create=True, **options)
+            handle.init()
+            if hasattr(handle, "cache_subtrees"):  # a long-lived reader: see StoredTree
+                handle.cache_subtrees()
+            state[org] = handle
+            if opened is not None:
+                opened()
+            same = {**options, "blobs": handle.blobs}  # the writer's: the same store
             writers[org] = Sequencer(lambda: open_ledger(url, create=True, **same))
         return state[org]
 
@@ -467,6 +474,10 @@ def create_app(ledger_url: str, *, max_request: int = MAX_REQUEST, log: Any = _l
         finally:
             await form.close()
 
+    if eager and not multi:
+        # storage not reachable yet: readyz says so, and the first request tries again
+        with contextlib.suppress(AffidavitError):
+            ledger()
     return _BodyLimit(Gate(_Logged(app, log), store, multi=multi, rate=rate, log=log),
                       max_request)
 

@@ -169,8 +169,12 @@ class Hashes(_Model):
     hashes: list[B64]
 
 
+AuditPath = Annotated[str, Field(description="an RFC 6962 audit path, bottom up: its 32-byte "
+                                       "hashes one after the other, in standard base64")]
+
+
 class ProofMap(_Model):
-    proofs: dict[str, list[B64]]
+    proofs: dict[str, AuditPath]
 
 
 class Exists(_Model):
@@ -191,7 +195,7 @@ class AppendAnswer(_Model):
     consistency: list[B64] = Field(
         description="RFC 6962 consistency proof from the size the append named in `after` "
                     "to `size` (empty when `after` was 0 or absent)")
-    inclusion: dict[str, list[B64]] = Field(
+    inclusion: dict[str, AuditPath] = Field(
         description="each appended entry's audit path in the tree of `size`, by position")
 
 
@@ -201,7 +205,7 @@ class KeyedAnswer(_Model):
     positions: dict[str, list[Count]]
     proofs: dict[str, MapProofBody]
     entries: dict[str, B64]
-    inclusion: dict[str, list[B64]]
+    inclusion: dict[str, AuditPath]
     origin: str | None = Field(None, description="with_state: as the state answers it")
     verifier_key: str | None = Field(None, description="with_state: as the state answers it")
     writable: bool | None = Field(None, description="with_state: as the state answers it")

@@ -481,26 +481,38 @@ def test_a_failing_batch_leaves_nothing(backend: Backend, full: Any, tmp_path: P
     assert backend.vault_files() == []
 
 
-@pytest.mark.parametrize("limit", [1, 2, 250_000])
-def test_proofs_through_the_subtree_cache_match_the_naive_tree(full: Any, limit: int) -> None:
-    """A long-lived reader's cache of complete subtrees (``cache_subtrees``) answers every
-    root and proof as the store does, however often its bound makes it start over."""
-    notes = [canonical.dumps({"v": 1, "kind": "note", "time": "2026-01-01T00:00:00Z",
-                              "record": {"n": n}}) for n in range(300)]
+@pytest.mark.parametrize(("limit", "blocks"), [(1, 0), (2, 1), (2, 3), (250_000, 1 << 17)])
+def test_proofs_through_the_subtree_cache_match_the_naive_tree(full: Any, limit: int,
+                                                               blocks: int) -> None:
+    """A long-lived reader's cache of complete subtrees and of the blocks below them
+    (``cache_subtrees``) answers every root and proof as the store does, however often its
+    bounds make it start over, and after the log grew past the block it ended in."""
+    def note_entry(n: int) -> bytes:
+        return canonical.dumps({"v": 1, "kind": "note", "time": "2026-01-01T00:00:00Z",
+                                "record": {"n": n}})
+
+    notes = [note_entry(n) for n in range(300)]
     full.append(notes)
     log = ENTRIES + notes
-    full.cache_subtrees(limit)
-    for _ in range(2):  # the second pass reads what the first one cached
-        for size in (63, 64, 65, 128, 200, len(log)):
-            assert full.root(size) == naive_tree.mth(log[:size])
-            assert full.inclusion_proofs(range(0, size, 7), size) == {
-                i: naive_tree.path(i, log[:size]) for i in range(0, size, 7)}
-            for old in (1, 13, 64, size):
-                if old <= size:
-                    assert full.consistency_proof(old, size) == naive_tree.proof(old,
-                                                                                 log[:size])
+    full.cache_subtrees(limit, blocks)
+    for grown in range(2):
+        if grown:  # the last block, partial when the cache was made, is whole now
+            more = [note_entry(n) for n in range(300, 340)]
+            full.append(more)
+            log += more
+        for _ in range(2):  # the second pass reads what the first one cached
+            for size in (63, 64, 65, 128, 200, len(log) - 3, len(log)):
+                assert full.root(size) == naive_tree.mth(log[:size])
+                assert full.inclusion_proofs(range(0, size, 7), size) == {
+                    i: naive_tree.path(i, log[:size]) for i in range(0, size, 7)}
+                for old in (1, 13, 64, size):
+                    if old <= size:
+                        assert full.consistency_proof(old, size) == naive_tree.proof(
+                            old, log[:size])
     assert len(full._subtrees) <= limit
     assert limit < 100 or full._subtrees  # kept when there is room
+    assert len(full._blocks) <= blocks
+    assert blocks < 100 or len(full._blocks) == len(log) // 16
 
 
 @pytest.mark.parametrize("prefetch", [1, 2])
