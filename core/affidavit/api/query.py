@@ -334,7 +334,8 @@ def search(source: Ledger | Proven, prefix: str) -> list[Record]:
         raise UsageError(f"search {prefix!r}: give at least 4 hex characters of a SHA")
     out = []
     with proven(source) as view:
-        found = {kind: view.keys(namespace + lowered) for kind, namespace, _ in _SEARCHED}
+        listed = view.keys_many([namespace + lowered for _, namespace, _ in _SEARCHED])
+        found = {kind: listed[namespace + lowered] for kind, namespace, _ in _SEARCHED}
         misses = [namespace + lowered for kind, namespace, full in _SEARCHED
                   if len(lowered) in full and namespace + lowered not in found[kind]]
         # the hits and the proven misses (the map must agree) read a hundred keys a pass

@@ -158,6 +158,10 @@ class Ledger(Protocol):
         """Distinct index keys starting with ``prefix``, sorted."""
         ...
 
+    def keys_many(self, prefixes: Sequence[str]) -> dict[str, list[str]]:
+        """:meth:`keys` of each of ``prefixes``, in one state and one round trip."""
+        ...
+
     def index_rows(self) -> Iterator[tuple[str, int]]:
         """Every index row ``(key, entry)``, ordered by entry then key (for audits)."""
         ...

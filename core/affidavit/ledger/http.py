@@ -50,6 +50,7 @@ _ERRORS: dict[str, type[AffidavitError]] = {
     "RootMismatch": IntegrityError}
 _RETRIED = (429, 502, 503, 504)
 _PAGE = 1000
+_PREFIXES = 100  # prefixes per keys-many request (the server's limit)
 
 
 class _Uploads:
@@ -336,6 +337,19 @@ class HttpLedger:
     def keys(self, prefix: str) -> list[str]:
         return [str(k) for k in self._field(self._get("/api/v1/ledger/keys", prefix=prefix),
                                             "keys")]
+
+    def keys_many(self, prefixes: Sequence[str]) -> dict[str, list[str]]:
+        wanted = list(dict.fromkeys(prefixes))
+        out: dict[str, list[str]] = {}
+        for first in range(0, len(wanted), _PREFIXES):
+            chunk = wanted[first:first + _PREFIXES]
+            page = self._field(self._post("/api/v1/ledger/keys-many", {"prefixes": chunk}),
+                               "keys")
+            if not isinstance(page, dict) or set(page) != set(chunk) or not all(
+                    isinstance(v, list) for v in page.values()):
+                raise IntegrityError(f"ledger {self.url}: keys-many did not answer each prefix")
+            out.update({prefix: [str(k) for k in page[prefix]] for prefix in chunk})
+        return out
 
     def index_rows(self) -> Iterator[tuple[str, int]]:
         for key, i in self._field(self._get("/api/v1/ledger/index-rows"), "rows"):

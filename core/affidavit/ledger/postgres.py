@@ -63,6 +63,7 @@ class _Snapshot:
         _guarded(owner, owner._init)
         if owner._snapshots == 0:
             owner._snapshot_size = None
+            owner._snapshot_note = None
             _guarded(owner, lambda: owner._begin_snapshot())
         owner._snapshots += 1
 
@@ -105,6 +106,7 @@ class PostgresLedger(StoredTree):
         self._meta: dict[str, str] | None = None
         self._snapshots = 0
         self._snapshot_size: int | None = None
+        self._snapshot_note: tuple[str | None] | None = None  # the latest checkpoint in it
         self._seen_size = 0
         self._reuse = False
 
@@ -131,8 +133,16 @@ class PostgresLedger(StoredTree):
 
     def _begin_snapshot(self) -> None:
         """PostgreSQL takes the snapshot at the transaction's first query: every read inside
-        sees the state of that moment, which is all a snapshot promises."""
-        self._db.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        sees the state of that moment, which is all a snapshot promises. That first query
+        reads the size and the latest checkpoint, which nearly every snapshot asks for, in
+        the same round trip as the BEGIN (no parameters: one simple-protocol query)."""
+        cursor = self._db.execute(
+            "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SELECT (SELECT max(idx) FROM "
+            "entries), (SELECT note FROM checkpoints ORDER BY size DESC LIMIT 1)")
+        cursor.nextset()  # past BEGIN's result, to the row
+        value, note = cursor.fetchone() or (None, None)
+        self._snapshot_size = 0 if value is None else int(value) + 1
+        self._snapshot_note = (None if note is None else str(note),)
 
     def _end_transaction(self) -> None:
         from psycopg import pq
@@ -508,6 +518,25 @@ class PostgresLedger(StoredTree):
         return [int(r[0]) for r in self._q(
             "SELECT entry FROM idx WHERE key = %s ORDER BY entry", (key,))]
 
+    def _keyed_entries(self, keys: list[str], size: int
+                       ) -> tuple[dict[str, list[int]], dict[int, bytes]]:
+        """The keys' positions and the entries below ``size`` at them, in one query: the
+        index rows joined to their entries (each checked against its leaf hash)."""
+        positions: dict[str, list[int]] = {key: [] for key in keys}
+        found: dict[int, bytes] = {}
+        for key, idx, data, leaf in self._q(
+                "SELECT i.key, i.entry, e.data, e.leaf FROM idx i LEFT JOIN entries e "
+                "ON e.idx = i.entry AND e.idx < %s WHERE i.key = ANY(%s) ORDER BY i.key, "
+                "i.entry", (size, keys)):
+            position = int(idx)
+            positions[str(key)].append(position)
+            if position < size and position not in found:
+                if data is None:
+                    raise IntegrityError(f"ledger {self.where} has no entry {position}",
+                                         remedy="entries were deleted outside affidavit")
+                found[position] = self._checked(position, data, leaf)
+        return positions, found
+
     def _lookup_many(self, keys: list[str]) -> dict[str, list[int]]:
         """Every key's entries in one query (each query is a round trip to the database)."""
         out: dict[str, list[int]] = {key: [] for key in keys}
@@ -530,6 +559,22 @@ class PostgresLedger(StoredTree):
             "SELECT DISTINCT key FROM idx WHERE key >= %s AND key < %s ORDER BY key",
             (prefix, prefix + "\U0010ffff"))]
 
+    def keys_many(self, prefixes: Sequence[str]) -> dict[str, list[str]]:
+        """:meth:`keys` of each of ``prefixes`` in one query (a round trip each would cost
+        more than the scans)."""
+        self._init()
+        wanted = list(dict.fromkeys(prefixes))
+        out: dict[str, list[str]] = {prefix: [] for prefix in wanted}
+        if not wanted:
+            return out
+        scans = " UNION ALL ".join(
+            f"(SELECT DISTINCT {n} AS n, key FROM idx WHERE key >= %s AND key < %s)"
+            for n in range(len(wanted)))
+        params = [part for prefix in wanted for part in (prefix, prefix + "\U0010ffff")]
+        for n, key in self._q(f"SELECT n, key FROM ({scans}) AS k ORDER BY n, key", params):
+            out[wanted[int(n)]].append(str(key))
+        return out
+
     def index_rows(self) -> Iterator[tuple[str, int]]:
         """Every index row, ordered by entry then key, a page per query."""
         self._init()
@@ -550,6 +595,8 @@ class PostgresLedger(StoredTree):
     def checkpoint(self) -> str | None:
         """The latest signed checkpoint."""
         self._init()
+        if self._snapshots and self._snapshot_note is not None:
+            return self._snapshot_note[0]
         rows = self._q("SELECT note FROM checkpoints ORDER BY size DESC LIMIT 1")
         return str(rows[0][0]) if rows else None
 

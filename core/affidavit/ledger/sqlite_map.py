@@ -171,26 +171,33 @@ class SQLiteMap:
         return self.prove_many([key])[key]
 
     def _descend(self, hashed: dict[str, int], depth: dict[str, int], todo: list[str],
-                 reach: int) -> None:
+                 reach: int, seen: dict[tuple[int, int], bytes | None]) -> None:
         """Move each of ``todo``'s ``depth`` down its path past every stored node, asking
-        ``reach`` levels of each key per query (again for the keys still going deeper)."""
+        ``reach`` levels of each key per query (again for the keys still going deeper).
+        The siblings of those levels are asked in the same query: ``seen`` gets every pair
+        asked, with its stored hash or None (no node: a subtree of at most one key)."""
         while todo:
             spans = {key: [(d, hashed[key] >> (KEY_BITS - d))
                            for d in range(depth[key], min(depth[key] + reach, KEY_BITS))]
                      for key in todo}
-            stored = self._nodes(list({pair for span in spans.values() for pair in span}))
+            asked = {pair for span in spans.values() for d, k in span
+                     for pair in ((d, k), (d, k ^ 1)) if d and pair not in seen}
+            asked |= {pair for span in spans.values() for pair in span if pair not in seen}
+            stored = self._nodes(list(asked))
+            seen.update((pair, stored.get(pair)) for pair in asked)
             deeper = []
             for key in todo:
                 k = hashed[key]
-                while (depth[key], k >> (KEY_BITS - depth[key])) in stored:
+                while seen.get((depth[key], k >> (KEY_BITS - depth[key]))) is not None:
                     depth[key] += 1
                 if depth[key] >= spans[key][-1][0] + 1 and depth[key] < KEY_BITS:
                     deeper.append(key)
             todo = deeper
 
     def prove_many(self, keys: Sequence[str]) -> dict[str, MapProof]:
-        """:meth:`prove` of each of ``keys``, their paths read together: a few queries for
-        all of them, not a few for each."""
+        """:meth:`prove` of each of ``keys``, their paths read together: two queries for a
+        few keys (their paths' nodes with their siblings, then the small subtrees beside and
+        below them), not a few for each."""
         hashed = {key: int.from_bytes(key_hash(key), "big") for key in dict.fromkeys(keys)}
         # A path's stored nodes say how deep its key's subtree goes: below the deepest one
         # (two or more keys) sits a subtree of at most one key, the key's leaf or not. Paths
@@ -200,16 +207,37 @@ class SQLiteMap:
         # 64 levels in one query (a second round costs a server's read more than it saves).
         depth = dict.fromkeys(hashed, 0)
         order = list(hashed)
+        seen: dict[tuple[int, int], bytes | None] = {}
         if len(order) <= _FEW:
-            self._descend(hashed, depth, order, 64)
+            self._descend(hashed, depth, order, 64, seen)
         else:
-            self._descend(hashed, depth, order[:1], 64)
-            self._descend(hashed, depth, order[1:], max(8, depth[order[0]] + 4))
+            self._descend(hashed, depth, order[:1], 64, seen)
+            self._descend(hashed, depth, order[1:], max(8, depth[order[0]] + 4), seen)
         wanted = {key: [(d, (k >> (KEY_BITS - d)) ^ 1) for d in range(1, depth[key] + 1)]
                   for key, k in hashed.items()}
-        hashes = self._hashes(list({pair for pairs in wanted.values() for pair in pairs}))
-        found = self._ranges([(depth[key], k >> (KEY_BITS - depth[key]))
-                              for key, k in hashed.items()], limit=2)  # none, one, or more
+        siblings_wanted = {pair for pairs in wanted.values() for pair in pairs}
+        unseen = [pair for pair in siblings_wanted if pair not in seen]
+        if unseen:  # not asked with the paths (a key that went deeper than its rounds)
+            stored = self._nodes(unseen)
+            seen.update((pair, stored.get(pair)) for pair in unseen)
+        hashes: dict[tuple[int, int], bytes] = {}
+        smalls = []
+        for pair in siblings_wanted:
+            stored_hash = seen[pair]
+            if stored_hash is None:
+                smalls.append(pair)
+            else:
+                hashes[pair] = stored_hash
+        ends = [(depth[key], k >> (KEY_BITS - depth[key])) for key, k in hashed.items()]
+        # the small siblings and each path's end in one query: none, one, or more keys each
+        found = self._ranges(list(dict.fromkeys(ends + smalls)), limit=2)
+        for pair in smalls:
+            leaves = found[pair]
+            if len(leaves) > 1:
+                raise IntegrityError(f"ledger {self.where}: the key map lacks the node at depth "
+                                     f"{pair[0]} over two or more keys",
+                                     remedy="run `affidavit ledger reindex`")
+            hashes[pair] = leaf_hash(*leaves[0]) if leaves else EMPTY
         out = {}
         for key, k in hashed.items():
             siblings = [hashes[pair] for pair in reversed(wanted[key])]

@@ -376,6 +376,11 @@ def create_app(ledger_url: str, *, max_request: int = MAX_REQUEST, log: Any = _l
     async def keys(prefix: str) -> dict[str, Any]:
         return {"keys": ledger().keys(prefix)}
 
+    @app.post("/api/v1/ledger/keys-many", response_model=sc.KeysByPrefix)
+    async def keys_many(body: sc.Prefixes) -> Response:
+        """``keys`` of each prefix, in one state (what ``search`` lists in its namespaces)."""
+        return _json({"keys": ledger().keys_many(body.prefixes)})
+
     @app.get("/api/v1/ledger/index-rows", response_model=sc.RowList)
     async def index_rows() -> dict[str, Any]:
         return {"rows": [[key, i] for key, i in ledger().index_rows()]}

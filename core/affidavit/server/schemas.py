@@ -72,6 +72,15 @@ class KeysAt(_Model):
                                             "reader that needs only how many are filed")
 
 
+class Prefixes(_Model):
+    prefixes: Annotated[list[Annotated[str, Field(max_length=1000)]],
+                        Field(min_length=1, max_length=100)]
+
+
+class KeysByPrefix(_Model):
+    keys: dict[str, list[str]] = Field(description="each prefix's distinct keys, sorted")
+
+
 class Health(_Model):
     status: Literal["ok"]
 

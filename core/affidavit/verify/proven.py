@@ -309,6 +309,11 @@ class Proven:
         key set is whole, so each key must still be read with :meth:`under`."""
         return list(self.ledger.keys(prefix))
 
+    def keys_many(self, prefixes: Sequence[str]) -> dict[str, list[str]]:
+        """:meth:`keys` of several prefixes at once (one round trip to a remote ledger)."""
+        return {prefix: list(found) for prefix, found in
+                self.ledger.keys_many(prefixes).items()}
+
     # -- entries ---------------------------------------------------------------------------
 
     def entry(self, position: int) -> Record:

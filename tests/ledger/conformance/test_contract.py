@@ -173,6 +173,12 @@ def test_index_reads_match_the_keys_of_each_entry(reader: Any) -> None:
     assert list(reader.index_rows()) == sorted(expected, key=lambda row: (row[1], row[0]))
 
 
+def test_keys_of_many_prefixes_are_each_prefixs_keys(reader: Any) -> None:
+    prefixes = ["flow:", "flowdef:", "trail:demo/", "nothing:", "", "flow:"]
+    assert reader.keys_many(prefixes) == {prefix: reader.keys(prefix) for prefix in prefixes}
+    assert reader.keys_many(["nothing:"]) == {"nothing:": []}
+
+
 def test_keys_sort_by_code_point(reader: Any) -> None:
     """Not by the database's locale: ``dém✓`` after ``demo`` and ``other``."""
     assert reader.keys("flowdef:") == ["flowdef:demo", "flowdef:dém✓", "flowdef:other"]
