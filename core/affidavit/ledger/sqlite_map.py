@@ -180,9 +180,8 @@ class SQLiteMap:
             spans = {key: [(d, hashed[key] >> (KEY_BITS - d))
                            for d in range(depth[key], min(depth[key] + reach, KEY_BITS))]
                      for key in todo}
-            asked = {pair for span in spans.values() for d, k in span
-                     for pair in ((d, k), (d, k ^ 1)) if d and pair not in seen}
-            asked |= {pair for span in spans.values() for pair in span if pair not in seen}
+            asked = {pair for span in spans.values() for d, k in span  # the root has none
+                     for pair in ([(d, k), (d, k ^ 1)] if d else [(d, k)]) if pair not in seen}
             stored = self._nodes(list(asked))
             seen.update((pair, stored.get(pair)) for pair in asked)
             deeper = []

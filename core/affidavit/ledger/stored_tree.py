@@ -43,17 +43,14 @@ _WARM_BLOCKS = 4096  # blocks read at a time when the block cache is filled at s
 _BLOCK_OFFSETS = [sum(1 << (STRIDE - k) for k in range(level)) for level in range(STRIDE)]
 
 
-_LEAVES_BYTES = 32 << STRIDE  # a block's leaf hashes
 
 
-def _block(leaves: bytes) -> bytes:
-    """A block's ``2**STRIDE`` leaf hashes (as read, one string) with every node above them
-    below its root, level by level from the leaves up, as one string of hashes."""
-    digest, prefix = rfc6962._sha256, rfc6962._NODE_PREFIX
-    row = [leaves[i:i + 32] for i in range(0, len(leaves), 32)]
-    out = [leaves]
+def _block(leaves: list[bytes]) -> bytes:
+    """A block's ``2**STRIDE`` leaf hashes with every node above them below its root, level
+    by level from the leaves up, as one string of hashes."""
+    out, row = list(leaves), leaves
     while len(row) > 2:
-        row = [digest(prefix + row[i] + row[i + 1]).digest() for i in range(0, len(row), 2)]
+        row = [rfc6962.node_hash(row[i], row[i + 1]) for i in range(0, len(row), 2)]
         out.extend(row)
     return b"".join(out)
 
@@ -333,11 +330,12 @@ class StoredTree:
     def read_many(self, keys: Sequence[str], size: int, *, entries: bool = True) -> KeyedRead:
         """:meth:`lookup`, :meth:`map_proof`, :meth:`entries_at` and :meth:`inclusion_proofs`
         of ``keys`` (the last two only with ``entries``), inside one snapshot."""
+        unique = list(dict.fromkeys(keys))
         with self.snapshot():
             if entries:
-                positions, data = self._keyed_entries(list(dict.fromkeys(keys)), size)
+                positions, data = self._keyed_entries(unique, size)
             else:
-                positions, data = self._lookup_many(list(dict.fromkeys(keys))), {}
+                positions, data = self._lookup_many(unique), {}
             proofs = self._map.prove_many(list(positions))
             return KeyedRead(size=size, positions=positions, proofs=proofs, entries=data,
                              inclusion=self.inclusion_proofs(sorted(data), size))
@@ -502,12 +500,12 @@ class StoredTree:
         if len(cache) + len(numbers) <= self._block_limit:
             width = 1 << STRIDE
             for n, block in zip(numbers, range(0, len(leaves), width), strict=True):
-                joined = b"".join(leaves[block:block + width])
-                if len(joined) != _LEAVES_BYTES:
+                row = leaves[block:block + width]
+                if any(len(leaf) != 32 for leaf in row):
                     raise IntegrityError(f"ledger {self.where}: a leaf hash of entries "
                                          f"{n << STRIDE}-{((n + 1) << STRIDE) - 1} is not "
                                          "32 bytes")
-                cache[n] = _block(joined)
+                cache[n] = _block(row)
 
     def _low_nodes(self, ids: list[tuple[int, int]], size: int) -> dict[tuple[int, int], bytes]:
         """The nodes among ``ids`` below :data:`STRIDE` in whole blocks of the tree of
@@ -556,7 +554,7 @@ class StoredTree:
         # right border every proof at this size takes (a whole block's are in the blocks)
         whole = size >> STRIDE
         kept = {i: h for i, h in found.items()
-                if i[0] >= CACHED_LEVEL or i[1] >> (STRIDE - i[0]) >= whole}
+                if i[0] >= CACHED_LEVEL or (i[0] < STRIDE and i[1] >> (STRIDE - i[0]) >= whole)}
         if len(cache) + len(kept) > self._subtree_limit:
             # start over from the levels read in at first (a dict keeps its order): cheaper
             # than tracking recency on every hit

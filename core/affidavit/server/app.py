@@ -32,6 +32,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import FastAPI, Path, Query, Request, Response
@@ -169,7 +170,8 @@ def _log(record: dict[str, Any]) -> None:
 
 def create_app(ledger_url: str, *, max_request: int = MAX_REQUEST, log: Any = _log,
                tokens: str | None = None, rate: float = 100.0,
-               evidence: str | None = None, opened: Any = None, eager: bool = False) -> Any:
+               evidence: str | None = None, opened: Callable[[], None] | None = None,
+               eager: bool = False) -> Any:
     """The ASGI application serving the ledger at ``ledger_url`` (created when missing), or
     one ledger per organisation when the URL holds ``{org}``; ``tokens`` (a token file) turns
     authentication on (server/gate.py); ``log`` takes one dict per request (JSON lines on
