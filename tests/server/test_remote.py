@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import shutil
 import threading
 import time
@@ -192,29 +193,55 @@ def test_an_append_without_evidence_may_be_plain_json(
     assert landed.json()["first"] == size and _size(server) == size + 1
 
 
+def _requests_so_far(server: Server, appends: int) -> list[str]:
+    """The paths requested, once the log holds ``appends`` appends (a request is logged when
+    its answer has gone, so the line can come after the client has it)."""
+    for _ in range(200):
+        lines = [json.loads(line) for line in server.log.read_text().splitlines()
+                 if line.startswith("{")]
+        paths = [line["path"] for line in lines if "path" in line]
+        if paths.count("/api/v1/ledger/append") >= appends:
+            return paths
+        time.sleep(0.025)
+    raise AssertionError(f"the server logged fewer than {appends} appends")
+
+
 def test_a_write_reads_its_head_and_what_it_depends_on_in_one_request(
         cli: Cli, server: Server) -> None:
     """``attest`` in a new process: the ledger's identity, then the head with the flow and
     trail it checks (one request), then the append -- no request of its own for the head."""
-    def requests_so_far(appends: int) -> list[str]:
-        """The paths requested, once the log holds ``appends`` appends (a request is logged
-        when its answer has gone, so the line can come after the client has it)."""
-        for _ in range(200):
-            lines = [json.loads(line) for line in server.log.read_text().splitlines()
-                     if line.startswith("{")]
-            paths = [line["path"] for line in lines if "path" in line]
-            if paths.count("/api/v1/ledger/append") >= appends:
-                return paths
-            time.sleep(0.025)
-        raise AssertionError(f"the server logged fewer than {appends} appends")
-
     assert cli("create", "flow", FLOW).code == 0
     assert cli("begin", "trail", TRAIL, "--flow", FLOW).code == 0
-    before = len(requests_so_far(2))
+    before = len(_requests_so_far(server, 2))
     assert cli("attest", "generic", "--flow", FLOW, "--trail", TRAIL, "--name", "ok").code == 0
-    paths = requests_so_far(3)[before:]
+    paths = _requests_so_far(server, 3)[before:]
     assert paths == ["/api/v1/ledger/state", "/api/v1/ledger/read-many",
                      "/api/v1/ledger/append"], paths
+
+
+def test_a_write_after_other_writers_proves_their_appends_in_the_same_request(
+        cli: Cli, server: Server, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Another job appended since this client's last write: the head's read carries the
+    proof that the log still extends what this client saw (no consistency request of its
+    own), and the proof is checked: the write lands, and this client now remembers the new
+    head."""
+    mine = os.environ["AFFIDAVIT_CACHE_DIR"]
+    assert cli("create", "flow", FLOW).code == 0
+    monkeypatch.setenv("AFFIDAVIT_CACHE_DIR", str(tmp_path / "another-job"))
+    assert cli("begin", "trail", TRAIL, "--flow", FLOW).code == 0
+    assert cli("attest", "generic", "--flow", FLOW, "--trail", TRAIL, "--name", "a").code == 0
+    monkeypatch.setenv("AFFIDAVIT_CACHE_DIR", mine)
+    before = len(_requests_so_far(server, 3))
+    assert cli("attest", "generic", "--flow", FLOW, "--trail", TRAIL, "--name", "b").code == 0
+    paths = _requests_so_far(server, 4)[before:]
+    assert paths == ["/api/v1/ledger/state", "/api/v1/ledger/read-many",
+                     "/api/v1/ledger/append"], paths
+    from affidavit.ledger import note
+    from affidavit.verify.seen import Seen
+
+    state = requests.get(f"{server.url}/api/v1/ledger/state", timeout=10).json()
+    remembered = Seen(state["origin"], note.Verifier.from_key(state["verifier_key"])).load()
+    assert remembered is not None and remembered[0].size == 4
 
 
 def test_a_retried_append_lands_once(cli: Cli, server: Server) -> None:
@@ -252,8 +279,6 @@ def test_a_body_over_the_limit_is_413_and_nothing_is_written(
 def _library_append(db: Path, name: str) -> None:
     """Append a flow to the ledger file directly, with its own key: what an operator holding
     the server's key can do behind its clients' backs."""
-    import os
-
     from affidavit.api import record
     from affidavit.ledger.sqlite import SQLiteLedger
 
@@ -429,6 +454,31 @@ def test_an_append_answer_with_false_proofs_is_caught(
     with _LyingProxy(server.url, lie) as proxy:
         monkeypatch.setenv("AFFIDAVIT_LEDGER", proxy.url)
         assert_error(cli("create", "flow", "third"), 3, caught)
+
+
+def _bad_consistency_with_the_head(path: str, answer: Any) -> Any:
+    if path.endswith("/read-many") and answer.get("consistency"):
+        answer["consistency"][0] = _flip(answer["consistency"][0])
+    return answer
+
+
+@pytest.mark.parametrize("command", [("create", "flow", "third"), ("get", "flow", FLOW),
+                                     ("assert", "trail", TRAIL, "--flow", FLOW)])
+def test_a_false_consistency_proof_read_with_the_head_is_caught(
+        cli: Cli, server: Server, monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+        command: tuple[str, ...]) -> None:
+    """The proof that the log extends what this client saw, when it comes with the head's
+    read instead of a request of its own, is checked all the same: writes and reads alike."""
+    assert cli("create", "flow", FLOW).code == 0
+    mine = os.environ["AFFIDAVIT_CACHE_DIR"]
+    monkeypatch.setenv("AFFIDAVIT_CACHE_DIR", str(tmp_path / "another-job"))
+    assert cli("begin", "trail", TRAIL, "--flow", FLOW).code == 0
+    monkeypatch.setenv("AFFIDAVIT_CACHE_DIR", mine)
+    with _LyingProxy(server.url, _bad_consistency_with_the_head) as proxy:
+        monkeypatch.setenv("AFFIDAVIT_LEDGER", proxy.url)
+        assert_error(cli(*command), 3, "does not extend")
+    monkeypatch.setenv("AFFIDAVIT_LEDGER", server.url)
+    assert cli(*command).code in (0, 1)  # the honest server's answer passes
 
 
 def test_an_index_that_hides_an_attestation_is_caught(

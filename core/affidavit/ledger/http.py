@@ -127,7 +127,9 @@ class HttpLedger:
         self.blobs = _RemoteBlobs(self)
         self._pinned: dict[str, Any] | None = None  # the state a snapshot reads at
         self._identity: dict[str, Any] | None = None
-        self._ahead: tuple[list[str], bool] | None = None  # what the next snapshot reads
+        # what the next snapshot reads: keys, with entries or not, and the size seen last
+        self._ahead: tuple[list[str], bool, int | None] | None = None
+        self._consistency: tuple[int, int, list[bytes]] | None = None  # read with the state
         self._read: tuple[KeyedRead, bool] | None = None  # what it read, with entries or not
 
     # -- transport -------------------------------------------------------------------------
@@ -206,18 +208,27 @@ class HttpLedger:
         them does not cost a request of its own."""
         return self._identity if self._identity is not None else self._state()
 
-    def read_ahead(self, keys: Sequence[str], *, entries: bool = True) -> None:
+    def read_ahead(self, keys: Sequence[str], *, entries: bool = True,
+                   since: int | None = None) -> None:
         """Have the next snapshot read ``keys`` (with their entries or not) with the state, in
         the same request: the head and what a write depends on in one round trip (the next
-        :meth:`read_many` of those keys at that size is answered from it)."""
-        self._ahead = (list(keys), entries)
+        :meth:`read_many` of those keys at that size is answered from it). ``since``, the size
+        the reader saw last: the consistency proof from it comes along too (the next
+        :meth:`consistency_proof` from ``since`` to that size is answered from it)."""
+        self._ahead = (list(keys), entries, since)
 
-    def _state_ahead(self, keys: list[str], entries: bool) -> dict[str, Any]:
-        answer = self._post("/api/v1/ledger/read-many", {"keys": keys, "with_state": True,
-                                                         "entries": entries})
+    def _state_ahead(self, keys: list[str], entries: bool,
+                     since: int | None) -> dict[str, Any]:
+        body: dict[str, Any] = {"keys": keys, "with_state": True, "entries": entries}
+        if since is not None:
+            body["since"] = since
+        answer = self._post("/api/v1/ledger/read-many", body)
         read, signed = wire.keyed_from(answer)
         read.checkpoint = signed
         self._read = (read, entries)
+        proof = answer.get("consistency")
+        if since is not None and proof is not None:  # unchecked here: the reader proves it
+            self._consistency = (since, read.size, wire.hashes(proof, "consistency"))
         state = {"size": read.size, "checkpoint": signed, "origin": answer.get("origin"),
                  "verifier_key": answer.get("verifier_key"),
                  "writable": answer.get("writable")}
@@ -237,7 +248,7 @@ class HttpLedger:
         finally:
             self._pinned = outer
             if outer is None:
-                self._read = None
+                self._read = self._consistency = None
 
     def snapshot(self) -> Any:
         """Pins the size and checkpoint every read inside sees; a keyed read that the server
@@ -388,6 +399,9 @@ class HttpLedger:
         return out
 
     def consistency_proof(self, size1: int, size2: int) -> list[bytes]:
+        ahead, self._consistency = self._consistency, None
+        if ahead is not None and ahead[:2] == (size1, size2):
+            return ahead[2]
         return wire.hashes(self._field(self._get("/api/v1/ledger/consistency-proof",
                                                  first=size1, second=size2), "hashes"),
                            "hashes")

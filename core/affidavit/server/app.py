@@ -357,7 +357,8 @@ def create_app(ledger_url: str, *, max_request: int = MAX_REQUEST, log: Any = _l
         """What a reader needs about ``keys`` at the latest state, with its checkpoint (the
         reader proves it extends the one it read at, when the log moved on); ``with_state``:
         with the rest of the state too, so that a writer reads the head and what its write
-        depends on in one request."""
+        depends on in one request; ``since``: with the consistency proof from the checkpoint
+        the reader saw last, which it would otherwise ask for next."""
         led = ledger()
         writable = body.with_state and _writable(led)
         with led.snapshot():
@@ -365,6 +366,9 @@ def create_app(ledger_url: str, *, max_request: int = MAX_REQUEST, log: Any = _l
             read = led.read_many(body.keys, size, entries=body.entries)
             signed = led.checkpoint()
             answer = wire.keyed_json(read, signed)
+            if body.since is not None and 0 < body.since < size:
+                answer["consistency"] = [wire.b64(h)
+                                         for h in led.consistency_proof(body.since, size)]
             if body.with_state:
                 answer.update(origin=led.origin(), verifier_key=led.verifier_key(),
                               writable=writable)

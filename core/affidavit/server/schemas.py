@@ -70,6 +70,9 @@ class KeysAt(_Model):
                                                 "key, writable): a writer's one read")
     entries: bool = Field(True, description="false: positions and map proofs only, for a "
                                             "reader that needs only how many are filed")
+    since: Count | None = Field(None, description="the size of the checkpoint the reader saw "
+                                                  "last: the answer carries the consistency "
+                                                  "proof from it, saving a request")
 
 
 class Prefixes(_Model):
@@ -218,3 +221,6 @@ class KeyedAnswer(_Model):
     origin: str | None = Field(None, description="with_state: as the state answers it")
     verifier_key: str | None = Field(None, description="with_state: as the state answers it")
     writable: bool | None = Field(None, description="with_state: as the state answers it")
+    consistency: list[B64] | None = Field(
+        None, description="with `since` below `size`: the RFC 6962 consistency proof from "
+                          "`since` to `size`")

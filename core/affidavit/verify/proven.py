@@ -127,9 +127,12 @@ class Proven:
             check_pin(ledger.url, origin, verifier.key)
         seen = Seen(origin, verifier)
         remembered = seen.load()  # before the snapshot: never newer than what it will show
-        read_ahead = getattr(ledger, "read_ahead", None) if self.ahead else None
-        if read_ahead is not None:
-            read_ahead(self.ahead, entries=self.ahead_entries)
+        # a remote ledger reads the head, the keys a write depends on and the proof that the
+        # head extends what was seen last in one request
+        read_ahead = getattr(ledger, "read_ahead", None)
+        since = remembered[0].size if remembered is not None else None
+        if read_ahead is not None and (self.ahead or since):
+            read_ahead(self.ahead, entries=self.ahead_entries, since=since)
         self._snapshot = ledger.snapshot()
         self._snapshot.__enter__()
         try:
