@@ -3,8 +3,9 @@ processes on one ledger, against bare INSERTs of the same rows from 16 clients.
 
 Each client is a process of its own (as CI jobs are) playing pipeline runs: a
 ``record.begin_trail``, then nine ``record.attest`` into that trail -- what ``affidavit begin
-trail`` and ``attest generic`` do after their start-up: prove the head and what the write
-depends on, append, prove the returned checkpoint extends the head and includes the entry.
+trail`` and ``attest generic`` do after their start-up: one request that appends after the head
+the server reads, then prove that head and what the write depends on, and that the returned
+checkpoint extends the head and includes the entry.
 The clients share this machine's 2 cores with both servers, as a small team server would
 with its CI.
 
@@ -25,8 +26,8 @@ Lines per storage (costs: lower is better):
 - ``server-<storage>-16-clients-vs-noop``: wall milliseconds per append against those per
   request of the same 16 client processes POSTing with ``requests`` to 2 uvicorn processes
   whose FastAPI endpoint does nothing but parse the body: the floor of this stack on this
-  machine. A write takes two requests, so twice the floor is the most any append could gain;
-  the note gives the floor in requests/s, which bounds appends/s whatever the server does.
+  machine. A write takes one request (``docs/server.md``, One request per write), so the
+  note's floor in requests/s bounds appends/s whatever the server does.
 
 Run: ``PYTHONPATH=core python3 bench/server.py [--quick]`` (PostgreSQL from Debian's package,
 as ``make test`` installs it).
@@ -300,7 +301,7 @@ def _run(storage: str, folder: Path, seconds: float, noop_ms: float) -> None:
            than="the 100 ms goal", note="p99 latency of one append")
     report(f"{name}-vs-noop", wall / count * 1000, noop_ms, "ms",
            than="a request to a FastAPI endpoint that does nothing, from the same 16 clients",
-           note=f"that floor is {1000 / noop_ms:.0f} requests/s here; an append takes 2")
+           note=f"that floor is {1000 / noop_ms:.0f} requests/s here; an append takes 1")
 
 
 def main() -> int:

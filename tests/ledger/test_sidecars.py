@@ -51,11 +51,11 @@ def test_sidecars_are_named_after_the_whole_file_name(tmp_path: Path, evidence: 
     db = tmp_path / "l.db"
     digest = _ledger_with_evidence(db, evidence)
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("l.")) == [
-        "l.db", "l.db.blobs", "l.db.key"]
+        "l.db", "l.db-writer", "l.db.blobs", "l.db.key"]
     assert (tmp_path / "l.db.blobs" / digest[:2] / digest[2:]).is_file()
     handle = SQLiteLedger(str(db))
     assert handle.key_path == f"{db}.key" and handle.blobs.root == f"{db}.blobs"
-    assert set(handle.local_files()) >= {f"{db}.key", f"{db}.blobs"}
+    assert set(handle.local_files()) >= {f"{db}.key", f"{db}.blobs", f"{db}-writer"}
 
 
 def test_two_databases_with_one_stem_have_two_keys(tmp_path: Path, evidence: Path) -> None:

@@ -206,22 +206,21 @@ def _requests_so_far(server: Server, appends: int) -> list[str]:
     raise AssertionError(f"the server logged fewer than {appends} appends")
 
 
-def test_a_write_reads_its_head_and_what_it_depends_on_in_one_request(
-        cli: Cli, server: Server) -> None:
-    """``attest`` in a new process: the ledger's identity, then the head with the flow and
-    trail it checks (one request), then the append -- no request of its own for the head."""
+def test_a_write_is_one_request_that_reads_its_head_too(cli: Cli, server: Server) -> None:
+    """``attest`` in a new process: the ledger's identity, then the append, which requires
+    the flow and trail it checks and comes back with the head it went after -- no read of
+    its own for the head."""
     assert cli("create", "flow", FLOW).code == 0
     assert cli("begin", "trail", TRAIL, "--flow", FLOW).code == 0
     before = len(_requests_so_far(server, 2))
     assert cli("attest", "generic", "--flow", FLOW, "--trail", TRAIL, "--name", "ok").code == 0
     paths = _requests_so_far(server, 3)[before:]
-    assert paths == ["/api/v1/ledger/state", "/api/v1/ledger/read-many",
-                     "/api/v1/ledger/append"], paths
+    assert paths == ["/api/v1/ledger/state", "/api/v1/ledger/append"], paths
 
 
 def test_a_write_after_other_writers_proves_their_appends_in_the_same_request(
         cli: Cli, server: Server, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """Another job appended since this client's last write: the head's read carries the
+    """Another job appended since this client's last write: the append's answer carries the
     proof that the log still extends what this client saw (no consistency request of its
     own), and the proof is checked: the write lands, and this client now remembers the new
     head."""
@@ -234,14 +233,74 @@ def test_a_write_after_other_writers_proves_their_appends_in_the_same_request(
     before = len(_requests_so_far(server, 3))
     assert cli("attest", "generic", "--flow", FLOW, "--trail", TRAIL, "--name", "b").code == 0
     paths = _requests_so_far(server, 4)[before:]
-    assert paths == ["/api/v1/ledger/state", "/api/v1/ledger/read-many",
-                     "/api/v1/ledger/append"], paths
+    assert paths == ["/api/v1/ledger/state", "/api/v1/ledger/append"], paths
     from affidavit.ledger import note
     from affidavit.verify.seen import Seen
 
     state = requests.get(f"{server.url}/api/v1/ledger/state", timeout=10).json()
     remembered = Seen(state["origin"], note.Verifier.from_key(state["verifier_key"])).load()
     assert remembered is not None and remembered[0].size == 4
+
+
+def test_a_write_with_large_evidence_reads_its_head_before_it_uploads(
+        cli: Cli, server: Server, files: Callable[..., Path]) -> None:
+    """Over 1 MiB of evidence is not sent before the write is known to be allowed: a head
+    read first, then the append (or nothing, when the trail is missing)."""
+    assert cli("create", "flow", FLOW).code == 0
+    assert cli("begin", "trail", TRAIL, "--flow", FLOW).code == 0
+    big = files("big.log", "x" * ((1 << 20) + 1))
+    before = len(_requests_so_far(server, 2))
+    assert_error(cli("attest", "generic", "--flow", FLOW, "--trail", "nowhere", "--name", "x",
+                     "--attachments", big), 2, "trail 'nowhere' does not exist")
+    assert cli("attest", "generic", "--flow", FLOW, "--trail", TRAIL, "--name", "x",
+               "--attachments", big).code == 0
+    paths = _requests_so_far(server, 3)[before:]
+    assert paths == ["/api/v1/ledger/state", "/api/v1/ledger/read-many",
+                     "/api/v1/ledger/state", "/api/v1/ledger/read-many",
+                     "/api/v1/ledger/append"], paths
+
+
+@pytest.mark.parametrize(("command", "missing"), [
+    (("attest", "generic", "--flow", FLOW, "--trail", "nowhere", "--name", "x"),
+     "trail 'nowhere' does not exist"),
+    (("attest", "generic", "--flow", "nowhere", "--trail", TRAIL, "--name", "x"),
+     "flow 'nowhere' does not exist"),
+    (("begin", "trail", "t2", "--flow", "nowhere"), "flow 'nowhere' does not exist"),
+    (("attest", "artifact", "--flow", FLOW, "--trail", "nowhere", "--name", "a",
+      "--fingerprint", "a" * 64), "trail 'nowhere' does not exist")])
+def test_a_write_the_head_refuses_is_worded_as_a_read_would_and_writes_nothing(
+        cli: Cli, server: Server, command: tuple[str, ...], missing: str) -> None:
+    """The server refuses an append whose required key files nothing (412, with the head);
+    the client proves that head and words the refusal as its own read would: exit 2, the
+    same line as on the embedded ledger, nothing appended."""
+    assert cli("create", "flow", FLOW).code == 0
+    assert cli("begin", "trail", TRAIL, "--flow", FLOW).code == 0
+    assert_error(cli(*command), 2, missing)
+    assert _size(server) == 2
+
+
+def test_a_retried_one_request_write_lands_once(cli: Cli, server: Server) -> None:
+    """An append with ``requires`` goes after whatever head the server reads, so a retry
+    (its answer was lost) finds a later head: the writer's ``since`` is where the server
+    looks for it instead, across appends of other writers in between."""
+    assert cli("create", "flow", FLOW).code == 0
+    from affidavit import canonical
+
+    flow = json.loads(_entries(server, 0, 1)[0])
+    flow["record"]["name"] = "second"
+    body = {"entries": [base64.b64encode(canonical.dumps(flow)).decode()],
+            "requires": [f"flowdef:{FLOW}"], "since": 1}
+    first = requests.post(f"{server.url}/api/v1/ledger/append", json=body, timeout=30)
+    assert first.status_code == 200, first.text
+    assert first.json()["first"] == 1 and first.json()["head"]["size"] == 1
+    assert cli("create", "flow", "third").code == 0  # another writer, in between
+    again = requests.post(f"{server.url}/api/v1/ledger/append", json=body, timeout=30)
+    assert again.status_code == 200, again.text
+    assert again.json()["first"] == 1 and _size(server) == 3
+    refused = requests.post(f"{server.url}/api/v1/ledger/append", timeout=30, json={
+        **body, "requires": ["flowdef:absent"]})
+    assert refused.status_code == 412 and refused.json()["head"]["size"] == 3
+    assert _size(server) == 3
 
 
 def test_a_retried_append_lands_once(cli: Cli, server: Server) -> None:
@@ -369,9 +428,12 @@ def _hide_the_newest_of_each_trail(path: str, answer: Any) -> Any:
 
 class _LyingProxy:
     """A server in front of the real one that alters its JSON answers with ``lie(path,
-    answer)``."""
+    answer)``, or answers on its own where ``instead(path, body, upstream)`` gives a
+    ``(status, answer)``."""
 
-    def __init__(self, upstream: str, lie: Callable[[str, Any], Any]) -> None:
+    def __init__(self, upstream: str, lie: Callable[[str, Any], Any] = lambda _, a: a,
+                 instead: Callable[[str, bytes, str], tuple[int, Any] | None] | None = None,
+                 ) -> None:
         import uvicorn
         from starlette.applications import Starlette
         from starlette.requests import Request
@@ -380,6 +442,10 @@ class _LyingProxy:
 
         async def forward(request: Request) -> Response:
             body = await request.body()
+            made = None if instead is None else instead(request.url.path, body, upstream)
+            if made is not None:
+                return Response(json.dumps(made[1]), status_code=made[0],
+                                media_type="application/json")
             answer = requests.request(request.method, upstream + request.url.path,
                                       params=dict(request.query_params), data=body,
                                       headers={k: v for k, v in request.headers.items()
@@ -479,6 +545,67 @@ def test_a_false_consistency_proof_read_with_the_head_is_caught(
         assert_error(cli(*command), 3, "does not extend")
     monkeypatch.setenv("AFFIDAVIT_LEDGER", server.url)
     assert cli(*command).code in (0, 1)  # the honest server's answer passes
+
+
+def _head_of(upstream: str, append: dict[str, Any]) -> dict[str, Any]:
+    """The head an honest server would answer an append with ``requires`` with."""
+    body = {"keys": append["requires"], "with_state": True, "entries": False}
+    if "since" in append:
+        body["since"] = append["since"]
+    head: dict[str, Any] = requests.post(f"{upstream}/api/v1/ledger/read-many", json=body,
+                                         timeout=30).json()
+    return head
+
+
+def _append_regardless(path: str, body: bytes, upstream: str) -> tuple[int, Any] | None:
+    """A server that appends what it should refuse, answering with the true head."""
+    append = json.loads(body) if path.endswith("/append") else {}
+    if "requires" not in append:
+        return None
+    head = _head_of(upstream, append)
+    root = requests.get(f"{upstream}/api/v1/ledger/root", params={"size": head["size"]},
+                        timeout=30).json()["root"]
+    landed = requests.post(f"{upstream}/api/v1/ledger/append", json={
+        "entries": append["entries"], "after": {"size": head["size"], "root": root}},
+        timeout=30).json()
+    return 200, {**landed, "head": head}
+
+
+def _refuse_regardless(path: str, body: bytes, upstream: str) -> tuple[int, Any] | None:
+    """A server that refuses a write it should take, with the true head."""
+    append = json.loads(body) if path.endswith("/append") else {}
+    if "requires" not in append:
+        return None
+    return 412, {"error": {"type": "NotFoundError", "message": "no", "remedy": None},
+                 "head": _head_of(upstream, append)}
+
+
+def _hide_the_trail_in_the_head(path: str, answer: Any) -> Any:
+    if path.endswith("/append") and "head" in answer:
+        for key, found in answer["head"]["proofs"].items():
+            if key.startswith("trail:"):
+                found["count"] += 1
+    return answer
+
+
+@pytest.mark.parametrize(("trail", "lie", "instead", "caught"), [
+    ("nowhere", None, _append_regardless, "appended a write its own head refuses"),
+    (TRAIL, None, _refuse_regardless, "refused a write whose requirements its own head meets"),
+    (TRAIL, _hide_the_trail_in_the_head, None, "does not lead to the signed map root")])
+def test_a_one_request_write_the_server_lies_about_is_caught(
+        cli: Cli, server: Server, monkeypatch: pytest.MonkeyPatch, trail: str,
+        lie: Callable[[str, Any], Any] | None,
+        instead: Callable[[str, bytes, str], tuple[int, Any] | None] | None,
+        caught: str) -> None:
+    """The head a write's one request comes back with is proven like a head read first, and
+    what the write depends on is checked on it: a server that appended what that head
+    refuses, refused what it allows, or altered its proofs is exit 3."""
+    assert cli("create", "flow", FLOW).code == 0
+    assert cli("begin", "trail", TRAIL, "--flow", FLOW).code == 0
+    with _LyingProxy(server.url, lie or (lambda _, answer: answer), instead) as proxy:
+        monkeypatch.setenv("AFFIDAVIT_LEDGER", proxy.url)
+        assert_error(cli("attest", "generic", "--flow", FLOW, "--trail", trail, "--name", "x"),
+                     3, caught)
 
 
 def test_an_index_that_hides_an_attestation_is_caught(

@@ -26,7 +26,7 @@ from affidavit.models.fields import check_name, check_sha256
 
 TYPE_CHECKING = False  # typing costs 3 ms to import; the CLI's write path avoids it
 if TYPE_CHECKING:
-    from collections.abc import Collection, Mapping, Sequence
+    from collections.abc import Callable, Collection, Mapping, Sequence
     from typing import Any
 
     from affidavit.api.inputs import PathArg
@@ -123,6 +123,82 @@ def _append(ledger: Ledger, entry: dict[str, Any], dry_run: bool,
     )
 
 
+def _write(ledger: Ledger, make: Callable[[], tuple[dict[str, Any], Incoming | None]], *,
+           reads: Sequence[str], check: Callable[[Proven], None], dry_run: bool) -> Recorded:
+    """Append the entry ``make()`` builds (with the evidence batch it names, closed here) once
+    ``check`` passed on the proven head: ``check`` reads how many entries each of ``reads``
+    files -- a flow, a trail -- and raises when the write may not be made. On the embedded
+    ledger ``make`` runs after the check, so a refused write stages nothing.
+
+    To a server this is one request, not a read and then an append: the append requires
+    ``reads``, the server appends it after a head where each files an entry and answers with
+    that head, and the head is proven and ``check``-ed as if read first. Keys only ever gain
+    entries, so what held there holds in the tree the entry went into. A server that appended
+    what the check refuses is exit 3; one that refused (412) is proven right by the head it
+    sent, and the refusal is worded as the check words it. Evidence over
+    :data:`ONE_REQUEST_EVIDENCE` bytes waits for a head read first instead: a refused write
+    should not have uploaded it."""
+    append_requiring = getattr(ledger, "append_requiring", None)
+    if dry_run or append_requiring is None:
+        with _head(ledger, reads, entries=False, remember=dry_run) as head:
+            check(head)
+            if not dry_run:
+                head.check_writable()
+        entry, evidence = make()
+        return _append_closing(ledger, entry, dry_run, head, evidence)
+    from affidavit.errors import IntegrityError
+    from affidavit.ledger import Unmet
+    from affidavit.verify.proven import seen_size
+
+    since = seen_size(ledger)
+    entry, evidence = make()
+    if getattr(evidence, "size", 0) > ONE_REQUEST_EVIDENCE:
+        try:
+            with _head(ledger, reads, entries=False, remember=False) as head:
+                check(head)
+                head.check_writable()
+        except BaseException:
+            if evidence is not None:
+                evidence.close()
+            raise
+        return _append_closing(ledger, entry, False, head, evidence)
+    data = canonical.dumps(entry)
+    try:
+        appended = append_requiring([data], requires=reads, since=since, evidence=evidence)
+    except Unmet:
+        with _head(ledger, reads, entries=False, remember=False) as head:  # the head it sent
+            check(head)
+        raise IntegrityError(f"{head.where} refused a write whose requirements its own head "
+                             "meets") from None
+    finally:
+        if evidence is not None:
+            evidence.close()
+    with _head(ledger, reads, entries=False, remember=False) as head:  # the head it went after
+        try:
+            check(head)
+        except NotFoundError as exc:
+            raise IntegrityError(f"{head.where} appended a write its own head refuses: "
+                                 f"{exc.message}") from None
+    head.after_append(appended, [data])
+    return Recorded(entry=entry, entry_index=appended.first, checkpoint=appended.checkpoint,
+                    dry_run=False)
+
+
+ONE_REQUEST_EVIDENCE = 1 << 20
+"""Most bytes of evidence a write to a server sends before it knows the write is allowed."""
+
+
+def _append_closing(ledger: Ledger, entry: dict[str, Any], dry_run: bool, head: Proven,
+                    evidence: Incoming | None) -> Recorded:
+    """:func:`_append`, then close ``evidence``: whatever the append did not take (it failed,
+    or never ran) is dropped."""
+    try:
+        return _append(ledger, entry, dry_run, head, evidence)
+    finally:
+        if evidence is not None:
+            evidence.close()
+
+
 def _head(ledger: Ledger, reads: Sequence[str] = (), *, entries: bool = True,
           remember: bool = True) -> Proven:
     """A proven view of the ledger's head, to open around a write's checks: inside it the
@@ -214,15 +290,15 @@ def begin_trail(
     template = inputs.read_template_file(template_file) if template_file else None
     ensure = create_flow or flow_description is not None or flow_template_file is not None
     flow_template = inputs.read_template_file(flow_template_file) if flow_template_file else None
-    change = None
-    with _head(ledger, [index.flowdef_key(flow)], entries=ensure, remember=dry_run) as head:
-        if ensure:
-            change = _flow_change(head, flow, flow_description, flow_template)
-        else:
-            require_flow(head, flow)
+    record = build.trail(flow=flow, name=name, description=description, template=template)
+    if not ensure:
+        return _write(ledger, lambda: (build.entry("trail", record), None),
+                      reads=[index.flowdef_key(flow)],
+                      check=lambda head: require_flow(head, flow), dry_run=dry_run)
+    with _head(ledger, [index.flowdef_key(flow)], remember=dry_run) as head:
+        change = _flow_change(head, flow, flow_description, flow_template)
         if not dry_run:
             head.check_writable()
-    record = build.trail(flow=flow, name=name, description=description, template=template)
     if change is None:
         return _append(ledger, build.entry("trail", record), dry_run, head)
     flow_recorded = _append(ledger, build.entry("flow", change), dry_run, head)
@@ -298,23 +374,24 @@ def attest_artifact(
                                  registry_password=registry_password)
     else:
         raise UsageError("attest artifact needs a PATH or --fingerprint")
-    with _head(ledger, trail_reads(flow, trail), entries=False, remember=dry_run) as head:
-        require_trail(head, flow, trail)
-        if not dry_run:
-            head.check_writable()
-    record = build.artifact(
-        flow=flow,
-        trail=trail,
-        name=name,
-        fingerprint=digest,
-        artifact_type=artifact_type,
-        filename=filename,
-        commit=commit_record(commit, url=commit_url, redact=redact),
-        origin_url=origin_url,
-        annotations=inputs.parse_annotations(annotations),
-        image=image,
-    )
-    return _append(ledger, build.entry("artifact", record), dry_run, head)
+
+    def made() -> tuple[dict[str, Any], Incoming | None]:
+        record = build.artifact(
+            flow=flow,
+            trail=trail,
+            name=name,
+            fingerprint=digest,
+            artifact_type=artifact_type,
+            filename=filename,
+            commit=commit_record(commit, url=commit_url, redact=redact),
+            origin_url=origin_url,
+            annotations=inputs.parse_annotations(annotations),
+            image=image,
+        )
+        return build.entry("artifact", record), None
+
+    return _write(ledger, made, reads=trail_reads(flow, trail),
+                  check=lambda head: require_trail(head, flow, trail), dry_run=dry_run)
 
 
 def store_evidence(
@@ -437,42 +514,43 @@ def attest(
         raise InputError(
             f"attestation {claim.name!r} ({type}) claims compliant={compliant} but its "
             f"predicate yields {judged}", remedy="the verdict is the judge's, not the caller's")
-    with _head(ledger, trail_reads(claim.flow, claim.trail), entries=False,
-               remember=claim.dry_run) as head:
-        require_trail(head, claim.flow, claim.trail)
-        if not claim.dry_run:
-            head.check_writable()
-    batch = None if claim.dry_run else ledger.blobs.incoming()
-    try:
-        evidence = store_evidence(batch, claim.attachments, raw_files or ())
-        record = build.attestation(
-            flow=claim.flow,
-            trail=claim.trail,
-            name=claim.name,
-            type=type,
-            compliant=judged,
-            predicate=predicate,
-            predicate_type=predicate_type,
-            fingerprint=claim.fingerprint,
-            artifact=claim.artifact,
-            origin_url=claim.origin_url,
-            commit=claim.commit,
-            user_data=claim.user_data,
-            annotations=claim.annotations,
-            evidence=evidence,
-        )
-        entry = build.entry("attestation", record)
-        recorded = _append(ledger, entry, claim.dry_run, head, batch)
-    finally:
-        if batch is not None:
-            batch.close()  # whatever the append did not take (it failed, or never ran)
+
+    def made() -> tuple[dict[str, Any], Incoming | None]:
+        batch = None if claim.dry_run else ledger.blobs.incoming()
+        try:
+            evidence = store_evidence(batch, claim.attachments, raw_files or ())
+            record = build.attestation(
+                flow=claim.flow,
+                trail=claim.trail,
+                name=claim.name,
+                type=type,
+                compliant=judged,
+                predicate=predicate,
+                predicate_type=predicate_type,
+                fingerprint=claim.fingerprint,
+                artifact=claim.artifact,
+                origin_url=claim.origin_url,
+                commit=claim.commit,
+                user_data=claim.user_data,
+                annotations=claim.annotations,
+                evidence=evidence,
+            )
+        except BaseException:
+            if batch is not None:
+                batch.close()
+            raise
+        return build.entry("attestation", record), batch
+
+    recorded = _write(ledger, made, reads=trail_reads(claim.flow, claim.trail),
+                      check=lambda head: require_trail(head, claim.flow, claim.trail),
+                      dry_run=claim.dry_run)
     recorded.reasons = list(reasons)
     if claim.dry_run:
         from affidavit.api import query
 
         with _head(ledger) as view:
             recorded.trail_status = query.trail_state(
-                view, claim.flow, claim.trail, extra=[(view.size, entry)])["status"]
+                view, claim.flow, claim.trail, extra=[(view.size, recorded.entry)])["status"]
     return recorded
 
 

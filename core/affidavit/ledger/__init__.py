@@ -1,12 +1,15 @@
 """The verifiable log: RFC 6962 tree, proofs, signed checkpoints, and the stores behind
 ``affidavit.ledger.base.Ledger``.
 
-``Appended`` and ``KeyedRead`` live here rather than in ``base`` so that a backend can return
-them without importing ``typing`` for the protocol classes (3 ms on every CLI call); they are
-plain classes for the same reason (``dataclasses`` costs more to import than they run).
+``Appended``, ``KeyedRead``, ``Pending`` and ``Unmet`` live here rather than in ``base`` so that
+a backend can return them without importing ``typing`` for the protocol classes (3 ms on every
+CLI call); they are plain classes for the same reason (``dataclasses`` costs more to import
+than they run).
 """
 
 from __future__ import annotations
+
+from affidavit.errors import NotFoundError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -14,7 +17,7 @@ if TYPE_CHECKING:
 
     from affidavit.ledger.keymap import MapProof
 
-__all__ = ["Appended", "KeyedRead", "Pending"]
+__all__ = ["Appended", "KeyedRead", "Pending", "Unmet"]
 
 
 class Appended:
@@ -51,18 +54,27 @@ class Pending:
     when given, MUST be ``[canonical.loads(e) for e in entries]``), the ``(size, root)`` head its
     writer proved, the evidence batch from the ledger's own vault, and ``once``: answer with
     where these very entries went when the log after ``after`` holds them already (a retried
-    request), instead of appending them twice."""
+    request), instead of appending them twice -- or after ``since`` when given: the size the
+    writer knew of before its request, when the server chose ``after`` for it (a retry would
+    be given a later one)."""
 
-    __slots__ = ("entries", "decoded", "after", "evidence", "once")
+    __slots__ = ("entries", "decoded", "after", "evidence", "once", "since")
 
     def __init__(self, entries: list[bytes], decoded: list[dict[str, Any]] | None = None, *,
                  after: tuple[int, bytes] | None = None, evidence: Any = None,
-                 once: bool = False) -> None:
+                 once: bool = False, since: int | None = None) -> None:
         self.entries = entries
         self.decoded = decoded
         self.after = after
         self.evidence = evidence
         self.once = once
+        self.since = since
+
+
+class Unmet(NotFoundError):
+    """A server refused an append because a key it requires files nothing at the head it
+    read (``HttpLedger.append_requiring``); that head is the ledger's next snapshot, for the
+    writer to prove the refusal on, and word it as its own read would."""
 
 
 class KeyedRead:

@@ -31,7 +31,7 @@ from affidavit.errors import (
     NotFoundError,
     UsageError,
 )
-from affidavit.ledger import Appended, KeyedRead, wire
+from affidavit.ledger import Appended, KeyedRead, Unmet, wire
 from affidavit.ledger.blobs import hash_file
 from affidavit.web import checked_url, env_number, session_for
 
@@ -59,14 +59,17 @@ class _Uploads:
 
     def __init__(self) -> None:
         self.files: list[tuple[str, str]] = []  # (digest, path)
+        self.size = 0  # bytes to send
 
     def add(self, path: str | os.PathLike[str]) -> tuple[str, int]:
         digest, size = hash_file(path)
         self.files.append((digest, os.fspath(path)))
+        self.size += size
         return digest, size
 
     def close(self) -> None:
         self.files.clear()
+        self.size = 0
 
 
 class _RemoteBlobs:
@@ -130,12 +133,15 @@ class HttpLedger:
         # what the next snapshot reads: keys, with entries or not, and the size seen last
         self._ahead: tuple[list[str], bool, int | None] | None = None
         self._consistency: tuple[int, int, list[bytes]] | None = None  # read with the state
+        self._head: tuple[dict[str, Any], KeyedRead, set[str]] | None = None  # an append's
         self._read: tuple[KeyedRead, bool] | None = None  # what it read, with entries or not
 
     # -- transport -------------------------------------------------------------------------
 
-    def _request(self, method: str, path: str, parts: Any = None, **kwargs: Any) -> Any:
-        """``parts``, when given, makes each attempt's ``files`` afresh (uploads rewound)."""
+    def _request(self, method: str, path: str, parts: Any = None, *,
+                 answered: tuple[int, ...] = (), **kwargs: Any) -> Any:
+        """``parts``, when given, makes each attempt's ``files`` afresh (uploads rewound);
+        a status in ``answered`` is returned like a success, for the caller to read."""
         import requests
 
         kwargs.setdefault("timeout", self.timeout)
@@ -158,7 +164,7 @@ class HttpLedger:
                 if attempt + 1 < self.attempts:
                     response.close()
                     continue
-            if response.status_code >= 400:
+            if response.status_code >= 400 and response.status_code not in answered:
                 raise self._refused(response)
             return response
         raise LedgerUnavailable(f"ledger {self.url} cannot be reached ({last} after "
@@ -222,12 +228,18 @@ class HttpLedger:
         body: dict[str, Any] = {"keys": keys, "with_state": True, "entries": entries}
         if since is not None:
             body["since"] = since
-        answer = self._post("/api/v1/ledger/read-many", body)
+        state, read = self._keyed_state(self._post("/api/v1/ledger/read-many", body), since)
+        self._read = (read, entries)
+        return state
+
+    def _keyed_state(self, answer: Any, since: int | None) -> tuple[dict[str, Any], KeyedRead]:
+        """The state and keyed read of a ``read-many`` answer with its state (or of the head an
+        append answered with); its consistency proof from ``since`` is kept for the reader
+        (unchecked here: the reader proves all of it)."""
         read, signed = wire.keyed_from(answer)
         read.checkpoint = signed
-        self._read = (read, entries)
         proof = answer.get("consistency")
-        if since is not None and proof is not None:  # unchecked here: the reader proves it
+        if since is not None and proof is not None:
             self._consistency = (since, read.size, wire.hashes(proof, "consistency"))
         state = {"size": read.size, "checkpoint": signed, "origin": answer.get("origin"),
                  "verifier_key": answer.get("verifier_key"),
@@ -235,14 +247,19 @@ class HttpLedger:
         if not all(isinstance(state[field], str) for field in ("origin", "verifier_key")):
             raise IntegrityError(f"ledger {self.url}: its state lacks its origin or key")
         self._identity = state
-        return state
+        return state, read
 
     @contextmanager
     def _snapshot(self) -> Iterator[None]:
         outer = self._pinned
         if outer is None:
             ahead, self._ahead, self._read = self._ahead, None, None
-            self._pinned = self._state_ahead(*ahead) if ahead else self._state()
+            head, self._head = self._head, None
+            if head is not None and ahead is not None and not ahead[1] and (
+                    set(ahead[0]) <= head[2]):  # the view of the head an append went after
+                self._pinned, self._read = head[0], (head[1], False)
+            else:
+                self._pinned = self._state_ahead(*ahead) if ahead else self._state()
         try:
             yield
         finally:
@@ -414,9 +431,41 @@ class HttpLedger:
     ) -> Appended:
         """One request: the entries, the head they extend, and the evidence they name. Safe to
         retry (see the module docstring); what it returns is proven by the caller."""
-        body = {"entries": [wire.b64(e) for e in entries],
-                "after": None if after is None else {"size": after[0],
-                                                     "root": wire.b64(after[1])}}
+        return self._appended(self._send_append({
+            "entries": [wire.b64(e) for e in entries],
+            "after": None if after is None else {"size": after[0], "root": wire.b64(after[1])}},
+            evidence))
+
+    def append_requiring(self, entries: Sequence[bytes], *, requires: Sequence[str],
+                         since: int | None, evidence: Any = None) -> Appended:
+        """Append ``entries`` after the head the server reads, refused unless each of
+        ``requires`` files an entry there: a write and the read it depends on in one request.
+        The head comes back with the answer (with its proofs, the consistency proof from
+        ``since``, the size this writer saw last, among them) and the next snapshot that reads
+        no more than ``requires`` is that head: the caller proves it, and checks what the
+        write depends on, as on its own read. A refusal raises :class:`Unmet` with the head
+        kept the same way, for the caller to prove the refusal."""
+        floor = since if since is not None else (self._identity or {}).get("size")
+        body: dict[str, Any] = {"entries": [wire.b64(e) for e in entries],
+                                "requires": list(requires)}
+        if isinstance(floor, int):  # where a retry of this very request would look for it
+            body["since"] = floor
+        answer = self._send_append(body, evidence, answered=(412,))
+        head = answer.get("head") if isinstance(answer, dict) else None
+        if head is None:
+            raise IntegrityError(f"ledger {self.url}: its answer to an append with requires "
+                                 "lacks the head it went after")
+        state, read = self._keyed_state(head, since)
+        self._head = (state, read, set(requires))
+        if "error" in answer:
+            raise Unmet(str(answer["error"].get("message")) if isinstance(
+                answer["error"], dict) else "the append was refused")
+        return self._appended(answer)
+
+    def _send_append(self, body: dict[str, Any], evidence: Any,
+                     answered: tuple[int, ...] = ()) -> Any:
+        """POST ``body`` to the append endpoint, with ``evidence``'s files when there are any;
+        the answer as JSON."""
         files = list(evidence.files) if isinstance(evidence, _Uploads) else []
         handles = []
         try:
@@ -432,15 +481,18 @@ class HttpLedger:
                 return out
 
             once = {"Idempotency-Key": uuid.uuid4().hex}
-            answer = self._json(  # without evidence, plain JSON: no form to build or parse
-                self._request("POST", "/api/v1/ledger/append", parts, headers=once)
+            return self._json(  # without evidence, plain JSON: no form to build or parse
+                self._request("POST", "/api/v1/ledger/append", parts, headers=once,
+                              answered=answered)
                 if handles else self._request("POST", "/api/v1/ledger/append", json=body,
-                                              headers=once))
+                                              headers=once, answered=answered))
         except OSError as exc:
             raise InputError(f"evidence: {exc.strerror or exc}") from None
         finally:
             for _, handle in handles:
                 handle.close()
+
+    def _appended(self, answer: Any) -> Appended:
         consistency = answer.get("consistency") if isinstance(answer, dict) else None
         inclusion = answer.get("inclusion") if isinstance(answer, dict) else None
         return Appended(first=wire.count(self._field(answer, "first"), "first"),

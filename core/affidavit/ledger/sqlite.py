@@ -2,6 +2,10 @@
 
 Writers serialise on ``BEGIN IMMEDIATE`` (WAL mode, busy timeout), so several CI processes can
 append to one ledger; ``synchronous=FULL`` makes a commit durable before ``append`` returns.
+Before that they queue on an ``flock`` of ``<file>-writer`` beside the database, when it can be
+made: SQLite's busy handler polls with sleeps growing to 100 ms, so a process waiting behind a
+busy writer (two server processes on one file) slept well past the moment the lock came free --
+the lock wakes it then. Without the file (a read-only folder) the busy handler alone serialises.
 Readers take one snapshot with :meth:`SQLiteLedger.snapshot`, so what they read together (the
 latest checkpoint, index rows, map proofs) belongs to one tree size however many writers run.
 
@@ -281,6 +285,8 @@ class SQLiteLedger(StoredTree):
         self.blobs: BlobStore = FileBlobStore(vault) if blobs is None else blobs
         self.create = create
         self._connection: sqlite3.Connection | None = None
+        self._writer_fd: int | None = None  # the writer lock file, once an append opened it
+        self._writing = False  # whether this handle holds it
         self._signer: Any = None
         self._meta: dict[str, str] | None = None
         self._snapshots = 0
@@ -494,7 +500,33 @@ class SQLiteLedger(StoredTree):
                 _typed(row[1], str, "the latest checkpoint", self.path))
 
     def _begin_append(self) -> None:
-        self._db.execute("BEGIN IMMEDIATE")
+        self._queue_writer()
+        try:
+            self._db.execute("BEGIN IMMEDIATE")
+        except BaseException:
+            self._leave_writers()
+            raise
+
+    def _queue_writer(self) -> None:
+        """Wait, without polling, until no other process holds the writer lock file (see the
+        module docstring), and hold it; nothing when the file cannot be made here."""
+        import fcntl
+
+        if self._writer_fd is None:
+            try:
+                self._writer_fd = os.open(f"{self.path}-writer", os.O_RDWR | os.O_CREAT
+                                          | getattr(os, "O_NOFOLLOW", 0), 0o600)
+            except OSError:
+                return
+        fcntl.flock(self._writer_fd, fcntl.LOCK_EX)
+        self._writing = True
+
+    def _leave_writers(self) -> None:
+        import fcntl
+
+        if self._writing and self._writer_fd is not None:
+            self._writing = False
+            fcntl.flock(self._writer_fd, fcntl.LOCK_UN)
 
     def _store(self, first: int, leaves: list[bytes], entries: list[bytes],
                nodes: list[tuple[int, int, bytes]]) -> None:
@@ -507,10 +539,16 @@ class SQLiteLedger(StoredTree):
         self._db.execute("INSERT INTO checkpoints (size, note) VALUES (?, ?)", (size, signed))
 
     def _commit_append(self) -> None:
-        self._db.execute("COMMIT")
+        try:
+            self._db.execute("COMMIT")
+        finally:
+            self._leave_writers()
 
     def _abort_append(self) -> None:
-        _rollback(self._db)
+        try:
+            _rollback(self._db)
+        finally:
+            self._leave_writers()
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -698,7 +736,8 @@ class SQLiteLedger(StoredTree):
 
     def local_files(self) -> list[str]:
         """The database, its journals, the key and the vault: what no output may overwrite."""
-        files = [self.path, self.path + "-wal", self.path + "-shm", self.key_path]
+        files = [self.path, self.path + "-wal", self.path + "-shm", self.path + "-writer",
+                 self.key_path]
         root = getattr(self.blobs, "root", None)  # a local vault; a bucket has no such path
         return files + [root] if isinstance(root, str) else files
 
@@ -741,10 +780,13 @@ class SQLiteLedger(StoredTree):
         self._db.execute("DELETE FROM idx")
 
     def close(self) -> None:
-        """Close the database connection."""
+        """Close the database connection (and the writer lock file)."""
         if self._connection is not None:
             self._connection.close()
             self._connection = None
+        if self._writer_fd is not None:
+            os.close(self._writer_fd)
+            self._writer_fd, self._writing = None, False
 
 
 def _os_failure(self: SQLiteLedger, exc: OSError) -> LedgerUnavailable:

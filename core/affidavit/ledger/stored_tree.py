@@ -202,7 +202,9 @@ class StoredTree:
                         firsts.append(error)
                         continue
                     if part.once:
-                        went = self._went(part.entries, part.after[0], size, taken)
+                        start = part.after[0] if part.since is None else min(
+                            part.since, part.after[0])
+                        went = self._went(part.entries, start, size, taken)
                         if went is not None:
                             firsts.append(went)
                             continue

@@ -447,25 +447,46 @@ def create_app(ledger_url: str, *, max_request: int = MAX_REQUEST, log: Any = _l
         "entries": {"type": "array", "items": {"type": "string", "format": "byte"}},
         "after": {"anyOf": [{"type": "null"}, {"type": "object", "required": ["size", "root"],
                                                 "properties": {"size": {"type": "integer"},
-                                                               "root": {"type": "string"}}}]}}}
+                                                               "root": {"type": "string"}}}]},
+        "requires": {"type": "array", "minItems": 1, "maxItems": MAX_REQUIRES,
+                     "items": {"type": "string", "minLength": 1, "maxLength": 1000},
+                     "description": "instead of after: keys that must each file an entry at "
+                                    "the head the server appends after"},
+        "since": {"type": "integer", "minimum": 0,
+                  "description": "with requires: the size of the checkpoint the writer saw "
+                                 "last"}}}
 
-    @app.post("/api/v1/ledger/append", response_model=sc.AppendAnswer, openapi_extra={
+    @app.post("/api/v1/ledger/append", response_model=sc.AppendAnswer, responses={
+        412: {"model": sc.Unmet, "description": "a required key files nothing at the head"}},
+        openapi_extra={
         "requestBody": {"required": True, "content": {
             "application/json": {"schema": request_doc},
             "multipart/form-data": {"schema": {
                 "type": "object", "required": ["request"], "properties": {
                     "request": {"type": "string", "description": "JSON: {entries: [base64], "
-                                                                 "after: {size, root} | null}"},
+                                                                 "after: {size, root} | null, "
+                                                                 "requires, since}"},
                     "evidence": {"type": "array",
                                  "items": {"type": "string", "format": "binary"}}}}}}}})
     async def append(request: Request) -> Response:
         """Append entries: a JSON body ``{entries, after}``, or, with the evidence files the
         entries name, a multipart form of a ``request`` part holding that JSON and the files;
-        see the module docstring."""
+        see the module docstring. With ``requires`` instead of ``after``, the server reads
+        the head the append goes after and answers with it (a writer's one request), or
+        refuses with it (412) when a required key files nothing there."""
+        try:
+            return _json(await _appended(request))
+        except _Unmet as unmet:
+            return JSONResponse({"error": {
+                "type": "NotFoundError", "remedy": None,
+                "message": f"append: nothing is filed under {', '.join(unmet.keys)}"},
+                "head": unmet.head}, status_code=412)
+
+    async def _appended(request: Request) -> dict[str, Any]:
         kind = request.headers.get("content-type", "").partition(";")[0].strip().lower()
         if kind == "application/json":  # no evidence: no form to parse, on either side
             data = (await request.body()).decode("utf-8", "replace")
-            return _json(await _append(ledger(), writers[ORG.get()], data, []))
+            return await _append(ledger(), writers[ORG.get()], data, [])
         try:
             form = await request.form(max_files=MAX_ENTRIES * 10, max_fields=8,
                                       max_part_size=max_request)
@@ -480,8 +501,7 @@ def create_app(ledger_url: str, *, max_request: int = MAX_REQUEST, log: Any = _l
             data = raw if isinstance(raw, str) else (await raw.read()).decode("utf-8", "replace")
             uploads = [part for key, part in form.multi_items()
                        if key == "evidence" and not isinstance(part, str)]
-            led = ledger()
-            return _json(await _append(led, writers[ORG.get()], data, uploads))
+            return await _append(ledger(), writers[ORG.get()], data, uploads)
         finally:
             await form.close()
 
@@ -560,8 +580,11 @@ async def _append(led: Any, writer: Sequencer, text: str, uploads: list[Any]) ->
     try:
         posted = [wire.unb64(e, "entries[]") for e in body["entries"]]
         after = _after(body.get("after"))
+        requires, since = _requires(body)
     except wire.Malformed as exc:  # the client's request, not a server's answer: bad input
         raise _refuse(f"append: {exc.message}") from None
+    if requires is not None and after is not None:
+        raise _refuse("append: give after or requires, not both")
     if not 0 < len(posted) <= MAX_ENTRIES:
         raise _refuse(f"append: between 1 and {MAX_ENTRIES} entries")
     decoded: list[dict[str, Any]] = []
@@ -583,17 +606,69 @@ async def _append(led: Any, writer: Sequencer, text: str, uploads: list[Any]) ->
                 if not isinstance(digest, str) or not (digest in added or led.blobs.has(digest)):
                     raise _refuse(f"append: entry {i} names evidence {digest!r}, which was "
                                   "neither sent nor stored")
+        head = None
+        if requires is not None:
+            head, after = _head_for(led, requires, since)
     except BaseException:
         batch.close()
         raise
     # From here the sequencer owns the batch: it closes it once the append is decided.
     appended = await asyncio.wrap_future(writer.submit(Pending(
-        posted, decoded, after=after, evidence=batch, once=True)))
+        posted, decoded, after=after, evidence=batch, once=True, since=since)))
     places = list(range(appended.first, appended.first + len(posted)))
-    since = after[0] if after is not None else 0
-    consistency = led.consistency_proof(since, appended.size) if 0 < since < appended.size \
+    start = after[0] if after is not None else 0
+    consistency = led.consistency_proof(start, appended.size) if 0 < start < appended.size \
         else []
     inclusion = led.inclusion_proofs(places, appended.size)
-    return {"first": appended.first, "size": appended.size, "checkpoint": appended.checkpoint,
-            "consistency": [wire.b64(h) for h in consistency],
-            "inclusion": wire.paths_json(inclusion)}
+    answer = {"first": appended.first, "size": appended.size,
+              "checkpoint": appended.checkpoint,
+              "consistency": [wire.b64(h) for h in consistency],
+              "inclusion": wire.paths_json(inclusion)}
+    if head is not None:
+        answer["head"] = head
+    return answer
+
+
+MAX_REQUIRES = 100
+"""Most keys one append may require."""
+
+
+class _Unmet(Exception):
+    """An append's ``requires`` key files nothing at the head: refused with that head."""
+
+    def __init__(self, head: dict[str, Any], keys: list[str]) -> None:
+        super().__init__(keys)
+        self.head, self.keys = head, keys
+
+
+def _requires(body: dict[str, Any]) -> tuple[list[str] | None, int | None]:
+    """An append's ``requires`` (keys that must each file an entry at the head the server
+    appends after: what the write depends on, read by the server for a writer that sends its
+    append without reading first) and ``since`` (the size of the checkpoint that writer saw
+    last)."""
+    requires, since = body.get("requires"), body.get("since")
+    if requires is not None and not (
+            isinstance(requires, list) and 0 < len(requires) <= MAX_REQUIRES
+            and all(isinstance(k, str) and 0 < len(k) <= 1000 for k in requires)):
+        raise wire.Malformed(f"requires must be a list of 1 to {MAX_REQUIRES} keys")
+    return requires, None if since is None else wire.count(since, "since")
+
+
+def _head_for(led: Any, requires: list[str], since: int | None,
+              ) -> tuple[dict[str, Any], tuple[int, bytes]]:
+    """The head an append with ``requires`` goes after, read as ``read-many`` with ``since``
+    reads it: its checkpoint, the required keys' map proofs (no entries) and the consistency
+    proof from ``since``; and that head as the append's ``after``. Keys only ever gain
+    entries, so what the head files the append's own tree files too."""
+    with led.snapshot():
+        size = led.size()
+        read = led.read_many(requires, size, entries=False)
+        head = wire.keyed_json(read, led.checkpoint())
+        if since is not None and 0 < since < size:
+            head["consistency"] = [wire.b64(h) for h in led.consistency_proof(since, size)]
+        head.update(origin=led.origin(), verifier_key=led.verifier_key(), writable=True)
+        root = led.root(size)
+    unmet = [key for key in requires if not read.proofs[key].count]
+    if unmet:
+        raise _Unmet(head, unmet)
+    return head, (size, root)

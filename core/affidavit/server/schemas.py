@@ -200,17 +200,6 @@ class QueryAnswer(_Model):
                                     "`--output json`")
 
 
-class AppendAnswer(_Model):
-    first: Count
-    size: Count
-    checkpoint: str
-    consistency: list[B64] = Field(
-        description="RFC 6962 consistency proof from the size the append named in `after` "
-                    "to `size` (empty when `after` was 0 or absent)")
-    inclusion: dict[str, AuditPath] = Field(
-        description="each appended entry's audit path in the tree of `size`, by position")
-
-
 class KeyedAnswer(_Model):
     size: Count
     checkpoint: str | None
@@ -224,3 +213,27 @@ class KeyedAnswer(_Model):
     consistency: list[B64] | None = Field(
         None, description="with `since` below `size`: the RFC 6962 consistency proof from "
                           "`since` to `size`")
+
+
+class AppendAnswer(_Model):
+    first: Count
+    size: Count
+    checkpoint: str
+    consistency: list[B64] = Field(
+        description="RFC 6962 consistency proof from the size the append named in `after` "
+                    "(with `requires`: from `head.size`) to `size` (empty when that size was 0 "
+                    "or absent)")
+    inclusion: dict[str, AuditPath] = Field(
+        description="each appended entry's audit path in the tree of `size`, by position")
+    head: KeyedAnswer | None = Field(
+        None, description="with `requires`: the state the append was checked against -- its "
+                          "checkpoint, the required keys' map proofs and the consistency proof "
+                          "from `since` -- which `consistency` then extends to `size`")
+
+
+class Unmet(_Model):
+    """A ``requires`` key files no entry at the head: nothing was appended, and the head
+    shows it (the client proves the refusal, and words it, as it would on its own read)."""
+
+    error: _Error
+    head: KeyedAnswer

@@ -31,10 +31,11 @@ if TYPE_CHECKING:
     from affidavit.ledger import Appended
     from affidavit.ledger.base import Ledger
     from affidavit.ledger.keymap import MapProof
+    from affidavit.verify.seen import Seen
 
     Record = dict[str, Any]
 
-__all__ = ["Proven", "proven", "verifier_for", "admit"]
+__all__ = ["Proven", "proven", "verifier_for", "seen_size", "admit"]
 
 #: Fields each kind of entry must carry for the readers to use it.
 _SHAPES = {
@@ -74,6 +75,38 @@ def verifier_for(ledger: Ledger, public_key: str | None) -> note.Verifier:
                              f"({exc.message})") from None
 
 
+def _identity(ledger: Ledger, public_key: str | None,
+              ) -> tuple[str | None, note.Verifier, Seen]:
+    """The key to verify ``ledger``'s checkpoints with (a remote one's pinned by the
+    environment, when not given) and this client's memory of it; a server's first identity
+    must stay."""
+    from affidavit.verify.seen import Seen
+
+    remote = getattr(ledger, "remote", False)
+    if remote and public_key is None:
+        import os
+
+        public_key = os.environ.get("AFFIDAVIT_PUBLIC_KEY") or None
+    verifier = verifier_for(ledger, public_key)
+    origin = ledger.origin()
+    if remote:  # a server picks what it presents: its first identity must stay
+        from affidavit.verify.pins import check_pin
+
+        check_pin(ledger.url, origin, verifier.key)
+    return public_key, verifier, Seen(origin, verifier)
+
+
+def seen_size(ledger: Ledger) -> int | None:
+    """The size of the checkpoint this client remembers of ``ledger`` (None on first use),
+    once the memory is known to keep what an append will return: for a writer whose one
+    request appends and reads its head at once, this is the size it saw, and the check that
+    comes before anything is written."""
+    _, _, seen = _identity(ledger, None)
+    seen.check_writable()
+    remembered = seen.load()
+    return None if remembered is None else remembered[0].size
+
+
 class Proven:
     """One ledger at its latest signed checkpoint; use as ``with Proven(ledger) as view:``.
 
@@ -111,21 +144,9 @@ class Proven:
         return f"ledger {self.ledger.url}"
 
     def __enter__(self) -> Proven:
-        from affidavit.verify.seen import Seen
-
         ledger = self.ledger
-        remote = getattr(ledger, "remote", False)
-        if remote and self.public_key is None:
-            import os
-
-            self.public_key = os.environ.get("AFFIDAVIT_PUBLIC_KEY") or None
-        verifier = self.verifier = verifier_for(ledger, self.public_key)
-        origin = ledger.origin()
-        if remote:  # a server picks what it presents: its first identity must stay
-            from affidavit.verify.pins import check_pin
-
-            check_pin(ledger.url, origin, verifier.key)
-        seen = Seen(origin, verifier)
+        self.public_key, verifier, seen = _identity(ledger, self.public_key)
+        self.verifier, origin = verifier, seen.origin
         remembered = seen.load()  # before the snapshot: never newer than what it will show
         # a remote ledger reads the head, the keys a write depends on and the proof that the
         # head extends what was seen last in one request
