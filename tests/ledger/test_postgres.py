@@ -247,7 +247,8 @@ class _LosesCommit:
 
         if sql == "COMMIT":
             if self.delivered:
-                self.conn.execute("COMMIT")
+                with self.conn.pipeline():  # sent and answered, in a pipeline or not
+                    self.conn.execute("COMMIT")
             self.conn.close()
             raise psycopg.OperationalError("server closed the connection unexpectedly")
         return self.conn.execute(sql, *args)

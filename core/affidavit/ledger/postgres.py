@@ -40,6 +40,8 @@ if TYPE_CHECKING:
 
     import psycopg
 
+    from affidavit.errors import AffidavitError
+    from affidavit.ledger import Appended, Pending
     from affidavit.ledger.base import BlobStore
 
 __all__ = ["PostgresLedger", "STRIDE", "LOCK", "KEY_FILE_ENV", "EVIDENCE_ENV"]
@@ -102,6 +104,7 @@ class PostgresLedger(StoredTree):
                 blobs = MissingBlobs(self.where)
         self.blobs: BlobStore = blobs
         self._connection: psycopg.Connection[Any] | None = None
+        self._pipeline: psycopg.Pipeline | None = None  # during append_batch
         self._signer: Any = None
         self._meta: dict[str, str] | None = None
         self._snapshots = 0
@@ -334,8 +337,31 @@ class PostgresLedger(StoredTree):
     def _store_checkpoint(self, size: int, signed: str) -> None:
         self._db.execute("INSERT INTO checkpoints (size, note) VALUES (%s, %s)", (size, signed))
 
+    def append_batch(self, pending: Sequence[Pending]) -> list[Appended | AffidavitError]:
+        """``StoredTree.append_batch`` in one pipeline: a statement whose result the batch does
+        not read (the BEGIN and the lock, every INSERT, the COMMIT) goes with the next one
+        that it reads, so the transaction that holds the ledger's lock -- which every server
+        process waits for -- makes about half the round trips (17 for a batch before)."""
+        if self._pipeline is not None:
+            return super().append_batch(pending)
+        conn = self._db
+        pipeline = conn.pipeline()
+        self._pipeline = pipeline.__enter__()
+        try:
+            done = super().append_batch(pending)
+        except BaseException as exc:
+            self._pipeline = None
+            pipeline.__exit__(type(exc), exc, exc.__traceback__)  # its own errors: logged
+            raise
+        self._pipeline = None
+        if not conn.closed:  # closed: a commit in doubt was resolved on a new connection
+            pipeline.__exit__(None, None, None)
+        return done
+
     def _commit_append(self) -> None:
         self._db.execute("COMMIT")
+        if self._pipeline is not None:
+            self._pipeline.sync()  # the COMMIT's answer, before the batch is acknowledged
 
     def _abort_append(self) -> None:
         self._rollback()
