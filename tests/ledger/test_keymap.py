@@ -146,7 +146,8 @@ ITEMS = {f"trail:f/{n}": (n + 1, 100 + n) for n in range(50)}
 
 
 @pytest.mark.parametrize("change", ["count", "last", "sibling", "drop-sibling", "add-sibling",
-                                    "other-key", "claim-absent"])
+                                    "other-key", "claim-absent", "flip-other",
+                                    "too-deep", "too-deep-absent", "short-sibling"])
 def test_doctored_proofs_fail(change: str) -> None:
     root, proof = _present(ITEMS, "trail:f/7")
     keymap.verify_proof(root, proof)
@@ -163,9 +164,25 @@ def test_doctored_proofs_fail(change: str) -> None:
         doctored.siblings = [keymap.EMPTY, *doctored.siblings]
     elif change == "other-key":
         doctored.key = "trail:f/8"
+    elif change == "too-deep":
+        doctored.siblings = [keymap.EMPTY] * (keymap.KEY_BITS + 1)
+    elif change == "short-sibling":
+        doctored.siblings = [*doctored.siblings[:-1], bytes(31)]
+    elif change in ("too-deep-absent", "flip-other"):  # an absence proof ending at a leaf
+        _, doctored = _present(ITEMS, "trail:f/none")
+        assert doctored.other is not None
+        other_k, count, last = doctored.other
+        if change == "flip-other":  # a leaf whose hash leaves the key's path one level up
+            depth = len(doctored.siblings)
+            flipped = int.from_bytes(other_k, "big") ^ (1 << (keymap.KEY_BITS - depth))
+            doctored.other = (flipped.to_bytes(32, "big"), count, last)
+        else:
+            doctored.siblings = [keymap.EMPTY] * (keymap.KEY_BITS + 1)
     else:
         doctored.count, doctored.last = 0, None
-    with pytest.raises(IntegrityError):
+    caught = {"flip-other": "off the key's path", "too-deep": "more than 256",
+              "too-deep-absent": "more than 256", "short-sibling": "not 32"}.get(change)
+    with pytest.raises(IntegrityError, match=caught):
         keymap.verify_proof(root, doctored)
 
 

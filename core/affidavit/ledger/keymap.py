@@ -145,12 +145,15 @@ def root_from_proof(k: bytes, start: bytes, siblings: Sequence[bytes]) -> bytes:
     if len(siblings) > KEY_BITS:
         raise IntegrityError(f"key map proof has {len(siblings)} siblings, more than "
                              f"{KEY_BITS}")
+    # bit i of k for i = depth-1 down to 0, as the low bit of k's top depth bits shifted on:
+    # the walk a reader makes for every key it relies on, so no call per level
+    bits = int.from_bytes(k, "big") >> (KEY_BITS - len(siblings))
     h = start
-    for i in range(len(siblings) - 1, -1, -1):
-        sibling = siblings[len(siblings) - 1 - i]
+    for sibling in siblings:
         if len(sibling) != 32:
             raise IntegrityError(f"key map proof sibling has {len(sibling)} bytes, not 32")
-        h = node_hash(h, sibling) if bit(k, i) == 0 else node_hash(sibling, h)
+        h = sha256(_NODE + sibling + h if bits & 1 else _NODE + h + sibling).digest()
+        bits >>= 1
     return h
 
 
@@ -163,6 +166,8 @@ def verify_proof(root: bytes, proof: MapProof) -> None:
     """
     k = key_hash(proof.key)
     depth = len(proof.siblings)
+    if depth > KEY_BITS:
+        raise IntegrityError(f"key map proof has {depth} siblings, more than {KEY_BITS}")
     if proof.count:
         if proof.last is None or proof.other is not None:
             raise IntegrityError(f"key map proof for {proof.key!r} is malformed")
@@ -171,8 +176,8 @@ def verify_proof(root: bytes, proof: MapProof) -> None:
         start = EMPTY
     else:
         other_k, count, last = proof.other
-        if len(other_k) != 32 or other_k == k or any(
-                bit(k, i) != bit(other_k, i) for i in range(depth)):
+        if len(other_k) != 32 or other_k == k or (
+                int.from_bytes(k, "big") ^ int.from_bytes(other_k, "big")) >> (KEY_BITS - depth):
             raise IntegrityError(f"key map absence proof for {proof.key!r} names a leaf off "
                                  "the key's path")
         start = leaf_hash(other_k, count, last)
