@@ -279,6 +279,39 @@ def test_a_write_the_head_refuses_is_worded_as_a_read_would_and_writes_nothing(
     assert _size(server) == 2
 
 
+def _an_older_server(path: str, body: bytes, upstream: str) -> tuple[int, Any] | None:
+    """A server from before ``since`` and ``requires``: it refuses fields it does not know."""
+    sent = json.loads(body) if body.startswith(b"{") else {}
+    if isinstance(sent, dict) and ({"since", "requires"} & set(sent)):
+        return 422, {"error": {"type": "InputError", "message": "unknown field",
+                               "remedy": None}}
+    return None
+
+
+def _without_features(path: str, answer: Any) -> Any:
+    if isinstance(answer, dict):
+        answer.pop("features", None)
+    return answer
+
+
+def test_an_older_server_is_written_to_and_read_as_before(
+        cli: Cli, server: Server, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """A server whose state lists no features is sent neither ``since`` nor ``requires``: a
+    newer client writes with a head read first and asks for its consistency proof."""
+    assert cli("create", "flow", FLOW).code == 0
+    mine = os.environ["AFFIDAVIT_CACHE_DIR"]
+    monkeypatch.setenv("AFFIDAVIT_CACHE_DIR", str(tmp_path / "another-job"))
+    assert cli("begin", "trail", TRAIL, "--flow", FLOW).code == 0
+    monkeypatch.setenv("AFFIDAVIT_CACHE_DIR", mine)
+    with _LyingProxy(server.url, _without_features, _an_older_server) as proxy:
+        monkeypatch.setenv("AFFIDAVIT_LEDGER", proxy.url)
+        assert cli("attest", "generic", "--flow", FLOW, "--trail", TRAIL, "--name", "x").code == 0
+        assert_error(cli("attest", "generic", "--flow", FLOW, "--trail", "nowhere", "--name",
+                         "x"), 2, "trail 'nowhere' does not exist")
+        assert cli("get", "trail", TRAIL, "--flow", FLOW).code == 0
+    assert _size(server) == 3
+
+
 def test_a_retried_one_request_write_lands_once(cli: Cli, server: Server) -> None:
     """An append with ``requires`` goes after whatever head the server reads, so a retry
     (its answer was lost) finds a later head: the writer's ``since`` is where the server

@@ -130,7 +130,8 @@ def _write(ledger: Ledger, make: Callable[[], tuple[dict[str, Any], Incoming | N
     files -- a flow, a trail -- and raises when the write may not be made. On the embedded
     ledger ``make`` runs after the check, so a refused write stages nothing.
 
-    To a server this is one request, not a read and then an append: the append requires
+    To a server (one whose state lists ``append-requires``; an older one is written to as
+    above) this is one request, not a read and then an append: the append requires
     ``reads``, the server appends it after a head where each files an entry and answers with
     that head, and the head is proven and ``check``-ed as if read first. Keys only ever gain
     entries, so what held there holds in the tree the entry went into. A server that appended
@@ -138,8 +139,8 @@ def _write(ledger: Ledger, make: Callable[[], tuple[dict[str, Any], Incoming | N
     sent, and the refusal is worded as the check words it. Evidence over
     :data:`ONE_REQUEST_EVIDENCE` bytes waits for a head read first instead: a refused write
     should not have uploaded it."""
-    append_requiring = getattr(ledger, "append_requiring", None)
-    if dry_run or append_requiring is None:
+    one_request = getattr(ledger, "one_request_writes", None)
+    if dry_run or one_request is None or not one_request():
         with _head(ledger, reads, entries=False, remember=dry_run) as head:
             check(head)
             if not dry_run:
@@ -164,7 +165,8 @@ def _write(ledger: Ledger, make: Callable[[], tuple[dict[str, Any], Incoming | N
         return _append_closing(ledger, entry, False, head, evidence)
     data = canonical.dumps(entry)
     try:
-        appended = append_requiring([data], requires=reads, since=since, evidence=evidence)
+        appended = ledger.append_requiring(  # type: ignore[attr-defined]
+            [data], requires=reads, since=since, evidence=evidence)
     except Unmet:
         with _head(ledger, reads, entries=False, remember=False) as head:  # the head it sent
             check(head)

@@ -214,6 +214,16 @@ class HttpLedger:
         them does not cost a request of its own."""
         return self._identity if self._identity is not None else self._state()
 
+    def _supports(self, feature: str) -> bool:
+        """Whether the server's state lists ``feature`` (``server/app.py``'s ``FEATURES``):
+        an older server refuses a field it does not know."""
+        features = self._identity_state().get("features")
+        return isinstance(features, list) and feature in features
+
+    def one_request_writes(self) -> bool:
+        """Whether a write may be one request (:meth:`append_requiring`) on this server."""
+        return self._supports("append-requires")
+
     def read_ahead(self, keys: Sequence[str], *, entries: bool = True,
                    since: int | None = None) -> None:
         """Have the next snapshot read ``keys`` (with their entries or not) with the state, in
@@ -226,7 +236,7 @@ class HttpLedger:
     def _state_ahead(self, keys: list[str], entries: bool,
                      since: int | None) -> dict[str, Any]:
         body: dict[str, Any] = {"keys": keys, "with_state": True, "entries": entries}
-        if since is not None:
+        if since is not None and self._supports("read-since"):
             body["since"] = since
         state, read = self._keyed_state(self._post("/api/v1/ledger/read-many", body), since)
         self._read = (read, entries)
@@ -243,7 +253,7 @@ class HttpLedger:
             self._consistency = (since, read.size, wire.hashes(proof, "consistency"))
         state = {"size": read.size, "checkpoint": signed, "origin": answer.get("origin"),
                  "verifier_key": answer.get("verifier_key"),
-                 "writable": answer.get("writable")}
+                 "writable": answer.get("writable"), "features": answer.get("features")}
         if not all(isinstance(state[field], str) for field in ("origin", "verifier_key")):
             raise IntegrityError(f"ledger {self.url}: its state lacks its origin or key")
         self._identity = state

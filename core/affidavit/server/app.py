@@ -59,6 +59,9 @@ MAX_REQUEST = 256 << 20
 """Largest request body accepted (an append with its evidence files), in bytes."""
 MAX_ENTRIES = 100
 """Most entries one append may carry."""
+FEATURES = ["read-since", "append-requires"]
+"""What the state answers this server takes beyond the first v1 protocol (``sc.State``): a
+client of a newer version sends them only to a server that lists them."""
 MAX_RANGE = sc.MAX_RANGE
 _DIGEST = r"^[0-9a-f]{64}$"
 
@@ -290,7 +293,7 @@ def create_app(ledger_url: str, *, max_request: int = MAX_REQUEST, log: Any = _l
         with led.snapshot():
             return _json({"size": led.size(), "checkpoint": led.checkpoint(),
                           "origin": led.origin(), "verifier_key": led.verifier_key(),
-                          "writable": writable})
+                          "writable": writable, "features": FEATURES})
 
     @app.post("/api/v1/ledger/heartbeat", response_model=sc.Recorded)
     async def record_heartbeat(body: sc.HeartbeatReport) -> dict[str, bool]:
@@ -371,7 +374,7 @@ def create_app(ledger_url: str, *, max_request: int = MAX_REQUEST, log: Any = _l
                                          for h in led.consistency_proof(body.since, size)]
             if body.with_state:
                 answer.update(origin=led.origin(), verifier_key=led.verifier_key(),
-                              writable=writable)
+                              writable=writable, features=FEATURES)
         return _json(answer)
 
     @app.get("/api/v1/ledger/lookup-prefix", response_model=sc.RowList)
@@ -666,7 +669,8 @@ def _head_for(led: Any, requires: list[str], since: int | None,
         head = wire.keyed_json(read, led.checkpoint())
         if since is not None and 0 < since < size:
             head["consistency"] = [wire.b64(h) for h in led.consistency_proof(since, size)]
-        head.update(origin=led.origin(), verifier_key=led.verifier_key(), writable=True)
+        head.update(origin=led.origin(), verifier_key=led.verifier_key(), writable=True,
+                    features=FEATURES)
         root = led.root(size)
     unmet = [key for key in requires if not read.proofs[key].count]
     if unmet:

@@ -93,12 +93,18 @@ class Ready(_Model):
     reason: str | None = None
 
 
+FEATURES_DOC = ("what this server takes beyond the first v1 protocol: `read-since` "
+                "(read-many's `since`) and `append-requires` (append's `requires` and "
+                "`since`); a client sends neither to a server that does not list it")
+
+
 class State(_Model):
     size: Count
     checkpoint: str | None
     origin: str
     verifier_key: str
     writable: bool = Field(description="whether this request's token could append now")
+    features: list[str] = Field(default_factory=list, description=FEATURES_DOC)
 
 
 class HeartbeatReport(_Model):
@@ -210,6 +216,7 @@ class KeyedAnswer(_Model):
     origin: str | None = Field(None, description="with_state: as the state answers it")
     verifier_key: str | None = Field(None, description="with_state: as the state answers it")
     writable: bool | None = Field(None, description="with_state: as the state answers it")
+    features: list[str] | None = Field(None, description="with_state: " + FEATURES_DOC)
     consistency: list[B64] | None = Field(
         None, description="with `since` below `size`: the RFC 6962 consistency proof from "
                           "`since` to `size`")
