@@ -218,6 +218,15 @@ def test_a_write_is_one_request_that_reads_its_head_too(cli: Cli, server: Server
     assert paths == ["/api/v1/ledger/state", "/api/v1/ledger/append"], paths
 
 
+def test_a_write_that_depends_on_no_key_is_one_request_too(cli: Cli, server: Server) -> None:
+    """``create flow`` (first use: nothing remembered) and again (the memory behind the
+    log): the identity, then the append that comes back with the head it went after."""
+    assert cli("create", "flow", FLOW).code == 0
+    assert cli("create", "flow", "second").code == 0
+    paths = [p for p in _requests_so_far(server, 2) if p.startswith("/api/")]
+    assert paths == ["/api/v1/ledger/state", "/api/v1/ledger/append"] * 2, paths
+
+
 def test_a_write_after_other_writers_proves_their_appends_in_the_same_request(
         cli: Cli, server: Server, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """Another job appended since this client's last write: the append's answer carries the
@@ -556,8 +565,11 @@ def test_an_append_answer_with_false_proofs_is_caught(
 
 
 def _bad_consistency_with_the_head(path: str, answer: Any) -> Any:
-    if path.endswith("/read-many") and answer.get("consistency"):
-        answer["consistency"][0] = _flip(answer["consistency"][0])
+    """Flip the proof from what the client saw to the head: read's or one-request write's."""
+    head = answer if path.endswith("/read-many") else (
+        answer.get("head") if path.endswith("/append") else None)
+    if head and head.get("consistency"):
+        head["consistency"][0] = _flip(head["consistency"][0])
     return answer
 
 

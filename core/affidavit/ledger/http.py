@@ -265,8 +265,8 @@ class HttpLedger:
         if outer is None:
             ahead, self._ahead, self._read = self._ahead, None, None
             head, self._head = self._head, None
-            if head is not None and ahead is not None and not ahead[1] and (
-                    set(ahead[0]) <= head[2]):  # the view of the head an append went after
+            if head is not None and (ahead is None or not ahead[1] and (
+                    set(ahead[0]) <= head[2])):  # the view of the head an append went after
                 self._pinned, self._read = head[0], (head[1], False)
             else:
                 self._pinned = self._state_ahead(*ahead) if ahead else self._state()

@@ -451,10 +451,10 @@ def create_app(ledger_url: str, *, max_request: int = MAX_REQUEST, log: Any = _l
         "after": {"anyOf": [{"type": "null"}, {"type": "object", "required": ["size", "root"],
                                                 "properties": {"size": {"type": "integer"},
                                                                "root": {"type": "string"}}}]},
-        "requires": {"type": "array", "minItems": 1, "maxItems": MAX_REQUIRES,
+        "requires": {"type": "array", "maxItems": MAX_REQUIRES,
                      "items": {"type": "string", "minLength": 1, "maxLength": 1000},
                      "description": "instead of after: keys that must each file an entry at "
-                                    "the head the server appends after"},
+                                    "the head the server appends after (none: any head)"},
         "since": {"type": "integer", "minimum": 0,
                   "description": "with requires: the size of the checkpoint the writer saw "
                                  "last"}}}
@@ -651,9 +651,9 @@ def _requires(body: dict[str, Any]) -> tuple[list[str] | None, int | None]:
     last)."""
     requires, since = body.get("requires"), body.get("since")
     if requires is not None and not (
-            isinstance(requires, list) and 0 < len(requires) <= MAX_REQUIRES
+            isinstance(requires, list) and len(requires) <= MAX_REQUIRES
             and all(isinstance(k, str) and 0 < len(k) <= 1000 for k in requires)):
-        raise wire.Malformed(f"requires must be a list of 1 to {MAX_REQUIRES} keys")
+        raise wire.Malformed(f"requires must be a list of at most {MAX_REQUIRES} keys")
     return requires, None if since is None else wire.count(since, "since")
 
 
