@@ -140,9 +140,12 @@ def test_audit_endpoints_are_public(orgs: tuple[Server, dict[str, str]],
 def test_a_token_over_its_rate_limit_is_429(orgs: tuple[Server, dict[str, str]]) -> None:
     server, made = orgs
     headers = {"Authorization": f"Bearer {made['acme-read']}"}
-    statuses = [requests.get(f"{server.url}/api/v1/orgs/acme/ledger/keys",
-                             params={"prefix": ""}, headers=headers, timeout=10).status_code
-                for _ in range(200)]
+    statuses: list[int] = []
+    with requests.Session() as session:  # one connection: as fast as this machine allows
+        while 429 not in statuses and len(statuses) < 1000:  # a burst of 100, then 50/s
+            statuses.append(session.get(f"{server.url}/api/v1/orgs/acme/ledger/keys",
+                                        params={"prefix": ""}, headers=headers,
+                                        timeout=10).status_code)
     assert statuses[0] == 200 and 429 in statuses
     other = requests.get(f"{server.url}/api/v1/orgs/acme/ledger/keys", params={"prefix": ""},
                          headers={"Authorization": f"Bearer {made['acme-write']}"}, timeout=10)

@@ -321,6 +321,36 @@ def test_an_older_server_is_written_to_and_read_as_before(
     assert _size(server) == 3
 
 
+def test_a_job_beside_it_that_remembers_a_newer_head_is_no_rollback(
+        cli: Cli, server: Server, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two jobs of one runner share the seen memory: while one's write is in flight, the
+    other appends and remembers a newer head than the one the write is answered with. The
+    write's head extends what its writer remembered when it sent it, which is all that is
+    checked: no false alarm of a rolled-back ledger (a GitLab pipeline of parallel jobs hit
+    it)."""
+    import subprocess
+    import sys
+
+    assert cli("create", "flow", FLOW).code == 0
+    assert cli("begin", "trail", TRAIL, "--flow", FLOW).code == 0
+    affidavit = str(Path(sys.executable).parent / "affidavit")
+    env = {**os.environ, "AFFIDAVIT_LEDGER": server.url}
+
+    def beside(path: str, body: bytes, upstream: str) -> tuple[int, Any] | None:
+        if not path.endswith("/append"):
+            return None
+        answer = requests.post(upstream + path, data=body, timeout=30,
+                               headers={"content-type": "application/json"})
+        subprocess.run([affidavit, "create", "flow", "beside"], env=env, check=True,
+                       capture_output=True)  # the other job: same memory, a newer head
+        return answer.status_code, answer.json()
+
+    with _LyingProxy(server.url, instead=beside) as proxy:
+        monkeypatch.setenv("AFFIDAVIT_LEDGER", proxy.url)
+        assert cli("attest", "generic", "--flow", FLOW, "--trail", TRAIL, "--name", "x").code == 0
+    assert _size(server) == 4
+
+
 def test_a_retried_one_request_write_lands_once(cli: Cli, server: Server) -> None:
     """An append with ``requires`` goes after whatever head the server reads, so a retry
     (its answer was lost) finds a later head: the writer's ``since`` is where the server

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 
     from affidavit.api.inputs import PathArg
     from affidavit.ledger.base import Incoming, Ledger
+    from affidavit.ledger.checkpoint import Checkpoint
     from affidavit.verify.proven import Proven
 
 __all__ = [
@@ -153,9 +154,10 @@ def _write(ledger: Ledger, make: Callable[[], tuple[dict[str, Any], Incoming | N
         return _append_closing(ledger, entry, dry_run, head, evidence)
     from affidavit.errors import IntegrityError
     from affidavit.ledger import Unmet
-    from affidavit.verify.proven import seen_size
+    from affidavit.verify.proven import seen_memory
 
-    since = seen_size(ledger)
+    memory = seen_memory(ledger)
+    since = None if memory is None else memory[0].size
     entry, evidence = make()
     if getattr(evidence, "size", 0) > ONE_REQUEST_EVIDENCE:
         try:
@@ -172,14 +174,16 @@ def _write(ledger: Ledger, make: Callable[[], tuple[dict[str, Any], Incoming | N
         appended = ledger.append_requiring(  # type: ignore[attr-defined]
             [data], requires=reads, since=since, evidence=evidence)
     except Unmet:
-        with _head(ledger, reads, entries=False, remember=False) as head:  # the head it sent
+        with _head(ledger, reads, entries=False, remember=False,
+                   memory=(memory,)) as head:  # the head it sent
             check(head)
         raise IntegrityError(f"{head.where} refused a write whose requirements its own head "
                              "meets") from None
     finally:
         if evidence is not None:
             evidence.close()
-    with _head(ledger, reads, entries=False, remember=False) as head:  # the head it went after
+    with _head(ledger, reads, entries=False, remember=False,
+               memory=(memory,)) as head:  # the head it went after
         try:
             check(head)
         except NotFoundError as exc:
@@ -210,16 +214,17 @@ def _append_closing(ledger: Ledger, entry: dict[str, Any], dry_run: bool, head: 
 
 
 def _head(ledger: Ledger, reads: Sequence[str] = (), *, entries: bool = True,
-          remember: bool = True) -> Proven:
+          remember: bool = True,
+          memory: tuple[tuple[Checkpoint, str] | None] | None = None) -> Proven:
     """A proven view of the ledger's head, to open around a write's checks: inside it the
     write reads what it needs (``reads``: the keys it will read first, which a remote ledger
     fetches with the head; ``entries=False`` when it needs only how many each files) and,
     unless a dry run, checks the ledger's key (``check_writable``) before storing anything;
     its checkpoint is the one the append must extend. ``remember=False`` when an append
-    follows (see ``Proven``)."""
+    follows (see ``Proven``); ``memory``, see ``Proven``."""
     from affidavit.verify.proven import Proven
 
-    return Proven(ledger, ahead=reads, ahead_entries=entries, remember=remember)
+    return Proven(ledger, ahead=reads, ahead_entries=entries, remember=remember, memory=memory)
 
 
 def require_flow(source: Ledger | Proven, flow: str) -> None:

@@ -35,7 +35,7 @@ if TYPE_CHECKING:
 
     Record = dict[str, Any]
 
-__all__ = ["Proven", "proven", "verifier_for", "seen_size", "admit"]
+__all__ = ["Proven", "proven", "verifier_for", "seen_memory", "admit"]
 
 #: Fields each kind of entry must carry for the readers to use it.
 _SHAPES = {
@@ -96,15 +96,15 @@ def _identity(ledger: Ledger, public_key: str | None,
     return public_key, verifier, Seen(origin, verifier)
 
 
-def seen_size(ledger: Ledger) -> int | None:
-    """The size of the checkpoint this client remembers of ``ledger`` (None on first use),
+def seen_memory(ledger: Ledger) -> tuple[Checkpoint, str] | None:
+    """The checkpoint (and its note) this client remembers of ``ledger`` (None on first use),
     once the memory is known to keep what an append will return: for a writer whose one
-    request appends and reads its head at once, this is the size it saw, and the check that
-    comes before anything is written."""
+    request appends and reads its head at once, this is what it saw -- the size it sends, and
+    what the head it gets back must extend (``Proven(memory=...)``) -- and the check that comes
+    before anything is written."""
     _, _, seen = _identity(ledger, None)
     seen.check_writable()
-    remembered = seen.load()
-    return None if remembered is None else remembered[0].size
+    return seen.load()
 
 
 class Proven:
@@ -119,8 +119,13 @@ class Proven:
 
     def __init__(self, ledger: Ledger, *, public_key: str | None = None,
                  ahead: Sequence[str] = (), ahead_entries: bool = True,
-                 remember: bool = True) -> None:
+                 remember: bool = True,
+                 memory: tuple[tuple[Checkpoint, str] | None] | None = None) -> None:
         self.ledger = ledger
+        # (what was remembered,) before a request that answered with this view's head: the
+        # head is checked against that, not against the memory as it is now, which another
+        # process of this machine may have moved past that head in the meantime
+        self.memory = memory
         self.public_key = public_key
         self.ahead = ahead  # keys the snapshot may read with the head (a remote ledger's hint)
         self.ahead_entries = ahead_entries  # ... with their entries, or only how many
@@ -147,7 +152,8 @@ class Proven:
         ledger = self.ledger
         self.public_key, verifier, seen = _identity(ledger, self.public_key)
         self.verifier, origin = verifier, seen.origin
-        remembered = seen.load()  # before the snapshot: never newer than what it will show
+        # before the snapshot: never newer than what it will show
+        remembered = seen.load() if self.memory is None else self.memory[0]
         # a remote ledger reads the head, the keys a write depends on and the proof that the
         # head extends what was seen last in one request
         read_ahead = getattr(ledger, "read_ahead", None)
