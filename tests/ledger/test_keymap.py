@@ -116,6 +116,28 @@ def test_memory_and_store_equal_the_naive_reference(items: dict[str, tuple[int, 
             keymap.verify_proof(root, proof)
 
 
+@pytest.mark.parametrize("reach", [1, 2, 5])
+def test_a_proof_deeper_than_the_learned_reach_is_asked_again(reach: int) -> None:
+    """The store asks as many levels of a path as the last proof's keys went deep, and
+    more: a key whose path goes deeper than that is read on from where it stopped, and the
+    proofs are the naive reference's either way (keys alone and in batches)."""
+    items = {f"trail:f/{n}": (n + 1, n) for n in range(300)}
+    store = _stored(items)
+    root = naive_map.root(items)
+    probes = [*list(items)[::37], "trail:f/absent", "flow:x"]
+    for batch in ([key] for key in probes):
+        store.reach = reach
+        proof = store.prove_many(batch)[batch[0]]
+        siblings, end = naive_map.prove(items, batch[0])
+        assert proof.siblings == siblings and (proof.other == end or proof.count)
+        keymap.verify_proof(root, proof)
+        assert store.reach >= 7  # learned again from how deep this path went
+    store.reach = reach
+    for key, proof in store.prove_many([*list(items)[:100], *probes]).items():
+        assert proof.siblings == naive_map.prove(items, key)[0]
+        keymap.verify_proof(root, proof)
+
+
 def test_incremental_updates_match_fresh_rebuilds() -> None:
     rng = random.Random(11)
     memory, store = MemoryMap(), _store()

@@ -97,6 +97,9 @@ class SQLiteMap:
     def __init__(self, db: Statements, where: str) -> None:
         self.db = db
         self.where = where
+        self.reach = 64
+        """Levels of each path a proof's first query asks: the depth the last proof's keys
+        ended at, and a few more (see :meth:`prove_many`)."""
 
     # -- reading subtrees ---------------------------------------------------------------------
 
@@ -201,17 +204,21 @@ class SQLiteMap:
         # A path's stored nodes say how deep its key's subtree goes: below the deepest one
         # (two or more keys) sits a subtree of at most one key, the key's leaf or not. Paths
         # in a map of random key hashes all end within a few levels of one another, so the
-        # first key's depth says how many levels to ask of the others: asking 64 of each
-        # asked ten times what a batch of thousands of keys needs. A few keys are asked all
-        # 64 levels in one query (a second round costs a server's read more than it saves).
+        # depth the last proof's keys ended at says how many levels to ask of these: asking
+        # all 64 of a few keys in a map of 30,000 asked twice what a server's read needs, and
+        # the node probes were a quarter of its time (bench/server_reads.py, PostgreSQL). A
+        # path that goes deeper is asked again from where it stopped. A batch of many keys
+        # asks its first key alone, and the others by how deep that one went.
         depth = dict.fromkeys(hashed, 0)
         order = list(hashed)
         seen: dict[tuple[int, int], bytes | None] = {}
         if len(order) <= _FEW:
-            self._descend(hashed, depth, order, 64, seen)
+            self._descend(hashed, depth, order, self.reach, seen)
         else:
-            self._descend(hashed, depth, order[:1], 64, seen)
+            self._descend(hashed, depth, order[:1], self.reach, seen)
             self._descend(hashed, depth, order[1:], max(8, depth[order[0]] + 4), seen)
+        if depth:
+            self.reach = min(64, max(depth.values()) + 6)
         wanted = {key: [(d, (k >> (KEY_BITS - d)) ^ 1) for d in range(1, depth[key] + 1)]
                   for key, k in hashed.items()}
         siblings_wanted = {pair for pairs in wanted.values() for pair in pairs}
