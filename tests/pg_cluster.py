@@ -44,9 +44,10 @@ class Cluster:
         return self.url(name)
 
 
-def cluster(*, durable: bool = False) -> Iterator[Cluster]:
+def cluster(*, durable: bool = False, options: str = "") -> Iterator[Cluster]:
     """Start a cluster in a new folder, yield it, stop it and remove the folder. Tests run it
-    without fsync (nothing they check needs the disk); ``durable`` (benchmarks) keeps it."""
+    without fsync (nothing they check needs the disk); ``durable`` (benchmarks) keeps it;
+    ``options``: more ``postgres`` options (``-c name=value ...``)."""
     root = os.getuid() == 0
     # as root, under /tmp itself: TMPDIR may be a folder the postgres user cannot enter
     home = tempfile.mkdtemp(prefix="affidavit-pg-", dir="/tmp" if root else None)
@@ -56,7 +57,8 @@ def cluster(*, durable: bool = False) -> Iterator[Cluster]:
         executable=PG_CTL, host="127.0.0.1", port=port_for.select_random(),
         datadir=os.path.join(home, "data"), unixsocketdir=home,
         logfile=os.path.join(home, "postgresql.log"), startparams="-w", dbname="affidavit",
-        postgres_options=("" if durable else "-c fsync=off ") + "-c max_connections=200",
+        postgres_options=("" if durable else "-c fsync=off ") + "-c max_connections=200"
+        + (f" {options}" if options else ""),
         timeout=120)
     try:
         executor.start()

@@ -289,9 +289,11 @@ def test_a_write_the_head_refuses_is_worded_as_a_read_would_and_writes_nothing(
 
 
 def _an_older_server(path: str, body: bytes, upstream: str) -> tuple[int, Any] | None:
-    """A server from before ``since`` and ``requires``: it refuses fields it does not know."""
+    """A server from before ``since``, ``requires`` and read-many's ``prefixes``: it refuses
+    fields it does not know."""
     sent = json.loads(body) if body.startswith(b"{") else {}
-    if isinstance(sent, dict) and ({"since", "requires"} & set(sent)):
+    unknown = {"since", "requires"} | ({"prefixes"} if path.endswith("/read-many") else set())
+    if isinstance(sent, dict) and (unknown & set(sent)):
         return 422, {"error": {"type": "InputError", "message": "unknown field",
                                "remedy": None}}
     return None
@@ -318,7 +320,68 @@ def test_an_older_server_is_written_to_and_read_as_before(
         assert_error(cli("attest", "generic", "--flow", FLOW, "--trail", "nowhere", "--name",
                          "x"), 2, "trail 'nowhere' does not exist")
         assert cli("get", "trail", TRAIL, "--flow", FLOW).code == 0
+        searched = cli("search", "abcd")
+        assert searched.code == 0, str(searched)
     assert _size(server) == 3
+
+
+FINGERPRINT = "ab" * 32
+
+
+def _requests_after(server: Server, before: int, count: int) -> list[str]:
+    """The paths requested after the first ``before``, once there are ``count`` of them (a
+    request is logged when its answer has gone, so the line can come after the client has
+    it), and a moment later: nothing else came."""
+    for _ in range(200):
+        lines = [json.loads(line) for line in server.log.read_text().splitlines()
+                 if line.startswith("{")]
+        paths = [line["path"] for line in lines if "path" in line][before:]
+        if len(paths) >= count:
+            time.sleep(0.2)
+            return [json.loads(line)["path"] for line in server.log.read_text().splitlines()
+                    if line.startswith("{") and "path" in json.loads(line)][before:]
+        time.sleep(0.025)
+    raise AssertionError(f"the server logged fewer than {count} requests")
+
+
+@pytest.mark.parametrize("sha", [FINGERPRINT[:8], FINGERPRINT, "cdef" * 16])
+def test_a_search_is_one_request_after_the_identity(cli: Cli, server: Server,
+                                                   sha: str) -> None:
+    """``search`` lists its prefixes, reads what they list and proves a full SHA's miss with
+    the head, in one request: the identity, then that read."""
+    assert cli("create", "flow", FLOW).code == 0
+    assert cli("begin", "trail", TRAIL, "--flow", FLOW).code == 0
+    assert cli("attest", "artifact", "--flow", FLOW, "--trail", TRAIL, "--name", "app",
+               "--fingerprint", FINGERPRINT).code == 0
+    before = len(_requests_so_far(server, 3))
+    found = cli("search", sha, "--output", "json")
+    assert found.code == 0, str(found)
+    hits = found.json()
+    assert [hit["sha"] for hit in hits] == ([] if sha.startswith("cdef") else [FINGERPRINT])
+    paths = _requests_after(server, before, 2)
+    assert paths == ["/api/v1/ledger/state", "/api/v1/ledger/read-many"], paths
+
+
+def test_a_search_the_server_lists_a_stranger_for_is_caught(
+        cli: Cli, server: Server, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A key listed under a prefix it does not start with would be shown as a hit of that
+    prefix (the key is proven when read, what it was listed under is not): exit 3."""
+    assert cli("create", "flow", FLOW).code == 0
+    assert cli("begin", "trail", TRAIL, "--flow", FLOW).code == 0
+    assert cli("attest", "artifact", "--flow", FLOW, "--trail", TRAIL, "--name", "app",
+               "--fingerprint", FINGERPRINT).code == 0
+
+    def stranger(path: str, answer: Any) -> Any:
+        if isinstance(answer, dict):
+            for listing in ("listed", "keys"):
+                if isinstance(answer.get(listing), dict):
+                    for found in answer[listing].values():
+                        found.append(f"artifact:{FINGERPRINT}")
+        return answer
+
+    with _LyingProxy(server.url, stranger) as proxy:
+        monkeypatch.setenv("AFFIDAVIT_LEDGER", proxy.url)
+        assert_error(cli("search", "cdef0123"), 3, "that do not start with it")
 
 
 def test_a_job_beside_it_that_remembers_a_newer_head_is_no_rollback(

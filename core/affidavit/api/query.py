@@ -333,8 +333,11 @@ def search(source: Ledger | Proven, prefix: str) -> list[Record]:
     if len(lowered) < 4 or any(c not in "0123456789abcdef" for c in lowered):
         raise UsageError(f"search {prefix!r}: give at least 4 hex characters of a SHA")
     out = []
-    with proven(source) as view:
-        listed = view.keys_many([namespace + lowered for _, namespace, _ in _SEARCHED])
+    # a server lists the prefixes, reads what it listed and the prefixes as keys (a full
+    # SHA's proven miss) with its head: one request for the whole search
+    prefixes = [namespace + lowered for _, namespace, _ in _SEARCHED]
+    with proven(source, ahead=prefixes, ahead_prefixes=prefixes) as view:
+        listed = view.keys_many(prefixes)
         found = {kind: listed[namespace + lowered] for kind, namespace, _ in _SEARCHED}
         misses = [namespace + lowered for kind, namespace, full in _SEARCHED
                   if len(lowered) in full and namespace + lowered not in found[kind]]

@@ -51,6 +51,7 @@ _ERRORS: dict[str, type[AffidavitError]] = {
 _RETRIED = (429, 502, 503, 504)
 _PAGE = 1000
 _PREFIXES = 100  # prefixes per keys-many request (the server's limit)
+_AHEAD_PREFIXES = 16  # prefixes a read-many lists along (the server's limit)
 
 
 class _Uploads:
@@ -131,7 +132,8 @@ class HttpLedger:
         self._pinned: dict[str, Any] | None = None  # the state a snapshot reads at
         self._identity: dict[str, Any] | None = None
         # what the next snapshot reads: keys, with entries or not, and the size seen last
-        self._ahead: tuple[list[str], bool, int | None] | None = None
+        self._ahead: tuple[list[str], bool, int | None, list[str]] | None = None
+        self._listed: dict[str, list[str]] | None = None  # keys by prefix, read with it
         self._consistency: tuple[int, int, list[bytes]] | None = None  # read with the state
         self._head: tuple[dict[str, Any], KeyedRead, set[str]] | None = None  # an append's
         self._read: tuple[KeyedRead, bool] | None = None  # what it read, with entries or not
@@ -225,21 +227,29 @@ class HttpLedger:
         return self._supports("append-requires")
 
     def read_ahead(self, keys: Sequence[str], *, entries: bool = True,
-                   since: int | None = None) -> None:
+                   since: int | None = None, prefixes: Sequence[str] = ()) -> None:
         """Have the next snapshot read ``keys`` (with their entries or not) with the state, in
         the same request: the head and what a write depends on in one round trip (the next
         :meth:`read_many` of those keys at that size is answered from it). ``since``, the size
         the reader saw last: the consistency proof from it comes along too (the next
-        :meth:`consistency_proof` from ``since`` to that size is answered from it)."""
-        self._ahead = (list(keys), entries, since)
+        :meth:`consistency_proof` from ``since`` to that size is answered from it).
+        ``prefixes``: the keys under each are listed too (the next :meth:`keys_many` of them
+        is answered from it) and read along when they are few: a search in one round trip."""
+        self._ahead = (list(keys), entries, since, list(prefixes))
 
-    def _state_ahead(self, keys: list[str], entries: bool,
-                     since: int | None) -> dict[str, Any]:
+    def _state_ahead(self, keys: list[str], entries: bool, since: int | None,
+                     prefixes: list[str]) -> dict[str, Any]:
         body: dict[str, Any] = {"keys": keys, "with_state": True, "entries": entries}
         if since is not None and self._supports("read-since"):
             body["since"] = since
-        state, read = self._keyed_state(self._post("/api/v1/ledger/read-many", body), since)
+        prefixes = list(dict.fromkeys(prefixes))[:_AHEAD_PREFIXES]
+        if prefixes and self._supports("read-prefixes"):
+            body["prefixes"] = prefixes
+        answer = self._post("/api/v1/ledger/read-many", body)
+        state, read = self._keyed_state(answer, since)
         self._read = (read, entries)
+        if "prefixes" in body:
+            self._listed = _listing(answer.get("listed"), prefixes, self.url)
         return state
 
     def _keyed_state(self, answer: Any, since: int | None) -> tuple[dict[str, Any], KeyedRead]:
@@ -275,7 +285,7 @@ class HttpLedger:
         finally:
             self._pinned = outer
             if outer is None:
-                self._read = self._consistency = None
+                self._read = self._consistency = self._listed = None
 
     def snapshot(self) -> Any:
         """Pins the size and checkpoint every read inside sees; a keyed read that the server
@@ -378,15 +388,15 @@ class HttpLedger:
 
     def keys_many(self, prefixes: Sequence[str]) -> dict[str, list[str]]:
         wanted = list(dict.fromkeys(prefixes))
+        listed = self._listed
+        if listed is not None and all(prefix in listed for prefix in wanted):
+            return {prefix: list(listed[prefix]) for prefix in wanted}
         out: dict[str, list[str]] = {}
         for first in range(0, len(wanted), _PREFIXES):
             chunk = wanted[first:first + _PREFIXES]
             page = self._field(self._post("/api/v1/ledger/keys-many", {"prefixes": chunk}),
                                "keys")
-            if not isinstance(page, dict) or set(page) != set(chunk) or not all(
-                    isinstance(v, list) for v in page.values()):
-                raise IntegrityError(f"ledger {self.url}: keys-many did not answer each prefix")
-            out.update({prefix: [str(k) for k in page[prefix]] for prefix in chunk})
+            out.update(_listing(page, chunk, self.url))
         return out
 
     def index_rows(self) -> Iterator[tuple[str, int]]:
@@ -538,3 +548,12 @@ class HttpLedger:
 
     def close(self) -> None:
         self.session.close()
+
+
+def _listing(page: Any, prefixes: list[str], url: str) -> dict[str, list[str]]:
+    """A server's keys by prefix, shaped as asked: one list of keys for each prefix (whether
+    each key starts with its prefix is the reader's check, ``Proven.keys_many``)."""
+    if not isinstance(page, dict) or set(page) != set(prefixes) or not all(
+            isinstance(v, list) and all(isinstance(k, str) for k in v) for v in page.values()):
+        raise IntegrityError(f"ledger {url}: its keys by prefix do not answer each prefix")
+    return {prefix: list(page[prefix]) for prefix in prefixes}

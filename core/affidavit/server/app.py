@@ -59,7 +59,7 @@ MAX_REQUEST = 256 << 20
 """Largest request body accepted (an append with its evidence files), in bytes."""
 MAX_ENTRIES = 100
 """Most entries one append may carry."""
-FEATURES = ["read-since", "append-requires"]
+FEATURES = ["read-since", "read-prefixes", "append-requires"]
 """What the state answers this server takes beyond the first v1 protocol (``sc.State``): a
 client of a newer version sends them only to a server that lists them."""
 MAX_RANGE = sc.MAX_RANGE
@@ -361,14 +361,24 @@ def create_app(ledger_url: str, *, max_request: int = MAX_REQUEST, log: Any = _l
         reader proves it extends the one it read at, when the log moved on); ``with_state``:
         with the rest of the state too, so that a writer reads the head and what its write
         depends on in one request; ``since``: with the consistency proof from the checkpoint
-        the reader saw last, which it would otherwise ask for next."""
+        the reader saw last, which it would otherwise ask for next; ``prefixes``: with the
+        keys under each (``listed``), read along when they are few -- ``search`` in one
+        request."""
         led = ledger()
         writable = body.with_state and _writable(led)
         with led.snapshot():
             size = led.size()
-            read = led.read_many(body.keys, size, entries=body.entries)
+            keys, listed = body.keys, None
+            if body.prefixes:
+                listed = led.keys_many(body.prefixes)
+                found = [key for found in listed.values() for key in found]
+                if len(found) <= sc.MAX_LISTED_READ:
+                    keys = [*keys, *found]
+            read = led.read_many(keys, size, entries=body.entries)
             signed = led.checkpoint()
             answer = wire.keyed_json(read, signed)
+            if listed is not None:
+                answer["listed"] = listed
             if body.since is not None and 0 < body.since < size:
                 answer["consistency"] = [wire.b64(h)
                                          for h in led.consistency_proof(body.since, size)]

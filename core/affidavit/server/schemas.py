@@ -16,9 +16,12 @@ from affidavit.models.fields import NAME_PATTERN
 __all__ = ["ErrorBody", "ERRORS", "Positions", "KeysAt", "PositionsAt", "State", "Health",
            "Ready", "Writable", "CheckpointList", "EntryList", "EntryMap", "PositionList",
            "KeyList", "RowList", "ProofAnswer", "MapRows", "Root", "Hashes", "ProofMap",
-           "Exists", "AppendAnswer", "KeyedAnswer", "Digest", "Count", "MAX_RANGE"]
+           "Exists", "AppendAnswer", "KeyedAnswer", "Digest", "Count", "MAX_RANGE",
+           "MAX_LISTED_READ"]
 
 MAX_RANGE = 1000
+MAX_LISTED_READ = 100
+"""Most listed keys a read-many with ``prefixes`` reads along."""
 """Most entries, positions or keys one request may name; clients page."""
 
 Count = Annotated[int, Field(ge=0)]
@@ -73,6 +76,11 @@ class KeysAt(_Model):
     since: Count | None = Field(None, description="the size of the checkpoint the reader saw "
                                                   "last: the answer carries the consistency "
                                                   "proof from it, saving a request")
+    prefixes: Annotated[list[Annotated[str, Field(min_length=1, max_length=1000)]],
+                        Field(max_length=16)] | None = Field(
+        None, description="list the keys under each prefix (as keys-many does) in the same "
+                          "snapshot, answered in `listed`, and read them with `keys` when "
+                          f"they are {MAX_LISTED_READ} or fewer: a search in one request")
 
 
 class Prefixes(_Model):
@@ -94,8 +102,9 @@ class Ready(_Model):
 
 
 FEATURES_DOC = ("what this server takes beyond the first v1 protocol: `read-since` "
-                "(read-many's `since`) and `append-requires` (append's `requires` and "
-                "`since`); a client sends neither to a server that does not list it")
+                "(read-many's `since`), `read-prefixes` (read-many's `prefixes`) and "
+                "`append-requires` (append's `requires` and `since`); a client sends none of "
+                "them to a server that does not list it")
 
 
 class State(_Model):
@@ -220,6 +229,9 @@ class KeyedAnswer(_Model):
     consistency: list[B64] | None = Field(
         None, description="with `since` below `size`: the RFC 6962 consistency proof from "
                           "`since` to `size`")
+    listed: dict[str, list[str]] | None = Field(
+        None, description="with `prefixes`: each prefix's distinct keys, sorted (a listing, "
+                          "not a proof: the reader reads each key it uses)")
 
 
 class AppendAnswer(_Model):

@@ -111,15 +111,16 @@ class Proven:
     """One ledger at its latest signed checkpoint; use as ``with Proven(ledger) as view:``.
 
     ``ahead`` names the keys the view will read first (``ahead_entries=False``: only how many
-    entries each files, :meth:`filed`): a remote ledger reads them with its head, in the
-    request that opens the view (they are proven like any other read).
+    entries each files, :meth:`filed`), ``ahead_prefixes`` the prefixes it will list first
+    (:meth:`keys_many`): a remote ledger reads them with its head, in the request that opens
+    the view (they are proven like any other read).
     ``remember=False`` is for the head of a write: the checkpoint the append returns is
     proven to extend it (:meth:`after_append`) and remembered instead, so the chain from what
     was remembered before is checked all the same, with one write of the memory, not two."""
 
     def __init__(self, ledger: Ledger, *, public_key: str | None = None,
                  ahead: Sequence[str] = (), ahead_entries: bool = True,
-                 remember: bool = True,
+                 ahead_prefixes: Sequence[str] = (), remember: bool = True,
                  memory: tuple[tuple[Checkpoint, str] | None] | None = None) -> None:
         self.ledger = ledger
         # (what was remembered,) before a request that answered with this view's head: the
@@ -129,6 +130,7 @@ class Proven:
         self.public_key = public_key
         self.ahead = ahead  # keys the snapshot may read with the head (a remote ledger's hint)
         self.ahead_entries = ahead_entries  # ... with their entries, or only how many
+        self.ahead_prefixes = ahead_prefixes  # prefixes whose keys it will list first
         self.remember = remember
         self.checkpoint: Checkpoint | None = None
         self.note: str | None = None
@@ -158,8 +160,9 @@ class Proven:
         # head extends what was seen last in one request
         read_ahead = getattr(ledger, "read_ahead", None)
         since = remembered[0].size if remembered is not None else None
-        if read_ahead is not None and (self.ahead or since):
-            read_ahead(self.ahead, entries=self.ahead_entries, since=since)
+        if read_ahead is not None and (self.ahead or since or self.ahead_prefixes):
+            read_ahead(self.ahead, entries=self.ahead_entries, since=since,
+                       prefixes=self.ahead_prefixes)
         self._snapshot = ledger.snapshot()
         self._snapshot.__enter__()
         try:
@@ -337,12 +340,22 @@ class Proven:
     def keys(self, prefix: str) -> list[str]:
         """Index keys starting with ``prefix``. A listing, not a proof: the map cannot show a
         key set is whole, so each key must still be read with :meth:`under`."""
-        return list(self.ledger.keys(prefix))
+        return self._listed(prefix, self.ledger.keys(prefix))
 
     def keys_many(self, prefixes: Sequence[str]) -> dict[str, list[str]]:
         """:meth:`keys` of several prefixes at once (one round trip to a remote ledger)."""
-        return {prefix: list(found) for prefix, found in
-                self.ledger.keys_many(prefixes).items()}
+        return {prefix: self._listed(prefix, found)
+                for prefix, found in self.ledger.keys_many(prefixes).items()}
+
+    def _listed(self, prefix: str, found: Iterable[str]) -> list[str]:
+        """``found``, each of which must start with ``prefix``: a key listed under a prefix it
+        does not match would be shown as a hit of that prefix (reading a key proves the key,
+        not what it was listed under)."""
+        keys = list(found)
+        if any(not key.startswith(prefix) for key in keys):
+            raise IntegrityError(f"{self.where}: lists keys under {prefix!r} that do not "
+                                 "start with it")
+        return keys
 
     # -- entries ---------------------------------------------------------------------------
 
@@ -611,8 +624,11 @@ class _Reuse:
         return None
 
 
-def proven(source: Ledger | Proven, ahead: Sequence[str] = ()) -> Proven | _Reuse:
+def proven(source: Ledger | Proven, ahead: Sequence[str] = (),
+           ahead_prefixes: Sequence[str] = ()) -> Proven | _Reuse:
     """``with proven(x) as view:``: a new proven view of ledger ``x``, or ``x`` itself when it
-    is one already (so library functions compose within one snapshot); ``ahead``: the keys a
-    new view will read first (see :class:`Proven`)."""
-    return _Reuse(source) if isinstance(source, Proven) else Proven(source, ahead=ahead)
+    is one already (so library functions compose within one snapshot); ``ahead`` and
+    ``ahead_prefixes``: the keys a new view will read and the prefixes it will list first
+    (see :class:`Proven`)."""
+    return _Reuse(source) if isinstance(source, Proven) else Proven(
+        source, ahead=ahead, ahead_prefixes=ahead_prefixes)
