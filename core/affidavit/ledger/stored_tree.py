@@ -187,6 +187,7 @@ class StoredTree:
                     remedy="run `affidavit verify ledger`")
             firsts: list[int | AffidavitError] = []
             taken: list[bytes] = []
+            replays = _Replays(self, pending, size)
             decoded: list[dict[str, Any]] = []
             refused: dict[tuple[int, bytes], IntegrityError | None] = {}  # per head proved
             for part in pending:
@@ -204,12 +205,13 @@ class StoredTree:
                     if part.once:
                         start = part.after[0] if part.since is None else min(
                             part.since, part.after[0])
-                        went = self._went(part.entries, start, size, taken)
+                        went = replays.find(part.entries, start)
                         if went is not None:
                             firsts.append(went)
                             continue
                 firsts.append(size + len(taken))
                 taken.extend(part.entries)
+                replays.taken(part.entries)
                 decoded.extend(part.decoded or ())
                 if part.evidence is not None:
                     placing.append(part.evidence)
@@ -263,20 +265,6 @@ class StoredTree:
         signed = str(signer.sign(text))
         self._store_checkpoint(new_size, signed)
         return new_size, signed
-
-    def _went(self, entries: list[bytes], start: int, size: int,
-              taken: list[bytes]) -> int | None:
-        """Where ``entries`` already are, in a row, in the log after ``start`` (up to
-        :data:`REPLAY_WINDOW` back) or earlier in this batch; None when they are new."""
-        if size - start > REPLAY_WINDOW:
-            start, seen = size, list(taken)
-        else:
-            seen = [data for _, data in self.read(start, size)] + taken
-        count = len(entries)
-        for offset in range(len(seen) - count + 1):
-            if seen[offset:offset + count] == entries:
-                return start + offset
-        return None
 
     def _check_extends(self, after: tuple[int, bytes], head: ckpt.Checkpoint) -> None:
         """Inside the write transaction: the log must still extend the head the writer proved
@@ -596,3 +584,39 @@ class StoredTree:
         self._init()
         self._check_size(size2)
         return self._consistency(size1, size2)
+
+
+class _Replays:
+    """Where a retried append's entries already are: in the log after the ``since`` its
+    writer gave (up to :data:`REPLAY_WINDOW` back), or earlier in this batch.
+
+    Compared by leaf hash (the same bytes, the same entry), read once per batch over the
+    widest window its appends need from the leaf index, not the entries: every one-request
+    write may be a retry, so each was searched for -- under the lock every server process
+    waits for, one read of some twenty whole entries an append (bench/server.py)."""
+
+    __slots__ = ("start", "leaves")
+
+    def __init__(self, tree: StoredTree, pending: Sequence[Pending], size: int) -> None:
+        starts = [min(part.after[0], size if part.since is None else part.since)
+                  for part in pending if part.once and part.after is not None]
+        starts = [start for start in starts if size - start <= REPLAY_WINDOW]
+        self.start = min(starts, default=size)
+        self.leaves = tree._leaf_range(self.start, size) if self.start < size else []
+
+    def taken(self, entries: list[bytes]) -> None:
+        """``entries`` go into this batch: a later append of the same batch may be their
+        retry."""
+        self.leaves.extend(rfc6962.leaf_hash(data) for data in entries)
+
+    def find(self, entries: list[bytes], start: int) -> int | None:
+        """Where ``entries`` are, in a row, after ``start`` (or earlier in this batch, when
+        ``start`` is further back than the window); None when they are new."""
+        start = max(start, self.start)
+        wanted = [rfc6962.leaf_hash(data) for data in entries]
+        seen = self.leaves[start - self.start:]
+        count = len(wanted)
+        for offset in range(len(seen) - count + 1):
+            if seen[offset:offset + count] == wanted:
+                return start + offset
+        return None

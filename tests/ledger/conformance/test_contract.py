@@ -470,6 +470,27 @@ def test_a_retried_append_lands_once(full: Any) -> None:
     assert [data for _, data in full.read(size + 2, size + 4)] == [ENTRIES[5], ENTRIES[5]]
 
 
+def test_a_retry_is_found_after_its_since_past_other_writers(full: Any) -> None:
+    """A one-request write's retry goes after a later head than its first attempt: its
+    entries are looked for after the ``since`` its writer gave, across the appends of other
+    writers in between, beside appends of the same batch that are new (a narrower window:
+    what the log holds before it is not theirs) and a retry of one of those."""
+    size = full.size()
+    full.append([ENTRIES[0]], after=(size, full.root(size)))  # the first attempt landed
+    full.append([ENTRIES[1], ENTRIES[2]], after=(size + 1, full.root(size + 1)))  # others
+    head = (size + 3, full.root(size + 3))
+    acks = full.append_batch([
+        Pending([ENTRIES[3]], after=head, once=True, since=size + 3),
+        Pending([ENTRIES[0]], after=head, once=True, since=size),
+        Pending([ENTRIES[1], ENTRIES[2]], after=head, once=True, since=size + 1),
+        Pending([ENTRIES[3]], after=head, once=True, since=size + 3),
+        Pending([ENTRIES[4]], after=head, once=True, since=size + 3)])
+    assert [(a.first, a.size) for a in acks] == [
+        (size + 3, size + 5), (size, size + 5), (size + 1, size + 5), (size + 3, size + 5),
+        (size + 4, size + 5)]
+    assert [data for _, data in full.read(size, size + 5)] == ENTRIES[:5]
+
+
 def test_a_failing_batch_leaves_nothing(backend: Backend, full: Any, tmp_path: Path) -> None:
     """One entry whose keys cannot be computed fails the whole batch: nothing of any writer's
     entries or evidence stays."""
