@@ -579,6 +579,21 @@ class StoredTree:
         return batch.rehash(dict(zip(batch.ids, self._proof_nodes(batch.ids, size),
                                      strict=True)))
 
+    def append_proofs(self, start: int, positions: Sequence[int], size: int,
+                      ) -> tuple[list[bytes], dict[int, list[bytes]]]:
+        """What an append is answered with: :meth:`consistency_proof` from ``start`` (empty
+        unless ``0 < start < size``) and :meth:`inclusion_proofs` of ``positions``, in the tree
+        of ``size``, their nodes read together (the new border nodes are in no cache yet: one
+        read, not two)."""
+        self._init()
+        self._check_size(size)
+        nodes = proof.consistency_nodes(start, size) if 0 < start < size else None
+        batch = proof.InclusionBatch(positions, size)
+        ids = list(dict.fromkeys([*(nodes.ids if nodes is not None else ()), *batch.ids]))
+        hashes = dict(zip(ids, self._proof_nodes(ids, size), strict=True))
+        consistency = [] if nodes is None else nodes.rehash([hashes[i] for i in nodes.ids])
+        return consistency, batch.rehash(hashes)
+
     def consistency_proof(self, size1: int, size2: int) -> list[bytes]:
         """Proof that the tree of ``size1`` is a prefix of the tree of ``size2``."""
         self._init()

@@ -630,9 +630,7 @@ async def _append(led: Any, writer: Sequencer, text: str, uploads: list[Any]) ->
         posted, decoded, after=after, evidence=batch, once=True, since=since)))
     places = list(range(appended.first, appended.first + len(posted)))
     start = after[0] if after is not None else 0
-    consistency = led.consistency_proof(start, appended.size) if 0 < start < appended.size \
-        else []
-    inclusion = led.inclusion_proofs(places, appended.size)
+    consistency, inclusion = led.append_proofs(start, places, appended.size)
     answer = {"first": appended.first, "size": appended.size,
               "checkpoint": appended.checkpoint,
               "consistency": [wire.b64(h) for h in consistency],
@@ -673,15 +671,26 @@ def _head_for(led: Any, requires: list[str], since: int | None,
     reads it: its checkpoint, the required keys' map proofs (no entries) and the consistency
     proof from ``since``; and that head as the append's ``after``. Keys only ever gain
     entries, so what the head files the append's own tree files too."""
+    from affidavit.ledger import note
+    from affidavit.ledger.checkpoint import Checkpoint
+
     with led.snapshot():
         size = led.size()
         read = led.read_many(requires, size, entries=False)
-        head = wire.keyed_json(read, led.checkpoint())
+        signed = led.checkpoint()
+        head = wire.keyed_json(read, signed)
         if since is not None and 0 < since < size:
             head["consistency"] = [wire.b64(h) for h in led.consistency_proof(since, size)]
         head.update(origin=led.origin(), verifier_key=led.verifier_key(), writable=True,
                     features=FEATURES)
-        root = led.root(size)
+    # the root the head signs, not one read again: the border nodes of a log that grows by
+    # every write are in no cache
+    checkpoint = Checkpoint.parse(note.open_note(
+        signed or "", [note.Verifier.from_key(head["verifier_key"])]))
+    if checkpoint.size != size:
+        raise IntegrityError(f"ledger {led.where}: its latest checkpoint is for size "
+                             f"{checkpoint.size}, not {size}")
+    root = checkpoint.root
     unmet = [key for key in requires if not read.proofs[key].count]
     if unmet:
         raise _Unmet(head, unmet)

@@ -508,6 +508,18 @@ def test_a_failing_batch_leaves_nothing(backend: Backend, full: Any, tmp_path: P
     assert backend.vault_files() == []
 
 
+def test_an_appends_proofs_read_together_are_each_proof_alone(full: Any) -> None:
+    """``append_proofs`` (what a server answers an append with) reads the consistency and
+    inclusion proofs' nodes in one go; they are the proofs asked one by one."""
+    size = full.size()
+    for start, places in ((0, [size - 1]), (1, [0, size - 1]), (size - 3, [size - 3, size - 2]),
+                          (size, [2]), (size // 2, list(range(size)))):
+        consistency, inclusion = full.append_proofs(start, places, size)
+        assert consistency == (full.consistency_proof(start, size) if 0 < start < size
+                               else [])
+        assert inclusion == full.inclusion_proofs(places, size)
+
+
 @pytest.mark.parametrize(("limit", "blocks"), [(1, 0), (2, 1), (2, 3), (250_000, 1 << 17)])
 def test_proofs_through_the_subtree_cache_match_the_naive_tree(full: Any, limit: int,
                                                                blocks: int) -> None:
