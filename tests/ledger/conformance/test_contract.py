@@ -518,6 +518,8 @@ def test_an_appends_proofs_read_together_are_each_proof_alone(full: Any) -> None
         assert consistency == (full.consistency_proof(start, size) if 0 < start < size
                                else [])
         assert inclusion == full.inclusion_proofs(places, size)
+    with pytest.raises(IntegrityError):  # a size the log does not hold lacks its nodes
+        full.append_proofs(size - 1, [size], size + 1)
 
 
 @pytest.mark.parametrize(("limit", "blocks"), [(1, 0), (2, 1), (2, 3), (250_000, 1 << 17)])
