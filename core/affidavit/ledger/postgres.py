@@ -175,16 +175,8 @@ class PostgresLedger(StoredTree):
         self._db.execute("SET LOCAL synchronous_commit TO on")
         self._db.execute("SELECT pg_advisory_xact_lock(%s)", (LOCK,))
 
-    _maps: tuple[Any, SQLiteMap] | None = None
-
-    @property
-    def _map(self) -> SQLiteMap:
-        """The key map on the current connection: one object while the connection lasts,
-        so what it learns of the map's depth (``SQLiteMap.reach``) carries to the next read."""
-        db = self._db
-        if self._maps is None or self._maps[0] is not db:
-            self._maps = (db, _PostgresMap(Qmark(db), self.where))
-        return self._maps[1]
+    def _new_map(self, db: Any) -> SQLiteMap:
+        return _PostgresMap(Qmark(db), self.where)
 
     # -- setup --------------------------------------------------------------------------------
 

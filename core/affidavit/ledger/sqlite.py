@@ -367,16 +367,8 @@ class SQLiteLedger(StoredTree):
         self._db.execute(_LEAF_INDEX)
         self._leaf_source = None
 
-    _maps: tuple[sqlite3.Connection, SQLiteMap] | None = None
-
-    @property
-    def _map(self) -> SQLiteMap:
-        """The key map on the current connection: one object while the connection lasts,
-        so what it learns of the map's depth (``SQLiteMap.reach``) carries to the next read."""
-        db = self._db
-        if self._maps is None or self._maps[0] is not db:
-            self._maps = (db, SQLiteMap(db, self.path))
-        return self._maps[1]
+    def _new_map(self, db: sqlite3.Connection) -> SQLiteMap:
+        return SQLiteMap(db, self.path)
 
     # -- setup -----------------------------------------------------------------------------
 

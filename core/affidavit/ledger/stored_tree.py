@@ -71,8 +71,24 @@ class StoredTree:
     def _size(self) -> int:
         raise NotImplementedError
 
+    _maps: tuple[Any, Any] | None = None
+
     @property
     def _map(self) -> Any:
+        """The key map on the current connection (``_db``): one object while the connection
+        lasts, so what it learns of the map's depth (``SQLiteMap.reach``) carries to the next
+        read."""
+        db = self._db
+        if self._maps is None or self._maps[0] is not db:
+            self._maps = (db, self._new_map(db))
+        return self._maps[1]
+
+    @property
+    def _db(self) -> Any:
+        raise NotImplementedError
+
+    def _new_map(self, db: Any) -> Any:
+        """The key map (``ledger.sqlite_map``) on connection ``db``."""
         raise NotImplementedError
 
     def read(self, start: int, end: int) -> Any:
@@ -203,9 +219,7 @@ class StoredTree:
                         firsts.append(error)
                         continue
                     if part.once:
-                        start = part.after[0] if part.since is None else min(
-                            part.since, part.after[0])
-                        went = replays.find(part.entries, start)
+                        went = replays.find(part)
                         if went is not None:
                             firsts.append(went)
                             continue
@@ -601,6 +615,13 @@ class StoredTree:
         return self._consistency(size1, size2)
 
 
+def _replay_start(part: Pending) -> int:
+    """Where a ``once`` append's entries may already be after: the head its writer proved, or
+    the size it knew of when the server chose that head for it (``Pending.since``)."""
+    assert part.after is not None
+    return part.after[0] if part.since is None else min(part.since, part.after[0])
+
+
 class _Replays:
     """Where a retried append's entries already are: in the log after the ``since`` its
     writer gave (up to :data:`REPLAY_WINDOW` back), or earlier in this batch.
@@ -613,8 +634,8 @@ class _Replays:
     __slots__ = ("start", "leaves")
 
     def __init__(self, tree: StoredTree, pending: Sequence[Pending], size: int) -> None:
-        starts = [min(part.after[0], size if part.since is None else part.since)
-                  for part in pending if part.once and part.after is not None]
+        starts = [min(_replay_start(part), size) for part in pending
+                  if part.once and part.after is not None]
         starts = [start for start in starts if size - start <= REPLAY_WINDOW]
         self.start = min(starts, default=size)
         self.leaves = tree._leaf_range(self.start, size) if self.start < size else []
@@ -624,11 +645,12 @@ class _Replays:
         retry."""
         self.leaves.extend(rfc6962.leaf_hash(data) for data in entries)
 
-    def find(self, entries: list[bytes], start: int) -> int | None:
-        """Where ``entries`` are, in a row, after ``start`` (or earlier in this batch, when
-        ``start`` is further back than the window); None when they are new."""
-        start = max(start, self.start)
-        wanted = [rfc6962.leaf_hash(data) for data in entries]
+    def find(self, part: Pending) -> int | None:
+        """Where ``part``'s entries are, in a row, after where its writer may have sent them
+        before (or earlier in this batch, when that is further back than the window); None
+        when they are new."""
+        start = max(_replay_start(part), self.start)
+        wanted = [rfc6962.leaf_hash(data) for data in part.entries]
         seen = self.leaves[start - self.start:]
         count = len(wanted)
         for offset in range(len(seen) - count + 1):

@@ -371,9 +371,9 @@ def create_app(ledger_url: str, *, max_request: int = MAX_REQUEST, log: Any = _l
             keys, listed = body.keys, None
             if body.prefixes:
                 listed = led.keys_many(body.prefixes)
-                found = [key for found in listed.values() for key in found]
-                if len(found) <= sc.MAX_LISTED_READ:
-                    keys = [*keys, *found]
+                under = [key for keys_of in listed.values() for key in keys_of]
+                if len(under) <= sc.MAX_LISTED_READ:
+                    keys = [*keys, *under]
             read = led.read_many(keys, size, entries=body.entries)
             signed = led.checkpoint()
             answer = wire.keyed_json(read, signed)

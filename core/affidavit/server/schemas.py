@@ -20,9 +20,9 @@ __all__ = ["ErrorBody", "ERRORS", "Positions", "KeysAt", "PositionsAt", "State",
            "MAX_LISTED_READ"]
 
 MAX_RANGE = 1000
+"""Most entries, positions or keys one request may name; clients page."""
 MAX_LISTED_READ = 100
 """Most listed keys a read-many with ``prefixes`` reads along."""
-"""Most entries, positions or keys one request may name; clients page."""
 
 Count = Annotated[int, Field(ge=0)]
 B64 = Annotated[str, Field(description="standard base64")]
