@@ -193,13 +193,18 @@ def test_an_append_without_evidence_may_be_plain_json(
     assert landed.json()["first"] == size and _size(server) == size + 1
 
 
+def _logged_paths(server: Server) -> list[str]:
+    """The paths the server has logged requests for, in order."""
+    lines = [json.loads(line) for line in server.log.read_text().splitlines()
+             if line.startswith("{")]
+    return [line["path"] for line in lines if "path" in line]
+
+
 def _requests_so_far(server: Server, appends: int) -> list[str]:
     """The paths requested, once the log holds ``appends`` appends (a request is logged when
     its answer has gone, so the line can come after the client has it)."""
     for _ in range(200):
-        lines = [json.loads(line) for line in server.log.read_text().splitlines()
-                 if line.startswith("{")]
-        paths = [line["path"] for line in lines if "path" in line]
+        paths = _logged_paths(server)
         if paths.count("/api/v1/ledger/append") >= appends:
             return paths
         time.sleep(0.025)
@@ -333,13 +338,9 @@ def _requests_after(server: Server, before: int, count: int) -> list[str]:
     request is logged when its answer has gone, so the line can come after the client has
     it), and a moment later: nothing else came."""
     for _ in range(200):
-        lines = [json.loads(line) for line in server.log.read_text().splitlines()
-                 if line.startswith("{")]
-        paths = [line["path"] for line in lines if "path" in line][before:]
-        if len(paths) >= count:
+        if len(_logged_paths(server)[before:]) >= count:
             time.sleep(0.2)
-            return [json.loads(line)["path"] for line in server.log.read_text().splitlines()
-                    if line.startswith("{") and "path" in json.loads(line)][before:]
+            return _logged_paths(server)[before:]
         time.sleep(0.025)
     raise AssertionError(f"the server logged fewer than {count} requests")
 
