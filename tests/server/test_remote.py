@@ -327,7 +327,10 @@ def test_an_older_server_is_written_to_and_read_as_before(
         assert cli("get", "trail", TRAIL, "--flow", FLOW).code == 0
         searched = cli("search", "abcd")
         assert searched.code == 0, str(searched)
+        assert cli("verify", "ledger").code == 0  # its audit listings asked whole
     assert _size(server) == 3
+    paths = _logged_paths(server)
+    assert "/api/v1/ledger/map-rows" in paths and "/api/v1/ledger/map-leaves" not in paths
 
 
 FINGERPRINT = "ab" * 32
@@ -756,6 +759,105 @@ def test_an_index_that_hides_an_attestation_is_caught(
     assert cli("assert", "trail", TRAIL, "--flow", FLOW).code == 1  # the honest answer
     monkeypatch.setenv("AFFIDAVIT_LEDGER", liar.url)
     assert_error(cli("assert", "trail", TRAIL, "--flow", FLOW), 3, "key map")
+
+
+def _paths_settled(server: Server) -> list[str]:
+    """The logged paths once no more come (a request is logged when its answer has gone)."""
+    paths = _logged_paths(server)
+    for _ in range(40):
+        time.sleep(0.05)
+        again = _logged_paths(server)
+        if again == paths:
+            return paths
+        paths = again
+    return paths
+
+
+def test_verify_ledger_reads_the_servers_audit_listings_a_page_at_a_time(
+        cli: Cli, server: Server, files: Callable[..., Path],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every index row, key-map leaf and node, and checkpoint, read in pages (of two rows,
+    here): no answer holds a whole ledger, and the audit says what it said asked whole."""
+    from affidavit.ledger import http
+
+    _pipeline(cli, files)
+    whole = _json(cli("verify", "ledger", "--output", "json"))
+    monkeypatch.setattr(http, "_PAGE", 2)
+    before = len(_paths_settled(server))
+    paged = _json(cli("verify", "ledger", "--output", "json"))
+    assert paged == {**whole, "seen_before": whole["size"],
+                     "summary": paged["summary"]} and paged["keys"] > 4
+    asked = _paths_settled(server)[before:]
+    for listing in ("index-rows", "map-leaves", "map-nodes", "checkpoints"):
+        assert asked.count(f"/api/v1/ledger/{listing}") >= 2, listing
+    assert "/api/v1/ledger/map-rows" not in asked
+
+
+def _the_first_page_again() -> Callable[[str, Any], Any]:
+    first: dict[str, Any] = {}
+
+    def lie(path: str, answer: Any) -> Any:
+        return first.setdefault(path, answer) if path.endswith("/index-rows") else answer
+    return lie
+
+
+def _reversed_leaves(path: str, answer: Any) -> Any:
+    if path.endswith("/map-leaves"):
+        answer["leaves"].reverse()
+    return answer
+
+
+def _no_more_nodes(path: str, answer: Any) -> Any:
+    seen = _no_more_nodes.__dict__.setdefault("pages", [])
+    if path.endswith("/map-nodes"):
+        seen.append(path)
+        if len(seen) > 1:
+            answer["nodes"] = []
+    return answer
+
+
+@pytest.mark.parametrize(("lie", "caught"), [
+    (_the_first_page_again(), "index rows are not in order"),
+    (_reversed_leaves, "key map leaves are not in order"),
+    (_no_more_nodes, "key map nodes disagree with the log")])
+def test_a_server_whose_pages_loop_reorder_or_stop_short_fails_the_audit(
+        cli: Cli, server: Server, files: Callable[..., Path], monkeypatch: pytest.MonkeyPatch,
+        lie: Callable[[str, Any], Any], caught: str) -> None:
+    """A page that repeats one before (which, believed, would send the audit round the same
+    pages for ever), rows out of order, or a listing cut short: exit 3, never a pass."""
+    from affidavit.ledger import http
+
+    _pipeline(cli, files)
+    _no_more_nodes.__dict__.pop("pages", None)
+    monkeypatch.setattr(http, "_PAGE", 2)
+    with _LyingProxy(server.url, lie) as proxy:
+        monkeypatch.setenv("AFFIDAVIT_LEDGER", proxy.url)
+        assert_error(cli("verify", "ledger"), 3, caught)
+
+
+def test_a_listing_asked_whole_is_refused_past_its_bound(
+        cli: Cli, home: Home, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A client from before pages asks for all rows at once: the server answers as it did up
+    to ``MAX_UNPAGED`` rows, and past it refuses (exit 2 there) rather than build an answer
+    as large as the ledger."""
+    from affidavit.server import schemas
+    from tests.server.threaded import ThreadedServer
+
+    assert cli("create", "flow", FLOW).code == 0
+    assert cli("begin", "trail", TRAIL, "--flow", FLOW).code == 0
+    with ThreadedServer(f"sqlite:///{home.db}") as running:
+        api = running.url + "/api/v1/ledger"
+        whole = requests.get(f"{api}/index-rows", timeout=10)
+        assert whole.status_code == 200 and len(whole.json()["rows"]) > 3
+        monkeypatch.setattr(schemas, "MAX_UNPAGED", 3)
+        for listing in ("index-rows", "map-rows"):
+            refused = requests.get(f"{api}/{listing}", timeout=10)
+            assert refused.status_code == 400
+            assert "more than 3 rows for one answer" in refused.json()["error"]["message"]
+        paged = requests.get(f"{api}/index-rows", params={"limit": 3}, timeout=10)
+        assert paged.status_code == 200 and paged.json()["rows"] == whole.json()["rows"][:3]
+        bad = requests.get(f"{api}/map-leaves", params={"after": "not base64!"}, timeout=10)
+        assert bad.status_code == 400
 
 
 @pytest.mark.remote

@@ -162,26 +162,34 @@ class Ledger(Protocol):
         """:meth:`keys` of each of ``prefixes``, in one state and one round trip."""
         ...
 
-    def index_rows(self) -> Iterator[tuple[str, int]]:
-        """Every index row ``(key, entry)``, ordered by entry then key (for audits)."""
+    def index_rows(self, after: tuple[int, str] | None = None) -> Iterator[tuple[str, int]]:
+        """Every index row ``(key, entry)``, ordered by entry then key (for audits); with
+        ``after`` ``(entry, key)``, those that follow it (where the last page ended)."""
         ...
 
     def map_proof(self, key: str) -> MapProof:
         """The key map's inclusion or absence proof for ``key`` against the latest map root."""
         ...
 
-    def map_rows(self) -> tuple[list[tuple[bytes, str, int, int]],
-                                list[tuple[int, bytes, bytes]]]:
-        """Every stored key-map leaf ``(key hash, key, count, last)`` and node ``(depth, prefix,
-        hash)``, for an audit that compares them with the map rebuilt from the log."""
+    def map_leaves(self, after: bytes | None = None) -> Iterator[tuple[bytes, str, int, int]]:
+        """Every stored key-map leaf ``(key hash, key, count, last)`` in key-hash order, for an
+        audit that compares them with the map rebuilt from the log; with ``after``, those
+        whose key hash follows it."""
+        ...
+
+    def map_nodes(self, after: tuple[int, bytes] | None = None
+                  ) -> Iterator[tuple[int, bytes, bytes]]:
+        """Every stored key-map node ``(depth, prefix, hash)`` in that order (for the same
+        audit); with ``after`` ``(depth, prefix)``, those that follow it."""
         ...
 
     def checkpoint(self) -> str | None:
         """The latest signed checkpoint note (None only for a ledger not yet created)."""
         ...
 
-    def checkpoints(self) -> Iterator[tuple[int, str]]:
-        """Every signed checkpoint note with the size it is stored under, in order of size."""
+    def checkpoints(self, start: int = 0) -> Iterator[tuple[int, str]]:
+        """Every signed checkpoint note with the size it is stored under, in order of size;
+        from size ``start`` on when given."""
         ...
 
     def inclusion_proof(self, index: int, size: int) -> list[bytes]:

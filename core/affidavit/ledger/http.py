@@ -317,8 +317,7 @@ class HttpLedger:
     def verifier_key(self) -> str:
         return str(self._field(self._identity_state(), "verifier_key"))
 
-    def checkpoints(self) -> Iterator[tuple[int, str]]:
-        start = 0
+    def checkpoints(self, start: int = 0) -> Iterator[tuple[int, str]]:
         while True:
             page = self._field(self._get("/api/v1/ledger/checkpoints", start=start,
                                          limit=_PAGE), "checkpoints")
@@ -327,10 +326,13 @@ class HttpLedger:
             for item in page:
                 if not (isinstance(item, list) and len(item) == 2 and isinstance(item[1], str)):
                     raise IntegrityError(f"ledger {self.url}: a checkpoint of the wrong shape")
-                yield wire.count(item[0], "checkpoint size"), item[1]
+                size = wire.count(item[0], "checkpoint size")
+                if size < start:
+                    raise _out_of_order(self.url, "checkpoints")
+                yield size, item[1]
+                start = size + 1
             if len(page) < _PAGE:
                 return
-            start = page[-1][0] + 1
 
     # -- entries ---------------------------------------------------------------------------
 
@@ -399,22 +401,87 @@ class HttpLedger:
             out.update(_listing(page, chunk, self.url))
         return out
 
-    def index_rows(self) -> Iterator[tuple[str, int]]:
-        for key, i in self._field(self._get("/api/v1/ledger/index-rows"), "rows"):
-            yield str(key), wire.count(i, "entry index")
+    def index_rows(self, after: tuple[int, str] | None = None) -> Iterator[tuple[str, int]]:
+        paged = self._supports("paged-audit")
+        last = after if after is not None else (-1, "")
+        while True:
+            params: dict[str, Any] = {"after_entry": last[0], "after_key": last[1]}
+            page = self._field(self._get("/api/v1/ledger/index-rows",
+                                         **params, **({"limit": _PAGE} if paged else {})),
+                               "rows")
+            if not isinstance(page, list):
+                raise IntegrityError(f"ledger {self.url}: its index rows are not a list")
+            for row in page:
+                if not (isinstance(row, list) and len(row) == 2 and isinstance(row[0], str)):
+                    raise IntegrityError(f"ledger {self.url}: an index row of the wrong shape")
+                here = wire.count(row[1], "entry index"), row[0]
+                if here <= last:
+                    if not paged:  # an older server answers all rows, asked from where or not
+                        continue
+                    raise _out_of_order(self.url, "index rows")
+                last = here
+                yield row[0], here[0]
+            if not paged or len(page) < _PAGE:
+                return
 
     def map_proof(self, key: str) -> MapProof:
         return wire.proof_from(self._field(self._get("/api/v1/ledger/map-proof", key=key),
                                            "proof"), "proof")
 
-    def map_rows(self) -> tuple[list[tuple[bytes, str, int, int]],
-                                list[tuple[int, bytes, bytes]]]:
+    def map_leaves(self, after: bytes | None = None) -> Iterator[tuple[bytes, str, int, int]]:
+        if not self._supports("paged-audit"):
+            yield from (row for row in self._map_rows("leaves") if after is None or
+                        row[0] > after)
+            return
+        last = after
+        while True:
+            page = self._field(self._get("/api/v1/ledger/map-leaves", limit=_PAGE, **(
+                {"after": wire.b64(last)} if last is not None else {})), "leaves")
+            rows = self._map_leaf_rows(page)
+            _ascending(self.url, "key map leaves", [row[0] for row in rows], last)
+            yield from rows
+            if len(rows) < _PAGE:
+                return
+            last = rows[-1][0]
+
+    def map_nodes(self, after: tuple[int, bytes] | None = None
+                  ) -> Iterator[tuple[int, bytes, bytes]]:
+        if not self._supports("paged-audit"):
+            yield from (row for row in self._map_rows("nodes") if after is None or
+                        row[:2] > after)
+            return
+        last = after
+        while True:
+            page = self._field(self._get("/api/v1/ledger/map-nodes", limit=_PAGE, **(
+                {"after_depth": last[0], "after_prefix": wire.b64(last[1])}
+                if last is not None else {})), "nodes")
+            rows = self._map_node_rows(page)
+            _ascending(self.url, "key map nodes", [row[:2] for row in rows], last)
+            yield from rows
+            if len(rows) < _PAGE:
+                return
+            last = rows[-1][0], rows[-1][1]
+
+    def _map_rows(self, part: str) -> Any:
+        """``map-rows``, all at once: a server from before ``paged-audit``."""
         answer = self._get("/api/v1/ledger/map-rows")
-        leaves = [(wire.unb64(k, "leaf key hash"), str(key), wire.count(c, "count"),
-                   wire.count(last, "last")) for k, key, c, last in self._field(answer, "leaves")]
-        nodes = [(wire.count(d, "depth"), wire.unb64(p, "prefix"), wire.unb64(h, "hash"))
-                 for d, p, h in self._field(answer, "nodes")]
-        return leaves, nodes
+        field = self._field(answer, part)
+        return self._map_leaf_rows(field) if part == "leaves" else self._map_node_rows(field)
+
+    def _map_leaf_rows(self, page: Any) -> list[tuple[bytes, str, int, int]]:
+        if not isinstance(page, list) or not all(
+                isinstance(row, list) and len(row) == 4 and isinstance(row[1], str)
+                for row in page):
+            raise IntegrityError(f"ledger {self.url}: its key map leaves are of the wrong shape")
+        return [(wire.unb64(k, "leaf key hash"), key, wire.count(c, "count"),
+                 wire.count(last, "last")) for k, key, c, last in page]
+
+    def _map_node_rows(self, page: Any) -> list[tuple[int, bytes, bytes]]:
+        if not isinstance(page, list) or not all(
+                isinstance(row, list) and len(row) == 3 for row in page):
+            raise IntegrityError(f"ledger {self.url}: its key map nodes are of the wrong shape")
+        return [(wire.count(d, "depth"), wire.unb64(p, "prefix"), wire.unb64(h, "hash"))
+                for d, p, h in page]
 
     # -- proofs ----------------------------------------------------------------------------
 
@@ -557,3 +624,16 @@ def _listing(page: Any, prefixes: list[str], url: str) -> dict[str, list[str]]:
             isinstance(v, list) and all(isinstance(k, str) for k in v) for v in page.values()):
         raise IntegrityError(f"ledger {url}: its keys by prefix do not answer each prefix")
     return {prefix: list(page[prefix]) for prefix in prefixes}
+
+
+def _out_of_order(url: str, what: str) -> IntegrityError:
+    """A page that does not follow where the last ended: an answer to trust no further (and,
+    believed, one that could send a client around the same pages for ever)."""
+    return IntegrityError(f"ledger {url}: its {what} are not in order, each after the last")
+
+
+def _ascending(url: str, what: str, names: list[Any], after: Any) -> None:
+    for name in names:
+        if after is not None and name <= after:
+            raise _out_of_order(url, what)
+        after = name

@@ -706,10 +706,13 @@ class SQLiteLedger(StoredTree):
         )
         return [_typed(r[0], str, "an index key", self.path) for r in rows]
 
-    def index_rows(self) -> Iterator[tuple[str, int]]:
-        """Every index row ``(key, entry)``, ordered by entry then key."""
+    def index_rows(self, after: tuple[int, str] | None = None) -> Iterator[tuple[str, int]]:
+        """Every index row ``(key, entry)``, ordered by entry then key, after ``after``."""
         self._init()
-        for key, entry in self._db.execute("SELECT key, entry FROM idx ORDER BY entry, key"):
+        entry0, key0 = after if after is not None else (-1, "")
+        for key, entry in self._db.execute(
+                "SELECT key, entry FROM idx WHERE (entry, key) > (?, ?) ORDER BY entry, key",
+                (entry0, key0)):
             yield (_typed(key, str, "an index key", self.path),
                    _typed(entry, int, f"an index row of {key!r}", self.path))
 
@@ -721,10 +724,11 @@ class SQLiteLedger(StoredTree):
         ).fetchone()
         return None if row is None else _typed(row[0], str, "the latest checkpoint", self.path)
 
-    def checkpoints(self) -> Iterator[tuple[int, str]]:
-        """All signed checkpoints by size, as ``(size, note)``."""
+    def checkpoints(self, start: int = 0) -> Iterator[tuple[int, str]]:
+        """All signed checkpoints by size from ``start`` on, as ``(size, note)``."""
         self._init()
-        for size, text in self._db.execute("SELECT size, note FROM checkpoints ORDER BY size"):
+        for size, text in self._db.execute(
+                "SELECT size, note FROM checkpoints WHERE size >= ? ORDER BY size", (start,)):
             yield (_typed(size, int, "a checkpoint's size", self.path),
                    _typed(text, str, f"the checkpoint of size {size}", self.path))
 
@@ -840,9 +844,9 @@ def _guard_generator(method: Any) -> Any:
 
 
 for _name in ("init", "check_writable", "append", "append_batch", "size", "entries_at", "lookup",
-              "lookup_prefix", "keys", "map_proof", "map_rows", "checkpoint", "root",
+              "lookup_prefix", "keys", "map_proof", "checkpoint", "root",
               "inclusion_proof", "inclusion_proofs", "consistency_proof", "verifier_key",
               "origin", "reindex", "record_heartbeat", "heartbeat"):
     setattr(SQLiteLedger, _name, _guard(getattr(SQLiteLedger, _name)))
-for _name in ("read", "index_rows", "checkpoints"):
+for _name in ("read", "index_rows", "checkpoints", "map_leaves", "map_nodes"):
     setattr(SQLiteLedger, _name, _guard_generator(getattr(SQLiteLedger, _name)))

@@ -291,11 +291,7 @@ class SQLiteMap:
             k = hashes[key]
             count, previous = current.get(k, (0, -1))
             rows.append((k, key, count + added, max(previous, last)))
-        self.db.executemany(
-            "INSERT INTO map_leaves (khash, key, count, last) VALUES (?, ?, ?, ?) "
-            "ON CONFLICT (khash) DO UPDATE SET key = excluded.key, count = excluded.count, "
-            "last = excluded.last",
-            rows)
+        self._put_leaves(rows)
         leaves = {int.from_bytes(k, "big"): leaf_hash(k, count, last) for k, _, count, last in rows}
         before = {int.from_bytes(k, "big"): leaf_hash(k, *old) for k, old in current.items()}
         new_root, old_root = self._rehash(leaves, before)
@@ -377,10 +373,21 @@ class SQLiteMap:
                 old[(depth, prefix)] = node_hash(old.get(left) or known[left],
                                                  old.get(right) or known[right])
                 writes.append((depth, _name(depth, prefix), digest))
+        self._put_nodes(writes)
+        return computed[(0, 0)], old[(0, 0)]
+
+    def _put_leaves(self, rows: list[tuple[bytes, str, int, int]]) -> None:
+        """Store leaf rows ``(key hash, key, count, last)``, each key hash at most once."""
+        self.db.executemany(
+            "INSERT INTO map_leaves (khash, key, count, last) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (khash) DO UPDATE SET key = excluded.key, count = excluded.count, "
+            "last = excluded.last", rows)
+
+    def _put_nodes(self, rows: list[tuple[int, bytes, bytes]]) -> None:
+        """Store node rows ``(depth, prefix, hash)``, each ``(depth, prefix)`` at most once."""
         self.db.executemany(
             "INSERT INTO map_nodes (depth, prefix, hash) VALUES (?, ?, ?) "
-            "ON CONFLICT (depth, prefix) DO UPDATE SET hash = excluded.hash", writes)
-        return computed[(0, 0)], old[(0, 0)]
+            "ON CONFLICT (depth, prefix) DO UPDATE SET hash = excluded.hash", rows)
 
     # -- whole-map maintenance ---------------------------------------------------------------
 
@@ -396,18 +403,22 @@ class SQLiteMap:
                             sorted(memory.nodes()))
         return memory.root()
 
-    def leaves(self) -> Iterator[tuple[bytes, str, int, int]]:
-        """Every stored leaf ``(key hash, key, count, last)``, in key-hash order."""
-        for row in self.db.execute("SELECT khash, key, count, last FROM map_leaves ORDER BY khash"):
+    def leaves(self, after: bytes, limit: int) -> Iterator[tuple[bytes, str, int, int]]:
+        """The first ``limit`` stored leaves ``(key hash, key, count, last)`` whose key hash
+        follows ``after``, in key-hash order."""
+        for row in self.db.execute("SELECT khash, key, count, last FROM map_leaves WHERE "
+                                   "khash > ? ORDER BY khash LIMIT ?", (after, limit)):
             khash, count, last = _leaf_row((row[0], row[2], row[3]), self.where)
             if type(row[1]) is not str:
                 raise IntegrityError(f"ledger {self.where}: a key map leaf's key is not text")
             yield khash, row[1], count, last
 
-    def nodes(self) -> Iterator[tuple[int, bytes, bytes]]:
-        """Every stored node ``(depth, prefix, hash)``, in order."""
+    def nodes(self, after: tuple[int, bytes], limit: int) -> Iterator[tuple[int, bytes, bytes]]:
+        """The first ``limit`` stored nodes ``(depth, prefix, hash)`` that follow ``after``
+        ``(depth, prefix)``, in that order."""
         for depth, prefix, digest in self.db.execute(
-                "SELECT depth, prefix, hash FROM map_nodes ORDER BY depth, prefix"):
+                "SELECT depth, prefix, hash FROM map_nodes WHERE (depth, prefix) > (?, ?) "
+                "ORDER BY depth, prefix LIMIT ?", (*after, limit)):
             if type(depth) is not int or type(prefix) is not bytes:
                 raise IntegrityError(f"ledger {self.where}: a key map node is stored with the "
                                      "wrong types", remedy="run `affidavit ledger reindex`")

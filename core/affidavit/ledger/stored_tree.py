@@ -22,7 +22,7 @@ from affidavit.ledger.compact import CompactRange
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Iterator, Sequence
     from typing import Any
 
     from affidavit.ledger.keymap import MapProof
@@ -38,6 +38,7 @@ CACHED_LEVEL = 4
 #: How far past its ``after`` a retried append is looked for (entries); beyond, it is new.
 REPLAY_WINDOW = 1000
 _INDEX_CHUNK = 10_000  # index rows written at a time by a reindex
+_MAP_PAGE = 1000  # key map rows read per query by an audit
 _WARM_BLOCKS = 4096  # blocks read at a time when the block cache is filled at start
 #: Where each level below STRIDE starts in a block (:func:`_block`), in hashes.
 _BLOCK_OFFSETS = [sum(1 << (STRIDE - k) for k in range(level)) for level in range(STRIDE)]
@@ -368,11 +369,29 @@ class StoredTree:
         result: MapProof = self._map.prove(key)
         return result
 
-    def map_rows(self) -> tuple[list[tuple[bytes, str, int, int]], list[tuple[int, bytes, bytes]]]:
-        """Every stored map leaf and node, for an audit that compares them with the log."""
+    def map_leaves(self, after: bytes | None = None) -> Iterator[tuple[bytes, str, int, int]]:
+        """Every stored map leaf after ``after``, a page per query (an audit of a large map
+        holds no more than a page of it at a time)."""
         self._init()
-        store = self._map
-        return list(store.leaves()), list(store.nodes())
+        last = after if after is not None else b""
+        while True:
+            page = list(self._map.leaves(last, _MAP_PAGE))
+            yield from page
+            if len(page) < _MAP_PAGE:
+                return
+            last = page[-1][0]
+
+    def map_nodes(self, after: tuple[int, bytes] | None = None
+                  ) -> Iterator[tuple[int, bytes, bytes]]:
+        """Every stored map node after ``after``, a page per query."""
+        self._init()
+        last = after if after is not None else (-1, b"")
+        while True:
+            page = list(self._map.nodes(last, _MAP_PAGE))
+            yield from page
+            if len(page) < _MAP_PAGE:
+                return
+            last = page[-1][0], page[-1][1]
 
     def verifier_key(self) -> str:
         """Signed-note verifier key for this ledger's checkpoints."""

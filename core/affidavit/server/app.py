@@ -32,7 +32,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Annotated, Any
 
 from fastapi import FastAPI, Path, Query, Request, Response
@@ -59,7 +59,7 @@ MAX_REQUEST = 256 << 20
 """Largest request body accepted (an append with its evidence files), in bytes."""
 MAX_ENTRIES = 100
 """Most entries one append may carry."""
-FEATURES = ["read-since", "read-prefixes", "append-requires"]
+FEATURES = ["read-since", "read-prefixes", "append-requires", "paged-audit"]
 """What the state answers this server takes beyond the first v1 protocol (``sc.State``): a
 client of a newer version sends them only to a server that lists them."""
 MAX_RANGE = sc.MAX_RANGE
@@ -157,6 +157,30 @@ def _json(body: Any) -> Response:
     the shape their ``response_model`` documents (the schemathesis test holds them to it), so
     validating each again is only cost."""
     return Response(json.dumps(body, separators=(",", ":")), media_type="application/json")
+
+
+def _page(rows: Iterator[Any], limit: int | None) -> list[Any]:
+    """The first ``limit`` of ``rows``; without a limit (a client that does not page), all of
+    them up to :data:`sc.MAX_UNPAGED`, and a refusal beyond, not an answer of any size."""
+    import itertools
+
+    try:
+        page = list(itertools.islice(rows, limit if limit is not None else sc.MAX_UNPAGED + 1))
+    finally:
+        close = getattr(rows, "close", None)
+        if close is not None:
+            close()
+    if limit is None and len(page) > sc.MAX_UNPAGED:
+        raise UsageError(f"more than {sc.MAX_UNPAGED} rows for one answer",
+                         remedy="use an affidavit client that asks a page at a time")
+    return page
+
+
+def _b64_query(value: str, name: str) -> bytes:
+    try:
+        return wire.unb64(value, name)
+    except wire.Malformed as exc:  # the client's request, not a server's answer: bad input
+        raise InputError(exc.message) from None
 
 
 def _too_large(limit: int) -> JSONResponse:
@@ -322,13 +346,8 @@ def create_app(ledger_url: str, *, max_request: int = MAX_REQUEST, log: Any = _l
                           limit: Annotated[int, Query(ge=1, le=MAX_RANGE)] = MAX_RANGE,
                           ) -> dict[str, Any]:
         """Stored checkpoints of size >= ``start``, in order of size, a page at a time."""
-        out: list[list[Any]] = []
-        for size, signed in ledger().checkpoints():
-            if size >= start:
-                out.append([size, signed])
-                if len(out) >= limit:
-                    break
-        return {"checkpoints": out}
+        return {"checkpoints": [[size, signed] for size, signed
+                                in _page(ledger().checkpoints(start), limit)]}
 
     @app.get("/api/v1/ledger/entries", response_model=sc.EntryList)
     async def entries(start: Annotated[int, Query(ge=0)],
@@ -401,8 +420,14 @@ def create_app(ledger_url: str, *, max_request: int = MAX_REQUEST, log: Any = _l
         return _json({"keys": ledger().keys_many(body.prefixes)})
 
     @app.get("/api/v1/ledger/index-rows", response_model=sc.RowList)
-    async def index_rows() -> dict[str, Any]:
-        return {"rows": [[key, i] for key, i in ledger().index_rows()]}
+    async def index_rows(after_entry: Annotated[int, Query(ge=-1)] = -1, after_key: str = "",
+                         limit: Annotated[int | None, Query(ge=1, le=MAX_RANGE)] = None,
+                         ) -> Response:
+        """Index rows by entry then key, those after ``(after_entry, after_key)``, ``limit``
+        of them (a page: ask again from the last). Without ``limit`` (a client from before
+        pages, feature ``paged-audit``): all of them, if there are not too many."""
+        rows = ledger().index_rows((after_entry, after_key) if after_entry >= 0 else None)
+        return _json({"rows": [[key, i] for key, i in _page(rows, limit)]})
 
     @app.get("/api/v1/ledger/map-proof", response_model=sc.ProofAnswer)
     async def map_proof(key: str) -> dict[str, Any]:
@@ -412,11 +437,38 @@ def create_app(ledger_url: str, *, max_request: int = MAX_REQUEST, log: Any = _l
         with led.snapshot():
             return {"proof": wire.proof_json(led.map_proof(key)), "checkpoint": led.checkpoint()}
 
+    @app.get("/api/v1/ledger/map-leaves", response_model=sc.MapLeaves)
+    async def map_leaves(after: sc.B64 | None = None,
+                         limit: Annotated[int, Query(ge=1, le=MAX_RANGE)] = MAX_RANGE,
+                         ) -> Response:
+        """Stored key-map leaves in key-hash order, those after the key hash ``after``, a page
+        at a time (what ``verify ledger`` compares with the map it rebuilds)."""
+        start = _b64_query(after, "after") if after is not None else None
+        return _json({"leaves": [[wire.b64(k), key, c, last] for k, key, c, last
+                                 in _page(ledger().map_leaves(start), limit)]})
+
+    @app.get("/api/v1/ledger/map-nodes", response_model=sc.MapNodes)
+    async def map_nodes(after_depth: Annotated[int, Query(ge=-1)] = -1,
+                        after_prefix: sc.B64 = "",
+                        limit: Annotated[int, Query(ge=1, le=MAX_RANGE)] = MAX_RANGE,
+                        ) -> Response:
+        """Stored key-map nodes by depth then prefix, those after ``(after_depth,
+        after_prefix)``, a page at a time."""
+        start = ((after_depth, _b64_query(after_prefix, "after_prefix"))
+                 if after_depth >= 0 else None)
+        return _json({"nodes": [[depth, wire.b64(prefix), wire.b64(h)] for depth, prefix, h
+                                in _page(ledger().map_nodes(start), limit)]})
+
     @app.get("/api/v1/ledger/map-rows", response_model=sc.MapRows)
-    async def map_rows() -> dict[str, Any]:
-        leaves, nodes = ledger().map_rows()
-        return {"leaves": [[wire.b64(k), key, c, last] for k, key, c, last in leaves],
-                "nodes": [[depth, wire.b64(prefix), wire.b64(h)] for depth, prefix, h in nodes]}
+    async def map_rows() -> Response:
+        """Every stored leaf and node at once, for a client from before ``map-leaves`` and
+        ``map-nodes`` (feature ``paged-audit``), if there are not too many."""
+        led = ledger()
+        return _json({
+            "leaves": [[wire.b64(k), key, c, last] for k, key, c, last
+                       in _page(led.map_leaves(), None)],
+            "nodes": [[depth, wire.b64(prefix), wire.b64(h)] for depth, prefix, h
+                      in _page(led.map_nodes(), None)]})
 
     @app.get("/api/v1/ledger/root", response_model=sc.Root)
     async def root(size: Annotated[int, Query(ge=0)]) -> dict[str, str]:

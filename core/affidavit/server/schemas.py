@@ -15,12 +15,14 @@ from affidavit.models.fields import NAME_PATTERN
 
 __all__ = ["ErrorBody", "ERRORS", "Positions", "KeysAt", "PositionsAt", "State", "Health",
            "Ready", "Writable", "CheckpointList", "EntryList", "EntryMap", "PositionList",
-           "KeyList", "RowList", "ProofAnswer", "MapRows", "Root", "Hashes", "ProofMap",
-           "Exists", "AppendAnswer", "KeyedAnswer", "Digest", "Count", "MAX_RANGE",
-           "MAX_LISTED_READ"]
+           "KeyList", "RowList", "ProofAnswer", "MapRows", "MapLeaves", "MapNodes", "Root",
+           "Hashes", "ProofMap", "Exists", "AppendAnswer", "KeyedAnswer", "Digest", "Count",
+           "MAX_RANGE", "MAX_LISTED_READ", "MAX_UNPAGED"]
 
 MAX_RANGE = 1000
 """Most entries, positions or keys one request may name; clients page."""
+MAX_UNPAGED = 100_000
+"""Most rows a listing answers at once to a client that does not page (``paged-audit``)."""
 MAX_LISTED_READ = 100
 """Most listed keys a read-many with ``prefixes`` reads along."""
 
@@ -185,6 +187,14 @@ class ProofAnswer(_Model):
 
 class MapRows(_Model):
     leaves: list[Row]
+    nodes: list[Row]
+
+
+class MapLeaves(_Model):
+    leaves: list[Row]
+
+
+class MapNodes(_Model):
     nodes: list[Row]
 
 

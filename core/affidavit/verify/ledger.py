@@ -137,19 +137,30 @@ def _replay(ledger: Ledger, size: int, stored: dict[int, Checkpoint],
 
 
 def _compare_map(ledger: Ledger, memory: keymap.MemoryMap) -> None:
+    """Step 3 for the key map: the stored leaves and nodes, read a page at a time, against the
+    rebuilt ones in the same order (one merge pass; the first difference names its key)."""
     where = f"ledger {ledger.url}"
-    leaves, nodes = ledger.map_rows()
-    items = memory.items()
-    rebuilt = sorted((keymap.key_hash(k), k, c, last) for k, (c, last) in items.items())
-    if leaves != rebuilt:
-        stored = {row[1]: row for row in leaves}
-        wrong = next((row[1] for row in rebuilt if stored.get(row[1]) != row),
-                     next((row[1] for row in leaves if row[1] not in items), "?"))
+    rebuilt = sorted((keymap.key_hash(k), k, c, last) for k, (c, last) in memory.items().items())
+    stored = ledger.map_leaves()
+    for mine in rebuilt:
+        theirs = next(stored, None)
+        if theirs != mine:
+            wrong = mine[1] if theirs is None or theirs[0] >= mine[0] else theirs[1]
+            raise IntegrityError(f"{where}: the stored key map disagrees with the log at key "
+                                 f"{wrong!r}", remedy="run `affidavit ledger reindex`")
+    extra = next(stored, None)
+    if extra is not None:
         raise IntegrityError(f"{where}: the stored key map disagrees with the log at key "
-                             f"{wrong!r}", remedy="run `affidavit ledger reindex`")
-    if nodes != sorted(memory.nodes()):
-        raise IntegrityError(f"{where}: the stored key map nodes disagree with the log",
-                             remedy="run `affidavit ledger reindex`")
+                             f"{extra[1]!r}", remedy="run `affidavit ledger reindex`")
+    nodes = ledger.map_nodes()
+    for mine_node in sorted(memory.nodes()):
+        if next(nodes, None) != mine_node:
+            break
+    else:
+        if next(nodes, None) is None:
+            return
+    raise IntegrityError(f"{where}: the stored key map nodes disagree with the log",
+                         remedy="run `affidavit ledger reindex`")
 
 
 def _blobs(ledger: Ledger, digests: list[str], deep: bool) -> int:

@@ -200,10 +200,39 @@ def test_map_proofs_match_the_naive_map(reader: Any) -> None:
 
 
 def test_map_rows_hold_every_key(reader: Any) -> None:
-    leaves, nodes = reader.map_rows()
-    assert sorted(leaves) == sorted((_khash(k), k, c, last)
-                                    for k, (c, last) in items_at(len(ENTRIES)).items())
+    leaves, nodes = list(reader.map_leaves()), list(reader.map_nodes())
+    assert leaves == sorted((_khash(k), k, c, last)
+                            for k, (c, last) in items_at(len(ENTRIES)).items())
     assert nodes and all(len(digest) == 32 for _, _, digest in nodes)
+
+
+@pytest.mark.parametrize("page", [1, 3])
+def test_the_audit_listings_are_whole_a_page_at_a_time_and_from_where_asked(
+        reader: Any, page: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """What ``verify ledger`` compares with the log -- every index row, map leaf and node,
+    every checkpoint -- read a page of ``page`` rows at a time (by the store, and over HTTP
+    by the client) is the whole listing, and asked from a row on is what follows it."""
+    whole = (list(reader.index_rows()), list(reader.map_leaves()), list(reader.map_nodes()),
+             list(reader.checkpoints()))
+    from affidavit.ledger import http, postgres, stored_tree
+
+    monkeypatch.setattr(http, "_PAGE", page)
+    monkeypatch.setattr(postgres, "_PAGE", page)
+    monkeypatch.setattr(stored_tree, "_MAP_PAGE", page)
+    index_rows, leaves, nodes, checkpoints = whole
+    assert index_rows == sorted(rows(), key=lambda row: (row[1], row[0]))
+    assert list(reader.index_rows()) == index_rows
+    assert list(reader.map_leaves()) == leaves
+    assert list(reader.map_nodes()) == nodes == sorted(set(nodes))
+    assert list(reader.checkpoints()) == checkpoints
+    key, entry = index_rows[4]
+    assert list(reader.index_rows((entry, key))) == index_rows[5:]
+    assert list(reader.index_rows((entry, key + "\x01"))) == index_rows[5:]
+    assert list(reader.index_rows((entry, key + "\0"))) == index_rows[5:]  # what PG cannot hold
+    assert list(reader.map_leaves(leaves[2][0])) == leaves[3:]
+    assert list(reader.map_nodes(nodes[1][:2])) == nodes[2:]
+    assert list(reader.checkpoints(checkpoints[2][0])) == checkpoints[2:]
+    assert list(reader.checkpoints(checkpoints[2][0] + 1)) == checkpoints[3:]
 
 
 def test_read_many_is_one_proven_state(reader: Any) -> None:
@@ -234,7 +263,7 @@ def test_reindex_rebuilds_the_same_index(backend: Backend, full: Any, chunk: int
     backend.tamper("DELETE FROM map_leaves")
     assert full.reindex() == len(ENTRIES)
     assert list(full.index_rows()) == before
-    assert sorted(full.map_rows()[0]) == sorted(
+    assert list(full.map_leaves()) == sorted(
         (_khash(k), k, c, last) for k, (c, last) in items_at(len(ENTRIES)).items())
 
 
@@ -243,7 +272,7 @@ def test_reindex_rebuilds_the_same_index(backend: Backend, full: Any, chunk: int
 
 def _state(ledger: Any) -> tuple[Any, ...]:
     return (ledger.size(), ledger.checkpoint(), list(ledger.checkpoints()),
-            list(ledger.index_rows()), ledger.map_rows())
+            list(ledger.index_rows()), list(ledger.map_leaves()), list(ledger.map_nodes()))
 
 
 def test_after_is_refused_unless_the_log_extends_it(full: Any) -> None:
