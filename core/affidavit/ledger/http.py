@@ -33,6 +33,7 @@ from affidavit.errors import (
 )
 from affidavit.ledger import Appended, KeyedRead, Unmet, wire
 from affidavit.ledger.blobs import hash_file
+from affidavit.ledger.paging import paged
 from affidavit.web import checked_url, env_number, session_for
 
 TYPE_CHECKING = False
@@ -430,37 +431,29 @@ class HttpLedger:
 
     def map_leaves(self, after: bytes | None = None) -> Iterator[tuple[bytes, str, int, int]]:
         if not self._supports("paged-audit"):
-            yield from (row for row in self._map_rows("leaves") if after is None or
-                        row[0] > after)
-            return
-        last = after
-        while True:
-            page = self._field(self._get("/api/v1/ledger/map-leaves", limit=_PAGE, **(
-                {"after": wire.b64(last)} if last is not None else {})), "leaves")
-            rows = self._map_leaf_rows(page)
+            return (row for row in self._map_rows("leaves") if after is None or row[0] > after)
+
+        def fetch(last: bytes | None) -> list[tuple[bytes, str, int, int]]:
+            rows = self._map_leaf_rows(self._field(self._get(
+                "/api/v1/ledger/map-leaves", limit=_PAGE,
+                **({"after": wire.b64(last)} if last is not None else {})), "leaves"))
             _ascending(self.url, "key map leaves", [row[0] for row in rows], last)
-            yield from rows
-            if len(rows) < _PAGE:
-                return
-            last = rows[-1][0]
+            return rows
+        return paged(fetch, after, _PAGE, lambda row: row[0])
 
     def map_nodes(self, after: tuple[int, bytes] | None = None
                   ) -> Iterator[tuple[int, bytes, bytes]]:
         if not self._supports("paged-audit"):
-            yield from (row for row in self._map_rows("nodes") if after is None or
-                        row[:2] > after)
-            return
-        last = after
-        while True:
-            page = self._field(self._get("/api/v1/ledger/map-nodes", limit=_PAGE, **(
-                {"after_depth": last[0], "after_prefix": wire.b64(last[1])}
-                if last is not None else {})), "nodes")
-            rows = self._map_node_rows(page)
+            return (row for row in self._map_rows("nodes") if after is None or row[:2] > after)
+
+        def fetch(last: tuple[int, bytes] | None) -> list[tuple[int, bytes, bytes]]:
+            rows = self._map_node_rows(self._field(self._get(
+                "/api/v1/ledger/map-nodes", limit=_PAGE,
+                **({"after_depth": last[0], "after_prefix": wire.b64(last[1])}
+                   if last is not None else {})), "nodes"))
             _ascending(self.url, "key map nodes", [row[:2] for row in rows], last)
-            yield from rows
-            if len(rows) < _PAGE:
-                return
-            last = rows[-1][0], rows[-1][1]
+            return rows
+        return paged(fetch, after, _PAGE, lambda row: row[:2])
 
     def _map_rows(self, part: str) -> Any:
         """``map-rows``, all at once: a server from before ``paged-audit``."""

@@ -19,6 +19,7 @@ from affidavit.errors import AffidavitError, IntegrityError
 from affidavit.ledger import Appended, KeyedRead, Pending, index, proof, rfc6962
 from affidavit.ledger import checkpoint as ckpt
 from affidavit.ledger.compact import CompactRange
+from affidavit.ledger.paging import paged
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -373,25 +374,15 @@ class StoredTree:
         """Every stored map leaf after ``after``, a page per query (an audit of a large map
         holds no more than a page of it at a time)."""
         self._init()
-        last = after if after is not None else b""
-        while True:
-            page = list(self._map.leaves(last, _MAP_PAGE))
-            yield from page
-            if len(page) < _MAP_PAGE:
-                return
-            last = page[-1][0]
+        return paged(lambda last: list(self._map.leaves(last, _MAP_PAGE)),
+                     b"" if after is None else after, _MAP_PAGE, lambda row: row[0])
 
     def map_nodes(self, after: tuple[int, bytes] | None = None
                   ) -> Iterator[tuple[int, bytes, bytes]]:
         """Every stored map node after ``after``, a page per query."""
         self._init()
-        last = after if after is not None else (-1, b"")
-        while True:
-            page = list(self._map.nodes(last, _MAP_PAGE))
-            yield from page
-            if len(page) < _MAP_PAGE:
-                return
-            last = page[-1][0], page[-1][1]
+        return paged(lambda last: list(self._map.nodes(last, _MAP_PAGE)),
+                     (-1, b"") if after is None else after, _MAP_PAGE, lambda row: row[:2])
 
     def verifier_key(self) -> str:
         """Signed-note verifier key for this ledger's checkpoints."""
