@@ -835,6 +835,69 @@ def test_a_server_whose_pages_loop_reorder_or_stop_short_fails_the_audit(
         assert_error(cli("verify", "ledger"), 3, caught)
 
 
+@pytest.mark.parametrize("during", ["/index-rows", "/map-leaves", "/map-nodes"])
+def test_verify_ledger_on_a_server_written_to_during_the_audit_still_verifies(
+        cli: Cli, server: Server, home: Home, files: Callable[..., Path],
+        monkeypatch: pytest.MonkeyPatch, during: str) -> None:
+    """Another job appends while the audit reads the server's listings (a team server is
+    never still): the audit is of the log up to the size it began at, and what was appended
+    meanwhile is no tampering."""
+    from affidavit.ledger import http
+
+    _pipeline(cli, files)
+    monkeypatch.setattr(http, "_PAGE", 2)
+    appended: list[str] = []
+
+    def another_job(path: str, body: bytes, upstream: str) -> tuple[int, Any] | None:
+        if path.endswith(during) and len(appended) < 2:
+            appended.append(path)
+            _library_append(home.db, f"meanwhile-{len(appended)}")
+        return None
+
+    size = _size(server)
+    with _LyingProxy(server.url, instead=another_job) as proxy:
+        monkeypatch.setenv("AFFIDAVIT_LEDGER", proxy.url)
+        result = cli("verify", "ledger", "--output", "json")
+    assert appended and _size(server) == size + len(appended)
+    assert result.code == 0, str(result)
+    assert _json(result)["size"] >= size
+
+
+def test_verify_ledger_on_a_server_that_never_stands_still_gives_up_on_its_map(
+        cli: Cli, server: Server, home: Home, files: Callable[..., Path],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The log moves on during every listing of the map: after a few tries the audit says it
+    could not compare the map (exit 2, not read completely), neither a pass nor tampering."""
+    from affidavit.ledger import http
+
+    _pipeline(cli, files)
+    monkeypatch.setattr(http, "_PAGE", 2)
+    appended: list[str] = []
+
+    def busy(path: str, body: bytes, upstream: str) -> tuple[int, Any] | None:
+        if path.endswith("/map-leaves"):
+            appended.append(path)
+            _library_append(home.db, f"busy-{len(appended)}")
+        return None
+
+    with _LyingProxy(server.url, instead=busy) as proxy:
+        monkeypatch.setenv("AFFIDAVIT_LEDGER", proxy.url)
+        assert_error(cli("verify", "ledger"), 2, "the map was not compared")
+    assert 5 <= len(appended) < 100
+
+
+def test_a_servers_altered_key_map_fails_its_audit(
+        cli: Cli, server: Server, home: Home, files: Callable[..., Path]) -> None:
+    import sqlite3
+
+    _pipeline(cli, files)
+    db = sqlite3.connect(home.db)
+    with db:
+        db.execute("UPDATE map_leaves SET count = count + 1 WHERE key = ?", (f"flow:{FLOW}",))
+    db.close()
+    assert_error(cli("verify", "ledger"), 3, f"disagrees with the log at key 'flow:{FLOW}'")
+
+
 def test_a_listing_asked_whole_is_refused_past_its_bound(
         cli: Cli, home: Home, monkeypatch: pytest.MonkeyPatch) -> None:
     """A client from before pages asks for all rows at once: the server answers as it did up

@@ -4,12 +4,14 @@ no answer the size of a ledger."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from typing import Any, TypeVar
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
+    from typing import Any, TypeVar
+
+    Row = TypeVar("Row")
 
 __all__ = ["paged"]
-
-Row = TypeVar("Row")
 
 
 def paged(fetch: Callable[[Any], list[Row]], after: Any, size: int,

@@ -22,7 +22,7 @@ import sys
 from typing import Any
 
 from affidavit import canonical
-from affidavit.errors import IntegrityError
+from affidavit.errors import AffidavitError, IntegrityError
 from affidavit.ledger import index, keymap, note, rfc6962
 from affidavit.ledger.base import Ledger
 from affidavit.ledger.checkpoint import Checkpoint
@@ -82,10 +82,12 @@ def _judged(where: str, position: int, entry: Any, types: dict[int, Any]) -> Non
 
 
 def _replay(ledger: Ledger, size: int, stored: dict[int, Checkpoint],
-            wanted: set[int], remembered: Checkpoint | None,
-            ) -> tuple[dict[int, bytes], keymap.MemoryMap, list[str]]:
+            wanted: set[int], remembered: Checkpoint | None, remote: bool,
+            ) -> tuple[dict[int, bytes], keymap.MemoryMap, list[str], CompactRange]:
     """Steps 2 and 3 for the index; returns the tree root at each size in ``wanted``, the
-    rebuilt map and every evidence digest named."""
+    rebuilt map, every evidence digest named and the tree's compact range at ``size``.
+    ``remote``: the index is a server's, which others may append to while it is read (rows
+    of entries from ``size`` on are past the audit, not filed beyond the log)."""
     where = f"ledger {ledger.url}"
     signed_maps = {n: keymap.decode_root(c.extensions) for n, c in stored.items()}
     if remembered is not None and remembered.size <= size:
@@ -127,13 +129,13 @@ def _replay(ledger: Ledger, size: int, stored: dict[int, Checkpoint],
             raise IntegrityError(f"{where}: the key map rebuilt from the log differs from the "
                                  f"one signed at size {done}")
         _progress(done, size)
-    if pending is not None:
+    if pending is not None and not (remote and pending[1] >= size):
         raise IntegrityError(f"{where}: the index files entry {pending[1]} under "
                              f"{pending[0]!r}, which is not in the log",
                              remedy="run `affidavit ledger reindex`")
     if 0 in signed_maps and signed_maps[0] != keymap.EMPTY:
         raise IntegrityError(f"{where}: the checkpoint of the empty log has a non-empty map")
-    return roots, memory, digests
+    return roots, memory, digests, rng
 
 
 def _compare_map(ledger: Ledger, memory: keymap.MemoryMap) -> None:
@@ -161,6 +163,54 @@ def _compare_map(ledger: Ledger, memory: keymap.MemoryMap) -> None:
             return
     raise IntegrityError(f"{where}: the stored key map nodes disagree with the log",
                          remedy="run `affidavit ledger reindex`")
+
+
+_MOVES = 5
+"""Times a server's stored key map is compared again when its log moved on while it was
+listed, before the audit gives up on comparing it (exit 2: not read completely)."""
+
+
+def _compare_map_moving(ledger: Ledger, verifier: note.Verifier, origin: str, size: int,
+                        rng: CompactRange, memory: keymap.MemoryMap) -> None:
+    """Step 3 for a server's key map, which its other clients change while it is listed a
+    page at a time: brought up to the latest signed checkpoint first (the entries since
+    ``size`` replayed onto ``rng`` and ``memory`` must hash to its roots), then compared, and
+    the comparison stands only when the log is still at that checkpoint afterwards."""
+    where = f"ledger {ledger.url}"
+    for _ in range(_MOVES):
+        with ledger.snapshot():
+            latest, signed = ledger.size(), ledger.checkpoint() or ""
+        if latest != size:
+            head = Checkpoint.parse(note.open_note(signed, [verifier]))
+            if head.size != latest or latest < size or head.origin != origin:
+                raise IntegrityError(f"{where}: its state at size {latest} does not extend "
+                                     f"the log audited at size {size}")
+            for position, data in ledger.read(size, latest):
+                rng.append(rfc6962.leaf_hash(data))
+                try:
+                    keys = index.keys(canonical.loads(data))
+                except (ValueError, KeyError, TypeError, AttributeError):
+                    raise IntegrityError(f"{where}: entry {position} is not a valid "
+                                         "record") from None
+                for key in keys:
+                    memory.add(key, position)
+            size = latest
+            if rng.root() != head.root or memory.root() != keymap.decode_root(head.extensions):
+                raise IntegrityError(f"{where}: the entries appended since the audit began do "
+                                     f"not hash to the checkpoint at size {latest}")
+        try:
+            _compare_map(ledger, memory)
+            differs = None
+        except IntegrityError as exc:
+            differs = exc
+        with ledger.snapshot():
+            if ledger.size() == size:
+                if differs is not None:
+                    raise differs
+                return
+    raise AffidavitError(f"{where}: the log moved on while its stored key map was listed, "
+                         f"{_MOVES} times: the map was not compared",
+                         remedy="run it again, or where the log is written less often")
 
 
 def _blobs(ledger: Ledger, digests: list[str], deep: bool) -> int:
@@ -206,8 +256,8 @@ def verify_ledger(ledger: Ledger, *, public_key: str | None = None,
                                      "entries (the log was truncated)")
             raise IntegrityError(f"{where}: no signed checkpoint for size {size}")
         wanted = set(stored) | ({remembered[0].size} if remembered else set())
-        roots, memory, digests = _replay(ledger, size, stored, wanted,
-                                         remembered[0] if remembered else None)
+        roots, memory, digests, rng = _replay(ledger, size, stored, wanted,
+                                              remembered[0] if remembered else None, remote)
         for checkpoint_size, checkpoint in sorted(stored.items()):
             if roots[checkpoint_size] != checkpoint.root:
                 raise IntegrityError(
@@ -216,7 +266,8 @@ def verify_ledger(ledger: Ledger, *, public_key: str | None = None,
         latest_root = roots[size]
         if size and ledger.root(size) != latest_root:
             raise IntegrityError(f"{where}: stored tree nodes disagree with the entries")
-        _compare_map(ledger, memory)
+        if not remote:
+            _compare_map(ledger, memory)
         blobs = _blobs(ledger, digests, deep)
         head = stored[size]
         before = None
@@ -227,7 +278,12 @@ def verify_ledger(ledger: Ledger, *, public_key: str | None = None,
                     f"{where}: the first {before.size} entries changed since this client "
                     "last saw them (history was rewritten)", remedy=f"compare with {seen.path}")
             seen.check(head, ledger.consistency_proof, remembered)
-        seen.remember(head, ledger.checkpoint() or "")
+        head_note = ledger.checkpoint() or ""
+    keys = len(memory)
+    map_root = memory.root()
+    if remote:
+        _compare_map_moving(ledger, verifier, origin, size, rng, memory)
+    seen.remember(head, head_note)
     if sys.stderr.isatty() and size > 10000:
         sys.stderr.write("\n")
     previous = f", consistent with size {before.size} seen before" if before else ""
@@ -236,12 +292,12 @@ def verify_ledger(ledger: Ledger, *, public_key: str | None = None,
         "size": size,
         "checkpoints": len(stored),
         "root": latest_root.hex(),
-        "map_root": memory.root().hex(),
-        "keys": len(memory),
+        "map_root": map_root.hex(),
+        "keys": keys,
         "evidence": blobs,
         "deep": deep,
         "seen_before": None if before is None else before.size,
         "summary": f"verified ledger {ledger.url}: {size} entries, {len(stored)} signed "
-                   f"checkpoints, {len(memory)} keys, {blobs} evidence files"
+                   f"checkpoints, {keys} keys, {blobs} evidence files"
                    f"{' rehashed' if deep else ''}{previous}",
     }
