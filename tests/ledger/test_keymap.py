@@ -138,6 +138,73 @@ def test_a_proof_deeper_than_the_learned_reach_is_asked_again(reach: int) -> Non
         keymap.verify_proof(root, proof)
 
 
+@pytest.mark.parametrize("dense", [False, True], ids=["probed", "read-whole"])
+@pytest.mark.parametrize("size", [0, 1, 2, 300])
+def test_a_wide_batch_walks_its_paths_together_and_proves_what_the_reference_does(
+        size: int, dense: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A batch of hundreds of keys (present, absent in an empty subtree, absent beside
+    another key's leaf) is proven by walking the paths together, its subtrees probed or the
+    map read whole (a batch that is a large share of it): each proof is the naive
+    reference's, and the same as the key asked alone."""
+    from affidavit.ledger import sqlite_map
+
+    monkeypatch.setattr(sqlite_map, "_DENSE", 256 if dense else 10**9)
+    reads: list[str] = []
+    items = {f"artifact:{n:04d}": (n % 5 + 1, 3 * n) for n in range(size)}
+    store = _stored(items)
+    store.db.set_trace_callback(reads.append)
+    root = naive_map.root(items)
+    probes = [*items, *(f"absent:{n}" for n in range(260))]
+    wide = store.prove_many(probes)
+    store.db.set_trace_callback(None)
+    assert ("SELECT depth, prefix, hash FROM map_nodes" in reads) is dense
+    assert len(wide) == len(probes) >= 256
+    for key in probes:
+        siblings, end = naive_map.prove(items, key)
+        proof = wide[key]
+        assert proof.siblings == siblings, key
+        if key in items:
+            assert (proof.count, proof.last, proof.other) == (*items[key], None)
+        else:
+            assert (proof.count, proof.last, proof.other) == (0, None, end)
+        keymap.verify_proof(root, proof)
+        assert proof == store.prove_many([key])[key]
+
+
+@pytest.mark.parametrize("dense", [False, True], ids=["probed", "read-whole"])
+@pytest.mark.parametrize("alteration", ["DELETE FROM map_nodes WHERE depth = 3",
+                                        "DELETE FROM map_nodes WHERE depth = 0"])
+def test_a_wide_batch_refuses_a_store_missing_a_node(alteration: str, dense: bool,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    from affidavit.ledger import sqlite_map
+
+    monkeypatch.setattr(sqlite_map, "_DENSE", 256 if dense else 10**9)
+    store = _stored({f"artifact:{n:04d}": (1, n) for n in range(300)})
+    store.db.execute(alteration)
+    with pytest.raises(IntegrityError, match="lacks"):
+        store.prove_many([f"artifact:{n:04d}" for n in range(300)])
+
+
+@pytest.mark.parametrize("alteration", [
+    "UPDATE map_nodes SET prefix = x'81' WHERE depth = 1 AND prefix = x'80'",  # a stray bit
+    "UPDATE map_nodes SET prefix = x'8000' WHERE depth = 1 AND prefix = x'80'",  # too long
+    "UPDATE map_nodes SET depth = 300 WHERE depth = 2",
+    "UPDATE map_nodes SET prefix = 'text' WHERE depth = 1 AND prefix = x'80'",
+    "UPDATE map_nodes SET hash = x'00' WHERE depth = 2",
+    "UPDATE map_leaves SET count = 'many' WHERE key = 'artifact:0007'"])
+def test_a_map_read_whole_checks_every_row_it_reads(alteration: str,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """Read whole, the map's rows are checked as probed ones are: a node under a name no
+    subtree has, or a row of the wrong types, is an integrity error, not a proof built on it."""
+    from affidavit.ledger import sqlite_map
+
+    monkeypatch.setattr(sqlite_map, "_DENSE", 256)
+    store = _stored({f"artifact:{n:04d}": (1, n) for n in range(300)})
+    store.db.execute(alteration)
+    with pytest.raises(IntegrityError):
+        store.prove_many([f"artifact:{n:04d}" for n in range(300)])
+
+
 def test_incremental_updates_match_fresh_rebuilds() -> None:
     rng = random.Random(11)
     memory, store = MemoryMap(), _store()
@@ -170,9 +237,19 @@ ITEMS = {f"trail:f/{n}": (n + 1, 100 + n) for n in range(50)}
 @pytest.mark.parametrize("change", ["count", "last", "sibling", "drop-sibling", "add-sibling",
                                     "other-key", "claim-absent", "flip-other",
                                     "too-deep", "too-deep-absent", "short-sibling"])
-def test_doctored_proofs_fail(change: str) -> None:
+@pytest.mark.parametrize("warm", [False, True], ids=["alone", "after-the-others"])
+def test_doctored_proofs_fail(change: str, warm: bool) -> None:
+    """Alone, or after every key's honest proof taught ``known`` the map's subtrees (so the
+    doctored one stops folding at the first subtree it meets)."""
     root, proof = _present(ITEMS, "trail:f/7")
     keymap.verify_proof(root, proof)
+    known = None
+    if warm:
+        memory = keymap.build((k, c, last) for k, (c, last) in ITEMS.items())
+        known = {(0, 0): root}
+        for key in [*ITEMS, "trail:f/none"]:
+            keymap.verify_proof(root, memory.prove(key), known)
+        assert len(known) > 50
     doctored = MapProof(proof.key, proof.count, proof.last, proof.siblings, proof.other)
     if change == "count":
         doctored.count += 1
@@ -203,9 +280,30 @@ def test_doctored_proofs_fail(change: str) -> None:
     else:
         doctored.count, doctored.last = 0, None
     caught = {"flip-other": "off the key's path", "too-deep": "more than 256",
-              "too-deep-absent": "more than 256", "short-sibling": "not 32"}.get(change)
+              "too-deep-absent": "more than 256",
+              "short-sibling": "does not lead" if warm else "not 32"}.get(change)
     with pytest.raises(IntegrityError, match=caught):
-        keymap.verify_proof(root, doctored)
+        keymap.verify_proof(root, doctored, known)
+
+
+def test_proofs_sharing_known_subtrees_equal_whole_folds() -> None:
+    """Every honest proof passes with ``known`` as without, in any order, and ``known`` holds
+    only hashes a whole fold computes (each node of each path, and its siblings)."""
+    items = {f"artifact:{n}": (1, n) for n in range(400)}
+    memory = keymap.build((k, c, last) for k, (c, last) in items.items())
+    root = memory.root()
+    keys = [*items, *(f"absent:{n}" for n in range(100))]
+    random.Random(3).shuffle(keys)
+    known = {(0, 0): root}
+    for key in keys:
+        proof = memory.prove(key)
+        keymap.verify_proof(root, proof)
+        keymap.verify_proof(root, proof, known)
+    nodes = {(d, int.from_bytes(p, "big") >> ((-d) % 8)): h for d, p, h in memory.nodes()}
+    for (depth, prefix), digest in known.items():
+        assert nodes.get((depth, prefix), digest) == digest
+    with pytest.raises(ValueError):
+        keymap.verify_proof(bytes(32), memory.prove(keys[0]), known)
 
 
 def test_absence_proofs_cannot_hide_a_present_key() -> None:

@@ -35,3 +35,20 @@ def test_read_many_answers_for_every_key(tmp_path: Path) -> None:
         keymap.verify_proof(map_root, read.proofs[key])
     assert (read.proofs[keys[0]].count, read.proofs[keys[0]].last) == (2, 3)
     assert read.proofs[keys[2]].count == 0
+
+
+def test_held_positions_travel_as_runs_and_are_asked_by_bisection() -> None:
+    """What a client names as ``held`` (runs, the longest when there are too many) and what
+    the server makes of it: overlapping and empty runs, and a run as long as any log, without
+    a set of its positions."""
+    from affidavit.ledger import wire
+
+    assert wire.runs_json([7, 1, 2, 3, 9, 8, 20], 10) == [[1, 4], [7, 10], [20, 21]]
+    assert wire.runs_json([1, 2, 3, 9, 8, 20], 2) == [[1, 4], [8, 10]]  # the longest two
+    assert wire.runs_json((), 5) == []
+    runs = wire.Runs([(10, 20), (15, 30), (5, 5), (40, 41), (0, 2)])
+    assert [p for p in range(45) if p in runs] == [0, 1, *range(10, 30), 40]
+    assert len(runs) == 23 and list(runs) == [0, 1, *range(10, 30), 40]
+    assert "10" not in runs and -1 not in runs
+    huge = wire.Runs([(3, 10**15)])
+    assert 10**15 - 1 in huge and 10**15 not in huge and 2 not in huge

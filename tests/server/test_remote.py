@@ -297,7 +297,8 @@ def _an_older_server(path: str, body: bytes, upstream: str) -> tuple[int, Any] |
     """A server from before ``since``, ``requires`` and read-many's ``prefixes``: it refuses
     fields it does not know."""
     sent = json.loads(body) if body.startswith(b"{") else {}
-    unknown = {"since", "requires"} | ({"prefixes"} if path.endswith("/read-many") else set())
+    unknown = {"since", "requires"} | ({"prefixes", "held"} if path.endswith("/read-many")
+                                       else set())
     if isinstance(sent, dict) and (unknown & set(sent)):
         return 422, {"error": {"type": "InputError", "message": "unknown field",
                                "remedy": None}}
@@ -334,6 +335,54 @@ def test_an_older_server_is_written_to_and_read_as_before(
 
 
 FINGERPRINT = "ab" * 32
+
+
+@pytest.mark.parametrize("older", [False, True], ids=["held", "older-server"])
+def test_a_read_after_a_read_names_the_entries_it_holds(
+        cli: Cli, server: Server, monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+        older: bool) -> None:
+    """``get snapshot`` reads its artifacts' reports, then their trails: the second read names
+    the entries the first proved, and the server leaves their bytes out. An older server is
+    sent no ``held`` and answers in full, and the join is the same."""
+    assert cli("create", "flow", FLOW).code == 0
+    assert cli("begin", "trail", TRAIL, "--flow", FLOW).code == 0
+    assert cli("attest", "artifact", "--flow", FLOW, "--trail", TRAIL, "--name", "app",
+               "--fingerprint", FINGERPRINT).code == 0
+    assert cli("create", "environment", "prod", "--type", "server").code == 0
+    listing = tmp_path / "running.json"
+    listing.write_text(json.dumps([{"name": "app", "fingerprint": FINGERPRINT}]))
+    assert cli("snapshot", "json", "prod", "--file", str(listing)).code == 0
+    asked: list[dict[str, Any]] = []
+    answered: list[dict[str, Any]] = []
+
+    def record(path: str, body: bytes, upstream: str) -> tuple[int, Any] | None:
+        if path.endswith("/read-many"):
+            asked.append(json.loads(body))
+        return _an_older_server(path, body, upstream) if older else None
+
+    def keep(path: str, answer: Any) -> Any:
+        if path.endswith("/read-many"):
+            answered.append(answer)
+        return _without_features(path, answer) if older else answer
+
+    with _LyingProxy(server.url, keep, record) as proxy:
+        monkeypatch.setenv("AFFIDAVIT_LEDGER", proxy.url)
+        shown = cli("get", "snapshot", "prod", "--output", "json")
+    assert shown.code == 0, str(shown)
+    provenance = shown.json()["artifacts"][0]["provenance"]
+    assert (provenance["flow"], provenance["trail"], provenance["name"]) == (FLOW, TRAIL, "app")
+    reported = provenance["entry"]
+    trail_read = [n for n, body in enumerate(asked) if f"trail:{FLOW}/{TRAIL}" in body["keys"]]
+    assert trail_read, asked
+    body, answer = asked[trail_read[-1]], answered[trail_read[-1]]
+    if older:
+        assert "held" not in body
+        assert str(reported) in answer["entries"]
+    else:
+        assert any(first <= reported < end for first, end in body["held"]), body
+        assert str(reported) not in answer["entries"]
+        assert str(reported) not in answer["inclusion"]
+        assert reported in answer["positions"][f"trail:{FLOW}/{TRAIL}"]
 
 
 def _requests_after(server: Server, before: int, count: int) -> list[str]:

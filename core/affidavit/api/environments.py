@@ -546,20 +546,26 @@ def _provenance(view: Proven, fingerprints: list[str]) -> dict[str, Record | Non
     each in one round trip, and each trail is judged once however many of its artifacts run:
     a snapshot of thousands of artifacts costs two reads, not thousands."""
     from affidavit.api.query import flow_tags
-    from affidavit.compliance.verdict import artifact_verdict, judge_trail
+    from affidavit.compliance.verdict import artifact_verdicts, judge_trail
 
     unique = list(dict.fromkeys(f for f in fingerprints if f))
     found = view.under_all([index.artifact_key(f) for f in unique])
     reports = {f: [(i, e) for i, e in found[index.artifact_key(f)] if e["kind"] == "artifact"]
                for f in unique}
-    pairs = sorted({(e["record"]["flow"], e["record"]["trail"])
-                    for rows in reports.values() for _, e in rows})
+    reported_in: dict[tuple[str, str], set[str]] = {}
+    for fingerprint, rows in reports.items():
+        for _, e in rows:
+            reported_in.setdefault((e["record"]["flow"], e["record"]["trail"]),
+                                   set()).add(fingerprint)
+    pairs = sorted(reported_in)
     keys = [k for flow, trail in pairs for k in (index.flowdef_key(flow),
                                                  index.trail_key(flow, trail))]
     trails = view.under_all(keys) if keys else {}
     verdicts = {(flow, trail): judge_trail(trails[index.flowdef_key(flow)],
                                            trails[index.trail_key(flow, trail)])[1]
                 for flow, trail in pairs}
+    # each trail's verdict shared out to its artifacts in one pass
+    shares = {pair: artifact_verdicts(verdicts[pair], reported_in[pair]) for pair in pairs}
     out: dict[str, Record | None] = {}
     sorted_by_trail: dict[int, Any] = {}
     tags: dict[str, dict[str, str]] = {}  # each flow's, folded once
@@ -570,7 +576,7 @@ def _provenance(view: Proven, fingerprints: list[str]) -> dict[str, Record | Non
         position, latest = rows[-1]
         record = latest["record"]
         judged = [{"flow": flow, "trail": trail,
-                   "status": artifact_verdict(verdicts[(flow, trail)], fingerprint)["status"]}
+                   "status": shares[(flow, trail)][fingerprint]["status"]}
                   for flow, trail in sorted({(e["record"]["flow"], e["record"]["trail"])
                                              for _, e in rows})]
         key = (record["flow"], record["trail"])
@@ -591,24 +597,35 @@ def _attested(entries: list[tuple[int, Record]], fingerprint: str, name: str,
               cache: dict[int, Any] | None = None) -> list[Record]:
     """What was attested about an artifact in its trail, oldest first: attestations of the
     trail itself, of this fingerprint, or of its template name (``--name app.unit``). The
-    trail's attestations are sorted by target once (``cache``), not once an artifact."""
+    trail's attestations are filed by target once (``cache``), not gone through once an
+    artifact (a snapshot of a trail's hundred artifacts went through its hundred
+    attestations a hundred times)."""
     key = id(entries)
-    sorted_out = None if cache is None else cache.get(key)
-    if sorted_out is None:
-        sorted_out = []
+    filed = None if cache is None else cache.get(key)
+    if filed is None:
+        trail: list[tuple[int, Record]] = []
+        by_fingerprint: dict[str, list[tuple[int, Record]]] = {}
+        by_name: dict[str | None, list[tuple[int, Record]]] = {}
         for position, entry in entries:
             if entry["kind"] != "attestation":
                 continue
             record = entry["record"]
             target = record["target"]
-            sorted_out.append((position, target["kind"], target.get("fingerprint"),
-                               target.get("artifact"),
-                               {"name": record["name"], "type": record["type"],
-                                "compliant": record["compliant"]}))
+            facts = (position, {"name": record["name"], "type": record["type"],
+                                "compliant": record["compliant"]})
+            if target["kind"] == "trail":
+                trail.append(facts)
+            elif target.get("fingerprint") is not None:
+                by_fingerprint.setdefault(target["fingerprint"], []).append(facts)
+            else:
+                by_name.setdefault(target.get("artifact"), []).append(facts)
+        filed = (trail, by_fingerprint, by_name)
         if cache is not None:
-            cache[key] = sorted_out
-    return [facts for _, kind, fp, artifact, facts in sorted_out
-            if kind == "trail" or fp == fingerprint or (fp is None and artifact == name)]
+            cache[key] = filed
+    trail, by_fingerprint, by_name = filed
+    mine = [*trail, *by_fingerprint.get(fingerprint, ()), *by_name.get(name, ())]
+    mine.sort(key=lambda row: row[0])
+    return [facts for _, facts in mine]
 
 
 DEFAULT_GRACE = 600.0

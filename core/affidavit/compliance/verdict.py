@@ -32,6 +32,7 @@ __all__ = [
     "trail_verdict",
     "judge_trail",
     "artifact_verdict",
+    "artifact_verdicts",
     "artifact_issues",
     "latest_attestations",
 ]
@@ -255,15 +256,34 @@ def trail_verdict(
 
 def artifact_issues(verdict: Record, fingerprint: str) -> list[Record]:
     """The issues of a trail verdict that count for one artifact: the trail's and its own."""
-    return [i for i in verdict["issues"] if i["scope"] == "trail" or (
-        i["scope"] == "artifact" and i["fingerprint"] == fingerprint)]
+    return _issues_of(verdict, [fingerprint])[fingerprint]
+
+
+def _issues_of(verdict: Record, fingerprints: Iterable[str]) -> dict[str, list[Record]]:
+    """:func:`artifact_issues` of each of ``fingerprints``, the verdict's issues gone through
+    once (a trail of a hundred artifacts, each asked on its own, went through them a hundred
+    times), each artifact's in the verdict's order."""
+    trail: list[tuple[int, Record]] = []
+    own: dict[str, list[tuple[int, Record]]] = {}
+    for n, found in enumerate(verdict["issues"]):
+        if found["scope"] == "trail":
+            trail.append((n, found))
+        elif found["scope"] == "artifact":
+            own.setdefault(found["fingerprint"], []).append((n, found))
+    return {fp: [i for _, i in sorted(trail + own[fp], key=lambda row: row[0])] if fp in own else
+            [i for _, i in trail] for fp in fingerprints}
 
 
 def artifact_verdict(verdict: Record, fingerprint: str) -> Record:
     """One artifact's share of a trail verdict: compliant iff its own and the trail's required
     attestations are present and compliant (other artifacts of the trail do not count)."""
-    mine = artifact_issues(verdict, fingerprint)
-    return {"status": _status(mine), "reasons": [i["reason"] for i in mine]}
+    return artifact_verdicts(verdict, [fingerprint])[fingerprint]
+
+
+def artifact_verdicts(verdict: Record, fingerprints: Iterable[str]) -> dict[str, Record]:
+    """:func:`artifact_verdict` of each of ``fingerprints``."""
+    return {fp: {"status": _status(mine), "reasons": [i["reason"] for i in mine]}
+            for fp, mine in _issues_of(verdict, fingerprints).items()}
 
 
 def judge_trail(flow_entries: list[tuple[int, Record]],

@@ -28,7 +28,7 @@ answer against the signed checkpoint, so a backend that lies is caught, not trus
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from contextlib import AbstractContextManager
 from typing import Any, BinaryIO, Protocol
 
@@ -144,10 +144,12 @@ class Ledger(Protocol):
         """Indexes of the entries filed under ``key`` (see ``ledger.index``), in log order."""
         ...
 
-    def read_many(self, keys: Sequence[str], size: int, *, entries: bool = True) -> KeyedRead:
+    def read_many(self, keys: Sequence[str], size: int, *, entries: bool = True,
+                  held: Collection[int] = ()) -> KeyedRead:
         """For each of ``keys``: its index rows and key map proof; for all their entries: the
         bytes and the inclusion proof in the tree of ``size`` (``entries=False``: none of
-        them, for a reader that needs only how many are filed). One state, one round trip."""
+        them, for a reader that needs only how many are filed), but those at the positions
+        in ``held``, which the reader has proven already. One state, one round trip."""
         ...
 
     def lookup_prefix(self, prefix: str) -> list[tuple[str, int]]:

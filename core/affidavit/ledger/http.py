@@ -38,7 +38,7 @@ from affidavit.web import checked_url, env_number, session_for
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Iterator, Sequence
+    from collections.abc import Collection, Iterator, Sequence
     from typing import Any, BinaryIO
 
     from affidavit.ledger.keymap import MapProof
@@ -51,6 +51,7 @@ _ERRORS: dict[str, type[AffidavitError]] = {
     "RootMismatch": IntegrityError}
 _RETRIED = (429, 502, 503, 504)
 _PAGE = 1000
+_HELD_RUNS = 4096  # runs of held entries a read-many names (the server takes 10,000)
 _PREFIXES = 100  # prefixes per keys-many request (the server's limit)
 _AHEAD_PREFIXES = 16  # prefixes a read-many lists along (the server's limit)
 
@@ -371,13 +372,16 @@ class HttpLedger:
         return [wire.count(p, "position") for p in self._field(
             self._get("/api/v1/ledger/lookup", key=key), "positions")]
 
-    def read_many(self, keys: Sequence[str], size: int, *, entries: bool = True) -> KeyedRead:
+    def read_many(self, keys: Sequence[str], size: int, *, entries: bool = True,
+                  held: Collection[int] = ()) -> KeyedRead:
         ahead, self._read = self._read, None
         if ahead is not None and ahead[0].size == size and (ahead[1] or not entries) and (
                 set(keys) <= set(ahead[0].positions)):
             return ahead[0]
-        read, signed = wire.keyed_from(self._post("/api/v1/ledger/read-many", {
-            "keys": list(keys), "size": size, "entries": entries}))
+        body: dict[str, Any] = {"keys": list(keys), "size": size, "entries": entries}
+        if entries and held and self._supports("read-held"):
+            body["held"] = wire.runs_json(held, _HELD_RUNS)
+        read, signed = wire.keyed_from(self._post("/api/v1/ledger/read-many", body))
         read.checkpoint = signed
         return read
 
@@ -630,3 +634,4 @@ def _ascending(url: str, what: str, names: list[Any], after: Any) -> None:
         if after is not None and name <= after:
             raise _out_of_order(url, what)
         after = name
+

@@ -157,9 +157,51 @@ def root_from_proof(k: bytes, start: bytes, siblings: Sequence[bytes]) -> bytes:
     return h
 
 
-def verify_proof(root: bytes, proof: MapProof) -> None:
+def _fold_known(k: bytes, start: bytes, siblings: Sequence[bytes],
+                known: dict[tuple[int, int], bytes]) -> bool:
+    """Whether ``start`` folds up ``k``'s path to a node of ``known`` (subtree hashes, by
+    ``(depth, prefix)``, that earlier proofs folded to the root, the root included) with that
+    node's hash, every sibling above it being the known one too; ``known`` learns this
+    proof's path and siblings when it does.
+
+    Sound for the same reason a whole fold is: a known hash is the one hash of its subtree
+    the root commits to, so meeting it is meeting the root, and the siblings above it are
+    compared, not trusted, so a proof that reads well here is whole for whoever copies it."""
+    depth = len(siblings)
+    if depth > KEY_BITS:
+        raise IntegrityError(f"key map proof has {depth} siblings, more than {KEY_BITS}")
+    d, kk, h = depth, int.from_bytes(k, "big") >> (KEY_BITS - depth), start
+    learned: list[tuple[tuple[int, int], bytes]] = []
+    for i, sibling in enumerate(siblings):
+        seen = known.get((d, kk))
+        if seen is not None:
+            if seen != h:
+                return False
+            for above in siblings[i:]:
+                if known.get((d, kk ^ 1)) != above:
+                    return False
+                d, kk = d - 1, kk >> 1
+            known.update(learned)
+            return True
+        if len(sibling) != 32:
+            raise IntegrityError(f"key map proof sibling has {len(sibling)} bytes, not 32")
+        learned += (((d, kk), h), ((d, kk ^ 1), sibling))
+        h = sha256(_NODE + sibling + h if kk & 1 else _NODE + h + sibling).digest()
+        d, kk = d - 1, kk >> 1
+    if known.get((0, 0)) != h:
+        return False
+    known.update(learned)
+    return True
+
+
+def verify_proof(root: bytes, proof: MapProof,
+                 known: dict[tuple[int, int], bytes] | None = None) -> None:
     """Check ``proof`` against ``root``: the key's leaf (present) or the walk ending at
     ``EMPTY`` or at another key sharing the path (absent) must fold to ``root``.
+
+    ``known`` (starting as ``{(0, 0): root}``) lets proofs of one root share their work: each
+    folds only up to a subtree an earlier one proved (the proofs of a snapshot's 10,000
+    fingerprints share their top dozen levels).
 
     Raises :class:`RootMismatch` when it leads elsewhere, :class:`IntegrityError` when the
     proof is malformed.
@@ -181,7 +223,10 @@ def verify_proof(root: bytes, proof: MapProof) -> None:
             raise IntegrityError(f"key map absence proof for {proof.key!r} names a leaf off "
                                  "the key's path")
         start = leaf_hash(other_k, count, last)
-    if root_from_proof(k, start, proof.siblings) != root:
+    if known is not None and known.get((0, 0)) != root:
+        raise ValueError("the known subtrees are of another root")
+    if not (root_from_proof(k, start, proof.siblings) == root if known is None else
+            _fold_known(k, start, proof.siblings, known)):
         state = f"count {proof.count}" if proof.count else "absence"
         raise RootMismatch(
             f"key map proof of {proof.key!r} ({state}) does not lead to the signed map root",

@@ -35,7 +35,7 @@ from affidavit.ledger.stored_tree import STRIDE, StoredTree
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Iterator, Sequence
+    from collections.abc import Collection, Iterator, Sequence
     from typing import Any
 
     import psycopg
@@ -544,10 +544,13 @@ class PostgresLedger(StoredTree):
         return [int(r[0]) for r in self._q(
             "SELECT entry FROM idx WHERE key = %s ORDER BY entry", (key,))]
 
-    def _keyed_entries(self, keys: list[str], size: int
+    def _keyed_entries(self, keys: list[str], size: int, held: Collection[int] = ()
                        ) -> tuple[dict[str, list[int]], dict[int, bytes]]:
         """The keys' positions and the entries below ``size`` at them, in one query: the
-        index rows joined to their entries (each checked against its leaf hash)."""
+        index rows joined to their entries (each checked against its leaf hash). With
+        entries ``held``, two: the positions, then the entries not held (not shipped twice)."""
+        if held:
+            return super()._keyed_entries(keys, size, held)
         positions: dict[str, list[int]] = {key: [] for key in keys}
         found: dict[int, bytes] = {}
         for key, idx, data, leaf in self._q(

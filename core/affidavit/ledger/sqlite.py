@@ -51,6 +51,7 @@ FORMAT = "3"
 #: proves, and these pages (40 bytes a leaf) stay in memory where the entries' would not
 #: (a 1M-entry ledger: 46 MB against 890 MB; p99 of a 102-entry read 28 -> 13 ms,
 #: bench/server_reads.py). Ledgers made before it get it from `ledger reindex`.
+_KEYS_PER_QUERY = 500  # keys a lookup of many asks per query (SQLite binds up to 32,766)
 _LEAF_INDEX = "CREATE INDEX IF NOT EXISTS entries_leaf ON entries (idx, leaf)"
 
 _HEARTBEATS = ("CREATE TABLE IF NOT EXISTS heartbeats (environment TEXT PRIMARY KEY, "
@@ -686,6 +687,20 @@ class SQLiteLedger(StoredTree):
         self._init()
         rows = self._db.execute("SELECT entry FROM idx WHERE key = ? ORDER BY entry", (key,))
         return [_typed(r[0], int, f"an index row of {key!r}", self.path) for r in rows]
+
+    def _lookup_many(self, keys: list[str]) -> dict[str, list[int]]:
+        """:meth:`lookup` of each of ``keys``, a few hundred keys per query: a snapshot's
+        10,000 fingerprints were 10,000 queries, a twentieth of its read."""
+        self._init()
+        out: dict[str, list[int]] = {key: [] for key in keys}
+        for start in range(0, len(keys), _KEYS_PER_QUERY):
+            chunk = keys[start:start + _KEYS_PER_QUERY]
+            marks = ",".join("?" * len(chunk))
+            for key, entry in self._db.execute(
+                    f"SELECT key, entry FROM idx WHERE key IN ({marks}) ORDER BY key, entry",
+                    chunk):
+                out[key].append(_typed(entry, int, f"an index row of {key!r}", self.path))
+        return out
 
     def lookup_prefix(self, prefix: str) -> list[tuple[str, int]]:
         """``(key, entry)`` pairs for every key starting with ``prefix``."""

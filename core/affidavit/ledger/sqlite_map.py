@@ -28,10 +28,14 @@ from affidavit.ledger.keymap import (
 
 TYPE_CHECKING = False  # typing costs 3 ms to import; the CLI's write path avoids it
 if TYPE_CHECKING:
-    from collections.abc import Iterator, Mapping, Sequence
+    from collections.abc import Callable, Iterator, Mapping, Sequence
     from typing import Any, Protocol
 
     from affidavit.ledger.keymap import MemoryMap
+
+    Pair = tuple[int, int]
+    AskNodes = Callable[[list[Pair]], dict[Pair, bytes]]
+    AskRanges = Callable[[list[Pair], int | None], dict[Pair, list[tuple[bytes, int, int]]]]
 
     class Statements(Protocol):
         """What the map needs of a connection: ``?`` placeholders, rows as tuples (a
@@ -54,6 +58,10 @@ CREATE TABLE IF NOT EXISTS map_nodes (
 
 _TOP = 1 << KEY_BITS
 _FEW = 32  # keys of a batch proof asked every level at once (see prove_many)
+_WIDE = 256  # keys of a batch proof from which their paths are walked together (_prove_wide)
+_DENSE = 2000  # keys of a batch proof from which the map is counted, to be read whole ...
+_DENSE_SHARE = 8  # ... when it holds at most this many keys per key asked ...
+_WHOLE = 100_000  # ... and no more than this many (what reading it whole holds in memory)
 _CHUNK = 400  # (depth, prefix) pairs per query: 800 bound parameters
 _PREFETCH = 16  # depths of the changed keys' paths read per query by an update (about
                 # log2 of the keys: 16 covers 65,000 keys in one query, 4 billion in two)
@@ -201,6 +209,8 @@ class SQLiteMap:
         few keys (their paths' nodes with their siblings, then the small subtrees beside and
         below them), not a few for each."""
         hashed = {key: int.from_bytes(key_hash(key), "big") for key in dict.fromkeys(keys)}
+        if len(hashed) >= _WIDE:
+            return self._prove_wide(hashed)
         # A path's stored nodes say how deep its key's subtree goes: below the deepest one
         # (two or more keys) sits a subtree of at most one key, the key's leaf or not. Paths
         # in a map of random key hashes all end within a few levels of one another, so the
@@ -260,6 +270,127 @@ class SQLiteMap:
             else:
                 out[key] = MapProof(key, 0, None, siblings, (other_k, count, last))
         return out
+
+    def _prove_wide(self, hashed: dict[str, int]) -> dict[str, MapProof]:
+        """:meth:`prove_many` of many keys, their paths walked together a level at a time.
+
+        Asked key by key, a batch costs each key every level of its path twice over (its
+        node and its sibling), though thousands of keys share their top levels: the proofs
+        of 10,000 fingerprints of a snapshot named 400,000 pairs to ask 60,000
+        (bench/environments.py). Walked together, each subtree on some key's path is split
+        once, its keys bisected in a sorted list, and the next level's pairs asked in one
+        round; the proofs are then read off one walk down the same subtrees, each key's
+        siblings the stack of the walk's other sides. A batch that asks for a large share of
+        a map of moderate size reads it whole in two scans instead (:meth:`_whole`): most of
+        its subtrees would be asked anyway, a few hundred pairs a query."""
+        ordered = sorted((k, key) for key, k in hashed.items())
+        ks = [k for k, _ in ordered]
+        ask_nodes: AskNodes = self._nodes
+        ask_ranges: AskRanges = self._ranges
+        if len(ks) >= _DENSE:
+            count = next(iter(self.db.execute("SELECT count(*) FROM map_leaves")), (None,))[0]
+            if type(count) is int and count <= min(_WHOLE, _DENSE_SHARE * len(ks)):
+                ask_nodes, ask_ranges = self._whole()
+        # level by level: the subtrees (prefix, lo, hi) on the keys' paths with a stored node
+        # (two or more keys below), their children asked together
+        stored: dict[tuple[int, int], bytes | None] = {}
+        ends: dict[tuple[int, int], tuple[int, int]] = {}  # path ends (no node) -> key range
+        root = ask_nodes([(0, 0)]).get((0, 0))
+        stored[(0, 0)] = root
+        level = [(0, 0, len(ks))] if root is not None else []
+        if root is None:
+            ends[(0, 0)] = (0, len(ks))
+        depth = 0
+        while level:
+            if depth + 1 >= KEY_BITS:
+                raise IntegrityError(f"ledger {self.where}: the key map holds a node at depth "
+                                     f"{depth} over two or more keys", remedy="run `affidavit "
+                                     "ledger reindex`")
+            shift = KEY_BITS - depth - 1
+            children = []
+            for prefix, lo, hi in level:
+                split = bisect.bisect_left(ks, (2 * prefix + 1) << shift, lo, hi)
+                children.append((2 * prefix, lo, split))
+                children.append((2 * prefix + 1, split, hi))
+            depth += 1
+            found = ask_nodes([(depth, prefix) for prefix, _, _ in children])
+            level = []
+            for prefix, lo, hi in children:
+                digest = found.get((depth, prefix))
+                stored[(depth, prefix)] = digest
+                if lo < hi:
+                    if digest is None:
+                        ends[(depth, prefix)] = (lo, hi)
+                    else:
+                        level.append((prefix, lo, hi))
+        self.reach = min(64, max(d for d, _ in ends) + 6)
+        # the subtrees without a node, asked as siblings or ending paths: one key at most each
+        smalls = [pair for pair, digest in stored.items() if digest is None]
+        leaves = ask_ranges(smalls, 2)
+        for pair in smalls:
+            if len(leaves[pair]) > 1:
+                raise IntegrityError(f"ledger {self.where}: the key map lacks the node at depth "
+                                     f"{pair[0]} over two or more keys",
+                                     remedy="run `affidavit ledger reindex`")
+            stored[pair] = leaf_hash(*leaves[pair][0]) if leaves[pair] else EMPTY
+        out: dict[str, MapProof] = {}
+        stack: list[bytes] = []
+
+        def walk(depth: int, prefix: int, lo: int, hi: int) -> None:
+            if (depth, prefix) in ends:
+                siblings = stack[::-1]
+                end = leaves[(depth, prefix)]
+                for k, key in ordered[lo:hi]:
+                    if not end:
+                        out[key] = MapProof(key, 0, None, siblings)
+                        continue
+                    other_k, count, last = end[0]
+                    out[key] = (MapProof(key, count, last, siblings)
+                                if int.from_bytes(other_k, "big") == k else
+                                MapProof(key, 0, None, siblings, (other_k, count, last)))
+                return
+            split = bisect.bisect_left(ks, (2 * prefix + 1) << (KEY_BITS - depth - 1), lo, hi)
+            for child, other, a, b in ((2 * prefix, 2 * prefix + 1, lo, split),
+                                       (2 * prefix + 1, 2 * prefix, split, hi)):
+                if a < b:
+                    stack.append(stored[(depth + 1, other)])  # type: ignore[arg-type]
+                    walk(depth + 1, child, a, b)
+                    stack.pop()
+
+        walk(0, 0, 0, len(ks))
+        return out
+
+    def _whole(self) -> tuple[AskNodes, AskRanges]:
+        """:meth:`_nodes` and :meth:`_ranges` answered from the whole map, read in one scan of
+        each table: every row is checked as those check the rows they read."""
+        nodes: dict[tuple[int, int], bytes] = {}
+        for depth, name, digest in self.db.execute("SELECT depth, prefix, hash FROM map_nodes"):
+            prefix = (int.from_bytes(name, "big") >> ((-depth) % 8)
+                      if type(depth) is int and 0 <= depth < KEY_BITS
+                      and isinstance(name, bytes | memoryview)
+                      and len(name) == (depth + 7) >> 3 else -1)
+            if prefix < 0 or _name(depth, prefix) != name:  # a name no node is stored under
+                raise IntegrityError(f"ledger {self.where}: a key map node is stored under a "
+                                     "wrong name", remedy="run `affidavit ledger reindex`")
+            nodes[(depth, prefix)] = _hash_value(digest, self.where)
+        rows = [_leaf_row(row, self.where) for row in self.db.execute(
+            "SELECT khash, count, last FROM map_leaves ORDER BY khash")]
+        keys = [int.from_bytes(row[0], "big") for row in rows]
+
+        def ask_nodes(wanted: list[tuple[int, int]]) -> dict[tuple[int, int], bytes]:
+            return {pair: nodes[pair] for pair in wanted if pair in nodes}
+
+        def ask_ranges(wanted: list[tuple[int, int]], limit: int | None
+                       ) -> dict[tuple[int, int], list[tuple[bytes, int, int]]]:
+            found = {}
+            for depth, prefix in wanted:
+                shift = KEY_BITS - depth
+                lo = bisect.bisect_left(keys, prefix << shift)
+                hi = bisect.bisect_left(keys, (prefix + 1) << shift, lo)
+                found[(depth, prefix)] = rows[lo:hi if limit is None else min(hi, lo + limit)]
+            return found
+
+        return ask_nodes, ask_ranges
 
     # -- writing -----------------------------------------------------------------------------
 

@@ -23,7 +23,7 @@ from affidavit.ledger.paging import paged
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Iterator, Sequence
+    from collections.abc import Collection, Iterator, Sequence
     from typing import Any
 
     from affidavit.ledger.keymap import MapProof
@@ -333,13 +333,15 @@ class StoredTree:
 
     # -- reads and maintenance -----------------------------------------------------------------
 
-    def read_many(self, keys: Sequence[str], size: int, *, entries: bool = True) -> KeyedRead:
+    def read_many(self, keys: Sequence[str], size: int, *, entries: bool = True,
+                  held: Collection[int] = ()) -> KeyedRead:
         """:meth:`lookup`, :meth:`map_proof`, :meth:`entries_at` and :meth:`inclusion_proofs`
-        of ``keys`` (the last two only with ``entries``), inside one snapshot."""
+        of ``keys`` (the last two only with ``entries``, and not of the positions ``held``),
+        inside one snapshot."""
         unique = list(dict.fromkeys(keys))
         with self.snapshot():
             if entries:
-                positions, data = self._keyed_entries(unique, size)
+                positions, data = self._keyed_entries(unique, size, held)
             else:
                 positions, data = self._lookup_many(unique), {}
             proofs = self._map.prove_many(list(positions))
@@ -351,13 +353,14 @@ class StoredTree:
         with self.snapshot():
             return {prefix: self.keys(prefix) for prefix in dict.fromkeys(prefixes)}
 
-    def _keyed_entries(self, keys: list[str], size: int
+    def _keyed_entries(self, keys: list[str], size: int, held: Collection[int] = ()
                        ) -> tuple[dict[str, list[int]], dict[int, bytes]]:
         """:meth:`_lookup_many` of ``keys`` and :meth:`entries_at` of their positions below
-        ``size``; a backend whose every query is a round trip joins them."""
+        ``size`` but those ``held``; a backend whose every query is a round trip joins them."""
         positions = self._lookup_many(keys)
         return positions, self.entries_at(sorted(
-            {p for found in positions.values() for p in found if 0 <= p < size}))
+            {p for found in positions.values() for p in found
+             if 0 <= p < size and p not in held}))
 
     def _lookup_many(self, keys: list[str]) -> dict[str, list[int]]:
         """:meth:`lookup` of each of ``keys``; a backend whose every query is a round trip

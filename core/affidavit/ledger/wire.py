@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import bisect
 
 from affidavit.errors import IntegrityError
 from affidavit.ledger import KeyedRead
@@ -18,10 +19,11 @@ from affidavit.ledger.keymap import MapProof
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Collection, Iterator, Sequence
     from typing import Any
 
 __all__ = ["b64", "unb64", "proof_json", "proof_from", "paths_json", "paths_from",
-           "keyed_json", "keyed_from", "count", "hashes", "Malformed"]
+           "keyed_json", "keyed_from", "count", "hashes", "Malformed", "runs_json", "Runs"]
 
 
 class Malformed(IntegrityError):
@@ -146,3 +148,50 @@ def keyed_from(value: Any) -> tuple[KeyedRead, str | None]:
 
 def _not_list(field: str) -> list[int]:
     raise Malformed(f"{field} is not a list")
+
+
+def runs_json(positions: Collection[int], most: int) -> list[list[int]]:
+    """``positions`` as ``[first, end)`` runs, the longest ``most`` of them: a reader holding
+    the entries of a few trails names them in a few pairs, and one holding scattered
+    thousands names the runs that save the most (the rest come again, which costs only
+    bytes)."""
+    runs: list[list[int]] = []
+    for p in sorted(positions):
+        if runs and runs[-1][1] == p:
+            runs[-1][1] = p + 1
+        else:
+            runs.append([p, p + 1])
+    if len(runs) > most:
+        runs = sorted(sorted(runs, key=lambda run: run[0] - run[1])[:most])
+    return runs
+
+
+class Runs:
+    """The positions of ``[first, end)`` runs, asked by bisection: a reader's ``held`` as the
+    server takes it, as many positions as the runs say without one set entry each (a run
+    may be as long as the log). Overlapping runs are merged."""
+
+    __slots__ = ("_firsts", "_ends")
+
+    def __init__(self, runs: Sequence[Sequence[int]]) -> None:
+        merged: list[list[int]] = []
+        for first, end in sorted((first, end) for first, end in runs if first < end):
+            if merged and first <= merged[-1][1]:
+                merged[-1][1] = max(merged[-1][1], end)
+            else:
+                merged.append([first, end])
+        self._firsts = [first for first, _ in merged]
+        self._ends = [end for _, end in merged]
+
+    def __contains__(self, position: object) -> bool:
+        if not isinstance(position, int):
+            return False
+        at = bisect.bisect_right(self._firsts, position) - 1
+        return at >= 0 and position < self._ends[at]
+
+    def __len__(self) -> int:
+        return sum(end - first for first, end in zip(self._firsts, self._ends, strict=True))
+
+    def __iter__(self) -> Iterator[int]:
+        for first, end in zip(self._firsts, self._ends, strict=True):
+            yield from range(first, end)

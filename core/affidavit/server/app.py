@@ -59,7 +59,7 @@ MAX_REQUEST = 256 << 20
 """Largest request body accepted (an append with its evidence files), in bytes."""
 MAX_ENTRIES = 100
 """Most entries one append may carry."""
-FEATURES = ["read-since", "read-prefixes", "append-requires", "paged-audit"]
+FEATURES = ["read-since", "read-prefixes", "append-requires", "paged-audit", "read-held"]
 """What the state answers this server takes beyond the first v1 protocol (``sc.State``): a
 client of a newer version sends them only to a server that lists them."""
 MAX_RANGE = sc.MAX_RANGE
@@ -393,7 +393,8 @@ def create_app(ledger_url: str, *, max_request: int = MAX_REQUEST, log: Any = _l
                 under = [key for keys_of in listed.values() for key in keys_of]
                 if len(under) <= sc.MAX_LISTED_READ:
                     keys = [*keys, *under]
-            read = led.read_many(keys, size, entries=body.entries)
+            read = led.read_many(keys, size, entries=body.entries,
+                                 held=wire.Runs(body.held) if body.held else ())
             signed = led.checkpoint()
             answer = wire.keyed_json(read, signed)
             if listed is not None:

@@ -25,6 +25,8 @@ MAX_UNPAGED = 100_000
 """Most rows a listing answers at once to a client that does not page (``paged-audit``)."""
 MAX_LISTED_READ = 100
 """Most listed keys a read-many with ``prefixes`` reads along."""
+MAX_HELD_RUNS = 10_000
+"""Most runs of held positions a read-many names."""
 
 Count = Annotated[int, Field(ge=0)]
 B64 = Annotated[str, Field(description="standard base64")]
@@ -78,6 +80,10 @@ class KeysAt(_Model):
     since: Count | None = Field(None, description="the size of the checkpoint the reader saw "
                                                   "last: the answer carries the consistency "
                                                   "proof from it, saving a request")
+    held: Annotated[list[tuple[Count, Count]], Field(max_length=MAX_HELD_RUNS)] | None = Field(
+        None, description="`[first, end)` runs of positions whose entries the reader holds, "
+                          "proven already: their bytes and inclusion proofs are left out of "
+                          "the answer (their positions are still listed)")
     prefixes: Annotated[list[Annotated[str, Field(min_length=1, max_length=1000)]],
                         Field(max_length=16)] | None = Field(
         None, description="list the keys under each prefix (as keys-many does) in the same "
@@ -104,9 +110,10 @@ class Ready(_Model):
 
 
 FEATURES_DOC = ("what this server takes beyond the first v1 protocol: `read-since` "
-                "(read-many's `since`), `read-prefixes` (read-many's `prefixes`) and "
-                "`append-requires` (append's `requires` and `since`); a client sends none of "
-                "them to a server that does not list it")
+                "(read-many's `since`), `read-prefixes` (read-many's `prefixes`), "
+                "`append-requires` (append's `requires` and `since`), `paged-audit` (the "
+                "audit listings' cursors and `limit`) and `read-held` (read-many's `held`); a "
+                "client sends none of them to a server that does not list it")
 
 
 class State(_Model):

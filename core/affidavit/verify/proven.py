@@ -144,6 +144,10 @@ class Proven:
         self._subtrees: dict[Any, Any] = {}  # proven under the checkpoint's root (proof.py)
         self._under: dict[str, list[tuple[int, Record]]] = {}
         self._proofs: dict[str, MapProof] = {}
+        #: the index keys of each entry in ``_entries``
+        self._keys: dict[int, frozenset[str]] = {}
+        #: subtrees of the map root its checked proofs folded through (keymap.verify_proof)
+        self._map_known: dict[tuple[int, int], bytes] = {}
 
     @property
     def where(self) -> str:
@@ -213,7 +217,11 @@ class Proven:
                 raise IntegrityError(f"{self.where}: asked for the key map proof of {key!r}, "
                                      f"got one for {found.key!r}")
             try:
-                keymap.verify_proof(self.map_root, found)
+                known = self._map_known
+                if known.get((0, 0)) != self.map_root:  # a first proof, or a newer root
+                    known.clear()
+                    known[(0, 0)] = self.map_root
+                keymap.verify_proof(self.map_root, found, known)
             except IntegrityError as exc:
                 raise IntegrityError(f"{self.where}: {exc.message}", remedy=exc.remedy) from None
             if found.count and not 0 <= (found.last or 0) < self.size:
@@ -243,7 +251,8 @@ class Proven:
         remote ledger answered at a newer one), each key's map proof checked and its index
         positions within the log: the read, and the positions by key."""
         assert self.checkpoint is not None, "use Proven as a context manager"
-        read = self.ledger.read_many(keys, self.size, entries=entries)
+        read = self.ledger.read_many(keys, self.size, entries=entries,
+                                     held=self._entries.keys() if entries else ())
         if read.size != self.size and read.checkpoint is not None and read.size > self.size:
             self._advance(read.checkpoint, read.size)
         if read.size != self.size:
@@ -287,8 +296,9 @@ class Proven:
             self._accept(new, read.entries, read.inclusion)
         for key, positions in listed.items():
             found = [(p, self._entries[p]) for p in positions]
-            for position, entry in found:
-                if key not in index.keys(entry):
+            keys_of = self._keys
+            for position, _ in found:
+                if key not in keys_of[position]:
                     raise IntegrityError(
                         f"{self.where}: the index files entry {position} under {key!r} but the "
                         "entry says otherwise", remedy="run `affidavit ledger reindex`")
@@ -383,6 +393,7 @@ class Proven:
             for p in positions:
                 if p not in kept:
                     del self._entries[p]
+                    del self._keys[p]
                     self._included.pop(p, None)
 
     def _load(self, positions: Sequence[int]) -> None:
@@ -415,7 +426,8 @@ class Proven:
                 entry = canonical.loads(data[p])
             except ValueError:
                 raise IntegrityError(f"{self.where}: entry {p} is not JSON") from None
-            self._entries[p] = _shaped(entry, p, self.where)
+            self._entries[p], keys = _shaped_keys(entry, p, self.where)
+            self._keys[p] = frozenset(keys)
         for p in positions:
             entry = self._entries[p]
             if entry["kind"] == "attestation":
@@ -591,6 +603,12 @@ def _running_ok(artifacts: Any) -> bool:
 
 def _shaped(entry: Any, position: int, where: str) -> Record:
     """``entry`` when it has what readers use of its kind, else an :class:`IntegrityError`."""
+    return _shaped_keys(entry, position, where)[0]
+
+
+def _shaped_keys(entry: Any, position: int, where: str) -> tuple[Record, list[str]]:
+    """:func:`_shaped`, with the index keys the entry is filed under (what a read checks the
+    index's rows against, worked out once an entry)."""
     record = entry.get("record") if isinstance(entry, dict) else None
     kind = entry.get("kind") if isinstance(entry, dict) else None
     fields = _SHAPES.get(kind) if isinstance(kind, str) else None
@@ -609,10 +627,10 @@ def _shaped(entry: Any, position: int, where: str) -> Record:
     if kind == "flow" and "tags" in record and not _tags_ok(record["tags"]):
         raise IntegrityError(f"{where}: entry {position} carries tags of the wrong shape")
     try:
-        index.keys(entry)
+        keys = index.keys(entry)
     except (KeyError, TypeError, AttributeError):
         raise IntegrityError(f"{where}: entry {position} is not a valid record") from None
-    return dict(entry)
+    return dict(entry), keys
 
 
 class _Reuse:

@@ -251,6 +251,51 @@ def test_read_many_is_one_proven_state(reader: Any) -> None:
         assert got.proofs[key].count == items.get(key, (0, 0))[0]
 
 
+def test_read_many_leaves_out_the_entries_the_reader_holds(reader: Any) -> None:
+    """The entries at ``held`` positions come without bytes or inclusion proofs (the reader
+    proved them already); every key's positions and map proof come as before."""
+    size = len(ENTRIES)
+    keys = ["trail:demo/t1", "flow:demo", f"artifact:{'ab' * 32}"]
+    whole = reader.read_many(keys, size)
+    assert len(whole.entries) >= 3
+    held = sorted(whole.entries)[::2]
+    got = reader.read_many(keys, size, held=held)
+    assert (got.size, got.positions, got.proofs) == (whole.size, whole.positions, whole.proofs)
+    assert got.entries == {p: d for p, d in whole.entries.items() if p not in held}
+    assert got.inclusion == {p: path for p, path in whole.inclusion.items() if p not in held}
+    everything = reader.read_many(keys, size, held=range(size))
+    assert (everything.entries, everything.inclusion) == ({}, {})
+    assert everything.positions == whole.positions
+
+
+@pytest.mark.parametrize("dense", [False, True], ids=["probed", "read-whole"])
+def test_read_many_of_hundreds_of_keys_proves_each_as_alone(
+        reader: Any, dense: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Enough keys that the store walks their paths together (``sqlite_map._prove_wide``),
+    probing its subtrees or, a batch that asks for most of the map, reading it whole (an
+    embedded store, in this process): each proof is still the naive reference's."""
+    from affidavit.ledger import sqlite_map
+
+    monkeypatch.setattr(sqlite_map, "_DENSE", 256 if dense else 10**9)
+    whole = sqlite_map.SQLiteMap._whole
+    read_whole: list[bool] = []
+    monkeypatch.setattr(sqlite_map.SQLiteMap, "_whole",
+                        lambda self: read_whole.append(True) or whole(self))
+    items = items_at(len(ENTRIES))
+    keys = [*items, *(f"artifact:{n:064x}" for n in range(300))]
+    got = reader.read_many(keys, len(ENTRIES), entries=False)
+    if not reader.url.startswith("http"):  # the server reads in its own process
+        assert bool(read_whole) is dense
+    root = keymap.decode_root(_opened(reader, reader.checkpoint()).extensions)
+    for key in keys:
+        siblings, leaf = naive_map.prove(items, key)
+        proof = got.proofs[key]
+        assert proof.siblings == siblings
+        assert (proof.count, proof.other) == ((items[key][0], None) if key in items
+                                              else (0, leaf))
+        keymap.verify_proof(root, proof)
+
+
 @pytest.mark.parametrize("chunk", [3, 10_000])
 def test_reindex_rebuilds_the_same_index(backend: Backend, full: Any, chunk: int,
                                          monkeypatch: pytest.MonkeyPatch) -> None:
