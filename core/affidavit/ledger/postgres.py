@@ -541,6 +541,8 @@ class PostgresLedger(StoredTree):
     def lookup(self, key: str) -> list[int]:
         """Entries filed under ``key``, in log order."""
         self._init()
+        if _NUL in key:
+            return []
         return [int(r[0]) for r in self._q(
             "SELECT entry FROM idx WHERE key = %s ORDER BY entry", (key,))]
 
@@ -556,7 +558,7 @@ class PostgresLedger(StoredTree):
         for key, idx, data, leaf in self._q(
                 "SELECT i.key, i.entry, e.data, e.leaf FROM idx i LEFT JOIN entries e "
                 "ON e.idx = i.entry AND e.idx < %s WHERE i.key = ANY(%s) ORDER BY i.key, "
-                "i.entry", (size, keys)):
+                "i.entry", (size, _storable(keys))):
             position = int(idx)
             positions[str(key)].append(position)
             if position < size and position not in found:
@@ -570,13 +572,15 @@ class PostgresLedger(StoredTree):
         """Every key's entries in one query (each query is a round trip to the database)."""
         out: dict[str, list[int]] = {key: [] for key in keys}
         for key, entry in self._q("SELECT key, entry FROM idx WHERE key = ANY(%s) "
-                                  "ORDER BY key, entry", (keys,)):
+                                  "ORDER BY key, entry", (_storable(keys),)):
             out[str(key)].append(int(entry))
         return out
 
     def lookup_prefix(self, prefix: str) -> list[tuple[str, int]]:
         """``(key, entry)`` for every key starting with ``prefix``, by key then entry."""
         self._init()
+        if _NUL in prefix:
+            return []
         return [(str(k), int(e)) for k, e in self._q(
             "SELECT key, entry FROM idx WHERE key >= %s AND key < %s ORDER BY key, entry",
             (prefix, prefix + "\U0010ffff"))]
@@ -584,6 +588,8 @@ class PostgresLedger(StoredTree):
     def keys(self, prefix: str) -> list[str]:
         """Distinct keys starting with ``prefix``, sorted by code point."""
         self._init()
+        if _NUL in prefix:
+            return []
         return [str(r[0]) for r in self._q(
             "SELECT DISTINCT key FROM idx WHERE key >= %s AND key < %s ORDER BY key",
             (prefix, prefix + "\U0010ffff"))]
@@ -592,8 +598,8 @@ class PostgresLedger(StoredTree):
         """:meth:`keys` of each of ``prefixes`` in one query (a round trip each would cost
         more than the scans)."""
         self._init()
-        wanted = list(dict.fromkeys(prefixes))
-        out: dict[str, list[str]] = {prefix: [] for prefix in wanted}
+        out: dict[str, list[str]] = {prefix: [] for prefix in prefixes}
+        wanted = _storable(list(out))
         if not wanted:
             return out
         scans = " UNION ALL ".join(
@@ -609,7 +615,7 @@ class PostgresLedger(StoredTree):
         self._init()
         # No stored key holds a NUL (PostgreSQL text cannot), so the rows after a key with
         # one are those after what comes before it -- the same rows, asked without it.
-        last = (after[0], after[1].split("\0", 1)[0]) if after is not None else (-1, "")
+        last = (after[0], after[1].split(_NUL, 1)[0]) if after is not None else (-1, "")
         while True:
             rows = self._q("SELECT key, entry FROM idx WHERE (entry, key) > (%s, %s) "
                            "ORDER BY entry, key LIMIT %s", (last[0], last[1], _PAGE))
@@ -727,6 +733,16 @@ for _name in ("init", "check_writable", "append", "append_batch", "size", "entri
     setattr(PostgresLedger, _name, _guard(getattr(PostgresLedger, _name)))
 for _name in ("read", "index_rows", "checkpoints", "map_leaves", "map_nodes"):
     setattr(PostgresLedger, _name, _guard_generator(getattr(PostgresLedger, _name)))
+
+
+_NUL = "\0"
+
+
+def _storable(keys: list[str]) -> list[str]:
+    """The ``keys`` PostgreSQL can be asked about: its text holds no NUL, so no stored key
+    has one, and a key or prefix with one is filed nowhere -- answered as such, not sent
+    to be refused as a storage error (a 503 for what is only a key that matches nothing)."""
+    return keys if not any(_NUL in key for key in keys) else [k for k in keys if _NUL not in k]
 
 
 class _PostgresMap(SQLiteMap):

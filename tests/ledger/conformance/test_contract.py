@@ -251,6 +251,23 @@ def test_read_many_is_one_proven_state(reader: Any) -> None:
         assert got.proofs[key].count == items.get(key, (0, 0))[0]
 
 
+def test_a_key_with_a_nul_is_filed_nowhere(reader: Any) -> None:
+    """No stored key holds a NUL (PostgreSQL text cannot, and names refuse control
+    characters): a lookup, listing or read of one finds nothing, on every backend alike,
+    rather than failing in the store (over HTTP: a 503 for a key that matches nothing)."""
+    size = len(ENTRIES)
+    odd = "trail:demo/t1\0"
+    assert reader.lookup(odd) == [] and reader.lookup("\0") == []
+    assert reader.keys("trail:\0") == [] and reader.lookup_prefix("trail:\0") == []
+    listed = reader.keys_many(["trail:\0", "trail:"])
+    assert listed["trail:\0"] == [] and "trail:demo/t1" in listed["trail:"]
+    got = reader.read_many([odd, "trail:demo/t1"], size)
+    assert got.positions[odd] == [] and got.proofs[odd].count == 0
+    assert got.positions["trail:demo/t1"] == sorted(p for k, p in rows() if k == "trail:demo/t1")
+    keymap.verify_proof(keymap.decode_root(_opened(reader, reader.checkpoint()).extensions),
+                        got.proofs[odd])
+
+
 def test_read_many_leaves_out_the_entries_the_reader_holds(reader: Any) -> None:
     """The entries at ``held`` positions come without bytes or inclusion proofs (the reader
     proved them already); every key's positions and map proof come as before."""
