@@ -185,6 +185,26 @@ def test_a_wide_batch_refuses_a_store_missing_a_node(alteration: str, dense: boo
         store.prove_many([f"artifact:{n:04d}" for n in range(300)])
 
 
+def test_a_map_padded_with_node_rows_is_not_read_whole(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Rows beyond what a real map holds (about two nodes a key) keep a batch on the probed
+    path: a store padded with junk nodes is not read into memory whole."""
+    from affidavit.ledger import sqlite_map
+
+    monkeypatch.setattr(sqlite_map, "_DENSE", 256)
+    items = {f"artifact:{n:04d}": (1, n) for n in range(300)}
+    store = _stored(items)
+    rng = random.Random(2)
+    store.db.executemany("INSERT INTO map_nodes VALUES (200, ?, ?)",
+                         [(rng.randbytes(25), bytes(32)) for _ in range(8 * 300)])
+    reads: list[str] = []
+    store.db.set_trace_callback(reads.append)
+    proofs = store.prove_many(list(items))
+    assert "SELECT depth, prefix, hash FROM map_nodes" not in reads
+    root = naive_map.root(items)
+    for proof in proofs.values():
+        keymap.verify_proof(root, proof)
+
+
 @pytest.mark.parametrize("alteration", [
     "UPDATE map_nodes SET prefix = x'81' WHERE depth = 1 AND prefix = x'80'",  # a stray bit
     "UPDATE map_nodes SET prefix = x'8000' WHERE depth = 1 AND prefix = x'80'",  # too long

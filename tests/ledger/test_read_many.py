@@ -52,3 +52,4 @@ def test_held_positions_travel_as_runs_and_are_asked_by_bisection() -> None:
     assert "10" not in runs and -1 not in runs
     huge = wire.Runs([(3, 10**15)])
     assert 10**15 - 1 in huge and 10**15 not in huge and 2 not in huge
+    assert wire.Runs([(0, 10**30)]) and not wire.Runs([]) and not wire.Runs([(4, 4)])

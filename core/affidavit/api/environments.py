@@ -613,12 +613,13 @@ def _attested(entries: list[tuple[int, Record]], fingerprint: str, name: str,
             target = record["target"]
             facts = (position, {"name": record["name"], "type": record["type"],
                                 "compliant": record["compliant"]})
+            fingerprint_of = target.get("fingerprint")
             if target["kind"] == "trail":
                 trail.append(facts)
-            elif target.get("fingerprint") is not None:
-                by_fingerprint.setdefault(target["fingerprint"], []).append(facts)
-            else:
+            elif fingerprint_of is None:
                 by_name.setdefault(target.get("artifact"), []).append(facts)
+            elif isinstance(fingerprint_of, str):  # else of no artifact, as it matches none
+                by_fingerprint.setdefault(fingerprint_of, []).append(facts)
         filed = (trail, by_fingerprint, by_name)
         if cache is not None:
             cache[key] = filed

@@ -62,6 +62,7 @@ _WIDE = 256  # keys of a batch proof from which their paths are walked together 
 _DENSE = 2000  # keys of a batch proof from which the map is counted, to be read whole ...
 _DENSE_SHARE = 8  # ... when it holds at most this many keys per key asked ...
 _WHOLE = 100_000  # ... and no more than this many (what reading it whole holds in memory)
+_NODES_PER_KEY = 8  # ... over at most this many node rows a key (about two in a real map)
 _CHUNK = 400  # (depth, prefix) pairs per query: 800 bound parameters
 _PREFETCH = 16  # depths of the changed keys' paths read per query by an update (about
                 # log2 of the keys: 16 covers 65,000 keys in one query, 4 billion in two)
@@ -288,8 +289,13 @@ class SQLiteMap:
         ask_nodes: AskNodes = self._nodes
         ask_ranges: AskRanges = self._ranges
         if len(ks) >= _DENSE:
-            count = next(iter(self.db.execute("SELECT count(*) FROM map_leaves")), (None,))[0]
-            if type(count) is int and count <= min(_WHOLE, _DENSE_SHARE * len(ks)):
+            counts = next(iter(self.db.execute(
+                "SELECT (SELECT count(*) FROM map_leaves), (SELECT count(*) FROM map_nodes)")),
+                (None, None))
+            leaves, nodes = counts
+            # nodes too: a store padded with node rows is not read into memory whole
+            if type(leaves) is int and type(nodes) is int and leaves <= min(
+                    _WHOLE, _DENSE_SHARE * len(ks)) and nodes <= _NODES_PER_KEY * leaves:
                 ask_nodes, ask_ranges = self._whole()
         # level by level: the subtrees (prefix, lo, hi) on the keys' paths with a stored node
         # (two or more keys below), their children asked together
@@ -302,7 +308,7 @@ class SQLiteMap:
             ends[(0, 0)] = (0, len(ks))
         depth = 0
         while level:
-            if depth + 1 >= KEY_BITS:
+            if depth >= KEY_BITS:
                 raise IntegrityError(f"ledger {self.where}: the key map holds a node at depth "
                                      f"{depth} over two or more keys", remedy="run `affidavit "
                                      "ledger reindex`")

@@ -189,6 +189,9 @@ class Runs:
         at = bisect.bisect_right(self._firsts, position) - 1
         return at >= 0 and position < self._ends[at]
 
+    def __bool__(self) -> bool:
+        return bool(self._firsts)
+
     def __len__(self) -> int:
         return sum(end - first for first, end in zip(self._firsts, self._ends, strict=True))
 

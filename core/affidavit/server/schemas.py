@@ -29,6 +29,8 @@ MAX_HELD_RUNS = 10_000
 """Most runs of held positions a read-many names."""
 
 Count = Annotated[int, Field(ge=0)]
+Position = Annotated[int, Field(ge=0, le=2**63 - 1)]
+"""An entry's place in a log, as the stores' 64-bit columns hold it."""
 B64 = Annotated[str, Field(description="standard base64")]
 Digest = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$", description="SHA-256, lowercase hex")]
 
@@ -80,7 +82,8 @@ class KeysAt(_Model):
     since: Count | None = Field(None, description="the size of the checkpoint the reader saw "
                                                   "last: the answer carries the consistency "
                                                   "proof from it, saving a request")
-    held: Annotated[list[tuple[Count, Count]], Field(max_length=MAX_HELD_RUNS)] | None = Field(
+    held: Annotated[list[tuple[Position, Position]],
+                    Field(max_length=MAX_HELD_RUNS)] | None = Field(
         None, description="`[first, end)` runs of positions whose entries the reader holds, "
                           "proven already: their bytes and inclusion proofs are left out of "
                           "the answer (their positions are still listed)")

@@ -283,6 +283,19 @@ def test_read_many_leaves_out_the_entries_the_reader_holds(reader: Any) -> None:
     everything = reader.read_many(keys, size, held=range(size))
     assert (everything.entries, everything.inclusion) == ({}, {})
     assert everything.positions == whole.positions
+    if reader.url.startswith("http"):  # what a server takes as held, sent as it stands
+        def sent(held: Any) -> Any:
+            return reader.session.post(f"{reader.api}/ledger/read-many", timeout=30,
+                                       json={"keys": keys, "size": size, "held": held})
+        longest = sent([[0, 2**63 - 1]])
+        assert longest.status_code == 200 and longest.json()["entries"] == {}
+        for bad in ([[0, 2**64]], [[-1, 3]], [[1]], [[0, 1]] * 10_001, "0-3"):
+            assert sent(bad).status_code in (400, 422), bad
+    else:  # the runs a server makes of them, as long as any log
+        from affidavit.ledger import wire
+
+        longest = reader.read_many(keys, size, held=wire.Runs([(0, 10**30)]))
+        assert (longest.entries, longest.positions) == ({}, whole.positions)
 
 
 @pytest.mark.parametrize("dense", [False, True], ids=["probed", "read-whole"])
