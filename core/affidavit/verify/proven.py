@@ -37,6 +37,9 @@ if TYPE_CHECKING:
 
 __all__ = ["Proven", "proven", "verifier_for", "seen_memory", "admit"]
 
+_SHARED_PROOFS = 64
+"""Keys of one read from which their map proofs are checked sharing their common subtrees."""
+
 #: Fields each kind of entry must carry for the readers to use it.
 _SHAPES = {
     "flow": ("name",),
@@ -211,15 +214,18 @@ class Proven:
             found = self._check_proof(key, self.ledger.map_proof(key))
         return found
 
-    def _check_proof(self, key: str, found: MapProof) -> MapProof:
+    def _check_proof(self, key: str, found: MapProof, *, many: bool = False) -> MapProof:
+        """``found`` checked against the signed map root; ``many``: one of a batch large
+        enough that its proofs share the work of their common subtrees (learning them costs
+        a proof or two of a gating read more than it saves)."""
         if key not in self._proofs:
             if found.key != key:
                 raise IntegrityError(f"{self.where}: asked for the key map proof of {key!r}, "
                                      f"got one for {found.key!r}")
             try:
-                known = self._map_known
-                if known.get((0, 0)) != self.map_root:  # a first proof, or a newer root
-                    known.clear()
+                known = self._map_known if many else None
+                if known is not None and known.get((0, 0)) != self.map_root:
+                    known.clear()  # a first batch, or a newer root
                     known[(0, 0)] = self.map_root
                 keymap.verify_proof(self.map_root, found, known)
             except IntegrityError as exc:
@@ -259,6 +265,7 @@ class Proven:
             raise IntegrityError(f"{self.where}: asked for a read at size {self.size}, got one "
                                  f"at size {read.size}")
         listed: dict[str, list[int]] = {}
+        many = len(keys) >= _SHARED_PROOFS
         for key in keys:
             positions = read.positions.get(key)
             if positions is None or key not in read.proofs:
@@ -270,7 +277,7 @@ class Proven:
                                      "that are not in the log",
                                      remedy="run `affidavit ledger reindex`")
             listed[key] = positions
-            self._check_proof(key, read.proofs[key])
+            self._check_proof(key, read.proofs[key], many=many)
         return read, listed
 
     def _agrees(self, key: str, positions: list[int]) -> None:
