@@ -634,4 +634,3 @@ def _ascending(url: str, what: str, names: list[Any], after: Any) -> None:
         if after is not None and name <= after:
             raise _out_of_order(url, what)
         after = name
-

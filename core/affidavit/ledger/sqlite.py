@@ -51,8 +51,8 @@ FORMAT = "3"
 #: proves, and these pages (40 bytes a leaf) stay in memory where the entries' would not
 #: (a 1M-entry ledger: 46 MB against 890 MB; p99 of a 102-entry read 28 -> 13 ms,
 #: bench/server_reads.py). Ledgers made before it get it from `ledger reindex`.
-_KEYS_PER_QUERY = 500  # keys a lookup of many asks per query (SQLite binds up to 32,766)
 _LEAF_INDEX = "CREATE INDEX IF NOT EXISTS entries_leaf ON entries (idx, leaf)"
+_KEYS_PER_QUERY = 500  # keys a lookup of many asks per query (SQLite binds up to 32,766)
 
 _HEARTBEATS = ("CREATE TABLE IF NOT EXISTS heartbeats (environment TEXT PRIMARY KEY, "
                "at TEXT NOT NULL, size INTEGER NOT NULL)")

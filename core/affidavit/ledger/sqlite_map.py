@@ -100,6 +100,18 @@ def _bounds(depth: int, prefix: int) -> tuple[bytes, bytes | None]:
     return lo, None if upper >= _TOP else upper.to_bytes(32, "big")
 
 
+def _ended(key: str, k: int, leaves: list[tuple[bytes, int, int]],
+           siblings: list[bytes]) -> MapProof:
+    """The proof of ``key`` (hash ``k``) whose path ends in a subtree holding ``leaves`` (one
+    at most): the key's own leaf, another key's, or none."""
+    if not leaves:
+        return MapProof(key, 0, None, siblings)
+    other_k, count, last = leaves[0]
+    if int.from_bytes(other_k, "big") == k:
+        return MapProof(key, count, last, siblings)
+    return MapProof(key, 0, None, siblings, (other_k, count, last))
+
+
 class SQLiteMap:
     """The map in one SQLite connection; ``where`` names the database in error messages."""
 
@@ -137,14 +149,17 @@ class SQLiteMap:
 
     def _smalls(self, wanted: list[tuple[int, int]]) -> dict[tuple[int, int], bytes]:
         """The hashes of subtrees that have no node row: each must hold at most one key."""
-        out = {}
-        for name, leaves in self._ranges(wanted).items():
-            if len(leaves) > 1:
-                raise IntegrityError(f"ledger {self.where}: the key map lacks the node at depth "
-                                     f"{name[0]} over two or more keys",
-                                     remedy="run `affidavit ledger reindex`")
-            out[name] = leaf_hash(*leaves[0]) if leaves else EMPTY
-        return out
+        return {name: self._small_hash(name, leaves)
+                for name, leaves in self._ranges(wanted).items()}
+
+    def _small_hash(self, name: tuple[int, int], leaves: list[tuple[bytes, int, int]]) -> bytes:
+        """The hash of the subtree ``name`` that has no node row, from its ``leaves``: at most
+        one, or the store lacks the node over them."""
+        if len(leaves) > 1:
+            raise IntegrityError(f"ledger {self.where}: the key map lacks the node at depth "
+                                 f"{name[0]} over two or more keys",
+                                 remedy="run `affidavit ledger reindex`")
+        return leaf_hash(*leaves[0]) if leaves else EMPTY
 
     def _nodes(self, wanted: list[tuple[int, int]]) -> dict[tuple[int, int], bytes]:
         """Stored node hashes of the subtrees ``wanted`` (``(depth, prefix)``), those present."""
@@ -249,12 +264,7 @@ class SQLiteMap:
         # the small siblings and each path's end in one query: none, one, or more keys each
         found = self._ranges(list(dict.fromkeys(ends + smalls)), limit=2)
         for pair in smalls:
-            leaves = found[pair]
-            if len(leaves) > 1:
-                raise IntegrityError(f"ledger {self.where}: the key map lacks the node at depth "
-                                     f"{pair[0]} over two or more keys",
-                                     remedy="run `affidavit ledger reindex`")
-            hashes[pair] = leaf_hash(*leaves[0]) if leaves else EMPTY
+            hashes[pair] = self._small_hash(pair, found[pair])
         out = {}
         for key, k in hashed.items():
             siblings = [hashes[pair] for pair in reversed(wanted[key])]
@@ -262,14 +272,7 @@ class SQLiteMap:
             if len(leaves) > 1:
                 raise IntegrityError(f"ledger {self.where}: the key map lacks a node on the "
                                      f"path of {key!r}", remedy="run `affidavit ledger reindex`")
-            if not leaves:
-                out[key] = MapProof(key, 0, None, siblings)
-                continue
-            other_k, count, last = leaves[0]
-            if int.from_bytes(other_k, "big") == k:
-                out[key] = MapProof(key, count, last, siblings)
-            else:
-                out[key] = MapProof(key, 0, None, siblings, (other_k, count, last))
+            out[key] = _ended(key, k, leaves, siblings)
         return out
 
     def _prove_wide(self, hashed: dict[str, int]) -> dict[str, MapProof]:
@@ -292,10 +295,10 @@ class SQLiteMap:
             counts = next(iter(self.db.execute(
                 "SELECT (SELECT count(*) FROM map_leaves), (SELECT count(*) FROM map_nodes)")),
                 (None, None))
-            leaves, nodes = counts
+            leaf_rows, node_rows = counts
             # nodes too: a store padded with node rows is not read into memory whole
-            if type(leaves) is int and type(nodes) is int and leaves <= min(
-                    _WHOLE, _DENSE_SHARE * len(ks)) and nodes <= _NODES_PER_KEY * leaves:
+            if type(leaf_rows) is int and type(node_rows) is int and leaf_rows <= min(
+                    _WHOLE, _DENSE_SHARE * len(ks)) and node_rows <= _NODES_PER_KEY * leaf_rows:
                 ask_nodes, ask_ranges = self._whole()
         # level by level: the subtrees (prefix, lo, hi) on the keys' paths with a stored node
         # (two or more keys below), their children asked together
@@ -334,11 +337,7 @@ class SQLiteMap:
         smalls = [pair for pair, digest in stored.items() if digest is None]
         leaves = ask_ranges(smalls, 2)
         for pair in smalls:
-            if len(leaves[pair]) > 1:
-                raise IntegrityError(f"ledger {self.where}: the key map lacks the node at depth "
-                                     f"{pair[0]} over two or more keys",
-                                     remedy="run `affidavit ledger reindex`")
-            stored[pair] = leaf_hash(*leaves[pair][0]) if leaves[pair] else EMPTY
+            stored[pair] = self._small_hash(pair, leaves[pair])
         out: dict[str, MapProof] = {}
         stack: list[bytes] = []
 
@@ -347,13 +346,7 @@ class SQLiteMap:
                 siblings = stack[::-1]
                 end = leaves[(depth, prefix)]
                 for k, key in ordered[lo:hi]:
-                    if not end:
-                        out[key] = MapProof(key, 0, None, siblings)
-                        continue
-                    other_k, count, last = end[0]
-                    out[key] = (MapProof(key, count, last, siblings)
-                                if int.from_bytes(other_k, "big") == k else
-                                MapProof(key, 0, None, siblings, (other_k, count, last)))
+                    out[key] = _ended(key, k, end, siblings)
                 return
             split = bisect.bisect_left(ks, (2 * prefix + 1) << (KEY_BITS - depth - 1), lo, hi)
             for child, other, a, b in ((2 * prefix, 2 * prefix + 1, lo, split),

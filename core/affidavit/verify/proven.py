@@ -301,9 +301,9 @@ class Proven:
         new = sorted({p for found in listed.values() for p in found if p not in self._entries})
         if new:
             self._accept(new, read.entries, read.inclusion)
+        keys_of = self._keys
         for key, positions in listed.items():
             found = [(p, self._entries[p]) for p in positions]
-            keys_of = self._keys
             for position, _ in found:
                 if key not in keys_of[position]:
                     raise IntegrityError(
