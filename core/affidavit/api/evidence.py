@@ -17,19 +17,56 @@ if TYPE_CHECKING:
     from affidavit.ledger.base import Ledger
     from affidavit.verify.proven import Proven
 
-__all__ = ["get_evidence", "package"]
+__all__ = ["get_evidence", "sealed_refs", "package"]
 
 Record = dict[str, "Any"]
 
 
-def get_evidence(ledger: Ledger, digest: str, out: PathArg) -> int:
-    """Copy vault file ``digest`` to ``out``, checked against its digest; return its size."""
+def get_evidence(ledger: Ledger, digest: str, out: PathArg,
+                 identity: PathArg | None = None) -> int:
+    """Copy vault file ``digest`` to ``out``, checked against its digest; return its size.
+    With ``identity`` (an age identity file) a sealed file is opened instead: its commitment
+    is read from the attestations that name it, proven under ``sealed:<digest>``, and the
+    plaintext written must match it."""
+    import os
     from pathlib import Path
 
     from affidavit.evidence.vault import copy_out
     from affidavit.models.fields import check_sha256
 
-    return copy_out(ledger, check_sha256(digest, "digest"), Path(out))
+    digest = check_sha256(digest, "digest")
+    if identity is None:
+        return copy_out(ledger, digest, Path(out))
+    from affidavit.evidence.sealing import read_identities
+    from affidavit.evidence.vault import open_out
+
+    identities = read_identities(os.fspath(identity))
+    sealed = sealed_refs(ledger, digest)
+    if not sealed:
+        from affidavit.errors import NotFoundError
+
+        raise NotFoundError(f"evidence {digest}: no attestation names it as sealed evidence",
+                            remedy="without --identity it is copied out as it is stored")
+    opened = open_out(ledger, digest, sealed[0], identities, Path(out))
+    size: int = opened["size"]
+    return size
+
+
+def sealed_refs(source: Ledger | Proven, digest: str) -> list[Record]:
+    """The ``sealed`` records of every attestation naming ciphertext ``digest``, proven
+    complete under its key; they must agree, or which one is the attested file is unknown."""
+    from affidavit.errors import IntegrityError
+    from affidavit.ledger import index
+    from affidavit.verify.proven import proven
+
+    with proven(source) as view:
+        found = [ref["sealed"] for _, entry in view.under(index.sealed_key(digest))
+                 for ref in entry["record"].get("evidence", ())
+                 if ref.get("sha256") == digest and "sealed" in ref]
+    if any(f["commitment"] != found[0]["commitment"] for f in found):
+        raise IntegrityError(f"evidence {digest}: attestations name it with different "
+                             "commitments")
+    return found
 
 
 def _scope(view: Proven, flow: str | None, trail: str | None,
@@ -64,9 +101,10 @@ def _collect(view: Proven, keys: list[str]) -> dict[int, Record]:
 
 
 def package(ledger: Ledger, *, out: PathArg, flow: str | None = None, trail: str | None = None,
-            fingerprint: str | None = None) -> dict[str, Any]:
+            fingerprint: str | None = None, identity: PathArg | None = None) -> dict[str, Any]:
     """Write the package of a trail (``flow`` + ``trail``) or of an artifact's trails
-    (``fingerprint``, optionally only those in ``flow``) to ``out``; return a summary."""
+    (``fingerprint``, optionally only those in ``flow``) to ``out``; return a summary. With
+    ``identity`` (an age identity file) its sealed evidence is opened into it as well."""
     from pathlib import Path
 
     from affidavit.evidence import layout
@@ -79,6 +117,13 @@ def package(ledger: Ledger, *, out: PathArg, flow: str | None = None, trail: str
         fingerprint = check_sha256(fingerprint, "--fingerprint")
     target = Path(out)
     check_output_path(ledger, target)  # refused before the (possibly long) proven reads
+    identities = None
+    if identity is not None:
+        import os
+
+        from affidavit.evidence.sealing import read_identities
+
+        identities = read_identities(os.fspath(identity))
     with Proven(ledger) as view:
         trails = _scope(view, flow, trail, fingerprint)
         keys = layout.scope_keys(fingerprint, trails)
@@ -90,10 +135,13 @@ def package(ledger: Ledger, *, out: PathArg, flow: str | None = None, trail: str
         inclusion = view.inclusion([p for p, _ in entries])
         assert view.checkpoint is not None and view.note is not None
         assert view.verifier is not None
+        # witnesses' cosignatures kept beside the checkpoint travel with it: not believed
+        # here, checked by whoever verifies the package with the witnesses' keys
+        cosigned = view.note + "".join(ledger.cosignatures(view.checkpoint.size))
         contents = Contents(
-            note=view.note, checkpoint=view.checkpoint,
+            note=cosigned, checkpoint=view.checkpoint,
             verifier_key=view.verifier.key,  # parsed: the spelling a verifier compares
             map_root=view.map_root,
             scope={"flow": flow, "trail": trail, "fingerprint": fingerprint},
             trails=trails, keys=keys, proofs=proofs, entries=entries, inclusion=inclusion)
-    return write_package(ledger, contents, target)
+    return write_package(ledger, contents, target, identities)

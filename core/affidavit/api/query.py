@@ -391,7 +391,7 @@ def log(ledger: Ledger, start: int = 0, limit: int | None = None) -> list[Record
             elif entry["kind"] == "snapshot":
                 subject = f"{record['environment']} ({len(record['artifacts'])} running)"
             elif entry["kind"] == "webhook":
-                subject = f"{record['environment']} {record['name']}"
+                subject = f"{record.get('environment') or record.get('flow')} {record['name']}"
             elif entry["kind"] == "policy":
                 subject = record["name"]
             elif entry["kind"] == "policy_attachment":

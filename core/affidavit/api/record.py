@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from affidavit.api.inputs import PathArg
     from affidavit.ledger.base import Incoming, Ledger
     from affidavit.ledger.checkpoint import Checkpoint
+    from affidavit.models.dsse import SigningKey
     from affidavit.verify.proven import Proven
 
 __all__ = [
@@ -53,7 +54,7 @@ class Recorded:
     """An entry that was appended (``entry_index`` set) or would have been (``dry_run``)."""
 
     __slots__ = ("entry", "entry_index", "checkpoint", "dry_run", "reasons", "trail_status",
-                 "files_read", "flow_change", "notes")
+                 "files_read", "flow_change", "notes", "deliveries")
 
     def __init__(self, *, entry: dict[str, Any], entry_index: int | None,
                  checkpoint: str | None, dry_run: bool) -> None:
@@ -71,6 +72,8 @@ class Recorded:
         self.flow_change: Recorded | None = None
         #: What the command found out on the way, one line each (where a lookup looked).
         self.notes: list[str] = []
+        #: What the flow's webhooks were sent (``api.flowhooks.notify``), one result each.
+        self.deliveries: list[dict[str, Any]] = []
 
     def outputs(self) -> dict[str, str]:
         """The facts a CI step exposes as outputs (``--outputs-file``), as strings: a wrapper
@@ -101,6 +104,7 @@ class Recorded:
             "files_read": self.files_read,
             "notes": self.notes,
             "flow_change": None if self.flow_change is None else self.flow_change.to_json(),
+            "deliveries": self.deliveries,
         }
 
 
@@ -123,13 +127,37 @@ def _append(ledger: Ledger, entry: dict[str, Any], dry_run: bool,
     appended = ledger.append([data], [entry], after=(head.checkpoint.size, head.checkpoint.root),
                              evidence=evidence)
     head.after_append(appended, [data] if getattr(ledger, "remote", False) else None)
-    return Recorded(
+    return _witnessed(ledger, Recorded(
         entry=entry, entry_index=appended.first, checkpoint=appended.checkpoint, dry_run=False
-    )
+    ))
+
+
+def _witnessed(ledger: Ledger, recorded: Recorded) -> Recorded:
+    """``recorded``, its checkpoint cosigned first by the witnesses ``AFFIDAVIT_WITNESSES``
+    names (``api.witnesses``; nothing to do, and nothing imported, when it is unset). The
+    entry stands either way: a witness out of reach is a note, one that refuses the new
+    checkpoint an integrity failure (exit 3) that says the entry was recorded."""
+    if not os.environ.get("AFFIDAVIT_WITNESSES"):
+        return recorded
+    from affidavit.api import witnesses
+    from affidavit.errors import ProviderError
+
+    try:
+        for done in witnesses.after_write(ledger, witnesses.configured(),
+                                          recorded.entry_index or 0):
+            recorded.notes.append(f"checkpoint cosigned by witness {done['witness']}")
+    except ProviderError as exc:
+        recorded.notes.append(f"warning: {exc.message}: the entry stands, its checkpoint is "
+                              "not cosigned by every witness")
+    except UsageError as exc:
+        raise UsageError(f"entry {recorded.entry_index} was recorded, but {exc.message}",
+                         remedy=exc.remedy) from None
+    return recorded
 
 
 def _write(ledger: Ledger, make: Callable[[], tuple[dict[str, Any], Incoming | None]], *,
-           reads: Sequence[str], check: Callable[[Proven], None], dry_run: bool) -> Recorded:
+           reads: Sequence[str], check: Callable[[Proven], None], dry_run: bool,
+           also: Sequence[str] = ()) -> Recorded:
     """Append the entry ``make()`` builds (with the evidence batch it names, closed here) once
     ``check`` passed on the proven head: ``check`` reads how many entries each of ``reads``
     files -- a flow, a trail -- and raises when the write may not be made. On the embedded
@@ -143,10 +171,11 @@ def _write(ledger: Ledger, make: Callable[[], tuple[dict[str, Any], Incoming | N
     what the check refuses is exit 3; one that refused (412) is proven right by the head it
     sent, and the refusal is worded as the check words it. Evidence over
     :data:`ONE_REQUEST_EVIDENCE` bytes waits for a head read first instead: a refused write
-    should not have uploaded it."""
+    should not have uploaded it. ``also``: keys ``check`` reads too that need not file
+    anything (a flow's webhooks), read with ``reads`` in the same request."""
     one_request = getattr(ledger, "one_request_writes", None)
     if dry_run or one_request is None or not one_request():
-        with _head(ledger, reads, entries=False, remember=dry_run) as head:
+        with _head(ledger, [*reads, *also], entries=False, remember=dry_run) as head:
             check(head)
             if not dry_run:
                 head.check_writable()
@@ -161,7 +190,7 @@ def _write(ledger: Ledger, make: Callable[[], tuple[dict[str, Any], Incoming | N
     entry, evidence = make()
     if getattr(evidence, "size", 0) > ONE_REQUEST_EVIDENCE:
         try:
-            with _head(ledger, reads, entries=False, remember=False) as head:
+            with _head(ledger, [*reads, *also], entries=False, remember=False) as head:
                 check(head)
                 head.check_writable()
         except BaseException:
@@ -172,9 +201,10 @@ def _write(ledger: Ledger, make: Callable[[], tuple[dict[str, Any], Incoming | N
     data = canonical.dumps(entry)
     try:
         appended = ledger.append_requiring(  # type: ignore[attr-defined]
-            [data], requires=reads, since=since, evidence=evidence)
+            [data], requires=reads, since=since, evidence=evidence, also=also)
     except Unmet:
-        with _head(ledger, reads, entries=False, remember=False,
+        also = _carried(ledger, also)
+        with _head(ledger, [*reads, *also], entries=False, remember=False,
                    memory=(memory,)) as head:  # the head it sent
             check(head)
         raise IntegrityError(f"{head.where} refused a write whose requirements its own head "
@@ -182,7 +212,8 @@ def _write(ledger: Ledger, make: Callable[[], tuple[dict[str, Any], Incoming | N
     finally:
         if evidence is not None:
             evidence.close()
-    with _head(ledger, reads, entries=False, remember=False,
+    also = _carried(ledger, also)
+    with _head(ledger, [*reads, *also], entries=False, remember=False,
                memory=(memory,)) as head:  # the head it went after
         try:
             check(head)
@@ -190,8 +221,18 @@ def _write(ledger: Ledger, make: Callable[[], tuple[dict[str, Any], Incoming | N
             raise IntegrityError(f"{head.where} appended a write its own head refuses: "
                                  f"{exc.message}") from None
     head.after_append(appended, [data])
-    return Recorded(entry=entry, entry_index=appended.first, checkpoint=appended.checkpoint,
-                    dry_run=False)
+    return _witnessed(ledger, Recorded(entry=entry, entry_index=appended.first,
+                                       checkpoint=appended.checkpoint, dry_run=False))
+
+
+def _carried(ledger: Ledger, keys: Sequence[str]) -> list[str]:
+    """Those of ``keys`` whose proofs the head a server's one-request write answered with
+    carries. The view of that head reads nothing more: a read past it is answered at the tree
+    the write went into, and the head would no longer be the one the append extends. A server
+    that predates ``also`` carries none, and what ``check`` would have read of them is read
+    after the append instead (``Proven.ahead`` says which)."""
+    carries = getattr(ledger, "head_carries", None)
+    return [key for key in keys if carries is not None and carries(key)]
 
 
 def _anything(head: Proven) -> None:
@@ -259,6 +300,50 @@ def require_trail(source: Ledger | Proven, flow: str, trail: str) -> None:
             )
 
 
+class _Hooks:
+    """A flow's webhooks as a write to one of its trails finds them: how many the head files
+    under ``flowhooks:<flow>`` (and, for ``begin trail``, whether the trail is new there),
+    counted in the one proven read of the keys the write checks anyway, so a flow with none
+    pays one key more and no second read. Only a flow that has some goes on to read and send
+    to them, after the append (``api.flowhooks``)."""
+
+    __slots__ = ("keys", "count", "new_trail")
+
+    def __init__(self, flow: str, trail: str | None = None) -> None:
+        #: Read with the write's keys, required by none (``_write(also=...)``).
+        self.keys = [index.flowhooks_key(flow)]
+        if trail is not None:
+            self.keys.append(index.trail_key(flow, trail))
+        #: None until counted: a head that does not carry the keys (an older server's) is
+        #: not read for them, and the webhooks are looked up after the append instead.
+        self.count: int | None = None
+        self.new_trail: bool | None = None
+
+    def count_at(self, head: Proven, reads: Sequence[str]) -> None:
+        """Count them at ``head``, in one read with ``reads``."""
+        filed = head.filed([*reads, *self.keys])
+        self.count = filed[self.keys[0]]
+        self.new_trail = not filed[self.keys[1]] if len(self.keys) > 1 else None
+
+    def checking(self, reads: Sequence[str],
+                 check: Callable[[Proven], None]) -> Callable[[Proven], None]:
+        """``check``, counting them first in the same read as ``reads`` when ``head`` was
+        opened to read them (``_carried``)."""
+        def counted(head: Proven) -> None:
+            if all(key in head.ahead for key in self.keys):
+                self.count_at(head, reads)
+            check(head)
+        return counted
+
+    def notify(self, ledger: Ledger, recorded: Recorded) -> Recorded:
+        """``recorded``, its events sent when the flow has webhooks (never on a dry run)."""
+        if self.count != 0 and not recorded.dry_run:
+            from affidavit.api.flowhooks import notify
+
+            notify(ledger, recorded, new_trail=self.new_trail)
+        return recorded
+
+
 def create_flow(
     ledger: Ledger,
     *,
@@ -306,20 +391,24 @@ def begin_trail(
     ensure = create_flow or flow_description is not None or flow_template_file is not None
     flow_template = inputs.read_template_file(flow_template_file) if flow_template_file else None
     record = build.trail(flow=flow, name=name, description=description, template=template)
+    hooks = _Hooks(flow, name)
     if not ensure:
-        return _write(ledger, lambda: (build.entry("trail", record), None),
-                      reads=[index.flowdef_key(flow)],
-                      check=lambda head: require_flow(head, flow), dry_run=dry_run)
+        reads = [index.flowdef_key(flow)]
+        return hooks.notify(ledger, _write(
+            ledger, lambda: (build.entry("trail", record), None), reads=reads,
+            also=hooks.keys, check=hooks.checking(reads, lambda head: require_flow(head, flow)),
+            dry_run=dry_run))
     with _head(ledger, [index.flowdef_key(flow)], remember=dry_run) as head:
         change = _flow_change(head, flow, flow_description, flow_template)
+        hooks.count_at(head, ())
         if not dry_run:
             head.check_writable()
     if change is None:
-        return _append(ledger, build.entry("trail", record), dry_run, head)
+        return hooks.notify(ledger, _append(ledger, build.entry("trail", record), dry_run, head))
     flow_recorded = _append(ledger, build.entry("flow", change), dry_run, head)
     recorded = _append(ledger, build.entry("trail", record), dry_run)
     recorded.flow_change = flow_recorded
-    return recorded
+    return hooks.notify(ledger, recorded)
 
 
 def _flow_change(view: Proven, flow: str, description: str | None,
@@ -405,22 +494,41 @@ def attest_artifact(
         )
         return build.entry("artifact", record), None
 
-    return _write(ledger, made, reads=trail_reads(flow, trail),
-                  check=lambda head: require_trail(head, flow, trail), dry_run=dry_run)
+    hooks = _Hooks(flow)
+    return hooks.notify(ledger, _write(
+        ledger, made, reads=trail_reads(flow, trail), also=hooks.keys,
+        check=hooks.checking(trail_reads(flow, trail),
+                             lambda head: require_trail(head, flow, trail)), dry_run=dry_run))
 
 
 def store_evidence(
     into: Incoming | None,
     attachments: list[PathArg] | None,
     named: Sequence[tuple[str, PathArg]] = (),
+    seal_for: Sequence[str] = (),
+    seal_folder: str | None = None,
 ) -> list[dict[str, Any]]:
     """Copy attachments (and files already ``named``) into the batch ``into`` (from
     ``ledger.blobs.incoming()``), or only hash them when it is None (a dry run); return the
-    evidence refs. Nothing reaches the vault until the batch is appended with its entry."""
+    evidence refs. Nothing reaches the vault until the batch is appended with its entry.
+    With ``seal_for`` (age recipients) each file is sealed first, here, into ``seal_folder``
+    (which must outlive the batch: a remote one reads its files when it is appended), and only
+    the ciphertext is staged and referenced (``evidence.sealing``)."""
+    files = [*inputs.expand_attachments(attachments), *named]
+    if not seal_for:
+        refs = []
+        for name, file in files:
+            digest, size = hash_file(file) if into is None else into.add(file)
+            refs.append({"name": name, "sha256": digest, "size": size})
+        return refs
+    from affidavit.evidence.sealing import seal_file
+
+    assert seal_folder is not None, "sealing needs a folder for the sealed copies"
     refs = []
-    for name, file in [*inputs.expand_attachments(attachments), *named]:
-        digest, size = hash_file(file) if into is None else into.add(file)
-        refs.append({"name": name, "sha256": digest, "size": size})
+    for name, file in files:
+        sealed_path, sealed = seal_file(os.fspath(file), seal_for, seal_folder)
+        digest, size = hash_file(sealed_path) if into is None else into.add(sealed_path)
+        refs.append({"name": name, "sha256": digest, "size": size, "sealed": sealed})
     return refs
 
 
@@ -434,7 +542,7 @@ class Claim:
 
     __slots__ = ("flow", "trail", "name", "fingerprint", "attachments", "user_data_file",
                  "annotations", "origin_url", "commit", "commit_url", "redact", "dry_run",
-                 "split_artifact")
+                 "split_artifact", "signing_key", "redact_paths", "encrypt_for")
 
     def __init__(
         self,
@@ -452,8 +560,19 @@ class Claim:
         redact: Collection[str] = (),
         dry_run: bool = False,
         split_artifact: bool = True,
+        signing_key: PathArg | None = None,
+        redact_paths: Sequence[str] = (),
+        encrypt_for: Sequence[str] = (),
     ) -> None:
+        """``signing_key``: an Ed25519 PEM file; the statement is recorded in a DSSE envelope
+        it signs (``models.dsse``). ``redact_paths``: JSON pointers under ``/user_data`` or
+        ``/predicate`` removed before anything is hashed or judged (``api.redaction``).
+        ``encrypt_for``: age recipients the evidence files are sealed for on this machine
+        (``evidence.sealing``)."""
         self.flow, self.trail, self.name = flow, trail, name
+        self.signing_key = signing_key
+        self.redact_paths = tuple(redact_paths)
+        self.encrypt_for = tuple(encrypt_for)
         self.fingerprint = fingerprint
         self.attachments = list(attachments or ())
         self.user_data_file = user_data_file
@@ -467,7 +586,8 @@ class CheckedClaim:
     """A :class:`Claim` checked and read: names valid, user data parsed, commit details read."""
 
     __slots__ = ("flow", "trail", "name", "artifact", "fingerprint", "attachments",
-                 "user_data", "annotations", "origin_url", "commit", "dry_run")
+                 "user_data", "annotations", "origin_url", "commit", "dry_run", "signer",
+                 "redact_paths", "encrypt_for")
 
     def __init__(self, claim: Claim) -> None:
         from affidavit.api.commits import commit_record
@@ -497,6 +617,21 @@ class CheckedClaim:
                 "commit: give --commit (or run in CI)",
                 remedy="or bind to one artifact with --fingerprint")
         self.dry_run = claim.dry_run
+        self.signer: SigningKey | None = None
+        if claim.signing_key is not None:  # a key that cannot sign fails before anything runs
+            from affidavit.models.dsse import load_signing_key
+
+            self.signer = load_signing_key(os.fspath(claim.signing_key))
+        self.redact_paths = claim.redact_paths
+        if self.redact_paths:
+            from affidavit.api.redaction import check_pointers
+
+            check_pointers(self.redact_paths)
+        self.encrypt_for: list[str] = []
+        if claim.encrypt_for:
+            from affidavit.evidence.sealing import check_recipients
+
+            self.encrypt_for = check_recipients(claim.encrypt_for)
 
 
 def check_claim(claim: Claim | CheckedClaim) -> CheckedClaim:
@@ -524,7 +659,20 @@ def attest(
     from affidavit.errors import InputError
 
     claim = check_claim(claim)
-    judged, reasons = judge(type, claim.name, predicate, type_version)
+    user_data, redacted = claim.user_data, None
+    if claim.redact_paths:  # removed before the judge and the hash: what is kept is judged
+        from affidavit.api.redaction import redact
+
+        predicate, user_data = redact(claim.redact_paths, predicate, user_data)
+        redacted = list(claim.redact_paths)
+    try:
+        judged, reasons = judge(type, claim.name, predicate, type_version)
+    except InputError as exc:
+        if not redacted:
+            raise
+        raise InputError(f"{exc.message}, once --redact removed {', '.join(redacted)}",
+                         remedy="the judge needs what was removed: redact something else"
+                         ) from None
     if compliant is not None and compliant != judged:
         raise InputError(
             f"attestation {claim.name!r} ({type}) claims compliant={compliant} but its "
@@ -533,7 +681,8 @@ def attest(
     def made() -> tuple[dict[str, Any], Incoming | None]:
         batch = None if claim.dry_run else ledger.blobs.incoming()
         try:
-            evidence = store_evidence(batch, claim.attachments, raw_files or ())
+            evidence = store_evidence(batch, claim.attachments, raw_files or (),
+                                      seal_for=claim.encrypt_for, seal_folder=sealing)
             record = build.attestation(
                 flow=claim.flow,
                 trail=claim.trail,
@@ -546,19 +695,35 @@ def attest(
                 artifact=claim.artifact,
                 origin_url=claim.origin_url,
                 commit=claim.commit,
-                user_data=claim.user_data,
+                user_data=user_data,
                 annotations=claim.annotations,
                 evidence=evidence,
+                redacted=redacted,
             )
+            if claim.signer is not None:
+                from affidavit.models.dsse import envelope
+
+                record = build.signed(record, *envelope(record["statement"], claim.signer))
         except BaseException:
             if batch is not None:
                 batch.close()
             raise
         return build.entry("attestation", record), batch
 
-    recorded = _write(ledger, made, reads=trail_reads(claim.flow, claim.trail),
-                      check=lambda head: require_trail(head, claim.flow, claim.trail),
-                      dry_run=claim.dry_run)
+    hooks = _Hooks(claim.flow)
+    import contextlib
+
+    with contextlib.ExitStack() as stack:
+        sealing = None
+        if claim.encrypt_for:  # sealed copies outlive the append: a server's is sent with it
+            import tempfile
+
+            sealing = stack.enter_context(tempfile.TemporaryDirectory(prefix="affidavit-seal-"))
+        recorded = _write(ledger, made, reads=trail_reads(claim.flow, claim.trail),
+                          also=hooks.keys,
+                          check=hooks.checking(trail_reads(claim.flow, claim.trail), lambda head:
+                                               require_trail(head, claim.flow, claim.trail)),
+                          dry_run=claim.dry_run)
     recorded.reasons = list(reasons)
     if claim.dry_run:
         from affidavit.api import query
@@ -566,7 +731,7 @@ def attest(
         with _head(ledger) as view:
             recorded.trail_status = query.trail_state(
                 view, claim.flow, claim.trail, extra=[(view.size, recorded.entry)])["status"]
-    return recorded
+    return hooks.notify(ledger, recorded)
 
 
 def attest_generic(ledger: Ledger, claim: Claim | CheckedClaim, *,

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from affidavit.errors import UsageError
+
 TYPE_CHECKING = False  # typing costs 3 ms to import; the CLI's write path avoids it
 if TYPE_CHECKING:
+    from collections.abc import Sequence
     from typing import Any
 
     from affidavit.api.inputs import PathArg
@@ -20,11 +23,29 @@ def verify_ledger(ledger: Ledger, *, public_key: str | None = None,
     return audit(ledger, public_key=public_key, deep=deep)
 
 
-def verify_package(path: PathArg, public_key: str) -> dict[str, Any]:
+def verify_package(path: PathArg, public_key: str,
+                   trusted_keys: PathArg | None = None,
+                   witnesses: Sequence[str] = ()) -> dict[str, Any]:
     """Check a package zip with only the ledger's verifier key; return its recomputed
-    verdicts, or raise IntegrityError naming the first thing that does not hold."""
+    verdicts, or raise IntegrityError naming the first thing that does not hold. With
+    ``trusted_keys`` (a file of Ed25519 public keys, ``models.dsse.public_keys_in``), every
+    signed attestation must be signed by one of them; with ``witnesses`` (cosigner vkeys,
+    ``<name>+<id>+<key>``) the package's checkpoint must be cosigned by each."""
+    import os
     from pathlib import Path
 
     from affidavit.verify.package import verify_package as check
 
-    return check(Path(path), public_key)
+    trusted = None
+    if trusted_keys is not None:
+        from affidavit.models.dsse import public_keys_in
+
+        where = f"--trusted-keys {os.fspath(trusted_keys)}"
+        try:
+            with open(trusted_keys, encoding="utf-8") as fh:
+                text = fh.read(1 << 20)
+        except (OSError, UnicodeDecodeError) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
+            raise UsageError(f"{where}: {(reason or str(exc)).lower()}") from None
+        trusted = public_keys_in(text, where)
+    return check(Path(path), public_key, trusted, witnesses)

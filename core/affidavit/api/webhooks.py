@@ -1,4 +1,5 @@
-"""Webhooks: an environment's events, POSTed as signed JSON after each new snapshot.
+"""Webhooks: an environment's events, POSTed as signed JSON after each new snapshot; a flow's
+(``api.flowhooks``) after each write to one of its trails.
 
 Delivery comes after the snapshot is appended and never decides anything: a receiver that is
 down, slow or refusing is retried a few times with backoff, then reported as a note, and the
@@ -13,6 +14,7 @@ receiver checks it the same way: recompute over the raw body, compare in constan
 
 from __future__ import annotations
 
+from affidavit.api.delivery import ATTEMPTS, post, sign
 from affidavit.api.record import Recorded, _append, _head
 from affidavit.errors import UsageError
 from affidavit.ledger import index
@@ -29,37 +31,61 @@ if TYPE_CHECKING:
 
     Record = dict[str, Any]
 
-__all__ = ["EVENTS", "create_webhook", "webhooks_of", "events_of", "deliver", "sign", "notify"]
+__all__ = ["EVENTS", "FLOW_EVENTS", "FORMATS", "ATTEMPTS", "create_webhook", "webhooks_of",
+           "events_of", "deliver", "post", "sign", "notify"]
 
 EVENTS = ("started", "exited", "non-compliant", "allowlisted", "unexpected")
-ATTEMPTS = 3
-TIMEOUT = 5.0
+FLOW_EVENTS = ("trail-begun", "attestation-reported", "verdict-changed")
+FORMATS = ("json", "slack")
 
 
-def create_webhook(ledger: Ledger, *, name: str, environment: str, url: str,
-                   events: list[str], secret_env: str | None = None,
+def create_webhook(ledger: Ledger, *, name: str, url: str, events: list[str],
+                   environment: str | None = None, flow: str | None = None,
+                   secret_env: str | None = None, format: str | None = None,
                    dry_run: bool = False) -> Recorded:
-    """Send ``environment``'s ``events`` to ``url``; again with the same name replaces it."""
+    """Send ``environment``'s or ``flow``'s ``events`` to ``url`` (exactly one of the two:
+    their events differ); again with the same name there replaces it. ``format`` ``slack``
+    (flows only) posts a Slack message in place of the JSON event."""
     import re
 
-    from affidavit.api.environments import physical_state
     from affidavit.web import checked_url
 
+    if (environment is None) == (flow is None):
+        raise UsageError("create webhook: give --environment ENV or --flow FLOW, not both "
+                         "(either may come from AFFIDAVIT_ENVIRONMENT, AFFIDAVIT_FLOW)"
+                         if environment else "create webhook: give --environment ENV or "
+                         "--flow FLOW")
     check_name(name, "webhook")
     url = checked_url(url, "--url", token_hint="a secret in --secret-env")
-    unknown = [e for e in events if e not in EVENTS]
+    allowed = EVENTS if flow is None else FLOW_EVENTS
+    unknown = [e for e in events if e not in allowed]
     if not events or unknown:
         raise UsageError(f"--events {','.join(unknown or events) or '(none)'}: choose from "
-                         f"{', '.join(EVENTS)}")
+                         f"{', '.join(allowed)} (the events of "
+                         f"{'an environment' if flow is None else 'a flow'})")
+    if format is not None and format not in FORMATS:
+        raise UsageError(f"--format {format!r}: choose from {', '.join(FORMATS)}")
+    if format == "slack" and flow is None:
+        raise UsageError("--format slack is for --flow webhooks; an environment's events "
+                         "are sent as JSON")
     if secret_env is not None and not re.fullmatch(r"[A-Z_][A-Z0-9_]{0,127}", secret_env):
         raise UsageError(f"--secret-env {secret_env!r}: the name of an environment variable "
                          "(upper case, digits and _)")
     with _head(ledger) as head:
-        physical_state(head, environment, "send the events of")
+        if flow is None:
+            from affidavit.api.environments import physical_state
+
+            assert environment is not None
+            physical_state(head, environment, "send the events of")
+        else:
+            from affidavit.api.record import require_flow
+
+            require_flow(head, flow)
         if not dry_run:
             head.check_writable()
-    record = build.webhook(name=name, environment=environment, url=url,
-                           events=list(dict.fromkeys(events)), secret_env=secret_env)
+    record = build.webhook(name=name, environment=environment, flow=flow, url=url,
+                           events=list(dict.fromkeys(events)), secret_env=secret_env,
+                           format=format)
     return _append(ledger, build.entry("webhook", record), dry_run, head)
 
 
@@ -95,28 +121,13 @@ def events_of(found: Record, changes: Record) -> dict[str, list[Record]]:
     return {event: items for event, items in out.items() if items}
 
 
-def sign(secret: bytes, body: bytes) -> str:
-    """The ``X-Affidavit-Signature-256`` value of ``body``."""
-    import hashlib
-    import hmac
-
-    return "sha256=" + hmac.new(secret, body, hashlib.sha256).hexdigest()
-
-
 def deliver(hooks: list[Record], payload: Record, happened: dict[str, list[Record]], *,
             environ: dict[str, str] | None = None,
             sleep: Callable[[float], None] | None = None) -> list[Record]:
     """POST ``payload`` with the events each webhook asked for; one result per webhook sent
     to (``ok``, ``status``, ``attempts``, ``error``), never an exception."""
     import json
-    import os
-    import secrets
-    import time
 
-    import requests
-
-    env = os.environ if environ is None else environ
-    wait = time.sleep if sleep is None else sleep
     results = []
     for hook in hooks:
         events = [e for e in hook["events"] if e in happened]
@@ -125,32 +136,7 @@ def deliver(hooks: list[Record], payload: Record, happened: dict[str, list[Recor
         body = json.dumps({**payload, "webhook": hook["name"], "events": events,
                            "artifacts": {e: happened[e] for e in events}},
                           sort_keys=True, separators=(",", ":")).encode()
-        headers = {"Content-Type": "application/json", "User-Agent": "affidavit",
-                   "X-Affidavit-Event": ",".join(events),
-                   "X-Affidavit-Delivery": secrets.token_hex(16)}
-        secret = env.get(hook["secret_env"]) if hook.get("secret_env") else None
-        if secret:
-            headers["X-Affidavit-Signature-256"] = sign(secret.encode(), body)
-        result: Record = {"webhook": hook["name"], "url": hook["url"], "events": events,
-                          "signed": bool(secret), "ok": False, "status": None, "attempts": 0,
-                          "error": None}
-        if hook.get("secret_env") and not secret:
-            result["error"] = f"{hook['secret_env']} is not set: sent unsigned"
-        for attempt in range(ATTEMPTS):
-            result["attempts"] = attempt + 1
-            try:
-                response = requests.post(hook["url"], data=body, headers=headers,
-                                         timeout=TIMEOUT, allow_redirects=False)
-                result["status"] = response.status_code
-                if 200 <= response.status_code < 300:
-                    result["ok"] = True
-                    break
-                result["error"] = f"HTTP {response.status_code}"
-            except requests.RequestException as exc:
-                result["error"] = type(exc).__name__
-            if attempt + 1 < ATTEMPTS:
-                wait(0.5 * 2 ** attempt)
-        results.append(result)
+        results.append(post(hook, body, events, environ=environ, sleep=sleep))
     return results
 
 

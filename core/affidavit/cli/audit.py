@@ -39,6 +39,8 @@ def evidence_get(p: argparse.ArgumentParser) -> None:
     """``evidence get DIGEST -o FILE``."""
     p.add_argument("digest")
     opt.add(p, "-o", "--out", type=opt.path, required=True, help="file to write")
+    opt.add(p, "--identity", metavar="FILE", help="age identity: open sealed evidence and "
+            "check the plaintext against its commitment")
     opt.add_ledger(p)
     p.set_defaults(handler=_evidence_get)
 
@@ -50,6 +52,8 @@ def evidence_package(p: argparse.ArgumentParser) -> None:
             "commit)")
     opt.add(p, "--fingerprint", help="artifact to package (with its trails)")
     opt.add(p, "-o", "--out", type=opt.path, required=True, help="zip file to write")
+    opt.add(p, "--identity", metavar="FILE", help="age identity: also open the sealed "
+            "evidence into the package (opened/), each file checked against its commitment")
     opt.add_ledger(p)
     opt.add_output(p)
     p.set_defaults(handler=_evidence_package)
@@ -59,6 +63,10 @@ def verify_package(p: argparse.ArgumentParser) -> None:
     """``verify package ZIP --public-key KEY``."""
     p.add_argument("package", type=opt.path)
     opt.add(p, "--public-key", required=True, help="the ledger's verifier key")
+    opt.add(p, "--trusted-keys", metavar="FILE", help="Ed25519 public keys (PEM, as key "
+            "generate writes FILE.pub): every signed attestation must be signed by one")
+    opt.add(p, "--witness", nargs="+", metavar="VKEY", help="witness verifier keys: the "
+            "package's checkpoint must carry a valid cosignature by each")
     opt.add_output(p)
     p.set_defaults(handler=_verify_package)
 
@@ -126,7 +134,8 @@ def _fingerprint(args: argparse.Namespace) -> int:
 def _evidence_get(args: argparse.Namespace) -> int:
     from affidavit.api.evidence import get_evidence
 
-    size = get_evidence(_ledger(args), opt.required(args.digest, "digest"), args.out)
+    size = get_evidence(_ledger(args), opt.required(args.digest, "digest"), args.out,
+                        identity=args.identity)
     sys.stderr.write(f"wrote {args.out} ({size} bytes)\n")
     return 0
 
@@ -140,20 +149,25 @@ def _evidence_package(args: argparse.Namespace) -> int:
 
         args.trail = ci_defaults().commit
     summary = package(_ledger(args), flow=args.flow, trail=args.trail,
-                      fingerprint=args.fingerprint, out=args.out)
+                      fingerprint=args.fingerprint, out=args.out, identity=args.identity)
     if args.output == "json":
         emit_json(summary)
     else:
         sys.stdout.write(
             f"wrote {args.out}: {summary['entries']} entries, {summary['evidence']} evidence "
-            f"files, checkpoint size {summary['tree_size']}\n")
+            f"files{_opened(summary)}, checkpoint size {summary['tree_size']}\n")
     return 0
+
+
+def _opened(summary: dict[str, Any]) -> str:
+    return f" ({summary['opened']} opened)" if summary.get("opened") else ""
 
 
 def _verify_package(args: argparse.Namespace) -> int:
     from affidavit.api.verification import verify_package
 
-    result = verify_package(args.package, args.public_key)
+    result = verify_package(args.package, args.public_key, trusted_keys=args.trusted_keys,
+                            witnesses=args.witness or ())
     if args.output == "json":
         emit_json(result)
     else:

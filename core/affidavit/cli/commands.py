@@ -17,7 +17,8 @@ TABLE: dict[str, tuple[str, Nouns]] = {
                         "create an environment (server, k8s, ..., logical)"),
         "policy": ("policies:create_policy", "a new version of an environment policy"),
         "webhook": ("environments:create_webhook",
-                    "POST an environment's events (signed JSON) after each snapshot"),
+                    "POST an environment's or a flow's events (signed JSON or Slack) "
+                    "after each snapshot or trail write"),
         "attestation-type": ("custom:create_attestation_type",
                              "a custom type: JSON Schema of its data and compliance rules"),
     }),
@@ -134,9 +135,19 @@ TABLE: dict[str, tuple[str, Nouns]] = {
         "public-key": ("audit:ledger_public_key", "print the checkpoint verifier key"),
         "reindex": ("audit:ledger_reindex", "rebuild the indexes from the log"),
     }),
+    "key": ("keys for signing attestations and sealing evidence", {
+        "generate": ("keys:key_generate",
+                     "an Ed25519 signing key, or with --encryption an age key"),
+    }),
     "schema": ("print the JSON Schema of a record type", {None: ("audit:schema", "")}),
     "server": ("serve a ledger over HTTP to remote clients (pip install 'affidavit[server]')",
                {None: ("affidavit.server.command:serve", "")}),
+    "witness": ("cosign checkpoints (C2SP tlog-witness), or get a ledger's cosigned", {
+        "serve": ("affidavit.server.witness_command:serve",
+                  "run a witness: cosign checkpoints that extend the last one it cosigned"),
+        "add": ("witness:witness_add", "get the ledger's latest checkpoint cosigned"),
+        "key": ("witness:witness_key", "generate: a new witness key, and its verifier key"),
+    }),
     "ci": ("what the CI detection sees", {
         "env": ("ci:ci_env", "the provider, commit, build URL... detected from the environment"),
     }),

@@ -401,15 +401,22 @@ def _expect_deployment(args: argparse.Namespace) -> int:
 
 
 def create_webhook(p: argparse.ArgumentParser) -> None:
-    """``create webhook NAME --url URL --environment ENV --events E,…``."""
+    """``create webhook NAME --url URL (--environment ENV | --flow FLOW) --events E,…``."""
     p.add_argument("name", help="webhook name (again with the same name replaces it)")
     opt.add(p, "--url", required=True, help="where to POST the events (https://…)")
-    opt.add(p, "--environment", required=True, help="a physical environment")
+    opt.add(p, "--environment", help="a physical environment whose snapshots' events to send "
+                                     "(or --flow)")
+    opt.add(p, "--flow", help="a flow whose trails' events to send (or --environment)")
     opt.add(p, "--events", required=True, nargs="+", metavar="EVENT",
-            help="started, exited, non-compliant, allowlisted, unexpected (comma-separated)")
+            help="an environment's: started, exited, non-compliant, allowlisted, unexpected; "
+                 "a flow's: trail-begun, attestation-reported, verdict-changed "
+                 "(comma-separated)")
     opt.add(p, "--secret-env", metavar="VAR",
             help="the environment variable each sender reads the HMAC-SHA256 signing secret "
                  "from (the secret itself is never recorded: the log is readable by all)")
+    opt.add(p, "--format", choices=("json", "slack"),
+            help="what a flow's webhook POSTs: the JSON event (default) or a Slack "
+                 "incoming-webhook message")
     write_flags(p)
     p.set_defaults(handler=_create_webhook)
 
@@ -418,10 +425,12 @@ def _create_webhook(args: argparse.Namespace) -> int:
     from affidavit.api import webhooks
 
     name = opt.required(args.name, "webhook name")
+    target = args.environment if args.flow is None else args.flow
     return show_write(args, webhooks.create_webhook(
         write_ledger(args), name=name, url=args.url, environment=args.environment,
-        events=list(opt.comma_list(args.events)), secret_env=args.secret_env,
-        dry_run=bool(args.dry_run)), f"webhook {name!r} of {args.environment!r}")
+        flow=args.flow, events=list(opt.comma_list(args.events)), secret_env=args.secret_env,
+        format=args.format, dry_run=bool(args.dry_run)),
+        f"webhook {name!r} of {'flow' if args.flow else 'environment'} {target!r}")
 
 
 def _grace(value: str) -> float:

@@ -67,6 +67,14 @@ def attest_flags(parser: argparse.ArgumentParser, name_required: bool = True) ->
     opt.add(parser, "--fingerprint", help="bind to this artifact instead of the trail")
     opt.add(parser, "--attachments", nargs="+", metavar="PATH", help="evidence files/dirs")
     opt.add(parser, "--user-data", metavar="FILE", help="JSON file to record with it")
+    opt.add(parser, "--redact", nargs="+", metavar="POINTER",
+            help="JSON pointers under /user_data or /predicate to leave out (before hashing "
+            "and judging; the entry lists them)")
+    opt.add(parser, "--signing-key", metavar="FILE",
+            help="Ed25519 PEM key: record the statement in a DSSE envelope it signs")
+    opt.add(parser, "--encrypt-for", nargs="+", metavar="RECIPIENT",
+            help="seal the evidence files here for these age recipients (age1…, or a file of "
+            "them): the ledger stores only ciphertext")
     _meta_flags(parser)
     _common(parser, ("table", "json", "markdown"))
     opt.add(parser, "--assert", dest="assert_gate", action="store_const", const=True,
@@ -82,7 +90,9 @@ def claim(args: argparse.Namespace) -> Any:
         attachments=args.attachments, user_data_file=args.user_data,
         annotations=args.annotate, origin_url=args.origin_url, commit=args.commit,
         commit_url=getattr(args, "commit_url", None), redact=args.redact_commit_info or (),
-        dry_run=bool(args.dry_run), split_artifact=getattr(args, "split_artifact", True))
+        dry_run=bool(args.dry_run), split_artifact=getattr(args, "split_artifact", True),
+        signing_key=args.signing_key, redact_paths=args.redact or (),
+        encrypt_for=args.encrypt_for or ())
 
 
 def create_flow(p: argparse.ArgumentParser) -> None:

@@ -368,7 +368,12 @@ def type_version_of(record: Mapping[str, Any], entry_at: EntryAt,
 def check_recorded(record: Mapping[str, Any], entry_at: EntryAt, holder: str) -> None:
     """Raise :class:`InputError` unless a recorded attestation's own ``compliant`` is the
     judge's verdict of its predicate: what every reader and verifier checks, so that the flag is
-    only ever a cache of this answer. The message continues "entry N ..."."""
+    only ever a cache of this answer. A signed one's envelope must be whole too
+    (``models.dsse.check_signed``: an :class:`IntegrityError`, since no honest writer makes a
+    bad signature). The message continues "entry N ..."."""
+    from affidavit.models.dsse import check_signed
+
+    check_signed(record)
     version = type_version_of(record, entry_at, holder)
     try:
         compliant, _ = judge(record["type"], record["name"], record["statement"].get("predicate"),

@@ -142,6 +142,25 @@ def _too_few_reviews(wanted: Record, record: Record) -> str | None:
                      asked_by="the template")
 
 
+def _unsigned(wanted: Record, trail_spec: Record, record: Record) -> str | None:
+    """Why a report does not meet its slot's signing rule, or None: the slot's
+    ``require_signed``/``signers`` or else the template's, ``signers`` implying a signature is
+    required. The signature itself was checked by every reader (``models.dsse.check_signed``);
+    this decides only whether its key is one the template accepts."""
+    required = wanted.get("require_signed", trail_spec.get("require_signed"))
+    signers = wanted.get("signers", trail_spec.get("signers"))
+    if not signers and not required:
+        return None
+    from affidavit.models.dsse import signer_of
+
+    keyid = signer_of(record)
+    if keyid is None:
+        return "is not signed, and the template requires a signature"
+    if signers and keyid not in signers:
+        return f"is signed by key {keyid[:16]}, which the template does not allow"
+    return None
+
+
 def trail_verdict(
     template: Record | None,
     artifacts: list[tuple[int, Record]],
@@ -177,7 +196,8 @@ def trail_verdict(
         scope = "trail" if fingerprint is None else "artifact"
         if found is not None and _type_fits(wanted["type"], found[1]["type"]):
             used.update(k for k in keys if k in latest)
-            short = _too_few_reviews(wanted, found[1])
+            short = _too_few_reviews(wanted, found[1]) or _unsigned(wanted, trail_spec,
+                                                                     found[1])
             compliant = found[1]["compliant"] and short is None
             slot.update(state="COMPLETE", compliant=compliant, entry=found[0])
             if not found[1]["compliant"]:
@@ -185,8 +205,9 @@ def trail_verdict(
                       f"{where}: attestation {wanted['name']!r} is not compliant", missing=False,
                       entry=found[0])
             elif short is not None:
-                issue(scope, fingerprint, f"{where}: attestation {wanted['name']!r}: {short}",
-                      missing=False, entry=found[0])
+                colon = ":" if not short.startswith(("is ", "was ")) else ""
+                issue(scope, fingerprint, f"{where}: attestation {wanted['name']!r}{colon} "
+                      f"{short}", missing=False, entry=found[0])
         else:
             slot.update(state="MISSING", compliant=None, entry=None)
             why = "has the wrong type" if found is not None else "is missing"

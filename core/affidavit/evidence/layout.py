@@ -12,6 +12,12 @@ Layout (docs/evidence-package.md)::
     proofs/map.json          the key map proofs of the scope's keys (DESIGN §3.1)
     evidence/<attestation>/<file>
     README.md                the summary an auditor reads first
+
+and, only in a package written with ``--identity``, the plaintext of its sealed files::
+
+    opened.json              per opened file: its member, the evidence member it opens, and
+                             the salt and digest that open the entry's commitment
+    opened/<attestation>/<file>
 """
 
 from __future__ import annotations
@@ -21,7 +27,8 @@ from typing import Any
 
 from affidavit.ledger import index
 
-__all__ = ["FORMAT", "MAP_PROOFS", "scope_keys", "evidence_path", "evidence_rows", "verdicts",
+__all__ = ["FORMAT", "MAP_PROOFS", "OPENED", "OPENED_FORMAT", "sealed_rows", "scope_keys",
+           "evidence_path", "evidence_rows", "verdicts",
            "manifest", "manifest_bytes", "proof_bytes", "map_bytes", "readme"]
 
 FORMAT = "affidavit-evidence-package/v2"
@@ -67,6 +74,21 @@ def evidence_rows(entries: list[tuple[int, Record]]) -> list[Record]:
             path = evidence_path(record["name"], ref["name"], taken, ref["sha256"])
             rows.append({"path": path, "sha256": ref["sha256"], "entry": position})
     return rows
+
+
+OPENED = "opened.json"
+OPENED_FORMAT = "affidavit-opened/v1"
+
+
+def sealed_rows(entries: list[tuple[int, Record]]) -> list[Record]:
+    """The evidence rows (:func:`evidence_rows`) of sealed files, each with its ``sealed``
+    record and the member its plaintext goes to when a package is written with an identity:
+    ``opened/<attestation>/<file>``, beside ``evidence/<attestation>/<file>``."""
+    sealed = {(position, ref["sha256"]): ref["sealed"] for position, entry in entries
+              for ref in entry["record"].get("evidence", []) if "sealed" in ref}
+    return [{**row, "sealed": sealed[(row["entry"], row["sha256"])],
+             "opened": "opened/" + row["path"].removeprefix("evidence/")}
+            for row in evidence_rows(entries) if (row["entry"], row["sha256"]) in sealed]
 
 
 def verdicts(entries: list[tuple[int, Record]],

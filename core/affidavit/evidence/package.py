@@ -71,9 +71,33 @@ class Contents:
     inclusion: dict[int, list[bytes]]
 
 
-def write_package(ledger: Ledger, contents: Contents, out: Path) -> dict[str, Any]:
+def _open_blob(ledger: Ledger, row: Record, identities: list[Any],
+               zf: zipfile.ZipFile) -> Record:
+    """Decrypt one sealed vault file into its ``opened/`` member, the plaintext checked
+    against the entry's commitment on the way (``evidence.sealing``); its ``opened.json``
+    row."""
+    from affidavit.evidence.sealing import open_sealed
+
+    info = zipfile.ZipInfo(row["opened"], _STAMP)
+    info.compress_type = zipfile.ZIP_DEFLATED
+    try:
+        with ledger.blobs.open(row["sha256"]) as src, zf.open(info, "w",
+                                                              force_zip64=True) as dst:
+            opened = open_sealed(row["sealed"], src, identities, dst,
+                                 f"evidence {row['sha256']} of entry {row['entry']}")
+    except NotFoundError:
+        raise IntegrityError(f"evidence {row['sha256']} named by entry {row['entry']} is not "
+                             "in the vault") from None
+    return {"path": row["opened"], "evidence": row["path"], "entry": row["entry"],
+            "sha256": opened["sha256"], "size": opened["size"], "salt": opened["salt"]}
+
+
+def write_package(ledger: Ledger, contents: Contents, out: Path,
+                  identities: list[Any] | None = None) -> dict[str, Any]:
     """Write ``contents`` (and the vault files its entries name) as a zip at ``out``; return
-    a summary. Nothing is left at ``out`` on any error. The caller refuses a bad ``out``
+    a summary. With ``identities`` (age), every sealed file the package holds is also opened
+    into it (``opened/``, ``opened.json``); one that none of them opens fails the package.
+    Nothing is left at ``out`` on any error. The caller refuses a bad ``out``
     before gathering ``contents`` (``api.evidence.package``); it is checked again here just
     before the zip replaces it, as what lies at ``out`` may have changed meanwhile."""
     checkpoint, note, entries = contents.checkpoint, contents.note, contents.entries
@@ -107,6 +131,15 @@ def write_package(ledger: Ledger, contents: Contents, out: Path) -> dict[str, An
                 if item["path"] not in written:
                     written.add(item["path"])
                     _copy_blob(ledger, item, zf)
+            opened = []
+            if identities:
+                done: set[str] = set()
+                for row in layout.sealed_rows(entries):
+                    if row["opened"] not in done:
+                        done.add(row["opened"])
+                        opened.append(_open_blob(ledger, row, identities, zf))
+                put(layout.OPENED, canonical.dumps(
+                    {"format": layout.OPENED_FORMAT, "files": opened}))
             put("manifest.json", layout.manifest_bytes(manifest))
             put("README.md", layout.readme(manifest, entries, verdicts).encode())
         check_output_path(ledger, out)
@@ -117,4 +150,5 @@ def write_package(ledger: Ledger, contents: Contents, out: Path) -> dict[str, An
         if tmp is not None:
             tmp.unlink(missing_ok=True)
     return {"path": str(out), "entries": len(entries), "evidence": len(written),
-            "tree_size": checkpoint.size, "keys": keys, "trails": manifest["trails"]}
+            "opened": len(opened), "tree_size": checkpoint.size, "keys": keys,
+            "trails": manifest["trails"]}

@@ -5,12 +5,13 @@ from __future__ import annotations
 import hashlib
 import os
 from pathlib import Path
+from typing import Any
 
 from affidavit.errors import InputError, IntegrityError
 from affidavit.evidence.output import check_output_path, open_partial
 from affidavit.ledger.base import Ledger
 
-__all__ = ["copy_out"]
+__all__ = ["copy_out", "open_out"]
 
 
 def copy_out(ledger: Ledger, digest: str, out: Path) -> int:
@@ -37,3 +38,52 @@ def copy_out(ledger: Ledger, digest: str, out: Path) -> int:
         if tmp is not None:
             tmp.unlink(missing_ok=True)
     return size
+
+
+def open_out(ledger: Ledger, digest: str, sealed: dict[str, Any], identities: list[Any],
+             out: Path) -> dict[str, Any]:
+    """Write the plaintext of sealed blob ``digest`` to ``out``: the ciphertext is checked
+    against its digest while it is decrypted, and the plaintext against the commitment
+    ``sealed`` records (``evidence.sealing``); nothing is left at ``out`` when any of it fails.
+    The plaintext's digest and size."""
+    from affidavit.evidence.sealing import open_sealed
+
+    check_output_path(ledger, out)
+    tmp: Path | None = None
+    try:
+        with ledger.blobs.open(digest) as src:
+            checked = _Checked(src)
+            tmp, fd = open_partial(out)
+            with os.fdopen(fd, "wb") as dst:
+                opened = open_sealed(sealed, checked, identities, dst, f"evidence {digest}")
+            checked.drain()
+        if checked.hasher.hexdigest() != digest:
+            raise IntegrityError(f"evidence {digest} in the vault does not match its digest")
+        os.replace(tmp, out)
+    except OSError as exc:
+        raise InputError(f"-o {out}: {(exc.strerror or str(exc)).lower()}") from None
+    finally:
+        if tmp is not None:
+            tmp.unlink(missing_ok=True)
+    return opened
+
+
+class _Checked:
+    """A reader that hashes the ciphertext as the decrypter reads it."""
+
+    def __init__(self, raw: Any) -> None:
+        self.raw, self.hasher = raw, hashlib.sha256()
+
+    def read(self, n: int = -1) -> bytes:
+        data: bytes = self.raw.read(n if n is not None and n >= 0 else 1 << 20)
+        self.hasher.update(data)
+        return data
+
+    def readinto(self, buffer: Any) -> int:
+        data = self.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+    def drain(self) -> None:
+        while self.read(1 << 20):
+            pass

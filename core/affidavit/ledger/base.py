@@ -28,6 +28,7 @@ answer against the signed checkpoint, so a backend that lies is caught, not trus
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Collection, Iterator, Sequence
 from contextlib import AbstractContextManager
 from typing import Any, BinaryIO, Protocol
@@ -35,7 +36,8 @@ from typing import Any, BinaryIO, Protocol
 from affidavit.ledger import Appended, KeyedRead
 from affidavit.ledger.keymap import MapProof
 
-__all__ = ["Appended", "KeyedRead", "Ledger", "BlobStore", "Incoming", "PlacedIncoming"]
+__all__ = ["Appended", "KeyedRead", "Ledger", "BlobStore", "Incoming", "PlacedIncoming",
+           "MAX_COSIGNATURES", "check_cosignature_lines"]
 
 
 class Incoming(Protocol):
@@ -83,6 +85,32 @@ class BlobStore(Protocol):
         ...
 
 
+MAX_COSIGNATURES = 32
+"""Cosignature lines a ledger keeps for one checkpoint: many more witnesses than any log has,
+and few enough that the note stays under signed-note's 100 signatures."""
+
+
+def check_cosignature_lines(lines: Sequence[str]) -> list[str]:
+    """``lines`` as stored: each one signature line of a signed note (``— <name> <base64>``,
+    its newline added), each once; an :class:`InputError` naming the first that is not."""
+    from affidavit.errors import InputError
+
+    out: list[str] = []
+    for line in lines:
+        body = line[:-1] if line.endswith("\n") else line
+        name, _, signature = body.removeprefix("\u2014 ").partition(" ")
+        if (not body.startswith("\u2014 ") or not name or "+" in name or len(body) > 1000
+                or not signature or any(c in body for c in "\n\r\t")
+                or not re.fullmatch(r"[A-Za-z0-9+/]+={0,2}", signature)):
+            raise InputError(f"cosignature {body[:60]!r} is not a signature line "
+                             "(\u2014 <name> <base64>)")
+        if body + "\n" not in out:
+            out.append(body + "\n")
+    if len(out) > MAX_COSIGNATURES:
+        raise InputError(f"more than {MAX_COSIGNATURES} cosignatures for one checkpoint")
+    return out
+
+
 class Ledger(Protocol):
     """An append-only, verifiable log of canonical JSON entries plus the indexes derived from it."""
 
@@ -125,6 +153,19 @@ class Ledger(Protocol):
 
     def heartbeat(self, environment: str) -> tuple[str, int] | None:
         """The latest heartbeat of ``environment`` as ``(at, size)``, or None."""
+        ...
+
+    def add_cosignatures(self, size: int, lines: Sequence[str]) -> None:
+        """Keep witness cosignature lines (C2SP tlog-cosignature, ``ledger.cosignature``) of
+        the checkpoint for ``size`` beside the log, each once, at most ``MAX_COSIGNATURES``
+        a size: like a heartbeat, not in the log and not believed -- a reader checks each with
+        the witness keys it trusts. A ``size`` with no checkpoint, or a line that is not one
+        signature line, is an :class:`InputError`."""
+        ...
+
+    def cosignatures(self, size: int) -> list[str]:
+        """The cosignature lines kept for the checkpoint of ``size`` (each ending in a
+        newline), in the order they were first added."""
         ...
 
     def size(self) -> int:

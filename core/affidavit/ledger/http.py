@@ -521,30 +521,40 @@ class HttpLedger:
             evidence))
 
     def append_requiring(self, entries: Sequence[bytes], *, requires: Sequence[str],
-                         since: int | None, evidence: Any = None) -> Appended:
+                         since: int | None, evidence: Any = None,
+                         also: Sequence[str] = ()) -> Appended:
         """Append ``entries`` after the head the server reads, refused unless each of
         ``requires`` files an entry there: a write and the read it depends on in one request.
         The head comes back with the answer (with its proofs, the consistency proof from
         ``since``, the size this writer saw last, among them) and the next snapshot that reads
         no more than ``requires`` is that head: the caller proves it, and checks what the
         write depends on, as on its own read. A refusal raises :class:`Unmet` with the head
-        kept the same way, for the caller to prove the refusal."""
+        kept the same way, for the caller to prove the refusal. ``also``: keys the head
+        carries the proofs of without requiring them (:meth:`head_carries`)."""
         floor = since if since is not None else (self._identity or {}).get("size")
         body: dict[str, Any] = {"entries": [wire.b64(e) for e in entries],
                                 "requires": list(requires)}
         if isinstance(floor, int):  # where a retry of this very request would look for it
             body["since"] = floor
+        if also and self._supports("append-also"):
+            body["also"] = list(also)
         answer = self._send_append(body, evidence, answered=(412,))
         head = answer.get("head") if isinstance(answer, dict) else None
         if head is None:
             raise IntegrityError(f"ledger {self.url}: its answer to an append with requires "
                                  "lacks the head it went after")
         state, read = self._keyed_state(head, since)
-        self._head = (state, read, set(requires))
+        self._head = (state, read, {*requires, *(key for key in also if key in read.positions)})
         if "error" in answer:
             raise Unmet(str(answer["error"].get("message")) if isinstance(
                 answer["error"], dict) else "the append was refused")
         return self._appended(answer)
+
+    def head_carries(self, key: str) -> bool:
+        """Whether the head the last :meth:`append_requiring` answered with (until a snapshot
+        takes it) carries ``key``'s proof: asked for as ``also``, which a server that predates
+        it leaves out."""
+        return self._head is not None and key in self._head[2]
 
     def _send_append(self, body: dict[str, Any], evidence: Any,
                      answered: tuple[int, ...] = ()) -> Any:
@@ -590,6 +600,25 @@ class HttpLedger:
     def record_heartbeat(self, environment: str, at: str, size: int) -> None:
         self._post("/api/v1/ledger/heartbeat", {"environment": environment, "at": at,
                                                 "size": size})
+
+    def add_cosignatures(self, size: int, lines: Sequence[str]) -> None:
+        from affidavit.ledger.base import check_cosignature_lines
+
+        self._post("/api/v1/ledger/cosignatures",
+                   {"size": size, "lines": check_cosignature_lines(lines)})
+
+    def cosignatures(self, size: int) -> list[str]:
+        """As the server tells it: not believed (``Ledger.add_cosignatures``), so only the
+        shape is checked here; a reader verifies each line with its witness keys."""
+        from affidavit.ledger.base import check_cosignature_lines
+
+        found = self._field(self._get("/api/v1/ledger/cosignatures", size=size), "lines")
+        if not isinstance(found, list) or not all(isinstance(x, str) for x in found):
+            raise IntegrityError(f"ledger {self.url}: cosignatures of the wrong shape")
+        try:
+            return check_cosignature_lines(found)
+        except InputError as exc:
+            raise IntegrityError(f"ledger {self.url}: {exc.message}") from None
 
     def heartbeat(self, environment: str) -> tuple[str, int] | None:
         """As the server tells it: a heartbeat is not proven (``Ledger.record_heartbeat``),

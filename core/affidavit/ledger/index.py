@@ -23,6 +23,8 @@ A key is ``<namespace>:<value>``; every key an entry is filed under is a key of 
 ``kind:policy``             every policy version of the ledger (lists the policies)
 ``policies:<env>``          the policies attached to and detached from an environment
 ``webhooks:<env>``          where the environment's events are sent
+``sealed:<sha256 hex>``     attestations naming sealed evidence with that ciphertext digest
+``flowhooks:<flow>``        where the flow's events are sent (one key a write reads)
 ==========================  ====================================================================
 
 Queries look a key up, prove its count and last against the signed map root, read the entries
@@ -57,6 +59,8 @@ __all__ = [
     "POLICIES_KEY",
     "attached_key",
     "webhooks_key",
+    "sealed_key",
+    "flowhooks_key",
 ]
 
 FLOWS_KEY = "kind:flow"
@@ -151,6 +155,18 @@ def webhooks_key(environment: str) -> str:
     return f"webhooks:{environment}"
 
 
+def flowhooks_key(flow: str) -> str:
+    """The webhooks of a flow: every write to one of its trails counts them in the read it
+    makes anyway, so a flow without any pays for no second read."""
+    return f"flowhooks:{flow}"
+
+
+def sealed_key(digest: str) -> str:
+    """The attestations naming sealed evidence whose ciphertext has SHA-256 ``digest``: where
+    ``evidence get --identity`` finds the commitment it checks the opened bytes against."""
+    return f"sealed:{digest}"
+
+
 def keys(entry: dict[str, Any]) -> list[str]:
     """Every index key under which ``entry`` (a decoded log entry) is filed, each once."""
     record = entry.get("record", {})
@@ -175,7 +191,10 @@ def keys(entry: dict[str, Any]) -> list[str]:
     elif kind == "policy":
         out += [policy_key(record["name"]), POLICIES_KEY]
     elif kind == "webhook":
-        out += [env_key(record["environment"]), webhooks_key(record["environment"])]
+        if "flow" in record:
+            out += [flow_key(record["flow"]), flowhooks_key(record["flow"])]
+        else:
+            out += [env_key(record["environment"]), webhooks_key(record["environment"])]
     elif kind == "policy_attachment":
         out += [env_key(record["environment"]), attached_key(record["environment"]),
                 policy_key(record["policy"])]
@@ -191,4 +210,7 @@ def keys(entry: dict[str, Any]) -> list[str]:
         commit = record.get("commit")
         if commit:
             out.append(commit_key(commit["sha"]))
+        if kind == "attestation":
+            out += [sealed_key(ref["sha256"]) for ref in record.get("evidence", ())
+                    if "sealed" in ref]
     return list(dict.fromkeys(out))

@@ -47,6 +47,14 @@ CREATE TABLE heartbeats (
     environment TEXT COLLATE "C" PRIMARY KEY, at TEXT COLLATE "C" NOT NULL, size BIGINT NOT NULL)
 """
 
+#: Witness cosignatures of checkpoints (``Ledger.add_cosignatures``), beside the log like
+#: heartbeats: ``added`` keeps the order lines came in.
+_V4 = """
+CREATE TABLE cosignatures (
+    size BIGINT NOT NULL, line TEXT COLLATE "C" NOT NULL, added BIGSERIAL NOT NULL,
+    PRIMARY KEY (size, line))
+"""
+
 #: ``(version, statements)``, in order; each runs in the transaction that records it.
-MIGRATIONS: tuple[tuple[int, str], ...] = ((1, _V1), (2, _V2), (3, _V3))
+MIGRATIONS: tuple[tuple[int, str], ...] = ((1, _V1), (2, _V2), (3, _V3), (4, _V4))
 LATEST = MIGRATIONS[-1][0]

@@ -18,7 +18,13 @@ from __future__ import annotations
 
 import os
 
-from affidavit.errors import IntegrityError, LedgerUnavailable, NotFoundError, UsageError
+from affidavit.errors import (
+    InputError,
+    IntegrityError,
+    LedgerUnavailable,
+    NotFoundError,
+    UsageError,
+)
 from affidavit.ledger import checkpoint as ckpt
 from affidavit.ledger import pg_migrations, rfc6962
 from affidavit.ledger.keyfile import read_key, write_key
@@ -455,6 +461,38 @@ class PostgresLedger(StoredTree):
             "ON CONFLICT (environment) DO UPDATE SET at = excluded.at, size = excluded.size "
             "WHERE excluded.at > heartbeats.at", (environment, at, size))
 
+    def add_cosignatures(self, size: int, lines: Sequence[str]) -> None:
+        """See ``Ledger.add_cosignatures``: under the append lock, so that two witnesses'
+        lines arriving together are counted against the limit one after the other."""
+        from affidavit.ledger.base import MAX_COSIGNATURES, check_cosignature_lines
+
+        wanted = check_cosignature_lines(lines)
+        self._init()
+        self._write()
+        try:
+            if not self._q("SELECT 1 FROM checkpoints WHERE size = %s", (size,)):
+                raise InputError(f"ledger {self.where} has no checkpoint of size {size}")
+            kept = {str(r[0]) for r in self._q(
+                "SELECT line FROM cosignatures WHERE size = %s", (size,))}
+            new = [line for line in wanted if line not in kept]
+            if len(kept) + len(new) > MAX_COSIGNATURES:
+                raise InputError(f"the checkpoint of size {size} would have more than "
+                                 f"{MAX_COSIGNATURES} cosignatures")
+            for line in new:
+                self._db.execute("INSERT INTO cosignatures (size, line) VALUES (%s, %s)",
+                                 (size, line))
+            self._db.execute("COMMIT")
+        except BaseException:
+            self._rollback()
+            raise
+
+    def cosignatures(self, size: int) -> list[str]:
+        self._init()
+        if not self._q("SELECT to_regclass('cosignatures') IS NOT NULL")[0][0]:
+            return []  # a ledger an older version made, read without migrating it
+        return [str(r[0]) for r in self._q(
+            "SELECT line FROM cosignatures WHERE size = %s ORDER BY added", (size,))]
+
     def heartbeat(self, environment: str) -> tuple[str, int] | None:
         self._init()
         if not self._q("SELECT to_regclass('heartbeats') IS NOT NULL")[0][0]:
@@ -729,7 +767,8 @@ def _guard_generator(method: Any) -> Any:
 for _name in ("init", "check_writable", "append", "append_batch", "size", "entries_at",
               "read_many", "lookup", "lookup_prefix", "keys", "map_proof",
               "checkpoint", "root", "inclusion_proof", "inclusion_proofs", "consistency_proof",
-              "verifier_key", "origin", "reindex", "record_heartbeat", "heartbeat"):
+              "verifier_key", "origin", "reindex", "record_heartbeat", "heartbeat",
+              "add_cosignatures", "cosignatures"):
     setattr(PostgresLedger, _name, _guard(getattr(PostgresLedger, _name)))
 for _name in ("read", "index_rows", "checkpoints", "map_leaves", "map_nodes"):
     setattr(PostgresLedger, _name, _guard_generator(getattr(PostgresLedger, _name)))

@@ -61,6 +61,10 @@ _BEAT = ("INSERT INTO heartbeats (environment, at, size) VALUES (?, ?, ?) "
          "ON CONFLICT (environment) DO UPDATE SET at = excluded.at, size = excluded.size "
          "WHERE excluded.at > heartbeats.at")
 
+_COSIGNATURES = ("CREATE TABLE IF NOT EXISTS cosignatures (size INTEGER NOT NULL, "
+                 "n INTEGER NOT NULL, line TEXT NOT NULL, PRIMARY KEY (size, n), "
+                 "UNIQUE (size, line))")
+
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS entries (
@@ -774,6 +778,44 @@ class SQLiteLedger(StoredTree):
         except BaseException:
             _rollback(db)
             raise
+
+    def add_cosignatures(self, size: int, lines: Sequence[str]) -> None:
+        """See ``Ledger.add_cosignatures``: added in one transaction (the table is made by
+        the first, like heartbeats')."""
+        from affidavit.errors import InputError
+        from affidavit.ledger.base import MAX_COSIGNATURES, check_cosignature_lines
+
+        wanted = check_cosignature_lines(lines)
+        self._init()
+        db = self._db
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            if db.execute("SELECT 1 FROM checkpoints WHERE size = ?", (size,)).fetchone() is None:
+                raise InputError(f"ledger {self.path} has no checkpoint of size {size}")
+            db.execute(_COSIGNATURES)
+            kept = [row[0] for row in db.execute(
+                "SELECT line FROM cosignatures WHERE size = ? ORDER BY n", (size,))]
+            new = [line for line in wanted if line not in kept]
+            if len(kept) + len(new) > MAX_COSIGNATURES:
+                raise InputError(f"the checkpoint of size {size} would have more than "
+                                 f"{MAX_COSIGNATURES} cosignatures")
+            db.executemany("INSERT INTO cosignatures (size, n, line) VALUES (?, ?, ?)",
+                           [(size, len(kept) + i, line) for i, line in enumerate(new)])
+            db.execute("COMMIT")
+        except BaseException:
+            _rollback(db)
+            raise
+
+    def cosignatures(self, size: int) -> list[str]:
+        self._init()
+        try:
+            rows = self._db.execute("SELECT line FROM cosignatures WHERE size = ? ORDER BY n",
+                                    (size,)).fetchall()
+        except sqlite3.OperationalError as exc:
+            if "no such table" in str(exc):
+                return []  # nothing was ever cosigned
+            raise
+        return [_typed(row[0], str, f"a cosignature of size {size}", self.path) for row in rows]
 
     def heartbeat(self, environment: str) -> tuple[str, int] | None:
         self._init()

@@ -24,6 +24,7 @@ __all__ = [
     "trail",
     "artifact",
     "attestation",
+    "signed",
     "attestation_type",
     "environment",
     "running_artifact",
@@ -166,12 +167,13 @@ def policy_attachment(*, environment: str, policy: str, attached: bool) -> Recor
     return {"environment": environment, "policy": policy, "attached": attached}
 
 
-def webhook(*, name: str, environment: str, url: str, events: list[str],
-            secret_env: str | None = None) -> Record:
-    """Environment ``environment``'s ``events`` are POSTed to ``url`` (a later entry of the
-    same name replaces it)."""
-    return _pruned({"name": name, "environment": environment, "url": url, "events": events,
-                    "secret_env": secret_env})
+def webhook(*, name: str, url: str, events: list[str], environment: str | None = None,
+            flow: str | None = None, secret_env: str | None = None,
+            format: str | None = None) -> Record:
+    """Environment ``environment``'s (or flow ``flow``'s) ``events`` are POSTed to ``url``, as
+    ``format`` says (absent: JSON); a later entry of the same name there replaces it."""
+    return _pruned({"name": name, "environment": environment, "flow": flow, "url": url,
+                    "events": events, "secret_env": secret_env, "format": format})
 
 
 def trail_subject(flow: str, trail: str) -> Record:
@@ -196,6 +198,7 @@ def attestation(
     user_data: Any = None,
     annotations: dict[str, str] | None = None,
     evidence: list[Record] | None = None,
+    redacted: list[str] | None = None,
 ) -> Record:
     """A typed claim about a trail, about the artifact ``fingerprint`` when one is given, or about
     every artifact reported as ``artifact`` for ``commit`` (whenever that report arrives).
@@ -235,5 +238,12 @@ def attestation(
             "user_data": user_data,
             "annotations": annotations,
             "evidence": evidence,
+            "redacted": redacted,
         }
     )
+
+
+def signed(record: Record, envelope: Record, signed_by: Record) -> Record:
+    """The attestation ``record`` with the DSSE ``envelope`` of its statement and the key that
+    signed it (``models.dsse.envelope``)."""
+    return {**record, "envelope": envelope, "signed_by": signed_by}

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, model_validator
 
 from affidavit.models.fields import (
     COMMIT_PATTERN,
@@ -36,6 +36,10 @@ __all__ = [
     "Statement",
     "Target",
     "Evidence",
+    "Sealed",
+    "Envelope",
+    "SignedBy",
+    "KeyId",
     "Attestation",
     "FlowEntry",
     "TrailEntry",
@@ -66,6 +70,8 @@ __all__ = [
 
 Name = Annotated[str, Field(pattern=NAME_PATTERN)]
 Sha256 = Annotated[str, Field(pattern=SHA256_PATTERN)]
+KeyId = Annotated[str, Field(pattern=SHA256_PATTERN)]
+"""An Ed25519 key's id: the hex SHA-256 of its raw public key (``models.dsse.key_id``)."""
 
 
 class Model(BaseModel):
@@ -91,6 +97,12 @@ class TemplateAttestation(Model):
     min_approvers: int | None = Field(default=None, ge=1)
     #: For ``approval``: four eyes — approvers must not be the commit's author.
     distinct_from_author: bool | None = None
+    #: The report must be signed (a DSSE envelope, ``--signing-key``); with ``signers``, by one
+    #: of those keys. Unset: the trail's setting (:class:`TemplateTrail`).
+    require_signed: bool | None = None
+    #: Key ids (``models.dsse.key_id``) whose signature the slot accepts; implies
+    #: ``require_signed``.
+    signers: list[KeyId] | None = Field(default=None, min_length=1)
 
 
 class TemplateArtifact(Model):
@@ -105,6 +117,10 @@ class TemplateTrail(Model):
 
     attestations: list[TemplateAttestation] = []
     artifacts: list[TemplateArtifact] = []
+    #: Every slot's report must be signed (a slot may say otherwise), by one of ``signers``
+    #: when given.
+    require_signed: bool | None = None
+    signers: list[KeyId] | None = Field(default=None, min_length=1)
 
 
 class Template(Model):
@@ -210,12 +226,39 @@ class Target(Model):
     commit: str | None = Field(default=None, pattern=COMMIT_PATTERN)
 
 
+class Sealed(Model):
+    """How an evidence file was sealed on the client (``evidence.sealing``): the vault holds the
+    ciphertext, and this commits to the plaintext's digest for the key holders."""
+
+    format: Literal["age"]
+    recipients: list[str] = Field(min_length=1)
+    commitment: Sha256
+    opening: str
+
+
 class Evidence(Model):
-    """A file in the evidence vault, as an attestation records it."""
+    """A file in the evidence vault, as an attestation records it (when ``sealed``, its digest
+    and size are the ciphertext's)."""
 
     name: str = Field(min_length=1)
     sha256: Sha256
     size: int = Field(ge=0)
+    sealed: Sealed | None = None
+
+
+class Envelope(Model):
+    """A DSSE envelope of the attestation's statement (``models.dsse``)."""
+
+    payload: str
+    payloadType: str
+    signatures: list[dict[str, str]] = Field(min_length=1)
+
+
+class SignedBy(Model):
+    """The Ed25519 key an attestation's envelope is signed with."""
+
+    keyid: KeyId
+    public_key: str
 
 
 class Attestation(Model):
@@ -233,6 +276,10 @@ class Attestation(Model):
     user_data: Any = None
     annotations: dict[str, str] | None = None
     evidence: list[Evidence] | None = None
+    envelope: Envelope | None = None
+    signed_by: SignedBy | None = None
+    #: JSON pointers (RFC 6901) removed from ``/user_data`` and ``/predicate`` before hashing.
+    redacted: list[str] | None = None
 
 
 class AttestationType(Model):
@@ -321,16 +368,35 @@ class PolicyAttachment(Model):
 
 
 class Webhook(Model):
-    """Where to POST an environment's events. The signing secret is never in the log (which
-    every reader may read, for ever): ``secret_env`` names the variable each sender reads it
-    from when it delivers."""
+    """Where to POST an environment's or a flow's events (exactly one of ``environment`` and
+    ``flow``; each has its own events). The signing secret is never in the log (which every
+    reader may read, for ever): ``secret_env`` names the variable each sender reads it from
+    when it delivers. ``format``: ``slack`` sends a Slack incoming-webhook message instead of
+    the JSON event (flows only; absent means ``json``)."""
 
     name: Name
-    environment: Name
+    environment: Name | None = None
+    flow: Name | None = None
     url: str = Field(pattern=r"^https?://", max_length=2048)
-    events: list[Literal["started", "exited", "non-compliant", "allowlisted", "unexpected"]] = (
+    events: list[Literal["started", "exited", "non-compliant", "allowlisted", "unexpected",
+                         "trail-begun", "attestation-reported", "verdict-changed"]] = (
         Field(min_length=1))
     secret_env: str | None = Field(default=None, pattern=r"^[A-Z_][A-Z0-9_]{0,127}$")
+    format: Literal["json", "slack"] | None = None
+
+    @model_validator(mode="after")
+    def _one_target(self) -> Webhook:
+        """A webhook sends one environment's or one flow's events, never both or neither;
+        an event of the other kind would never fire, so it is refused rather than kept."""
+        if (self.environment is None) == (self.flow is None):
+            raise ValueError("a webhook names exactly one of environment and flow")
+        flow_events = {"trail-begun", "attestation-reported", "verdict-changed"}
+        wrong = [e for e in self.events if (e in flow_events) != (self.flow is not None)]
+        if wrong:
+            raise ValueError(f"event {wrong[0]!r} is not one of this webhook's kind")
+        if self.format == "slack" and self.flow is None:
+            raise ValueError("format slack is for flow webhooks")
+        return self
 
 
 class _EntryBase(Model):

@@ -59,7 +59,8 @@ MAX_REQUEST = 256 << 20
 """Largest request body accepted (an append with its evidence files), in bytes."""
 MAX_ENTRIES = 100
 """Most entries one append may carry."""
-FEATURES = ["read-since", "read-prefixes", "append-requires", "paged-audit", "read-held"]
+FEATURES = ["read-since", "read-prefixes", "append-requires", "paged-audit", "read-held",
+            "append-also"]
 """What the state answers this server takes beyond the first v1 protocol (``sc.State``): a
 client of a newer version sends them only to a server that lists them."""
 MAX_RANGE = sc.MAX_RANGE
@@ -329,6 +330,19 @@ def create_app(ledger_url: str, *, max_request: int = MAX_REQUEST, log: Any = _l
         led.record_heartbeat(body.environment, body.at, body.size)
         return {"recorded": True}
 
+    @app.post("/api/v1/ledger/cosignatures", response_model=sc.Recorded)
+    async def add_cosignatures(body: sc.CosignatureReport) -> dict[str, bool]:
+        """Witness cosignatures of a checkpoint (write scope), kept beside the log: the server
+        does not know the witnesses' keys, so it checks only their form and the size; every
+        reader verifies them with the keys it trusts (``verify package --witness``)."""
+        ledger().add_cosignatures(body.size, body.lines)
+        return {"recorded": True}
+
+    @app.get("/api/v1/ledger/cosignatures", response_model=sc.CosignatureAnswer)
+    async def cosignatures(size: Annotated[int, Query(ge=0, le=2**63 - 1)]) -> dict[str, Any]:
+        """The cosignature lines kept for the checkpoint of ``size`` (none: an empty list)."""
+        return {"lines": ledger().cosignatures(size)}
+
     @app.get("/api/v1/ledger/heartbeat", response_model=sc.HeartbeatAnswer)
     async def heartbeat(environment: str) -> dict[str, Any]:
         """The latest heartbeat of ``environment``, or null."""
@@ -520,7 +534,11 @@ def create_app(ledger_url: str, *, max_request: int = MAX_REQUEST, log: Any = _l
                                     "the head the server appends after (none: any head)"},
         "since": {"type": "integer", "minimum": 0,
                   "description": "with requires: the size of the checkpoint the writer saw "
-                                 "last"}}}
+                                 "last"},
+        "also": {"type": "array", "maxItems": MAX_REQUIRES,
+                 "items": {"type": "string", "minLength": 1, "maxLength": 1000},
+                 "description": "with requires: keys whose map proofs the head carries too, "
+                                "which need not file anything (a writer's optional reads)"}}}
 
     @app.post("/api/v1/ledger/append", response_model=sc.AppendAnswer, responses={
         412: {"model": sc.Unmet, "description": "a required key files nothing at the head"}},
@@ -647,6 +665,7 @@ async def _append(led: Any, writer: Sequencer, text: str, uploads: list[Any]) ->
         posted = [wire.unb64(e, "entries[]") for e in body["entries"]]
         after = _after(body.get("after"))
         requires, since = _requires(body)
+        also = _also(body) if requires is not None else []
     except wire.Malformed as exc:  # the client's request, not a server's answer: bad input
         raise _refuse(f"append: {exc.message}") from None
     if requires is not None and after is not None:
@@ -674,7 +693,7 @@ async def _append(led: Any, writer: Sequencer, text: str, uploads: list[Any]) ->
                                   "neither sent nor stored")
         head = None
         if requires is not None:
-            head, after = _head_for(led, requires, since)
+            head, after = _head_for(led, requires, since, also)
     except BaseException:
         batch.close()
         raise
@@ -718,18 +737,30 @@ def _requires(body: dict[str, Any]) -> tuple[list[str] | None, int | None]:
     return requires, None if since is None else wire.count(since, "since")
 
 
-def _head_for(led: Any, requires: list[str], since: int | None,
+def _also(body: dict[str, Any]) -> list[str]:
+    """An append's ``also``: keys whose map proofs the head it answers with carries beside
+    those of ``requires``, but which need not file anything there (a flow's webhook key,
+    which a write to its trails counts)."""
+    also = body.get("also", [])
+    if not (isinstance(also, list) and len(also) <= MAX_REQUIRES
+            and all(isinstance(k, str) and 0 < len(k) <= 1000 for k in also)):
+        raise wire.Malformed(f"also must be a list of at most {MAX_REQUIRES} keys")
+    return also
+
+
+def _head_for(led: Any, requires: list[str], since: int | None, also: list[str],
               ) -> tuple[dict[str, Any], tuple[int, bytes]]:
     """The head an append with ``requires`` goes after, read as ``read-many`` with ``since``
-    reads it: its checkpoint, the required keys' map proofs (no entries) and the consistency
-    proof from ``since``; and that head as the append's ``after``. Keys only ever gain
-    entries, so what the head files the append's own tree files too."""
+    reads it: its checkpoint, the map proofs (no entries) of the required keys and of
+    ``also``, and the consistency proof from ``since``; and that head as the append's
+    ``after``. Keys only ever gain entries, so what the head files the append's own tree
+    files too."""
     from affidavit.ledger import note
     from affidavit.ledger.checkpoint import Checkpoint
 
     with led.snapshot():
         size = led.size()
-        read = led.read_many(requires, size, entries=False)
+        read = led.read_many(list(dict.fromkeys([*requires, *also])), size, entries=False)
         signed = led.checkpoint()
         head = wire.keyed_json(read, signed)
         if since is not None and 0 < since < size:

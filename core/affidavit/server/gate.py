@@ -33,7 +33,7 @@ _PUBLIC = {"/healthz", "/readyz", "/api/v1/openapi.json", "/api/v1/checkpoint",
            "/api/v1/ledger/state", "/api/v1/ledger/root", "/api/v1/ledger/inclusion-proof",
            "/api/v1/ledger/inclusion-proofs", "/api/v1/ledger/consistency-proof"}
 _WRITE = {"/api/v1/ledger/append", "/api/v1/ledger/writable"}
-_WRITE_BY = {("POST", "/api/v1/ledger/heartbeat")}
+_WRITE_BY = {("POST", "/api/v1/ledger/heartbeat"), ("POST", "/api/v1/ledger/cosignatures")}
 """Writes that share their path with a read of another method."""
 _STATED = {"/api/v1/ledger/state", "/api/v1/ledger/read-many"}
 """The answers that may carry the state, and with it whether the token could append."""

@@ -115,8 +115,9 @@ class Ready(_Model):
 FEATURES_DOC = ("what this server takes beyond the first v1 protocol: `read-since` "
                 "(read-many's `since`), `read-prefixes` (read-many's `prefixes`), "
                 "`append-requires` (append's `requires` and `since`), `paged-audit` (the "
-                "audit listings' cursors and `limit`) and `read-held` (read-many's `held`); a "
-                "client sends none of them to a server that does not list it")
+                "audit listings' cursors and `limit`), `read-held` (read-many's `held`) and "
+                "`append-also` (append's `also`, beside `requires`); a client sends none of "
+                "them to a server that does not list it")
 
 
 class State(_Model):
@@ -142,6 +143,17 @@ class Heartbeat(_Model):
 
 class HeartbeatAnswer(_Model):
     heartbeat: Heartbeat | None = Field(description="beside the log: neither signed nor proven")
+
+
+class CosignatureReport(_Model):
+    size: Count = Field(description="the size of the checkpoint the lines cosign")
+    lines: list[Annotated[str, Field(max_length=1000)]] = Field(
+        min_length=1, max_length=32, description="C2SP tlog-cosignature signature lines")
+
+
+class CosignatureAnswer(_Model):
+    lines: list[str] = Field(description="beside the log: a reader checks each with the "
+                                         "witness keys it trusts")
 
 
 class Recorded(_Model):

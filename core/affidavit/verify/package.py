@@ -32,6 +32,7 @@ import re
 import struct
 import zipfile
 import zlib
+from collections.abc import Sequence
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -53,7 +54,8 @@ _FIXED = {"checkpoint", "manifest.json", "README.md", layout.MAP_PROOFS}
 #: proof at most 64 hashes (~3 KiB), a map item at most 256 siblings (~15 KiB, so 16 MiB is
 #: ~1000 keys), an entry what the ledger accepted. Evidence files are hashed in chunks.
 _LIMITS = {"checkpoint": 1 << 16, "entries": 1 << 24, "proofs": 1 << 16,
-           "manifest.json": 1 << 26, "README.md": 1 << 26, layout.MAP_PROOFS: 1 << 24}
+           "manifest.json": 1 << 26, "README.md": 1 << 26, layout.MAP_PROOFS: 1 << 24,
+           layout.OPENED: 1 << 26}
 
 
 Record = dict[str, Any]
@@ -90,7 +92,8 @@ class _Package:
                 raise self.fail(f"member {name!r} is a symbolic link")
             if name in names:
                 raise self.fail(f"member {name!r} appears twice")
-            if name not in _FIXED and not _ENTRY.match(name) and parts[0] != "evidence":
+            if name not in _FIXED and not _ENTRY.match(name) and parts[0] not in (
+                    "evidence", "opened") and name != layout.OPENED:
                 raise self.fail(f"unexpected member {name!r}")
             names.add(name)
         missing = _FIXED - names
@@ -147,8 +150,21 @@ class _Package:
         return hasher.hexdigest()
 
 
-def verify_package(path: Path, public_key: str) -> dict[str, Any]:
-    """Run every step above; return a summary with each trail's recomputed verdict."""
+def verify_package(path: Path, public_key: str,
+                   trusted_keys: dict[str, bytes] | None = None,
+                   witnesses: Sequence[str] = ()) -> dict[str, Any]:
+    """Run every step above; return a summary with each trail's recomputed verdict. With
+    ``trusted_keys`` (key id -> Ed25519 public key), every signed attestation must also be
+    signed by one of them (step 3); with ``witnesses`` (cosigner vkeys), the checkpoint must
+    carry a valid cosignature by each (step 2)."""
+    from affidavit.ledger.cosignature import CosignatureVerifier
+
+    cosigners = []
+    for vkey in witnesses:
+        try:
+            cosigners.append(CosignatureVerifier.from_key(vkey))
+        except InputError as exc:
+            raise InputError(f"--witness {vkey[:40]}: {exc.message}") from None
     try:
         verifier = note.Verifier.from_key(public_key)
     except InputError as exc:
@@ -166,7 +182,7 @@ def verify_package(path: Path, public_key: str) -> dict[str, Any]:
         with zf:
             try:
                 check_single_reading(raw, zf, str(path))
-                return _verify(_Package(zf, path), verifier)
+                return _verify(_Package(zf, path), verifier, trusted_keys, cosigners)
             except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, zlib.error,
                     NotImplementedError, struct.error) as exc:
                 raise IntegrityError(f"package {path}: corrupt member ({exc})") from None
@@ -318,6 +334,48 @@ def _evidence(package: _Package, rows: list[Record]) -> int:
     return len(listed)
 
 
+def _opened(package: _Package, entries: list[tuple[int, Record]]) -> int:
+    """The plaintext of sealed files a package was written with (``opened.json``,
+    ``opened/``): each where the layout puts it, hashing to the digest its row says, and that
+    digest opening the commitment its entry records under the row's salt -- so the opened
+    bytes are the ones that were attested, checked with no key. None is fine: 0."""
+    from affidavit.evidence.sealing import commits_to
+
+    files = [n for n in package.names if n.startswith("opened/")]
+    if layout.OPENED not in package.names:
+        if files:
+            raise package.fail(f"{files[0]} is not listed: the package has no {layout.OPENED}")
+        return 0
+    doc = package.json(layout.OPENED)
+    rows = doc.get("files") if isinstance(doc, dict) else None
+    if not isinstance(doc, dict) or doc.get("format") != layout.OPENED_FORMAT or not isinstance(
+            rows, list):
+        raise package.fail(f"{layout.OPENED} is not an {layout.OPENED_FORMAT} document")
+    expected = {row["opened"]: row for row in layout.sealed_rows(entries)}
+    seen: set[str] = set()
+    for n, row in enumerate(rows):
+        member = row.get("path") if isinstance(row, dict) else None
+        want = expected.get(member) if isinstance(member, str) else None
+        if want is None or member in seen or row.get("evidence") != want["path"] or (
+                row.get("entry") != want["entry"]):
+            raise package.fail(f"{layout.OPENED}: row {n} opens no sealed file of the entries")
+        assert isinstance(member, str)
+        seen.add(member)
+        if member not in package.names:
+            raise package.fail(f"{member} is missing")
+        digest, size = row.get("sha256"), row.get("size")
+        if not isinstance(digest, str) or not isinstance(size, int) or (
+                package.digest(member) != digest) or package.zf.getinfo(member).file_size != size:
+            raise package.fail(f"{member} does not match its digest in {layout.OPENED}")
+        if not commits_to(want["sealed"], str(row.get("salt")), digest):
+            raise package.fail(f"{member} is not the file entry {want['entry']} attested: its "
+                               "digest does not open the entry's commitment")
+    extra = sorted(set(files) - seen)
+    if extra:
+        raise package.fail(f"unlisted opened file {extra[0]}")
+    return len(seen)
+
+
 def _same_manifest(package: _Package, manifest: Record, expected: Record) -> None:
     """The manifest must be exactly the one the entries make; say what differs first."""
     if manifest == expected:
@@ -344,12 +402,51 @@ def _same_manifest(package: _Package, manifest: Record, expected: Record) -> Non
     raise package.fail(f"manifest.json disagrees with the entries ({', '.join(wrong)})")
 
 
-def _verify(package: _Package, verifier: note.Verifier) -> dict[str, Any]:
+def _signers(package: _Package, entries: dict[int, Record],
+             trusted: dict[str, bytes] | None) -> dict[str, int]:
+    """Key id -> how many attestations it signed (their envelopes checked by ``_judge``); with
+    ``trusted``, a signature by any other key fails the package."""
+    from affidavit.models.dsse import signer_of
+
+    counts: dict[str, int] = {}
+    for position, entry in sorted(entries.items()):
+        keyid = signer_of(entry["record"]) if entry["kind"] == "attestation" else None
+        if keyid is None:
+            continue
+        if trusted is not None and keyid not in trusted:
+            raise package.fail(f"entry {position} is signed by key {keyid[:16]}, which "
+                               "--trusted-keys does not hold")
+        counts[keyid] = counts.get(keyid, 0) + 1
+    return counts
+
+
+def _cosigned(package: _Package, cosigners: Sequence[Any]) -> list[dict[str, Any]]:
+    """Each witness's cosignature of the package's checkpoint (its name and timestamp); one
+    missing or not verifying fails the package."""
+    from affidavit.ledger.cosignature import verify_cosignature
+
+    out = []
+    for cosigner in cosigners:
+        try:
+            stamp = verify_cosignature(package.read("checkpoint"), cosigner)
+        except IntegrityError as exc:
+            raise package.fail(f"checkpoint: {exc.message}") from None
+        out.append({"witness": cosigner.key, "timestamp": stamp})
+    return out
+
+
+def _verify(package: _Package, verifier: note.Verifier,
+            trusted: dict[str, bytes] | None = None,
+            cosigners: Sequence[Any] = ()) -> dict[str, Any]:
     from affidavit.models.package import PackageManifest
 
     checkpoint, map_root = _checkpoint(package, verifier)
+    witnessed = _cosigned(package, cosigners)
     entries = _entries(package, checkpoint)
     _judge(package, entries)
+    signers = _signers(package, entries, trusted)
+    unsigned = sum(1 for e in entries.values()
+                   if e["kind"] == "attestation" and "signed_by" not in e["record"])
     manifest = package.doc("manifest.json", PackageManifest).model_dump()
     scope, trails = _scope(package, manifest, entries)
     keys = layout.scope_keys(scope["fingerprint"], trails)
@@ -367,16 +464,32 @@ def _verify(package: _Package, verifier: note.Verifier) -> dict[str, Any]:
     if package.read("README.md") != layout.readme(expected, ordered, judged).encode():
         raise package.fail("README.md disagrees with the entries")
     files = _evidence(package, expected["evidence"])
+    opened = _opened(package, ordered)
     where = package.where
     return {
         "verified": True,
         "entries": len(entries),
         "evidence": files,
+        "opened": opened,
         "checkpoint": {"origin": checkpoint.origin, "size": checkpoint.size},
         "keys": keys,
+        "signed": {"by": signers, "unsigned": unsigned, "trusted_keys": trusted is not None},
+        "witnesses": witnessed,
         "trails": [{"flow": f, "trail": t, "status": v["status"], "reasons": v["reasons"]}
                    for f, t, v in judged],
-        "summary": f"verified {where.name}: {len(entries)} entries and {files} evidence files, "
+        "summary": f"verified {where.name}: {len(entries)} entries and {files} evidence files"
+                   f"{f' ({opened} opened, each matching its commitment)' if opened else ''}, "
                    f"complete for {', '.join(keys)}, included in checkpoint "
-                   f"{checkpoint.origin} @ {checkpoint.size}",
+                   f"{checkpoint.origin} @ {checkpoint.size}" + _signed_text(
+                       signers, unsigned, trusted is not None) + (
+                       f", cosigned by {len(witnessed)} witness(es)" if witnessed else ""),
     }
+
+
+def _signed_text(signers: dict[str, int], unsigned: int, trusted: bool) -> str:
+    if not signers:
+        return ""
+    signed = sum(signers.values())
+    whose = "trusted keys" if trusted else f"{len(signers)} key(s), none checked against " \
+        "--trusted-keys"
+    return f"; {signed} attestation(s) signed by {whose}, {unsigned} unsigned"

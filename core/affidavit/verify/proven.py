@@ -53,7 +53,7 @@ _SHAPES = {
     "expectation": ("environment", "fingerprint"),
     "policy": ("name", "language", "digest", "text"),
     "policy_attachment": ("environment", "policy", "attached"),
-    "webhook": ("name", "environment", "url", "events"),
+    "webhook": ("name", "url", "events"),  # and one of environment, flow (_hook_ok)
 }
 
 
@@ -547,22 +547,33 @@ def admit(ledger: Ledger, entries: Sequence[Any]) -> list[Record]:
         for i, entry in enumerate(entries):
             try:
                 out.append(_admitted(entry, i, entry_at))
-            except InputError:  # judged again to name where it would have gone: a server
-                # asks its database for the log's size only for an entry it refuses
+            except (InputError, IntegrityError):  # judged again to name where it would have
+                # gone: a server asks its database for the log's size only for what it refuses
                 out.append(_admitted(entry, ledger.size() + i, entry_at))
         return out
 
 
 def _admitted(entry: Any, position: int, entry_at: Any) -> Record:
+    shaped_ok = False
     try:
         shaped = _shaped(entry, position, "the entry")
+        shaped_ok = True
         if shaped["kind"] == "attestation":
             from affidavit.compliance.judge import check_recorded
 
             check_recorded(shaped["record"], entry_at, "the log")
     except AffidavitError as exc:
-        raise InputError(f"entry {position} is refused: {exc.message}") from None
+        # a bad signature is no honest writer's mistake: refused as an integrity failure
+        kind = IntegrityError if isinstance(exc, IntegrityError) and shaped_ok else InputError
+        raise kind(f"entry {position} is refused: {exc.message}") from None
     return shaped
+
+
+def _hook_ok(record: dict[str, Any]) -> bool:
+    """A webhook names one environment or one flow (its keys are that one's) and its events."""
+    targets = [record.get(field) for field in ("environment", "flow") if field in record]
+    return len(targets) == 1 and isinstance(targets[0], str) and isinstance(
+        record["events"], list) and all(isinstance(e, str) for e in record["events"])
 
 
 def _target_ok(target: Any) -> bool:
@@ -575,12 +586,20 @@ def _target_ok(target: Any) -> bool:
         isinstance(target.get("artifact"), str) and isinstance(target.get("commit"), str))
 
 
+def _signing_ok(spec: dict[str, Any]) -> bool:
+    """A template's or slot's ``require_signed`` and ``signers`` (key ids)."""
+    signers = spec.get("signers", [])
+    return isinstance(spec.get("require_signed", False), bool) and isinstance(
+        signers, list) and all(isinstance(k, str) for k in signers)
+
+
 def _slots_ok(slots: Any) -> bool:
     return isinstance(slots, list) and all(
         isinstance(slot, dict) and isinstance(slot.get("name"), str)
         and isinstance(slot.get("type"), str)
         and isinstance(slot.get("min_approvers", 1), int)
-        and isinstance(slot.get("distinct_from_author", False), bool) for slot in slots)
+        and isinstance(slot.get("distinct_from_author", False), bool) and _signing_ok(slot)
+        for slot in slots)
 
 
 def _template_ok(template: Any) -> bool:
@@ -590,7 +609,8 @@ def _template_ok(template: Any) -> bool:
         return False
     trail = template.get("trail", {})
     artifacts = trail.get("artifacts", [])
-    return _slots_ok(trail.get("attestations", [])) and isinstance(artifacts, list) and all(
+    return _slots_ok(trail.get("attestations", [])) and _signing_ok(trail) and isinstance(
+        artifacts, list) and all(
         isinstance(a, dict) and isinstance(a.get("name"), str)
         and _slots_ok(a.get("attestations", [])) for a in artifacts)
 
@@ -628,6 +648,8 @@ def _shaped_keys(entry: Any, position: int, where: str) -> tuple[Record, list[st
         raise IntegrityError(f"{where}: entry {position} is not a valid attestation")
     if kind == "snapshot" and not _running_ok(record["artifacts"]):
         raise IntegrityError(f"{where}: entry {position} is not a valid snapshot")
+    if kind == "webhook" and not _hook_ok(record):
+        raise IntegrityError(f"{where}: entry {position} is not a valid webhook")
     if kind in ("flow", "trail") and "template" in record and not _template_ok(
             record["template"]):
         raise IntegrityError(f"{where}: entry {position} carries a template of the wrong shape")

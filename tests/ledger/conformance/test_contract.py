@@ -709,3 +709,38 @@ def test_a_heartbeat_is_kept_beside_the_log_not_in_it(full: Any, backend: Backen
         assert full.heartbeat("nowhere") is None
     full.append([ENTRIES[0]])  # appends go on as before
     assert full.size() == before[0] + 1
+
+
+def _line(name: str, seed: int) -> str:
+    import base64
+
+    return f"\u2014 {name} {base64.b64encode(bytes([seed]) * 76).decode()}\n"
+
+
+def test_cosignatures_are_kept_beside_the_log_not_in_it(full: Any, backend: Backend) -> None:
+    """Lines of one checkpoint, each once, in the order they came, seen by every handle; no
+    entry, checkpoint, index row or map change; a size with no checkpoint, a line that is no
+    signature line and too many lines are refused whole."""
+    from affidavit.errors import InputError
+    from affidavit.ledger.base import MAX_COSIGNATURES
+
+    before = _state(full)
+    size = full.size()
+    assert full.cosignatures(size) == []
+    full.add_cosignatures(size, [_line("w1", 1), _line("w2", 2)])
+    full.add_cosignatures(size, [_line("w2", 2), _line("w3", 3).rstrip("\n")])  # w2 again
+    assert _state(full) == before
+    other = backend.open()
+    assert other.cosignatures(size) == [_line("w1", 1), _line("w2", 2), _line("w3", 3)]
+    assert other.cosignatures(0) == []
+    for lines in ([_line("w9", 9)], ["not a line"], [_line("a+b", 4)],
+                  [_line("w4", 4) + "\u2014 w5 AAAA"]):
+        with pytest.raises(InputError):
+            other.add_cosignatures(size + 1 if lines[0].startswith("\u2014 w9") else size,
+                                   lines)
+    many = [_line(f"m{i}", 10 + i) for i in range(MAX_COSIGNATURES - 3 + 1)]
+    with pytest.raises(InputError, match="more than"):
+        other.add_cosignatures(size, many)
+    assert full.cosignatures(size) == [_line("w1", 1), _line("w2", 2), _line("w3", 3)]
+    full.append([ENTRIES[0]])  # appends go on as before
+    assert full.size() == size + 1
