@@ -17,7 +17,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     PathArg = str | os.PathLike[str]
 
-__all__ = ["open_regular", "problem"]
+__all__ = ["open_regular", "read_regular", "check_regular_or_absent", "problem"]
 
 _FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
 
@@ -51,3 +51,33 @@ def open_regular(path: PathArg, label: str, limit: int | None = None) -> int:
         os.close(fd)
         raise
     return fd
+
+
+def read_regular(path: PathArg, label: str, limit: int) -> bytes:
+    """The whole of the small regular file at ``path`` (a key, a list of keys): refused as
+    :func:`open_regular` refuses, and when larger than ``limit`` bytes."""
+    fd = open_regular(path, label)
+    try:
+        with os.fdopen(fd, "rb") as fh:
+            data = fh.read(limit + 1)
+    except OSError as exc:
+        raise InputError(f"{label}: {problem(exc)}") from None
+    if len(data) > limit:
+        raise InputError(f"{label}: larger than {limit} bytes; this is not such a file")
+    return data
+
+
+def check_regular_or_absent(path: PathArg, label: str) -> None:
+    """Refuse ``path`` unless it is a regular file or does not exist yet (a database a
+    command creates): a FIFO, a device, a directory or a symbolic link loop is named in one
+    line, before a library that would block on it or read it forever opens it."""
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise InputError(f"{label}: {problem(exc)}") from None
+    if stat.S_ISDIR(info.st_mode):
+        raise InputError(f"{label}: is a directory")
+    if not stat.S_ISREG(info.st_mode):
+        raise InputError(f"{label}: not a regular file")

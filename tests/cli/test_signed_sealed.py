@@ -96,7 +96,10 @@ def test_a_signed_attestation_round_trips_into_a_package_checked_against_trusted
     keyid = made["signing"]["keyid"]
     assert entry["signed_by"]["keyid"] == keyid
     assert entry["envelope"]["signatures"][0]["keyid"] == keyid
-    assert json.loads(base64.b64decode(entry["envelope"]["payload"])) == entry["statement"]
+    payload = json.loads(base64.b64decode(entry["envelope"]["payload"]))
+    assert payload["subject"] == entry["statement"]["subject"]
+    assert payload["predicate"] == {k: v for k, v in entry.items()
+                                    if k not in ("envelope", "signed_by")}
     ok(_attest(cli, name="unsigned"))
     ok(cli("verify", "ledger"))
     assert _status(cli)[0] == "COMPLIANT"
@@ -158,7 +161,7 @@ def test_a_bad_signature_is_refused_on_ingest_and_nothing_is_written(
     key = dsse.load_signing_key(str(tmp_path / "sign.pem"))
     record = build.attestation(flow=FLOW, trail=TRAIL, name="forged", type="generic",
                                compliant=True, predicate={"compliant": True})
-    envelope, signed_by = dsse.envelope(record["statement"], key)
+    envelope, signed_by = dsse.envelope(record, key)
     record = build.signed(record, envelope, signed_by)
     record["statement"]["predicate"]["note"] = "changed after signing"
     entry = build.entry("attestation", record)
@@ -171,10 +174,10 @@ def test_a_bad_signature_is_refused_on_ingest_and_nothing_is_written(
         if backend == "embedded":
             from affidavit.verify.proven import admit
 
-            with pytest.raises(IntegrityError, match="not its statement"):
+            with pytest.raises(IntegrityError, match="not the attestation"):
                 admit(ledger, [entry])
         else:
-            with pytest.raises(IntegrityError, match="not its statement"):
+            with pytest.raises(IntegrityError, match="not the attestation"):
                 ledger.append([canonical.dumps(entry)], [entry], after=after)
         assert ledger.size() == size
     finally:
@@ -194,15 +197,15 @@ def test_an_entry_slipped_into_the_file_past_affidavit_is_caught_on_read(
     key = dsse.load_signing_key(str(tmp_path / "sign.pem"))
     record = build.attestation(flow=FLOW, trail=TRAIL, name="forged", type="generic",
                                compliant=True, predicate={"compliant": True})
-    record = build.signed(record, *dsse.envelope({"other": "statement"}, key))
+    record = build.signed(record, *dsse.envelope({**record, "name": "other"}, key))
     entry = build.entry("attestation", record)
     store = SQLiteLedger(home.url)
     try:
         store.append([canonical.dumps(entry)], [entry])
     finally:
         store.close()
-    assert_error(cli("get", "trail", TRAIL, "--flow", FLOW), 3, "not its statement")
-    assert_error(cli("assert", "trail", TRAIL, "--flow", FLOW), 3, "not its statement")
+    assert_error(cli("get", "trail", TRAIL, "--flow", FLOW), 3, "not the attestation")
+    assert_error(cli("assert", "trail", TRAIL, "--flow", FLOW), 3, "not the attestation")
     assert cli("verify", "ledger").code == 3
 
 
@@ -458,6 +461,8 @@ def test_bad_recipients_and_identities_are_refused_before_anything_is_written(
                  2, "none.txt")
     assert_error(_attest(cli, "--attachments", log, "--encrypt-for", files("r.txt", "# x\n")),
                  2, "r.txt", "holds no recipient")
+    assert_error(_attest(cli, "--attachments", log, "--encrypt-for", "/dev/zero"), 2,
+                 "/dev/zero", "not a regular file")  # never read until memory runs out
     assert state(home) == before
     # a file of recipients, as age -R reads it
     recipients = files("team.txt", f"# release team\n{made['sealing']['recipient']}\n")
@@ -467,3 +472,39 @@ def test_bad_recipients_and_identities_are_refused_before_anything_is_written(
                      files("bad-id.txt", "AGE-SECRET-KEY-1NOPE\n")), 2, "bad-id.txt", "line 1")
     assert_error(cli("evidence", "get", "ab" * 32, "-o", tmp_path / "o", "--identity",
                      tmp_path / "id.txt"), 2, "no attestation names it")
+    assert_error(cli("evidence", "get", digest, "-o", tmp_path / "o", "--identity",
+                     tmp_path / "no-such-identity.txt"), 2, "no-such-identity.txt",
+                 "no such file")
+    assert not (tmp_path / "o").exists()
+
+
+def test_a_signature_cannot_be_moved_onto_another_report(cli: Cli, tmp_path: Path,
+                                                          home: Home,
+                                                          files: Callable[..., Path]) -> None:
+    """Two signed generic reports of one trail say the same predicate; the envelope signs the
+    whole record, so one's signature renamed onto the other's slot, or kept over other
+    evidence, is an integrity failure on every read (the forgery a helper found in review)."""
+    import copy
+
+    from affidavit import canonical
+    from affidavit.ledger.sqlite import SQLiteLedger
+
+    _keys(cli, tmp_path)
+    _trail(cli, "version: 1\ntrail:\n  require_signed: true\n  attestations:\n"
+                "    - {name: service-identity, type: generic}\n"
+                "    - {name: command-logs, type: generic}\n", tmp_path)
+    signed = ok(_attest(cli, "--signing-key", tmp_path / "sign.pem", "--attachments",
+                        files("svc.json", "{}"), name="service-identity")).json()["entry"]
+    other = ok(_attest(cli, "--attachments", files("other.txt", "not the log"),
+                       name="unrelated")).json()["entry"]["record"]["evidence"]
+    assert _status(cli)[0] == "INCOMPLETE"
+    forged = copy.deepcopy(signed)
+    forged["record"]["name"] = "command-logs"
+    forged["record"]["evidence"] = other
+    store = SQLiteLedger(home.url)
+    try:
+        store.append([canonical.dumps(forged)], [forged])
+    finally:
+        store.close()
+    assert_error(cli("assert", "trail", TRAIL, "--flow", FLOW), 3, "not the attestation")
+    assert cli("verify", "ledger").code == 3

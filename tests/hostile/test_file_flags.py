@@ -91,6 +91,23 @@ FLAGS: dict[str, tuple[str, Command]] = {
         "package", lambda f: ["verify", "package", f, "--public-key", "{key}"]),
     "server --tokens": (  # refused before the server listens (the ledger is the test's)
         "tokens", lambda f: ["server", "--tokens", f]),
+    # key files: read before anything is collected, asked or served
+    "attest generic --signing-key": (
+        "key", lambda f: ["attest", "generic", *ATTEST, "--signing-key", f]),
+    "evidence get --identity": (
+        "key", lambda f: ["evidence", "get", "ab" * 32, "-o", f"{f}-out", "--identity", f]),
+    "evidence package --identity": (
+        "key", lambda f: ["evidence", "package", "--flow", FLOW, "--trail", TRAIL, "-o",
+                          f"{f}-p.zip", "--identity", f]),
+    "verify package --trusted-keys": (
+        "key", lambda f: ["verify", "package", "missing.zip", "--public-key", "{key}",
+                          "--trusted-keys", f]),
+    "witness serve --key": (
+        "key", lambda f: ["witness", "serve", "--key", f, "--state", f"{f}-state.db",
+                          "--log", "o=k"]),
+    "witness serve --state": (
+        "key", lambda f: ["witness", "serve", "--key", "missing.key", "--state", f,
+                          "--log", "o=k"]),
     "server token create --tokens": (
         "tokens", lambda f: ["server", "token", "create", "--tokens", f, "--org", "acme",
                              "--scope", "read"]),
@@ -100,12 +117,12 @@ FLAGS: dict[str, tuple[str, Command]] = {
 NOT_REGULAR = "not a regular file"
 VARIANTS: dict[str, tuple[frozenset[str], str]] = {
     "fifo": (frozenset({"yaml", "json", "report", "evidence", "artifact", "package",
-                        "tokens", "config"}), NOT_REGULAR),
+                        "tokens", "config", "key"}), NOT_REGULAR),
     "dev-zero": (frozenset({"yaml", "json", "report", "evidence", "artifact", "package",
-                            "tokens", "config"}), NOT_REGULAR),
+                            "tokens", "config", "key"}), NOT_REGULAR),
     "symlink-loop": (frozenset({"yaml", "json", "report", "evidence", "artifact", "package",
-                                "tokens", "config"}), "symbolic links"),
-    "directory": (frozenset({"yaml", "json", "report", "package", "tokens", "config"}),
+                                "tokens", "config", "key"}), "symbolic links"),
+    "directory": (frozenset({"yaml", "json", "report", "package", "tokens", "config", "key"}),
                   "directory"),
     "oversized": (frozenset({"yaml", "json", "config"}), "larger than 64 MiB"),
     "duplicate-key": (frozenset({"yaml", "json"}), "duplicate key"),
@@ -190,6 +207,10 @@ def test_every_file_flag_is_in_the_matrix() -> None:
                                      "attest custom", "attest decision", "request approval",
                                      "attest artifact", "attest vulns", "attest coverage",
                                      "attest jira", "attest sonar", "attest sbom")} | {
+        f"{c} --signing-key" for c in (
+            "attest junit", "attest sarif", "attest snyk", "attest custom", "attest approval",
+            "attest decision", "request approval", "attest vulns", "attest coverage",
+            "attest jira", "attest sonar", "attest sbom", "attest pullrequest")} | {
         "attest junit --results-dir",  # directories: test_unreadable.py and tests/test_walk.py
         "snapshot path --exclude"}  # patterns, not files
     assert taken <= covered, sorted(taken - covered)

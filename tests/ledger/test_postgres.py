@@ -193,12 +193,13 @@ def test_migrations_are_recorded_once(url: str, tmp_path: Path) -> None:
     with psycopg.connect(url) as conn:
         rows: list[Any] = conn.execute(
             "SELECT version FROM schema_migrations ORDER BY version").fetchall()
-    assert rows == [(1,), (2,), (3,)]
+    assert rows == [(1,), (2,), (3,), (4,)]
 
 
 def test_a_database_of_an_older_version_is_migrated_on_open(url: str, tmp_path: Path) -> None:
-    """A ledger made before migrations 2 and 3 (the leaf index, heartbeats) is read as it is
-    by a reader, and gets them when next opened to write, keeping every entry and proof."""
+    """A ledger made before migrations 2 to 4 (the leaf index, heartbeats, cosignatures) is
+    read as it is by a reader, and gets them when next opened to write, keeping every entry
+    and proof."""
     import psycopg
 
     ledger = PostgresLedger(url, key_file=str(tmp_path / "k"))
@@ -209,18 +210,22 @@ def test_a_database_of_an_older_version_is_migrated_on_open(url: str, tmp_path: 
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute("DROP INDEX entries_leaf")
         conn.execute("DROP TABLE heartbeats")
+        conn.execute("DROP TABLE cosignatures")
         conn.execute("DELETE FROM schema_migrations WHERE version >= 2")
     reader = PostgresLedger(url, key_file=str(tmp_path / "k"), create=False)
     assert reader.root(1) == root and reader.heartbeat("prod") is None  # read, not migrated
+    assert reader.cosignatures(1) == []
     reader.close()
     again = PostgresLedger(url, key_file=str(tmp_path / "k"))
     assert again.root(1) == root
     again.record_heartbeat("prod", "2026-01-01T00:00:00.000000Z", 1)
+    again.add_cosignatures(1, ["\u2014 w1 " + "A" * 100])
+    assert again.cosignatures(1) == ["\u2014 w1 " + "A" * 100 + "\n"]
     again.close()
     with psycopg.connect(url) as conn:
         assert conn.execute("SELECT count(*) FROM pg_indexes WHERE indexname = "
                             "'entries_leaf'").fetchone() == (1,)
-        assert conn.execute("SELECT max(version) FROM schema_migrations").fetchone() == (3,)
+        assert conn.execute("SELECT max(version) FROM schema_migrations").fetchone() == (4,)
         assert conn.execute("SELECT at, size FROM heartbeats").fetchall() == [
             ("2026-01-01T00:00:00.000000Z", 1)]
 

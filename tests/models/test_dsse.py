@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import copy
+import json
 from typing import Any
 
 import pytest
@@ -33,6 +34,10 @@ STATEMENT = {"_type": "https://in-toto.io/Statement/v1",
              "subject": [{"name": "trail:f/t", "digest": {"sha256": "ab" * 32}}],
              "predicateType": "https://affidavit.dev/generic/v1",
              "predicate": {"compliant": True}}
+RECORD = {"flow": "f", "trail": "t", "name": "command-logs", "type": "generic",
+          "compliant": True, "target": {"kind": "trail"}, "statement": STATEMENT,
+          "annotations": {"ticket": "OPS-1"},
+          "evidence": [{"name": "session.log", "sha256": "cd" * 32, "size": 10}]}
 
 
 def test_pae_is_the_protocol_example() -> None:
@@ -55,8 +60,8 @@ def _key() -> tuple[dsse.SigningKey, Ed25519PrivateKey]:
 
 
 def _record(key: dsse.SigningKey) -> dict[str, Any]:
-    envelope, signed_by = dsse.envelope(STATEMENT, key)
-    return {"statement": copy.deepcopy(STATEMENT), "envelope": envelope, "signed_by": signed_by}
+    envelope, signed_by = dsse.envelope(RECORD, key)
+    return {**copy.deepcopy(RECORD), "envelope": envelope, "signed_by": signed_by}
 
 
 def test_securesystemslib_accepts_our_envelope() -> None:
@@ -64,11 +69,16 @@ def test_securesystemslib_accepts_our_envelope() -> None:
     from securesystemslib.signer import SSlibKey
 
     key, private = _key()
-    envelope, _ = dsse.envelope(STATEMENT, key)
+    envelope, _ = dsse.envelope(RECORD, key)
     theirs = SSlibKey.from_crypto(private.public_key(), keyid=key.keyid)
     accepted = Envelope.from_dict(copy.deepcopy(envelope)).verify([theirs], 1)
     assert list(accepted) == [key.keyid]
-    assert base64.b64decode(envelope["payload"]) == canonical.dumps(STATEMENT)
+    payload = json.loads(base64.b64decode(envelope["payload"]))
+    assert payload == {"_type": "https://in-toto.io/Statement/v1",
+                       "subject": STATEMENT["subject"],
+                       "predicateType": "https://affidavit.dev/predicate/signed-attestation/v1",
+                       "predicate": RECORD}
+    assert base64.b64decode(envelope["payload"]) == canonical.dumps(payload)
 
 
 def test_the_key_id_is_the_sha256_of_the_raw_public_key() -> None:
@@ -82,9 +92,9 @@ def test_the_key_id_is_the_sha256_of_the_raw_public_key() -> None:
 def test_a_whole_envelope_passes_and_an_unsigned_record_is_none_of_its_business() -> None:
     key, _ = _key()
     dsse.check_signed(_record(key))
-    dsse.check_signed({"statement": STATEMENT})
+    dsse.check_signed(RECORD)
     assert dsse.signer_of(_record(key)) == key.keyid
-    assert dsse.signer_of({"statement": STATEMENT}) is None
+    assert dsse.signer_of(RECORD) is None
 
 
 def test_url_safe_base64_is_accepted_as_the_protocol_requires() -> None:
@@ -106,7 +116,13 @@ def _flip(text: str, at: int) -> str:
 @pytest.mark.parametrize("tamper, needle", [
     (lambda r: r["envelope"]["signatures"][0].update(sig=_flip(
         r["envelope"]["signatures"][0]["sig"], 5)), "does not verify"),
-    (lambda r: r["statement"]["predicate"].update(compliant=False), "not its statement"),
+    (lambda r: r["statement"]["predicate"].update(compliant=False), "not the attestation"),
+    # what the statement alone does not hold is signed too: a signature moved onto another
+    # report of the same trail, or the evidence swapped, no longer verifies
+    (lambda r: r.update(name="user-identity"), "not the attestation"),
+    (lambda r: r["evidence"][0].update(sha256="ef" * 32), "not the attestation"),
+    (lambda r: r.pop("annotations"), "not the attestation"),
+    (lambda r: r.update(user_data={"added": "later"}), "not the attestation"),
     (lambda r: r["envelope"].update(payloadType="application/json"), "payloadType"),
     (lambda r: r["signed_by"].update(keyid="0" * 64), "id is not the SHA-256"),
     (lambda r: r["signed_by"].update(public_key=base64.b64encode(
@@ -115,7 +131,7 @@ def _flip(text: str, at: int) -> str:
     (lambda r: r.pop("signed_by"), "without its signer"),
     (lambda r: r["envelope"]["signatures"].append(dict(r["envelope"]["signatures"][0])),
      "exactly one signature"),
-    (lambda r: r["envelope"].update(payload="not base64!"), "not its statement"),
+    (lambda r: r["envelope"].update(payload="not base64!"), "not the attestation"),
 ])
 def test_a_tampered_envelope_is_an_integrity_failure(tamper: Any, needle: str) -> None:
     key, _ = _key()
@@ -130,7 +146,7 @@ def test_a_signature_by_another_key_under_the_recorded_one_fails() -> None:
     other, _ = _key()
     record = _record(key)
     record["envelope"]["signatures"][0]["sig"] = dsse.envelope(
-        STATEMENT, other)[0]["signatures"][0]["sig"]
+        RECORD, other)[0]["signatures"][0]["sig"]
     with pytest.raises(IntegrityError, match="does not verify"):
         dsse.check_signed(record)
 

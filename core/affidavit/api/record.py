@@ -703,7 +703,7 @@ def attest(
             if claim.signer is not None:
                 from affidavit.models.dsse import envelope
 
-                record = build.signed(record, *envelope(record["statement"], claim.signer))
+                record = build.signed(record, *envelope(record, claim.signer))
         except BaseException:
             if batch is not None:
                 batch.close()

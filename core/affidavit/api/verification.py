@@ -39,13 +39,12 @@ def verify_package(path: PathArg, public_key: str,
     trusted = None
     if trusted_keys is not None:
         from affidavit.models.dsse import public_keys_in
+        from affidavit.regular import read_regular
 
         where = f"--trusted-keys {os.fspath(trusted_keys)}"
         try:
-            with open(trusted_keys, encoding="utf-8") as fh:
-                text = fh.read(1 << 20)
-        except (OSError, UnicodeDecodeError) as exc:
-            reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
-            raise UsageError(f"{where}: {(reason or str(exc)).lower()}") from None
+            text = read_regular(trusted_keys, where, 1 << 20).decode("utf-8")
+        except UnicodeDecodeError:
+            raise UsageError(f"{where}: not UTF-8 text") from None
         trusted = public_keys_in(text, where)
     return check(Path(path), public_key, trusted, witnesses)

@@ -262,15 +262,19 @@ def open_witness(key_file: str, state: str, logs: Sequence[str]) -> Witness:
     than once, one per key it is trusted with). Every problem is a :class:`UsageError`."""
     from affidavit.ledger import note
     from affidavit.ledger.witness import Witness
+    from affidavit.regular import check_regular_or_absent, read_regular
 
     try:
-        with open(key_file, encoding="utf-8") as fh:
-            cosigner = Cosigner.from_key(fh.read())
-    except OSError as exc:
-        raise UsageError(f"--key {key_file}: {(exc.strerror or str(exc)).lower()}") from None
-    except (InputError, UnicodeDecodeError) as exc:
-        reason = exc.message if isinstance(exc, InputError) else "not UTF-8"
-        raise UsageError(f"--key {key_file}: {reason}",
+        check_regular_or_absent(state, f"--state {state}")
+        cosigner = Cosigner.from_key(read_regular(key_file, f"--key {key_file}",
+                                                  1 << 16).decode("utf-8"))
+    except InputError as exc:
+        if exc.message.startswith(("--key ", "--state ")):
+            raise UsageError(exc.message) from None
+        raise UsageError(f"--key {key_file}: {exc.message}",
+                         remedy="make one with affidavit witness key generate") from None
+    except UnicodeDecodeError:
+        raise UsageError(f"--key {key_file}: not UTF-8",
                          remedy="make one with affidavit witness key generate") from None
     if not logs:
         raise UsageError("witness serve needs at least one --log ORIGIN=VKEY")

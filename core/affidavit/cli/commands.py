@@ -148,6 +148,8 @@ TABLE: dict[str, tuple[str, Nouns]] = {
         "add": ("witness:witness_add", "get the ledger's latest checkpoint cosigned"),
         "key": ("witness:witness_key", "generate: a new witness key, and its verifier key"),
     }),
+    "mirror": ("copy a ledger to another backend and prove the copy consistent",
+               {None: ("mirror:mirror", "")}),
     "ci": ("what the CI detection sees", {
         "env": ("ci:ci_env", "the provider, commit, build URL... detected from the environment"),
     }),

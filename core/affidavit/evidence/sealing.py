@@ -60,14 +60,8 @@ def check_recipients(values: Sequence[str]) -> list[str]:
     for value in values:
         lines = [(value, value)]
         if not value.startswith("age1"):
-            try:
-                with open(value, encoding="utf-8") as fh:
-                    text = fh.read(1 << 20)
-            except (OSError, UnicodeDecodeError) as exc:
-                reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
-                raise UsageError(f"--encrypt-for {value}: neither an age1… recipient nor a "
-                                 f"readable file of them ({(reason or str(exc)).lower()})"
-                                 ) from None
+            text = _text_file(value, f"--encrypt-for {value}",
+                              "neither an age1… recipient nor a readable file of them")
             lines = [(f"{value}: line {n}", line.strip())
                      for n, line in enumerate(text.splitlines(), 1)
                      if line.strip() and not line.lstrip().startswith("#")]
@@ -83,6 +77,21 @@ def check_recipients(values: Sequence[str]) -> list[str]:
             if line not in out:
                 out.append(line)
     return out
+
+
+def _text_file(path: str, label: str, what: str | None = None) -> str:
+    """A small key file's text (read as ``regular.read_regular`` reads: a FIFO or a device is
+    refused, never waited on), every problem a usage error beginning with ``label``."""
+    from affidavit.regular import read_regular
+
+    try:
+        return read_regular(path, label, 1 << 20).decode("utf-8")
+    except InputError as exc:
+        reason = exc.message.removeprefix(label + ": ")
+        raise UsageError(f"{label}: {what} ({reason})" if what else f"{label}: {reason}"
+                         ) from None
+    except UnicodeDecodeError:
+        raise UsageError(f"{label}: not UTF-8 text") from None
 
 
 class _Hashing:
@@ -135,12 +144,7 @@ def read_identities(path: str) -> list[Any]:
     """The age X25519 identities in the file ``path`` (``AGE-SECRET-KEY-1…`` lines, as
     ``affidavit key generate --encryption`` and ``age-keygen`` write them)."""
     pyrage = pyrage_module()
-    try:
-        with open(path, encoding="utf-8") as fh:
-            text = fh.read(1 << 20)
-    except (OSError, UnicodeDecodeError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
-        raise UsageError(f"--identity {path}: {(reason or str(exc)).lower()}") from None
+    text = _text_file(path, f"--identity {path}")
     found = []
     for n, line in enumerate(text.splitlines(), 1):
         line = line.strip()

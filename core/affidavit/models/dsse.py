@@ -1,4 +1,4 @@
-"""Signed attestations: an attestation's in-toto Statement wrapped in a DSSE envelope.
+"""Signed attestations: an attestation wrapped in a DSSE envelope its writer's key signs.
 
 DSSE (the Dead Simple Signing Envelope, secure-systems-lab/dsse ``protocol.md``) signs not the
 payload but its *pre-authentication encoding*::
@@ -8,16 +8,22 @@ payload but its *pre-authentication encoding*::
 where ``LEN`` is the byte length in ASCII decimal and ``SP`` one space, so that a signature over
 one payload type can never be replayed as another. The envelope is the protocol's JSON shape,
 ``{"payload": <base64>, "payloadType": ..., "signatures": [{"keyid": ..., "sig": <base64>}]}``,
-with the in-toto payload type and the statement's canonical bytes as payload.
+with the in-toto payload type.
+
+What is signed is an in-toto Statement v1 about the attestation's own subject, whose predicate
+(``predicates.SIGNED_ATTESTATION``) is the whole attestation record as recorded, less the
+envelope and ``signed_by``: :func:`signed_statement`. Signing the record's ``statement`` alone
+would leave its name, its evidence (and the commitments of sealed files), its annotations and
+user data unsigned: two ``generic`` claims of one trail would carry the same payload, and a
+writer could move a signature onto a report it never made.
 
 An attestation record that carries an ``envelope`` also carries ``signed_by``: the key id and
 the raw Ed25519 public key (base64) that made the signature. Every reader checks, through
-:func:`check_signed`, that the envelope's payload is exactly the canonical bytes of the record's
-own ``statement`` (so the statement the judge reads is the one that was signed) and that the
-signature verifies under that key: a record that fails is an integrity failure wherever it is
-met -- on a server's ingest, on a read, in ``verify``. Whether the key is *trusted* is another
-question, answered by the template (``require_signed``, ``signers``) and by ``verify package
---trusted-keys``.
+:func:`check_signed`, that the envelope's payload is exactly the canonical bytes of the
+record's signed statement and that the signature verifies under that key: a record that fails
+is an integrity failure wherever it is met -- on a server's ingest, on a read, in ``verify``.
+Whether the key is *trusted* is another question, answered by the template
+(``require_signed``, ``signers``) and by ``verify package --trusted-keys``.
 
 A key id is the lowercase hex SHA-256 of the 32 raw public key bytes: the same key has the same
 id in every ledger, template and trusted-keys file, and anyone can compute it from the key.
@@ -39,7 +45,8 @@ if TYPE_CHECKING:
 
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-__all__ = ["PAYLOAD_TYPE", "pae", "key_id", "envelope", "check_signed", "signer_of",
+__all__ = ["PAYLOAD_TYPE", "pae", "key_id", "signed_statement", "envelope", "check_signed",
+           "signer_of",
            "SigningKey", "load_signing_key", "public_keys_in", "public_key_pem"]
 
 PAYLOAD_TYPE = "application/vnd.in-toto+json"
@@ -81,11 +88,9 @@ def load_signing_key(path: str) -> SigningKey:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
     from cryptography.hazmat.primitives.serialization import load_pem_private_key
 
-    try:
-        with open(path, "rb") as fh:
-            data = fh.read(1 << 16)
-    except OSError as exc:
-        raise UsageError(f"--signing-key {path}: {(exc.strerror or str(exc)).lower()}") from None
+    from affidavit.regular import read_regular
+
+    data = read_regular(path, f"--signing-key {path}", 1 << 16)
     try:
         private = load_pem_private_key(data, password=None)
     except (ValueError, TypeError) as exc:
@@ -159,10 +164,26 @@ def _b64(text: str) -> bytes | None:
         return None
 
 
-def envelope(statement: Mapping[str, Any], key: SigningKey) -> tuple[dict[str, Any],
-                                                                       dict[str, str]]:
-    """The DSSE envelope of ``statement`` signed by ``key``, and the record's ``signed_by``."""
-    payload = canonical.dumps(statement)
+_UNSIGNED = ("envelope", "signed_by")
+
+
+def signed_statement(record: Mapping[str, Any]) -> dict[str, Any]:
+    """The in-toto Statement an attestation record's envelope signs: its subject, and the
+    record (less the envelope and ``signed_by``) as predicate."""
+    from affidavit.models import predicates
+
+    statement = record.get("statement")
+    subject = statement.get("subject") if isinstance(statement, dict) else None
+    return {"_type": predicates.STATEMENT_TYPE, "subject": subject,
+            "predicateType": predicates.SIGNED_ATTESTATION,
+            "predicate": {k: v for k, v in record.items() if k not in _UNSIGNED}}
+
+
+def envelope(record: Mapping[str, Any], key: SigningKey) -> tuple[dict[str, Any],
+                                                                  dict[str, str]]:
+    """The DSSE envelope of attestation ``record`` (its :func:`signed_statement`) signed by
+    ``key``, and the record's ``signed_by``."""
+    payload = canonical.dumps(signed_statement(record))
     signature = key.sign(pae(PAYLOAD_TYPE, payload))
     return ({"payload": base64.b64encode(payload).decode(), "payloadType": PAYLOAD_TYPE,
              "signatures": [{"keyid": key.keyid, "sig": base64.b64encode(signature).decode()}]},
@@ -179,8 +200,8 @@ def signer_of(record: Mapping[str, Any]) -> str | None:
 def check_signed(record: Mapping[str, Any]) -> None:
     """Raise :class:`IntegrityError` unless an attestation record is unsigned (neither
     ``envelope`` nor ``signed_by``) or its envelope is whole: the in-toto payload type, its
-    payload the canonical bytes of the record's statement, and one signature by ``signed_by``'s
-    key that verifies over the PAE. The message continues "entry N ..."."""
+    payload the canonical bytes of the record's :func:`signed_statement`, and one signature by
+    ``signed_by``'s key that verifies over the PAE. The message continues "entry N ..."."""
     sealed, signed = record.get("envelope"), record.get("signed_by")
     if sealed is None and signed is None:
         return
@@ -192,8 +213,9 @@ def check_signed(record: Mapping[str, Any]) -> None:
     if sealed.get("payloadType") != PAYLOAD_TYPE:
         raise IntegrityError(f"has a DSSE envelope whose payloadType is not {PAYLOAD_TYPE}")
     payload = _b64(sealed["payload"]) if isinstance(sealed.get("payload"), str) else None
-    if payload is None or payload != canonical.dumps(record.get("statement")):
-        raise IntegrityError("has a DSSE envelope whose payload is not its statement")
+    if payload is None or payload != canonical.dumps(signed_statement(record)):
+        raise IntegrityError("has a DSSE envelope whose payload is not the attestation as "
+                             "recorded")
     signatures = sealed.get("signatures")
     if not isinstance(signatures, list) or len(signatures) != 1 or not isinstance(
             signatures[0], dict) or signatures[0].get("keyid") != signed["keyid"]:

@@ -25,10 +25,17 @@ __all__ = [
     "JIRA",
     "SONAR",
     "PREDICATE_TYPES",
+    "SIGNED_ATTESTATION",
 ]
 
 #: in-toto Statement v1.
 STATEMENT_TYPE = "https://in-toto.io/Statement/v1"
+
+#: What a signed attestation's DSSE envelope carries (``models.dsse``): a Statement about the
+#: attestation's own subject whose predicate is the whole attestation record as recorded (its
+#: name, target, statement, evidence with their commitments, annotations, user data, what was
+#: redacted), so that the signature covers everything a verdict or an auditor relies on.
+SIGNED_ATTESTATION = "https://affidavit.dev/predicate/signed-attestation/v1"
 
 #: A generic yes/no claim (`attest generic`): predicate ``{"compliant": bool}``.
 GENERIC = "https://affidavit.dev/predicate/generic/v1"
