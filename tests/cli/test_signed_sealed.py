@@ -508,3 +508,35 @@ def test_a_signature_cannot_be_moved_onto_another_report(cli: Cli, tmp_path: Pat
         store.close()
     assert_error(cli("assert", "trail", TRAIL, "--flow", FLOW), 3, "not the attestation")
     assert cli("verify", "ledger").code == 3
+
+
+def test_four_eyes_leaves_out_the_requester_and_a_slot_can_require_signed_approvals(
+        cli: Cli, tmp_path: Path) -> None:
+    """``request approval --requester`` names who asks; with ``distinct_from_author`` their own
+    approval does not count. With ``signers`` on the approval slot only approvals signed by
+    one of those keys count: a name anyone with a write token can type is not enough."""
+    made = _keys(cli, tmp_path)
+    owner = made["signing"]["keyid"]
+    _trail(cli, "version: 1\ntrail:\n  attestations:\n"
+                "    - {name: grant-ok, type: approval, distinct_from_author: true, "
+                f"signers: [{owner}]}}\n", tmp_path)
+    ok(cli("request", "approval", "--flow", FLOW, "--trail", TRAIL, "--name", "grant-ok",
+           "--approvers", "j.doe,m.smith", "--requester", "j.doe"))
+
+    def approve(who: str, *extra: Any) -> None:
+        ok(cli("attest", "approval", "--flow", FLOW, "--trail", TRAIL, "--name", "grant-ok",
+               "--approver", who, *extra))
+
+    def gate() -> Result:
+        return cli("assert", "approval", "--flow", FLOW, "--trail", TRAIL, "--name", "grant-ok")
+
+    approve("j.doe", "--signing-key", tmp_path / "sign.pem")  # the requester, signed
+    first = gate()
+    assert first.code == 1 and "j.doe requested it" in first.out, str(first)
+    approve("m.smith")  # the right person, but unsigned
+    second = gate()
+    assert second.code == 1 and "m.smith did not sign" in second.out, str(second)
+    assert _status(cli)[0] == "INCOMPLETE"
+    approve("m.smith", "--signing-key", tmp_path / "sign.pem")
+    assert gate().code == 0
+    assert _status(cli) == ("COMPLIANT", [])

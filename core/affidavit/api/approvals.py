@@ -48,8 +48,9 @@ def attest_decision(ledger: Ledger, claim: Claim | CheckedClaim, *, control: str
 
 
 def request_approval(ledger: Ledger, claim: Claim | CheckedClaim, *, approvers: Sequence[str],
-                     reason: str | None = None) -> Recorded:
-    """Record that the pipeline asks these people to approve ``claim.name``."""
+                     reason: str | None = None, requester: str | None = None) -> Recorded:
+    """Record that the pipeline asks these people to approve ``claim.name``; ``requester``
+    names who asks, whose own approval a four-eyes slot does not count."""
     from affidavit.models.predicates import APPROVAL_REQUEST
 
     names = [a.strip() for value in approvers for a in value.split(",") if a.strip()]
@@ -58,6 +59,8 @@ def request_approval(ledger: Ledger, claim: Claim | CheckedClaim, *, approvers: 
     predicate: dict[str, Any] = {"approvers": names}
     if _text(reason, "--reason"):
         predicate["reason"] = reason
+    if _text(requester, "--requester"):
+        predicate["requester"] = requester
     return attest(ledger, claim, type="approval-request", predicate=predicate,
                   predicate_type=APPROVAL_REQUEST)
 
@@ -69,7 +72,7 @@ def approval_status(source: Ledger | Proven, flow: str, trail: str,
     one: the same answer the trail's verdict gives."""
     from affidavit.api import query
     from affidavit.compliance.approval import APPROVED, DENIED, approval_state, commit_authors
-    from affidavit.compliance.verdict import judge_trail
+    from affidavit.compliance.verdict import judge_trail, signing_rule
     from affidavit.verify.proven import proven
 
     with proven(source) as view:
@@ -77,7 +80,9 @@ def approval_status(source: Ledger | Proven, flow: str, trail: str,
         template, _ = judge_trail(query.flow_entries(view, flow), entries)
     wanted: dict[str, Any] = {"name": name, "type": "approval"}
     slots = (template or {}).get("trail", {}).get("attestations", [])
-    wanted.update(next((s for s in slots if s["name"] == name and s["type"] == "approval"), {}))
+    slot = next((s for s in slots if s["name"] == name and s["type"] == "approval"), None)
+    if slot is not None:  # as the trail's verdict decides it (compliance.verdict)
+        wanted.update({**signing_rule(template), **slot})
     records = [(i, e["record"]) for i, e in entries if e["kind"] == "attestation"]
     artifacts = [(i, e["record"]) for i, e in entries if e["kind"] == "artifact"]
     result = approval_state(records, wanted, commit_authors(artifacts, records))

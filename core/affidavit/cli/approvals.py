@@ -37,6 +37,8 @@ def request_approval(p: argparse.ArgumentParser) -> None:
     opt.add(p, "--approvers", required=True, nargs="+", metavar="ID",
             help="who may approve (comma- or space-separated)")
     opt.add(p, "--reason", help="what the approval is for")
+    opt.add(p, "--requester", metavar="ID", help="who asks: with a slot's distinct_from_author "
+            "their own approval does not count (four eyes)")
     p.set_defaults(handler=_request_approval)
 
 
@@ -78,7 +80,8 @@ def _request_approval(args: argparse.Namespace) -> int:
     from affidavit.api import approvals
 
     return show(args, approvals.request_approval(
-        open_for_write(args), claim(args), approvers=args.approvers, reason=args.reason))
+        open_for_write(args), claim(args), approvers=args.approvers, reason=args.reason,
+        requester=args.requester))
 
 
 def _assert_approval(args: argparse.Namespace) -> int:

@@ -7,11 +7,16 @@ An approval named N of a trail is decided from the trail's records alone:
 - each approver's latest word counts once (changing one's mind replaces the earlier word);
   names compare case-insensitively;
 - any standing denial makes it ``denied``; otherwise ``min_approvers`` (default 1) approvals,
-  not counting authors of the trail's commits when ``distinct_from_author`` is asked, make it
-  ``approved``; otherwise it is ``pending``.
+  not counting authors of the trail's commits nor the one who requested it (the latest
+  request's ``requester``) when ``distinct_from_author`` is asked, make it ``approved``;
+  otherwise it is ``pending``;
+- with ``require_signed`` or ``signers`` (the slot's, else the template's), only approvals
+  signed (by one of those keys) count: an approver's name is what anyone with a write token
+  can type, a signature is what only the approver's key makes. A denial counts whatever its
+  signature: refusing is never the forgery to fear.
 
-``min_approvers`` and ``distinct_from_author`` come from the template's approval slot of that
-name when there is one.
+``min_approvers``, ``distinct_from_author`` and the signing rule come from the template's
+approval slot of that name when there is one.
 """
 
 from __future__ import annotations
@@ -54,6 +59,19 @@ def commit_authors(artifacts: list[tuple[int, Record]],
     return out
 
 
+def _signed_as_asked(wanted: Record, record: Record) -> bool:
+    """Whether an approval meets the slot's signing rule (``wanted`` carries the template's
+    ``require_signed``/``signers`` already folded in); its signature itself was checked by
+    every reader (``models.dsse.check_signed``)."""
+    signers, required = wanted.get("signers"), wanted.get("require_signed")
+    if not signers and not required:
+        return True
+    from affidavit.models.dsse import signer_of
+
+    keyid = signer_of(record)
+    return keyid is not None and (not signers or keyid in signers)
+
+
 def approval_state(attestations: list[tuple[int, Record]], wanted: Record,
                    authors: set[str]) -> Record:
     """Approval ``wanted["name"]`` under the rule above: ``status``, who approved, who
@@ -65,6 +83,10 @@ def approval_state(attestations: list[tuple[int, Record]], wanted: Record,
                 if r["type"] == "approval-request" and r["name"] == name and _on_trail(r)]
     requested = ([str(a) for a in requests[-1][1]["statement"]["predicate"]["approvers"]]
                  if requests else None)
+    requester = (requests[-1][1]["statement"]["predicate"].get("requester")
+                 if requests else None)
+    if requester and wanted.get("distinct_from_author"):
+        authors = authors | {str(requester).lower()}
     allowed = None if requested is None else {a.lower() for a in requested}
     latest: dict[str, tuple[int, Record]] = {}
     for position, record in ordered:
@@ -73,25 +95,31 @@ def approval_state(attestations: list[tuple[int, Record]], wanted: Record,
             if allowed is None or approver.lower() in allowed:
                 latest[approver.lower()] = (position, record)
     need = wanted.get("min_approvers") or 1
-    approved, denied, authors_hit = [], [], []
+    approved, denied, authors_hit, unsigned = [], [], [], []
     for key, (_, record) in sorted(latest.items()):
         approver = record["statement"]["predicate"]["approver"]
         if not record["statement"]["predicate"]["approved"]:
             denied.append(approver)
         elif wanted.get("distinct_from_author") and key in authors:
             authors_hit.append(approver)
+        elif not _signed_as_asked(wanted, record):
+            unsigned.append(approver)
         else:
             approved.append(approver)
     why = f"needs {need} approver{'s' if need > 1 else ''}"
     if requested is not None:
         why += f" of {', '.join(requested)}"
     if wanted.get("distinct_from_author"):
-        why += " other than the commit author"
+        why += " other than the commit author" + (" and the requester" if requester else "")
     why += f", has {len(approved)}"
     if approved:
         why += f" ({', '.join(approved)})"
     if authors_hit:
-        why += f"; {', '.join(authors_hit)} authored the commit"
+        who = "requested it" if requester and all(
+            a.lower() == str(requester).lower() for a in authors_hit) else "authored the commit"
+        why += f"; {', '.join(authors_hit)} {who}"
+    if unsigned:
+        why += (f"; {', '.join(unsigned)} did not sign with a key the template allows")
     status = DENIED if denied else APPROVED if len(approved) >= need else PENDING
     return {"status": status, "approved": approved, "denied": denied,
             "requested": requested, "enough": status == APPROVED,

@@ -321,6 +321,9 @@ def judge(kind: str, name: str, predicate: Mapping[str, Any],
             if not isinstance(approvers, list) or not approvers or not all(
                     isinstance(a, str) and a for a in approvers):
                 raise _Malformed("approvers is not a list of names")
+            if not isinstance(predicate.get("requester", "x"), str) or not predicate.get(
+                    "requester", "x"):
+                raise _Malformed("requester is not a name")
             return True, []
         if kind == "junit":
             return junit_verdict(predicate)

@@ -35,6 +35,7 @@ __all__ = [
     "artifact_verdicts",
     "artifact_issues",
     "latest_attestations",
+    "signing_rule",
 ]
 
 COMPLIANT = "COMPLIANT"
@@ -142,6 +143,12 @@ def _too_few_reviews(wanted: Record, record: Record) -> str | None:
                      asked_by="the template")
 
 
+def signing_rule(template: Record | None) -> Record:
+    """The template-wide ``require_signed``/``signers`` (its ``trail:``), as slot fields."""
+    trail_spec = (template or {}).get("trail", {})
+    return {k: trail_spec[k] for k in ("require_signed", "signers") if k in trail_spec}
+
+
 def _unsigned(wanted: Record, trail_spec: Record, record: Record) -> str | None:
     """Why a report does not meet its slot's signing rule, or None: the slot's
     ``require_signed``/``signers`` or else the template's, ``signers`` implying a signature is
@@ -217,6 +224,8 @@ def trail_verdict(
         slots.append(slot)
 
     def fill_approval(wanted: Record, *, required: bool = True) -> None:
+        if required:  # the template's signing rule, unless the slot says its own
+            wanted = {**signing_rule(template), **wanted}
         state = approval_state(attestations, wanted, authors)
         decided.add(wanted["name"])
         if state["status"] == DENIED:

@@ -71,7 +71,7 @@ CUSTOM = "https://affidavit.dev/predicate/custom/v1"
 APPROVAL = "https://affidavit.dev/predicate/approval/v1"
 #: A control's manual decision (`attest decision`): ``{control, compliant, reason}``.
 DECISION = "https://affidavit.dev/predicate/decision/v1"
-#: A pending request for approval (`request approval`): ``{approvers, reason?}``.
+#: A pending request for approval (`request approval`): ``{approvers, reason?, requester?}``.
 APPROVAL_REQUEST = "https://affidavit.dev/predicate/approval-request/v1"
 
 #: The pull requests containing a commit, with every review and commit

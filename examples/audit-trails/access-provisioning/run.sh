@@ -42,10 +42,10 @@ say "--user-data records the request form in the entry; --redact leaves the requ
 run attest generic --flow "$FLOW" --trail "$TICKET" --name access-request \
     --user-data access-request.json --redact /user_data/requester/phone \
     --annotate ticket="$TICKET" requester="$REQUESTER"
-say "The request names who may approve it: the data owner or her deputy, not Jordan."
+say "The request names who may approve it: the data owner or her deputy, and who asks: Jordan."
 run request approval --flow "$FLOW" --trail "$TICKET" --name access-approval \
-    --approvers "$APPROVERS" --reason "payments_readonly on payments-db for 7 days" \
-    --annotate ticket="$TICKET"
+    --approvers "$APPROVERS" --requester "$REQUESTER" \
+    --reason "payments_readonly on payments-db for 7 days" --annotate ticket="$TICKET"
 
 step "The provisioning job's gate, before any approval: it must say no"
 run_refused assert trail "$TICKET" --flow "$FLOW"
