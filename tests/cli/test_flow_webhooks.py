@@ -184,6 +184,54 @@ def test_a_receiver_that_never_answers_does_not_hang_the_write(
     assert ok(cli("get", "trail", "t1", "--flow", flow)).code == 0
 
 
+def test_a_receiver_that_trickles_its_answer_is_cut_off_at_the_deadline(
+        cli: Cli, flow: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``requests``' timeout bounds each read, not the whole answer: a receiver that sends a
+    byte of its status line now and then would hold the write for ever without the per-try
+    deadline (found in review). Each try now ends at ``DEADLINE``."""
+    import threading
+
+    from affidavit.api import delivery
+
+    monkeypatch.setattr(delivery, "DEADLINE", 0.5)
+    monkeypatch.setattr(time, "sleep", lambda seconds: None)
+    stop = threading.Event()
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen(8)
+
+        def trickle() -> None:
+            while not stop.is_set():
+                try:
+                    server.settimeout(0.2)
+                    conn, _ = server.accept()
+                except OSError:
+                    continue
+                with conn:
+                    for byte in b"HTTP/1.1 200 OK\r\n":
+                        if stop.wait(0.3):
+                            return
+                        try:
+                            conn.sendall(bytes([byte]))
+                        except OSError:
+                            break
+
+        sender = threading.Thread(target=trickle, daemon=True)
+        sender.start()
+        port = server.getsockname()[1]
+        ok(cli("create", "webhook", "slow", "--url", f"http://127.0.0.1:{port}/hook",
+               "--flow", flow, "--events", "trail-begun"))
+        started = time.monotonic()
+        done = cli("begin", "trail", "t1", "--flow", flow, "--output", "json")
+        took = time.monotonic() - started
+        stop.set()
+    assert done.code == 0, str(done)
+    (slow,) = done.json()["deliveries"]
+    assert (slow["ok"], slow["error"], slow["attempts"]) == (
+        False, "no answer within 0.5 s", delivery.ATTEMPTS)
+    assert took < 5, took
+
+
 def test_a_dry_run_sends_nothing(cli: Cli, flow: str, files: Files, home: Any,
                                  httpserver: HTTPServer, received: list[Request]) -> None:
     ok(cli("create", "webhook", "all", "--url", httpserver.url_for("/json"), "--flow", flow,
@@ -317,3 +365,31 @@ def test_begin_trail_that_creates_its_flow_change_sends_trail_begun(
     assert (sent["event"], sent["trail"], sent["entry"]) == ("trail-begun", "t2", done["index"])
     ok(cli("begin", "trail", "t2", "--flow", flow, "--create-flow"))  # not new: nothing
     assert len(received) == 1
+
+
+def test_a_url_that_is_a_credential_stays_out_of_the_log(
+        cli: Cli, flow: str, home: Any, httpserver: HTTPServer, received: list[Request],
+        monkeypatch: pytest.MonkeyPatch, files: Files) -> None:
+    """A Slack incoming webhook's URL lets whoever holds it post: ``--url-env`` keeps it in
+    a variable; the entry, the outputs and the log never hold it, and the literal URL is
+    refused (found in review)."""
+    url = httpserver.url_for("/services/T0001/B0002/SeCrEtToKeN123")
+    httpserver.expect_request("/services/T0001/B0002/SeCrEtToKeN123", method="POST"
+                              ).respond_with_handler(lambda r: (received.append(r), Response(
+                                  "", status=204))[1])
+    assert_error(cli("create", "webhook", "chan", "--flow", flow, "--format", "slack",
+                     "--url", "https://hooks.slack.com/services/T0001/B0002/SeCrEtToKeN123",
+                     "--events", "trail-begun"), 2, "--url-env")
+    ok(cli("create", "webhook", "chan", "--flow", flow, "--format", "slack", "--url-env",
+           "CHAN_URL", "--events", "trail-begun,attestation-reported"))
+    missing = ok(cli("begin", "trail", "t1", "--flow", flow, "--output", "json")).json()
+    assert missing["deliveries"][0]["error"] == "CHAN_URL is not set or not an http(s) URL: " \
+        "not sent"
+    monkeypatch.setenv("CHAN_URL", url)
+    done = ok(junit(cli, files, PASSING, 2))
+    assert [d["url"] for d in done.json()["deliveries"]] == ["$CHAN_URL"]
+    assert len(received) == 1 and "text" in json.loads(received[0].get_data())
+    raw = b"".join(p.read_bytes() for p in Path(home.dir).rglob("*") if p.is_file())
+    assert b"SeCrEtToKeN123" not in raw and "SeCrEtToKeN123" not in done.out
+    assert_error(cli("create", "webhook", "x", "--flow", flow, "--url", url, "--url-env",
+                     "CHAN_URL", "--events", "trail-begun"), 2, "one of the two")

@@ -19,7 +19,8 @@ What each command may load, and why:
   ``shutil`` and ``tempfile`` (packages and the vault's temporary file need none of them),
   ``logging`` and ``concurrent.futures`` (5 ms: a thread pool only for a large tree),
   ``multiprocessing``, and ``jsonschema`` (80 ms: ``attest custom`` answers a plain schema
-  itself and asks jsonschema only about anything else).
+  itself and asks jsonschema only about anything else), and ``sigstore`` (only with
+  ``--sigstore-bundle``, or a package that holds a bundle).
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ print(json.dumps({"codes": codes, "modules": sorted(sys.modules)}), file=sys.std
 
 NEVER = ["pydantic", "typing", "pathlib", "yaml", "cryptography.hazmat.primitives",
          "importlib.metadata", "zipfile", "shutil", "tempfile", "logging", "concurrent.futures",
-         "multiprocessing", "jsonschema", "dataclasses"]
+         "multiprocessing", "jsonschema", "dataclasses", "sigstore"]
 HEAVY = ["hashlib", *NEVER]  # for the commands that hash no file
 
 ON = ["--flow", "f", "--trail", "t"]

@@ -98,8 +98,7 @@ def test_a_signed_attestation_round_trips_into_a_package_checked_against_trusted
     assert entry["envelope"]["signatures"][0]["keyid"] == keyid
     payload = json.loads(base64.b64decode(entry["envelope"]["payload"]))
     assert payload["subject"] == entry["statement"]["subject"]
-    assert payload["predicate"] == {k: v for k, v in entry.items()
-                                    if k not in ("envelope", "signed_by")}
+    assert payload["predicate"] == {k: v for k, v in entry.items() if k != "envelope"}
     ok(_attest(cli, name="unsigned"))
     ok(cli("verify", "ledger"))
     assert _status(cli)[0] == "COMPLIANT"
@@ -540,3 +539,138 @@ def test_four_eyes_leaves_out_the_requester_and_a_slot_can_require_signed_approv
     approve("m.smith", "--signing-key", tmp_path / "sign.pem")
     assert gate().code == 0
     assert _status(cli) == ("COMPLIANT", [])
+
+
+def _append_raw(home: Home, entry: dict[str, Any]) -> None:
+    """What a writer going around ``affidavit`` (the SQLite file, or a write token and its own
+    client) can append: any bytes, signed by nobody it has the key of."""
+    from affidavit import canonical
+    from affidavit.ledger.sqlite import SQLiteLedger
+
+    store = SQLiteLedger(home.url)
+    try:
+        store.append([canonical.dumps(entry)], [entry])
+    finally:
+        store.close()
+
+
+def test_an_old_signed_report_appended_again_does_not_count(cli: Cli, tmp_path: Path,
+                                                              home: Home) -> None:
+    """Good (signed), then failing (signed): appending the good entry again without the key
+    would make it the latest; it repeats a signature the trail already holds, so it is a
+    replay: not counted, and the trail is NON_COMPLIANT saying so (found in review)."""
+    made = _keys(cli, tmp_path)
+    _trail(cli, "version: 1\ntrail:\n  attestations:\n"
+                f"    - {{name: unit, type: generic, signers: [{made['signing']['keyid']}]}}\n",
+           tmp_path)
+    good = ok(_attest(cli, "--signing-key", tmp_path / "sign.pem", name="unit")).json()
+    ok(_attest(cli, "--signing-key", tmp_path / "sign.pem", "--compliant", "false",
+               name="unit"))
+    assert cli("assert", "trail", TRAIL, "--flow", FLOW).code == 1
+    (tmp_path / "sign.pem").unlink()  # the one replaying has no key
+    _append_raw(home, good["entry"])
+    status, reasons = _status(cli)
+    assert status == "NON_COMPLIANT"
+    assert any(f"repeats the signed report of entry {good['index']}" in r for r in reasons)
+    assert cli("assert", "trail", TRAIL, "--flow", FLOW).code == 1
+    zip_path = tmp_path / "p.zip"
+    ok(cli("evidence", "package", "--flow", FLOW, "--trail", TRAIL, "-o", zip_path))
+    key = ok(cli("ledger", "public-key")).out.strip()
+    checked = ok(cli("verify", "package", zip_path, "--public-key", key, "--output", "json"))
+    assert checked.json()["trails"][0]["status"] == "NON_COMPLIANT"  # the same judge offline
+
+
+def test_a_trail_template_cannot_drop_the_flows_signing_rule(cli: Cli, tmp_path: Path) -> None:
+    """Any writer can begin a trail with a template of its own; one that requires less signing
+    than the flow's template for a slot is not compliant, with a reason (found in review).
+    The flow's own template stays the way to change the rule."""
+    made = _keys(cli, tmp_path)
+    keyid = made["signing"]["keyid"]
+    strict = f"version: 1\ntrail:\n  signers: [{keyid}]\n  attestations:\n" \
+             "    - {name: unit, type: generic}\n"
+    _trail(cli, strict, tmp_path)
+    ok(_attest(cli, "--signing-key", tmp_path / "sign.pem", name="unit"))
+    assert _status(cli) == ("COMPLIANT", [])
+    loose = tmp_path / "open.yml"
+    loose.write_text("version: 1\ntrail:\n  attestations:\n    - {name: unit, type: generic}\n")
+    ok(cli("begin", "trail", "t2", "--flow", FLOW, "--template-file", loose))
+    ok(cli("attest", "generic", "--flow", FLOW, "--trail", "t2", "--name", "unit"))
+    doc = ok(cli("get", "trail", "t2", "--flow", FLOW, "--output", "json")).json()
+    assert doc["status"] == "NON_COMPLIANT"
+    assert any("drops the signing rule" in r and "'unit'" in r for r in doc["verdict"]["reasons"])
+    # a trail template as strict as the flow's is fine
+    same = tmp_path / "same.yml"
+    same.write_text(strict)
+    ok(cli("begin", "trail", "t3", "--flow", FLOW, "--template-file", same))
+    ok(cli("attest", "generic", "--flow", FLOW, "--trail", "t3", "--name", "unit",
+           "--signing-key", tmp_path / "sign.pem"))
+    assert ok(cli("get", "trail", "t3", "--flow", FLOW, "--output", "json")).json()[
+        "status"] == "COMPLIANT"
+    # the flow's owner loosens the flow's own template: that is the way, and it holds
+    ok(cli("create", "flow", FLOW, "--template-file", loose))
+    assert ok(cli("get", "trail", "t2", "--flow", FLOW, "--output", "json")).json()[
+        "status"] == "COMPLIANT"
+
+
+@pytest.mark.parametrize("pointer", ["/user_data/list/\u00b2", "/user_data/list/\u0661",
+                                     "/user_data/list/01", "/user_data/list/-1"])
+def test_an_array_index_is_ascii_digits_only(cli: Cli, files: Callable[..., Path],
+                                              home: Home, pointer: str) -> None:
+    """RFC 6901 indices are ASCII digits without a leading zero: ``²`` crashed and ``١``
+    removed an element (found in review); each is now a pointer that names nothing."""
+    _trail(cli)
+    data = files("ud.json", json.dumps({"list": ["a", "b", "c"]}))
+    before = state(home)
+    assert_error(_attest(cli, "--user-data", data, "--redact", pointer), 2, "no such field")
+    assert state(home) == before
+
+
+def test_deeply_nested_user_data_is_redacted_without_a_recursive_copy(
+        cli: Cli, files: Callable[..., Path]) -> None:
+    _trail(cli)
+    depth = 900
+    data = files("deep.json", '{"keep": 1, "drop": 2, "deep": ' + "[" * depth + "]" * depth + "}")
+    record = ok(_attest(cli, "--user-data", data, "--redact", "/user_data/drop")).json()[
+        "entry"]["record"]
+    assert "drop" not in record["user_data"] and record["user_data"]["keep"] == 1
+
+
+def test_redacting_the_predicate_of_an_attached_report_is_refused(
+        cli: Cli, files: Callable[..., Path], home: Home) -> None:
+    """The collector keeps the report it read as evidence: redacting the predicate would leave
+    the field in that file (found in review), unless the report is not attached."""
+    _trail(cli)
+    report = files("r/TEST-s.xml", '<testsuite name="s" tests="1"><testcase classname="c" '
+                                   'name="secret-case-name"/></testsuite>')
+    before = state(home)
+    assert_error(cli("attest", "junit", "--flow", FLOW, "--trail", TRAIL, "--name", "unit",
+                     "--results-dir", report.parent, "--redact", "/predicate/files"), 2,
+                 "--no-attach")
+    assert state(home) == before
+    ok(cli("attest", "junit", "--flow", FLOW, "--trail", TRAIL, "--name", "unit",
+           "--results-dir", report.parent, "--redact", "/predicate/files", "--no-attach"))
+
+
+@pytest.mark.parametrize("sealed", [
+    {"format": "age", "recipients": ["age1x"], "commitment": "00", "opening": "AAAA"},
+    {"format": "age", "recipients": ["age1x"], "commitment": "ab" * 32, "opening": 5},
+    "x",
+    {"format": "age", "recipients": [], "commitment": "ab" * 32, "opening": "AAAA"},
+    {"format": "age", "recipients": ["age1x"], "commitment": "ab" * 32, "opening": "AAAA",
+     "extra": True},
+])
+def test_a_sealed_reference_of_the_wrong_shape_is_refused_on_ingest(ledger: Any,
+                                                                    sealed: Any) -> None:
+    """What every reader and ``verify package`` read of a sealed reference is checked before
+    a server stores it: a wrong type crashed ``evidence get --identity`` and made a trail's
+    packages unverifiable for ever (found in review)."""
+    from affidavit.errors import InputError
+    from affidavit.models import build
+    from affidavit.verify.proven import admit
+
+    record = build.attestation(flow=FLOW, trail=TRAIL, name="x", type="generic",
+                               compliant=True, predicate={"compliant": True},
+                               evidence=[{"name": "a", "sha256": "cd" * 32, "size": 1,
+                                          "sealed": sealed}])
+    with pytest.raises(InputError, match="not a valid attestation"):
+        admit(ledger, [build.entry("attestation", record)])

@@ -94,6 +94,8 @@ FLAGS: dict[str, tuple[str, Command]] = {
     # key files: read before anything is collected, asked or served
     "attest generic --signing-key": (
         "key", lambda f: ["attest", "generic", *ATTEST, "--signing-key", f]),
+    "attest generic --sigstore-bundle": (  # read before sigstore is even imported
+        "key", lambda f: ["attest", "generic", *ATTEST, "--sigstore-bundle", f]),
     "evidence get --identity": (
         "key", lambda f: ["evidence", "get", "ab" * 32, "-o", f"{f}-out", "--identity", f]),
     "evidence package --identity": (
@@ -207,7 +209,7 @@ def test_every_file_flag_is_in_the_matrix() -> None:
                                      "attest custom", "attest decision", "request approval",
                                      "attest artifact", "attest vulns", "attest coverage",
                                      "attest jira", "attest sonar", "attest sbom")} | {
-        f"{c} --signing-key" for c in (
+        f"{c} {flag}" for flag in ("--signing-key", "--sigstore-bundle") for c in (
             "attest junit", "attest sarif", "attest snyk", "attest custom", "attest approval",
             "attest decision", "request approval", "attest vulns", "attest coverage",
             "attest jira", "attest sonar", "attest sbom", "attest pullrequest")} | {

@@ -219,8 +219,9 @@ def test_a_database_of_an_older_version_is_migrated_on_open(url: str, tmp_path: 
     again = PostgresLedger(url, key_file=str(tmp_path / "k"))
     assert again.root(1) == root
     again.record_heartbeat("prod", "2026-01-01T00:00:00.000000Z", 1)
-    again.add_cosignatures(1, ["\u2014 w1 " + "A" * 100])
-    assert again.cosignatures(1) == ["\u2014 w1 " + "A" * 100 + "\n"]
+    line = "\u2014 w1 " + "A" * 100 + "AA=="  # 76 bytes: key ID, timestamp, signature
+    again.add_cosignatures(1, [line])
+    assert again.cosignatures(1) == [line + "\n"]
     again.close()
     with psycopg.connect(url) as conn:
         assert conn.execute("SELECT count(*) FROM pg_indexes WHERE indexname = "

@@ -69,7 +69,7 @@ def test_securesystemslib_accepts_our_envelope() -> None:
     from securesystemslib.signer import SSlibKey
 
     key, private = _key()
-    envelope, _ = dsse.envelope(RECORD, key)
+    envelope, signed_by = dsse.envelope(RECORD, key)
     theirs = SSlibKey.from_crypto(private.public_key(), keyid=key.keyid)
     accepted = Envelope.from_dict(copy.deepcopy(envelope)).verify([theirs], 1)
     assert list(accepted) == [key.keyid]
@@ -77,7 +77,8 @@ def test_securesystemslib_accepts_our_envelope() -> None:
     assert payload == {"_type": "https://in-toto.io/Statement/v1",
                        "subject": STATEMENT["subject"],
                        "predicateType": "https://affidavit.dev/predicate/signed-attestation/v1",
-                       "predicate": RECORD}
+                       "predicate": {**RECORD, "signed_by": signed_by}}
+    assert set(signed_by) == {"keyid", "public_key", "nonce"} and len(signed_by["nonce"]) == 32
     assert base64.b64decode(envelope["payload"]) == canonical.dumps(payload)
 
 
@@ -123,6 +124,10 @@ def _flip(text: str, at: int) -> str:
     (lambda r: r["evidence"][0].update(sha256="ef" * 32), "not the attestation"),
     (lambda r: r.pop("annotations"), "not the attestation"),
     (lambda r: r.update(user_data={"added": "later"}), "not the attestation"),
+    (lambda r: r["signed_by"].update(nonce="00" * 16), "not the attestation"),
+    (lambda r: r["envelope"].update(extra=1), "other fields"),
+    (lambda r: r["envelope"]["signatures"][0].update(x="1"), "other fields"),
+    (lambda r: r["signed_by"].pop("nonce"), "other fields"),
     (lambda r: r["envelope"].update(payloadType="application/json"), "payloadType"),
     (lambda r: r["signed_by"].update(keyid="0" * 64), "id is not the SHA-256"),
     (lambda r: r["signed_by"].update(public_key=base64.b64encode(
@@ -139,6 +144,13 @@ def test_a_tampered_envelope_is_an_integrity_failure(tamper: Any, needle: str) -
     tamper(record)
     with pytest.raises(IntegrityError, match=needle):
         dsse.check_signed(record)
+
+
+def test_signing_the_same_record_twice_gives_two_signatures() -> None:
+    """A fresh nonce under every signature: a report made again is told from a copy."""
+    key, _ = _key()
+    first, second = dsse.envelope(RECORD, key)[0], dsse.envelope(RECORD, key)[0]
+    assert first["signatures"][0]["sig"] != second["signatures"][0]["sig"]
 
 
 def test_a_signature_by_another_key_under_the_recorded_one_fails() -> None:

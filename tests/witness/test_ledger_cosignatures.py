@@ -9,6 +9,7 @@ from __future__ import annotations
 import shutil
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -47,7 +48,7 @@ def test_writes_of_a_ledger_with_witnesses_are_cosigned_and_packages_carry_it(
     ok(cli("attest", "generic", "--flow", FLOW, "--trail", TRAIL, "--name", "more"))
     bare = _package(cli, tmp_path, "bare.zip")
     assert_error(cli("verify", "package", bare, "--public-key", key, "--witness", vkey), 3,
-                 "no cosignature by witness")
+                 "no valid cosignature by witness")
     ok(cli("verify", "package", bare, "--public-key", key))  # without --witness: as before
     ok(cli("witness", "add", "--witness", _spec(threaded_witness, vkey)))
     ok(cli("verify", "package", _package(cli, tmp_path, "later.zip"), "--public-key", key,
@@ -107,7 +108,7 @@ def test_a_rollback_by_the_key_holder_is_caught_by_the_witness(
     package = _package(cli, tmp_path)
     ok(cli("verify", "package", package, "--public-key", key))  # the key alone is fooled
     assert_error(cli("verify", "package", package, "--public-key", key, "--witness", vkey), 3,
-                 "no cosignature by witness")
+                 "no valid cosignature by witness")
 
 
 def test_an_unreachable_witness_is_a_warning_and_the_entry_stands(
@@ -154,3 +155,32 @@ def test_cosignatures_go_through_a_server(cli: Cli, tmp_path: Path, home: Home,
         assert missing.status_code == 400
 
 
+
+
+def test_a_bad_line_beside_a_good_cosignature_neither_breaks_nor_fools_the_package(
+        cli: Cli, tmp_path: Path, threaded_witness: ThreadedWitness,
+        witness_key: tuple[Path, str], ledger: Any) -> None:
+    """Lines kept beside the log may come from anyone who could write: a well-formed line by
+    another witness's name, or a line under the witness's own key ID that does not verify,
+    leaves the package verifiable, and with ``--witness`` the good line still counts -- but
+    only a line that verifies does."""
+    import base64
+
+    vkey = witness_key[1]
+    ok(cli("begin", "trail", TRAIL, "--flow", FLOW, "--create-flow"))
+    ok(cli("witness", "add", "--witness", _spec(threaded_witness, vkey)))
+    size = ledger.size()
+    (good,) = ledger.cosignatures(size)
+    name, raw = good.rstrip("\n").rsplit(" ", 1)
+    forged = bytearray(base64.b64decode(raw))
+    forged[-1] ^= 1
+    stranger = f"\u2014 someone.else/w9 {base64.b64encode(bytes(76)).decode()}\n"
+    ledger.add_cosignatures(size, [stranger])
+    key = ok(cli("ledger", "public-key")).out.strip()
+    ok(cli("verify", "package", _package(cli, tmp_path), "--public-key", key))
+    ok(cli("verify", "package", _package(cli, tmp_path, "w.zip"), "--public-key", key,
+           "--witness", vkey))
+    # the forged line replaces the witness's own (one line per witness): no longer cosigned
+    ledger.add_cosignatures(size, [f"{name} {base64.b64encode(bytes(forged)).decode()}\n"])
+    assert_error(cli("verify", "package", _package(cli, tmp_path, "f.zip"), "--public-key",
+                     key, "--witness", vkey), 3, "1 line(s) by its key do not verify")

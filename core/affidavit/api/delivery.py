@@ -20,12 +20,15 @@ if TYPE_CHECKING:
 
     Record = dict[str, Any]
 
-__all__ = ["ATTEMPTS", "TIMEOUT", "sign", "post"]
+__all__ = ["ATTEMPTS", "TIMEOUT", "DEADLINE", "sign", "post", "shown_url"]
 
 ATTEMPTS = 3
 TIMEOUT = 5.0
-"""Seconds each try may take to connect, and again to answer: a receiver that hangs costs a
-write at most ``ATTEMPTS`` of these, plus the backoff."""
+"""Seconds each try may take to connect, and again between two reads of the answer."""
+DEADLINE = 10.0
+"""Seconds a try may take in all, however the receiver trickles its answer (``requests``'
+timeout bounds each read, not the whole): a receiver costs a write at most ``ATTEMPTS`` of
+these, plus the backoff."""
 
 
 def sign(secret: bytes, body: bytes) -> str:
@@ -57,24 +60,73 @@ def post(hook: Record, body: bytes, events: list[str], *,
     secret = env.get(hook["secret_env"]) if hook.get("secret_env") else None
     if secret:
         headers["X-Affidavit-Signature-256"] = sign(secret.encode(), body)
-    result: Record = {"webhook": hook["name"], "url": hook["url"], "events": events,
+    result: Record = {"webhook": hook["name"], "url": shown_url(hook), "events": events,
                       "signed": bool(secret), "ok": False, "status": None, "attempts": 0,
                       "error": None}
     unsigned = (f"{hook['secret_env']} is not set: sent unsigned"
                 if hook.get("secret_env") and not secret else None)
     result["error"] = unsigned
+    url = _url(hook, env)
+    if url is None:
+        result["error"] = f"{hook.get('url_env')} is not set or not an http(s) URL: not sent"
+        return result
     for attempt in range(ATTEMPTS):
         result["attempts"] = attempt + 1
-        try:
-            response = requests.post(hook["url"], data=body, headers=headers,
-                                     timeout=TIMEOUT, allow_redirects=False)
-            result["status"] = response.status_code
-            if 200 <= response.status_code < 300:
-                result["ok"], result["error"] = True, unsigned  # an earlier try's is over
-                break
-            result["error"] = f"HTTP {response.status_code}"
-        except requests.RequestException as exc:
-            result["error"] = type(exc).__name__
+        status, error = _try(requests, url, body, headers)
+        result["status"] = status
+        if status is not None and 200 <= status < 300:
+            result["ok"], result["error"] = True, unsigned  # an earlier try's is over
+            break
+        result["error"] = error if error is not None else f"HTTP {status}"
         if attempt + 1 < ATTEMPTS:
             wait(0.5 * 2 ** attempt)
     return result
+
+
+def shown_url(hook: Record) -> str:
+    """Where a webhook sends, as outputs and logs may show it: a URL kept in a variable
+    (``url_env``) is named by its variable, never printed."""
+    return str(hook["url"]) if hook.get("url") else f"${hook.get('url_env')}"
+
+
+def _url(hook: Record, env: Mapping[str, str]) -> str | None:
+    """The URL to POST to: the webhook's own, or its variable's value when that is an
+    http(s) URL (what ``create webhook --url`` would have accepted)."""
+    if hook.get("url"):
+        return str(hook["url"])
+    from affidavit.errors import UsageError
+    from affidavit.web import checked_url
+
+    value = env.get(str(hook.get("url_env")), "")
+    try:
+        return checked_url(value, str(hook.get("url_env")), token_hint="the variable") if (
+            value) else None
+    except UsageError:
+        return None
+
+
+def _try(requests: Any, url: str, body: bytes,
+         headers: dict[str, str]) -> tuple[int | None, str | None]:
+    """One POST, given up after :data:`DEADLINE` seconds whatever the receiver does: the
+    request runs on a daemon thread that is left behind when it overruns (it holds one
+    socket, and ends with its own read timeout or with the process)."""
+    import threading
+
+    answer: dict[str, Any] = {}
+
+    def send() -> None:
+        try:
+            with requests.post(url, data=body, headers=headers, timeout=TIMEOUT,
+                               allow_redirects=False) as response:
+                answer["status"] = response.status_code
+        except requests.RequestException as exc:
+            answer["error"] = type(exc).__name__
+        except Exception as exc:  # noqa: BLE001 - a delivery never raises into the write
+            answer["error"] = type(exc).__name__
+
+    thread = threading.Thread(target=send, name="affidavit-webhook", daemon=True)
+    thread.start()
+    thread.join(DEADLINE)
+    if thread.is_alive():
+        return None, f"no answer within {DEADLINE:g} s"
+    return answer.get("status"), answer.get("error")

@@ -62,8 +62,9 @@ def sealed_refs(source: Ledger | Proven, digest: str) -> list[Record]:
     with proven(source) as view:
         found = [ref["sealed"] for _, entry in view.under(index.sealed_key(digest))
                  for ref in entry["record"].get("evidence", ())
-                 if ref.get("sha256") == digest and "sealed" in ref]
-    if any(f["commitment"] != found[0]["commitment"] for f in found):
+                 if isinstance(ref, dict) and ref.get("sha256") == digest and isinstance(
+                     ref.get("sealed"), dict)]
+    if any(f.get("commitment") != found[0].get("commitment") for f in found):
         raise IntegrityError(f"evidence {digest}: attestations name it with different "
                              "commitments")
     return found
@@ -136,8 +137,12 @@ def package(ledger: Ledger, *, out: PathArg, flow: str | None = None, trail: str
         assert view.checkpoint is not None and view.note is not None
         assert view.verifier is not None
         # witnesses' cosignatures kept beside the checkpoint travel with it: not believed
-        # here, checked by whoever verifies the package with the witnesses' keys
-        cosigned = view.note + "".join(ledger.cosignatures(view.checkpoint.size))
+        # here, checked by whoever verifies the package with the witnesses' keys; only
+        # lines of the one well-formed shape, one per witness, so none can break the note
+        from affidavit.ledger.base import merged_cosignatures
+
+        cosigned = view.note + "".join(
+            merged_cosignatures(ledger.cosignatures(view.checkpoint.size), []))
         contents = Contents(
             note=cosigned, checkpoint=view.checkpoint,
             verifier_key=view.verifier.key,  # parsed: the spelling a verifier compares

@@ -169,7 +169,7 @@ def _send(ledger: Ledger, recorded: Any, *, new_trail: bool | None,
           sleep: Callable[[float], None] | None) -> list[Record]:
     import json
 
-    from affidavit.api.delivery import post
+    from affidavit.api.delivery import post, shown_url
 
     entry, position = recorded.entry, recorded.entry_index
     assert position is not None
@@ -189,7 +189,8 @@ def _send(ledger: Ledger, recorded: Any, *, new_trail: bool | None,
         failed = False
         for event in (e for e in events if e in hook["events"]):
             if failed:  # a receiver that just failed every try is not tried again this write
-                results.append({"webhook": hook["name"], "url": hook["url"], "events": [event],
+                results.append({"webhook": hook["name"], "url": shown_url(hook),
+                                "events": [event],
                                 "signed": False, "ok": False, "status": None, "attempts": 0,
                                 "error": "not sent: the receiver failed this write's "
                                          "earlier event"})

@@ -542,7 +542,8 @@ class Claim:
 
     __slots__ = ("flow", "trail", "name", "fingerprint", "attachments", "user_data_file",
                  "annotations", "origin_url", "commit", "commit_url", "redact", "dry_run",
-                 "split_artifact", "signing_key", "redact_paths", "encrypt_for")
+                 "split_artifact", "signing_key", "redact_paths", "encrypt_for",
+                 "sigstore_bundle", "certificate_identity", "certificate_oidc_issuer")
 
     def __init__(
         self,
@@ -563,12 +564,21 @@ class Claim:
         signing_key: PathArg | None = None,
         redact_paths: Sequence[str] = (),
         encrypt_for: Sequence[str] = (),
+        sigstore_bundle: PathArg | None = None,
+        certificate_identity: str | None = None,
+        certificate_oidc_issuer: str | None = None,
     ) -> None:
         """``signing_key``: an Ed25519 PEM file; the statement is recorded in a DSSE envelope
         it signs (``models.dsse``). ``redact_paths``: JSON pointers under ``/user_data`` or
         ``/predicate`` removed before anything is hashed or judged (``api.redaction``).
         ``encrypt_for``: age recipients the evidence files are sealed for on this machine
-        (``evidence.sealing``)."""
+        (``evidence.sealing``). ``sigstore_bundle``: a Sigstore bundle file, verified before
+        anything is written and attached, its certificate required to carry
+        ``certificate_identity`` / ``certificate_oidc_issuer`` when given
+        (``verify.sigstore_bundles``)."""
+        self.sigstore_bundle = sigstore_bundle
+        self.certificate_identity = certificate_identity
+        self.certificate_oidc_issuer = certificate_oidc_issuer
         self.flow, self.trail, self.name = flow, trail, name
         self.signing_key = signing_key
         self.redact_paths = tuple(redact_paths)
@@ -587,7 +597,7 @@ class CheckedClaim:
 
     __slots__ = ("flow", "trail", "name", "artifact", "fingerprint", "attachments",
                  "user_data", "annotations", "origin_url", "commit", "dry_run", "signer",
-                 "redact_paths", "encrypt_for")
+                 "redact_paths", "encrypt_for", "sigstore", "sigstore_bundle")
 
     def __init__(self, claim: Claim) -> None:
         from affidavit.api.commits import commit_record
@@ -632,6 +642,19 @@ class CheckedClaim:
             from affidavit.evidence.sealing import check_recipients
 
             self.encrypt_for = check_recipients(claim.encrypt_for)
+        #: What the Sigstore bundle was verified to say, and its file's name and bytes.
+        self.sigstore: dict[str, Any] | None = None
+        self.sigstore_bundle: tuple[str, bytes] | None = None
+        if claim.sigstore_bundle is not None:
+            from affidavit.api.sigstore_bundles import check_bundle
+
+            self.sigstore_bundle, self.sigstore = check_bundle(
+                claim.sigstore_bundle, identity=claim.certificate_identity,
+                issuer=claim.certificate_oidc_issuer, artifact=self.fingerprint)
+        elif claim.certificate_identity or claim.certificate_oidc_issuer:
+            raise UsageError("--certificate-identity and --certificate-oidc-issuer are what a "
+                             "Sigstore bundle's certificate must carry",
+                             remedy="give the bundle with --sigstore-bundle")
 
 
 def check_claim(claim: Claim | CheckedClaim) -> CheckedClaim:
@@ -660,6 +683,11 @@ def attest(
 
     claim = check_claim(claim)
     user_data, redacted = claim.user_data, None
+    in_report = [p for p in claim.redact_paths if p.startswith("/predicate/")]
+    if in_report and raw_files:  # the field would still be in the report kept as evidence
+        raise UsageError(f"--redact {in_report[0]}: the report it comes from "
+                         f"({raw_files[0][0]}) would still be attached, with the field in it",
+                         remedy="add --no-attach (the report is then not kept as evidence)")
     if claim.redact_paths:  # removed before the judge and the hash: what is kept is judged
         from affidavit.api.redaction import redact
 
@@ -681,8 +709,13 @@ def attest(
     def made() -> tuple[dict[str, Any], Incoming | None]:
         batch = None if claim.dry_run else ledger.blobs.incoming()
         try:
-            evidence = store_evidence(batch, claim.attachments, raw_files or (),
+            evidence = store_evidence(batch, claim.attachments, [*(raw_files or ()), *bundle],
                                       seal_for=claim.encrypt_for, seal_folder=sealing)
+            verified = None
+            if claim.sigstore is not None:
+                from affidavit.api.sigstore_bundles import recorded_bundle
+
+                verified = recorded_bundle(claim.sigstore, evidence[-1])
             record = build.attestation(
                 flow=claim.flow,
                 trail=claim.trail,
@@ -699,6 +732,7 @@ def attest(
                 annotations=claim.annotations,
                 evidence=evidence,
                 redacted=redacted,
+                sigstore=verified,
             )
             if claim.signer is not None:
                 from affidavit.models.dsse import envelope
@@ -719,6 +753,11 @@ def attest(
             import tempfile
 
             sealing = stack.enter_context(tempfile.TemporaryDirectory(prefix="affidavit-seal-"))
+        bundle: list[tuple[str, str]] = []
+        if claim.sigstore_bundle is not None:  # the very bytes verified, not the file again
+            from affidavit.api.sigstore_bundles import staged_copy
+
+            bundle.append(stack.enter_context(staged_copy(*claim.sigstore_bundle)))
         recorded = _write(ledger, made, reads=trail_reads(claim.flow, claim.trail),
                           also=hooks.keys,
                           check=hooks.checking(trail_reads(claim.flow, claim.trail), lambda head:

@@ -13,7 +13,7 @@ leave the very field it was meant to withhold in the ledger for good.
 
 from __future__ import annotations
 
-import copy
+import re
 
 from affidavit.errors import UsageError
 
@@ -54,12 +54,20 @@ def redact(pointers: Sequence[str], predicate: dict[str, Any],
     """Copies of ``predicate`` and ``user_data`` without what ``pointers`` name, in the order
     given (a later pointer addresses the document as the earlier ones left it, as a JSON Patch
     of ``remove`` operations would)."""
-    document = {"user_data": copy.deepcopy(user_data), "predicate": copy.deepcopy(predicate)}
+    document: Any = {"user_data": user_data, "predicate": predicate}
     for pointer in pointers:
         parts = _parts(pointer)
+        # copy only the containers on the pointer's path (never the whole document: deep
+        # nesting would overflow a recursive copy), so the caller's data stays as it was
+        document = dict(document)
         parent: Any = document
         for depth, part in enumerate(parts[:-1]):
-            parent = _step(parent, part, pointer, parts[: depth + 1])
+            child = _step(parent, part, pointer, parts[: depth + 1])
+            child = dict(child) if isinstance(child, dict) else list(child) if isinstance(
+                child, list) else child
+            key: Any = _index(part, len(parent)) if isinstance(parent, list) else part
+            parent[key] = child
+            parent = child
         last = parts[-1]
         if isinstance(parent, dict) and last in parent:
             del parent[last]
@@ -72,7 +80,9 @@ def redact(pointers: Sequence[str], predicate: dict[str, Any],
 
 
 def _index(part: str, length: int) -> int | None:
-    if part.isdigit() and (part == "0" or not part.startswith("0")) and int(part) < length:
+    """An array index as RFC 6901 spells one: ASCII digits, no leading zero (``str.isdigit``
+    takes ``²`` and ``١`` too)."""
+    if re.fullmatch(r"0|[1-9][0-9]*", part) and int(part) < length:
         return int(part)
     return None
 

@@ -37,15 +37,20 @@ __all__ = ["EVENTS", "FLOW_EVENTS", "FORMATS", "ATTEMPTS", "create_webhook", "we
 EVENTS = ("started", "exited", "non-compliant", "allowlisted", "unexpected")
 FLOW_EVENTS = ("trail-begun", "attestation-reported", "verdict-changed")
 FORMATS = ("json", "slack")
+_SECRET_URLS = ("https://hooks.slack.com/services/",)
+"""Webhook URLs that are credentials themselves: refused as ``--url`` (``--url-env``)."""
 
 
-def create_webhook(ledger: Ledger, *, name: str, url: str, events: list[str],
-                   environment: str | None = None, flow: str | None = None,
-                   secret_env: str | None = None, format: str | None = None,
-                   dry_run: bool = False) -> Recorded:
+def create_webhook(ledger: Ledger, *, name: str, events: list[str], url: str | None = None,
+                   url_env: str | None = None, environment: str | None = None,
+                   flow: str | None = None, secret_env: str | None = None,
+                   format: str | None = None, dry_run: bool = False) -> Recorded:
     """Send ``environment``'s or ``flow``'s ``events`` to ``url`` (exactly one of the two:
     their events differ); again with the same name there replaces it. ``format`` ``slack``
-    (flows only) posts a Slack message in place of the JSON event."""
+    (flows only) posts a Slack message in place of the JSON event. ``url_env`` instead of
+    ``url``: the variable each sender reads the URL from, for a URL that is itself a secret
+    (a Slack incoming webhook's): the log, which every reader reads for ever, never holds
+    it."""
     import re
 
     from affidavit.web import checked_url
@@ -56,7 +61,18 @@ def create_webhook(ledger: Ledger, *, name: str, url: str, events: list[str],
                          if environment else "create webhook: give --environment ENV or "
                          "--flow FLOW")
     check_name(name, "webhook")
-    url = checked_url(url, "--url", token_hint="a secret in --secret-env")
+    if (url is None) == (url_env is None):
+        raise UsageError("create webhook: give --url URL or --url-env VAR (a variable "
+                         "holding a URL that is itself a secret), one of the two")
+    if url is not None:
+        url = checked_url(url, "--url", token_hint="a secret in --secret-env")
+        if url.lower().startswith(_SECRET_URLS):
+            raise UsageError(f"--url {url.split('/services/')[0]}/services/…: this URL is a "
+                             "credential and the log keeps it for ever",
+                             remedy="put it in a variable and give --url-env VAR instead")
+    elif not re.fullmatch(r"[A-Z_][A-Z0-9_]{0,127}", url_env or ""):
+        raise UsageError(f"--url-env {url_env!r}: the name of an environment variable "
+                         "(upper case, digits and _)")
     allowed = EVENTS if flow is None else FLOW_EVENTS
     unknown = [e for e in events if e not in allowed]
     if not events or unknown:
@@ -84,8 +100,8 @@ def create_webhook(ledger: Ledger, *, name: str, url: str, events: list[str],
         if not dry_run:
             head.check_writable()
     record = build.webhook(name=name, environment=environment, flow=flow, url=url,
-                           events=list(dict.fromkeys(events)), secret_env=secret_env,
-                           format=format)
+                           url_env=url_env, events=list(dict.fromkeys(events)),
+                           secret_env=secret_env, format=format)
     return _append(ledger, build.entry("webhook", record), dry_run, head)
 
 

@@ -403,7 +403,10 @@ def _expect_deployment(args: argparse.Namespace) -> int:
 def create_webhook(p: argparse.ArgumentParser) -> None:
     """``create webhook NAME --url URL (--environment ENV | --flow FLOW) --events E,…``."""
     p.add_argument("name", help="webhook name (again with the same name replaces it)")
-    opt.add(p, "--url", required=True, help="where to POST the events (https://…)")
+    opt.add(p, "--url", help="where to POST the events (https://…); or --url-env")
+    opt.add(p, "--url-env", metavar="VAR", help="the environment variable each sender reads "
+            "the URL from, for a URL that is itself a secret (a Slack incoming webhook's): "
+            "never recorded")
     opt.add(p, "--environment", help="a physical environment whose snapshots' events to send "
                                      "(or --flow)")
     opt.add(p, "--flow", help="a flow whose trails' events to send (or --environment)")
@@ -427,7 +430,8 @@ def _create_webhook(args: argparse.Namespace) -> int:
     name = opt.required(args.name, "webhook name")
     target = args.environment if args.flow is None else args.flow
     return show_write(args, webhooks.create_webhook(
-        write_ledger(args), name=name, url=args.url, environment=args.environment,
+        write_ledger(args), name=name, url=args.url, url_env=args.url_env,
+        environment=args.environment,
         flow=args.flow, events=list(opt.comma_list(args.events)), secret_env=args.secret_env,
         format=args.format, dry_run=bool(args.dry_run)),
         f"webhook {name!r} of {'flow' if args.flow else 'environment'} {target!r}")

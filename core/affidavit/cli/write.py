@@ -75,6 +75,14 @@ def attest_flags(parser: argparse.ArgumentParser, name_required: bool = True) ->
     opt.add(parser, "--encrypt-for", nargs="+", metavar="RECIPIENT",
             help="seal the evidence files here for these age recipients (age1…, or a file of "
             "them): the ledger stores only ciphertext")
+    opt.add(parser, "--sigstore-bundle", metavar="FILE",
+            help="Sigstore bundle (a GitHub artifact attestation, cosign/sigstore sign "
+            "output): verified with sigstore before anything is written, attached, and what "
+            "it says recorded")
+    opt.add(parser, "--certificate-identity", metavar="ID",
+            help="the identity (SAN) the bundle's certificate must carry")
+    opt.add(parser, "--certificate-oidc-issuer", metavar="URL",
+            help="the OIDC issuer the bundle's certificate must carry")
     _meta_flags(parser)
     _common(parser, ("table", "json", "markdown"))
     opt.add(parser, "--assert", dest="assert_gate", action="store_const", const=True,
@@ -92,7 +100,10 @@ def claim(args: argparse.Namespace) -> Any:
         commit_url=getattr(args, "commit_url", None), redact=args.redact_commit_info or (),
         dry_run=bool(args.dry_run), split_artifact=getattr(args, "split_artifact", True),
         signing_key=args.signing_key, redact_paths=args.redact or (),
-        encrypt_for=args.encrypt_for or ())
+        encrypt_for=args.encrypt_for or (),
+        sigstore_bundle=getattr(args, "sigstore_bundle", None),
+        certificate_identity=getattr(args, "certificate_identity", None),
+        certificate_oidc_issuer=getattr(args, "certificate_oidc_issuer", None))
 
 
 def create_flow(p: argparse.ArgumentParser) -> None:

@@ -149,6 +149,27 @@ def signing_rule(template: Record | None) -> Record:
     return {k: trail_spec[k] for k in ("require_signed", "signers") if k in trail_spec}
 
 
+def _without_replays(attestations: list[tuple[int, Record]]) -> tuple[
+        list[tuple[int, Record]], list[tuple[int, int, str]]]:
+    """``attestations`` less the signed ones whose signature an earlier one carries, and
+    those replays as ``(entry, entry first signed, name)``."""
+    if not any("envelope" in record for _, record in attestations):
+        return attestations, []  # nothing signed (nothing more imported on a gating read)
+    from affidavit.models.dsse import signature_of
+
+    seen: dict[str, int] = {}
+    kept, replays = [], []
+    for position, record in sorted(attestations, key=lambda pair: pair[0]):
+        signature = signature_of(record) if "envelope" in record else None
+        if signature is not None and signature in seen:
+            replays.append((position, seen[signature], str(record.get("name"))))
+            continue
+        if signature is not None:
+            seen[signature] = position
+        kept.append((position, record))
+    return kept, replays
+
+
 def _unsigned(wanted: Record, trail_spec: Record, record: Record) -> str | None:
     """Why a report does not meet its slot's signing rule, or None: the slot's
     ``require_signed``/``signers`` or else the template's, ``signers`` implying a signature is
@@ -173,7 +194,13 @@ def trail_verdict(
     artifacts: list[tuple[int, Record]],
     attestations: list[tuple[int, Record]],
 ) -> Record:
-    """The trail's status, each template slot's state, unexpected reports, and the reasons."""
+    """The trail's status, each template slot's state, unexpected reports, and the reasons.
+
+    A signed report appended again (its signature already on an earlier entry of the trail:
+    every signing signs a fresh nonce, so only a copy repeats one) counts for nothing, and
+    makes the trail ``NON_COMPLIANT``: otherwise whoever can write could bring back an old
+    compliant report over a newer failing one, without the key that signed it."""
+    attestations, replays = _without_replays(attestations)
     latest = latest_attestations(attestations, artifacts)
     used: set[tuple[str | None, str]] = set()
     decided: set[str] = set()
@@ -186,6 +213,10 @@ def trail_verdict(
         # ``entry``: the non-compliant report, so a gate can say why its judge said no
         issues.append({"scope": scope, "fingerprint": fingerprint, "reason": reason,
                        "kind": "missing" if missing else "not_compliant", "entry": entry})
+
+    for position, first, name in replays:
+        issue("trail", None, f"trail: entry {position} ({name!r}) repeats the signed report "
+              f"of entry {first}: a replay, not counted", missing=False, entry=position)
 
     authors = commit_authors(artifacts, attestations)
 
@@ -331,4 +362,53 @@ def judge_trail(flow_entries: list[tuple[int, Record]],
     attestations = [(i, e["record"]) for i, e in trail_entries if e["kind"] == "attestation"]
     verdict = trail_verdict(chosen[1] if chosen else None, artifacts, attestations)
     verdict["template_entry"] = chosen[0] if chosen else None
+    if chosen is not None:
+        floor = [t for t in (latest_template(flow_entries, "flow"),) if t is not None] + [
+            (i, e["record"]["template"]) for i, e in trail_entries
+            if e["kind"] == "trail" and "template" in e["record"] and i < chosen[0]]
+        loosened = _loosened(chosen, [t for t in floor if t[0] != chosen[0]])
+        if loosened:
+            for reason in loosened:
+                verdict["issues"].append({"scope": "trail", "fingerprint": None,
+                                          "reason": reason, "kind": "not_compliant",
+                                          "entry": chosen[0]})
+            verdict["reasons"] = [i["reason"] for i in verdict["issues"]]
+            verdict["status"] = _status(verdict["issues"])
     return (chosen[1] if chosen else None), verdict
+
+
+def _signing_of(template: Record) -> dict[tuple[str | None, str], tuple[bool, frozenset[str]]]:
+    """``(artifact or None, slot) -> (signature required, allowed keys or none)`` of a
+    template, its ``trail:`` rule folded into each slot as the verdict folds it."""
+    trail = template.get("trail", {}) if isinstance(template, dict) else {}
+    wide = signing_rule(template)
+    out = {}
+    slots = [(None, s) for s in trail.get("attestations", [])] + [
+        (a.get("name"), s) for a in trail.get("artifacts", []) for s in a.get("attestations", [])]
+    for artifact, slot in slots:
+        rule = {**wide, **{k: slot[k] for k in ("require_signed", "signers") if k in slot}}
+        signers = frozenset(rule.get("signers") or ())
+        out[(artifact, slot["name"])] = (bool(rule.get("require_signed")) or bool(signers),
+                                         signers)
+    return out
+
+
+def _loosened(chosen: tuple[int, Record], floor: list[tuple[int, Record]]) -> list[str]:
+    """Why a trail's own template (``chosen``) is not compliant: for every slot the flow's
+    template or an earlier template of the trail requires signed (by which keys), it must
+    too (by no other keys). Any writer can begin a trail with a template of their own, and a
+    signing rule a trail template could drop would bind nobody; a flow's own template changes
+    stay the way to change the rule (it is the floor)."""
+    have = _signing_of(chosen[1])
+    reasons = []
+    for position, template in floor:
+        for (artifact, name), (required, signers) in _signing_of(template).items():
+            if not required:
+                continue
+            mine = have.get((artifact, name))
+            ok = mine is not None and mine[0] and (not signers or (mine[1] and mine[1] <= signers))
+            if not ok:
+                where = f"artifact {artifact}: " if artifact else ""
+                reasons.append(f"trail: template entry {chosen[0]} drops the signing rule "
+                               f"template entry {position} sets for {where}{name!r}")
+    return list(dict.fromkeys(reasons))

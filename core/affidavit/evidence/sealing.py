@@ -168,7 +168,7 @@ def open_opening(sealed: Record, identities: Sequence[Any], where: str) -> Recor
     if not isinstance(sealed, dict) or sealed.get("format") != FORMAT:
         raise IntegrityError(f"{where}: not sealed in a format this version knows")
     try:
-        raw = base64.b64decode(sealed.get("opening", ""), validate=True)
+        raw = base64.b64decode(str(sealed.get("opening", "")), validate=True)
     except ValueError:
         raise IntegrityError(f"{where}: its opening is not base64") from None
     try:

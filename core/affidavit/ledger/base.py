@@ -28,7 +28,6 @@ answer against the signed checkpoint, so a backend that lies is caught, not trus
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Collection, Iterator, Sequence
 from contextlib import AbstractContextManager
 from typing import Any, BinaryIO, Protocol
@@ -37,7 +36,7 @@ from affidavit.ledger import Appended, KeyedRead
 from affidavit.ledger.keymap import MapProof
 
 __all__ = ["Appended", "KeyedRead", "Ledger", "BlobStore", "Incoming", "PlacedIncoming",
-           "MAX_COSIGNATURES", "check_cosignature_lines"]
+           "MAX_COSIGNATURES", "check_cosignature_lines", "merged_cosignatures"]
 
 
 class Incoming(Protocol):
@@ -86,29 +85,73 @@ class BlobStore(Protocol):
 
 
 MAX_COSIGNATURES = 32
-"""Cosignature lines a ledger keeps for one checkpoint: many more witnesses than any log has,
+"""Witnesses whose cosignature a ledger keeps for one checkpoint: many more than any log has,
 and few enough that the note stays under signed-note's 100 signatures."""
 
 
-def check_cosignature_lines(lines: Sequence[str]) -> list[str]:
-    """``lines`` as stored: each one signature line of a signed note (``— <name> <base64>``,
-    its newline added), each once; an :class:`InputError` naming the first that is not."""
-    from affidavit.errors import InputError
+def _cosigner_of(line: str) -> tuple[str, bytes]:
+    """``(name, key ID)`` of a stored cosignature line: one line per witness is kept."""
+    from affidavit.ledger.cosignature import _parse_line
 
-    out: list[str] = []
+    name, raw = _parse_line(line)
+    return name, raw[:4]
+
+
+def check_cosignature_lines(lines: Sequence[str]) -> list[str]:
+    """``lines`` as stored: each exactly one C2SP tlog-cosignature line (``— <name>
+    <base64(key ID || u64 timestamp || Ed25519 signature)>``: 76 bytes, canonical base64),
+    its newline added, the last one per witness (name and key ID) kept; an
+    :class:`InputError` naming the first that is not one. Nothing here says a line verifies
+    -- that takes the witness's key, which readers hold -- only that it cannot break the
+    note it is added to."""
+    import base64
+    import binascii
+
+    from affidavit.errors import AffidavitError, InputError
+    from affidavit.ledger.cosignature import _parse_line
+
+    kept: dict[tuple[str, bytes], str] = {}
     for line in lines:
         body = line[:-1] if line.endswith("\n") else line
-        name, _, signature = body.removeprefix("\u2014 ").partition(" ")
-        if (not body.startswith("\u2014 ") or not name or "+" in name or len(body) > 1000
-                or not signature or any(c in body for c in "\n\r\t")
-                or not re.fullmatch(r"[A-Za-z0-9+/]+={0,2}", signature)):
+        try:
+            if "\n" in body or "\r" in body or len(body) > 1000:
+                raise InputError("not one line")
+            name, raw = _parse_line(body)
+            encoded = body.rsplit(" ", 1)[1]
+            if len(raw) != 76 or base64.b64encode(raw).decode() != encoded:
+                raise InputError("not a cosignature of 76 bytes in canonical base64")
+        except (AffidavitError, binascii.Error, ValueError, IndexError):
             raise InputError(f"cosignature {body[:60]!r} is not a signature line "
-                             "(\u2014 <name> <base64>)")
-        if body + "\n" not in out:
-            out.append(body + "\n")
-    if len(out) > MAX_COSIGNATURES:
-        raise InputError(f"more than {MAX_COSIGNATURES} cosignatures for one checkpoint")
-    return out
+                             "(\u2014 <name> <base64 of 76 bytes>)") from None
+        kept.pop((name, raw[:4]), None)
+        kept[(name, raw[:4])] = body + "\n"
+    if len(kept) > MAX_COSIGNATURES:
+        raise InputError(f"more than {MAX_COSIGNATURES} witnesses' cosignatures for one "
+                         "checkpoint")
+    return list(kept.values())
+
+
+def merged_cosignatures(kept: list[str], wanted: list[str]) -> list[str]:
+    """The lines kept for a checkpoint after ``wanted`` arrive: one per witness, a new line
+    taking an older one's place (``witness add`` run again on an idle ledger gets a new
+    timestamp, not a second line), the oldest witnesses' dropped beyond the limit so that a
+    fresh cosignature always finds room. A stored line that no longer parses is dropped
+    rather than kept to break the note."""
+    from affidavit.errors import AffidavitError
+
+    wanted = check_cosignature_lines(wanted)
+    valid = []
+    for line in kept:
+        try:
+            valid += check_cosignature_lines([line])
+        except AffidavitError:
+            continue
+    latest: dict[tuple[str, bytes], str] = {}
+    for line in [*valid, *wanted]:
+        who = _cosigner_of(line)
+        latest.pop(who, None)
+        latest[who] = line
+    return list(latest.values())[-MAX_COSIGNATURES:]
 
 
 class Ledger(Protocol):
@@ -157,10 +200,12 @@ class Ledger(Protocol):
 
     def add_cosignatures(self, size: int, lines: Sequence[str]) -> None:
         """Keep witness cosignature lines (C2SP tlog-cosignature, ``ledger.cosignature``) of
-        the checkpoint for ``size`` beside the log, each once, at most ``MAX_COSIGNATURES``
-        a size: like a heartbeat, not in the log and not believed -- a reader checks each with
-        the witness keys it trusts. A ``size`` with no checkpoint, or a line that is not one
-        signature line, is an :class:`InputError`."""
+        the checkpoint for ``size`` beside the log: one per witness (name and key ID), a
+        later line replacing the earlier, at most ``MAX_COSIGNATURES`` witnesses a size. Like
+        a heartbeat, not in the log and not believed -- a reader checks each with the witness
+        keys it trusts; beyond the limit the oldest witnesses' lines give way
+        (``merged_cosignatures``). A ``size`` with no checkpoint, or a line that is not one
+        cosignature line (``check_cosignature_lines``), is an :class:`InputError`."""
         ...
 
     def cosignatures(self, size: int) -> list[str]:

@@ -463,8 +463,8 @@ class PostgresLedger(StoredTree):
 
     def add_cosignatures(self, size: int, lines: Sequence[str]) -> None:
         """See ``Ledger.add_cosignatures``: under the append lock, so that two witnesses'
-        lines arriving together are counted against the limit one after the other."""
-        from affidavit.ledger.base import MAX_COSIGNATURES, check_cosignature_lines
+        lines arriving together are merged one after the other."""
+        from affidavit.ledger.base import check_cosignature_lines, merged_cosignatures
 
         wanted = check_cosignature_lines(lines)
         self._init()
@@ -472,13 +472,11 @@ class PostgresLedger(StoredTree):
         try:
             if not self._q("SELECT 1 FROM checkpoints WHERE size = %s", (size,)):
                 raise InputError(f"ledger {self.where} has no checkpoint of size {size}")
-            kept = {str(r[0]) for r in self._q(
-                "SELECT line FROM cosignatures WHERE size = %s", (size,))}
-            new = [line for line in wanted if line not in kept]
-            if len(kept) + len(new) > MAX_COSIGNATURES:
-                raise InputError(f"the checkpoint of size {size} would have more than "
-                                 f"{MAX_COSIGNATURES} cosignatures")
-            for line in new:
+            kept = [str(r[0]) for r in self._q(
+                "SELECT line FROM cosignatures WHERE size = %s ORDER BY added", (size,))]
+            merged = merged_cosignatures(kept, wanted)
+            self._db.execute("DELETE FROM cosignatures WHERE size = %s", (size,))
+            for line in merged:
                 self._db.execute("INSERT INTO cosignatures (size, line) VALUES (%s, %s)",
                                  (size, line))
             self._db.execute("COMMIT")

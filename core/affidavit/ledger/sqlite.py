@@ -783,7 +783,7 @@ class SQLiteLedger(StoredTree):
         """See ``Ledger.add_cosignatures``: added in one transaction (the table is made by
         the first, like heartbeats')."""
         from affidavit.errors import InputError
-        from affidavit.ledger.base import MAX_COSIGNATURES, check_cosignature_lines
+        from affidavit.ledger.base import check_cosignature_lines, merged_cosignatures
 
         wanted = check_cosignature_lines(lines)
         self._init()
@@ -793,14 +793,12 @@ class SQLiteLedger(StoredTree):
             if db.execute("SELECT 1 FROM checkpoints WHERE size = ?", (size,)).fetchone() is None:
                 raise InputError(f"ledger {self.path} has no checkpoint of size {size}")
             db.execute(_COSIGNATURES)
-            kept = [row[0] for row in db.execute(
+            kept = [str(row[0]) for row in db.execute(
                 "SELECT line FROM cosignatures WHERE size = ? ORDER BY n", (size,))]
-            new = [line for line in wanted if line not in kept]
-            if len(kept) + len(new) > MAX_COSIGNATURES:
-                raise InputError(f"the checkpoint of size {size} would have more than "
-                                 f"{MAX_COSIGNATURES} cosignatures")
+            merged = merged_cosignatures(kept, wanted)
+            db.execute("DELETE FROM cosignatures WHERE size = ?", (size,))
             db.executemany("INSERT INTO cosignatures (size, n, line) VALUES (?, ?, ?)",
-                           [(size, len(kept) + i, line) for i, line in enumerate(new)])
+                           [(size, i, line) for i, line in enumerate(merged)])
             db.execute("COMMIT")
         except BaseException:
             _rollback(db)

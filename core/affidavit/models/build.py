@@ -167,13 +167,16 @@ def policy_attachment(*, environment: str, policy: str, attached: bool) -> Recor
     return {"environment": environment, "policy": policy, "attached": attached}
 
 
-def webhook(*, name: str, url: str, events: list[str], environment: str | None = None,
+def webhook(*, name: str, events: list[str], url: str | None = None,
+            url_env: str | None = None, environment: str | None = None,
             flow: str | None = None, secret_env: str | None = None,
             format: str | None = None) -> Record:
-    """Environment ``environment``'s (or flow ``flow``'s) ``events`` are POSTed to ``url``, as
-    ``format`` says (absent: JSON); a later entry of the same name there replaces it."""
+    """Environment ``environment``'s (or flow ``flow``'s) ``events`` are POSTed to ``url`` (or
+    to the URL the variable ``url_env`` holds when it is sent), as ``format`` says (absent:
+    JSON); a later entry of the same name there replaces it."""
     return _pruned({"name": name, "environment": environment, "flow": flow, "url": url,
-                    "events": events, "secret_env": secret_env, "format": format})
+                    "url_env": url_env, "events": events, "secret_env": secret_env,
+                    "format": format})
 
 
 def trail_subject(flow: str, trail: str) -> Record:
@@ -199,12 +202,15 @@ def attestation(
     annotations: dict[str, str] | None = None,
     evidence: list[Record] | None = None,
     redacted: list[str] | None = None,
+    sigstore: Record | None = None,
 ) -> Record:
     """A typed claim about a trail, about the artifact ``fingerprint`` when one is given, or about
     every artifact reported as ``artifact`` for ``commit`` (whenever that report arrives).
 
     The claim itself is an in-toto Statement v1; the fields around it are what affidavit needs to
     file and judge it without parsing every predicate type.
+    ``sigstore``: what a Sigstore bundle attached to it was verified to say
+    (``verify.sigstore_bundles.verify_bundle``).
     """
     if fingerprint:
         subject: Record = {"name": name, "digest": {"sha256": fingerprint}}
@@ -239,6 +245,7 @@ def attestation(
             "annotations": annotations,
             "evidence": evidence,
             "redacted": redacted,
+            "sigstore": sigstore,
         }
     )
 

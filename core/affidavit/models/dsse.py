@@ -46,7 +46,7 @@ if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 __all__ = ["PAYLOAD_TYPE", "pae", "key_id", "signed_statement", "envelope", "check_signed",
-           "signer_of",
+           "signer_of", "signature_of",
            "SigningKey", "load_signing_key", "public_keys_in", "public_key_pem"]
 
 PAYLOAD_TYPE = "application/vnd.in-toto+json"
@@ -164,12 +164,14 @@ def _b64(text: str) -> bytes | None:
         return None
 
 
-_UNSIGNED = ("envelope", "signed_by")
+_UNSIGNED = ("envelope",)
 
 
 def signed_statement(record: Mapping[str, Any]) -> dict[str, Any]:
     """The in-toto Statement an attestation record's envelope signs: its subject, and the
-    record (less the envelope and ``signed_by``) as predicate."""
+    record (less the envelope) as predicate -- ``signed_by`` included, whose ``nonce`` makes
+    every signature unique, so that a signed record appended again is told from a report
+    made again (``compliance.verdict`` refuses the replay)."""
     from affidavit.models import predicates
 
     statement = record.get("statement")
@@ -183,11 +185,26 @@ def envelope(record: Mapping[str, Any], key: SigningKey) -> tuple[dict[str, Any]
                                                                   dict[str, str]]:
     """The DSSE envelope of attestation ``record`` (its :func:`signed_statement`) signed by
     ``key``, and the record's ``signed_by``."""
-    payload = canonical.dumps(signed_statement(record))
+    import os
+
+    signed_by = {"keyid": key.keyid, "public_key": base64.b64encode(key.public_key).decode(),
+                 "nonce": os.urandom(16).hex()}
+    payload = canonical.dumps(signed_statement({**record, "signed_by": signed_by}))
     signature = key.sign(pae(PAYLOAD_TYPE, payload))
     return ({"payload": base64.b64encode(payload).decode(), "payloadType": PAYLOAD_TYPE,
              "signatures": [{"keyid": key.keyid, "sig": base64.b64encode(signature).decode()}]},
-            {"keyid": key.keyid, "public_key": base64.b64encode(key.public_key).decode()})
+            signed_by)
+
+
+def signature_of(record: Mapping[str, Any]) -> str | None:
+    """The signature an attestation record's envelope carries (checked by
+    :func:`check_signed`), or None when it is not signed: what tells a replay."""
+    sealed = record.get("envelope")
+    signatures = sealed.get("signatures") if isinstance(sealed, dict) else None
+    if isinstance(signatures, list) and signatures and isinstance(signatures[0], dict):
+        sig = signatures[0].get("sig")
+        return sig if isinstance(sig, str) else None
+    return None
 
 
 def signer_of(record: Mapping[str, Any]) -> str | None:
@@ -207,6 +224,15 @@ def check_signed(record: Mapping[str, Any]) -> None:
         return
     if not isinstance(sealed, dict) or not isinstance(signed, dict):
         raise IntegrityError("has a DSSE envelope without its signer, or a signer without one")
+    # exactly the fields written: the envelope is not under its own signature, and a field a
+    # reader ignores but a package's model refuses would split the two
+    signatures = sealed.get("signatures")
+    if set(sealed) != {"payload", "payloadType", "signatures"} or set(signed) != {
+            "keyid", "public_key", "nonce"} or not isinstance(signed["nonce"], str) or (
+            not isinstance(signatures, list)) or any(
+            not isinstance(s, dict) or set(s) != {"keyid", "sig"} for s in signatures):
+        raise IntegrityError("has a DSSE envelope or signer with other fields than it is "
+                             "written with")
     public = _b64(signed["public_key"]) if isinstance(signed.get("public_key"), str) else None
     if public is None or len(public) != 32 or signed.get("keyid") != key_id(public):
         raise IntegrityError("names a signing key whose id is not the SHA-256 of the key")

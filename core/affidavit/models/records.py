@@ -38,6 +38,7 @@ __all__ = [
     "Evidence",
     "Sealed",
     "Envelope",
+    "SigstoreBundle",
     "SignedBy",
     "KeyId",
     "Attestation",
@@ -259,6 +260,22 @@ class SignedBy(Model):
 
     keyid: KeyId
     public_key: str
+    #: 16 random bytes (hex) under the signature: no two signings sign the same bytes.
+    nonce: str = Field(pattern=r"^[0-9a-f]{32}$")
+
+
+class SigstoreBundle(Model):
+    """What an attached Sigstore bundle was verified to say (``verify.sigstore_bundles``): the
+    bundle is the evidence file of digest ``bundle``."""
+
+    bundle: Sha256
+    kind: Literal["dsse", "message_signature"]
+    identity: str | None = None
+    issuer: str | None = None
+    subjects: list[dict[str, Any]]
+    predicateType: str | None = None
+    log_index: int | None = Field(default=None, ge=0)
+    integrated_time: int | None = Field(default=None, ge=0)
 
 
 class Attestation(Model):
@@ -280,6 +297,7 @@ class Attestation(Model):
     signed_by: SignedBy | None = None
     #: JSON pointers (RFC 6901) removed from ``/user_data`` and ``/predicate`` before hashing.
     redacted: list[str] | None = None
+    sigstore: SigstoreBundle | None = None
 
 
 class AttestationType(Model):
@@ -377,7 +395,10 @@ class Webhook(Model):
     name: Name
     environment: Name | None = None
     flow: Name | None = None
-    url: str = Field(pattern=r"^https?://", max_length=2048)
+    url: str | None = Field(default=None, pattern=r"^https?://", max_length=2048)
+    #: The variable each sender reads the URL from, when the URL is itself a credential (a
+    #: Slack incoming webhook's is): exactly one of ``url`` and ``url_env``.
+    url_env: str | None = Field(default=None, pattern=r"^[A-Z_][A-Z0-9_]{0,127}$")
     events: list[Literal["started", "exited", "non-compliant", "allowlisted", "unexpected",
                          "trail-begun", "attestation-reported", "verdict-changed"]] = (
         Field(min_length=1))
@@ -390,6 +411,8 @@ class Webhook(Model):
         an event of the other kind would never fire, so it is refused rather than kept."""
         if (self.environment is None) == (self.flow is None):
             raise ValueError("a webhook names exactly one of environment and flow")
+        if (self.url is None) == (self.url_env is None):
+            raise ValueError("a webhook names exactly one of url and url_env")
         flow_events = {"trail-begun", "attestation-reported", "verdict-changed"}
         wrong = [e for e in self.events if (e in flow_events) != (self.flow is not None)]
         if wrong:

@@ -53,7 +53,7 @@ _SHAPES = {
     "expectation": ("environment", "fingerprint"),
     "policy": ("name", "language", "digest", "text"),
     "policy_attachment": ("environment", "policy", "attached"),
-    "webhook": ("name", "url", "events"),  # and one of environment, flow (_hook_ok)
+    "webhook": ("name", "events"),  # and one of environment, flow; of url, url_env (_hook_ok)
 }
 
 
@@ -570,10 +570,45 @@ def _admitted(entry: Any, position: int, entry_at: Any) -> Record:
 
 
 def _hook_ok(record: dict[str, Any]) -> bool:
-    """A webhook names one environment or one flow (its keys are that one's) and its events."""
+    """A webhook names one environment or one flow (its keys are that one's), its events, and
+    where they go: a URL, or the variable a sender reads it from (``url_env``)."""
     targets = [record.get(field) for field in ("environment", "flow") if field in record]
-    return len(targets) == 1 and isinstance(targets[0], str) and isinstance(
-        record["events"], list) and all(isinstance(e, str) for e in record["events"])
+    where = [record.get(field) for field in ("url", "url_env") if field in record]
+    return len(targets) == 1 and isinstance(targets[0], str) and len(where) == 1 and (
+        isinstance(where[0], str)) and isinstance(record["events"], list) and all(
+        isinstance(e, str) for e in record["events"])
+
+
+_HEX64 = frozenset("0123456789abcdef")
+
+
+def _hex64(value: Any) -> bool:
+    return isinstance(value, str) and len(value) == 64 and set(value) <= _HEX64
+
+
+def _evidence_ok(evidence: Any) -> bool:
+    """An attestation's evidence references, and a sealed one's ``sealed``: what the readers
+    (packages, ``evidence get --identity``) use of them, as the models define them, so that a
+    record a server takes is one every reader and ``verify package`` can read."""
+    if not isinstance(evidence, list):
+        return False
+    for ref in evidence:
+        if not isinstance(ref, dict) or not isinstance(ref.get("name"), str) or not ref[
+                "name"] or not _hex64(ref.get("sha256")) or not isinstance(
+                ref.get("size"), int) or isinstance(ref["size"], bool) or ref["size"] < 0:
+            return False
+        if set(ref) - {"name", "sha256", "size", "sealed"}:
+            return False
+        sealed = ref.get("sealed")
+        if "sealed" in ref and not (
+                isinstance(sealed, dict) and set(sealed) == {"format", "recipients",
+                                                             "commitment", "opening"}
+                and sealed["format"] == "age" and _hex64(sealed["commitment"])
+                and isinstance(sealed["opening"], str) and isinstance(sealed["recipients"], list)
+                and sealed["recipients"] and all(isinstance(r, str) for r in
+                                                 sealed["recipients"])):
+            return False
+    return True
 
 
 def _target_ok(target: Any) -> bool:
@@ -644,7 +679,8 @@ def _shaped_keys(entry: Any, position: int, where: str) -> tuple[Record, list[st
         raise IntegrityError(f"{where}: entry {position} is not a valid record")
     if kind == "attestation" and (not isinstance(record["compliant"], bool)
                                   or not isinstance(record["statement"], dict)
-                                  or not _target_ok(record["target"])):
+                                  or not _target_ok(record["target"])
+                                  or not _evidence_ok(record.get("evidence", []))):
         raise IntegrityError(f"{where}: entry {position} is not a valid attestation")
     if kind == "snapshot" and not _running_ok(record["artifacts"]):
         raise IntegrityError(f"{where}: entry {position} is not a valid snapshot")

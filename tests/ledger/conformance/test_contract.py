@@ -711,16 +711,20 @@ def test_a_heartbeat_is_kept_beside_the_log_not_in_it(full: Any, backend: Backen
     assert full.size() == before[0] + 1
 
 
-def _line(name: str, seed: int) -> str:
+def _line(name: str, seed: int, key: int | None = None) -> str:
+    """A cosignature line of the one valid shape: key ID (4) || timestamp (8) || signature
+    (64), canonical base64; ``key`` picks the key ID (default: the seed's)."""
     import base64
 
-    return f"\u2014 {name} {base64.b64encode(bytes([seed]) * 76).decode()}\n"
+    raw = bytes([seed if key is None else key]) * 4 + bytes([seed]) * 72
+    return f"\u2014 {name} {base64.b64encode(raw).decode()}\n"
 
 
 def test_cosignatures_are_kept_beside_the_log_not_in_it(full: Any, backend: Backend) -> None:
-    """Lines of one checkpoint, each once, in the order they came, seen by every handle; no
-    entry, checkpoint, index row or map change; a size with no checkpoint, a line that is no
-    signature line and too many lines are refused whole."""
+    """One line per witness (name and key ID), a later one replacing it, in the order they
+    came, seen by every handle; no entry, checkpoint, index row or map change; a size with
+    no checkpoint and a line that is no cosignature line are refused whole; past the limit the
+    oldest witnesses give way, so a fresh cosignature always finds room."""
     from affidavit.errors import InputError
     from affidavit.ledger.base import MAX_COSIGNATURES
 
@@ -733,14 +737,18 @@ def test_cosignatures_are_kept_beside_the_log_not_in_it(full: Any, backend: Back
     other = backend.open()
     assert other.cosignatures(size) == [_line("w1", 1), _line("w2", 2), _line("w3", 3)]
     assert other.cosignatures(0) == []
-    for lines in ([_line("w9", 9)], ["not a line"], [_line("a+b", 4)],
-                  [_line("w4", 4) + "\u2014 w5 AAAA"]):
+    other.add_cosignatures(size, [_line("w1", 9, key=1)])  # w1 again, a later timestamp
+    assert full.cosignatures(size) == [_line("w2", 2), _line("w3", 3), _line("w1", 9, key=1)]
+    for bad in ("not a line", _line("a+b", 4), _line("w4", 4) + "\u2014 w5 AAAA",
+                "\u2014 w6 " + "A" * 100, "\u2014 w7 AAAA"):
         with pytest.raises(InputError):
-            other.add_cosignatures(size + 1 if lines[0].startswith("\u2014 w9") else size,
-                                   lines)
-    many = [_line(f"m{i}", 10 + i) for i in range(MAX_COSIGNATURES - 3 + 1)]
-    with pytest.raises(InputError, match="more than"):
-        other.add_cosignatures(size, many)
-    assert full.cosignatures(size) == [_line("w1", 1), _line("w2", 2), _line("w3", 3)]
+            other.add_cosignatures(size, [bad])
+    with pytest.raises(InputError):
+        other.add_cosignatures(size + 1, [_line("w9", 9)])
+    other.add_cosignatures(size, [_line(f"m{i}", 10 + i) for i in range(MAX_COSIGNATURES)])
+    kept = full.cosignatures(size)
+    assert len(kept) == MAX_COSIGNATURES and kept[-1] == _line(f"m{MAX_COSIGNATURES - 1}",
+                                                                  9 + MAX_COSIGNATURES)
+    assert _line("w2", 2) not in kept  # the oldest gave way
     full.append([ENTRIES[0]])  # appends go on as before
     assert full.size() == size + 1
