@@ -320,3 +320,33 @@ def test_a_sealed_bundle_is_recorded_by_its_ciphertext_and_not_reverified(
     zip_path, key = _package(cli, tmp_path)
     checked = ok(cli("verify", "package", zip_path, "--public-key", key, "--output", "json"))
     assert checked.json()["sigstore"]["sealed"] == 1
+
+
+def test_a_server_verifies_every_bundle_again_on_ingest(
+        cli: Cli, trust_root: Path, instance: Instance, tmp_path: Path, home: Home,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """"Verified on ingest with sigstore where present": a server with sigstore verifies the
+    uploaded bundle itself, so a writer whose own check said what it liked (here: a client
+    check that records another identity) is refused (exit 3) and nothing is written; an
+    honest one is taken."""
+    from affidavit.api import sigstore_bundles as client_side
+    from tests.server.threaded import ThreadedServer
+
+    _trail(cli)
+    with ThreadedServer(home.url) as running:
+        monkeypatch.setenv("AFFIDAVIT_LEDGER", running.url)
+        honest = _write(tmp_path / "a.json", instance.dsse_bundle(statement(ARTIFACT)))
+        ok(_attest(cli, honest, "--certificate-identity", IDENTITY))
+        real = client_side.check_bundle
+
+        def lying(path: Any, **kwargs: Any) -> Any:
+            found, record = real(path, **kwargs)
+            return found, {**record, "identity": "https://github.com/acme/shop/other.yml"}
+
+        monkeypatch.setattr(client_side, "check_bundle", lying)
+        before = state(home)
+        forged = _write(tmp_path / "b.json", instance.dsse_bundle(statement(ARTIFACT)))
+        result = _attest(cli, forged, name="forged")
+        assert result.code == 3 and "Traceback" not in result.err, str(result)
+        assert "does not verify" in result.err or "other than it verifies" in result.err
+        assert state(home).entries == before.entries

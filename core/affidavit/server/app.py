@@ -629,17 +629,56 @@ def _per_organisation(ledger_url: str, evidence: str | None, multi: bool) -> Any
     return storage
 
 
-def _stage(batch: Any, uploads: list[Any]) -> set[str]:
-    """Stage the uploaded evidence files in ``batch``; their digests."""
+def _stage(batch: Any, uploads: list[Any],
+           keep: frozenset[str] = frozenset()) -> tuple[set[str], dict[str, bytes]]:
+    """Stage the uploaded evidence files in ``batch``; their digests, and the bytes of those
+    in ``keep`` (Sigstore bundles, re-verified on ingest; small by their own limit)."""
+    from affidavit.verify.sigstore_bundles import BUNDLE_LIMIT
+
     added: set[str] = set()
+    kept: dict[str, bytes] = {}
     with tempfile.TemporaryDirectory(prefix="affidavit-upload-") as folder:
         for n, upload in enumerate(uploads):
             path = os.path.join(folder, str(n))
             with open(path, "wb") as out:
                 while chunk := upload.file.read(1 << 20):
                     out.write(chunk)
-            added.add(batch.add(path)[0])  # staged: the folder may go
-    return added
+            digest = batch.add(path)[0]  # staged: the folder may go
+            added.add(digest)
+            if digest in keep and os.path.getsize(path) <= BUNDLE_LIMIT:
+                with open(path, "rb") as fh:
+                    kept[digest] = fh.read()
+    return added, kept
+
+
+def _bundles_of(decoded: list[dict[str, Any]]) -> frozenset[str]:
+    """The digests of the Sigstore bundles the entries record (``record.sigstore.bundle``)."""
+    out = set()
+    for entry in decoded:
+        found = (entry.get("record") or {}).get("sigstore")
+        if isinstance(found, dict) and isinstance(found.get("bundle"), str):
+            out.add(found["bundle"])
+    return frozenset(out)
+
+
+def _reverify_bundles(led: Any, decoded: list[dict[str, Any]], kept: dict[str, bytes]) -> None:
+    """"Verified on ingest with sigstore where present": every Sigstore bundle an entry
+    records is verified again here, from the bytes just uploaded (or the vault's), when the
+    server has sigstore; one that does not verify, or to other facts than recorded, refuses
+    the whole append (409, an integrity failure). Without sigstore the client's check stands,
+    and ``verify package`` checks again wherever sigstore is."""
+    from affidavit.verify.sigstore_bundles import BUNDLE_LIMIT, installed, reverify
+
+    if not installed():
+        return
+
+    def member(position: int, digest: str) -> tuple[str, bytes]:
+        if digest in kept:
+            return f"the uploaded bundle {digest[:16]}", kept[digest]
+        with led.blobs.open(digest) as fh:
+            return f"the stored bundle {digest[:16]}", fh.read(BUNDLE_LIMIT + 1)
+
+    reverify(dict(enumerate(decoded)), member)
 
 
 def _after(value: Any) -> tuple[int, bytes] | None:
@@ -684,13 +723,16 @@ async def _append(led: Any, writer: Sequencer, text: str, uploads: list[Any]) ->
     admit(led, decoded)
     batch = led.blobs.incoming()
     try:
-        added = _stage(batch, uploads) if uploads else set()
+        bundles = _bundles_of(decoded)
+        added, kept = _stage(batch, uploads, bundles) if uploads else (set(), {})
         for i, entry in enumerate(decoded):
             for ref in (entry.get("record") or {}).get("evidence") or []:
                 digest = ref.get("sha256") if isinstance(ref, dict) else None
                 if not isinstance(digest, str) or not (digest in added or led.blobs.has(digest)):
                     raise _refuse(f"append: entry {i} names evidence {digest!r}, which was "
                                   "neither sent nor stored")
+        if bundles:
+            _reverify_bundles(led, decoded, kept)
         head = None
         if requires is not None:
             head, after = _head_for(led, requires, since, also)
