@@ -24,6 +24,7 @@ __all__ = [
     "rewrite_zip",
     "run_subprocess",
     "sha256_hex",
+    "stop_process",
     "state",
 ]
 
@@ -132,6 +133,18 @@ def run_subprocess(
         capture_output=True, text=True, env=full_env, timeout=timeout, check=False,
     )
     return Result(proc.returncode, proc.stdout, proc.stderr)
+
+
+def stop_process(process: subprocess.Popen[Any] | None) -> None:
+    """Terminate a server a test started, and wait for it (killed when it does not go)."""
+    if process is None:
+        return
+    process.terminate()
+    try:
+        process.wait(10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 def sha256_hex(data: bytes) -> str:

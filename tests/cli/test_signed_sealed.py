@@ -187,8 +187,6 @@ def test_an_entry_slipped_into_the_file_past_affidavit_is_caught_on_read(
         cli: Cli, tmp_path: Path, home: Home) -> None:
     """A signed attestation whose envelope no longer matches, appended straight through the
     store (what a writer going around ``admit`` could do), fails every gating read: exit 3."""
-    from affidavit import canonical
-    from affidavit.ledger.sqlite import SQLiteLedger
     from affidavit.models import build, dsse
 
     _keys(cli, tmp_path)
@@ -197,12 +195,7 @@ def test_an_entry_slipped_into_the_file_past_affidavit_is_caught_on_read(
     record = build.attestation(flow=FLOW, trail=TRAIL, name="forged", type="generic",
                                compliant=True, predicate={"compliant": True})
     record = build.signed(record, *dsse.envelope({**record, "name": "other"}, key))
-    entry = build.entry("attestation", record)
-    store = SQLiteLedger(home.url)
-    try:
-        store.append([canonical.dumps(entry)], [entry])
-    finally:
-        store.close()
+    _append_raw(home, build.entry("attestation", record))
     assert_error(cli("get", "trail", TRAIL, "--flow", FLOW), 3, "not the attestation")
     assert_error(cli("assert", "trail", TRAIL, "--flow", FLOW), 3, "not the attestation")
     assert cli("verify", "ledger").code == 3
@@ -485,8 +478,6 @@ def test_a_signature_cannot_be_moved_onto_another_report(cli: Cli, tmp_path: Pat
     evidence, is an integrity failure on every read (the forgery a helper found in review)."""
     import copy
 
-    from affidavit import canonical
-    from affidavit.ledger.sqlite import SQLiteLedger
 
     _keys(cli, tmp_path)
     _trail(cli, "version: 1\ntrail:\n  require_signed: true\n  attestations:\n"
@@ -500,11 +491,7 @@ def test_a_signature_cannot_be_moved_onto_another_report(cli: Cli, tmp_path: Pat
     forged = copy.deepcopy(signed)
     forged["record"]["name"] = "command-logs"
     forged["record"]["evidence"] = other
-    store = SQLiteLedger(home.url)
-    try:
-        store.append([canonical.dumps(forged)], [forged])
-    finally:
-        store.close()
+    _append_raw(home, forged)
     assert_error(cli("assert", "trail", TRAIL, "--flow", FLOW), 3, "not the attestation")
     assert cli("verify", "ledger").code == 3
 

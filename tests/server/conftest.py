@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.helpers import Home
+from tests.helpers import Home, stop_process
 
 
 def free_port() -> int:
@@ -63,14 +63,8 @@ class Server:
         raise AssertionError(f"server did not become ready: {self.log.read_text()}")
 
     def stop(self) -> None:
-        if self.process is not None:
-            self.process.terminate()
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-            self.process = None
+        stop_process(self.process)
+        self.process = None
 
 
 @pytest.fixture

@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,8 +19,9 @@ from typing import Any
 import pytest
 import requests
 
-from tests.helpers import Home
+from tests.helpers import Home, stop_process
 from tests.server.conftest import free_port
+from tests.server.threaded import ThreadedApp
 
 WITNESS_NAME = "witness.test/w1"
 
@@ -60,43 +60,17 @@ class WitnessProcess:
         raise AssertionError(f"witness did not start: {self.log_file.read_text()}")
 
     def stop(self) -> None:
-        if self.process is not None:
-            self.process.terminate()
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-            self.process = None
+        stop_process(self.process)
+        self.process = None
 
 
-class ThreadedWitness:
+class ThreadedWitness(ThreadedApp):
     """The witness app under a real uvicorn in a thread: ``with ThreadedWitness(w) as t``."""
 
     def __init__(self, witness: Any) -> None:
-        import uvicorn
-
         from affidavit.server.witness import create_witness_app
 
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        config = uvicorn.Config(create_witness_app(witness), host="127.0.0.1", port=self.port,
-                                log_level="warning", access_log=False, lifespan="off")
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-
-    def __enter__(self) -> ThreadedWitness:
-        self.thread.start()
-        deadline = time.monotonic() + 10
-        while not self.server.started:
-            if time.monotonic() > deadline or not self.thread.is_alive():
-                raise AssertionError("the threaded witness did not start")
-            time.sleep(0.01)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.should_exit = True
-        self.thread.join(10)
+        super().__init__(create_witness_app(witness))
 
 
 @pytest.fixture

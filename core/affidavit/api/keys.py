@@ -25,17 +25,12 @@ __all__ = ["generate_signing_key", "generate_encryption_key"]
 
 
 def _write_new(path: str, data: bytes, mode: int) -> None:
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
-    except FileExistsError:
-        raise UsageError(f"{path} exists: nothing was written",
-                         remedy="choose another --out, or remove the old key first") from None
-    except OSError as exc:
-        raise UsageError(f"{path}: {(exc.strerror or str(exc)).lower()}") from None
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
+    from affidavit.ledger.keyfile import write_key
+
+    write_key(path, data, mode=mode, exists=lambda: UsageError(
+        f"{path} exists: nothing was written",
+        remedy="choose another --out, or remove the old key first"),
+        failed=lambda reason: UsageError(f"{path}: {reason}"), make_folder=False)
 
 
 def _both(out: str, private: bytes, public: bytes) -> str:

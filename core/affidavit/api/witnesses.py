@@ -235,24 +235,16 @@ def after_write(ledger: Ledger, witnesses: Sequence[tuple[str, str]],
 def generate_key(out: str, name: str) -> str:
     """Write a new witness key to file ``out`` (mode 0600, never over an existing file, never
     seen half-written) and return its verifier key, the one logs and verifiers configure."""
+    from affidavit.ledger.keyfile import write_key
+
     key = generate_cosigner_key(name)  # InputError for a bad name, before any file exists
-    folder, base = os.path.split(os.path.abspath(out))
-    tmp = os.path.join(folder, f".{base}.{os.getpid()}")
-    try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        try:
-            with os.fdopen(fd, "w") as fh:
-                fh.write(key + "\n")
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.link(tmp, out)  # fails, rather than replaces, when out exists
-        finally:
-            os.unlink(tmp)
-    except FileExistsError:
+    if os.path.lexists(out):
         raise UsageError(f"--out {out} already exists",
-                         remedy="a witness key is never overwritten; choose another file") from None
-    except OSError as exc:
-        raise UsageError(f"--out {out}: {(exc.strerror or str(exc)).lower()}") from None
+                         remedy="a witness key is never overwritten; choose another file")
+    write_key(out, key, exists=lambda: UsageError(
+        f"--out {out} already exists",
+        remedy="a witness key is never overwritten; choose another file"),
+        failed=lambda reason: UsageError(f"--out {out}: {reason}"), make_folder=False)
     return Cosigner.from_key(key).verifier.key
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -17,26 +18,14 @@ __all__ = ["copy_out", "open_out"]
 def copy_out(ledger: Ledger, digest: str, out: Path) -> int:
     """Write blob ``digest`` to ``out``; nothing is left at ``out`` if the bytes do not match,
     and ``out`` may not be one of the ledger's own files (see ``evidence.output``)."""
-    check_output_path(ledger, out)
-    tmp: Path | None = None
-    hasher = hashlib.sha256()
-    size = 0
-    try:
-        with ledger.blobs.open(digest) as src:
-            tmp, fd = open_partial(out)
-            with os.fdopen(fd, "wb") as dst:
-                while chunk := src.read(1 << 20):
-                    hasher.update(chunk)
-                    size += len(chunk)
-                    dst.write(chunk)
-        if hasher.hexdigest() != digest:
-            raise IntegrityError(f"evidence {digest} in the vault does not match its digest")
-        os.replace(tmp, out)
-    except OSError as exc:
-        raise InputError(f"-o {out}: {(exc.strerror or str(exc)).lower()}") from None
-    finally:
-        if tmp is not None:
-            tmp.unlink(missing_ok=True)
+    def copy(src: _Checked, dst: Any) -> int:
+        size = 0
+        while chunk := src.read(1 << 20):
+            size += len(chunk)
+            dst.write(chunk)
+        return size
+
+    size: int = _written(ledger, digest, out, copy)
     return size
 
 
@@ -48,6 +37,18 @@ def open_out(ledger: Ledger, digest: str, sealed: dict[str, Any], identities: li
     The plaintext's digest and size."""
     from affidavit.evidence.sealing import open_sealed
 
+    opened: dict[str, Any] = _written(
+        ledger, digest, out,
+        lambda src, dst: open_sealed(sealed, src, identities, dst, f"evidence {digest}"))
+    return opened
+
+
+def _written(ledger: Ledger, digest: str, out: Path,
+             write: Callable[[_Checked, Any], Any]) -> Any:
+    """What ``write(source, destination)`` returns, having written ``out`` from blob
+    ``digest`` (the blob hashed as it is read, to its end, and checked against its digest
+    before ``out`` appears); nothing is left at ``out`` on any error, and ``out`` may not be
+    one of the ledger's own files (``evidence.output``)."""
     check_output_path(ledger, out)
     tmp: Path | None = None
     try:
@@ -55,7 +56,7 @@ def open_out(ledger: Ledger, digest: str, sealed: dict[str, Any], identities: li
             checked = _Checked(src)
             tmp, fd = open_partial(out)
             with os.fdopen(fd, "wb") as dst:
-                opened = open_sealed(sealed, checked, identities, dst, f"evidence {digest}")
+                result = write(checked, dst)
             checked.drain()
         if checked.hasher.hexdigest() != digest:
             raise IntegrityError(f"evidence {digest} in the vault does not match its digest")
@@ -65,7 +66,7 @@ def open_out(ledger: Ledger, digest: str, sealed: dict[str, Any], identities: li
     finally:
         if tmp is not None:
             tmp.unlink(missing_ok=True)
-    return opened
+    return result
 
 
 class _Checked:

@@ -24,19 +24,28 @@ def read_key(path: str) -> str:
                                 remedy="nothing was recorded") from None
 
 
-def write_key(path: str, key: str, *,
-              exists: Callable[[], AffidavitError] | None = None) -> None:
-    """Write a new key file, mode 0600, atomically and never over an existing one: two
-    creators racing on one path must not end up signing with different keys. ``exists``
-    makes the error for a file that appeared meanwhile (the backend says what it means)."""
+def write_key(path: str, key: str | bytes, *, mode: int = 0o600,
+              exists: Callable[[], AffidavitError] | None = None,
+              failed: Callable[[str], AffidavitError] | None = None,
+              make_folder: bool = True) -> None:
+    """Write a new key file (text gets a final newline; bytes are written as they are), mode
+    0600 unless ``mode`` says otherwise, atomically and never over an existing one: two
+    creators racing on one path must not end up signing with different keys, and a key that
+    evidence was sealed for must not be replaced by a second ``generate``. ``exists`` makes
+    the error for a file that is there already, ``failed`` the one for a file that cannot be
+    written (given the reason); by default both are the ledger's own key's. ``make_folder``:
+    create the folder when it is missing (a ledger's key beside its new database), rather
+    than refuse (a key a user names)."""
     folder, name = os.path.split(os.path.abspath(path))
     tmp = os.path.join(folder, f".{name}.{os.getpid()}")
+    data = key if isinstance(key, bytes) else (key + "\n").encode()
     try:
-        os.makedirs(folder, exist_ok=True)
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        if make_folder:
+            os.makedirs(folder, exist_ok=True)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
         try:
-            with os.fdopen(fd, "w") as fh:
-                fh.write(key + "\n")
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
                 fh.flush()
                 os.fsync(fh.fileno())
             try:
@@ -49,6 +58,8 @@ def write_key(path: str, key: str, *,
         finally:
             os.unlink(tmp)
     except OSError as exc:
-        raise LedgerUnavailable(f"cannot write the ledger key {path}: "
-                                f"{(exc.strerror or str(exc)).lower()}",
+        reason = (exc.strerror or str(exc)).lower()
+        if failed is not None:
+            raise failed(reason) from None
+        raise LedgerUnavailable(f"cannot write the ledger key {path}: {reason}",
                                 remedy="nothing was recorded") from None
