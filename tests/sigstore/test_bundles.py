@@ -350,3 +350,27 @@ def test_a_server_verifies_every_bundle_again_on_ingest(
         assert result.code == 3 and "Traceback" not in result.err, str(result)
         assert "does not verify" in result.err or "other than it verifies" in result.err
         assert state(home).entries == before.entries
+
+
+def test_verify_ledger_verifies_every_bundle_again(cli: Cli, trust_root: Path,
+                                                   instance: Instance, tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """The full audit verifies every recorded bundle from the vault too; one recorded as other
+    than it verifies (a writer around the check) fails it, exit 3."""
+    from affidavit.api import sigstore_bundles as client_side
+
+    _trail(cli)
+    ok(_attest(cli, _write(tmp_path / "a.json", instance.dsse_bundle(statement()))))
+    audit = ok(cli("verify", "ledger", "--output", "json")).json()
+    assert audit["sigstore"] == {"bundles": 1, "reverified": 1, "sealed": 0,
+                                 "sigstore_installed": True}
+    assert "1 Sigstore bundle(s) re-verified" in audit["summary"]
+    real = client_side.check_bundle
+
+    def lying(path: Any, **kwargs: Any) -> Any:
+        found, record = real(path, **kwargs)
+        return found, {**record, "log_index": record["log_index"] + 1}
+
+    monkeypatch.setattr(client_side, "check_bundle", lying)
+    ok(_attest(cli, _write(tmp_path / "b.json", instance.dsse_bundle(statement())), name="b"))
+    assert_error(cli("verify", "ledger"), 3, "other than it verifies", "log_index")

@@ -83,6 +83,7 @@ def _judged(where: str, position: int, entry: Any, types: dict[int, Any]) -> Non
 
 def _replay(ledger: Ledger, size: int, stored: dict[int, Checkpoint],
             wanted: set[int], remembered: Checkpoint | None, remote: bool,
+            bundled: dict[int, Any] | None = None,
             ) -> tuple[dict[int, bytes], keymap.MemoryMap, list[str], CompactRange]:
     """Steps 2 and 3 for the index; returns the tree root at each size in ``wanted``, the
     rebuilt map, every evidence digest named and the tree's compact range at ``size``.
@@ -109,6 +110,8 @@ def _replay(ledger: Ledger, size: int, stored: dict[int, Checkpoint],
             refs = entry.get("record", {}).get("evidence", []) if isinstance(entry, dict) else []
             digests += [str(ref["sha256"]) for ref in refs]
             _judged(where, position, entry, types)
+            if bundled is not None and "sigstore" in entry.get("record", {}):
+                bundled[position] = entry  # its bundle is verified again, after the replay
         except (ValueError, KeyError, TypeError, AttributeError):
             raise IntegrityError(f"{where}: entry {position} is not a valid record") from None
         if pending is not None and pending[1] < position:
@@ -213,6 +216,24 @@ def _compare_map_moving(ledger: Ledger, verifier: note.Verifier, origin: str, si
                          remedy="run it again, or where the log is written less often")
 
 
+def _bundles(ledger: Ledger, bundled: dict[int, Any]) -> Any:
+    """Every Sigstore bundle the log's attestations record, verified again from the vault
+    where sigstore is installed (``verify.sigstore_bundles.reverify``); None when there are
+    none (nothing is imported then)."""
+    if not bundled:
+        return None
+    from affidavit.verify.sigstore_bundles import BUNDLE_LIMIT, reverify
+
+    def member(position: int, digest: str) -> tuple[str, bytes]:
+        with ledger.blobs.open(digest) as fh:
+            return f"evidence {digest[:16]} of entry {position}", fh.read(BUNDLE_LIMIT + 1)
+
+    try:
+        return reverify(bundled, member)
+    except IntegrityError as exc:
+        raise IntegrityError(f"ledger {ledger.url}: {exc.message}") from None
+
+
 def _blobs(ledger: Ledger, digests: list[str], deep: bool) -> int:
     checked = 0
     for digest in dict.fromkeys(digests):
@@ -256,8 +277,10 @@ def verify_ledger(ledger: Ledger, *, public_key: str | None = None,
                                      "entries (the log was truncated)")
             raise IntegrityError(f"{where}: no signed checkpoint for size {size}")
         wanted = set(stored) | ({remembered[0].size} if remembered else set())
+        bundled: dict[int, Any] = {}
         roots, memory, digests, rng = _replay(ledger, size, stored, wanted,
-                                              remembered[0] if remembered else None, remote)
+                                              remembered[0] if remembered else None, remote,
+                                              bundled)
         for checkpoint_size, checkpoint in sorted(stored.items()):
             if roots[checkpoint_size] != checkpoint.root:
                 raise IntegrityError(
@@ -269,6 +292,7 @@ def verify_ledger(ledger: Ledger, *, public_key: str | None = None,
         if not remote:
             _compare_map(ledger, memory)
         blobs = _blobs(ledger, digests, deep)
+        bundles = _bundles(ledger, bundled)
         head = stored[size]
         before = None
         if remembered is not None:
@@ -296,8 +320,10 @@ def verify_ledger(ledger: Ledger, *, public_key: str | None = None,
         "keys": keys,
         "evidence": blobs,
         "deep": deep,
+        "sigstore": None if bundles is None else bundles.to_json(),
         "seen_before": None if before is None else before.size,
         "summary": f"verified ledger {ledger.url}: {size} entries, {len(stored)} signed "
                    f"checkpoints, {keys} keys, {blobs} evidence files"
-                   f"{' rehashed' if deep else ''}{previous}",
+                   f"{' rehashed' if deep else ''}{previous}"
+                   f"{'' if bundles is None else bundles.text()}",
     }
