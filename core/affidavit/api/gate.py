@@ -43,8 +43,8 @@ def _explained(view: Proven, issues: list[dict[str, Any]]) -> list[str]:
     return out
 
 
-def assert_trail(ledger: Ledger, flow: str, trail: str) -> dict[str, Any]:
-    """The trail's verdict and its reasons."""
+def assert_trail(ledger: Ledger | Proven, flow: str, trail: str) -> dict[str, Any]:
+    """The trail's verdict and its reasons (within ``ledger``'s view when it is one)."""
     with proven(ledger) as view:
         state = query.trail_state(view, flow, trail)
         reasons = _explained(view, state["verdict"]["issues"])

@@ -142,6 +142,8 @@ TABLE: dict[str, tuple[str, Nouns]] = {
     "schema": ("print the JSON Schema of a record type", {None: ("audit:schema", "")}),
     "server": ("serve a ledger over HTTP to remote clients (pip install 'affidavit[server]')",
                {None: ("affidavit.server.command:serve", "")}),
+    "ui": ("a local, read-only web viewer of a ledger (pip install 'affidavit[server]')",
+           {None: ("affidavit.server.ui_command:serve", "")}),
     "witness": ("cosign checkpoints (C2SP tlog-witness), or get a ledger's cosigned", {
         "serve": ("affidavit.server.witness_command:serve",
                   "run a witness: cosign checkpoints that extend the last one it cosigned"),

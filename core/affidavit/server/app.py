@@ -199,7 +199,7 @@ def _log(record: dict[str, Any]) -> None:
 def create_app(ledger_url: str, *, max_request: int = MAX_REQUEST, log: Any = _log,
                tokens: str | None = None, rate: float = 100.0,
                evidence: str | None = None, opened: Callable[[], None] | None = None,
-               eager: bool = False) -> Any:
+               eager: bool = False, ui: bool = True, public_read: bool = False) -> Any:
     """The ASGI application serving the ledger at ``ledger_url`` (created when missing), or
     one ledger per organisation when the URL holds ``{org}``; ``tokens`` (a token file) turns
     authentication on (server/gate.py); ``log`` takes one dict per request (JSON lines on
@@ -208,7 +208,9 @@ def create_app(ledger_url: str, *, max_request: int = MAX_REQUEST, log: Any = _l
     ``opened()`` is called after a ledger was opened and its caches read in (the server
     process moves them out of the collector's sight: ``server/asgi.py``); ``eager`` opens
     the one ledger now rather than at the first request (a large one reads its caches in
-    for a second or so), unless it cannot be opened yet: then its first request tries."""
+    for a second or so), unless it cannot be opened yet: then its first request tries.
+    ``ui`` serves the read-only web UI at ``/`` (``server/ui.py``), which ``public_read``
+    opens to anyone without a token (the organisation ``default``)."""
     from affidavit.ledger.registry import open_ledger
     from affidavit.server.gate import DEFAULT_ORG, ORG, Gate, may_write
     from affidavit.server.tokens import TokenStore
@@ -255,6 +257,11 @@ def create_app(ledger_url: str, *, max_request: int = MAX_REQUEST, log: Any = _l
     from affidavit.server.queries import add_queries
 
     add_queries(app, ledger, _json)
+    if ui:
+        from affidavit.server.ui import ui_router
+
+        app.include_router(ui_router(ledger, tokens=store, public_read=public_read,
+                                     multi=multi))
 
     @app.exception_handler(AffidavitError)
     async def refused(request: Request, exc: AffidavitError) -> JSONResponse:
@@ -264,6 +271,10 @@ def create_app(ledger_url: str, *, max_request: int = MAX_REQUEST, log: Any = _l
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         """Routing and parsing refusals (unknown path, a body that is not JSON) in the same
         error body as every other refusal."""
+        if ui and exc.status_code == 404 and not request.url.path.startswith("/api/"):
+            from affidavit.server.ui import not_found
+
+            return not_found(request)  # type: ignore[return-value]
         kind: type[AffidavitError] = NotFoundError if exc.status_code == 404 else InputError
         answer = _error(kind(f"{request.url.path}: {exc.detail}"))
         answer.status_code = exc.status_code if exc.status_code < 500 else 503
@@ -593,7 +604,7 @@ def create_app(ledger_url: str, *, max_request: int = MAX_REQUEST, log: Any = _l
         # storage not reachable yet: readyz says so, and the first request tries again
         with contextlib.suppress(AffidavitError):
             ledger()
-    return _BodyLimit(Gate(_Logged(app, log), store, multi=multi, rate=rate, log=log),
+    return _BodyLimit(Gate(_Logged(app, log), store, multi=multi, rate=rate, log=log, ui=ui),
                       max_request)
 
 

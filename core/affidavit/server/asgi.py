@@ -38,7 +38,8 @@ def make() -> Any:
                      tokens=os.environ.get("AFFIDAVIT_SERVER_TOKENS") or None,
                      rate=float(os.environ.get("AFFIDAVIT_SERVER_RATE", "100")),
                      evidence=os.environ.get("AFFIDAVIT_SERVER_EVIDENCE") or None,
-                     opened=_settle, eager=True)
+                     opened=_settle, eager=True,
+                     public_read=bool(os.environ.get("AFFIDAVIT_SERVER_PUBLIC_READ")))
     _settle()
     young, _, _ = gc.get_threshold()
     gc.set_threshold(young, 100, 100)

@@ -31,6 +31,9 @@ def serve(p: argparse.ArgumentParser) -> None:
                    help="API token file: every request but the public ones needs a token")
     p.add_argument("--rate-limit", type=float, metavar="N",
                    help="requests a second allowed per token, on average (default 100)")
+    p.add_argument("--public-read", action="store_true",
+                   help="let anyone read the web UI at / without logging in (the "
+                        "organisation default; the API still needs tokens)")
     p.set_defaults(handler=_serve)
     actions = p.add_subparsers(dest="action", metavar="ACTION")
     token = actions.add_parser("token", help="API tokens").add_subparsers(
@@ -97,6 +100,7 @@ def _serve(args: argparse.Namespace) -> int:
     if args.rate_limit is not None and args.rate_limit <= 0:
         raise UsageError("--rate-limit must be greater than 0")
     os.environ["AFFIDAVIT_SERVER_RATE"] = str(args.rate_limit or 100.0)
+    os.environ["AFFIDAVIT_SERVER_PUBLIC_READ"] = "1" if args.public_read else ""
     os.environ["AFFIDAVIT_SERVER_LEDGER"] = ledger
     os.environ["AFFIDAVIT_SERVER_MAX_REQUEST"] = str(max_mb << 20)
     uvicorn.run("affidavit.server.asgi:make", factory=True, host=host, port=port,

@@ -48,8 +48,9 @@ class Gate:
     """ASGI middleware: route by organisation, then authenticate, authorise and rate-limit."""
 
     def __init__(self, app: Any, tokens: TokenStore | None, *, multi: bool,
-                 rate: float = 100.0, log: Any = None) -> None:
+                 rate: float = 100.0, log: Any = None, ui: bool = False) -> None:
         self.app, self.tokens, self.multi, self.rate = app, tokens, multi, rate
+        self.ui = ui  # paths outside /api/ are the web UI's: its own login (server/ui.py)
         self.log = log
         self.buckets: dict[str, tuple[float, float]] = {}  # token id -> (allowance, at)
 
@@ -102,6 +103,8 @@ class Gate:
             return missing
         if path in ("/healthz", "/readyz", "/api/v1/openapi.json"):
             return None
+        if self.ui and not path.startswith("/api/"):
+            return None  # the UI's routes check its session cookie themselves
         if self.multi:
             if self.tokens is None or not self.tokens.has_org(org):
                 return missing

@@ -1,0 +1,66 @@
+"""``affidavit ui``: a local, read-only web viewer of any ledger (the CLI's table points here).
+
+Kept in the server package, like ``affidavit server``, so the CLI never imports FastAPI or
+Jinja2. The app has the UI's routes only: no API, nothing that appends, and the ledger is
+opened as it is (never created or initialised).
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from affidavit.errors import UsageError
+
+__all__ = ["serve", "create_ui_app"]
+
+
+def serve(p: argparse.ArgumentParser) -> None:
+    """``ui [--ledger URL] [--host H] [--port N]``."""
+    p.add_argument("--ledger", metavar="URL",
+                   help="the ledger to show: a SQLite path or sqlite:// URL, https://server "
+                        "(with AFFIDAVIT_API_TOKEN), postgresql://... (default: "
+                        "AFFIDAVIT_LEDGER, or the repository's embedded one)")
+    p.add_argument("--host", default="127.0.0.1",
+                   help="address to listen on (default 127.0.0.1: this machine only)")
+    p.add_argument("--port", type=int, default=8080, help="port (default 8080)")
+    p.set_defaults(handler=_serve)
+
+
+def create_ui_app(ledger_url: str | None) -> Any:
+    """The UI alone over the ledger at ``ledger_url``, opened read-only (not created)."""
+    from fastapi import FastAPI, Request
+    from starlette.exceptions import HTTPException
+
+    from affidavit.api.ledgers import open_ledger
+    from affidavit.server.ui import not_found, ui_router
+
+    handle = open_ledger(ledger_url)  # a missing ledger is refused here, not made
+    app = FastAPI(title="affidavit ui", openapi_url=None, docs_url=None, redoc_url=None)
+    app.include_router(ui_router(lambda: handle, tokens=None, public_read=True,
+                                 ledger_url=ledger_url or handle.url))
+
+    @app.exception_handler(HTTPException)
+    async def missing(request: Request, exc: HTTPException) -> Any:
+        answer = not_found(request, f"nothing at {request.url.path}")
+        if exc.status_code != 404:
+            answer.status_code = exc.status_code
+        return answer
+
+    return app
+
+
+def _serve(args: argparse.Namespace) -> int:
+    if not 0 <= args.port < 65536:
+        raise UsageError("--port must be 0-65535")
+    try:
+        import jinja2  # noqa: F401 - the UI's one dependency beyond the server's
+        import uvicorn
+    except ImportError:
+        raise UsageError("the web UI is not installed",
+                         remedy="pip install 'affidavit[server]'") from None
+    app = create_ui_app(args.ledger)
+    print(f"affidavit ui: http://{args.host}:{args.port}/ (read-only; Ctrl-C stops it)",
+          flush=True)
+    uvicorn.run(app, host=args.host, port=args.port, access_log=False, log_level="warning")
+    return 0
