@@ -201,6 +201,26 @@ def test_security_headers_on_every_answer(site: ThreadedServer) -> None:
     assert "<script" not in _get(site.url + "/static/ui.css").text
 
 
+def test_an_internal_error_is_a_page_with_the_headers_and_no_trace(
+        site: ThreadedServer, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """A read that fails in a way nobody foresaw still answers as the UI does: its error page,
+    the security headers, no traceback or exception text for the visitor (the log has it)."""
+    from affidavit.api import browse
+
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("secret detail of the failure")
+
+    monkeypatch.setattr(browse, "flows", broken)
+    answer = _get(site.url + "/")
+    assert answer.status_code == 500
+    assert answer.headers["content-security-policy"] == CSP
+    assert answer.headers["x-content-type-options"] == "nosniff"
+    assert "Internal error" in answer.text and "secret detail" not in answer.text
+    assert "Traceback" not in answer.text
+    assert "secret detail of the failure" in capsys.readouterr().err
+
+
 def test_unknown_names_are_404_pages(site: ThreadedServer) -> None:
     for path in ("/flows/nope", "/flows/shop/trails/nope", "/flows/shop?page=2",
                  "/flows/shop?page=0", "/flows/shop?page=x", "/nope",

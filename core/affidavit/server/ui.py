@@ -123,6 +123,14 @@ def ui_router(ledger: Callable[[], Any], *, tokens: TokenStore | None, public_re
                 500 if isinstance(exc, IntegrityError) else 400)
             return _page(request, "error.html", status, title="Cannot read the ledger",
                          message=exc.message, remedy=exc.remedy)
+        except Exception as exc:  # noqa: BLE001 - a page, with its headers, never a trace
+            import sys
+
+            sys.stderr.write(f"affidavit ui: internal error on {request.url.path}: "
+                             f"{type(exc).__name__}: {exc}\n")
+            return _page(request, "error.html", 500, title="Internal error",
+                         message="the page could not be made; nothing is shown",
+                         remedy="the server's log names the error")
         finally:
             ORG.reset(token)
 
