@@ -72,7 +72,8 @@ def approval_status(source: Ledger | Proven, flow: str, trail: str,
     one: the same answer the trail's verdict gives."""
     from affidavit.api import query
     from affidavit.compliance.approval import APPROVED, DENIED, approval_state, commit_authors
-    from affidavit.compliance.verdict import judge_trail, signing_rule
+    from affidavit.compliance.signing import signing_rule
+    from affidavit.compliance.verdict import judge_trail
     from affidavit.verify.proven import proven
 
     with proven(source) as view:

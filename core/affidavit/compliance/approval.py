@@ -21,6 +21,8 @@ approval slot of that name when there is one.
 
 from __future__ import annotations
 
+from affidavit.compliance import signing
+
 TYPE_CHECKING = False  # typing costs 3 ms to import; the CLI's write path avoids it
 if TYPE_CHECKING:
     from typing import Any
@@ -59,19 +61,6 @@ def commit_authors(artifacts: list[tuple[int, Record]],
     return out
 
 
-def _signed_as_asked(wanted: Record, record: Record) -> bool:
-    """Whether an approval meets the slot's signing rule (``wanted`` carries the template's
-    ``require_signed``/``signers`` already folded in); its signature itself was checked by
-    every reader (``models.dsse.check_signed``)."""
-    signers, required = wanted.get("signers"), wanted.get("require_signed")
-    if not signers and not required:
-        return True
-    from affidavit.models.dsse import signer_of
-
-    keyid = signer_of(record)
-    return keyid is not None and (not signers or keyid in signers)
-
-
 def approval_state(attestations: list[tuple[int, Record]], wanted: Record,
                    authors: set[str]) -> Record:
     """Approval ``wanted["name"]`` under the rule above: ``status``, who approved, who
@@ -102,7 +91,7 @@ def approval_state(attestations: list[tuple[int, Record]], wanted: Record,
             denied.append(approver)
         elif wanted.get("distinct_from_author") and key in authors:
             authors_hit.append(approver)
-        elif not _signed_as_asked(wanted, record):
+        elif signing.shortfall(wanted, record) is not None:
             unsigned.append(approver)
         else:
             approved.append(approver)

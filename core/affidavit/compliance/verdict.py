@@ -16,6 +16,7 @@ against the one judge (``compliance.judge``) before handing the records over.
 
 from __future__ import annotations
 
+from affidavit.compliance import signing
 from affidavit.compliance.approval import (
     APPROVED,
     DENIED,
@@ -35,7 +36,6 @@ __all__ = [
     "artifact_verdicts",
     "artifact_issues",
     "latest_attestations",
-    "signing_rule",
 ]
 
 COMPLIANT = "COMPLIANT"
@@ -143,12 +143,6 @@ def _too_few_reviews(wanted: Record, record: Record) -> str | None:
                      asked_by="the template")
 
 
-def signing_rule(template: Record | None) -> Record:
-    """The template-wide ``require_signed``/``signers`` (its ``trail:``), as slot fields."""
-    trail_spec = (template or {}).get("trail", {})
-    return {k: trail_spec[k] for k in ("require_signed", "signers") if k in trail_spec}
-
-
 def _without_replays(attestations: list[tuple[int, Record]]) -> tuple[
         list[tuple[int, Record]], list[tuple[int, int, str]]]:
     """``attestations`` less the signed ones whose signature an earlier one carries, and
@@ -168,25 +162,6 @@ def _without_replays(attestations: list[tuple[int, Record]]) -> tuple[
             seen[signature] = position
         kept.append((position, record))
     return kept, replays
-
-
-def _unsigned(wanted: Record, trail_spec: Record, record: Record) -> str | None:
-    """Why a report does not meet its slot's signing rule, or None: the slot's
-    ``require_signed``/``signers`` or else the template's, ``signers`` implying a signature is
-    required. The signature itself was checked by every reader (``models.dsse.check_signed``);
-    this decides only whether its key is one the template accepts."""
-    required = wanted.get("require_signed", trail_spec.get("require_signed"))
-    signers = wanted.get("signers", trail_spec.get("signers"))
-    if not signers and not required:
-        return None
-    from affidavit.models.dsse import signer_of
-
-    keyid = signer_of(record)
-    if keyid is None:
-        return "is not signed, and the template requires a signature"
-    if signers and keyid not in signers:
-        return f"is signed by key {keyid[:16]}, which the template does not allow"
-    return None
 
 
 def trail_verdict(
@@ -234,8 +209,8 @@ def trail_verdict(
         scope = "trail" if fingerprint is None else "artifact"
         if found is not None and _type_fits(wanted["type"], found[1]["type"]):
             used.update(k for k in keys if k in latest)
-            short = _too_few_reviews(wanted, found[1]) or _unsigned(wanted, trail_spec,
-                                                                     found[1])
+            short = _too_few_reviews(wanted, found[1]) or signing.shortfall(
+                signing.rule_of(template, wanted), found[1])
             compliant = found[1]["compliant"] and short is None
             slot.update(state="COMPLETE", compliant=compliant, entry=found[0])
             if not found[1]["compliant"]:
@@ -256,7 +231,7 @@ def trail_verdict(
 
     def fill_approval(wanted: Record, *, required: bool = True) -> None:
         if required:  # the template's signing rule, unless the slot says its own
-            wanted = {**signing_rule(template), **wanted}
+            wanted = {**signing.signing_rule(template), **wanted}
         state = approval_state(attestations, wanted, authors)
         decided.add(wanted["name"])
         if state["status"] == DENIED:
@@ -381,16 +356,10 @@ def _signing_of(template: Record) -> dict[tuple[str | None, str], tuple[bool, fr
     """``(artifact or None, slot) -> (signature required, allowed keys or none)`` of a
     template, its ``trail:`` rule folded into each slot as the verdict folds it."""
     trail = template.get("trail", {}) if isinstance(template, dict) else {}
-    wide = signing_rule(template)
-    out = {}
     slots = [(None, s) for s in trail.get("attestations", [])] + [
         (a.get("name"), s) for a in trail.get("artifacts", []) for s in a.get("attestations", [])]
-    for artifact, slot in slots:
-        rule = {**wide, **{k: slot[k] for k in ("require_signed", "signers") if k in slot}}
-        signers = frozenset(rule.get("signers") or ())
-        out[(artifact, slot["name"])] = (bool(rule.get("require_signed")) or bool(signers),
-                                         signers)
-    return out
+    return {(artifact, slot["name"]): signing.demands(signing.rule_of(template, slot))
+            for artifact, slot in slots}
 
 
 def _loosened(chosen: tuple[int, Record], floor: list[tuple[int, Record]]) -> list[str]:
