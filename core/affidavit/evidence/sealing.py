@@ -35,8 +35,8 @@ if TYPE_CHECKING:
 
     Record = dict[str, Any]
 
-__all__ = ["FORMAT", "pyrage_module", "check_recipients", "seal_file", "read_identities",
-           "open_sealed", "open_opening", "commits_to"]
+__all__ = ["FORMAT", "HashingReader", "pyrage_module", "check_recipients", "seal_file",
+           "read_identities", "open_sealed", "open_opening", "commits_to"]
 
 FORMAT = "age"
 _OPENING = b"affidavit-sealed-opening/v1\n"
@@ -94,14 +94,15 @@ def _text_file(path: str, label: str, what: str | None = None) -> str:
         raise UsageError(f"{label}: not UTF-8 text") from None
 
 
-class _Hashing:
-    """A binary reader that hashes what passes through it (the plaintext, as it is sealed)."""
+class HashingReader:
+    """A binary reader that hashes and counts what passes through it: the plaintext as it is
+    sealed, the ciphertext as it is opened (``evidence.vault``)."""
 
-    def __init__(self, raw: IO[bytes]) -> None:
+    def __init__(self, raw: IO[bytes] | Any) -> None:
         self.raw, self.digest, self.size = raw, hashlib.sha256(), 0
 
     def read(self, n: int = -1) -> bytes:
-        data = self.raw.read(n if n is not None and n >= 0 else _CHUNK)
+        data: bytes = self.raw.read(n if n is not None and n >= 0 else _CHUNK)
         self.digest.update(data)
         self.size += len(data)
         return data
@@ -111,6 +112,11 @@ class _Hashing:
         buffer[: len(data)] = data
         return len(data)
 
+    def drain(self) -> None:
+        """Read to the end, so the digest is the whole stream's."""
+        while self.read(_CHUNK):
+            pass
+
 
 def seal_file(path: str, recipients: Sequence[str], folder: str) -> tuple[str, Record]:
     """Seal ``path`` into a new file in ``folder``; its path and the reference's ``sealed``."""
@@ -119,7 +125,7 @@ def seal_file(path: str, recipients: Sequence[str], folder: str) -> tuple[str, R
     fd, out_path = _new_file(folder)
     try:
         with open(path, "rb") as plain, os.fdopen(fd, "wb") as out:
-            reader = _Hashing(plain)
+            reader = HashingReader(plain)
             pyrage.encrypt_io(reader, out, keys)
     except OSError as exc:
         raise InputError(f"{path}: cannot be sealed: {(exc.strerror or str(exc)).lower()}"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -10,6 +9,7 @@ from typing import Any
 
 from affidavit.errors import InputError, IntegrityError
 from affidavit.evidence.output import check_output_path, open_partial
+from affidavit.evidence.sealing import HashingReader
 from affidavit.ledger.base import Ledger
 
 __all__ = ["copy_out", "open_out"]
@@ -18,7 +18,7 @@ __all__ = ["copy_out", "open_out"]
 def copy_out(ledger: Ledger, digest: str, out: Path) -> int:
     """Write blob ``digest`` to ``out``; nothing is left at ``out`` if the bytes do not match,
     and ``out`` may not be one of the ledger's own files (see ``evidence.output``)."""
-    def copy(src: _Checked, dst: Any) -> int:
+    def copy(src: HashingReader, dst: Any) -> int:
         size = 0
         while chunk := src.read(1 << 20):
             size += len(chunk)
@@ -44,7 +44,7 @@ def open_out(ledger: Ledger, digest: str, sealed: dict[str, Any], identities: li
 
 
 def _written(ledger: Ledger, digest: str, out: Path,
-             write: Callable[[_Checked, Any], Any]) -> Any:
+             write: Callable[[HashingReader, Any], Any]) -> Any:
     """What ``write(source, destination)`` returns, having written ``out`` from blob
     ``digest`` (the blob hashed as it is read, to its end, and checked against its digest
     before ``out`` appears); nothing is left at ``out`` on any error, and ``out`` may not be
@@ -53,12 +53,12 @@ def _written(ledger: Ledger, digest: str, out: Path,
     tmp: Path | None = None
     try:
         with ledger.blobs.open(digest) as src:
-            checked = _Checked(src)
+            checked = HashingReader(src)
             tmp, fd = open_partial(out)
             with os.fdopen(fd, "wb") as dst:
                 result = write(checked, dst)
             checked.drain()
-        if checked.hasher.hexdigest() != digest:
+        if checked.digest.hexdigest() != digest:
             raise IntegrityError(f"evidence {digest} in the vault does not match its digest")
         os.replace(tmp, out)
     except OSError as exc:
@@ -67,24 +67,3 @@ def _written(ledger: Ledger, digest: str, out: Path,
         if tmp is not None:
             tmp.unlink(missing_ok=True)
     return result
-
-
-class _Checked:
-    """A reader that hashes the ciphertext as the decrypter reads it."""
-
-    def __init__(self, raw: Any) -> None:
-        self.raw, self.hasher = raw, hashlib.sha256()
-
-    def read(self, n: int = -1) -> bytes:
-        data: bytes = self.raw.read(n if n is not None and n >= 0 else 1 << 20)
-        self.hasher.update(data)
-        return data
-
-    def readinto(self, buffer: Any) -> int:
-        data = self.read(len(buffer))
-        buffer[: len(data)] = data
-        return len(data)
-
-    def drain(self) -> None:
-        while self.read(1 << 20):
-            pass

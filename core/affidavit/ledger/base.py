@@ -89,21 +89,13 @@ MAX_COSIGNATURES = 32
 and few enough that the note stays under signed-note's 100 signatures."""
 
 
-def _cosigner_of(line: str) -> tuple[str, bytes]:
-    """``(name, key ID)`` of a stored cosignature line: one line per witness is kept."""
-    from affidavit.ledger.cosignature import _parse_line
-
-    name, raw = _parse_line(line)
-    return name, raw[:4]
-
-
-def check_cosignature_lines(lines: Sequence[str]) -> list[str]:
-    """``lines`` as stored: each exactly one C2SP tlog-cosignature line (``— <name>
-    <base64(key ID || u64 timestamp || Ed25519 signature)>``: 76 bytes, canonical base64),
-    its newline added, the last one per witness (name and key ID) kept; an
-    :class:`InputError` naming the first that is not one. Nothing here says a line verifies
-    -- that takes the witness's key, which readers hold -- only that it cannot break the
-    note it is added to."""
+def _per_witness(lines: Sequence[str], *, skip_bad: bool = False) -> dict[tuple[str, bytes],
+                                                                          str]:
+    """``(witness name, key ID) -> line`` of ``lines``, each exactly one C2SP
+    tlog-cosignature line (``— <name> <base64(key ID || u64 timestamp || Ed25519
+    signature)>``: 76 bytes, canonical base64) with its newline added, the last one per
+    witness kept, in the order each witness last came. A line that is not one is an
+    :class:`InputError` naming it, or with ``skip_bad`` left out."""
     import base64
     import binascii
 
@@ -121,14 +113,34 @@ def check_cosignature_lines(lines: Sequence[str]) -> list[str]:
             if len(raw) != 76 or base64.b64encode(raw).decode() != encoded:
                 raise InputError("not a cosignature of 76 bytes in canonical base64")
         except (AffidavitError, binascii.Error, ValueError, IndexError):
+            if skip_bad:
+                continue
             raise InputError(f"cosignature {body[:60]!r} is not a signature line "
                              "(\u2014 <name> <base64 of 76 bytes>)") from None
         kept.pop((name, raw[:4]), None)
         kept[(name, raw[:4])] = body + "\n"
+    return kept
+
+
+def check_cosignature_lines(lines: Sequence[str]) -> list[str]:
+    """``lines`` as stored: each exactly one cosignature line, its newline added, the last
+    one per witness (name and key ID) kept (``_per_witness``); an :class:`InputError` naming
+    the first that is not one, or when more than ``MAX_COSIGNATURES`` witnesses remain.
+    Nothing here says a line verifies -- that takes the witness's key, which readers hold --
+    only that it cannot break the note it is added to."""
+    return list(_checked(lines).values())
+
+
+def _checked(lines: Sequence[str]) -> dict[tuple[str, bytes], str]:
+    """:func:`_per_witness` of lines given to be kept: refused whole when any is not a
+    cosignature line, or when they are more than ``MAX_COSIGNATURES`` witnesses'."""
+    from affidavit.errors import InputError
+
+    kept = _per_witness(lines)
     if len(kept) > MAX_COSIGNATURES:
         raise InputError(f"more than {MAX_COSIGNATURES} witnesses' cosignatures for one "
                          "checkpoint")
-    return list(kept.values())
+    return kept
 
 
 def merged_cosignatures(kept: list[str], wanted: list[str]) -> list[str]:
@@ -137,18 +149,9 @@ def merged_cosignatures(kept: list[str], wanted: list[str]) -> list[str]:
     timestamp, not a second line), the oldest witnesses' dropped beyond the limit so that a
     fresh cosignature always finds room. A stored line that no longer parses is dropped
     rather than kept to break the note."""
-    from affidavit.errors import AffidavitError
-
-    wanted = check_cosignature_lines(wanted)
-    valid = []
-    for line in kept:
-        try:
-            valid += check_cosignature_lines([line])
-        except AffidavitError:
-            continue
-    latest: dict[tuple[str, bytes], str] = {}
-    for line in [*valid, *wanted]:
-        who = _cosigner_of(line)
+    arriving = _checked(wanted)
+    latest = _per_witness(kept, skip_bad=True)
+    for who, line in arriving.items():
         latest.pop(who, None)
         latest[who] = line
     return list(latest.values())[-MAX_COSIGNATURES:]
