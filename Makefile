@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PIP := $(PY) -m pip --disable-pip-version-check -q
 SHARED ?= $(abspath ../shared)
 
-.PHONY: demo test lint docs typecheck unit bench install install-dev wrapper-deps postgres-deps clean
+.PHONY: demo test lint docs typecheck unit bench install install-dev wrapper-deps postgres-deps browser-deps clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -43,7 +43,11 @@ wrapper-deps: install-dev
 postgres-deps:
 	@sh tests/ledger/install-postgresql.sh
 
-unit: install-dev wrapper-deps postgres-deps
+# Debian's chromium for the web UI's browser tests (Playwright drives it), installed when missing.
+browser-deps:
+	@sh tests/ui/install-chromium.sh
+
+unit: install-dev wrapper-deps postgres-deps browser-deps
 	AFFIDAVIT_CORPUS=$${AFFIDAVIT_CORPUS:-$(SHARED)/corpus} \
 	AFFIDAVIT_VECTORS=$${AFFIDAVIT_VECTORS:-$(SHARED)/vectors} \
 	$(VENV)/bin/pytest -n 2 -q

@@ -111,3 +111,24 @@ def ledger_view(source: Ledger | Proven) -> Record:
         assert view.checkpoint is not None and view.verifier is not None
         return {"checkpoint": view.note, "size": view.size, "origin": view.checkpoint.origin,
                 "verifier_key": view.verifier.key}
+
+
+def trail_page(source: Ledger | Proven, flow: str, trail: str) -> Record:
+    """:func:`trail_view` with each template slot's ``--explain`` reason (``why``), read at
+    one checkpoint: the trail page answers "why not?" in the words ``get trail --explain``
+    uses."""
+    from affidavit.api.explain import slot_reasons
+
+    with proven(source) as view:
+        state = trail_view(view, flow, trail)
+        state["explain"] = slot_reasons(view, flow, state)
+    return state
+
+
+def flows_without(source: Ledger | Proven, attestation_type: str) -> list[Record]:
+    """The flows none of whose trails holds an attestation of ``attestation_type`` ("which
+    pipelines never scan?"), shaped as :func:`flows` shapes a row. Every trail of every flow
+    is read: the answer is about all of them."""
+    return [{"name": row["name"], "description": row["description"], "trails": row["trails"],
+             "created_at": row["created_at"], "latest": row["last_trail"]}
+            for row in query.list_flows(source, without_type=attestation_type)]

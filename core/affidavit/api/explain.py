@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 
     Record = dict[str, Any]
 
-__all__ = ["explain_trail", "explained_state"]
+__all__ = ["explain_trail", "explained_state", "slot_reasons"]
 
 
 def _why_missing(slot: Record, reports: list[Record], commits: dict[str, set[str]],
@@ -63,12 +63,15 @@ def explained_state(source: Ledger | Proven, flow: str, trail: str) -> Record:
 
     with proven(source) as view:
         state = query.trail_state(view, flow, trail)
-        others = [name for name in query.trail_names(view, flow) if name != trail]
-        rows = _rows(view, flow, state, others)
+        rows = slot_reasons(view, flow, state)
     return {**state, "explain": rows}
 
 
-def _rows(view: Proven, flow: str, state: Record, others: list[str]) -> list[Record]:
+def slot_reasons(view: Proven, flow: str, state: Record) -> list[Record]:
+    """The ``explain`` rows of ``state`` (``query.trail_state``'s, read from ``view``). The
+    flow's other trails are read only when a slot is missing: only then can a report made in
+    another trail be the nearest miss."""
+    others: list[str] | None = None
     reports = state["attestations"]
     commits: dict[str, set[str]] = {}
     for artifact in state["artifacts"]:
@@ -83,6 +86,9 @@ def _rows(view: Proven, flow: str, state: Record, others: list[str]) -> list[Rec
         elif slot["type"] == "artifact":
             row["why"] = f"no artifact was reported as {slot['name']!r} in this trail"
         else:
+            if others is None:
+                others = [name for name in query.trail_names(view, flow)
+                          if name != state["name"]]
             elsewhere = [other for other in others if any(
                 e["kind"] == "attestation" and e["record"]["name"] == slot["name"]
                 for _, e in view.under(index.trail_key(flow, other)))]

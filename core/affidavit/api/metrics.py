@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
     Record = dict[str, Any]
 
-__all__ = ["environment_metrics"]
+__all__ = ["environment_metrics", "metrics_series"]
 
 
 def _seconds(stamp: str) -> float:
@@ -108,26 +108,54 @@ def environment_metrics(source: Ledger | Proven, environment: str, *,
     import time
 
     from affidavit.api.durations import point_in_time
-    from affidavit.api.environments import physical_state
 
     until = time.time() if now is None else now
     start = _seconds(point_in_time(since, "--since", until))
     if start > until:
         raise UsageError(f"--since {since!r} is in the future")
     with proven(source) as view:
-        physical_state(view, environment, "measure")
-        history = view.under(index.snapshots_key(environment))
-        timed = [(i, _seconds(e["time"]), e["record"]["artifacts"]) for i, e in history]
+        return _measured(view, environment, [(start, until)])[0]
+
+
+def metrics_series(source: Ledger | Proven, environment: str, *, periods: int = 12,
+                   days: float = 7.0, now: float | None = None) -> list[Record]:
+    """The measures of ``periods`` consecutive windows of ``days`` each, the last ending now,
+    oldest first: the trend the web UI charts, each window measured exactly as ``metrics``
+    measures one (a window's deployments are those its snapshots show against the snapshot
+    before it)."""
+    import time
+
+    if not 0 < periods <= 366 or not 0 < days <= 366:
+        raise UsageError("metrics series: 1 to 366 periods of 1 to 366 days")
+    until = time.time() if now is None else now
+    width = days * 86400
+    windows = [(until - (periods - k) * width, until - (periods - k - 1) * width)
+               for k in range(periods)]
+    with proven(source) as view:
+        return _measured(view, environment, windows)
+
+
+def _measured(view: Proven, environment: str,
+              windows: list[tuple[float, float]]) -> list[Record]:
+    """The measures of each ``(start, until)`` window, the environment's history read once."""
+    from affidavit.api.environments import physical_state
+
+    physical_state(view, environment, "measure")
+    history = view.under(index.snapshots_key(environment))
+    timed = [(i, _seconds(e["time"]), e["record"]["artifacts"]) for i, e in history]
+    facts = _Facts(view, environment, history)
+    out = []
+    for start, until in windows:
         before = [shot for shot in timed if shot[1] < start]
         window = [shot for shot in timed if start <= shot[1] <= until]
         deployed = dora.deployments(before[-1] if before else None, window)
-        facts = _Facts(view, environment, history)
         facts.prefetch([d["fingerprint"] for d in deployed])
         found = dora.measures(deployed, since=start, until=until, ran_before=facts.ran_before,
                               compliant_on_arrival=facts.compliant_on_arrival,
                               commit_time=facts.commit_time)
-    return {"environment": environment, "since": _iso(start), "until": _iso(until),
-            "snapshots": len(window), **found}
+        out.append({"environment": environment, "since": _iso(start), "until": _iso(until),
+                    "snapshots": len(window), **found})
+    return out
 
 
 def _iso(moment: float) -> str:

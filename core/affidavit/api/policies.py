@@ -41,6 +41,7 @@ __all__ = [
     "policies_in_force",
     "snapshot_compliance",
     "assert_snapshot",
+    "environment_status",
     "assert_artifact_in",
     "evaluate_snapshot",
     "evaluate_trails",
@@ -253,6 +254,30 @@ def assert_snapshot(source: Ledger | Proven, environment: str) -> Record:
     if "compliance" not in found:
         raise UsageError(f"environment {environment!r} is logical: assert its physical ones")
     return _gate(f"snapshot {environment}#{found['number']}", found["compliance"])
+
+
+def environment_status(source: Ledger | Proven, environment: str) -> str:
+    """The status of what runs in ``environment`` now (its badge): its latest snapshot's
+    compliance, as ``assert snapshot`` decides it; for a logical environment the worst of its
+    members' (any NON_COMPLIANT, else any UNKNOWN or a member without a snapshot, else
+    COMPLIANT)."""
+    from affidavit.api.environments import environment_state
+    from affidavit.errors import NotFoundError
+
+    with proven(source) as view:
+        state = environment_state(view, environment)
+        if state["type"] != "logical":
+            return str(snapshot_compliance(view, environment)["compliance"]["status"])
+        statuses = set()
+        for member in state["physical"]:
+            try:
+                statuses.add(snapshot_compliance(view, member)["compliance"]["status"])
+            except NotFoundError:
+                statuses.add("UNKNOWN")
+    for status in ("NON_COMPLIANT", "UNKNOWN"):
+        if status in statuses or (status == "UNKNOWN" and not statuses):
+            return status
+    return "COMPLIANT"
 
 
 def _gate(subject: str, compliance: Record) -> Record:

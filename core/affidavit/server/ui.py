@@ -1,16 +1,11 @@
-"""The read-only web UI: server-rendered HTML (Jinja2, autoescaped, no JavaScript) over the
-same proven reads the CLI makes (``api.browse``, ``api.query``): every verdict shown is the
-one judge's, never recomputed here.
-
-Who may read: a server without a token file is open, as its API is. With one, a visitor logs
-in with a read token (a form, POSTed: never in a URL), kept in an HttpOnly, SameSite=Strict
-session cookie (Secure over https) and checked against the token file on every request, so a
-revoked token stops working at once; the token's organisation is the only ledger shown, so
-another organisation's names are not found (404), as over the API. ``public_read`` lets
-anyone read the organisation ``default`` without logging in.
-
-Every answer carries a strict Content-Security-Policy (no script at all, styles and images
-only from here), ``nosniff`` and ``no-referrer``.
+"""The web UI's routes: flows, a flow's trails a page at a time, a trail with its slots,
+reasons, attestations, evidence, history and package, an artifact's provenance, search, the
+ledger, the login and the trail badges (the environment pages are ``server/ui_environments.py``;
+what every page shares -- who may read, headers, the page itself -- is ``server/ui_site.py``).
+Server-rendered HTML (Jinja2, autoescaped, no JavaScript) over the same proven reads the CLI
+makes (``api.browse``, ``api.query``): every verdict shown is the one judge's, never
+recomputed here. A token is never in a URL: the login form is POSTed and sets an HttpOnly,
+SameSite=Strict session cookie (Secure over https).
 """
 
 from __future__ import annotations
@@ -18,74 +13,35 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-import shlex
 import tempfile
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import urlsplit
 
-import jinja2
 from fastapi import APIRouter, Request
-from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+from fastapi.responses import FileResponse, RedirectResponse, Response
 from starlette.background import BackgroundTask
 
 from affidavit.api import browse, query
-from affidavit.errors import AffidavitError, IntegrityError, LedgerUnavailable, NotFoundError
-from affidavit.server.gate import DEFAULT_ORG, ORG
+from affidavit.server import ui_environments
 from affidavit.server.tokens import TokenStore, allows
+from affidavit.server.ui_site import (
+    COOKIE,
+    CSP,
+    HEADERS,
+    STATIC,
+    Site,
+    is_ui_path,
+    not_found,
+    status_badge,
+)
+from affidavit.server.ui_site import page as _page
 
 __all__ = ["ui_router", "not_found", "CSP", "COOKIE", "is_ui_path"]
 
-CSP = ("default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
-       "frame-ancestors 'none'; base-uri 'none'")
-HEADERS = {"Content-Security-Policy": CSP, "X-Content-Type-Options": "nosniff",
-           "Referrer-Policy": "no-referrer"}
-COOKIE = "affidavit_session"
-_HERE = Path(__file__).resolve().parent
-_STATUS_CLASS = {"COMPLIANT": "ok", "NON_COMPLIANT": "bad"}
-_BADGE = {"COMPLIANT": ("compliant", "#2e7d32"), "NON_COMPLIANT": ("non-compliant", "#c62828"),
-          "INCOMPLETE": ("incomplete", "#757575")}
 _DIGEST = re.compile(r"^[0-9a-f]{64}$")
-
-
-def is_ui_path(path: str) -> bool:
-    """Whether ``path`` is the UI's (it authenticates by its own cookie, not the API gate)."""
-    return not path.startswith("/api/") and path not in ("/healthz", "/readyz")
-
-
-def _templates() -> jinja2.Environment:
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(_HERE / "templates"),
-                             autoescape=True,
-                             trim_blocks=True, lstrip_blocks=True)
-    env.filters["u"] = lambda value: quote(str(value), safe="")
-    env.filters["status_class"] = lambda status: _STATUS_CLASS.get(status, "none")
-    env.filters["sh"] = lambda value: shlex.quote(str(value))
-    return env
-
-
-_ENV = _templates()
-
-
-def _page(request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
-    body = _ENV.get_template(template).render(
-        request_path=request.url.path, signed_in=COOKIE in request.cookies, **context)
-    return HTMLResponse(body, status_code=status, headers={**HEADERS,
-                                                           "Cache-Control": "no-store"})
-
-
-def not_found(request: Request, message: str = "") -> HTMLResponse:
-    """The UI's 404 page (also what ``create_app`` answers for an unknown UI path)."""
-    return _page(request, "error.html", 404, title="Not found",
-                 message=message or f"nothing at {request.url.path}")
-
-
-def _badge(label: str, colour: str) -> Response:
-    width = 62 + 7 * len(label)
-    body = _ENV.get_template("badge.svg").render(label=label, colour=colour, width=width,
-                                                 left=62)
-    return Response(body, media_type="image/svg+xml",
-                    headers={**HEADERS, "Cache-Control": "no-cache"})
+_PREFIX = re.compile(r"^[0-9a-f]{4,64}$")
+_TYPE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 
 
 def ui_router(ledger: Callable[[], Any], *, tokens: TokenStore | None, public_read: bool,
@@ -95,57 +51,20 @@ def ui_router(ledger: Callable[[], Any], *, tokens: TokenStore | None, public_re
     what the commands it shows name (default: this server's own URL, as a client names
     it)."""
     router = APIRouter(include_in_schema=False)
-
-    def reader(request: Request) -> str | None:
-        """The organisation this visitor may read, or None: log in first."""
-        if tokens is None:
-            return DEFAULT_ORG
-        given = request.cookies.get(COOKIE)
-        known = tokens.check(given) if given else None
-        if known is not None and allows(known[2], "read"):
-            return known[1]
-        if public_read and (not multi or tokens.has_org(DEFAULT_ORG)):
-            return DEFAULT_ORG
-        return None
-
-    def read(request: Request, what: Callable[[Any], Any]) -> Any:
-        """``what(ledger)`` for this visitor's organisation; a Response when it may not."""
-        org = reader(request)
-        if org is None:
-            return RedirectResponse("/login", status_code=303, headers=HEADERS)
-        token = ORG.set(org)
-        try:
-            return what(ledger())
-        except NotFoundError as exc:
-            return not_found(request, exc.message)
-        except AffidavitError as exc:
-            status = 503 if isinstance(exc, LedgerUnavailable) else (
-                500 if isinstance(exc, IntegrityError) else 400)
-            return _page(request, "error.html", status, title="Cannot read the ledger",
-                         message=exc.message, remedy=exc.remedy)
-        except Exception as exc:  # noqa: BLE001 - a page, with its headers, never a trace
-            import sys
-
-            sys.stderr.write(f"affidavit ui: internal error on {request.url.path}: "
-                             f"{type(exc).__name__}: {exc}\n")
-            return _page(request, "error.html", 500, title="Internal error",
-                         message="the page could not be made; nothing is shown",
-                         remedy="the server's log names the error")
-        finally:
-            ORG.reset(token)
-
-    def client_url(request: Request) -> str:
-        """What a client names this ledger by in the commands a page shows."""
-        if ledger_url is not None:
-            return ledger_url
-        base = str(request.base_url).rstrip("/")
-        org = reader(request)
-        return base if org in (None, DEFAULT_ORG) else f"{base}/orgs/{org}"
+    site = Site(ledger, tokens=tokens, public_read=public_read, ledger_url=ledger_url,
+                multi=multi)
+    read, client_url = site.read, site.client_url
 
     @router.get("/static/ui.css")
     async def stylesheet() -> Response:
-        return Response((_HERE / "static" / "ui.css").read_bytes(), media_type="text/css",
+        return Response((STATIC / "ui.css").read_bytes(), media_type="text/css",
                         headers={**HEADERS, "Cache-Control": "max-age=300"})
+
+    @router.get("/static/favicon.svg")
+    async def icon() -> Response:
+        return Response((STATIC / "favicon.svg").read_bytes(),
+                        media_type="image/svg+xml",
+                        headers={**HEADERS, "Cache-Control": "max-age=86400"})
 
     @router.get("/login")
     async def login_form(request: Request) -> Response:
@@ -184,11 +103,15 @@ def ui_router(ledger: Callable[[], Any], *, tokens: TokenStore | None, public_re
         return answer
 
     @router.get("/")
-    async def flows(request: Request) -> Response:
-        found = read(request, browse.flows)
-        if isinstance(found, Response):
-            return found
-        return _page(request, "flows.html", title="Flows", flows=found)
+    async def flows(request: Request, without: str = "") -> Response:
+        if without:
+            if not _TYPE_NAME.match(without):
+                return _page(request, "error.html", 400, title="Not a type",
+                             message=f"{without[:80]!r} is not an attestation type name")
+            return site.show(request, "flows.html", lambda led: browse.flows_without(
+                led, without), "flows", title=f"Flows without {without}", without=without)
+        return site.show(request, "flows.html", browse.flows, "flows", title="Flows",
+                         without="")
 
     @router.get("/flows/{flow}")
     async def flow(request: Request, flow: str, page: str = "1") -> Response:
@@ -201,11 +124,36 @@ def ui_router(ledger: Callable[[], Any], *, tokens: TokenStore | None, public_re
 
     @router.get("/flows/{flow}/trails/{trail}")
     async def trail(request: Request, flow: str, trail: str) -> Response:
-        found = read(request, lambda led: browse.trail_view(led, flow, trail))
+        return site.show(request, "trail.html", lambda led: browse.trail_page(led, flow, trail),
+                         "trail", title=f"Trail {flow}/{trail}", ledger_url=client_url(request))
+
+    @router.get("/flows/{flow}/trails/{trail}/log")
+    async def trail_log(request: Request, flow: str, trail: str) -> Response:
+        return site.show(request, "trail_log.html",
+                         lambda led: query.trail_log(led, flow, trail), "events",
+                         title=f"Log of trail {flow}/{trail}", flow=flow, trail=trail)
+
+    @router.get("/flows/{flow}/trails/{trail}/package.zip")
+    async def package(request: Request, flow: str, trail: str) -> Response:
+        def made(led: Any) -> str:
+            from affidavit.api.evidence import package as write
+
+            folder = tempfile.mkdtemp(prefix="affidavit-ui-")
+            path = os.path.join(folder, "package.zip")
+            try:
+                write(led, out=path, flow=flow, trail=trail)  # every entry proven on the way
+            except BaseException:
+                _remove(folder)
+                raise
+            return path
+
+        found = read(request, made)
         if isinstance(found, Response):
             return found
-        return _page(request, "trail.html", title=f"Trail {flow}/{trail}", trail=found,
-                     ledger_url=client_url(request))
+        name = re.sub(r"[^A-Za-z0-9._-]", "_", f"{flow}-{trail}")[:200] + ".zip"
+        return FileResponse(found, media_type="application/zip", filename=name,
+                            headers=HEADERS,
+                            background=BackgroundTask(_remove, os.path.dirname(found)))
 
     @router.get("/flows/{flow}/trails/{trail}/evidence/{digest}")
     async def evidence(request: Request, flow: str, trail: str, digest: str) -> Response:
@@ -242,16 +190,33 @@ def ui_router(ledger: Callable[[], Any], *, tokens: TokenStore | None, public_re
         return _page(request, "ledger.html", title="Ledger", ledger=found,
                      ledger_url=client_url(request))
 
+    @router.get("/artifacts/{fingerprint}")
+    async def artifact(request: Request, fingerprint: str) -> Response:
+        if not _DIGEST.match(fingerprint):
+            return not_found(request, "not a SHA-256 fingerprint")
+        from affidavit.api.provenance import artifact_timeline
+
+        return site.show(request, "artifact.html",
+                         lambda led: artifact_timeline(led, fingerprint), "artifact",
+                         title=f"Artifact {fingerprint[:12]}")
+
+    @router.get("/search")
+    async def search(request: Request, q: str = "") -> Response:
+        wanted = q.strip().lower()
+        if not wanted:
+            return _page(request, "search.html", title="Search", q="", hits=None)
+        if not _PREFIX.match(wanted):
+            return _page(request, "search.html", 400, title="Search", q=q[:80], hits=None,
+                         error="give 4 to 64 hex characters of a commit or fingerprint")
+        return site.show(request, "search.html", lambda led: query.search(led, wanted), "hits",
+                         title=f"Search {wanted}", q=wanted)
+
+    ui_environments.add_routes(router, site)
+
     @router.get("/badge/{flow}/{trail}.svg")
     async def badge(request: Request, flow: str, trail: str) -> Response:
-        found = read(request, lambda led: query.trail_state(led, flow, trail)["status"])
-        if isinstance(found, Response):
-            if found.status_code == 404:
-                return Response(_badge("not found", "#757575").body, status_code=404,
-                                media_type="image/svg+xml", headers=HEADERS)
-            return found
-        label, colour = _BADGE.get(found, (found.lower(), "#757575"))
-        return _badge(label, colour)
+        return status_badge(site, request,
+                            lambda led: query.trail_state(led, flow, trail)["status"])
 
     return router
 

@@ -1,0 +1,126 @@
+"""The web UI's environment pages: what runs where (each snapshot's artifacts with their
+provenance and the policies' decisions), what changed between two snapshots, and how fast an
+environment receives changes (the four DORA measures over time). Every read is an ``api/``
+call through :class:`~affidavit.server.ui_site.Site`, so it is proven and judged exactly as the
+CLI's ``get snapshot``, ``diff``, ``assert snapshot`` and ``metrics`` are."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from affidavit.api import environments, metrics, policies
+from affidavit.server.charts import bars
+from affidavit.server.ui_site import Site, not_found, page, status_badge
+
+__all__ = ["add_routes"]
+
+_MEASURES = (
+    ("deployment_frequency_per_day", "Deployment frequency", "deployments a day", ""),
+    ("lead_time", "Lead time for changes", "median, commit to running", "s"),
+    ("change_failure_rate", "Change failure rate", "deployments that failed", "%"),
+    ("time_to_restore", "Time to restore service", "median, failure to restored", "s"),
+)
+
+
+def _number(value: str) -> int | None:
+    return int(value) if value.isdigit() and 0 < int(value) < 1 << 31 else None
+
+
+def _day_end(day: str) -> float | None:
+    """The end of UTC day ``day`` (YYYY-MM-DD) as a POSIX time, or None: not a day."""
+    import re
+    from datetime import UTC, datetime
+
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", day):
+        return None
+    try:
+        return datetime.strptime(day, "%Y-%m-%d").replace(tzinfo=UTC).timestamp() + 86400
+    except ValueError:
+        return None
+
+
+def _environment(led: Any, name: str) -> dict[str, Any]:
+    """The environment and, for a physical one, its snapshots newest first."""
+    from affidavit.verify.proven import proven
+
+    with proven(led) as view:
+        state = environments.environment_state(view, name)
+        log = [] if state["type"] == "logical" else environments.environment_log(view, name)
+    return {**state, "log": list(reversed(log))}
+
+
+def _charts(series: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One chart a measure, a bar a period (labelled by the day it ends)."""
+    out = []
+    for key, title, what, unit in _MEASURES:
+        points: list[tuple[str, float | None]] = []
+        for period in series:
+            value = period[key]
+            if isinstance(value, dict):
+                value = value["median_seconds"]
+            points.append((period["until"][:10], value))
+        out.append({"key": key, "title": title, "what": what, "unit": unit,
+                    "chart": bars(points, unit)})
+    return out
+
+
+def add_routes(router: APIRouter, site: Site) -> None:
+    """The environment pages and the environment badge, on ``router``."""
+    @router.get("/environments")
+    async def listing(request: Request) -> Response:
+        return site.show(request, "environments.html", environments.list_environments,
+                         "environments", title="Environments")
+
+    @router.get("/environments/{env}")
+    async def environment(request: Request, env: str) -> Response:
+        return site.show(request, "environment.html", lambda led: _environment(led, env),
+                         "env", title=f"Environment {env}")
+
+    @router.get("/environments/{env}/snapshots/{number}")
+    async def snapshot(request: Request, env: str, number: str) -> Response:
+        if number == "latest":
+            address = env
+        elif _number(number) is None:
+            return not_found(request, f"no snapshot {number!r}")
+        else:
+            address = f"{env}#{number}"
+        return site.show(request, "snapshot.html",
+                         lambda led: policies.snapshot_compliance(led, address), "snapshot",
+                         title=f"Snapshot {address}")
+
+    @router.get("/environments/{env}/diff")
+    async def diff(request: Request, env: str) -> Response:
+        given = request.query_params
+        first, second = _number(given.get("from", "")), _number(given.get("to", ""))
+        if first is None or second is None:
+            return page(request, "error.html", 400, title="Which snapshots?",
+                         message="compare two snapshots by number: ?from=N&to=M")
+        return site.show(request, "diff.html", lambda led: environments.diff_snapshots(
+            led, f"{env}#{first}", f"{env}#{second}"), "diff", title=f"{env}: #{first} → #{second}",
+            env=env)
+
+    @router.get("/environments/{env}/metrics")
+    async def measures(request: Request, env: str, weeks: str = "12",
+                       until: str = "") -> Response:
+        periods = _number(weeks)
+        if periods is None or periods > 104:
+            return not_found(request, f"no chart of {weeks[:20]!r} weeks")
+        end = _day_end(until) if until else None
+        if until and end is None:
+            return page(request, "error.html", 400, title="Until when?",
+                         message=f"{until[:40]!r} is not a day (YYYY-MM-DD)")
+
+        def read(led: Any) -> dict[str, Any]:
+            series = metrics.metrics_series(led, env, periods=periods, days=7, now=end)
+            return {"series": series, "charts": _charts(series)}
+
+        return site.show(request, "metrics.html", read, "metrics",
+                         title=f"Metrics of {env}", env=env, weeks=periods, until=until)
+
+    @router.get("/badge/{env}.svg")
+    async def badge(request: Request, env: str) -> Response:
+        return status_badge(site, request,
+                            lambda led: policies.environment_status(led, env))
