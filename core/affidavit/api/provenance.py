@@ -62,10 +62,27 @@ def _runs(view: Proven, fingerprint: str) -> list[Record]:
 
 def artifact_timeline(source: Ledger | Proven, fingerprint: str) -> Record:
     """``query.artifact_state`` with where the artifact ran and one timeline, oldest first:
-    ``{time, entry, event, detail, flow, trail, environment, number}`` rows."""
+    ``{time, entry, event, detail, flow, trail, environment, number}`` rows; each trail's
+    reasons are ``assert artifact``'s. An artifact no pipeline reported but a snapshot shows
+    has no reports, no trails and is not compliant; one neither reported nor seen is not
+    found."""
+    from affidavit.api.gate import _explained
+    from affidavit.errors import NotFoundError
+    from affidavit.models.fields import check_sha256
+
+    fingerprint = check_sha256(fingerprint, "fingerprint")
     with proven(source) as view:
-        state = query.artifact_state(view, fingerprint)
-        runs = _runs(view, state["fingerprint"])
+        runs = _runs(view, fingerprint)
+        try:
+            state = query.artifact_state(view, fingerprint)
+        except NotFoundError:
+            if not runs:
+                raise
+            # it runs somewhere, but no pipeline reported it: that is its provenance
+            state = {"fingerprint": fingerprint, "reports": [], "attestations": [],
+                     "trails": [], "compliant": False}
+        for trail in state["trails"]:  # with what each report's judge said, as assert does
+            trail["reasons"] = _explained(view, trail["issues"])
     events: list[Record] = []
     commits = {}
     for report in state["reports"]:

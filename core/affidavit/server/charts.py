@@ -18,7 +18,7 @@ def _label(value: float, unit: str) -> str:
         for size, name in ((86400, "d"), (3600, "h"), (60, "min")):
             if value >= size:
                 return f"{value / size:.1f} {name}"
-        return f"{value:.0f} s"
+        return f"{value:.1f} s" if value < 10 else f"{value:.0f} s"
     return f"{value:.2f}".rstrip("0").rstrip(".")
 
 
