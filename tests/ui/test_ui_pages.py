@@ -256,6 +256,12 @@ def test_the_metrics_page_charts_the_four_measures_week_by_week(
     assert _chart(page, "lead_time") == ["1.0 d", "-", "14.0 d", "-"]
     # v2 restored by the rollback a day later; cache never (it stopped, nothing replaced it)
     assert _chart(page, "time_to_restore") == ["-", "-", "1.0 d", "-"]
+    # the four weeks as one: 4 deployments, 2 failed; the median lead time of 1, 14, 15 days
+    headline = _text(page.split('class="facts headline"', 1)[1].split("</dl>", 1)[0])
+    assert "Deployments 4 (0.14 a day) from 2026-05-28 to 2026-06-25" in headline
+    assert "Change failure rate 50% (2 of 4)" in headline
+    assert "median 14.0 d, 90th percentile 15.0 d (3 measured)" in headline
+    assert "Time to restore median 1.0 d 1 not restored" in headline
     week3 = json.loads(ok(cli("metrics", "prod", "--since", "2026-06-11T00:00Z", "--output",
                               "json")).out)  # to now: nothing later happened
     assert week3["deployments"] == 3 and week3["failures"] == 2

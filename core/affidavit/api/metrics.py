@@ -118,11 +118,11 @@ def environment_metrics(source: Ledger | Proven, environment: str, *,
 
 
 def metrics_series(source: Ledger | Proven, environment: str, *, periods: int = 12,
-                   days: float = 7.0, now: float | None = None) -> list[Record]:
+                   days: float = 7.0, now: float | None = None) -> Record:
     """The measures of ``periods`` consecutive windows of ``days`` each, the last ending now,
-    oldest first: the trend the web UI charts, each window measured exactly as ``metrics``
-    measures one (a window's deployments are those its snapshots show against the snapshot
-    before it)."""
+    oldest first (``series``: the trend the web UI charts), and of the whole span
+    (``overall``), each window measured exactly as ``metrics`` measures one (a window's
+    deployments are those its snapshots show against the snapshot before it)."""
     import time
 
     if not 0 < periods <= 366 or not 0 < days <= 366:
@@ -132,7 +132,9 @@ def metrics_series(source: Ledger | Proven, environment: str, *, periods: int = 
     windows = [(until - (periods - k) * width, until - (periods - k - 1) * width)
                for k in range(periods)]
     with proven(source) as view:
-        return _measured(view, environment, windows)
+        *series, overall = _measured(view, environment,
+                                     [*windows, (until - periods * width, until)])
+    return {"series": series, "overall": overall}
 
 
 def _measured(view: Proven, environment: str,

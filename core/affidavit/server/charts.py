@@ -6,19 +6,24 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["bars"]
+__all__ = ["bars", "duration"]
 
 WIDTH, HEIGHT, TOP, BOTTOM, LEFT = 640, 180, 16, 28, 56
+
+
+def duration(seconds: float) -> str:
+    """``seconds`` as a person reads a span: ``4.2 s``, ``42 s``, ``3.5 h``, ``2.0 d``."""
+    for size, name in ((86400, "d"), (3600, "h"), (60, "min")):
+        if seconds >= size:
+            return f"{seconds / size:.1f} {name}"
+    return f"{seconds:.1f} s" if seconds < 10 else f"{seconds:.0f} s"
 
 
 def _label(value: float, unit: str) -> str:
     if unit == "%":
         return f"{value * 100:.0f}%"
     if unit == "s":
-        for size, name in ((86400, "d"), (3600, "h"), (60, "min")):
-            if value >= size:
-                return f"{value / size:.1f} {name}"
-        return f"{value:.1f} s" if value < 10 else f"{value:.0f} s"
+        return duration(value)
     return f"{value:.2f}".rstrip("0").rstrip(".")
 
 

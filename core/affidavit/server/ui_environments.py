@@ -114,8 +114,8 @@ def add_routes(router: APIRouter, site: Site) -> None:
                          message=f"{until[:40]!r} is not a day (YYYY-MM-DD)")
 
         def read(led: Any) -> dict[str, Any]:
-            series = metrics.metrics_series(led, env, periods=periods, days=7, now=end)
-            return {"series": series, "charts": _charts(series)}
+            found = metrics.metrics_series(led, env, periods=periods, days=7, now=end)
+            return {**found, "charts": _charts(found["series"])}
 
         return site.show(request, "metrics.html", read, "metrics",
                          title=f"Metrics of {env}", env=env, weeks=periods, until=until)

@@ -26,6 +26,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from affidavit.errors import AffidavitError, IntegrityError, LedgerUnavailable, NotFoundError
+from affidavit.server.charts import duration
 from affidavit.server.gate import DEFAULT_ORG, ORG
 from affidavit.server.tokens import TokenStore, allows
 
@@ -57,6 +58,7 @@ def _templates() -> jinja2.Environment:
     env.filters["u"] = lambda value: quote(str(value), safe="")
     env.filters["status_class"] = lambda status: _STATUS_CLASS.get(status, "none")
     env.filters["sh"] = lambda value: shlex.quote(str(value))
+    env.filters["duration"] = duration
     env.filters["utc"] = lambda moment: time.strftime("%Y-%m-%dT%H:%M:%SZ",
                                                       time.gmtime(float(moment)))
     return env
