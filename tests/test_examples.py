@@ -63,6 +63,11 @@ def test_bench_run_quick_prints_one_line_per_benchmark(tmp_path: Path) -> None:
                      *[f"server-reads{pg}-{op}-{line}" for pg in ("", "-pg")
                        for op in ("get-trail", "search-commit", "search-fingerprint")
                        for line in ("p50", "p99", "vs-bare", "client-p50")],
+                     "ui-flow-page-p50", "ui-flow-page-p99", "ui-trail-page-p50",
+                     "ui-trail-page-p99", "ui-flows-p50", "ui-flows-p99",
+                     "ui-flow-page-after-append", "ui-flow-page-cold", "ui-trail-page-first",
+                     "ui-flow-page-vs-bare", "ui-flow-page-cold-vs-bare", "ui-trail-page-vs-bare",
+                     "ui-flows-vs-bare",
                      "environments-snapshot-join-1k", "environments-metrics-2k",
                      "coverage-lcov-10mb", "coverage-lcov-10mb-peak-rss", "sbom-2mb",
                      "sbom-2mb-peak-rss"]

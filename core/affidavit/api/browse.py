@@ -2,9 +2,11 @@
 ``query``, each verdict the one judge's, but only as much of the log as one page shows.
 
 What a page still reads in full, and why: the set of a flow's trails (``trails:<flow>``: one
-entry per trail begun or changed) is read whole, because that is what proves the set and its
-order; a trail's state is then read only for the trails on the page. ``query.list_flows`` and
-``query.list_trails`` read every trail's state, so the UI does not use them.
+entry per trail begun or changed) is proven whole, because that is what proves the set and its
+order, but its entries are read once per process and then only those filed since
+(:func:`_trail_order`); a trail's state is read only for the trails on the page.
+``query.list_flows`` and ``query.list_trails`` read every trail's state, so the UI does not
+use them.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ if TYPE_CHECKING:
     from typing import Any
 
     from affidavit.ledger.base import Ledger
-    from affidavit.verify.proven import Proven
+    from affidavit.verify.proven import Picked, Proven
 
     Record = dict[str, Any]
 
@@ -29,12 +31,78 @@ PAGE = 50
 """Trails on one page of a flow."""
 
 
+_ORDER_ROWS = 200_000
+"""Rows of ``trails:<flow>`` the order memory keeps, over every flow and ledger of this
+process (some 25 MB): the least recently read flow is forgotten first, and a flow with more
+rows than this is read whole on every page instead."""
+
+_ORDERS: dict[tuple[str, str], tuple[Picked, list[str]]] = {}
+"""(ledger URL, flow) -> the flow's trails, proven (``Proven.picked``) at the last size a page
+read them, and their order, the latest first; the least recently read first."""
+
+
+def _lock() -> Any:
+    """A lock for :data:`_ORDERS`: pages may be read by several threads at once (a server's,
+    a test's); the reads themselves run outside it."""
+    import threading
+
+    return threading.Lock()
+
+
+_ORDERS_LOCK = _lock()
+
+
+def _trail_name(entry: Record) -> Any:
+    return entry["record"]["name"]
+
+
 def _trail_order(view: Proven, flow: str) -> list[str]:
-    """The flow's trails, the one begun or changed last first."""
-    last: dict[str, int] = {}
-    for position, entry in view.under(index.trails_key(flow)):
-        last[entry["record"]["name"]] = position
-    return sorted(last, key=lambda name: last[name], reverse=True)
+    """The flow's trails, the one begun or changed last first: ``trails:<flow>`` (one entry
+    per trail begun or changed) proven whole, each trail's place that of its last entry.
+
+    What a page of them proves, and how it stays cheap: the index's positions under the key
+    are checked against the signed key map (as many, the same last) on every page, and every
+    entry behind them is read, proven included, judged and checked to be filed under the
+    key -- but once per process: what the page before proved (:data:`_ORDERS`) is extended
+    only by the entries filed since its size, after checking that the log extends the one
+    it was proved in and that the index's rows below that size are the ones proved then
+    (``Proven.picked``). An index that drops, adds, moves or swaps a row, or files another
+    key's entry here, is so an :class:`IntegrityError` (a 500 page), never a page missing a
+    trail or showing one out of its place. What it does not prove is anything of a trail
+    but its name and place: its verdict and times are the page's ``query.trail_state``."""
+    slot = (view.ledger.url, flow)
+    with _ORDERS_LOCK:
+        held = _ORDERS.pop(slot, None)
+    before, order = held if held is not None else (None, [])
+    rows = view.picked(index.trails_key(flow), _trail_name, before)
+    if rows is not before:
+        fresh = rows.values[rows.carried:]  # in log order: the last change of each is its place
+        latest = list(dict.fromkeys(reversed(fresh)))
+        moved = set(latest)
+        order = latest + [name for name in order if name not in moved] if rows.carried else (
+            latest)
+    if len(rows.positions) <= _ORDER_ROWS:
+        with _ORDERS_LOCK:
+            _ORDERS[slot] = (rows, order)
+            kept = sum(len(r.positions) for r, _ in _ORDERS.values())
+            while kept > _ORDER_ROWS:
+                oldest = next(iter(_ORDERS))
+                kept -= len(_ORDERS.pop(oldest)[0].positions)
+    return order
+
+
+def _flow_facts(view: Proven, flow: str) -> Record:
+    """``query.flow_state``'s description, template and creation time, from the flow's own
+    entries (``flowdef:<flow>``) alone: ``flow_state`` also lists the trails, reading all of
+    ``trails:<flow>`` again, which :func:`_trail_order` reads once per process."""
+    entries = query.flow_entries(view, flow)
+    facts: Record = {"description": None, "template": None}
+    for _, entry in entries:
+        for field in facts:
+            if field in entry["record"]:
+                facts[field] = entry["record"][field]
+    facts["created_at"] = entries[0][1]["time"]
+    return facts
 
 
 def flows(source: Ledger | Proven) -> list[Record]:
@@ -44,7 +112,7 @@ def flows(source: Ledger | Proven) -> list[Record]:
     with proven(source) as view:
         names = sorted({e["record"]["name"]: None for _, e in view.under(index.FLOWS_KEY)})
         for name in names:
-            state = query.flow_state(view, name)
+            state = _flow_facts(view, name)
             order = _trail_order(view, name)
             latest = None
             if order:
@@ -62,13 +130,16 @@ def trails_page(source: Ledger | Proven, flow: str, page: int = 1,
     """Page ``page`` (from 1) of a flow's trails, the latest first: each with its verdict,
     when it was begun and last changed; only the page's trails are read."""
     with proven(source) as view:
-        state = query.flow_state(view, flow)
+        state = _flow_facts(view, flow)
         order = _trail_order(view, flow)
         pages = max(1, -(-len(order) // size))
         if not 1 <= page <= pages:
             raise NotFoundError(f"flow {flow!r} has no page {page} (it has {pages})")
+        shown = order[(page - 1) * size:page * size]
+        # the page's trails in one read (one round trip to a remote ledger), not one each
+        view.under_all([index.trail_key(flow, name) for name in shown])
         rows = []
-        for name in order[(page - 1) * size:page * size]:
+        for name in shown:
             trail = query.trail_state(view, flow, name)
             rows.append({"name": name, "status": trail["status"],
                          "created_at": trail["created_at"], "updated_at": trail["updated_at"]})
@@ -79,12 +150,17 @@ def trails_page(source: Ledger | Proven, flow: str, page: int = 1,
 def trail_view(source: Ledger | Proven, flow: str, trail: str) -> Record:
     """``query.trail_state`` with the gate's reasons (``assert trail``'s, word for word) and
     each attestation's signer (the key id of a signed one, checked by every reader) and the
-    failed test cases a test report records."""
+    failed test cases a test report records.
+
+    The trail is read and folded once: the reasons are ``gate.assert_trail``'s explanation of
+    this same state's issues (``assert_trail`` would fold the trail again, a tenth of a page of
+    a thousand attestations), and each attestation's record is the one the view proved."""
     with proven(source) as view:
         state = query.trail_state(view, flow, trail)
-        reasons = gate.assert_trail(view, flow, trail)["reasons"]
-        for attestation in state["attestations"]:
-            record = view.entry(attestation["entry"])["record"]
+        reasons = gate._explained(view, state["verdict"]["issues"])
+        records = view.entries(a["entry"] for a in state["attestations"])
+        for attestation, (_, entry) in zip(state["attestations"], records, strict=True):
+            record = entry["record"]
             signed = record.get("signed_by")
             attestation["signer"] = signed.get("keyid") if isinstance(signed, dict) else None
             predicate = (record.get("statement") or {}).get("predicate")

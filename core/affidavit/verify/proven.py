@@ -25,7 +25,7 @@ from affidavit.ledger.checkpoint import Checkpoint
 
 TYPE_CHECKING = False  # typing costs 3 ms to import; the CLI's write path avoids it
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Mapping, Sequence
+    from collections.abc import Callable, Iterable, Mapping, Sequence
     from typing import Any
 
     from affidavit.ledger import Appended
@@ -35,10 +35,21 @@ if TYPE_CHECKING:
 
     Record = dict[str, Any]
 
-__all__ = ["Proven", "proven", "verifier_for", "seen_memory", "admit"]
+__all__ = ["Proven", "Picked", "proven", "verifier_for", "seen_memory", "admit"]
 
 _SHARED_PROOFS = 64
 """Keys of one read from which their map proofs are checked sharing their common subtrees."""
+
+_JUDGED: dict[bytes, None] = {}
+"""Leaf hashes of the attestations this process's judge found as recorded, but those of custom
+types (whose verdict reads another entry of the log): the verdict of the others is a function
+of the entry's bytes alone, which the leaf hash names, so an entry read again -- the same trail
+on the next page, in any view of any ledger -- is not judged again (its signature, a third of
+a page of a thousand attestations, is not verified again). What the view proves of the entry
+(its inclusion, its shape, its keys) it proves each time."""
+
+_JUDGED_MAX = 200_000
+"""Leaf hashes :data:`_JUDGED` holds (some 20 MB) before it forgets them all and starts over."""
 
 #: Fields each kind of entry must carry for the readers to use it.
 _SHAPES = {
@@ -108,6 +119,27 @@ def seen_memory(ledger: Ledger) -> tuple[Checkpoint, str] | None:
     _, _, seen = _identity(ledger, None)
     seen.check_writable()
     return seen.load()
+
+
+class Picked:
+    """What a reader picked from each entry filed under one key, proven whole at one signed
+    checkpoint: ``values[i]`` is ``pick(entry)`` of the entry at ``positions[i]`` (log order),
+    in the tree of ``size`` entries and ``root`` of the log of ``origin`` signed by the key
+    ``verifier``.
+
+    Only :meth:`Proven.picked` makes one, and a later view takes it back to extend: what it
+    proved is then not proven again, only the entries filed since are read (``carried``: how
+    many of ``values`` came from the one it extended; 0 when every entry was read). It is
+    this process's memory of a proof, believed as a view's own cache of the entries it proved
+    is, not evidence to hand on; it holds no entries, only their positions and the values."""
+
+    __slots__ = ("key", "origin", "verifier", "size", "root", "positions", "values", "carried")
+
+    def __init__(self, key: str, origin: str, verifier: str, size: int, root: bytes,
+                 positions: tuple[int, ...], values: tuple[Any, ...], carried: int) -> None:
+        self.key, self.origin, self.verifier = key, origin, verifier
+        self.size, self.root = size, root
+        self.positions, self.values, self.carried = positions, values, carried
 
 
 class Proven:
@@ -313,6 +345,92 @@ class Proven:
             self._under[key] = found
         return {key: self._under[key] for key in keys}
 
+    def picked(self, key: str, pick: Callable[[Record], Any], before: Picked | None = None,
+               chunk: int = 1000) -> Picked:
+        """``pick(entry)`` of every entry filed under ``key``, in log order, proven whole as
+        :meth:`under` proves it, without keeping the entries (a chunk of them at a time):
+        what a page needs of a key with thousands of entries. With ``before``, what an
+        earlier view of this ledger answered for the same key and ``pick``, only the entries
+        filed since its size are read.
+
+        What it proves: the index's positions under ``key`` are as many as the signed key map
+        counts, the last being the map's last (a row dropped or added is an
+        :class:`IntegrityError`); every entry not carried from ``before`` is read, proven
+        included under the checkpoint, shaped, judged and checked to be filed under ``key``
+        (a row that points at another key's entry is an :class:`IntegrityError`); and the
+        positions below ``before``'s size are exactly the ones it proved then, in a log this
+        view's checkpoint extends (a consistency proof from ``before``'s size and root), so a
+        row moved, dropped or swapped below it is an :class:`IntegrityError` too, and nothing
+        is carried over from a history this one does not extend. Count, last and each row
+        read leave an index that lies no room: a lie that kept the count would need a row
+        that is not the key's, in the rows read or below ``before``'s size, and both are
+        checked. What it does not prove: that ``before`` is what this method answered (it is
+        this process's memory, believed like the view's cache, and must come from the same
+        ``pick``). A ``before`` of another key, another log (origin or key) or a size above
+        this view's is passed over: every entry is read."""
+        assert self.checkpoint is not None and self.verifier is not None, (
+            "use Proven as a context manager")
+        _, listed = self._keyed([key], entries=False)  # may move the view on (remote)
+        positions = listed[key]
+        self._agrees(key, positions)
+        carried = self._carried(key, before, positions)
+        fresh = positions[carried:]
+        values = list(before.values) if before is not None and carried else []
+        keys_of, entries = self._keys, self._entries
+        for first in range(0, len(fresh), chunk):
+            some = fresh[first:first + chunk]
+            loaded = [p for p in some if p not in entries]
+            if loaded:
+                self._load(loaded)
+            for p in some:
+                if key not in keys_of[p]:
+                    raise IntegrityError(
+                        f"{self.where}: the index files entry {p} under {key!r} but the "
+                        "entry says otherwise", remedy="run `affidavit ledger reindex`")
+                values.append(pick(entries[p]))
+            if len(fresh) > chunk:  # a long read keeps no entries: memory stays bounded
+                for p in loaded:
+                    del entries[p], keys_of[p]
+                    self._included.pop(p, None)
+        if before is not None and carried == len(positions):
+            if before.size == self.size:
+                return before
+            return Picked(key, before.origin, before.verifier, self.size, self.checkpoint.root,
+                          before.positions, before.values, carried)
+        return Picked(key, self.checkpoint.origin, self.verifier.key, self.size,
+                      self.checkpoint.root, tuple(positions), tuple(values), carried)
+
+    def _carried(self, key: str, before: Picked | None, positions: list[int]) -> int:
+        """How many of the index's ``positions`` under ``key`` ``before`` proved (0 when it
+        is not of this key and log, or of a later size than this view's); an
+        :class:`IntegrityError` when this view's log does not extend the one it was proved
+        in, or the index's rows below its size are not the ones it proved."""
+        assert self.checkpoint is not None and self.verifier is not None
+        if before is None or before.key != key or before.origin != self.checkpoint.origin or (
+                before.verifier != self.verifier.key) or not 0 < before.size <= self.size:
+            return 0
+        try:
+            if before.size == self.size:
+                if before.root != self.checkpoint.root:
+                    raise IntegrityError(f"two roots for size {self.size}")
+            else:
+                proof.verify_consistency(
+                    before.size, self.size, self.ledger.consistency_proof(before.size, self.size),
+                    before.root, self.checkpoint.root)
+        except IntegrityError as exc:
+            raise IntegrityError(
+                f"{self.where}: its checkpoint for size {self.size} does not extend the one "
+                f"for size {before.size} that {key!r} was read at ({exc.message})",
+                remedy="the log was rewritten; run `affidavit verify ledger`") from None
+        held = len(before.positions)
+        if tuple(positions[:held]) != before.positions or (
+                len(positions) > held and positions[held] < before.size):
+            raise IntegrityError(
+                f"{self.where}: the index files other entries under {key!r} below size "
+                f"{before.size} than the log did at that size",
+                remedy="run `affidavit ledger reindex`")
+        return held
+
     def _advance(self, signed: str, size: int) -> None:
         """Move this view to a newer checkpoint a remote ledger answered at (other writers
         appended since this view opened): signed by the ledger's key, of its origin, for
@@ -417,11 +535,13 @@ class Proven:
         """Keep entries ``positions`` of ``data``, each proven by its inclusion proof against the
         signed root, shaped and judged; a position the answer left out is a failed proof."""
         assert self.checkpoint is not None, "use Proven as a context manager"
+        leaves: dict[int, bytes] = {}
         for p in positions:
             if p not in data:
                 raise IntegrityError(f"{self.where}: entry {p} was asked for and not returned")
+            leaf = leaves[p] = rfc6962.leaf_hash(data[p])
             try:
-                proof.verify_inclusion(rfc6962.leaf_hash(data[p]), p, self.size, proofs[p],
+                proof.verify_inclusion(leaf, p, self.size, proofs[p],
                                        self.checkpoint.root, self._subtrees)
             except (IntegrityError, KeyError) as exc:
                 why = exc.message if isinstance(exc, IntegrityError) else "no proof"
@@ -435,10 +555,15 @@ class Proven:
                 raise IntegrityError(f"{self.where}: entry {p} is not JSON") from None
             self._entries[p], keys = _shaped_keys(entry, p, self.where)
             self._keys[p] = frozenset(keys)
+        judged = _JUDGED
         for p in positions:
             entry = self._entries[p]
-            if entry["kind"] == "attestation":
+            if entry["kind"] == "attestation" and leaves[p] not in judged:
                 self._judge(p, entry["record"])
+                if not str(entry["record"]["type"]).startswith("custom:"):
+                    if len(judged) >= _JUDGED_MAX:
+                        judged.clear()
+                    judged[leaves[p]] = None
 
     def _judge(self, position: int, record: Record) -> None:
         from affidavit.compliance.judge import check_recorded
