@@ -314,7 +314,7 @@ def measure(served: Served, db: Path, samples: int, common: str) -> None:
     flow_ms = times(flow_path)
     trail_ms = times(trail_path)
     flows_ms = times("/")
-    cold_ms = times(flow_path, browse._ORDERS.clear)
+    cold_ms = times(flow_path, browse._MEMO.clear)
     first_ms = times(trail_path, proven._JUDGED.clear)
     writer = SQLiteLedger(f"sqlite:///{db}")
     changed: list[str] = []

@@ -205,6 +205,11 @@ def test_log_and_every_address_form(cli: Cli, prod: str, files: Callable[..., Pa
     assert_error(cli("get", "snapshot", "prod#5"), 2, "'prod' has snapshots 1 to 4")
     assert_error(cli("get", "snapshot", "prod~4"), 2, "does not exist")
     assert_error(cli("get", "snapshot", "prod#0"), 2, "numbered from 1")
+    # numbers no int() should be asked to read are refused as what they are, not a crash
+    assert_error(cli("get", "snapshot", "prod#" + "9" * 5000), 2, "that many snapshots")
+    assert_error(cli("get", "snapshot", "prod~" + "9" * 5000), 2, "that many snapshots")
+    assert_error(cli("get", "snapshot", "prod@{" + "9" * 5000 + ".weeks.ago}"), 2,
+                 "before any ledger")
     assert_error(cli("get", "snapshot", "prod@{yesterday}"), 2, "neither an ISO-8601 time")
     assert_error(cli("get", "snapshot", "prod#x"), 2, "expected ENV, ENV#N")
     assert_error(cli("get", "snapshot", "staging"), 2, "environment 'staging' does not exist")

@@ -34,9 +34,9 @@ SIZE = 10  # trails a page in these tests (the UI's is browse.PAGE)
 @pytest.fixture(autouse=True)
 def forgetful() -> Iterator[None]:
     """Each test starts and ends with the process remembering no flow's trails."""
-    browse._ORDERS.clear()
+    browse._MEMO.clear()
     yield
-    browse._ORDERS.clear()
+    browse._MEMO.clear()
 
 
 def _append(home: Home, *entries: dict[str, Any]) -> None:
@@ -102,7 +102,7 @@ def _every_page(home: Home) -> list[str]:
 
 def _remembered(home: Home) -> Any:
     """What the process remembers of ``trails:big`` (``Proven.picked``'s answer)."""
-    return browse._ORDERS[(SQLiteLedger(home.url).url, FLOW)][0]
+    return browse._MEMO[(SQLiteLedger(home.url).url, f"trails:{FLOW}")][0]
 
 
 def _db(home: Home) -> sqlite3.Connection:
@@ -200,17 +200,17 @@ def test_a_page_reads_only_the_entries_filed_since_the_page_before(
     read = set(loaded) & set(rows)
     # of trails:big, the two new entries and the page's trails' own (8 + 2 + 2), no others
     assert set(rows[-2:]) <= read and len(read) <= SIZE + 2 and rows[0] not in read, read
-    browse._ORDERS.clear()  # a first read, at the same size, gives the same page
+    browse._MEMO.clear()  # a first read, at the same size, gives the same page
     assert _names(home) == [t["name"] for t in _page(home)["trails"]]
     assert _every_page(home) == _order_read_whole(home)
 
 
 def test_the_memory_holds_only_so_many_rows(home: Home, monkeypatch: pytest.MonkeyPatch
                                             ) -> None:
-    monkeypatch.setattr(browse, "_ORDER_ROWS", 30)
+    monkeypatch.setattr(browse, "_MEMO_ROWS", 30)
     _flow(home, 40)
     assert _names(home)[0] == "t039"
-    assert not browse._ORDERS  # more rows than it may hold: read whole each time
+    assert not browse._MEMO  # more rows than it may hold: read whole each time
     assert _names(home)[0] == "t039"
 
 
@@ -226,7 +226,7 @@ def test_a_row_removed_or_added_is_an_integrity_error(home: Home, remembered: bo
     for what, tampering in cases.items():
         if remembered:
             _page(home)
-            assert browse._ORDERS
+            assert browse._MEMO
         _tamper(home, *tampering)
         with pytest.raises(IntegrityError, match="key map"):
             _page(home)
@@ -286,7 +286,7 @@ def test_a_lying_index_is_a_500_page_not_a_page(home: Home) -> None:
             refused = requests.get(path, timeout=30)
             assert refused.status_code == 500, refused.text
             assert "Cannot read the ledger" in refused.text and "t059" not in refused.text
-        browse._ORDERS.clear()
+        browse._MEMO.clear()
         assert requests.get(url, timeout=30).status_code == 500  # and on a first read
         _tamper(home, _drop(rows[0] - 1), _add(rows[10]))
         assert requests.get(url, timeout=30).status_code == 200

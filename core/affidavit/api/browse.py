@@ -31,64 +31,89 @@ PAGE = 50
 """Trails on one page of a flow."""
 
 
-_ORDER_ROWS = 200_000
-"""Rows of ``trails:<flow>`` the order memory keeps, over every flow and ledger of this
-process (some 25 MB): the least recently read flow is forgotten first, and a flow with more
-rows than this is read whole on every page instead."""
+_MEMO_ROWS = 200_000
+"""Rows the memory of proven keys keeps, over every key and ledger of this process (some 25 MB):
+the least recently read key is forgotten first, and a key with more rows than this is read
+whole on every page instead."""
 
-_ORDERS: dict[tuple[str, str], tuple[Picked, list[str]]] = {}
-"""(ledger URL, flow) -> the flow's trails, proven (``Proven.picked``) at the last size a page
-read them, and their order, the latest first; the least recently read first."""
+_MEMO: dict[tuple[str, str], tuple[Picked, Any]] = {}
+"""(ledger URL, key) -> what a page picked from every entry under the key, proven
+(``Proven.picked``) at the last size a page read it, and what it folded that into; the least
+recently read first."""
 
 
 def _lock() -> Any:
-    """A lock for :data:`_ORDERS`: pages may be read by several threads at once (a server's,
+    """A lock for :data:`_MEMO`: pages may be read by several threads at once (a server's,
     a test's); the reads themselves run outside it."""
     import threading
 
     return threading.Lock()
 
 
-_ORDERS_LOCK = _lock()
+_MEMO_LOCK = _lock()
+
+
+def _remembered(view: Proven, key: str, pick: Any, fold: Any, empty: Any) -> Any:
+    """``fold(before, fresh)`` of ``pick(entry)`` over every entry under ``key``, proven whole
+    (``Proven.picked``: the index's rows against the signed key map, each entry read proven
+    and filed under the key) but read once per process: what the last page proved is
+    extended only by the entries filed since, after checking the log extends the one it was
+    proved in and the rows below its size are the ones proved then. ``before`` is the last
+    fold (``empty`` when every entry is read again); ``fresh`` the values picked since, in
+    log order. An index that lies is so an :class:`IntegrityError`, never a wrong page."""
+    slot = (view.ledger.url, key)
+    with _MEMO_LOCK:
+        held = _MEMO.pop(slot, None)
+    before, folded = held if held is not None else (None, empty)
+    rows = view.picked(key, pick, before)
+    if rows is not before:
+        folded = fold(folded if rows.carried else empty, rows.values[rows.carried:])
+    if len(rows.positions) <= _MEMO_ROWS:
+        with _MEMO_LOCK:
+            _MEMO[slot] = (rows, folded)
+            kept = sum(len(r.positions) for r, _ in _MEMO.values())
+            while kept > _MEMO_ROWS:
+                oldest = next(iter(_MEMO))
+                kept -= len(_MEMO.pop(oldest)[0].positions)
+    return folded
 
 
 def _trail_name(entry: Record) -> Any:
     return entry["record"]["name"]
 
 
+def _later_first(order: list[str], fresh: tuple[str, ...]) -> list[str]:
+    """``order`` (the latest first) after the trails ``fresh`` names (in log order) changed:
+    the last change of each is its place."""
+    latest = list(dict.fromkeys(reversed(fresh)))
+    moved = set(latest)
+    return latest + [name for name in order if name not in moved]
+
+
 def _trail_order(view: Proven, flow: str) -> list[str]:
     """The flow's trails, the one begun or changed last first: ``trails:<flow>`` (one entry
-    per trail begun or changed) proven whole, each trail's place that of its last entry.
-
-    What a page of them proves, and how it stays cheap: the index's positions under the key
-    are checked against the signed key map (as many, the same last) on every page, and every
-    entry behind them is read, proven included, judged and checked to be filed under the
-    key -- but once per process: what the page before proved (:data:`_ORDERS`) is extended
-    only by the entries filed since its size, after checking that the log extends the one
-    it was proved in and that the index's rows below that size are the ones proved then
-    (``Proven.picked``). An index that drops, adds, moves or swaps a row, or files another
-    key's entry here, is so an :class:`IntegrityError` (a 500 page), never a page missing a
-    trail or showing one out of its place. What it does not prove is anything of a trail
-    but its name and place: its verdict and times are the page's ``query.trail_state``."""
-    slot = (view.ledger.url, flow)
-    with _ORDERS_LOCK:
-        held = _ORDERS.pop(slot, None)
-    before, order = held if held is not None else (None, [])
-    rows = view.picked(index.trails_key(flow), _trail_name, before)
-    if rows is not before:
-        fresh = rows.values[rows.carried:]  # in log order: the last change of each is its place
-        latest = list(dict.fromkeys(reversed(fresh)))
-        moved = set(latest)
-        order = latest + [name for name in order if name not in moved] if rows.carried else (
-            latest)
-    if len(rows.positions) <= _ORDER_ROWS:
-        with _ORDERS_LOCK:
-            _ORDERS[slot] = (rows, order)
-            kept = sum(len(r.positions) for r, _ in _ORDERS.values())
-            while kept > _ORDER_ROWS:
-                oldest = next(iter(_ORDERS))
-                kept -= len(_ORDERS.pop(oldest)[0].positions)
+    per trail begun or changed) proven whole (:func:`_remembered`), each trail's place that
+    of its last entry. What it does not prove is anything of a trail but its name and place:
+    its verdict and times are the page's ``query.trail_state``."""
+    order: list[str] = _remembered(view, index.trails_key(flow), _trail_name, _later_first,
+                                   [])
     return order
+
+
+def _attestation_type(entry: Record) -> Any:
+    return entry["record"]["type"] if entry["kind"] == "attestation" else None
+
+
+def _with_types(types: frozenset[str], fresh: tuple[Any, ...]) -> frozenset[str]:
+    return types | {t for t in fresh if t is not None}
+
+
+def _types_of(view: Proven, flow: str) -> frozenset[str]:
+    """The attestation types any trail of ``flow`` ever recorded (``flow:<flow>``, proven
+    whole and remembered as :func:`_remembered` does)."""
+    types: frozenset[str] = _remembered(view, index.flow_key(flow), _attestation_type,
+                                        _with_types, frozenset())
+    return types
 
 
 def _flow_facts(view: Proven, flow: str) -> Record:
@@ -203,8 +228,10 @@ def trail_page(source: Ledger | Proven, flow: str, trail: str) -> Record:
 
 def flows_without(source: Ledger | Proven, attestation_type: str) -> list[Record]:
     """The flows none of whose trails holds an attestation of ``attestation_type`` ("which
-    pipelines never scan?"), shaped as :func:`flows` shapes a row. Every trail of every flow
-    is read: the answer is about all of them."""
-    return [{"name": row["name"], "description": row["description"], "trails": row["trails"],
-             "created_at": row["created_at"], "latest": row["last_trail"]}
-            for row in query.list_flows(source, without_type=attestation_type)]
+    pipelines never scan?"; ``list flows --without-type``), shaped as :func:`flows` shapes a
+    row. Every entry of every flow is read once per process (:func:`_types_of`), then only
+    those filed since: a filter asked again and again costs what the flows page costs."""
+    with proven(source) as view:
+        names = sorted({e["record"]["name"]: None for _, e in view.under(index.FLOWS_KEY)})
+        lacking = [name for name in names if attestation_type not in _types_of(view, name)]
+        return [row for row in flows(view) if row["name"] in lacking]

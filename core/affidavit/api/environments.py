@@ -440,6 +440,9 @@ def parse_address(address: str, now: float | None = None) -> tuple[str, str, Any
         raise UsageError(f"snapshot {address!r}: expected ENV, ENV#N, ENV~N, ENV@{{ISO-8601}} or "
                          "ENV@{N.hours.ago}")
     env = _check_environment_name(match["env"])
+    for part in ("number", "back"):
+        if match[part] is not None and len(match[part]) > 18:
+            raise UsageError(f"snapshot {address[:80]!r}: no environment has that many snapshots")
     if match["number"] is not None:
         number = int(match["number"])
         if number < 1:
@@ -451,6 +454,9 @@ def parse_address(address: str, now: float | None = None) -> tuple[str, str, Any
     if when is None:
         return env, "latest", None
     ago = _AGO.match(when)
+    if ago is not None and len(ago["n"]) > 12:
+        raise UsageError(f"snapshot {address[:80]!r}: {ago['n'][:20]}… {ago['unit']}s ago is "
+                         "before any ledger")
     if ago is not None:
         base = time.time() if now is None else now
         return env, "time", base - int(ago["n"]) * _UNIT[ago["unit"]]

@@ -271,10 +271,11 @@ def create_app(ledger_url: str, *, max_request: int = MAX_REQUEST, log: Any = _l
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         """Routing and parsing refusals (unknown path, a body that is not JSON) in the same
         error body as every other refusal."""
-        if ui and exc.status_code == 404 and not request.url.path.startswith("/api/"):
-            from affidavit.server.ui import not_found
+        if ui and not request.url.path.startswith("/api/"):
+            from affidavit.server.ui_site import refused
 
-            return not_found(request)  # type: ignore[return-value]
+            return refused(request, exc.status_code, str(exc.detail)  # type: ignore[return-value]
+                           if exc.status_code != 404 else "")
         kind: type[AffidavitError] = NotFoundError if exc.status_code == 404 else InputError
         answer = _error(kind(f"{request.url.path}: {exc.detail}"))
         answer.status_code = exc.status_code if exc.status_code < 500 else 503
@@ -604,8 +605,13 @@ def create_app(ledger_url: str, *, max_request: int = MAX_REQUEST, log: Any = _l
         # storage not reachable yet: readyz says so, and the first request tries again
         with contextlib.suppress(AffidavitError):
             ledger()
-    return _BodyLimit(Gate(_Logged(app, log), store, multi=multi, rate=rate, log=log, ui=ui),
-                      max_request)
+    served = _BodyLimit(Gate(_Logged(app, log), store, multi=multi, rate=rate, log=log, ui=ui),
+                        max_request)
+    if ui:  # outermost: the body limit's and the gate's refusals on UI paths carry them too
+        from affidavit.server.ui_site import SecurityHeaders
+
+        return SecurityHeaders(served)
+    return served
 
 
 def _per_organisation(ledger_url: str, evidence: str | None, multi: bool) -> Any:

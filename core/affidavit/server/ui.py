@@ -24,7 +24,7 @@ from starlette.background import BackgroundTask
 
 from affidavit.api import browse, query
 from affidavit.server import ui_environments
-from affidavit.server.tokens import TokenStore, allows
+from affidavit.server.tokens import TokenStore
 from affidavit.server.ui_site import (
     COOKIE,
     CSP,
@@ -33,6 +33,7 @@ from affidavit.server.ui_site import (
     Site,
     is_ui_path,
     not_found,
+    number,
     status_badge,
 )
 from affidavit.server.ui_site import page as _page
@@ -82,8 +83,7 @@ def ui_router(ledger: Callable[[], Any], *, tokens: TokenStore | None, public_re
         form = await request.form(max_files=0, max_fields=4)
         given = form.get("token")
         token = given.strip() if isinstance(given, str) else ""
-        known = tokens.check(token) if token else None
-        if known is None or not allows(known[2], "read"):
+        if not token or site.granted(token) is None:
             return _page(request, "login.html", 401, title="Log in",
                          error="That token is not valid here.")
         answer = RedirectResponse("/", status_code=303, headers=HEADERS)
@@ -115,9 +115,10 @@ def ui_router(ledger: Callable[[], Any], *, tokens: TokenStore | None, public_re
 
     @router.get("/flows/{flow}")
     async def flow(request: Request, flow: str, page: str = "1") -> Response:
-        if not page.isdigit() or not 0 < int(page) < 1 << 31:
-            return not_found(request, f"no page {page!r}")
-        found = read(request, lambda led: browse.trails_page(led, flow, int(page)))
+        wanted = number(page)
+        if wanted is None:
+            return not_found(request, f"no page {page[:20]!r}")
+        found = read(request, lambda led: browse.trails_page(led, flow, wanted))
         if isinstance(found, Response):
             return found
         return _page(request, "flow.html", title=f"Flow {flow}", flow=found)
@@ -152,7 +153,7 @@ def ui_router(ledger: Callable[[], Any], *, tokens: TokenStore | None, public_re
             return found
         name = re.sub(r"[^A-Za-z0-9._-]", "_", f"{flow}-{trail}")[:200] + ".zip"
         return FileResponse(found, media_type="application/zip", filename=name,
-                            headers=HEADERS,
+                            headers={**HEADERS, "Cache-Control": "no-store"},
                             background=BackgroundTask(_remove, os.path.dirname(found)))
 
     @router.get("/flows/{flow}/trails/{trail}/evidence/{digest}")
@@ -179,7 +180,7 @@ def ui_router(ledger: Callable[[], Any], *, tokens: TokenStore | None, public_re
             return found
         path, name = found
         return FileResponse(path, media_type="application/octet-stream", filename=name,
-                            headers=HEADERS,
+                            headers={**HEADERS, "Cache-Control": "no-store"},
                             background=BackgroundTask(_remove, os.path.dirname(path)))
 
     @router.get("/ledger")

@@ -27,27 +27,42 @@ def serve(p: argparse.ArgumentParser) -> None:
     p.set_defaults(handler=_serve)
 
 
-def create_ui_app(ledger_url: str | None) -> Any:
-    """The UI alone over the ledger at ``ledger_url``, opened read-only (not created)."""
+LOCAL = ("127.0.0.1", "localhost", "[::1]")
+"""The Host names a local viewer answers: a page elsewhere that points its own name at
+127.0.0.1 (DNS rebinding) must not read a ledger that needs no login here."""
+
+
+def create_ui_app(ledger_url: str | None, host: str = "127.0.0.1") -> Any:
+    """The UI alone over the ledger at ``ledger_url``, opened read-only (not created),
+    answering requests that name this machine or ``host`` (any name when it listens on every
+    address: the operator's choice)."""
     from fastapi import FastAPI, Request
     from starlette.exceptions import HTTPException
 
     from affidavit.api.ledgers import open_ledger
-    from affidavit.server.ui import not_found, ui_router
+    from affidavit.server.ui import ui_router
+    from affidavit.server.ui_site import SecurityHeaders, refused
 
     handle = open_ledger(ledger_url)  # a missing ledger is refused here, not made
     app = FastAPI(title="affidavit ui", openapi_url=None, docs_url=None, redoc_url=None)
     app.include_router(ui_router(lambda: handle, tokens=None, public_read=True,
                                  ledger_url=ledger_url or handle.url))
+    named = None if host in ("0.0.0.0", "::", "") else {*LOCAL, host, f"[{host}]"}
+
+    @app.middleware("http")
+    async def this_machine(request: Request, call_next: Any) -> Any:
+        given = request.headers.get("host", "")
+        name = given.rsplit(":", 1)[0] if not given.endswith("]") else given
+        if named is not None and name.lower() not in named:
+            return refused(request, 421, "this viewer answers requests for this machine only")
+        return await call_next(request)
 
     @app.exception_handler(HTTPException)
     async def missing(request: Request, exc: HTTPException) -> Any:
-        answer = not_found(request, f"nothing at {request.url.path}")
-        if exc.status_code != 404:
-            answer.status_code = exc.status_code
-        return answer
+        return refused(request, exc.status_code, str(exc.detail) if exc.status_code != 404
+                       else "")
 
-    return app
+    return SecurityHeaders(app)
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -59,7 +74,7 @@ def _serve(args: argparse.Namespace) -> int:
     except ImportError:
         raise UsageError("the web UI is not installed",
                          remedy="pip install 'affidavit[server]'") from None
-    app = create_ui_app(args.ledger)
+    app = create_ui_app(args.ledger, args.host)
     print(f"affidavit ui: http://{args.host}:{args.port}/ (read-only; Ctrl-C stops it)",
           flush=True)
     uvicorn.run(app, host=args.host, port=args.port, access_log=False, log_level="warning")

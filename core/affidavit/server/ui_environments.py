@@ -13,7 +13,8 @@ from fastapi.responses import Response
 
 from affidavit.api import environments, metrics, policies
 from affidavit.server.charts import bars
-from affidavit.server.ui_site import Site, not_found, page, status_badge
+from affidavit.server.ui_site import Site, not_found, number, status_badge
+from affidavit.server.ui_site import page as page_of
 
 __all__ = ["add_routes"]
 
@@ -25,8 +26,10 @@ _MEASURES = (
 )
 
 
-def _number(value: str) -> int | None:
-    return int(value) if value.isdigit() and 0 < int(value) < 1 << 31 else None
+def _plain(name: str) -> bool:
+    """Whether ``name`` in a path is a name and not a snapshot address (``prod~1``,
+    ``prod#3``, ``prod@{...}``): a page builds its own address from it."""
+    return not any(c in name for c in "#~@{}")
 
 
 def _day_end(day: str) -> float | None:
@@ -42,14 +45,25 @@ def _day_end(day: str) -> float | None:
         return None
 
 
-def _environment(led: Any, name: str) -> dict[str, Any]:
-    """The environment and, for a physical one, its snapshots newest first."""
+PAGE = 50
+"""Snapshots on one page of an environment's timeline."""
+
+
+def _environment(led: Any, name: str, page: int = 1) -> dict[str, Any]:
+    """The environment and, for a physical one, page ``page`` of its snapshots, newest
+    first."""
+    from affidavit.errors import NotFoundError
     from affidavit.verify.proven import proven
 
     with proven(led) as view:
         state = environments.environment_state(view, name)
         log = [] if state["type"] == "logical" else environments.environment_log(view, name)
-    return {**state, "log": list(reversed(log))}
+    pages = max(1, -(-len(log) // PAGE))
+    if not 1 <= page <= pages:
+        raise NotFoundError(f"environment {name!r} has no page {page} (it has {pages})")
+    newest = list(reversed(log))
+    return {**state, "log": newest[(page - 1) * PAGE:page * PAGE], "page": page,
+            "pages": pages}
 
 
 def _charts(series: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -75,28 +89,36 @@ def add_routes(router: APIRouter, site: Site) -> None:
                          "environments", title="Environments")
 
     @router.get("/environments/{env}")
-    async def environment(request: Request, env: str) -> Response:
-        return site.show(request, "environment.html", lambda led: _environment(led, env),
-                         "env", title=f"Environment {env}")
+    async def environment(request: Request, env: str, page: str = "1") -> Response:
+        wanted = number(page)
+        if wanted is None:
+            return not_found(request, f"no page {page[:20]!r}")
+        return site.show(request, "environment.html",
+                         lambda led: _environment(led, env, wanted), "env",
+                         title=f"Environment {env}")
 
-    @router.get("/environments/{env}/snapshots/{number}")
-    async def snapshot(request: Request, env: str, number: str) -> Response:
-        if number == "latest":
+    @router.get("/environments/{env}/snapshots/{which}")
+    async def snapshot(request: Request, env: str, which: str) -> Response:
+        if not _plain(env):
+            return not_found(request, "no such environment")
+        if which == "latest":
             address = env
-        elif _number(number) is None:
-            return not_found(request, f"no snapshot {number!r}")
+        elif number(which) is None:
+            return not_found(request, f"no snapshot {which[:20]!r}")
         else:
-            address = f"{env}#{number}"
+            address = f"{env}#{which}"
         return site.show(request, "snapshot.html",
                          lambda led: policies.snapshot_compliance(led, address), "snapshot",
                          title=f"Snapshot {address}")
 
     @router.get("/environments/{env}/diff")
     async def diff(request: Request, env: str) -> Response:
+        if not _plain(env):
+            return not_found(request, "no such environment")
         given = request.query_params
-        first, second = _number(given.get("from", "")), _number(given.get("to", ""))
+        first, second = number(given.get("from", "")), number(given.get("to", ""))
         if first is None or second is None:
-            return page(request, "error.html", 400, title="Which snapshots?",
+            return page_of(request, "error.html", 400, title="Which snapshots?",
                          message="compare two snapshots by number: ?from=N&to=M")
         return site.show(request, "diff.html", lambda led: environments.diff_snapshots(
             led, f"{env}#{first}", f"{env}#{second}"), "diff", title=f"{env}: #{first} → #{second}",
@@ -105,12 +127,12 @@ def add_routes(router: APIRouter, site: Site) -> None:
     @router.get("/environments/{env}/metrics")
     async def measures(request: Request, env: str, weeks: str = "12",
                        until: str = "") -> Response:
-        periods = _number(weeks)
+        periods = number(weeks)
         if periods is None or periods > 104:
             return not_found(request, f"no chart of {weeks[:20]!r} weeks")
         end = _day_end(until) if until else None
         if until and end is None:
-            return page(request, "error.html", 400, title="Until when?",
+            return page_of(request, "error.html", 400, title="Until when?",
                          message=f"{until[:40]!r} is not a day (YYYY-MM-DD)")
 
         def read(led: Any) -> dict[str, Any]:

@@ -31,7 +31,8 @@ from affidavit.server.gate import DEFAULT_ORG, ORG
 from affidavit.server.tokens import TokenStore, allows
 
 __all__ = ["Site", "page", "not_found", "status_badge", "badge", "CSP", "COOKIE", "HEADERS",
-           "STATIC", "is_ui_path"]
+           "STATIC", "is_ui_path", "refused", "SecurityHeaders",
+           "number"]
 
 CSP = ("default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
        "frame-ancestors 'none'; base-uri 'none'")
@@ -74,10 +75,69 @@ def page(request: Request, template: str, status: int = 200, **context: Any) -> 
                                                            "Cache-Control": "no-store"})
 
 
+def number(value: str) -> int | None:
+    """A page or snapshot number as a URL gives it (1 to 2**31 - 1, ASCII digits only), or
+    None: ``str.isdigit`` also takes digits ``int`` cannot read (``²``) or reads as others."""
+    if not 0 < len(value) <= 10 or not value.isascii() or not value.isdigit():
+        return None
+    found = int(value)
+    return found if 0 < found < 1 << 31 else None
+
+
+_SAID = 200
+"""Characters of a refusal's message a page repeats: a name asked for is the visitor's text,
+and a link could otherwise make any text of any length read as this site's own words."""
+
+
+def _cut(message: str) -> str:
+    return message if len(message) <= _SAID else message[:_SAID - 1] + "…"
+
+
 def not_found(request: Request, message: str = "") -> HTMLResponse:
     """The UI's 404 page (also what ``create_app`` answers for an unknown UI path)."""
     return page(request, "error.html", 404, title="Not found",
-                 message=message or f"nothing at {request.url.path}")
+                 message=_cut(message or f"nothing at {request.url.path}"))
+
+
+_REFUSED = {400: "Bad request", 405: "Not allowed", 413: "Too large", 415: "Not accepted",
+            421: "Not this host"}
+
+
+def refused(request: Request, status: int, detail: str = "") -> HTMLResponse:
+    """The UI's page for a refusal the router or a form parser made (an unknown path, a
+    method a route does not take, a form of too many fields): a page with the UI's headers,
+    never the API's JSON."""
+    if status == 404:
+        return not_found(request)
+    return page(request, "error.html", status, title=_REFUSED.get(status, "Refused"),
+                message=_cut(detail or f"{request.method} {request.url.path} is refused"))
+
+
+class SecurityHeaders:
+    """ASGI middleware: every answer on a UI path carries the UI's headers, whatever made it
+    (a redirect the router adds for a trailing slash, a host refused, a refusal of the
+    framework's own), where a route's answer already has them."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or not is_ui_path(scope["path"]):
+            await self.app(scope, receive, send)
+            return
+        wanted = [(k.lower().encode(), v.encode()) for k, v in HEADERS.items()]
+
+        async def headed(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                have = {name.lower() for name, _ in message.get("headers", [])}
+                extra = [(k, v) for k, v in wanted if k not in have]
+                if b"cache-control" not in have:
+                    extra.append((b"cache-control", b"no-store"))
+                if extra:
+                    message = {**message, "headers": [*message.get("headers", []), *extra]}
+            await send(message)
+
+        await self.app(scope, receive, headed)
 
 
 def badge(label: str, colour: str) -> Response:
@@ -97,14 +157,24 @@ class Site:
         self.ledger, self.tokens, self.public_read = ledger, tokens, public_read
         self.ledger_url, self.multi = ledger_url, multi
 
+    def granted(self, token: str) -> str | None:
+        """The organisation ``token`` may read here, or None: unknown, revoked, not allowed
+        to read, or of an organisation this server does not serve (a server of one ledger
+        serves ``default`` only, as its API does)."""
+        assert self.tokens is not None
+        known = self.tokens.check(token)
+        if known is None or not allows(known[2], "read"):
+            return None
+        return known[1] if self.multi or known[1] == DEFAULT_ORG else None
+
     def reader(self, request: Request) -> str | None:
         """The organisation this visitor may read, or None: log in first."""
         if self.tokens is None:
             return DEFAULT_ORG
         given = request.cookies.get(COOKIE)
-        known = self.tokens.check(given) if given else None
-        if known is not None and allows(known[2], "read"):
-            return known[1]
+        known = self.granted(given) if given else None
+        if known is not None:
+            return known
         if self.public_read and (not self.multi or self.tokens.has_org(DEFAULT_ORG)):
             return DEFAULT_ORG
         return None
@@ -123,7 +193,7 @@ class Site:
             status = 503 if isinstance(exc, LedgerUnavailable) else (
                 500 if isinstance(exc, IntegrityError) else 400)
             return page(request, "error.html", status, title="Cannot read the ledger",
-                         message=exc.message, remedy=exc.remedy)
+                        message=_cut(exc.message), remedy=exc.remedy)
         except Exception as exc:  # noqa: BLE001 - a page, with its headers, never a trace
             import sys
 
