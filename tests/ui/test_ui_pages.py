@@ -320,3 +320,28 @@ def test_flows_without_an_attestation_type(site: ThreadedServer, cli: Cli) -> No
     assert re.findall(r'<td><a href="/flows/([a-z]+)">', _get(f"{site.url}/?without=sarif").text
                       ) == ["docs", "shop"]
     assert requests.get(f"{site.url}/?without=%3Cb%3E", timeout=30).status_code == 400
+
+
+def test_a_flows_trails_filtered_by_status(site: ThreadedServer, cli: Cli, home: Home) -> None:
+    from affidavit.api import browse
+    from affidavit.ledger.sqlite import SQLiteLedger
+
+    page = _get(f"{site.url}/flows/shop?status=INCOMPLETE").text
+    assert re.findall(r'href="/flows/shop/trails/(v\d)">', page) == ["v2"]
+    page = _get(f"{site.url}/flows/shop?status=COMPLIANT").text
+    assert re.findall(r'href="/flows/shop/trails/(v\d)">', page) == ["v1"]
+    none = _get(f"{site.url}/flows/shop?status=NON_COMPLIANT").text
+    assert "No NON_COMPLIANT trail" in none
+    assert requests.get(f"{site.url}/flows/shop?status=GREEN", timeout=30).status_code == 400
+    # a page at a time, the latest first, knowing only whether another follows
+    for name in ("v3", "v4", "v5"):
+        ok(cli("begin", "trail", name, "--flow", "shop"))
+    ledger = SQLiteLedger(home.url)
+    try:
+        first = browse.trails_page(ledger, "shop", 1, size=2, status="INCOMPLETE")
+        second = browse.trails_page(ledger, "shop", 2, size=2, status="INCOMPLETE")
+    finally:
+        ledger.close()
+    assert [t["name"] for t in first["trails"]] == ["v5", "v4"] and first["more"]
+    assert [t["name"] for t in second["trails"]] == ["v3", "v2"] and not second["more"]
+    assert first["pages"] is None and first["count"] == 5

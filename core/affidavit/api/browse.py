@@ -25,7 +25,8 @@ if TYPE_CHECKING:
 
     Record = dict[str, Any]
 
-__all__ = ["PAGE", "flows", "trails_page", "trail_view", "evidence_of", "ledger_view"]
+__all__ = ["PAGE", "STATUSES", "flows", "flows_without", "trails_page", "trail_view",
+           "trail_page", "evidence_of", "ledger_view"]
 
 PAGE = 50
 """Trails on one page of a flow."""
@@ -150,26 +151,65 @@ def flows(source: Ledger | Proven) -> list[Record]:
     return out
 
 
-def trails_page(source: Ledger | Proven, flow: str, page: int = 1,
-                size: int = PAGE) -> Record:
+STATUSES = ("COMPLIANT", "NON_COMPLIANT", "INCOMPLETE")
+"""What a flow's trails can be filtered by: the judge's statuses."""
+
+
+def _row(view: Proven, flow: str, name: str) -> Record:
+    trail = query.trail_state(view, flow, name)
+    return {"name": name, "status": trail["status"], "created_at": trail["created_at"],
+            "updated_at": trail["updated_at"]}
+
+
+def trails_page(source: Ledger | Proven, flow: str, page: int = 1, size: int = PAGE,
+                status: str | None = None) -> Record:
     """Page ``page`` (from 1) of a flow's trails, the latest first: each with its verdict,
-    when it was begun and last changed; only the page's trails are read."""
+    when it was begun and last changed; only the page's trails are read.
+
+    With ``status``, only the trails the judge gives that status: they are found by reading
+    trails' states the latest first, a batch at a time, until the page is full and one more
+    is found (so a page knows whether another follows, not how many: that would read every
+    trail). A page of a rare status in a large flow reads many trails."""
     with proven(source) as view:
         state = _flow_facts(view, flow)
         order = _trail_order(view, flow)
+        facts = {"flow": flow, "description": state["description"],
+                 "template": state["template"], "count": len(order), "page": page,
+                 "status": status}
+        if status is not None:
+            rows, more = _filtered(view, flow, order, status, (page - 1) * size, size)
+            if page > 1 and not rows:
+                raise NotFoundError(f"flow {flow!r} has no page {page} of {status} trails")
+            return {**facts, "pages": None, "more": more, "trails": rows}
         pages = max(1, -(-len(order) // size))
         if not 1 <= page <= pages:
             raise NotFoundError(f"flow {flow!r} has no page {page} (it has {pages})")
         shown = order[(page - 1) * size:page * size]
         # the page's trails in one read (one round trip to a remote ledger), not one each
         view.under_all([index.trail_key(flow, name) for name in shown])
-        rows = []
-        for name in shown:
-            trail = query.trail_state(view, flow, name)
-            rows.append({"name": name, "status": trail["status"],
-                         "created_at": trail["created_at"], "updated_at": trail["updated_at"]})
-    return {"flow": flow, "description": state["description"], "template": state["template"],
-            "count": len(order), "page": page, "pages": pages, "trails": rows}
+        rows = [_row(view, flow, name) for name in shown]
+    return {**facts, "pages": pages, "more": page < pages, "trails": rows}
+
+
+def _filtered(view: Proven, flow: str, order: list[str], status: str, skip: int,
+              size: int) -> tuple[list[Record], bool]:
+    """The ``size`` trails of ``status`` after the first ``skip`` of them in ``order``, and
+    whether another follows; read ``PAGE`` trails a round trip."""
+    found: list[Record] = []
+    seen = 0
+    for first in range(0, len(order), PAGE):
+        batch = order[first:first + PAGE]
+        view.under_all([index.trail_key(flow, name) for name in batch])
+        for name in batch:
+            row = _row(view, flow, name)
+            if row["status"] != status:
+                continue
+            seen += 1
+            if seen > skip + size:
+                return found, True
+            if seen > skip:
+                found.append(row)
+    return found, False
 
 
 def trail_view(source: Ledger | Proven, flow: str, trail: str) -> Record:

@@ -114,14 +114,16 @@ def ui_router(ledger: Callable[[], Any], *, tokens: TokenStore | None, public_re
                          without="")
 
     @router.get("/flows/{flow}")
-    async def flow(request: Request, flow: str, page: str = "1") -> Response:
+    async def flow(request: Request, flow: str, page: str = "1", status: str = "") -> Response:
         wanted = number(page)
         if wanted is None:
             return not_found(request, f"no page {page[:20]!r}")
-        found = read(request, lambda led: browse.trails_page(led, flow, wanted))
-        if isinstance(found, Response):
-            return found
-        return _page(request, "flow.html", title=f"Flow {flow}", flow=found)
+        if status and status not in browse.STATUSES:
+            return _page(request, "error.html", 400, title="Which status?",
+                         message=f"filter by one of {', '.join(browse.STATUSES)}")
+        return site.show(request, "flow.html", lambda led: browse.trails_page(
+            led, flow, wanted, status=status or None), "flow", title=f"Flow {flow}",
+            statuses=browse.STATUSES)
 
     @router.get("/flows/{flow}/trails/{trail}")
     async def trail(request: Request, flow: str, trail: str) -> Response:
