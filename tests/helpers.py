@@ -191,6 +191,43 @@ trail:
 """
 
 
+#: :data:`SHOP_TEMPLATE` with a JUnit ``unit``: a report whose failed cases a page shows.
+SHOP_JUNIT_TEMPLATE = SHOP_TEMPLATE.replace("{name: unit, type: generic}",
+                                            "{name: unit, type: junit}")
+
+
+class Clock:
+    """``time`` for the entries' times (``monkeypatch.setattr(build, "_time", clock)``),
+    ``now`` seconds since the epoch: the test moves it."""
+
+    def __init__(self, now: float) -> None:
+        self.now = now
+
+    def time_ns(self) -> int:
+        return int(self.now * 1e9)
+
+    def __getattr__(self, name: str) -> Any:
+        import time
+
+        return getattr(time, name)
+
+
+def counted_loads(monkeypatch: Any) -> list[int]:
+    """The positions every ``Proven`` loads from the log from now on (``Proven.picked`` and
+    ``Proven.entries``), appended as they are read: what a remembered read did not read."""
+    from affidavit.verify.proven import Proven
+
+    loaded: list[int] = []
+    real = Proven._load
+
+    def counted(view: Proven, positions: Any) -> None:
+        loaded.extend(positions)
+        real(view, positions)
+
+    monkeypatch.setattr(Proven, "_load", counted)
+    return loaded
+
+
 def copy_of_sources(dest: Path) -> Path:
     """This checkout's sources without caches and venvs, for tests that pip-build the core:
     setuptools writes build/ and *.egg-info into the tree it builds, and parallel workers

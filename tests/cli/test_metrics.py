@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from affidavit.models import build
-from tests.helpers import Result, assert_error, ok
+from tests.helpers import Clock, Result, assert_error, ok
 
 pytestmark = pytest.mark.remote  # also over HTTP (tests/conftest.py)
 
@@ -23,24 +23,9 @@ T0 = 1_780_000_000  # 2026-05-28T20:26:40Z
 H = 3600
 
 
-class Clock:
-    """``time.time_ns`` for the entries' times: the test moves it."""
-
-    def __init__(self) -> None:
-        self.now = float(T0)
-
-    def time_ns(self) -> int:
-        return int(self.now * 1e9)
-
-    def __getattr__(self, name: str) -> Any:
-        import time
-
-        return getattr(time, name)
-
-
 @pytest.fixture
 def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
-    fake = Clock()
+    fake = Clock(T0)
     monkeypatch.setattr(build, "_time", fake)
     return fake
 

@@ -32,9 +32,8 @@ import subprocess
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
-from tests.helpers import Cli, Result
+from tests.helpers import SHOP_JUNIT_TEMPLATE, Cli, Clock, Result
 from tests.helpers import ok as _ok
 
 __all__ = ["Clock", "History", "build", "XSS_TEST_NAME", "XSS_MESSAGE", "XSS_ANNOTATION",
@@ -42,16 +41,7 @@ __all__ = ["Clock", "History", "build", "XSS_TEST_NAME", "XSS_MESSAGE", "XSS_ANN
 
 FLOW = "shop"
 ENVIRONMENT = "prod"
-TEMPLATE = """\
-version: 1
-trail:
-  attestations:
-    - {name: review, type: generic}
-  artifacts:
-    - name: app
-      attestations:
-        - {name: unit, type: junit}
-"""
+TEMPLATE = SHOP_JUNIT_TEMPLATE
 XSS_TEST_NAME = "<script>window.__xss=1</script>"
 XSS_MESSAGE = "<img src=x onerror=window.__xss=2>"
 XSS_ANNOTATION = "<img src=x onerror=alert(3)>"
@@ -72,19 +62,6 @@ HOSTILE = (f'<testsuite name="s" tests="2" failures="1"><testcase classname="c" 
 
 
 DAY = 86_400
-
-
-class Clock:
-    """``time`` for the entries' times, ``now`` seconds since the epoch: the builder moves it."""
-
-    def __init__(self, now: float) -> None:
-        self.now = now
-
-    def time_ns(self) -> int:
-        return int(self.now * 1e9)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(time, name)
 
 
 def _commit(folder: Path, when: float) -> str:

@@ -24,7 +24,7 @@ from affidavit.ledger import index
 from affidavit.ledger.sqlite import SQLiteLedger
 from affidavit.models import build
 from affidavit.verify.proven import Proven
-from tests.helpers import Home
+from tests.helpers import Home, counted_loads
 from tests.server.threaded import ThreadedServer
 
 FLOW = "big"
@@ -185,14 +185,7 @@ def test_a_page_reads_only_the_entries_filed_since_the_page_before(
     remembered = _remembered(home)
     assert remembered.carried == 0 and len(remembered.values) == 40  # read whole, once
     _change(home, "t007", "t008")
-    loaded: list[int] = []
-    real = Proven._load
-
-    def counted(view: Proven, positions: Any) -> None:
-        loaded.extend(positions)
-        real(view, positions)
-
-    monkeypatch.setattr(Proven, "_load", counted)
+    loaded = counted_loads(monkeypatch)
     assert _names(home)[:3] == ["t008", "t007", "t039"]
     after = _remembered(home)
     assert after.carried == 40 and len(after.values) == 42 and after.size > remembered.size

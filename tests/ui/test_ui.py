@@ -19,21 +19,12 @@ from urllib.parse import urljoin, urlsplit
 import pytest
 import requests
 
-from tests.helpers import Cli, Home, copy_of_sources, ok, state, stop_process
+from tests.helpers import SHOP_JUNIT_TEMPLATE, Cli, Home, copy_of_sources, ok, state, stop_process
 from tests.server.threaded import ThreadedServer
 
 CSP = ("default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
        "frame-ancestors 'none'; base-uri 'none'")
-TEMPLATE = """\
-version: 1
-trail:
-  attestations:
-    - {name: review, type: generic}
-  artifacts:
-    - name: app
-      attestations:
-        - {name: unit, type: junit}
-"""
+TEMPLATE = SHOP_JUNIT_TEMPLATE
 PASSING = b'<testsuite name="s" tests="1"><testcase classname="c" name="ok"/></testsuite>'
 HOSTILE = (b'<testsuite name="s" tests="2" failures="1"><testcase classname="c" '
            b'name="&lt;script&gt;alert(1)&lt;/script&gt;"><failure message="&lt;img src=x '

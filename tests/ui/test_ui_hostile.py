@@ -39,7 +39,7 @@ import pytest
 import requests
 
 from tests.conftest import _CI_PREFIXES, _KEEP
-from tests.helpers import Cli, Home, Result
+from tests.helpers import SHOP_JUNIT_TEMPLATE, Cli, Home, Result, counted_loads
 from tests.server.threaded import ThreadedApp, ThreadedServer
 
 CSP = ("default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
@@ -54,16 +54,7 @@ SECRET = "acme-secret-6f1d2b"
 FLOW = "f.x~-_" + "a" * 100  # every punctuation a name allows, and long
 TRAIL = "t~.-_"
 EVIDENCE_NAME = 'a"b;c\r\nSet-Cookie: x=1 <script> é ü.txt'
-TEMPLATE = """\
-version: 1
-trail:
-  attestations:
-    - {name: review, type: generic}
-  artifacts:
-    - name: app
-      attestations:
-        - {name: unit, type: junit}
-"""
+TEMPLATE = SHOP_JUNIT_TEMPLATE
 POLICY = """\
 _schema: https://kosli.com/schemas/policy/environment/v1
 artifacts:
@@ -848,17 +839,8 @@ def test_a_filtered_listing_asked_again_reads_no_entry_again(
     """``/?without=TYPE`` reads every entry of every flow (the answer is about all of them),
     on the loop every read runs on: asked again and again (anonymously, with --public-read),
     it must cost what the flows page costs -- the entries proven once, not each time."""
-    from affidavit.verify.proven import Proven
-
     _flow_of(home, 5000)
-    loaded: list[int] = []
-    real = Proven._load
-
-    def counted(self: Proven, positions: Any) -> None:
-        loaded.extend(positions)
-        real(self, positions)
-
-    monkeypatch.setattr(Proven, "_load", counted)
+    loaded = counted_loads(monkeypatch)
     with ThreadedServer(home.url) as running:
         assert _get(running.url + "/?without=sarif").status_code == 200
         assert len(loaded) >= 5000  # the first time: every trail's entry

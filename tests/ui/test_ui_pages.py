@@ -22,22 +22,12 @@ import pytest
 import requests
 
 from affidavit.models import build
-from tests.helpers import Cli, Home, ok
+from tests.helpers import SHOP_TEMPLATE, Cli, Clock, Home, ok
 from tests.server.threaded import ThreadedServer
 
 T0 = 1_780_000_000  # 2026-05-28T20:26:40Z, a Thursday
 H, DAY = 3600, 86400
 UNTIL = "2026-06-24"  # the metrics page's last week ends with this day
-TEMPLATE = """\
-version: 1
-trail:
-  attestations:
-    - {name: review, type: generic}
-  artifacts:
-    - name: app
-      attestations:
-        - {name: unit, type: generic}
-"""
 POLICY = """\
 _schema: https://kosli.com/schemas/policy/environment/v1
 artifacts:
@@ -52,28 +42,13 @@ def fp(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-class Clock:
-    """``time.time_ns`` for the entries' times: the script moves it."""
-
-    def __init__(self) -> None:
-        self.now = float(T0)
-
-    def time_ns(self) -> int:
-        return int(self.now * 1e9)
-
-    def __getattr__(self, name: str) -> Any:
-        import time
-
-        return getattr(time, name)
-
-
 @pytest.fixture
 def story(cli: Cli, home: Home, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
     """Flow ``shop``: trail ``v1`` compliant (commit authored at T0, review with evidence),
     ``v2`` missing its review. Environment ``prod`` (a policy wanting provenance and compliant
     trails): v1 from T0+1d, v2 replaces it at T0+14d with an unknown ``cache`` beside it, v1
     back at T0+15d (a rollback). Logical ``all`` joins ``prod``."""
-    clock = Clock()
+    clock = Clock(T0)
     monkeypatch.setattr(build, "_time", clock)
     work = tmp_path / "repo"
     work.mkdir()
@@ -95,7 +70,7 @@ def story(cli: Cli, home: Home, tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
         listing.write_text(json.dumps([{"name": n, "fingerprint": f} for n, f in apps]))
         at(hours, "snapshot", "json", "prod", "--file", listing)
 
-    (tmp_path / "t.yml").write_text(TEMPLATE)
+    (tmp_path / "t.yml").write_text(SHOP_TEMPLATE)
     (tmp_path / "policy.yml").write_text(POLICY)
     (tmp_path / "notes.txt").write_text("reviewed by Ada\n")
     at(0.5, "create", "flow", "shop", "--template-file", tmp_path / "t.yml")

@@ -20,7 +20,7 @@ from affidavit.ledger.sqlite import SQLiteLedger
 from affidavit.models import build
 from affidavit.verify import proven as proven_module
 from affidavit.verify.proven import Picked, Proven
-from tests.helpers import Cli, Home, ok
+from tests.helpers import Cli, Home, counted_loads, ok
 
 FLOW = "f"
 KEY = index.trails_key(FLOW)
@@ -79,14 +79,7 @@ def test_picked_extends_an_earlier_answer_by_the_entries_filed_since(
         assert view.picked(KEY, _name, first) is first  # the same checkpoint: nothing to read
     _trails(home, "t3", "new")
     _append(home, build.entry("flow", build.flow(name="g")))  # not the key's
-    loaded: list[int] = []
-    real = Proven._load
-
-    def counted(view: Proven, positions: Any) -> None:
-        loaded.extend(positions)
-        real(view, positions)
-
-    monkeypatch.setattr(Proven, "_load", counted)
+    loaded = counted_loads(monkeypatch)
     with _view(home) as view:
         later = view.picked(KEY, _name, first)
         assert later.carried == 25 and later.values == (*first.values, "t3", "new")

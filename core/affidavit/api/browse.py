@@ -222,7 +222,7 @@ def trail_view(source: Ledger | Proven, flow: str, trail: str) -> Record:
     a thousand attestations), and each attestation's record is the one the view proved."""
     with proven(source) as view:
         state = query.trail_state(view, flow, trail)
-        reasons = gate._explained(view, state["verdict"]["issues"])
+        reasons = gate.explained_reasons(view, state["verdict"]["issues"])
         records = view.entries(a["entry"] for a in state["attestations"])
         for attestation, (_, entry) in zip(state["attestations"], records, strict=True):
             record = entry["record"]

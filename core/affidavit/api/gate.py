@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from affidavit.ledger.base import Ledger
 
 __all__ = ["assert_trail", "assert_artifact", "assert_attestation", "resolve_fingerprint",
-           "outputs", "result"]
+           "outputs", "result", "explained_reasons"]
 
 
 def result(subject: str, status: str, reasons: list[str], **extra: Any) -> dict[str, Any]:
@@ -24,7 +24,7 @@ def result(subject: str, status: str, reasons: list[str], **extra: Any) -> dict[
             "reasons": reasons, **extra}
 
 
-def _explained(view: Proven, issues: list[dict[str, Any]]) -> list[str]:
+def explained_reasons(view: Proven, issues: list[dict[str, Any]]) -> list[str]:
     """Each issue's reason, and for a non-compliant report what its judge said (``1 test case
     failed, more than --max-failures 0``): a gate's reader should not have to open the record
     to learn why. A generic claim has no reason beyond itself."""
@@ -47,7 +47,7 @@ def assert_trail(ledger: Ledger | Proven, flow: str, trail: str) -> dict[str, An
     """The trail's verdict and its reasons (within ``ledger``'s view when it is one)."""
     with proven(ledger) as view:
         state = query.trail_state(view, flow, trail)
-        reasons = _explained(view, state["verdict"]["issues"])
+        reasons = explained_reasons(view, state["verdict"]["issues"])
     return result(f"trail {flow}/{trail}", state["status"], reasons)
 
 
@@ -90,7 +90,7 @@ def assert_artifact(ledger: Ledger, artifact: str, flow: str | None = None, *,
     with proven(ledger) as view:
         state = query.artifact_state(view, fingerprint, flow)
         reasons = [f"{t['flow']}/{t['trail']}: {r}" for t in state["trails"]
-                   for r in _explained(view, t["issues"])]
+                   for r in explained_reasons(view, t["issues"])]
     return result(f"artifact {fingerprint}", worst(t["status"] for t in state["trails"]),
                    reasons, trails=state["trails"])
 
@@ -100,7 +100,7 @@ def assert_attestation(ledger: Ledger, flow: str, trail: str, name: str) -> dict
     with proven(ledger) as view:
         state = query.attestation_state(view, flow, trail, name)
         compliant = state["record"]["compliant"]
-        reasons = [] if compliant else _explained(view, [{
+        reasons = [] if compliant else explained_reasons(view, [{
             "reason": f"attestation {name!r} (entry {state['entry']}) is not compliant",
             "entry": state["entry"]}])
     return result(f"attestation {flow}/{trail}/{name}",

@@ -66,7 +66,7 @@ def artifact_timeline(source: Ledger | Proven, fingerprint: str) -> Record:
     reasons are ``assert artifact``'s. An artifact no pipeline reported but a snapshot shows
     has no reports, no trails and is not compliant; one neither reported nor seen is not
     found."""
-    from affidavit.api.gate import _explained
+    from affidavit.api.gate import explained_reasons
     from affidavit.errors import NotFoundError
     from affidavit.models.fields import check_sha256
 
@@ -82,7 +82,7 @@ def artifact_timeline(source: Ledger | Proven, fingerprint: str) -> Record:
             state = {"fingerprint": fingerprint, "reports": [], "attestations": [],
                      "trails": [], "compliant": False}
         for trail in state["trails"]:  # with what each report's judge said, as assert does
-            trail["reasons"] = _explained(view, trail["issues"])
+            trail["reasons"] = explained_reasons(view, trail["issues"])
     events: list[Record] = []
     commits = {}
     for report in state["reports"]:
