@@ -212,6 +212,35 @@ class Clock:
         return getattr(time, name)
 
 
+def commit_at(folder: Path, when: float, message: str = "shop 1") -> str:
+    """An empty commit by Ada authored and committed at ``when`` (POSIX seconds) in the git
+    repository at ``folder`` (made when missing); its SHA: a commit time a test knows."""
+    stamp = f"@{int(when)} +0000"
+    env = {**os.environ, "GIT_AUTHOR_DATE": stamp, "GIT_COMMITTER_DATE": stamp,
+           "GIT_AUTHOR_NAME": "Ada", "GIT_AUTHOR_EMAIL": "ada@example.com",
+           "GIT_COMMITTER_NAME": "Ada", "GIT_COMMITTER_EMAIL": "ada@example.com"}
+    folder.mkdir(parents=True, exist_ok=True)
+    if not (folder / ".git").exists():
+        subprocess.run(["git", "init", "-q"], cwd=folder, env=env, check=True)
+    subprocess.run(["git", "commit", "-q", "--allow-empty", "-m", message], cwd=folder,
+                   env=env, check=True)
+    return subprocess.run(["git", "rev-parse", "HEAD"], cwd=folder, capture_output=True,
+                          text=True, check=True).stdout.strip()
+
+
+def append_entries(home: Home, *entries: dict[str, Any]) -> None:
+    """Append ``entries`` (``models.build`` entries) to the home's SQLite ledger through the
+    library, made when missing: a history faster than the CLI makes it."""
+    from affidavit import canonical
+    from affidavit.ledger.sqlite import SQLiteLedger
+
+    ledger = SQLiteLedger(home.url, create=True)
+    try:
+        ledger.append([canonical.dumps(e) for e in entries], list(entries))
+    finally:
+        ledger.close()
+
+
 def counted_loads(monkeypatch: Any) -> list[int]:
     """The positions every ``Proven`` loads from the log from now on (``Proven.picked`` and
     ``Proven.entries``), appended as they are read: what a remembered read did not read."""

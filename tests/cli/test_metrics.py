@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import subprocess
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -14,7 +12,7 @@ from typing import Any
 import pytest
 
 from affidavit.models import build
-from tests.helpers import Clock, Result, assert_error, ok
+from tests.helpers import Clock, Result, assert_error, commit_at, ok
 
 pytestmark = pytest.mark.remote  # also over HTTP (tests/conftest.py)
 
@@ -38,15 +36,9 @@ def fp(text: str) -> str:
 def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     """A checkout whose one commit was authored at T0."""
     work = tmp_path / "repo"
-    work.mkdir()
-    env = {**os.environ, "GIT_AUTHOR_DATE": f"@{T0} +0000", "GIT_COMMITTER_DATE": f"@{T0} +0000",
-           "GIT_AUTHOR_NAME": "Ada", "GIT_AUTHOR_EMAIL": "ada@example.com",
-           "GIT_COMMITTER_NAME": "Ada", "GIT_COMMITTER_EMAIL": "ada@example.com"}
-    for args in (["init", "-q"], ["commit", "-q", "--allow-empty", "-m", "shop 1"]):
-        subprocess.run(["git", *args], cwd=work, env=env, check=True)
+    sha = commit_at(work, T0)
     monkeypatch.chdir(work)
-    return subprocess.run(["git", "rev-parse", "HEAD"], cwd=work, capture_output=True,
-                          text=True, check=True).stdout.strip()
+    return sha
 
 
 def test_metrics_of_a_scripted_history(cli: Cli, clock: Clock, repo: str,

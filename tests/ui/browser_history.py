@@ -27,13 +27,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import subprocess
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tests.helpers import SHOP_JUNIT_TEMPLATE, Cli, Clock, Result
+from tests.helpers import SHOP_JUNIT_TEMPLATE, Cli, Clock, Result, commit_at
 from tests.helpers import ok as _ok
 
 __all__ = ["Clock", "History", "build", "XSS_TEST_NAME", "XSS_MESSAGE", "XSS_ANNOTATION",
@@ -62,20 +60,6 @@ HOSTILE = (f'<testsuite name="s" tests="2" failures="1"><testcase classname="c" 
 
 
 DAY = 86_400
-
-
-def _commit(folder: Path, when: float) -> str:
-    """A commit authored at ``when`` in a scratch repository at ``folder``; its SHA."""
-    stamp = f"@{int(when)} +0000"
-    env = {**os.environ, "GIT_AUTHOR_DATE": stamp, "GIT_COMMITTER_DATE": stamp,
-           "GIT_AUTHOR_NAME": "Ada", "GIT_AUTHOR_EMAIL": "ada@example.com",
-           "GIT_COMMITTER_NAME": "Ada", "GIT_COMMITTER_EMAIL": "ada@example.com"}
-    if not (folder / ".git").exists():
-        subprocess.run(["git", "init", "-q"], cwd=folder, env=env, check=True)
-    subprocess.run(["git", "commit", "-q", "--allow-empty", "-m", f"release at {int(when)}"],
-                   cwd=folder, env=env, check=True)
-    return subprocess.run(["git", "rev-parse", "HEAD"], cwd=folder, capture_output=True,
-                          text=True, check=True).stdout.strip()
 
 
 @dataclass
@@ -125,7 +109,7 @@ def build(cli: Cli, folder: Path, ledger_url: str, clock: Clock) -> History:
                          if line.startswith("key id"))
 
     def release(trail: str, day: float) -> None:
-        commit = _commit(folder, start + (day - 1) * DAY)
+        commit = commit_at(folder, start + (day - 1) * DAY, f"release at day {day}")
         at(day)
         ok(cli("begin", "trail", trail, "--flow", FLOW, "--description",
                XSS_DESCRIPTION if trail == "v2" else f"release {trail}"))

@@ -17,14 +17,13 @@ from typing import Any
 import pytest
 import requests
 
-from affidavit import canonical
 from affidavit.api import browse, query
 from affidavit.errors import IntegrityError
 from affidavit.ledger import index
 from affidavit.ledger.sqlite import SQLiteLedger
 from affidavit.models import build
 from affidavit.verify.proven import Proven
-from tests.helpers import Home, counted_loads
+from tests.helpers import Home, append_entries, counted_loads
 from tests.server.threaded import ThreadedServer
 
 FLOW = "big"
@@ -40,11 +39,7 @@ def forgetful() -> Iterator[None]:
 
 
 def _append(home: Home, *entries: dict[str, Any]) -> None:
-    ledger = SQLiteLedger(home.url, create=True)
-    try:
-        ledger.append([canonical.dumps(e) for e in entries], list(entries))
-    finally:
-        ledger.close()
+    append_entries(home, *entries)
 
 
 def _flow(home: Home, trails: int) -> None:

@@ -11,16 +11,16 @@ import sys
 import time
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
-from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
 
 import pytest
 import requests
 
 from tests.helpers import SHOP_JUNIT_TEMPLATE, Cli, Home, copy_of_sources, ok, state, stop_process
 from tests.server.threaded import ThreadedServer
+from tests.ui.crawl import crawl
 
 CSP = ("default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
        "frame-ancestors 'none'; base-uri 'none'")
@@ -81,43 +81,6 @@ def _verdict(cli: Cli, trail: str) -> str:
                               "json").out)["status"])
 
 
-class _Links(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__()
-        self.links: list[str] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        for name, value in attrs:
-            if name in ("href", "src") and value:
-                self.links.append(value)
-
-
-def _links(html: str) -> list[str]:
-    parser = _Links()
-    parser.feed(html)
-    return parser.links
-
-
-def _crawl(base: str, session: requests.Session | None = None) -> dict[str, requests.Response]:
-    """Every same-origin page reachable from ``/`` by href or src, each fetched once."""
-    get = (session or requests).get
-    seen: dict[str, requests.Response] = {}
-    todo = [base + "/"]
-    while todo:
-        url = todo.pop()
-        if url in seen:
-            continue
-        answer = get(url, timeout=30, allow_redirects=False)
-        seen[url] = answer
-        assert answer.status_code == 200, f"{url}: {answer.status_code}"
-        if answer.headers["content-type"].startswith("text/html"):
-            for link in _links(answer.text):
-                target = urljoin(url, link).split("#")[0]
-                if urlsplit(target).netloc == urlsplit(base).netloc:
-                    todo.append(target)
-    return seen
-
-
 # -- pages -------------------------------------------------------------------------------------
 
 def test_pages_show_the_judges_verdicts(site: ThreadedServer, history: dict[str, Any],
@@ -157,7 +120,7 @@ def test_pages_show_the_judges_verdicts(site: ThreadedServer, history: dict[str,
 
 
 def test_every_link_on_every_page_resolves(site: ThreadedServer) -> None:
-    seen = _crawl(site.url)
+    seen = crawl(site.url)
     paths = {urlsplit(u).path for u in seen}
     assert {"/", "/ledger", "/flows/shop", "/flows/shop/trails/c1", "/static/ui.css",
             "/badge/shop/c2.svg"} <= paths
@@ -182,7 +145,7 @@ def test_hostile_report_contents_are_inert(site: ThreadedServer) -> None:
 
 
 def test_security_headers_on_every_answer(site: ThreadedServer) -> None:
-    urls = [*_crawl(site.url), site.url + "/flows/nope", site.url + "/nope",
+    urls = [*crawl(site.url), site.url + "/flows/nope", site.url + "/nope",
             site.url + "/badge/shop/nope.svg"]
     for url in urls:
         answer = _get(url)
@@ -342,7 +305,7 @@ def test_login_sets_a_strict_cookie_and_refuses_a_bad_token(home: Home, tmp_path
         assert "secure" not in flags  # plain http here (https: test_secure_cookie_over_https)
         session = requests.Session()
         session.cookies.set("affidavit_session", read_token)
-        pages = _crawl(running.url, session)
+        pages = crawl(running.url, session)
         assert any("/flows/shop/trails/c2" in url for url in pages)
         # the API still wants its Bearer token: the cookie is the UI's only
         assert session.get(running.url + "/api/v1/ledger/lookup?key=x",
@@ -388,7 +351,7 @@ def test_another_organisations_names_are_not_found(cli: Cli, tmp_path: Path) -> 
             assert theirs.get(running.url + url, timeout=30).status_code == 404, url
         assert "secret-flow" not in theirs.get(running.url + "/", timeout=30).text
         assert "secret-flow" in mine.get(running.url + "/", timeout=30).text
-        _crawl(running.url, mine)
+        crawl(running.url, mine)
 
 
 # -- affidavit ui, packaging -----------------------------------------------------------------------
@@ -416,7 +379,7 @@ def test_affidavit_ui_serves_a_sqlite_ledger_read_only(home: Home, history: dict
                 time.sleep(0.05)
         assert answer.status_code == 200 and 'href="/flows/shop"' in answer.text
         assert answer.headers["content-security-policy"] == CSP
-        pages = _crawl(url)
+        pages = crawl(url)
         assert any(u.endswith("/ledger") for u in pages)
         assert f"--ledger {home.url}" in requests.get(url + "/ledger", timeout=30).text
         # no API, nothing that appends

@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, urljoin, urlsplit
+from urllib.parse import quote, urlsplit
 
 import pytest
 import requests
@@ -41,6 +41,7 @@ import requests
 from tests.conftest import _CI_PREFIXES, _KEEP
 from tests.helpers import SHOP_JUNIT_TEMPLATE, Cli, Home, Result, counted_loads
 from tests.server.threaded import ThreadedApp, ThreadedServer
+from tests.ui.crawl import crawl
 
 CSP = ("default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
        "frame-ancestors 'none'; base-uri 'none'")
@@ -271,25 +272,6 @@ def _inert(url: str, body: str) -> _Page:
     return page
 
 
-def _crawl(base: str, session: requests.Session | None = None) -> dict[str, requests.Response]:
-    """Every same-origin URL reachable from ``/`` by href or src, each fetched once (200)."""
-    get = (session or requests.Session()).get
-    seen: dict[str, requests.Response] = {}
-    todo = [base + "/"]
-    while todo:
-        url = todo.pop()
-        if url in seen:
-            continue
-        answer = seen[url] = get(url, timeout=60, allow_redirects=False)
-        assert answer.status_code == 200, f"{url}: {answer.status_code}"
-        if answer.headers["content-type"].startswith("text/html"):
-            for link in _parse(answer.text).links:
-                target = urljoin(url, link).split("#")[0]
-                if urlsplit(target).netloc == urlsplit(base).netloc:
-                    todo.append(target)
-    return seen
-
-
 def _secure(answer: requests.Response, what: str) -> None:
     assert answer.headers.get("content-security-policy") == CSP, what
     assert answer.headers.get("x-content-type-options") == "nosniff", what
@@ -314,7 +296,7 @@ def _error_page(answer: requests.Response, what: str, longest: int = 300) -> Non
 def test_hostile_values_are_text_on_every_page(site: ThreadedServer, history: History) -> None:
     """Every page reached from ``/`` holds only the templates' markup, and each hostile value
     is on it as text, whole: escaped, not dropped."""
-    seen = _crawl(site.url)
+    seen = crawl(site.url)
     texts: dict[str, str] = {}
     for url, answer in seen.items():
         if answer.headers["content-type"].startswith("text/html"):
@@ -382,7 +364,7 @@ def test_badges_are_svg_documents_of_fixed_words(site: ThreadedServer) -> None:
     ns = "{http://www.w3.org/2000/svg}"
     words = {"affidavit", "compliant", "non-compliant", "incomplete", "no policy",
              "not found"}
-    badges = [u for u in _crawl(site.url) if "/badge/" in u]
+    badges = [u for u in crawl(site.url) if "/badge/" in u]
     assert len(badges) >= 3
     names = [quote(n, safe="") for n in (CORE, HOSTILE, "a" * 2000, "..", "%2F")]
     badges += [f"{site.url}/badge/{n}.svg" for n in names]
@@ -409,7 +391,7 @@ def test_badges_are_svg_documents_of_fixed_words(site: ThreadedServer) -> None:
 def test_download_names_cannot_inject_a_header(site: ThreadedServer) -> None:
     """The evidence file named ``a"b;c\\r\\nSet-Cookie: …`` and the package of a trail with
     every punctuation a name allows download under plain ASCII names, in one header."""
-    downloads = [u for u in _crawl(site.url) if "/evidence/" in u or u.endswith(".zip")]
+    downloads = [u for u in crawl(site.url) if "/evidence/" in u or u.endswith(".zip")]
     assert len(downloads) >= 2
     for url in downloads:
         answer = _get(url)
@@ -549,7 +531,7 @@ def test_login_and_logout_refuse_other_sites_and_the_token_stays_in_its_cookie(
         assert 'method="post" action="/login"' in form.text
         # the token is in no URL, no page, no header of any answer (but the cookie it set)
         session = _session(token)
-        for url, answer in _crawl(running.url, session).items():
+        for url, answer in crawl(running.url, session).items():
             assert token not in url and token not in answer.headers.get("location", "")
             if "zip" not in answer.headers["content-type"]:
                 assert token not in answer.text, url
@@ -681,7 +663,7 @@ def test_latest_of_a_name_that_is_not_an_environment_is_not_found(site: Threaded
 def test_every_kind_of_answer_carries_the_security_headers(
         site: ThreadedServer, history: History, tmp_path: Path,
         monkeypatch: pytest.MonkeyPatch) -> None:
-    answers = {url: answer for url, answer in _crawl(site.url).items()}
+    answers = {url: answer for url, answer in crawl(site.url).items()}
     kinds = {a.headers.get("content-type", "").split(";")[0] for a in answers.values()}
     assert {"text/html", "image/svg+xml", "text/css", "application/zip",
             "application/octet-stream"} <= kinds
@@ -734,7 +716,7 @@ def test_other_refusals_on_ui_paths_are_ui_pages(history: History, tmp_path: Pat
 
 
 def test_downloads_are_not_cached(site: ThreadedServer) -> None:
-    downloads = [u for u in _crawl(site.url) if "/evidence/" in u or u.endswith(".zip")]
+    downloads = [u for u in crawl(site.url) if "/evidence/" in u or u.endswith(".zip")]
     for url in downloads:
         assert "no-store" in _get(url).headers.get("cache-control", ""), url
 

@@ -10,9 +10,7 @@ from __future__ import annotations
 import hashlib
 import html
 import json
-import os
 import re
-import subprocess
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,7 +20,7 @@ import pytest
 import requests
 
 from affidavit.models import build
-from tests.helpers import SHOP_TEMPLATE, Cli, Clock, Home, ok
+from tests.helpers import SHOP_TEMPLATE, Cli, Clock, Home, commit_at, ok
 from tests.server.threaded import ThreadedServer
 
 T0 = 1_780_000_000  # 2026-05-28T20:26:40Z, a Thursday
@@ -51,14 +49,7 @@ def story(cli: Cli, home: Home, tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     clock = Clock(T0)
     monkeypatch.setattr(build, "_time", clock)
     work = tmp_path / "repo"
-    work.mkdir()
-    env = {**os.environ, "GIT_AUTHOR_DATE": f"@{T0} +0000", "GIT_COMMITTER_DATE": f"@{T0} +0000",
-           "GIT_AUTHOR_NAME": "Ada", "GIT_AUTHOR_EMAIL": "ada@example.com",
-           "GIT_COMMITTER_NAME": "Ada", "GIT_COMMITTER_EMAIL": "ada@example.com"}
-    for args in (["init", "-q"], ["commit", "-q", "--allow-empty", "-m", "shop 1"]):
-        subprocess.run(["git", *args], cwd=work, env=env, check=True)
-    sha = subprocess.run(["git", "rev-parse", "HEAD"], cwd=work, capture_output=True, text=True,
-                         check=True).stdout.strip()
+    sha = commit_at(work, T0)
     monkeypatch.chdir(work)
 
     def at(hours: float, *args: Any) -> Any:

@@ -13,14 +13,13 @@ from typing import Any
 
 import pytest
 
-from affidavit import canonical
 from affidavit.errors import IntegrityError
 from affidavit.ledger import index
 from affidavit.ledger.sqlite import SQLiteLedger
 from affidavit.models import build
 from affidavit.verify import proven as proven_module
 from affidavit.verify.proven import Picked, Proven
-from tests.helpers import Cli, Home, counted_loads, ok
+from tests.helpers import Cli, Home, append_entries, counted_loads, ok
 
 FLOW = "f"
 KEY = index.trails_key(FLOW)
@@ -31,11 +30,7 @@ def _name(entry: dict[str, Any]) -> Any:
 
 
 def _append(home: Home, *entries: dict[str, Any]) -> None:
-    ledger = SQLiteLedger(home.url, create=True)
-    try:
-        ledger.append([canonical.dumps(e) for e in entries], list(entries))
-    finally:
-        ledger.close()
+    append_entries(home, *entries)
 
 
 def _trails(home: Home, *names: str) -> None:
