@@ -288,7 +288,8 @@ def test_flows_without_an_attestation_type(site: ThreadedServer, cli: Cli) -> No
     assert requests.get(f"{site.url}/?without=%3Cb%3E", timeout=30).status_code == 400
 
 
-def test_a_flows_trails_filtered_by_status(site: ThreadedServer, cli: Cli, home: Home) -> None:
+def test_a_flows_trails_filtered_by_status(site: ThreadedServer, cli: Cli, home: Home,
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
     from affidavit.api import browse
     from affidavit.ledger.sqlite import SQLiteLedger
 
@@ -304,10 +305,21 @@ def test_a_flows_trails_filtered_by_status(site: ThreadedServer, cli: Cli, home:
         ok(cli("begin", "trail", name, "--flow", "shop"))
     ledger = SQLiteLedger(home.url)
     try:
-        first = browse.trails_page(ledger, "shop", 1, size=2, status="INCOMPLETE")
-        second = browse.trails_page(ledger, "shop", 2, size=2, status="INCOMPLETE")
+        first = browse.trails_page(ledger, "shop", size=2, status="INCOMPLETE")
+        second = browse.trails_page(ledger, "shop", size=2, status="INCOMPLETE",
+                                    start=first["next"])
+        monkeypatch.setattr(browse, "SCAN", 2)  # v1, the oldest, is all a third looks at
+        third = browse.trails_page(ledger, "shop", size=2, status="INCOMPLETE",
+                                   start=second["next"])
+        capped = browse.trails_page(ledger, "shop", size=5, status="COMPLIANT")
     finally:
         ledger.close()
-    assert [t["name"] for t in first["trails"]] == ["v5", "v4"] and first["more"]
-    assert [t["name"] for t in second["trails"]] == ["v3", "v2"] and not second["more"]
+    assert [t["name"] for t in first["trails"]] == ["v5", "v4"] and first["next"] == 2
+    assert [t["name"] for t in second["trails"]] == ["v3", "v2"] and second["next"] == 4
+    assert third["trails"] == [] and third["next"] is None and third["scanned"] == 1
+    # a rare status is looked for SCAN trails a page: v5 and v4 are not it, v1 is further
+    assert capped["trails"] == [] and capped["next"] == 2 and capped["scanned"] == 2
     assert first["pages"] is None and first["count"] == 5
+    page = _get(f"{site.url}/flows/shop?status=INCOMPLETE&start=2").text
+    assert re.findall(r'href="/flows/shop/trails/(v\d)">', page) == ["v3", "v2"]
+    assert 'href="/flows/shop?status=INCOMPLETE">' in page

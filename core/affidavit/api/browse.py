@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
     Record = dict[str, Any]
 
-__all__ = ["PAGE", "STATUSES", "flows", "flows_without", "trails_page", "trail_view",
+__all__ = ["PAGE", "SCAN", "STATUSES", "flows", "flows_without", "trails_page", "trail_view",
            "trail_page", "evidence_of", "ledger_view"]
 
 PAGE = 50
@@ -161,26 +161,34 @@ def _row(view: Proven, flow: str, name: str) -> Record:
             "updated_at": trail["updated_at"]}
 
 
+SCAN = 1000
+"""Trails one filtered page reads at most: a rare status in a large flow is looked for a
+thousand trails a request, each page saying where the next looks on from."""
+
+
 def trails_page(source: Ledger | Proven, flow: str, page: int = 1, size: int = PAGE,
-                status: str | None = None) -> Record:
+                status: str | None = None, start: int = 0) -> Record:
     """Page ``page`` (from 1) of a flow's trails, the latest first: each with its verdict,
     when it was begun and last changed; only the page's trails are read.
 
-    With ``status``, only the trails the judge gives that status: they are found by reading
-    trails' states the latest first, a batch at a time, until the page is full and one more
-    is found (so a page knows whether another follows, not how many: that would read every
-    trail). A page of a rare status in a large flow reads many trails."""
+    With ``status``, only the trails the judge gives that status, looked for from the
+    ``start``-th trail (the latest first) on: up to ``size`` of them, reading at most
+    :data:`SCAN` trails' states, and ``next`` is where the following page looks on from (None:
+    none are left). A filtered page so costs at most a thousand trails' reads, however rare
+    the status; it knows whether more may follow, not how many (that would read every
+    trail)."""
     with proven(source) as view:
         state = _flow_facts(view, flow)
         order = _trail_order(view, flow)
         facts = {"flow": flow, "description": state["description"],
-                 "template": state["template"], "count": len(order), "page": page,
-                 "status": status}
+                 "template": state["template"], "count": len(order), "status": status}
         if status is not None:
-            rows, more = _filtered(view, flow, order, status, (page - 1) * size, size)
-            if page > 1 and not rows:
-                raise NotFoundError(f"flow {flow!r} has no page {page} of {status} trails")
-            return {**facts, "pages": None, "more": more, "trails": rows}
+            if not 0 <= start < max(len(order), 1):
+                raise NotFoundError(f"flow {flow!r} has {len(order)} trails, none from {start}")
+            rows, resume = _filtered(view, flow, order, status, start, size)
+            return {**facts, "page": None, "pages": None, "start": start, "next": resume,
+                    "scanned": (resume if resume is not None else len(order)) - start,
+                    "trails": rows}
         pages = max(1, -(-len(order) // size))
         if not 1 <= page <= pages:
             raise NotFoundError(f"flow {flow!r} has no page {page} (it has {pages})")
@@ -188,28 +196,27 @@ def trails_page(source: Ledger | Proven, flow: str, page: int = 1, size: int = P
         # the page's trails in one read (one round trip to a remote ledger), not one each
         view.under_all([index.trail_key(flow, name) for name in shown])
         rows = [_row(view, flow, name) for name in shown]
-    return {**facts, "pages": pages, "more": page < pages, "trails": rows}
+    return {**facts, "page": page, "pages": pages, "start": None,
+            "next": page + 1 if page < pages else None, "trails": rows}
 
 
-def _filtered(view: Proven, flow: str, order: list[str], status: str, skip: int,
-              size: int) -> tuple[list[Record], bool]:
-    """The ``size`` trails of ``status`` after the first ``skip`` of them in ``order``, and
-    whether another follows; read ``PAGE`` trails a round trip."""
+def _filtered(view: Proven, flow: str, order: list[str], status: str, start: int,
+              size: int) -> tuple[list[Record], int | None]:
+    """Up to ``size`` trails of ``status`` from ``order[start:]``, reading at most
+    :data:`SCAN` of them, ``PAGE`` a round trip; and where the next page looks on from."""
     found: list[Record] = []
-    seen = 0
-    for first in range(0, len(order), PAGE):
-        batch = order[first:first + PAGE]
+    end = min(len(order), start + SCAN)
+    for first in range(start, end, PAGE):
+        batch = order[first:min(first + PAGE, end)]
         view.under_all([index.trail_key(flow, name) for name in batch])
-        for name in batch:
+        for offset, name in enumerate(batch):
             row = _row(view, flow, name)
-            if row["status"] != status:
-                continue
-            seen += 1
-            if seen > skip + size:
-                return found, True
-            if seen > skip:
+            if row["status"] == status:
                 found.append(row)
-    return found, False
+                if len(found) == size:
+                    after = first + offset + 1
+                    return found, after if after < len(order) else None
+    return found, end if end < len(order) else None
 
 
 def trail_view(source: Ledger | Proven, flow: str, trail: str) -> Record:

@@ -114,16 +114,17 @@ def ui_router(ledger: Callable[[], Any], *, tokens: TokenStore | None, public_re
                          without="")
 
     @router.get("/flows/{flow}")
-    async def flow(request: Request, flow: str, page: str = "1", status: str = "") -> Response:
-        wanted = number(page)
-        if wanted is None:
-            return not_found(request, f"no page {page[:20]!r}")
+    async def flow(request: Request, flow: str, page: str = "1", status: str = "",
+                   start: str = "0") -> Response:
+        wanted, first = number(page), 0 if start == "0" else number(start)
+        if wanted is None or first is None:
+            return not_found(request, f"no page {page[:20]!r} from {start[:20]!r}")
         if status and status not in browse.STATUSES:
             return _page(request, "error.html", 400, title="Which status?",
                          message=f"filter by one of {', '.join(browse.STATUSES)}")
         return site.show(request, "flow.html", lambda led: browse.trails_page(
-            led, flow, wanted, status=status or None), "flow", title=f"Flow {flow}",
-            statuses=browse.STATUSES)
+            led, flow, wanted, status=status or None, start=first), "flow",
+            title=f"Flow {flow}", statuses=browse.STATUSES)
 
     @router.get("/flows/{flow}/trails/{trail}")
     async def trail(request: Request, flow: str, trail: str) -> Response:
