@@ -25,6 +25,7 @@ import socket
 import sqlite3
 import subprocess
 import tempfile
+import threading
 import time
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
@@ -830,3 +831,37 @@ def test_a_filtered_listing_asked_again_reads_no_entry_again(
         for kind in ("sarif", "junit", "snyk"):
             assert _get(running.url + f"/?without={kind}").status_code == 200
         assert loaded == [], f"{len(loaded)} entries read again"
+
+
+def test_a_page_that_reads_long_holds_up_neither_the_api_nor_other_pages(
+        home: Home, cli: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The UI's reads run in worker threads with their own handles: while one page is
+    still reading (held here until the rest has answered), the API appends, other pages
+    answer and the server says it is alive. On the loop, they would wait for it."""
+    from affidavit.api import browse
+
+    ok = cli("create", "flow", "held")
+    assert ok.code == 0, str(ok)
+    release = threading.Event()
+    real = browse.flows
+
+    def slow(source: Any) -> Any:
+        assert release.wait(30), "never released"
+        return real(source)
+
+    monkeypatch.setattr(browse, "flows", slow)
+    with ThreadedServer(home.url) as running:
+        answers: dict[str, int] = {}
+        held = threading.Thread(target=lambda: answers.update(
+            held=requests.get(running.url + "/", timeout=60).status_code))
+        held.start()
+        try:
+            assert requests.get(running.url + "/healthz", timeout=5).status_code == 200
+            assert requests.get(running.url + "/flows/held", timeout=5).status_code == 200
+            wrote = cli("begin", "trail", "t1", "--flow", "held", "--ledger", running.url)
+            assert wrote.code == 0, str(wrote)
+            assert held.is_alive(), "the held page answered before it was released"
+        finally:
+            release.set()
+            held.join(30)
+        assert answers == {"held": 200}

@@ -259,9 +259,19 @@ def create_app(ledger_url: str, *, max_request: int = MAX_REQUEST, log: Any = _l
     add_queries(app, ledger, _json)
     if ui:
         from affidavit.server.ui import ui_router
+        from affidavit.server.ui_site import PerThread
+
+        def reader(org: str) -> Any:
+            """A worker thread's own handle on the organisation's ledger, which the loop's
+            ``ledger()`` opened (made) first: the UI's reads are not the loop's."""
+            url = ledger_url.replace("{org}", org) if multi else ledger_url
+            handle = open_ledger(url, **storage(org))
+            if hasattr(handle, "cache_subtrees"):
+                handle.cache_subtrees()
+            return handle
 
         app.include_router(ui_router(ledger, tokens=store, public_read=public_read,
-                                     multi=multi))
+                                     multi=multi, reads=PerThread(reader)))
 
     @app.exception_handler(AffidavitError)
     async def refused(request: Request, exc: AffidavitError) -> JSONResponse:

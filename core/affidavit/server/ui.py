@@ -46,14 +46,16 @@ _TYPE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 
 
 def ui_router(ledger: Callable[[], Any], *, tokens: TokenStore | None, public_read: bool,
-              ledger_url: str | None = None, multi: bool = False) -> APIRouter:
+              ledger_url: str | None = None, multi: bool = False,
+              reads: Callable[[], Any] | None = None) -> APIRouter:
     """The UI's routes over ``ledger()`` (the current organisation's ledger, by
     :data:`~affidavit.server.gate.ORG`); ``tokens`` turns the login on; ``ledger_url`` is
     what the commands it shows name (default: this server's own URL, as a client names
-    it)."""
+    it); ``reads`` (a :class:`~affidavit.server.ui_site.PerThread`) moves the reads off the
+    event loop."""
     router = APIRouter(include_in_schema=False)
     site = Site(ledger, tokens=tokens, public_read=public_read, ledger_url=ledger_url,
-                multi=multi)
+                multi=multi, reads=reads)
     read, client_url = site.read, site.client_url
 
     @router.get("/static/ui.css")
@@ -108,9 +110,9 @@ def ui_router(ledger: Callable[[], Any], *, tokens: TokenStore | None, public_re
             if not _TYPE_NAME.match(without):
                 return _page(request, "error.html", 400, title="Not a type",
                              message=f"{without[:80]!r} is not an attestation type name")
-            return site.show(request, "flows.html", lambda led: browse.flows_without(
+            return await site.show(request, "flows.html", lambda led: browse.flows_without(
                 led, without), "flows", title=f"Flows without {without}", without=without)
-        return site.show(request, "flows.html", browse.flows, "flows", title="Flows",
+        return await site.show(request, "flows.html", browse.flows, "flows", title="Flows",
                          without="")
 
     @router.get("/flows/{flow}")
@@ -122,18 +124,19 @@ def ui_router(ledger: Callable[[], Any], *, tokens: TokenStore | None, public_re
         if status and status not in browse.STATUSES:
             return _page(request, "error.html", 400, title="Which status?",
                          message=f"filter by one of {', '.join(browse.STATUSES)}")
-        return site.show(request, "flow.html", lambda led: browse.trails_page(
+        return await site.show(request, "flow.html", lambda led: browse.trails_page(
             led, flow, wanted, status=status or None, start=first), "flow",
             title=f"Flow {flow}", statuses=browse.STATUSES)
 
     @router.get("/flows/{flow}/trails/{trail}")
     async def trail(request: Request, flow: str, trail: str) -> Response:
-        return site.show(request, "trail.html", lambda led: browse.trail_page(led, flow, trail),
-                         "trail", title=f"Trail {flow}/{trail}", ledger_url=client_url(request))
+        return await site.show(request, "trail.html",
+                               lambda led: browse.trail_page(led, flow, trail), "trail",
+                               title=f"Trail {flow}/{trail}", ledger_url=client_url(request))
 
     @router.get("/flows/{flow}/trails/{trail}/log")
     async def trail_log(request: Request, flow: str, trail: str) -> Response:
-        return site.show(request, "trail_log.html",
+        return await site.show(request, "trail_log.html",
                          lambda led: query.trail_log(led, flow, trail), "events",
                          title=f"Log of trail {flow}/{trail}", flow=flow, trail=trail)
 
@@ -151,7 +154,7 @@ def ui_router(ledger: Callable[[], Any], *, tokens: TokenStore | None, public_re
                 raise
             return path
 
-        found = read(request, made)
+        found = await read(request, made)
         if isinstance(found, Response):
             return found
         name = re.sub(r"[^A-Za-z0-9._-]", "_", f"{flow}-{trail}")[:200] + ".zip"
@@ -178,7 +181,7 @@ def ui_router(ledger: Callable[[], Any], *, tokens: TokenStore | None, public_re
             name = re.sub(r"[^A-Za-z0-9._-]", "_", str(ref.get("name") or digest))[:200]
             return path, name or digest
 
-        found = read(request, fetch)
+        found = await read(request, fetch)
         if isinstance(found, Response):
             return found
         path, name = found
@@ -188,7 +191,7 @@ def ui_router(ledger: Callable[[], Any], *, tokens: TokenStore | None, public_re
 
     @router.get("/ledger")
     async def ledger_page(request: Request) -> Response:
-        found = read(request, browse.ledger_view)
+        found = await read(request, browse.ledger_view)
         if isinstance(found, Response):
             return found
         return _page(request, "ledger.html", title="Ledger", ledger=found,
@@ -200,7 +203,7 @@ def ui_router(ledger: Callable[[], Any], *, tokens: TokenStore | None, public_re
             return not_found(request, "not a SHA-256 fingerprint")
         from affidavit.api.provenance import artifact_timeline
 
-        return site.show(request, "artifact.html",
+        return await site.show(request, "artifact.html",
                          lambda led: artifact_timeline(led, fingerprint), "artifact",
                          title=f"Artifact {fingerprint[:12]}")
 
@@ -212,14 +215,14 @@ def ui_router(ledger: Callable[[], Any], *, tokens: TokenStore | None, public_re
         if not _PREFIX.match(wanted):
             return _page(request, "search.html", 400, title="Search", q=q[:80], hits=None,
                          error="give 4 to 64 hex characters of a commit or fingerprint")
-        return site.show(request, "search.html", lambda led: query.search(led, wanted), "hits",
-                         title=f"Search {wanted}", q=wanted)
+        return await site.show(request, "search.html", lambda led: query.search(led, wanted),
+                               "hits", title=f"Search {wanted}", q=wanted)
 
     ui_environments.add_routes(router, site)
 
     @router.get("/badge/{flow}/{trail}.svg")
     async def badge(request: Request, flow: str, trail: str) -> Response:
-        return status_badge(site, request,
+        return await status_badge(site, request,
                             lambda led: query.trail_state(led, flow, trail)["status"])
 
     return router

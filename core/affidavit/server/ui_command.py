@@ -41,12 +41,14 @@ def create_ui_app(ledger_url: str | None, host: str = "127.0.0.1") -> Any:
 
     from affidavit.api.ledgers import open_ledger
     from affidavit.server.ui import ui_router
-    from affidavit.server.ui_site import SecurityHeaders, refused
+    from affidavit.server.ui_site import PerThread, SecurityHeaders, refused
 
     handle = open_ledger(ledger_url)  # a missing ledger is refused here, not made
     app = FastAPI(title="affidavit ui", openapi_url=None, docs_url=None, redoc_url=None)
+    # each worker thread reads through its own handle on the same ledger
+    reads = PerThread(lambda org: open_ledger(handle.url))
     app.include_router(ui_router(lambda: handle, tokens=None, public_read=True,
-                                 ledger_url=ledger_url or handle.url))
+                                 ledger_url=ledger_url or handle.url, reads=reads))
     named = None if host in ("0.0.0.0", "::", "") else {*LOCAL, host, f"[{host}]"}
 
     @app.middleware("http")

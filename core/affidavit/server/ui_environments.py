@@ -85,7 +85,7 @@ def add_routes(router: APIRouter, site: Site) -> None:
     """The environment pages and the environment badge, on ``router``."""
     @router.get("/environments")
     async def listing(request: Request) -> Response:
-        return site.show(request, "environments.html", environments.list_environments,
+        return await site.show(request, "environments.html", environments.list_environments,
                          "environments", title="Environments")
 
     @router.get("/environments/{env}")
@@ -93,7 +93,7 @@ def add_routes(router: APIRouter, site: Site) -> None:
         wanted = number(page)
         if wanted is None:
             return not_found(request, f"no page {page[:20]!r}")
-        return site.show(request, "environment.html",
+        return await site.show(request, "environment.html",
                          lambda led: _environment(led, env, wanted), "env",
                          title=f"Environment {env}")
 
@@ -107,7 +107,7 @@ def add_routes(router: APIRouter, site: Site) -> None:
             return not_found(request, f"no snapshot {which[:20]!r}")
         else:
             address = f"{env}#{which}"
-        return site.show(request, "snapshot.html",
+        return await site.show(request, "snapshot.html",
                          lambda led: policies.snapshot_compliance(led, address), "snapshot",
                          title=f"Snapshot {address}")
 
@@ -120,7 +120,7 @@ def add_routes(router: APIRouter, site: Site) -> None:
         if first is None or second is None:
             return page_of(request, "error.html", 400, title="Which snapshots?",
                          message="compare two snapshots by number: ?from=N&to=M")
-        return site.show(request, "diff.html", lambda led: environments.diff_snapshots(
+        return await site.show(request, "diff.html", lambda led: environments.diff_snapshots(
             led, f"{env}#{first}", f"{env}#{second}"), "diff", title=f"{env}: #{first} → #{second}",
             env=env)
 
@@ -139,10 +139,10 @@ def add_routes(router: APIRouter, site: Site) -> None:
             found = metrics.metrics_series(led, env, periods=periods, days=7, now=end)
             return {**found, "charts": _charts(found["series"])}
 
-        return site.show(request, "metrics.html", read, "metrics",
+        return await site.show(request, "metrics.html", read, "metrics",
                          title=f"Metrics of {env}", env=env, weeks=periods, until=until)
 
     @router.get("/badge/{env}.svg")
     async def badge(request: Request, env: str) -> Response:
-        return status_badge(site, request,
+        return await status_badge(site, request,
                             lambda led: policies.environment_status(led, env))

@@ -32,7 +32,7 @@ from affidavit.server.tokens import TokenStore, allows
 
 __all__ = ["Site", "page", "not_found", "status_badge", "badge", "CSP", "COOKIE", "HEADERS",
            "STATIC", "is_ui_path", "refused", "SecurityHeaders",
-           "number"]
+           "number", "PerThread", "READERS"]
 
 CSP = ("default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
        "frame-ancestors 'none'; base-uri 'none'")
@@ -148,14 +148,41 @@ def badge(label: str, colour: str) -> Response:
                     headers={**HEADERS, "Cache-Control": "no-cache"})
 
 
+READERS = 4
+"""Worker threads the UI's reads run in at once (each with its own handle on the ledger)."""
+
+
+class PerThread:
+    """A ledger handle for each worker thread and organisation, opened by ``opener(org)``
+    on the thread's first read of that organisation: a SQLite connection, a PostgreSQL one
+    or an HTTP session belongs to the thread that opened it. What readers remember of a
+    ledger (``api.browse``'s proven rows, the judge's verdicts) is the process's, shared by
+    the threads."""
+
+    def __init__(self, opener: Callable[[str], Any]) -> None:
+        import threading
+
+        self.opener = opener
+        self._local = threading.local()
+
+    def __call__(self) -> Any:
+        handles: dict[str, Any] = self._local.__dict__.setdefault("handles", {})
+        org = ORG.get()
+        if org not in handles:
+            handles[org] = self.opener(org)
+        return handles[org]
+
+
 class Site:
     """Who may read what, and the page a read makes: what every route of the UI shares (the
     environment pages register theirs with :meth:`show`, see ``server/ui_environments.py``)."""
 
     def __init__(self, ledger: Callable[[], Any], *, tokens: TokenStore | None,
-                 public_read: bool, ledger_url: str | None, multi: bool) -> None:
+                 public_read: bool, ledger_url: str | None, multi: bool,
+                 reads: Callable[[], Any] | None = None) -> None:
         self.ledger, self.tokens, self.public_read = ledger, tokens, public_read
-        self.ledger_url, self.multi = ledger_url, multi
+        self.ledger_url, self.multi, self.reads = ledger_url, multi, reads
+        self._limiter: Any = None
 
     def granted(self, token: str) -> str | None:
         """The organisation ``token`` may read here, or None: unknown, revoked, not allowed
@@ -179,14 +206,24 @@ class Site:
             return DEFAULT_ORG
         return None
 
-    def read(self, request: Request, what: Callable[[Any], Any]) -> Any:
-        """``what(ledger)`` for this visitor's organisation; a Response when it may not."""
+    async def read(self, request: Request, what: Callable[[Any], Any]) -> Any:
+        """``what(ledger)`` for this visitor's organisation; a Response when it may not.
+
+        With ``reads`` (a handle a worker thread, :class:`PerThread`), the read runs in one
+        of :data:`READERS` worker threads, so a page that reads much (the first proof of a
+        large flow, a filter over every trail) holds up neither the API's writes nor other
+        pages; the organisation's ledger is opened (made, on a server) on the loop's thread
+        first, as the API opens it. Without, it runs on the loop."""
         org = self.reader(request)
         if org is None:
             return RedirectResponse("/login", status_code=303, headers=HEADERS)
         token = ORG.set(org)
         try:
-            return what(self.ledger())
+            if self.reads is None:
+                return what(self.ledger())
+            self.ledger()
+            reads = self.reads
+            return await self._in_thread(lambda: what(reads()))
         except NotFoundError as exc:
             return not_found(request, exc.message)
         except AffidavitError as exc:
@@ -200,15 +237,26 @@ class Site:
             sys.stderr.write(f"affidavit ui: internal error on {request.url.path}: "
                              f"{type(exc).__name__}: {exc}\n")
             return page(request, "error.html", 500, title="Internal error",
-                         message="the page could not be made; nothing is shown",
-                         remedy="the server's log names the error")
+                        message="the page could not be made; nothing is shown",
+                        remedy="the server's log names the error")
         finally:
             ORG.reset(token)
 
-    def show(self, request: Request, template: str, what: Callable[[Any], Any],
-             name: str = "found", **context: Any) -> Response:
+    async def _in_thread(self, call: Callable[[], Any]) -> Any:
+        """``call()`` in a worker thread, this request's context (its organisation) with it."""
+        import contextvars
+
+        import anyio
+
+        if self._limiter is None:
+            self._limiter = anyio.CapacityLimiter(READERS)
+        return await anyio.to_thread.run_sync(contextvars.copy_context().run, call,
+                                              limiter=self._limiter)
+
+    async def show(self, request: Request, template: str, what: Callable[[Any], Any],
+                   name: str = "found", **context: Any) -> Response:
         """The page ``template`` with ``what(ledger)`` as ``name``, or the read's refusal."""
-        found = self.read(request, what)
+        found = await self.read(request, what)
         if isinstance(found, Response):
             return found
         return page(request, template, **{name: found}, **context)
@@ -222,10 +270,10 @@ class Site:
         return base if org in (None, DEFAULT_ORG) else f"{base}/orgs/{org}"
 
 
-def status_badge(site: Site, request: Request, status: Callable[[Any], str]) -> Response:
+async def status_badge(site: Site, request: Request, status: Callable[[Any], str]) -> Response:
     """The badge of the status ``status(ledger)`` reads: a "not found" badge (404) for a name
     that is not there, the refusal (a login) for a visitor who may not read."""
-    found = site.read(request, status)
+    found = await site.read(request, status)
     if isinstance(found, Response):
         if found.status_code == 404:
             return Response(badge("not found", "#757575").body, status_code=404,
