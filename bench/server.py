@@ -276,7 +276,10 @@ def _run(storage: str, folder: Path, seconds: float, noop_ms: float) -> None:
         servers = [_start(ledger, folder / f"{storage}-server{n}", env, extra)
                    for n in range(2)]
         try:
-            latencies, wall, entries = _ours([url for _, url in servers], seconds, folder)
+            # each storage's clients remember their own servers' keys: a port the sqlite
+            # round used may serve the postgresql round's other ledger
+            latencies, wall, entries = _ours([url for _, url in servers], seconds,
+                                             folder / f"{storage}-clients")
         finally:
             for process, _ in servers:
                 process.terminate()
