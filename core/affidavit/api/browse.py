@@ -18,6 +18,7 @@ from affidavit.verify.proven import proven
 
 TYPE_CHECKING = False  # typing costs 3 ms to import; the CLI's write path avoids it
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from typing import Any
 
     from affidavit.ledger.base import Ledger
@@ -26,7 +27,7 @@ if TYPE_CHECKING:
     Record = dict[str, Any]
 
 __all__ = ["PAGE", "SCAN", "STATUSES", "flows", "flows_without", "trails_page", "trail_view",
-           "trail_page", "evidence_of", "ledger_view"]
+           "trail_page", "evidence_of", "ledger_view", "page_of", "environment_page"]
 
 PAGE = 50
 """Trails on one page of a flow."""
@@ -117,28 +118,18 @@ def _types_of(view: Proven, flow: str) -> frozenset[str]:
     return types
 
 
-def _flow_facts(view: Proven, flow: str) -> Record:
-    """``query.flow_state``'s description, template and creation time, from the flow's own
-    entries (``flowdef:<flow>``) alone: ``flow_state`` also lists the trails, reading all of
-    ``trails:<flow>`` again, which :func:`_trail_order` reads once per process."""
-    entries = query.flow_entries(view, flow)
-    facts: Record = {"description": None, "template": None}
-    for _, entry in entries:
-        for field in facts:
-            if field in entry["record"]:
-                facts[field] = entry["record"][field]
-    facts["created_at"] = entries[0][1]["time"]
-    return facts
-
-
-def flows(source: Ledger | Proven) -> list[Record]:
-    """Every flow, its description, how many trails it has and its latest trail (the one
-    begun or changed last) with that trail's verdict."""
+def flows(source: Ledger | Proven,
+          only: Callable[[Proven, str], bool] | None = None) -> list[Record]:
+    """Every flow (those ``only(view, name)`` keeps, when given), its description, how many
+    trails it has and its latest trail (the one begun or changed last) with that trail's
+    verdict."""
     out = []
     with proven(source) as view:
         names = sorted({e["record"]["name"]: None for _, e in view.under(index.FLOWS_KEY)})
         for name in names:
-            state = _flow_facts(view, name)
+            if only is not None and not only(view, name):
+                continue
+            state = query.flow_facts(view, name)
             order = _trail_order(view, name)
             latest = None
             if order:
@@ -149,6 +140,28 @@ def flows(source: Ledger | Proven) -> list[Record]:
                         "trails": len(order), "created_at": state["created_at"],
                         "latest": latest})
     return out
+
+
+def page_of(items: list[Any], page: int, size: int, what: str) -> tuple[list[Any], int]:
+    """Page ``page`` (from 1) of ``items``, ``size`` a page, and how many pages there are (at
+    least one, empty); a page beyond them is not found in ``what``."""
+    pages = max(1, -(-len(items) // size))
+    if not 1 <= page <= pages:
+        raise NotFoundError(f"{what} has no page {page} (it has {pages})")
+    return items[(page - 1) * size:page * size], pages
+
+
+def environment_page(source: Ledger | Proven, name: str, page: int = 1,
+                     size: int = PAGE) -> Record:
+    """An environment and, for a physical one, page ``page`` of its snapshots
+    (``environment_log``'s rows), the latest first."""
+    from affidavit.api import environments
+
+    with proven(source) as view:
+        state = environments.environment_state(view, name)
+        log = [] if state["type"] == "logical" else environments.environment_log(view, name)
+    shown, pages = page_of(log[::-1], page, size, f"environment {name!r}")
+    return {**state, "log": shown, "page": page, "pages": pages}
 
 
 STATUSES = ("COMPLIANT", "NON_COMPLIANT", "INCOMPLETE")
@@ -178,7 +191,7 @@ def trails_page(source: Ledger | Proven, flow: str, page: int = 1, size: int = P
     the status; it knows whether more may follow, not how many (that would read every
     trail)."""
     with proven(source) as view:
-        state = _flow_facts(view, flow)
+        state = query.flow_facts(view, flow)
         order = _trail_order(view, flow)
         facts = {"flow": flow, "description": state["description"],
                  "template": state["template"], "count": len(order), "status": status}
@@ -189,10 +202,7 @@ def trails_page(source: Ledger | Proven, flow: str, page: int = 1, size: int = P
             return {**facts, "page": None, "pages": None, "start": start, "next": resume,
                     "scanned": (resume if resume is not None else len(order)) - start,
                     "trails": rows}
-        pages = max(1, -(-len(order) // size))
-        if not 1 <= page <= pages:
-            raise NotFoundError(f"flow {flow!r} has no page {page} (it has {pages})")
-        shown = order[(page - 1) * size:page * size]
+        shown, pages = page_of(order, page, size, f"flow {flow!r}")
         # the page's trails in one read (one round trip to a remote ledger), not one each
         view.under_all([index.trail_key(flow, name) for name in shown])
         rows = [_row(view, flow, name) for name in shown]
@@ -278,7 +288,4 @@ def flows_without(source: Ledger | Proven, attestation_type: str) -> list[Record
     pipelines never scan?"; ``list flows --without-type``), shaped as :func:`flows` shapes a
     row. Every entry of every flow is read once per process (:func:`_types_of`), then only
     those filed since: a filter asked again and again costs what the flows page costs."""
-    with proven(source) as view:
-        names = sorted({e["record"]["name"]: None for _, e in view.under(index.FLOWS_KEY)})
-        lacking = [name for name in names if attestation_type not in _types_of(view, name)]
-        return [row for row in flows(view) if row["name"] in lacking]
+    return flows(source, lambda view, name: attestation_type not in _types_of(view, name))

@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     Record = dict[str, Any]
 
 __all__ = [
+    "check_environment_name",
     "ENVIRONMENT_TYPES",
     "SOURCES",
     "Snapshotted",
@@ -124,7 +125,9 @@ class Snapshotted:
                 "running": str(len(self.record["artifacts"]))}
 
 
-def _check_environment_name(name: str) -> str:
+def check_environment_name(name: str) -> str:
+    """``name`` when it can name an environment (a name, and no ``~``, which addresses a
+    snapshot: ``prod~1``), else a one-line ``UsageError``."""
     check_name(name, "environment")
     if "~" in name:
         raise UsageError(f"environment name {name!r}: '~' is kept for addressing (prod~1)")
@@ -137,7 +140,7 @@ def create_environment(ledger: Ledger, *, name: str, type: str,
     """Create an environment, or record a change to its description; None when it already
     exists as asked (so every pipeline run may ask). Its type never changes: snapshots of one
     kind of source would be compared with another's."""
-    _check_environment_name(name)
+    check_environment_name(name)
     if type not in ENVIRONMENT_TYPES:
         raise UsageError(f"environment type {type!r} is not one of {', '.join(ENVIRONMENT_TYPES)}")
     with _head(ledger) as head:
@@ -162,7 +165,7 @@ def create_environment(ledger: Ledger, *, name: str, type: str,
 def join_environment(ledger: Ledger, *, logical: str, physical: list[str],
                      dry_run: bool = False) -> Recorded | None:
     """Add physical environments to a logical one (None when all of them are in it already)."""
-    _check_environment_name(logical)
+    check_environment_name(logical)
     if not physical:
         raise UsageError("join environment: name at least one --physical environment")
     with _head(ledger) as head:
@@ -375,7 +378,7 @@ def running_in_s3(*, bucket: str, prefix: str | None = None, include: str | None
 def record_snapshot(ledger: Ledger, *, environment: str, source: str,
                     artifacts: list[Record], dry_run: bool = False) -> Snapshotted:
     """Record what runs in ``environment`` when it differs from the latest snapshot."""
-    _check_environment_name(environment)
+    check_environment_name(environment)
     record = build.snapshot(environment=environment, source=source,
                             artifacts=[build.running_artifact(**a) for a in artifacts])
     _check_unique(record["artifacts"])
@@ -439,7 +442,7 @@ def parse_address(address: str, now: float | None = None) -> tuple[str, str, Any
     if match is None:
         raise UsageError(f"snapshot {address!r}: expected ENV, ENV#N, ENV~N, ENV@{{ISO-8601}} or "
                          "ENV@{N.hours.ago}")
-    env = _check_environment_name(match["env"])
+    env = check_environment_name(match["env"])
     for part in ("number", "back"):
         if match[part] is not None and len(match[part]) > 18:
             raise UsageError(f"snapshot {address[:80]!r}: no environment has that many snapshots")

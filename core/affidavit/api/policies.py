@@ -274,10 +274,9 @@ def environment_status(source: Ledger | Proven, environment: str) -> str:
                 statuses.add(snapshot_compliance(view, member)["compliance"]["status"])
             except NotFoundError:
                 statuses.add("UNKNOWN")
-    for status in ("NON_COMPLIANT", "UNKNOWN"):
-        if status in statuses or (status == "UNKNOWN" and not statuses):
-            return status
-    return "COMPLIANT"
+    if "NON_COMPLIANT" in statuses:
+        return "NON_COMPLIANT"
+    return "UNKNOWN" if "UNKNOWN" in statuses or not statuses else "COMPLIANT"
 
 
 def _gate(subject: str, compliance: Record) -> Record:

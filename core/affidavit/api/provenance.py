@@ -84,35 +84,30 @@ def artifact_timeline(source: Ledger | Proven, fingerprint: str) -> Record:
         for trail in state["trails"]:  # with what each report's judge said, as assert does
             trail["reasons"] = explained_reasons(view, trail["issues"])
     events: list[Record] = []
-    commits = {}
+
+    def event(time: str, entry: int | None, what: str, detail: str, **where: Any) -> None:
+        events.append({"time": time, "entry": entry, "event": what, "detail": detail,
+                       "flow": None, "trail": None, "environment": None, "number": None,
+                       **where})
+
+    commits = set()
     for report in state["reports"]:
         commit = report.get("commit") or {}
         sha = commit.get("sha")
         if sha and sha not in commits:
-            commits[sha] = commit
-            events.append({"time": commit.get("timestamp") or report["time"], "entry": None,
-                           "event": "committed", "detail": " ".join(
-                               str(commit[k]) for k in ("sha", "author", "message")
-                               if commit.get(k))[:300],
-                           "flow": None, "trail": None, "environment": None, "number": None})
-        events.append({"time": report["time"], "entry": report["entry"], "event": "built",
-                       "detail": f"reported as {report['name']!r}", "flow": report["flow"],
-                       "trail": report["trail"], "environment": None, "number": None})
+            commits.add(sha)
+            event(commit.get("timestamp") or report["time"], None, "committed", " ".join(
+                str(commit[k]) for k in ("sha", "author", "message") if commit.get(k))[:300])
+        event(report["time"], report["entry"], "built", f"reported as {report['name']!r}",
+              flow=report["flow"], trail=report["trail"])
     for attestation in state["attestations"]:
         verdict = "compliant" if attestation["compliant"] else "not compliant"
-        events.append({"time": attestation["time"], "entry": attestation["entry"],
-                       "event": "attested",
-                       "detail": f"{attestation['name']} ({attestation['type']}): {verdict}",
-                       "flow": None, "trail": None, "environment": None, "number": None})
+        event(attestation["time"], attestation["entry"], "attested",
+              f"{attestation['name']} ({attestation['type']}): {verdict}")
     for run in runs:
-        events.append({"time": run["first"]["time"], "entry": run["first"]["entry"],
-                       "event": "started running", "detail": ", ".join(run["names"]),
-                       "flow": None, "trail": None, "environment": run["environment"],
-                       "number": run["first"]["number"]})
-        if run["gone"] is not None:
-            events.append({"time": run["gone"]["time"], "entry": run["gone"]["entry"],
-                           "event": "stopped running", "detail": ", ".join(run["names"]),
-                           "flow": None, "trail": None, "environment": run["environment"],
-                           "number": run["gone"]["number"]})
+        for what, seen in (("started running", run["first"]), ("stopped running", run["gone"])):
+            if seen is not None:
+                event(seen["time"], seen["entry"], what, ", ".join(run["names"]),
+                      environment=run["environment"], number=seen["number"])
     events.sort(key=lambda e: (-1 if e["entry"] is None else e["entry"], str(e["time"])))
     return {**state, "runs": runs, "timeline": events}

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "flow_entries",
+    "flow_facts",
     "flow_state",
     "trail_entries",
     "trail_state",
@@ -86,12 +87,11 @@ def trail_names(source: Ledger | Proven, flow: str) -> list[str]:
     return list(names)
 
 
-def flow_state(source: Ledger | Proven, name: str) -> Record:
-    """A flow's current description, template and tags, when it was created and its
-    trails."""
-    with proven(source) as view:
-        entries = flow_entries(view, name)
-        trails = trail_names(view, name)
+def flow_facts(source: Ledger | Proven, name: str) -> Record:
+    """A flow's current description, template and tags and when it was created, from its own
+    entries alone (``flowdef:<flow>``): :func:`flow_state` without the list of its trails,
+    which reads every trail's begin and change entries."""
+    entries = flow_entries(source, name)
     state = _fold([e["record"] for _, e in entries], ("description", "template"))
     template_entry = max((i for i, e in entries if "template" in e["record"]), default=None)
     return {
@@ -103,8 +103,14 @@ def flow_state(source: Ledger | Proven, name: str) -> Record:
         "created_at": entries[0][1]["time"],
         "updated_at": entries[-1][1]["time"],
         "entries": [i for i, _ in entries],
-        "trails": trails,
     }
+
+
+def flow_state(source: Ledger | Proven, name: str) -> Record:
+    """A flow's current description, template and tags, when it was created and its
+    trails."""
+    with proven(source) as view:
+        return {**flow_facts(view, name), "trails": trail_names(view, name)}
 
 
 def trail_entries(source: Ledger | Proven, flow: str, name: str) -> list[tuple[int, Record]]:

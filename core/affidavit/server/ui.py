@@ -113,7 +113,7 @@ def ui_router(ledger: Callable[[], Any], *, tokens: TokenStore | None, public_re
             return await site.show(request, "flows.html", lambda led: browse.flows_without(
                 led, without), "flows", title=f"Flows without {without}", without=without)
         return await site.show(request, "flows.html", browse.flows, "flows", title="Flows",
-                         without="")
+                               without="")
 
     @router.get("/flows/{flow}")
     async def flow(request: Request, flow: str, page: str = "1", status: str = "",
@@ -137,57 +137,56 @@ def ui_router(ledger: Callable[[], Any], *, tokens: TokenStore | None, public_re
     @router.get("/flows/{flow}/trails/{trail}/log")
     async def trail_log(request: Request, flow: str, trail: str) -> Response:
         return await site.show(request, "trail_log.html",
-                         lambda led: query.trail_log(led, flow, trail), "events",
-                         title=f"Log of trail {flow}/{trail}", flow=flow, trail=trail)
+                               lambda led: query.trail_log(led, flow, trail), "events",
+                               title=f"Log of trail {flow}/{trail}", flow=flow, trail=trail)
 
-    @router.get("/flows/{flow}/trails/{trail}/package.zip")
-    async def package(request: Request, flow: str, trail: str) -> Response:
-        def made(led: Any) -> str:
-            from affidavit.api.evidence import package as write
-
+    async def download(request: Request, write: Callable[[Any, str], str], media_type: str,
+                       suffix: str = "") -> Response:
+        """The file ``write(ledger, path)`` makes at ``path`` in a folder of its own, sent
+        as an attachment named what it returns (made safe for a header, at most 200
+        characters) and ``suffix``, and removed once sent, or with the folder on any
+        failure; never cached."""
+        def made(led: Any) -> tuple[str, str]:
             folder = tempfile.mkdtemp(prefix="affidavit-ui-")
-            path = os.path.join(folder, "package.zip")
+            path = os.path.join(folder, "download")
             try:
-                write(led, out=path, flow=flow, trail=trail)  # every entry proven on the way
+                named = re.sub(r"[^A-Za-z0-9._-]", "_", write(led, path))[:200]
+                return path, named + suffix
             except BaseException:
                 _remove(folder)
                 raise
-            return path
 
         found = await read(request, made)
         if isinstance(found, Response):
             return found
-        name = re.sub(r"[^A-Za-z0-9._-]", "_", f"{flow}-{trail}")[:200] + ".zip"
-        return FileResponse(found, media_type="application/zip", filename=name,
+        path, name = found
+        return FileResponse(path, media_type=media_type, filename=name,
                             headers={**HEADERS, "Cache-Control": "no-store"},
-                            background=BackgroundTask(_remove, os.path.dirname(found)))
+                            background=BackgroundTask(_remove, os.path.dirname(path)))
+
+    @router.get("/flows/{flow}/trails/{trail}/package.zip")
+    async def package(request: Request, flow: str, trail: str) -> Response:
+        def write(led: Any, path: str) -> str:
+            from affidavit.api.evidence import package as make
+
+            make(led, out=path, flow=flow, trail=trail)  # every entry proven on the way
+            return f"{flow}-{trail}"
+
+        return await download(request, write, "application/zip", ".zip")
 
     @router.get("/flows/{flow}/trails/{trail}/evidence/{digest}")
     async def evidence(request: Request, flow: str, trail: str, digest: str) -> Response:
         if not _DIGEST.match(digest):
             return not_found(request, "not an evidence digest")
 
-        def fetch(led: Any) -> tuple[str, str]:
+        def write(led: Any, path: str) -> str:
             from affidavit.api.evidence import get_evidence
 
             ref = browse.evidence_of(led, flow, trail, digest)
-            folder = tempfile.mkdtemp(prefix="affidavit-ui-")
-            path = os.path.join(folder, "evidence")
-            try:
-                get_evidence(led, digest, path)  # checked against its digest on the way
-            except BaseException:
-                _remove(folder)
-                raise
-            name = re.sub(r"[^A-Za-z0-9._-]", "_", str(ref.get("name") or digest))[:200]
-            return path, name or digest
+            get_evidence(led, digest, path)  # checked against its digest on the way
+            return str(ref.get("name") or digest)
 
-        found = await read(request, fetch)
-        if isinstance(found, Response):
-            return found
-        path, name = found
-        return FileResponse(path, media_type="application/octet-stream", filename=name,
-                            headers={**HEADERS, "Cache-Control": "no-store"},
-                            background=BackgroundTask(_remove, os.path.dirname(path)))
+        return await download(request, write, "application/octet-stream")
 
     @router.get("/ledger")
     async def ledger_page(request: Request) -> Response:
@@ -204,8 +203,8 @@ def ui_router(ledger: Callable[[], Any], *, tokens: TokenStore | None, public_re
         from affidavit.api.provenance import artifact_timeline
 
         return await site.show(request, "artifact.html",
-                         lambda led: artifact_timeline(led, fingerprint), "artifact",
-                         title=f"Artifact {fingerprint[:12]}")
+                               lambda led: artifact_timeline(led, fingerprint), "artifact",
+                               title=f"Artifact {fingerprint[:12]}")
 
     @router.get("/search")
     async def search(request: Request, q: str = "") -> Response:
@@ -223,7 +222,7 @@ def ui_router(ledger: Callable[[], Any], *, tokens: TokenStore | None, public_re
     @router.get("/badge/{flow}/{trail}.svg")
     async def badge(request: Request, flow: str, trail: str) -> Response:
         return await status_badge(site, request,
-                            lambda led: query.trail_state(led, flow, trail)["status"])
+                                  lambda led: query.trail_state(led, flow, trail)["status"])
 
     return router
 

@@ -11,7 +11,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from affidavit.api import environments, metrics, policies
+from affidavit.api import browse, environments, metrics, policies
 from affidavit.server.charts import bars
 from affidavit.server.ui_site import Site, not_found, number, status_badge
 from affidavit.server.ui_site import page as page_of
@@ -27,9 +27,15 @@ _MEASURES = (
 
 
 def _plain(name: str) -> bool:
-    """Whether ``name`` in a path is a name and not a snapshot address (``prod~1``,
-    ``prod#3``, ``prod@{...}``): a page builds its own address from it."""
-    return not any(c in name for c in "#~@{}")
+    """Whether ``name`` in a path can name an environment, so it is not a snapshot address
+    (``prod~1``, ``prod#3``, ``prod@{...}``): a page builds its own address from it."""
+    from affidavit.errors import UsageError
+
+    try:
+        environments.check_environment_name(name)
+    except UsageError:
+        return False
+    return True
 
 
 def _day_end(day: str) -> float | None:
@@ -43,27 +49,6 @@ def _day_end(day: str) -> float | None:
         return datetime.strptime(day, "%Y-%m-%d").replace(tzinfo=UTC).timestamp() + 86400
     except ValueError:
         return None
-
-
-PAGE = 50
-"""Snapshots on one page of an environment's timeline."""
-
-
-def _environment(led: Any, name: str, page: int = 1) -> dict[str, Any]:
-    """The environment and, for a physical one, page ``page`` of its snapshots, newest
-    first."""
-    from affidavit.errors import NotFoundError
-    from affidavit.verify.proven import proven
-
-    with proven(led) as view:
-        state = environments.environment_state(view, name)
-        log = [] if state["type"] == "logical" else environments.environment_log(view, name)
-    pages = max(1, -(-len(log) // PAGE))
-    if not 1 <= page <= pages:
-        raise NotFoundError(f"environment {name!r} has no page {page} (it has {pages})")
-    newest = list(reversed(log))
-    return {**state, "log": newest[(page - 1) * PAGE:page * PAGE], "page": page,
-            "pages": pages}
 
 
 def _charts(series: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -86,7 +71,7 @@ def add_routes(router: APIRouter, site: Site) -> None:
     @router.get("/environments")
     async def listing(request: Request) -> Response:
         return await site.show(request, "environments.html", environments.list_environments,
-                         "environments", title="Environments")
+                               "environments", title="Environments")
 
     @router.get("/environments/{env}")
     async def environment(request: Request, env: str, page: str = "1") -> Response:
@@ -94,8 +79,8 @@ def add_routes(router: APIRouter, site: Site) -> None:
         if wanted is None:
             return not_found(request, f"no page {page[:20]!r}")
         return await site.show(request, "environment.html",
-                         lambda led: _environment(led, env, wanted), "env",
-                         title=f"Environment {env}")
+                               lambda led: browse.environment_page(led, env, wanted), "env",
+                               title=f"Environment {env}")
 
     @router.get("/environments/{env}/snapshots/{which}")
     async def snapshot(request: Request, env: str, which: str) -> Response:
@@ -108,8 +93,8 @@ def add_routes(router: APIRouter, site: Site) -> None:
         else:
             address = f"{env}#{which}"
         return await site.show(request, "snapshot.html",
-                         lambda led: policies.snapshot_compliance(led, address), "snapshot",
-                         title=f"Snapshot {address}")
+                               lambda led: policies.snapshot_compliance(led, address), "snapshot",
+                               title=f"Snapshot {address}")
 
     @router.get("/environments/{env}/diff")
     async def diff(request: Request, env: str) -> Response:
@@ -140,9 +125,9 @@ def add_routes(router: APIRouter, site: Site) -> None:
             return {**found, "charts": _charts(found["series"])}
 
         return await site.show(request, "metrics.html", read, "metrics",
-                         title=f"Metrics of {env}", env=env, weeks=periods, until=until)
+                               title=f"Metrics of {env}", env=env, weeks=periods, until=until)
 
     @router.get("/badge/{env}.svg")
     async def badge(request: Request, env: str) -> Response:
         return await status_badge(site, request,
-                            lambda led: policies.environment_status(led, env))
+                                  lambda led: policies.environment_status(led, env))
