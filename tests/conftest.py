@@ -8,14 +8,13 @@ other's state, and never depend on the working directory being a git checkout.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.helpers import Home, Result
+from tests.helpers import Home, Result, clear_environment
 from tests.s3_server import bucket, moto_endpoint, s3_env  # noqa: F401 - fixtures for all
 
 
@@ -34,14 +33,6 @@ def _first_re2_compile() -> None:
 
 _first_re2_compile()
 
-#: Variables the test run itself is configured with; every other AFFIDAVIT_* is cleared.
-_KEEP = {"AFFIDAVIT_VECTORS", "AFFIDAVIT_CORPUS"}
-#: A CI's own variables would change the CLI's defaults (trail, commit, origin URL): tests that
-#: want a CI set its variables themselves.
-_CI_PREFIXES = ("GITHUB_", "GITLAB_", "CI_", "BITBUCKET_", "TF_BUILD", "SYSTEM_", "BUILD_",
-                "CIRCLE", "CODEBUILD_", "TEAMCITY_", "JENKINS_", "GIT_COMMIT", "GIT_URL",
-                "GIT_BRANCH", "CHANGE_")
-
 FLOW = "demo"
 TRAIL = "t1"
 
@@ -58,10 +49,7 @@ def postgresql_proc() -> Iterator[Any]:
 @pytest.fixture(autouse=True)
 def home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Home:
     """This test's ledger location and client cache, exported to the environment."""
-    for name in list(os.environ):
-        if (name.startswith("AFFIDAVIT_") and name not in _KEEP) or name.startswith(
-                _CI_PREFIXES):
-            monkeypatch.delenv(name)
+    clear_environment(monkeypatch)
     here = Home(dir=tmp_path_factory.mktemp("ledger"), cache=tmp_path_factory.mktemp("cache"))
     monkeypatch.setenv("AFFIDAVIT_CACHE_DIR", str(here.cache))
     monkeypatch.setenv("AFFIDAVIT_LEDGER", here.url)

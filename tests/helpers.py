@@ -212,6 +212,38 @@ class Clock:
         return getattr(time, name)
 
 
+#: Variables the test run itself is configured with; every other AFFIDAVIT_* is cleared.
+KEEP = {"AFFIDAVIT_VECTORS", "AFFIDAVIT_CORPUS"}
+#: A CI's own variables would change the CLI's defaults (trail, commit, origin URL): tests that
+#: want a CI set its variables themselves.
+CI_PREFIXES = ("GITHUB_", "GITLAB_", "CI_", "BITBUCKET_", "TF_BUILD", "SYSTEM_", "BUILD_",
+               "CIRCLE", "CODEBUILD_", "TEAMCITY_", "JENKINS_", "GIT_COMMIT", "GIT_URL",
+               "GIT_BRANCH", "CHANGE_")
+
+
+def clear_environment(patch: Any) -> None:
+    """Delete (through ``patch``, a ``MonkeyPatch``) every AFFIDAVIT_* but :data:`KEEP` and
+    every CI's variable, so that nothing but what a test sets changes the CLI's defaults."""
+    for name in list(os.environ):
+        if (name.startswith("AFFIDAVIT_") and name not in KEEP) or name.startswith(
+                CI_PREFIXES):
+            patch.delenv(name)
+
+
+def run_cli(*args: Any) -> Result:
+    """``affidavit ARGS`` in this process, its output captured: the ``cli`` fixture's run for
+    a module- or session-scoped fixture, which cannot use a per-test one."""
+    import io
+    from contextlib import redirect_stderr, redirect_stdout
+
+    from affidavit.cli.main import main
+
+    out, err = io.StringIO(), io.StringIO()
+    with redirect_stdout(out), redirect_stderr(err):
+        code = main([str(a) for a in args])
+    return Result(code, out.getvalue(), err.getvalue())
+
+
 def commit_at(folder: Path, when: float, message: str = "shop 1") -> str:
     """An empty commit by Ada authored and committed at ``when`` (POSIX seconds) in the git
     repository at ``folder`` (made when missing); its SHA: a commit time a test knows."""

@@ -16,14 +16,12 @@ downloads a browser here: ``make test`` installs Debian's (``tests/ui/install-ch
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import re
 import struct
 import time
 from collections.abc import Iterator
-from contextlib import redirect_stderr, redirect_stdout
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,7 +30,7 @@ from urllib.parse import parse_qs, unquote, urlencode, urlsplit
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Dialog, Page, expect, sync_playwright
 
-from tests.helpers import Cli, Result
+from tests.helpers import Cli, Result, clear_environment, run_cli
 from tests.server.threaded import ThreadedServer
 from tests.ui import browser_history
 from tests.ui.browser_history import History
@@ -48,13 +46,6 @@ expect.set_options(timeout=3000)  # static pages on 127.0.0.1: a missing thing f
 pytestmark = pytest.mark.skipif(
     not os.access(CHROMIUM, os.X_OK) and not os.environ.get("CI"),
     reason=f"no {CHROMIUM}: `make browser-deps` (tests/ui/install-chromium.sh) installs it")
-
-#: The run's own variables; every other AFFIDAVIT_* and a CI's variables would change the CLI's
-#: defaults while the module's history is made (tests/conftest.py clears them per test).
-_KEEP = {"AFFIDAVIT_VECTORS", "AFFIDAVIT_CORPUS"}
-_CI_PREFIXES = ("GITHUB_", "GITLAB_", "CI_", "BITBUCKET_", "TF_BUILD", "SYSTEM_", "BUILD_",
-                "CIRCLE", "CODEBUILD_", "TEAMCITY_", "JENKINS_", "GIT_COMMIT", "GIT_URL",
-                "GIT_BRANCH", "CHANGE_")
 
 _LINKS_JS = """() => {
   const out = [];
@@ -86,34 +77,20 @@ _DOM_JS = """() => ({
 
 # -- the history, the server, the browser ----------------------------------------------------------
 
-def _in_process(*args: Any) -> Result:
-    """``affidavit ARGS`` in this process, as the ``cli`` fixture runs it (which a module's
-    fixture cannot use: it is per test)."""
-    from affidavit.cli.main import main
-
-    out, err = io.StringIO(), io.StringIO()
-    with redirect_stdout(out), redirect_stderr(err):
-        code = main([str(a) for a in args])
-    return Result(code, out.getvalue(), err.getvalue())
-
-
 @pytest.fixture(scope="module")
 def history(tmp_path_factory: pytest.TempPathFactory) -> History:
     from affidavit.models import build
 
     folder = tmp_path_factory.mktemp("browser-history")
     with pytest.MonkeyPatch.context() as patch:
-        for name in list(os.environ):
-            if (name.startswith("AFFIDAVIT_") and name not in _KEEP) or name.startswith(
-                    _CI_PREFIXES):
-                patch.delenv(name)
+        clear_environment(patch)
         url = f"sqlite:///{folder / 'ledger.db'}"
         patch.setenv("AFFIDAVIT_LEDGER", url)
         patch.setenv("AFFIDAVIT_CACHE_DIR", str(folder / "cache"))
         patch.chdir(folder)  # the history's scratch repository, not this checkout
         clock = browser_history.Clock(time.time())
         patch.setattr(build, "_time", clock)
-        return browser_history.build(_in_process, folder, url, clock)
+        return browser_history.build(run_cli, folder, url, clock)
 
 
 @pytest.fixture(scope="module")

@@ -15,7 +15,6 @@ from __future__ import annotations
 import glob
 import hashlib
 import html
-import io
 import json
 import os
 import re
@@ -29,7 +28,6 @@ import threading
 import time
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
-from contextlib import redirect_stderr, redirect_stdout
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
@@ -39,8 +37,15 @@ from urllib.parse import quote, urlsplit
 import pytest
 import requests
 
-from tests.conftest import _CI_PREFIXES, _KEEP
-from tests.helpers import SHOP_JUNIT_TEMPLATE, Cli, Home, Result, counted_loads
+from tests.helpers import (
+    SHOP_JUNIT_TEMPLATE,
+    Cli,
+    Home,
+    Result,
+    clear_environment,
+    counted_loads,
+    run_cli,
+)
 from tests.server.threaded import ThreadedApp, ThreadedServer
 from tests.ui.crawl import crawl
 
@@ -93,14 +98,9 @@ class History:
 
 
 def _run(*args: Any) -> Result:
-    """``affidavit ARGS`` in this process (the ``cli`` fixture is per test; this is not)."""
-    from affidavit.cli.main import main
-
-    out, err = io.StringIO(), io.StringIO()
-    with redirect_stdout(out), redirect_stderr(err):
-        code = main([str(a) for a in args])
-    result = Result(code, out.getvalue(), err.getvalue())
-    assert code == 0, result
+    """``affidavit ARGS`` in this process, which must succeed."""
+    result = run_cli(*args)
+    assert result.code == 0, result
     return result
 
 
@@ -167,10 +167,7 @@ def history(tmp_path_factory: pytest.TempPathFactory) -> History:
     weird = folder / "we ird'$(touch PWNED);`touch PWNED2`\"" / "l.db"
     weird.parent.mkdir()
     with pytest.MonkeyPatch.context() as patch:
-        for name in list(os.environ):
-            if (name.startswith("AFFIDAVIT_") and name not in _KEEP) or name.startswith(
-                    _CI_PREFIXES):
-                patch.delenv(name)
+        clear_environment(patch)
         patch.setenv("AFFIDAVIT_CACHE_DIR", str(folder / "cache"))
         sha = _git_repo(folder / "repo")
         patch.chdir(folder / "repo")  # --commit reads the commit from the checkout here
